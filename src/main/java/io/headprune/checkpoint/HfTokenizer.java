@@ -1,0 +1,36 @@
+package io.headprune.checkpoint;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.headprune.problem.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A {@code tokenizer.json} run by DJL's binding of Hugging Face tokenizers. */
+final class HfTokenizer implements TextTokenizer {
+
+  private final HuggingFaceTokenizer tokenizer;
+
+  private HfTokenizer(HuggingFaceTokenizer tokenizer) {
+    this.tokenizer = tokenizer;
+  }
+
+  static HfTokenizer open(Path json, int maxLength) {
+    try {
+      return new HfTokenizer(HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)));
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public Tokens encode(String text, String pair) {
+    Encoding encoding = pair == null ? tokenizer.encode(text) : tokenizer.encode(text, pair);
+    return new Tokens(encoding.getIds(), encoding.getTypeIds());
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}

@@ -1,0 +1,50 @@
+package io.headprune.checkpoint;
+
+import io.headprune.problem.InvalidInputException;
+import java.util.Map;
+
+/**
+ * The label space of a classification or regression head, from config.json.
+ *
+ * @param count number of outputs ({@code num_labels}); 1 means regression
+ * @param idToLabel label names by index (may be empty)
+ * @param labelToId indices by label name (may be empty)
+ * @param problemType config's {@code problem_type}, or null
+ */
+public record Labels(int count, Map<Integer, String> idToLabel, Map<String, Integer> labelToId, String problemType) {
+
+  public Labels {
+    if (count < 1) {
+      throw new InvalidInputException("config.json: num_labels must be at least 1, got " + count);
+    }
+    idToLabel = Map.copyOf(idToLabel);
+    labelToId = Map.copyOf(labelToId);
+  }
+
+  /** True when the head is a regression head ({@code num_labels = 1} or problem_type says so). */
+  public boolean regression() {
+    return count == 1 || "regression".equals(problemType);
+  }
+
+  /** Resolves a label given as a name from label2id or as an index, naming the bad value. */
+  public int indexOf(String label, String where) {
+    Integer id = labelToId.get(label);
+    if (id != null) {
+      return id;
+    }
+    try {
+      return checkIndex(Integer.parseInt(label.trim()), where);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          where + ": label '" + label + "' is not in the model's label2id " + labelToId.keySet());
+    }
+  }
+
+  /** Checks that an integer label is a valid class index. */
+  public int checkIndex(long label, String where) {
+    if (label < 0 || label >= count) {
+      throw new InvalidInputException(where + ": label " + label + " is outside [0, " + (count - 1) + "]");
+    }
+    return (int) label;
+  }
+}

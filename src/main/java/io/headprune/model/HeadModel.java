@@ -1,0 +1,42 @@
+package io.headprune.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.headprune.checkpoint.ModelConfig;
+import java.util.List;
+
+/** A transformer whose attention heads can be gated, scored and pruned. */
+public interface HeadModel extends AutoCloseable {
+
+  /**
+   * The result of one forward pass.
+   *
+   * @param logits (B, C) classification logits, or (B, 1) for regression
+   * @param attentions per layer, the attention probabilities (B, H_l, T, T) before gating
+   */
+  record Output(NDArray logits, List<NDArray> attentions) {}
+
+  /** The model's config. */
+  ModelConfig config();
+
+  /** Per layer, the original indices of the heads the model has. */
+  int[][] heads();
+
+  /** The long-lived manager that owns the weights; open per-batch sub-managers from it. */
+  NDManager manager();
+
+  /**
+   * Runs the model on {@code batch}. {@code gates} holds one (B, H_l) or (1, H_l) array per layer
+   * that multiplies the attention probabilities (Hugging Face's head_mask), or is null for none.
+   */
+  Output forward(Batch batch, List<NDArray> gates);
+
+  /** Per layer and head, the L2 norm of the head's query/key/value rows and output columns. */
+  double[][] headWeightNorms();
+
+  /** Number of parameters (weights and biases) of the model. */
+  long parameters();
+
+  @Override
+  void close();
+}

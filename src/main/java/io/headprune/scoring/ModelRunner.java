@@ -1,0 +1,59 @@
+package io.headprune.scoring;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.headprune.checkpoint.TextTokenizer.Tokens;
+import io.headprune.model.Batch;
+import io.headprune.model.HeadModel;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/** Runs a model without gradients over many examples, optionally with heads gated off. */
+public final class ModelRunner {
+
+  private ModelRunner() {}
+
+  /** Logits of every example (input order), with the heads in {@code gatedOff} at gate 0. */
+  public static float[][] logits(
+      HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff, int batchSize, Progress progress) {
+    float[][] logits = new float[examples.size()][];
+    List<int[]> batches = Buckets.of(examples, batchSize);
+    int done = 0;
+    for (int[] indices : batches) {
+      try (NDManager scope = model.manager().newSubManager()) {
+        List<Tokens> tokens = new ArrayList<>(indices.length);
+        for (int i : indices) {
+          tokens.add(examples.get(i).tokens());
+        }
+        Batch batch = Batch.of(scope, tokens, model.config().padTokenId());
+        NDArray out = model.forward(batch, gates(scope, model.heads(), gatedOff)).logits(); // (B, C)
+        float[] flat = out.toFloatArray();
+        int classes = (int) out.getShape().get(1);
+        for (int b = 0; b < indices.length; b++) {
+          float[] row = new float[classes];
+          System.arraycopy(flat, b * classes, row, 0, classes);
+          logits[indices[b]] = row;
+        }
+      }
+      progress.report("evaluate", ++done, batches.size());
+    }
+    return logits;
+  }
+
+  /** One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. */
+  static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
+    if (gatedOff.isEmpty()) {
+      return null;
+    }
+    List<NDArray> gates = new ArrayList<>(heads.length);
+    for (int l = 0; l < heads.length; l++) {
+      float[] values = new float[heads[l].length];
+      for (int h = 0; h < values.length; h++) {
+        values[h] = gatedOff.contains(new HeadRef(l, heads[l][h])) ? 0f : 1f;
+      }
+      gates.add(scope.create(values).reshape(1, values.length));
+    }
+    return gates;
+  }
+}

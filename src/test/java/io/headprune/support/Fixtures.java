@@ -1,0 +1,60 @@
+package io.headprune.support;
+
+import io.headprune.checkpoint.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import tools.jackson.databind.JsonNode;
+
+/** Test fixtures under src/test/resources: models, datasets and golden files. */
+public final class Fixtures {
+
+  private Fixtures() {}
+
+  /** A resource directory or file, by path under the test resources. */
+  public static Path resource(String path) {
+    try {
+      return Path.of(Fixtures.class.getClassLoader().getResource(path).toURI());
+    } catch (URISyntaxException | NullPointerException e) {
+      throw new IllegalStateException("missing test resource " + path, e);
+    }
+  }
+
+  /** The tiny BERT fixture (4 layers x 4 heads, "cat before dog"). */
+  public static Path tinyBert() {
+    return resource("fixtures/tiny-bert-order");
+  }
+
+  /** The tiny BERT fixture after physical pruning (layers keep 1, 1, 3, 3 heads). */
+  public static Path tinyBertPruned() {
+    return resource("fixtures/tiny-bert-order-pruned");
+  }
+
+  /** A JSON resource. */
+  public static JsonNode json(String path) {
+    try {
+      return Json.MAPPER.readTree(Files.readAllBytes(resource(path)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Copies a directory tree (for tests that modify a fixture). */
+  public static Path copy(Path source, Path target) {
+    try (var files = Files.walk(source)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path to = target.resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(file, to);
+        }
+      }
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
