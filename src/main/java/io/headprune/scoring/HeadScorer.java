@@ -1,0 +1,109 @@
+package io.headprune.scoring;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.headprune.checkpoint.TextTokenizer.Tokens;
+import io.headprune.model.Batch;
+import io.headprune.model.HeadModel;
+import io.headprune.problem.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Computes HIS and attention entropy (§3.1–3.4) with one forward and one backward pass per
+ * batch: a gate per example and head (B, H_l) multiplies the attention probabilities, the
+ * summed per-example losses are differentiated once, and each example's gate gradient is its
+ * own ∂L(x)/∂g. The entropies come from the probabilities of the same forward pass.
+ */
+public final class HeadScorer {
+
+  /** DJL allows one GradientCollector per JVM at a time, so gradient scoring is serialised. */
+  private static final ReentrantLock GRADIENTS = new ReentrantLock();
+
+  private HeadScorer() {}
+
+  /** Scores every head of {@code model} on {@code examples}, {@code batchSize} at a time. */
+  public static RawScores score(HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
+    if (examples.isEmpty()) {
+      throw new InvalidInputException("scoring needs at least one calibration example");
+    }
+    int[][] heads = model.heads();
+    double[][] his = new double[heads.length][];
+    double[][] entropy = new double[heads.length][];
+    for (int l = 0; l < heads.length; l++) {
+      his[l] = new double[heads[l].length];
+      entropy[l] = new double[heads[l].length];
+    }
+    List<int[]> batches = Buckets.of(examples, batchSize);
+    int done = 0;
+    for (int[] indices : batches) {
+      GRADIENTS.lock();
+      try (NDManager scope = model.manager().newSubManager()) {
+        scoreBatch(model, examples, indices, scope, his, entropy);
+      } finally {
+        GRADIENTS.unlock();
+      }
+      progress.report("score", ++done, batches.size());
+    }
+    for (int l = 0; l < heads.length; l++) {
+      for (int h = 0; h < heads[l].length; h++) {
+        his[l][h] /= examples.size();
+        entropy[l][h] /= examples.size();
+      }
+    }
+    return new RawScores(heads, his, entropy, examples.size());
+  }
+
+  private static void scoreBatch(
+      HeadModel model, List<Encoded> examples, int[] indices, NDManager scope, double[][] his, double[][] entropy) {
+    int[][] heads = model.heads();
+    List<Tokens> tokens = new ArrayList<>(indices.length);
+    Double[] labels = new Double[indices.length];
+    for (int b = 0; b < indices.length; b++) {
+      tokens.add(examples.get(indices[b]).tokens());
+      labels[b] = examples.get(indices[b]).label();
+    }
+    Batch batch = Batch.of(scope, tokens, model.config().padTokenId());
+    int size = indices.length;
+    List<NDArray> gates = new ArrayList<>(heads.length);
+    for (int[] layerHeads : heads) {
+      NDArray gate = scope.ones(new Shape(size, layerHeads.length)); // (B, N)
+      gate.setRequiresGradient(true);
+      gates.add(gate);
+    }
+    List<NDArray> attentions;
+    try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+      var output = model.forward(batch, gates);
+      attentions = output.attentions();
+      collector.backward(Losses.perExampleSum(output.logits(), labels, model.config().labels().regression()));
+    }
+    int[] lengths = batch.lengths();
+    NDArray queryMask = batch.attentionMask().toType(DataType.FLOAT64, false).expandDims(1); // (B, 1, T)
+    for (int l = 0; l < heads.length; l++) {
+      int count = heads[l].length;
+      float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
+      double[] rowEntropy = entropySums(attentions.get(l), queryMask); // (B, N)
+      for (int b = 0; b < size; b++) {
+        int n = lengths[b];
+        for (int h = 0; h < count; h++) {
+          his[l][h] += Math.abs((double) gradient[b * count + h]) / n;
+          if (n >= 2) {
+            entropy[l][h] += rowEntropy[b * count + h] / (n * Math.log(n));
+          }
+        }
+      }
+    }
+  }
+
+  /** Σ over real query rows of H(P[t, :]), in float64, with 0·ln 0 = 0: (B, N, T, T) to (B, N). */
+  private static double[] entropySums(NDArray probabilities, NDArray queryMask) {
+    NDArray p = probabilities.toType(DataType.FLOAT64, false); // (B, N, T, T)
+    NDArray plogp = p.mul(p.maximum(Float.MIN_VALUE).log()); // (B, N, T, T), exactly 0 where p = 0
+    NDArray rows = plogp.sum(new int[] {3}).neg(); // (B, N, T)
+    return rows.mul(queryMask).sum(new int[] {2}).toDoubleArray(); // (B, N)
+  }
+}

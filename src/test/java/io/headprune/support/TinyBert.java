@@ -1,0 +1,43 @@
+package io.headprune.support;
+
+import ai.djl.Device;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.TextTokenizer;
+import io.headprune.model.Bert;
+import io.headprune.scoring.Encoded;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The tiny BERT fixture, loaded once per test class: model plus encoded calib and eval sets. */
+public final class TinyBert implements AutoCloseable {
+
+  public final Bert model;
+  public final List<Encoded> calibration;
+  public final List<Encoded> evaluation;
+
+  private TinyBert(Path dir) {
+    try (Checkpoint checkpoint = Checkpoint.open(dir);
+        TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
+      model = Bert.load(checkpoint, Device.cpu());
+      var labels = checkpoint.config().labels();
+      calibration = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("calib.jsonl"), labels));
+      evaluation = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("eval.jsonl"), labels));
+    }
+  }
+
+  /** Loads the unpruned fixture. */
+  public static TinyBert load() {
+    return new TinyBert(Fixtures.tinyBert());
+  }
+
+  /** Loads a model directory with the fixture's calib and eval sets beside it. */
+  public static TinyBert load(Path dir) {
+    return new TinyBert(dir);
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
