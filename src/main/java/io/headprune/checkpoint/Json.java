@@ -4,6 +4,7 @@ import io.headprune.problem.InvalidInputException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
@@ -21,6 +22,7 @@ public final class Json {
                           .maxStringLength(16 * 1024 * 1024)
                           .maxNumberLength(64)
                           .build())
+                  .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
                   .build())
           .enable(SerializationFeature.INDENT_OUTPUT)
           .build();

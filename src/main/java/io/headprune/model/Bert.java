@@ -82,7 +82,7 @@ public final class Bert implements HeadModel {
   public static Bert load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     boolean prefixed = checkpoint.tensors().containsKey("bert.embeddings.word_embeddings.weight");
-    NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
     try {
       Weights weights = new Weights(checkpoint, manager, prefixed ? "bert." : "");
       long e = config.hiddenSize();

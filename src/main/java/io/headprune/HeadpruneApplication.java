@@ -1,0 +1,20 @@
+package io.headprune;
+
+import io.headprune.cli.Cli;
+import java.io.PrintWriter;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/** One jar: {@code score} and {@code prune} on the command line; with no arguments, the service. */
+@SpringBootApplication
+public class HeadpruneApplication {
+
+  public static void main(String[] args) {
+    if (Cli.handles(args)) {
+      System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
+      int code = Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+      System.exit(code);
+    }
+    SpringApplication.run(HeadpruneApplication.class, args);
+  }
+}

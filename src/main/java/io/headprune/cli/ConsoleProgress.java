@@ -1,0 +1,27 @@
+package io.headprune.cli;
+
+import io.headprune.scoring.Progress;
+import java.io.PrintStream;
+
+/** Progress lines on stderr: at the start and end of a phase and at most once a second between. */
+final class ConsoleProgress implements Progress {
+
+  private final PrintStream err;
+  private String phase = "";
+  private long lastPrint;
+
+  ConsoleProgress(PrintStream err) {
+    this.err = err;
+  }
+
+  @Override
+  public void report(String phase, long done, long total) {
+    long now = System.nanoTime();
+    boolean newPhase = !phase.equals(this.phase);
+    if (newPhase || done == total || now - lastPrint > 1_000_000_000L) {
+      err.printf("%s: %d/%d (%d%%)%n", phase, done, total, total == 0 ? 100 : 100 * done / total);
+      this.phase = phase;
+      lastPrint = now;
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package io.headprune.cli;
+
+import io.headprune.model.Devices;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.pruning.PruneOptions;
+import io.headprune.pruning.PruneReport;
+import io.headprune.pruning.Pruner;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Metric;
+import io.headprune.scoring.Normalization;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code prune}: score, evaluate, and write pruned/, masked/, scores.json and report.json. */
+@Command(name = "prune", mixinStandardHelpOptions = true, description = "Prune the lowest-scoring attention heads.")
+final class PruneCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Hugging Face model directory")
+  Path model;
+
+  @Option(names = "--data", required = true, description = "calibration data (.jsonl, .csv, .tsv)")
+  Path data;
+
+  @Option(names = "--eval", description = "evaluation data; default: a held-out part of --data")
+  Path eval;
+
+  @Option(names = "--criterion", defaultValue = "hies", description = "criterion of the artifact: hies, his, entropy, random, l2 (default: ${DEFAULT-VALUE})")
+  String criterion;
+
+  @Option(names = "--criteria", description = "criteria evaluated side by side, e.g. hies,his,random (default: --criterion)")
+  String criteria;
+
+  @Option(names = "--sparsity", description = "share of heads to prune, in [0, 1)")
+  Double sparsity;
+
+  @Option(names = "--sparsities", description = "sparsities evaluated, e.g. 0.1,0.3,0.5 (default: --sparsity)")
+  String sparsities;
+
+  @Option(names = "--max-metric-drop", description = "instead of --sparsity: largest sparsity whose mean metric drops at most this much")
+  Double maxMetricDrop;
+
+  @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1], or auto (default: ${DEFAULT-VALUE})")
+  String alpha;
+
+  @Option(names = "--normalization", defaultValue = "global", description = "global or layer (default: ${DEFAULT-VALUE})")
+  String normalization;
+
+  @Option(names = "--min-heads-per-layer", defaultValue = "1", description = "heads every layer keeps (default: ${DEFAULT-VALUE})")
+  int minHeadsPerLayer;
+
+  @Option(names = "--seeds", defaultValue = "1", description = "seeds to repeat scoring and evaluation with (default: ${DEFAULT-VALUE})")
+  int seeds;
+
+  @Option(names = "--calibration-size", description = "examples drawn per seed (default: all of --data)")
+  Integer calibrationSize;
+
+  @Option(names = "--metric", description = "accuracy, f1, mcc, pearson, spearman (default: accuracy, or pearson for regression)")
+  String metric;
+
+  @Option(names = "--max-length", defaultValue = "128", description = "token limit per example (default: ${DEFAULT-VALUE})")
+  int maxLength;
+
+  @Option(names = "--batch-size", defaultValue = "16", description = "examples per pass (default: ${DEFAULT-VALUE})")
+  int batchSize;
+
+  @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu0, ... (default: ${DEFAULT-VALUE})")
+  String device;
+
+  @Option(names = "--no-latency", description = "skip the latency measurement")
+  boolean noLatency;
+
+  @Option(names = "--out", required = true, description = "output directory")
+  Path out;
+
+  @Override
+  public Integer call() {
+    if ((sparsity == null) == (maxMetricDrop == null)) {
+      throw new InvalidInputException("give exactly one of --sparsity and --max-metric-drop");
+    }
+    Criterion artifact = Criterion.parse(criterion);
+    List<Criterion> evaluated =
+        criteria == null ? List.of(artifact) : Arrays.stream(criteria.split(",")).map(Criterion::parse).toList();
+    List<Double> grid = sparsities == null ? (sparsity == null ? List.of() : List.of(sparsity)) : numbers(sparsities);
+    PruneOptions.Target target = new PruneOptions.Target(sparsity, maxMetricDrop, 0.05);
+    PruneOptions options =
+        new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(normalization),
+            seeds, calibrationSize, maxLength, batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
+            0.2, 0.3, !noLatency);
+    Pruner.Result result =
+        Pruner.prune(model, data, eval, options, out, Devices.parse(device), new ConsoleProgress(System.err));
+    print(result.report(), spec.commandLine().getOut());
+    return 0;
+  }
+
+  private static Double parseAlpha(String text) {
+    if (text.equalsIgnoreCase("auto")) {
+      return null;
+    }
+    try {
+      return Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("--alpha '" + text + "' is neither a number nor auto");
+    }
+  }
+
+  private static List<Double> numbers(String list) {
+    List<Double> values = new ArrayList<>();
+    for (String part : list.split(",")) {
+      try {
+        values.add(Double.parseDouble(part.trim()));
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException("'" + part + "' in --sparsities is not a number");
+      }
+    }
+    return values;
+  }
+
+  static void print(PruneReport report, PrintWriter out) {
+    out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s)%n", report.metric(), report.dense().value(),
+        report.data().evaluation(), report.data().evaluationSource());
+    out.printf(Locale.ROOT, "%-8s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
+        "jaccard");
+    for (PruneReport.SummaryRow row : report.summary()) {
+      out.printf(Locale.ROOT, "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n", row.criterion(), row.sparsity(), row.mean(),
+          row.std(), row.agreementMean(), row.jaccardMean());
+    }
+    out.printf(Locale.ROOT, "alpha: %.1f%s%n", report.alpha().value(), report.alpha().auto() ? " (auto)" : "");
+    out.printf(Locale.ROOT, "target: sparsity %.2f (%s)%n", report.target().sparsity(), report.target().reason());
+    out.printf(Locale.ROOT, "pruned %d heads with %s: %s%n", report.artifact().prunedHeads().length,
+        report.artifact().criterion(), Arrays.deepToString(report.artifact().prunedHeads()));
+    if (report.speedup() != null) {
+      PruneReport.Speedup s = report.speedup();
+      out.printf(Locale.ROOT, "parameters %d -> %d, attention FLOPs ratio %.3f%s%n", s.parametersBefore(),
+          s.parametersAfter(), s.flopsRatio(),
+          s.latencyRatio() == null ? "" : String.format(Locale.ROOT, ", latency ratio %.3f", s.latencyRatio()));
+    }
+    out.flush();
+  }
+}

@@ -1,0 +1,112 @@
+package io.headprune.pruning;
+
+import io.headprune.problem.InvalidInputException;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Metric;
+import io.headprune.scoring.Normalization;
+import java.util.List;
+
+/**
+ * Everything a pruning run can be told (ARCHITECTURE.md §3, §5, §6).
+ *
+ * @param criteria criteria evaluated side by side
+ * @param criterion the criterion the artifact is pruned with
+ * @param sparsities sparsities every criterion is evaluated at
+ * @param target the sparsity of the artifact, given or chosen by a metric budget
+ * @param alpha HIES weight, or null for automatic choice on a validation split
+ * @param normalization min–max over the model or within each layer
+ * @param seeds number of seeds (0 … seeds − 1)
+ * @param calibrationSize examples drawn per seed, or null for the whole pool
+ * @param maxLength token limit per example
+ * @param batchSize examples per forward/backward pass
+ * @param minHeadsPerLayer heads every layer keeps
+ * @param metric task metric, or null for the task's default
+ * @param validationFraction share of the pool held out for automatic α
+ * @param evaluationFraction share of the pool held out when no evaluation set is given
+ * @param measureLatency whether to time the dense and the pruned model
+ */
+public record PruneOptions(
+    List<Criterion> criteria,
+    Criterion criterion,
+    List<Double> sparsities,
+    Target target,
+    Double alpha,
+    Normalization normalization,
+    int seeds,
+    Integer calibrationSize,
+    int maxLength,
+    int batchSize,
+    int minHeadsPerLayer,
+    Metric metric,
+    double validationFraction,
+    double evaluationFraction,
+    boolean measureLatency) {
+
+  /** Grid of α tried when α is automatic. */
+  public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
+
+  /**
+   * The artifact's sparsity: given, or the largest on a grid of {@code step} whose mean metric
+   * stays within {@code maxMetricDrop} of the unpruned model's.
+   */
+  public record Target(Double sparsity, Double maxMetricDrop, double step) {
+
+    public Target {
+      if ((sparsity == null) == (maxMetricDrop == null)) {
+        throw new InvalidInputException("target needs exactly one of sparsity and maxMetricDrop");
+      }
+      if (sparsity != null && !(sparsity >= 0 && sparsity < 1)) {
+        throw new InvalidInputException("target sparsity " + sparsity + " is outside [0, 1)");
+      }
+      if (maxMetricDrop != null && !(maxMetricDrop >= 0)) {
+        throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " must be non-negative");
+      }
+      if (!(step > 0 && step < 1)) {
+        throw new InvalidInputException("target step " + step + " is outside (0, 1)");
+      }
+    }
+
+    /** A fixed target sparsity. */
+    public static Target sparsity(double sparsity) {
+      return new Target(sparsity, null, 0.05);
+    }
+  }
+
+  public PruneOptions {
+    criteria = List.copyOf(criteria);
+    sparsities = List.copyOf(sparsities);
+    if (criteria.isEmpty()) {
+      throw new InvalidInputException("criteria must name at least one criterion");
+    }
+    for (double sparsity : sparsities) {
+      if (!(sparsity >= 0 && sparsity < 1)) {
+        throw new InvalidInputException("sparsity " + sparsity + " is outside [0, 1)");
+      }
+    }
+    if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
+      throw new InvalidInputException("alpha " + alpha + " is outside [0, 1]");
+    }
+    if (seeds < 1 || seeds > 100) {
+      throw new InvalidInputException("seeds " + seeds + " is outside [1, 100]");
+    }
+    if (calibrationSize != null && calibrationSize < 1) {
+      throw new InvalidInputException("calibrationSize " + calibrationSize + " must be at least 1");
+    }
+    if (maxLength < 2 || maxLength > 8192) {
+      throw new InvalidInputException("maxLength " + maxLength + " is outside [2, 8192]");
+    }
+    if (batchSize < 1 || batchSize > 1024) {
+      throw new InvalidInputException("batchSize " + batchSize + " is outside [1, 1024]");
+    }
+    if (minHeadsPerLayer < 0) {
+      throw new InvalidInputException("minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
+    }
+  }
+
+  /** Defaults of the command line: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
+  public static PruneOptions cli(double sparsity) {
+    return new PruneOptions(
+        List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), 0.5,
+        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true);
+  }
+}

@@ -1,0 +1,87 @@
+package io.headprune.pruning;
+
+import java.util.List;
+
+/**
+ * The contents of {@code report.json}: what pruning cost in quality, how stable it was across
+ * seeds, and what it gained in size and speed.
+ *
+ * @param model the input model
+ * @param metric the task metric every value is in
+ * @param dense the unpruned model's metric on the evaluation set
+ * @param data sizes of the parts of the data
+ * @param evaluations one row per criterion × sparsity × seed
+ * @param summary one row per criterion × sparsity, over seeds
+ * @param alpha the HIES weight used and, when automatic, the grid's validation results
+ * @param target the artifact's sparsity and why
+ * @param artifact the heads the artifact has removed
+ * @param speedup parameters, attention FLOPs and latency before and after
+ */
+public record PruneReport(
+    ModelInfo model,
+    String metric,
+    Dense dense,
+    DataSizes data,
+    List<EvaluationRow> evaluations,
+    List<SummaryRow> summary,
+    AlphaChoice alpha,
+    TargetChoice target,
+    Artifact artifact,
+    Speedup speedup) {
+
+  /** The unpruned model's metric and value. */
+  public record Dense(String metric, double value) {}
+
+  /**
+   * Sizes of the data parts.
+   *
+   * @param pool calibration pool examples
+   * @param calibrationPerSeed examples each seed scores
+   * @param validation held out for α selection
+   * @param evaluation evaluation examples
+   * @param evaluationSource "evaluation set" or "held-out part of the calibration pool"
+   * @param seeds seeds run
+   */
+  public record DataSizes(
+      int pool, int calibrationPerSeed, int validation, int evaluation, String evaluationSource, int seeds) {}
+
+  /**
+   * One evaluation. {@code agreement} is the share of evaluation examples predicted as the
+   * unpruned model predicts them: headprune's stability proxy.
+   */
+  public record EvaluationRow(
+      String criterion, double sparsity, int seed, String metric, double value, double agreement, int[][] prunedHeads) {}
+
+  /**
+   * Mean and sample standard deviation (n − 1) across seeds, mean agreement, and the mean
+   * Jaccard overlap of the pruned-head sets across seed pairs.
+   */
+  public record SummaryRow(
+      String criterion, double sparsity, double mean, double std, double agreementMean, double jaccardMean) {}
+
+  /** One α of the automatic grid and its mean validation metric. */
+  public record AlphaTrial(double alpha, double validationMean) {}
+
+  /** The α used, whether it was chosen automatically, and the grid's results. */
+  public record AlphaChoice(double value, boolean auto, List<AlphaTrial> grid) {}
+
+  /** The artifact's sparsity, how it was chosen, and why. */
+  public record TargetChoice(String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}
+
+  /** The criterion, sparsity and heads of the written artifact. */
+  public record Artifact(String criterion, double sparsity, int[][] prunedHeads) {}
+
+  /**
+   * Size and speed before and after physical pruning.
+   *
+   * @param flopsRatio attention FLOPs before / after (per token at the evaluation set's mean length)
+   * @param latencyRatio measured dense / pruned latency on the evaluation batches (null if not measured)
+   */
+  public record Speedup(
+      long parametersBefore,
+      long parametersAfter,
+      double flopsRatio,
+      Double latencyRatio,
+      Double latencyDenseMillis,
+      Double latencyPrunedMillis) {}
+}

@@ -1,0 +1,149 @@
+package io.headprune.pruning;
+
+import ai.djl.Device;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.Example;
+import io.headprune.checkpoint.TextTokenizer;
+import io.headprune.model.Bert;
+import io.headprune.model.HeadModel;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.pruning.PruneReport.Artifact;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Encoded;
+import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.HeadScore;
+import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.HeadSelector;
+import io.headprune.scoring.Metric;
+import io.headprune.scoring.Progress;
+import io.headprune.scoring.RawScores;
+import io.headprune.scoring.ScoreTable;
+import io.headprune.scoring.Splits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A whole pruning run: score every head per seed, evaluate every criterion at every sparsity,
+ * choose α and the target, write {@code pruned/}, {@code masked/}, {@code scores.json} and
+ * {@code report.json}.
+ */
+public final class Pruner {
+
+  /** The result of a run: the artifact's scores and the report. */
+  public record Result(ScoresDocument scores, PruneReport report) {}
+
+  private Pruner() {}
+
+  /** Scores every head on every example of {@code data} (the {@code score} command). */
+  public static ScoresDocument score(
+      Path modelDir, Path data, int maxLength, int batchSize, double alpha,
+      io.headprune.scoring.Normalization normalization, Device device, Progress progress) {
+    try (Checkpoint checkpoint = Checkpoint.open(modelDir);
+        Bert model = Bert.load(checkpoint, device);
+        TextTokenizer tokenizer = openTokenizer(checkpoint, maxLength)) {
+      List<Encoded> examples = encode(tokenizer, DatasetReader.read(data, checkpoint.config().labels()));
+      RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
+      return ScoresDocument.of(ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
+    }
+  }
+
+  /**
+   * Runs {@code options} on the model in {@code modelDir}, calibrating on {@code data} and
+   * evaluating on {@code eval} (or a held-out part of {@code data} when null); writes the
+   * outputs under {@code out} when it is not null.
+   */
+  public static Result prune(
+      Path modelDir, Path data, Path eval, PruneOptions options, Path out, Device device, Progress progress) {
+    checkOutput(out);
+    try (Checkpoint checkpoint = Checkpoint.open(modelDir);
+        Bert model = Bert.load(checkpoint, device);
+        TextTokenizer tokenizer = openTokenizer(checkpoint, options.maxLength())) {
+      var labels = checkpoint.config().labels();
+      List<Encoded> pool = encode(tokenizer, DatasetReader.read(data, labels));
+      List<Encoded> evaluationSet = eval == null ? null : encode(tokenizer, DatasetReader.read(eval, labels));
+      Splits splits =
+          Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
+              eval == null ? options.evaluationFraction() : 0);
+      Run run = new Run(model, options, progress, pool, splits, evaluationSet);
+      Result result = run.execute(ModelInfo.of(name(modelDir), model));
+      if (out != null) {
+        return Artifacts.write(checkpoint, run, result, out, device, progress);
+      }
+      return result;
+    }
+  }
+
+  static TextTokenizer openTokenizer(Checkpoint checkpoint, int maxLength) {
+    return TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, checkpoint.config().maxPositions()));
+  }
+
+  private static List<Encoded> encode(TextTokenizer tokenizer, List<Example> examples) {
+    return Encoded.of(tokenizer, examples);
+  }
+
+  private static String name(Path modelDir) {
+    Path file = modelDir.toAbsolutePath().normalize().getFileName();
+    return file == null ? modelDir.toString() : file.toString();
+  }
+
+  /** Selection for one criterion on one seed's scores. */
+  static List<HeadRef> select(
+      Criterion criterion, ScoreTable table, HeadModel model, long seed, double sparsity, int minHeads) {
+    List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
+    return HeadSelector.select(heads, criterion.scores(table, model::headWeightNorms, seed), sparsity, minHeads);
+  }
+
+  /** Mean of raw scores over seeds: the scores the artifact is selected with. */
+  static RawScores mean(List<RawScores> perSeed) {
+    RawScores first = perSeed.get(0);
+    double[][] his = new double[first.his().length][];
+    double[][] entropy = new double[first.his().length][];
+    int examples = 0;
+    for (int l = 0; l < his.length; l++) {
+      his[l] = new double[first.his()[l].length];
+      entropy[l] = new double[first.his()[l].length];
+      for (RawScores raw : perSeed) {
+        for (int h = 0; h < his[l].length; h++) {
+          his[l][h] += raw.his()[l][h] / perSeed.size();
+          entropy[l][h] += raw.entropy()[l][h] / perSeed.size();
+        }
+      }
+    }
+    for (RawScores raw : perSeed) {
+      examples = Math.max(examples, raw.examples());
+    }
+    return new RawScores(first.heads(), his, entropy, examples);
+  }
+
+  static int[][] pairs(List<HeadRef> heads) {
+    return heads.stream().map(h -> new int[] {h.layer(), h.head()}).toArray(int[][]::new);
+  }
+
+  static void checkOutput(Path out) {
+    if (out != null && Files.exists(out.resolve("pruned"))) {
+      throw new InvalidInputException("output directory " + out + " already holds a pruned model");
+    }
+  }
+
+  static Artifact artifact(Criterion criterion, double sparsity, List<HeadRef> heads) {
+    return new Artifact(criterion.id(), sparsity, pairs(heads));
+  }
+
+  static List<Double> grid(double step) {
+    List<Double> grid = new ArrayList<>();
+    for (int i = 1; i * step < 1 - 1e-9; i++) {
+      grid.add(Math.round(i * step * 1e6) / 1e6);
+    }
+    return grid;
+  }
+
+  static Metric metric(PruneOptions options, HeadModel model) {
+    var labels = model.config().labels();
+    Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(labels.regression());
+    metric.checkApplies(labels.regression(), labels.count());
+    return metric;
+  }
+}

@@ -1,0 +1,215 @@
+package io.headprune.pruning;
+
+import io.headprune.model.HeadModel;
+import io.headprune.pruning.PruneReport.AlphaChoice;
+import io.headprune.pruning.PruneReport.AlphaTrial;
+import io.headprune.pruning.PruneReport.EvaluationRow;
+import io.headprune.pruning.PruneReport.SummaryRow;
+import io.headprune.pruning.PruneReport.TargetChoice;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Encoded;
+import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.Metric;
+import io.headprune.scoring.ModelRunner;
+import io.headprune.scoring.Predictions;
+import io.headprune.scoring.Progress;
+import io.headprune.scoring.RawScores;
+import io.headprune.scoring.ScoreTable;
+import io.headprune.scoring.Splits;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** One pruning run's state: splits, per-seed scores, cached evaluations. */
+final class Run {
+
+  /** One evaluation of a set of gated-off heads on a data part. */
+  record Evaluation(double value, double agreement) {}
+
+  /** A data part with the unpruned model's predictions and the labels its metric uses. */
+  record Part(List<Encoded> examples, double[] densePredictions, double[] labels, double denseValue) {}
+
+  final HeadModel model;
+  final PruneOptions options;
+  final Progress progress;
+  final Metric metric;
+  final Part evaluation;
+  final Part validation;
+  final int poolSize;
+  final int calibrationPerSeed;
+  final String evaluationSource;
+  final List<RawScores> perSeed = new ArrayList<>();
+  private final Map<String, Evaluation> cache = new HashMap<>();
+  private final List<Encoded> pool;
+  private final Splits splits;
+  private AlphaChoice alphaChoice;
+  ScoreTable artifactTable;
+  List<HeadRef> artifactHeads;
+  double artifactSparsity;
+
+  Run(HeadModel model, PruneOptions options, Progress progress, List<Encoded> pool, Splits splits,
+      List<Encoded> evaluationSet) {
+    this.model = model;
+    this.options = options;
+    this.progress = progress;
+    this.metric = Pruner.metric(options, model);
+    this.pool = pool;
+    this.splits = splits;
+    this.poolSize = pool.size();
+    this.evaluationSource = evaluationSet != null ? "evaluation set" : "held-out part of the calibration pool";
+    this.evaluation = part(evaluationSet != null ? evaluationSet : pick(splits.evaluation()));
+    this.validation = splits.validation().isEmpty() ? null : part(pick(splits.validation()));
+    int wanted = options.calibrationSize() == null ? Integer.MAX_VALUE : options.calibrationSize();
+    this.calibrationPerSeed = Math.min(wanted, splits.calibration().size());
+  }
+
+  private List<Encoded> pick(List<Integer> indices) {
+    return indices.stream().map(pool::get).toList();
+  }
+
+  private Part part(List<Encoded> examples) {
+    boolean regression = model.config().labels().regression();
+    double[] dense = Predictions.predicted(
+        ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), Progress.NONE), regression);
+    double[] labels = new double[examples.size()];
+    for (int i = 0; i < labels.length; i++) {
+      Double label = examples.get(i).label();
+      labels[i] = label != null ? label : dense[i];
+    }
+    return new Part(examples, dense, labels, metric.compute(dense, labels));
+  }
+
+  private int evaluationBatch() {
+    return Math.max(options.batchSize(), 64);
+  }
+
+  Pruner.Result execute(ModelInfo info) {
+    scoreSeeds();
+    double alpha = chooseAlpha();
+    List<EvaluationRow> rows = evaluateAll(alpha);
+    TargetChoice target = chooseTarget(alpha);
+    artifactSparsity = target.sparsity();
+    artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
+    artifactHeads =
+        Pruner.select(options.criterion(), artifactTable, model, 0, artifactSparsity, options.minHeadsPerLayer());
+    PruneReport report =
+        new PruneReport(
+            info,
+            metric.id(),
+            new PruneReport.Dense(metric.id(), evaluation.denseValue()),
+            new PruneReport.DataSizes(poolSize, calibrationPerSeed, validation == null ? 0 : validation.examples().size(),
+                evaluation.examples().size(), evaluationSource, options.seeds()),
+            rows,
+            Summaries.of(rows, options.seeds()),
+            alphaChoice,
+            target,
+            Pruner.artifact(options.criterion(), artifactSparsity, artifactHeads),
+            null);
+    return new Pruner.Result(ScoresDocument.of(info, artifactTable), report);
+  }
+
+  private void scoreSeeds() {
+    for (int seed = 0; seed < options.seeds(); seed++) {
+      List<Encoded> sample = pick(splits.sample(calibrationPerSeed, seed));
+      int current = seed;
+      perSeed.add(HeadScorer.score(model, sample, options.batchSize(),
+          (phase, done, total) -> progress.report(phase, (long) current * total + done, (long) options.seeds() * total)));
+    }
+  }
+
+  private double chooseAlpha() {
+    if (options.alpha() != null) {
+      alphaChoice = new AlphaChoice(options.alpha(), false, List.of());
+      return options.alpha();
+    }
+    List<AlphaTrial> trials = new ArrayList<>();
+    double best = Double.NaN;
+    double bestMean = Double.NEGATIVE_INFINITY;
+    for (double alpha : PruneOptions.ALPHA_GRID) {
+      double sum = 0;
+      int count = 0;
+      for (int seed = 0; seed < perSeed.size(); seed++) {
+        ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
+        for (double sparsity : options.sparsities()) {
+          sum += evaluate(Pruner.select(Criterion.HIES, table, model, seed, sparsity, options.minHeadsPerLayer()),
+              validation).value();
+          count++;
+        }
+      }
+      double mean = sum / count;
+      trials.add(new AlphaTrial(alpha, mean));
+      if (mean > bestMean) {
+        bestMean = mean;
+        best = alpha;
+      }
+    }
+    alphaChoice = new AlphaChoice(best, true, trials);
+    return best;
+  }
+
+  private List<EvaluationRow> evaluateAll(double alpha) {
+    List<EvaluationRow> rows = new ArrayList<>();
+    long total = (long) options.criteria().size() * options.sparsities().size() * perSeed.size();
+    long done = 0;
+    for (Criterion criterion : options.criteria()) {
+      for (double sparsity : options.sparsities()) {
+        for (int seed = 0; seed < perSeed.size(); seed++) {
+          ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
+          List<HeadRef> heads = Pruner.select(criterion, table, model, seed, sparsity, options.minHeadsPerLayer());
+          Evaluation result = evaluate(heads, evaluation);
+          rows.add(new EvaluationRow(criterion.id(), sparsity, seed, metric.id(), result.value(), result.agreement(),
+              Pruner.pairs(heads)));
+          progress.report("evaluate", ++done, total);
+        }
+      }
+    }
+    return rows;
+  }
+
+  private TargetChoice chooseTarget(double alpha) {
+    PruneOptions.Target target = options.target();
+    if (target.sparsity() != null) {
+      return new TargetChoice("sparsity", target.sparsity(), null, null, "sparsity given by the request");
+    }
+    double floor = evaluation.denseValue() - target.maxMetricDrop();
+    double chosen = 0;
+    Double chosenMean = evaluation.denseValue();
+    for (double sparsity : Pruner.grid(target.step())) {
+      double sum = 0;
+      for (int seed = 0; seed < perSeed.size(); seed++) {
+        ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
+        sum += evaluate(Pruner.select(options.criterion(), table, model, seed, sparsity, options.minHeadsPerLayer()),
+            evaluation).value();
+      }
+      double mean = sum / perSeed.size();
+      if (mean >= floor - 1e-12) {
+        chosen = sparsity;
+        chosenMean = mean;
+      }
+    }
+    String reason = String.format(java.util.Locale.ROOT,
+        "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
+        target.step(), metric.id(), perSeed.size(), chosenMean, target.maxMetricDrop(), evaluation.denseValue());
+    return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
+  }
+
+  /** Evaluates {@code heads} gated off on {@code part}; identical head sets are evaluated once. */
+  Evaluation evaluate(List<HeadRef> heads, Part part) {
+    String key = System.identityHashCode(part) + ":" + heads;
+    Evaluation cached = cache.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    double[] predicted = Predictions.predicted(
+        ModelRunner.logits(model, part.examples(), new HashSet<>(heads), evaluationBatch(), Progress.NONE),
+        model.config().labels().regression());
+    Evaluation result = new Evaluation(metric.compute(predicted, part.labels()),
+        Predictions.agreement(predicted, part.densePredictions()));
+    cache.put(key, result);
+    return result;
+  }
+}
