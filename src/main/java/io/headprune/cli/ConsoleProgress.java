@@ -1,16 +1,16 @@
 package io.headprune.cli;
 
 import io.headprune.scoring.Progress;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /** Progress lines on stderr: at the start and end of a phase and at most once a second between. */
 final class ConsoleProgress implements Progress {
 
-  private final PrintStream err;
+  private final PrintWriter err;
   private String phase = "";
   private long lastPrint;
 
-  ConsoleProgress(PrintStream err) {
+  ConsoleProgress(PrintWriter err) {
     this.err = err;
   }
 
@@ -20,6 +20,7 @@ final class ConsoleProgress implements Progress {
     boolean newPhase = !phase.equals(this.phase);
     if (newPhase || done == total || now - lastPrint > 1_000_000_000L) {
       err.printf("%s: %d/%d (%d%%)%n", phase, done, total, total == 0 ? 100 : 100 * done / total);
+      err.flush();
       this.phase = phase;
       lastPrint = now;
     }

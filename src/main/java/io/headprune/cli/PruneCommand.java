@@ -98,7 +98,7 @@ final class PruneCommand implements Callable<Integer> {
             seeds, calibrationSize, maxLength, batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
             0.2, 0.3, !noLatency);
     Pruner.Result result =
-        Pruner.prune(model, data, eval, options, out, Devices.parse(device), new ConsoleProgress(System.err));
+        Pruner.prune(model, data, eval, options, out, Devices.parse(device), new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());
     return 0;
   }

@@ -48,7 +48,7 @@ final class ScoreCommand implements Callable<Integer> {
     Normalization norm = Normalization.parse(normalization);
     ScoresDocument scores =
         Pruner.score(model, data, maxLength, batchSize, alpha, norm, Devices.parse(device),
-            new ConsoleProgress(System.err));
+            new ConsoleProgress(spec.commandLine().getErr()));
     Path parent = out.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Files.writeString(out, Json.MAPPER.writeValueAsString(scores) + "\n");

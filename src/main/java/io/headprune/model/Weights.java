@@ -6,10 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DType;
+import io.headprune.checkpoint.Floats;
 import io.headprune.checkpoint.TensorInfo;
 import io.headprune.problem.InvalidInputException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /** Loads checkpoint tensors as float32 arrays, checking every name and shape. */
@@ -46,23 +46,9 @@ final class Weights {
       throw new InvalidInputException(
           "weight '" + key + "' has dtype " + info.dtype() + "; weights must be F32, F16 or BF16");
     }
-    ByteBuffer mapped = checkpoint.bytes(key);
-    ByteBuffer copy = ByteBuffer.allocateDirect(mapped.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    copy.put(mapped).flip();
-    DataType stored =
-        switch (info.dtype()) {
-          case F16 -> DataType.FLOAT16;
-          case BF16 -> DataType.BFLOAT16;
-          default -> DataType.FLOAT32;
-        };
-    NDArray array = manager.create(copy, new Shape(shape), stored);
+    ByteBuffer floats = Floats.toFloat32(checkpoint.bytes(key), info.dtype());
     parameters += info.elements();
-    if (stored == DataType.FLOAT32) {
-      return array;
-    }
-    NDArray widened = array.toType(DataType.FLOAT32, false);
-    array.close();
-    return widened;
+    return manager.create(floats, new Shape(shape), DataType.FLOAT32);
   }
 
   /** Number of elements loaded so far. */
