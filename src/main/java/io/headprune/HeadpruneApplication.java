@@ -4,9 +4,13 @@ import io.headprune.cli.Cli;
 import java.io.PrintWriter;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.data.jpa.repository.config.EnableJpaRepositories;
 
 /** One jar: {@code score} and {@code prune} on the command line; with no arguments, the service. */
 @SpringBootApplication
+@ConfigurationPropertiesScan
+@EnableJpaRepositories(considerNestedRepositories = true)
 public class HeadpruneApplication {
 
   public static void main(String[] args) {

@@ -36,7 +36,10 @@ public final class DatasetReader {
 
   private DatasetReader() {}
 
-  /** Reads {@code file} (format from its extension) against the model's labels. */
+  /**
+   * Reads {@code file} (format from its extension) against the model's labels; with null labels
+   * only the syntax is checked and labels are left unresolved.
+   */
   public static List<Example> read(Path file, Labels labels) {
     return read(file, labels, Limits.DEFAULT);
   }
@@ -106,6 +109,12 @@ public final class DatasetReader {
     if (label == null || label.isNull()) {
       return null;
     }
+    if (labels == null) {
+      if (!label.isNumber() && !label.isString()) {
+        throw new InvalidInputException(where + ": label " + label + " is neither a number nor a label name");
+      }
+      return null; // resolved later, against a model's labels
+    }
     if (labels.regression()) {
       if (label.isNumber()) {
         return checkFinite(label.doubleValue(), where);
@@ -144,7 +153,7 @@ public final class DatasetReader {
         }
         String labelText = value(record, "label", header);
         Double label = null;
-        if (labelText != null && !labelText.isEmpty()) {
+        if (labelText != null && !labelText.isEmpty() && labels != null) {
           label =
               labels.regression() ? parseNumber(labelText, where) : (double) labels.indexOf(labelText, where);
         }

@@ -1,0 +1,104 @@
+package io.headprune.api;
+
+import io.headprune.jobs.JobRequest;
+import io.headprune.jobs.JobStatus;
+import io.headprune.jobs.JobView;
+import io.headprune.jobs.Jobs;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.net.URI;
+import java.util.UUID;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.core.io.Resource;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.WebRequest;
+
+/** Pruning jobs: submit, poll, list, cancel, delete, and their outputs. */
+@RestController
+@RequestMapping("/v1/jobs")
+@Validated
+class JobsController {
+
+  private final Jobs jobs;
+
+  JobsController(Jobs jobs) {
+    this.jobs = jobs;
+  }
+
+  @Operation(summary = "Submit a pruning job", description = "202 with Location: /v1/jobs/{id}.")
+  @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request) {
+    JobView job = jobs.submit(request);
+    return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
+  }
+
+  @Operation(summary = "A job: status, progress, attempt, error or result")
+  @GetMapping("/{id}")
+  JobView get(@PathVariable UUID id) {
+    return jobs.get(id);
+  }
+
+  @Operation(summary = "Jobs, newest first, optionally filtered by status")
+  @GetMapping
+  JobPage list(
+      @RequestParam(required = false) JobStatus status,
+      @RequestParam(defaultValue = "0") @Min(value = 0, message = "page must be non-negative") int page,
+      @RequestParam(defaultValue = "20") @Min(value = 1, message = "size must be at least 1") @Max(value = 200, message = "size must be at most 200") int size) {
+    var result = jobs.list(status, page, size);
+    return new JobPage(result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
+  }
+
+  @Operation(summary = "Cancel a queued or running job (409 if it has finished)")
+  @PostMapping("/{id}/cancel")
+  JobView cancel(@PathVariable UUID id) {
+    return jobs.cancel(id);
+  }
+
+  @Operation(summary = "Delete a job with its scores, evaluations and artifacts")
+  @DeleteMapping("/{id}")
+  ResponseEntity<Void> delete(@PathVariable UUID id) {
+    jobs.delete(id);
+    return ResponseEntity.noContent().build();
+  }
+
+  @Operation(summary = "scores.json of a succeeded job")
+  @GetMapping(value = "/{id}/scores", produces = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<Resource> scores(@PathVariable UUID id) {
+    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.scoresFile(id)));
+  }
+
+  @Operation(summary = "report.json of a succeeded job")
+  @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<Resource> report(@PathVariable UUID id) {
+    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.reportFile(id)));
+  }
+
+  @Operation(summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
+  @GetMapping(value = "/{id}/artifacts/{kind}", produces = "application/gzip")
+  ResponseEntity<Resource> artifact(@PathVariable UUID id, @PathVariable String kind, WebRequest request) {
+    Jobs.StoredArtifact artifact = jobs.artifact(id, kind);
+    String etag = "\"" + artifact.sha256() + "\"";
+    if (request.checkNotModified(etag)) {
+      return ResponseEntity.status(304).eTag(etag).build();
+    }
+    return ResponseEntity.ok()
+        .eTag(etag)
+        .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")
+        .header(HttpHeaders.ACCEPT_RANGES, "bytes")
+        .contentType(MediaType.parseMediaType("application/gzip"))
+        .body(new FileSystemResource(artifact.path()));
+  }
+}

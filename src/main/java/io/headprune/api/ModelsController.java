@@ -1,0 +1,51 @@
+package io.headprune.api;
+
+import io.headprune.jobs.Catalog;
+import io.headprune.jobs.ModelView;
+import io.headprune.jobs.Stored;
+import io.swagger.v3.oas.annotations.Operation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.UUID;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+
+/** Uploaded models. */
+@RestController
+@RequestMapping("/v1/models")
+class ModelsController {
+
+  private final Catalog catalog;
+
+  ModelsController(Catalog catalog) {
+    this.catalog = catalog;
+  }
+
+  @Operation(summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
+      description = "201 for new bytes; the same bytes again give 200 and the same id.")
+  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+  ResponseEntity<ModelView> upload(@RequestPart("file") MultipartFile file) throws IOException {
+    Stored<ModelView> stored;
+    try (InputStream in = file.getInputStream()) {
+      stored = catalog.uploadModel(in, file.getOriginalFilename());
+    }
+    return ResponseEntity.status(stored.created() ? HttpStatus.CREATED : HttpStatus.OK)
+        .location(URI.create("/v1/models/" + stored.value().id()))
+        .body(stored.value());
+  }
+
+  @Operation(summary = "A stored model")
+  @GetMapping("/{id}")
+  ModelView get(@PathVariable UUID id) {
+    return catalog.model(id);
+  }
+}

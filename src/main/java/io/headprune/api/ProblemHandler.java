@@ -1,0 +1,120 @@
+package io.headprune.api;
+
+import io.headprune.problem.ConflictException;
+import io.headprune.problem.EngineException;
+import io.headprune.problem.HeadpruneException;
+import io.headprune.problem.NotFoundException;
+import jakarta.validation.ConstraintViolationException;
+import java.io.UncheckedIOException;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/** Maps every error to an RFC 9457 problem detail whose detail names the problem. */
+@RestControllerAdvice
+class ProblemHandler extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+  @ExceptionHandler(HeadpruneException.class)
+  ProblemDetail headprune(HeadpruneException e) {
+    HttpStatus status = status(e);
+    if (status.is5xxServerError()) {
+      log.error("request failed", e);
+    }
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
+    problem.setTitle(e.title());
+    return problem;
+  }
+
+  static HttpStatus status(HeadpruneException e) {
+    if (e instanceof NotFoundException) {
+      return HttpStatus.NOT_FOUND;
+    }
+    if (e instanceof ConflictException) {
+      return HttpStatus.CONFLICT;
+    }
+    if (e instanceof EngineException) {
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    }
+    return HttpStatus.UNPROCESSABLE_CONTENT;
+  }
+
+  @ExceptionHandler(ConstraintViolationException.class)
+  ProblemDetail constraint(ConstraintViolationException e) {
+    String detail = e.getConstraintViolations().stream().map(v -> v.getMessage()).sorted()
+        .collect(Collectors.joining("; "));
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
+    problem.setTitle("Invalid request");
+    return problem;
+  }
+
+  @ExceptionHandler(UncheckedIOException.class)
+  ProblemDetail io(UncheckedIOException e) {
+    log.error("I/O failure", e);
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+        "storage failure: " + e.getCause().getMessage());
+    problem.setTitle("Storage failure");
+    return problem;
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e, HttpHeaders headers,
+      HttpStatusCode status, WebRequest request) {
+    String detail = e.getBindingResult().getFieldErrors().stream()
+        .map(error -> error.getField() + ": " + error.getDefaultMessage())
+        .sorted()
+        .collect(Collectors.joining("; "));
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
+    problem.setTitle("Invalid request");
+    return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException e,
+      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    String detail = e.getAllErrors().stream().map(error -> error.getDefaultMessage()).sorted()
+        .collect(Collectors.joining("; "));
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
+    problem.setTitle("Invalid request");
+    return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
+      HttpStatusCode status, WebRequest request) {
+    Throwable cause = e.getMostSpecificCause();
+    String reason = cause instanceof tools.jackson.core.JacksonException jackson
+        ? jackson.getOriginalMessage() + location(jackson) : "the body is missing or unreadable";
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "malformed JSON: " + reason);
+    problem.setTitle("Malformed request body");
+    return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+  }
+
+  private static String location(tools.jackson.core.JacksonException e) {
+    String path = e instanceof tools.jackson.databind.DatabindException databind ? databind.getPathReference() : null;
+    return path == null || path.isEmpty() ? "" : " (at " + path + ")";
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException e,
+      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
+        "upload exceeds the limit of " + (e.getMaxUploadSize() < 0 ? "the server" : e.getMaxUploadSize() + " bytes"));
+    problem.setTitle("Upload too large");
+    return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+  }
+}

@@ -1,0 +1,29 @@
+package io.headprune.api;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/** With {@code headprune.role=worker} the process serves actuator only, not the API. */
+@Component
+@ConditionalOnProperty(name = "headprune.role", havingValue = "worker")
+class WorkerRoleFilter extends OncePerRequestFilter {
+
+  @Override
+  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+      throws ServletException, IOException {
+    if (request.getRequestURI().startsWith("/v1/")) {
+      response.setStatus(404);
+      response.setContentType("application/problem+json");
+      response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,"
+          + "\"detail\":\"this process runs the worker role; the API is served by api processes\"}");
+      return;
+    }
+    chain.doFilter(request, response);
+  }
+}

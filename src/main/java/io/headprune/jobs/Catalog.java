@@ -1,0 +1,193 @@
+package io.headprune.jobs;
+
+import ai.djl.Device;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.Labels;
+import io.headprune.model.Bert;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
+import io.headprune.storage.ArchiveLimits;
+import io.headprune.storage.Archives;
+import io.headprune.storage.ArtifactStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Service;
+
+/**
+ * Uploaded models and datasets, content-addressed: the same bytes give the same id. Nothing
+ * half-written survives a rejected upload, and a rejected upload creates no row.
+ */
+@Service
+public class Catalog {
+
+  private final Repositories.Models models;
+  private final Repositories.Datasets datasets;
+  private final ArtifactStore store;
+  private final ArchiveLimits archiveLimits;
+  private final DatasetReader.Limits datasetLimits;
+  private final Clock clock;
+
+  Catalog(Repositories.Models models, Repositories.Datasets datasets, ArtifactStore store, ArchiveLimits archiveLimits,
+      DatasetReader.Limits datasetLimits, Clock clock) {
+    this.models = models;
+    this.datasets = datasets;
+    this.store = store;
+    this.archiveLimits = archiveLimits;
+    this.datasetLimits = datasetLimits;
+    this.clock = clock;
+  }
+
+  /** Stores an uploaded model archive (.zip or .tar.gz of a model directory) after validating it. */
+  public Stored<ModelView> uploadModel(InputStream content, String filename) {
+    if (filename == null || !Archives.isArchive(filename)) {
+      throw new InvalidInputException("model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
+    }
+    Path archive = store.incoming();
+    Path extracted = store.incoming();
+    try {
+      String sha256 = ArtifactStore.copyHashing(content, archive);
+      var existing = models.findBySha256(sha256);
+      if (existing.isPresent()) {
+        return new Stored<>(ModelView.of(existing.get()), false);
+      }
+      Archives.extract(archive, filename, extracted, archiveLimits);
+      Path root = modelRoot(extracted);
+      ModelEntity entity = validateModel(root);
+      Path target = store.model(sha256);
+      ArtifactStore.delete(target);
+      Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+      entity.id = UUID.randomUUID();
+      entity.sha256 = sha256;
+      entity.source = "upload";
+      entity.storagePath = store.uri(target);
+      entity.createdAt = clock.instant();
+      return new Stored<>(ModelView.of(saveOrExisting(entity)), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("storing model upload", e);
+    } finally {
+      ArtifactStore.delete(archive);
+      ArtifactStore.delete(extracted);
+    }
+  }
+
+  private ModelEntity saveOrExisting(ModelEntity entity) {
+    try {
+      return models.saveAndFlush(entity);
+    } catch (DataIntegrityViolationException raced) {
+      return models.findBySha256(entity.sha256).orElseThrow(() -> raced);
+    }
+  }
+
+  /** The directory holding config.json: the archive root, or its single top-level directory. */
+  private static Path modelRoot(Path extracted) throws IOException {
+    if (Files.isRegularFile(extracted.resolve("config.json"))) {
+      return extracted;
+    }
+    List<Path> children;
+    try (var list = Files.list(extracted)) {
+      children = list.toList();
+    }
+    if (children.size() == 1 && Files.isRegularFile(children.get(0).resolve("config.json"))) {
+      return children.get(0);
+    }
+    throw new InvalidInputException("archive has no config.json at its root or in a single top-level directory");
+  }
+
+  /** Parses config, validates every safetensors header and loads every weight with its shape. */
+  static ModelEntity validateModel(Path root) {
+    try (Checkpoint checkpoint = Checkpoint.open(root);
+        Bert bert = Bert.load(checkpoint, Device.cpu())) {
+      io.headprune.checkpoint.TextTokenizer.open(root, 8).close();
+      ModelEntity entity = new ModelEntity();
+      entity.architecture = checkpoint.config().architecture();
+      entity.layers = checkpoint.config().layers();
+      entity.heads = java.util.Arrays.stream(bert.heads()).mapToInt(h -> h.length).sum();
+      entity.parameters = bert.parameters();
+      return entity;
+    }
+  }
+
+  /** Stores an uploaded dataset (.jsonl, .csv or .tsv) after validating it. */
+  public Stored<DatasetView> uploadDataset(InputStream content, String filename) {
+    String format = format(filename);
+    Path incoming = store.incoming();
+    Path named = incoming.resolveSibling(incoming.getFileName() + "." + format);
+    try {
+      String sha256 = ArtifactStore.copyHashing(content, named);
+      var existing = datasets.findBySha256(sha256);
+      if (existing.isPresent()) {
+        return new Stored<>(DatasetView.of(existing.get()), false);
+      }
+      int rows = DatasetReader.read(named, null, datasetLimits).size();
+      Path target = store.dataset(sha256, format);
+      Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      DatasetEntity entity = new DatasetEntity();
+      entity.id = UUID.randomUUID();
+      entity.sha256 = sha256;
+      entity.format = format;
+      entity.rows = rows;
+      entity.storagePath = store.uri(target);
+      entity.createdAt = clock.instant();
+      try {
+        return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
+      } catch (DataIntegrityViolationException raced) {
+        return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("storing dataset upload", e);
+    } finally {
+      ArtifactStore.delete(named);
+    }
+  }
+
+  private static String format(String filename) {
+    String lower = filename == null ? "" : filename.toLowerCase(Locale.ROOT);
+    for (String format : new String[] {"jsonl", "csv", "tsv"}) {
+      if (lower.endsWith("." + format)) {
+        return format;
+      }
+    }
+    throw new InvalidInputException("dataset upload '" + filename + "' must be a .jsonl, .csv or .tsv file");
+  }
+
+  /** A stored model. */
+  public ModelView model(UUID id) {
+    return ModelView.of(modelEntity(id));
+  }
+
+  /** A stored dataset. */
+  public DatasetView dataset(UUID id) {
+    return DatasetView.of(datasetEntity(id));
+  }
+
+  ModelEntity modelEntity(UUID id) {
+    return models.findById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+  }
+
+  DatasetEntity datasetEntity(UUID id) {
+    return datasets.findById(id).orElseThrow(() -> new NotFoundException("dataset " + id + " does not exist"));
+  }
+
+  Path modelPath(UUID id) {
+    return store.resolve(modelEntity(id).storagePath);
+  }
+
+  Path datasetPath(UUID id) {
+    return store.resolve(datasetEntity(id).storagePath);
+  }
+
+  /** Checks that every label of a dataset is known to a model (read with the model's labels). */
+  void checkLabels(Path dataset, Labels labels) {
+    DatasetReader.read(dataset, labels, datasetLimits);
+  }
+}

@@ -1,0 +1,20 @@
+package io.headprune.jobs;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A stored calibration or evaluation dataset, content-addressed by its SHA-256. */
+@Entity
+@Table(name = "datasets")
+class DatasetEntity {
+  @Id UUID id;
+  @Column(columnDefinition = "bpchar") String sha256;
+  String format;
+  int rows;
+  String storagePath;
+  Instant createdAt;
+}

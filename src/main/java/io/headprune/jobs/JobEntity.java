@@ -1,0 +1,34 @@
+package io.headprune.jobs;
+
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A pruning job's history row: status, progress, attempt, request, error and result (JSON text). */
+@Entity
+@Table(name = "jobs")
+class JobEntity {
+  @Id UUID id;
+  @Enumerated(EnumType.STRING) JobStatus status;
+  String phase;
+  long progressDone;
+  long progressTotal;
+  int attempt;
+  boolean cancelRequested;
+  UUID modelId;
+  UUID calibrationId;
+  UUID evaluationId;
+  String request;
+  String error;
+  String result;
+  String worker;
+  String hubCommit;
+  Instant createdAt;
+  Instant startedAt;
+  Instant finishedAt;
+  Instant updatedAt;
+}

@@ -1,0 +1,44 @@
+package io.headprune.jobs;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import org.springframework.stereotype.Component;
+
+/** Micrometer metrics of the job queue: submitted, finished by status, duration, depth, heads scored. */
+@Component
+class JobMetrics {
+
+  private final MeterRegistry registry;
+  private final Counter submitted;
+  private final Counter headsScored;
+  private final Timer duration;
+
+  JobMetrics(MeterRegistry registry, Repositories.JobRows jobs) {
+    this.registry = registry;
+    this.submitted = Counter.builder("headprune.jobs.submitted").description("jobs submitted").register(registry);
+    this.headsScored =
+        Counter.builder("headprune.heads.scored").description("attention heads scored (per seed)").register(registry);
+    this.duration = Timer.builder("headprune.jobs.duration").description("run time of finished jobs").register(registry);
+    Gauge.builder("headprune.jobs.queue.depth", jobs, rows -> rows.countByStatus(JobStatus.QUEUED))
+        .description("jobs waiting for a worker")
+        .register(registry);
+  }
+
+  void submitted() {
+    submitted.increment();
+  }
+
+  void finished(JobStatus status, Duration took) {
+    Counter.builder("headprune.jobs.finished").tag("status", status.name()).register(registry).increment();
+    if (took != null) {
+      duration.record(took);
+    }
+  }
+
+  void headsScored(long heads) {
+    headsScored.increment(heads);
+  }
+}

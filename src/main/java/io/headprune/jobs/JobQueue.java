@@ -1,0 +1,42 @@
+package io.headprune.jobs;
+
+import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.task.FailureHandler;
+import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
+import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+
+/**
+ * The job queue on PostgreSQL: one db-scheduler one-time task per job (instance id = job id),
+ * scheduled in the transaction that inserts the job row. db-scheduler claims executions
+ * cluster-safely, heartbeats them, and revives those whose worker died.
+ */
+@Configuration(proxyBeanMethods = false)
+class JobQueue {
+
+  /** The typed task of a pruning job; its data is the job id. */
+  static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
+
+  @Bean
+  OneTimeTask<String> pruneJobTask(JobRunner runner) {
+    return Tasks.oneTime(TASK)
+        // the runner ends every job itself; it throws only to hand a job back at shutdown
+        .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(1)))
+        .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
+  }
+
+  /** With {@code db-scheduler.enabled=false} (the api role) jobs are only scheduled, never run here. */
+  @Bean
+  @ConditionalOnProperty(name = "db-scheduler.enabled", havingValue = "false")
+  SchedulerClient schedulerClient(DataSource dataSource, List<OneTimeTask<?>> tasks) {
+    return SchedulerClient.Builder.create(new TransactionAwareDataSourceProxy(dataSource), List.copyOf(tasks)).build();
+  }
+}

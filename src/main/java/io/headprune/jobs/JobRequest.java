@@ -1,0 +1,76 @@
+package io.headprune.jobs;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * {@code POST /v1/jobs}: everything but model and calibration has a default.
+ *
+ * @param model the model: an uploaded id, or a Hugging Face Hub repository and revision
+ * @param calibration the calibration dataset
+ * @param evaluation the evaluation dataset (default: a held-out part of the calibration pool)
+ * @param criteria criteria evaluated side by side (default [hies, his, random])
+ * @param criterion criterion the artifact is pruned with (default hies)
+ * @param sparsities sparsities evaluated (default [0.1, 0.3, 0.5])
+ * @param target the artifact's sparsity, or a metric budget (default {sparsity: 0.3})
+ * @param alpha HIES weight in [0, 1], or "auto" (default 0.5)
+ * @param normalization global or layer (default global)
+ * @param seeds seeds (default 5)
+ * @param calibrationSize examples per seed (default 32)
+ * @param maxLength tokens per example (default 128)
+ * @param batchSize examples per pass (default 16)
+ * @param minHeadsPerLayer heads each layer keeps (default 1)
+ * @param metric accuracy, f1, mcc, pearson or spearman (default accuracy, pearson for regression)
+ */
+public record JobRequest(
+    @NotNull(message = "model is required") @Valid ModelRef model,
+    @NotNull(message = "calibration is required") @Valid DatasetRef calibration,
+    @Valid DatasetRef evaluation,
+    @Size(min = 1, max = 5, message = "criteria must name 1 to 5 criteria")
+        List<@Pattern(regexp = "hies|his|entropy|random|l2", message = "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2") String> criteria,
+    @Pattern(regexp = "hies|his|entropy|random|l2", message = "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2") String criterion,
+    @Size(min = 1, max = 20, message = "sparsities must list 1 to 20 values")
+        List<@NotNull @DecimalMin(value = "0.0", message = "sparsity must be in [0, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "sparsity must be in [0, 1)") Double> sparsities,
+    @Valid Target target,
+    @Pattern(regexp = "auto|0(\\.\\d+)?|1(\\.0+)?", message = "alpha must be a number in [0, 1] or \"auto\"") String alpha,
+    @Pattern(regexp = "global|layer", message = "normalization must be global or layer") String normalization,
+    @Min(value = 1, message = "seeds must be at least 1") @Max(value = 20, message = "seeds must be at most 20") Integer seeds,
+    @Min(value = 1, message = "calibrationSize must be at least 1") @Max(value = 100000, message = "calibrationSize must be at most 100000") Integer calibrationSize,
+    @Min(value = 2, message = "maxLength must be at least 2") @Max(value = 8192, message = "maxLength must be at most 8192") Integer maxLength,
+    @Min(value = 1, message = "batchSize must be at least 1") @Max(value = 1024, message = "batchSize must be at most 1024") Integer batchSize,
+    @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
+    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman", message = "metric must be accuracy, f1, mcc, pearson or spearman") String metric) {
+
+  /**
+   * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.
+   *
+   * @param id an uploaded model's id
+   * @param hub a Hugging Face Hub repository, org/name
+   * @param revision branch, tag or commit (default main)
+   */
+  public record ModelRef(
+      UUID id,
+      @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?", message = "hub must be a repository name such as org/name") String hub,
+      @Pattern(regexp = "[A-Za-z0-9._/-]{1,256}", message = "revision is not a valid branch, tag or commit") String revision) {}
+
+  /** A dataset: {@code {"id": …}}. */
+  public record DatasetRef(@NotNull(message = "dataset id is required") UUID id) {}
+
+  /**
+   * The artifact's sparsity, {@code {"sparsity": 0.3}}, or budget, {@code {"maxMetricDrop": 0.01}}.
+   *
+   * @param sparsity share of heads pruned, in [0, 1)
+   * @param maxMetricDrop largest allowed drop of the mean metric
+   */
+  public record Target(
+      @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "target sparsity must be in [0, 1)") Double sparsity,
+      @DecimalMin(value = "0.0", message = "maxMetricDrop must be non-negative") Double maxMetricDrop) {}
+}

@@ -1,0 +1,146 @@
+package io.headprune.jobs;
+
+import io.headprune.checkpoint.Json;
+import io.headprune.pruning.PruneReport;
+import io.headprune.pruning.Pruner;
+import io.headprune.scoring.HeadScore;
+import io.headprune.storage.Archives;
+import io.headprune.storage.ArtifactStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Stores a finished run: packed artifacts moved into place, then scores, evaluations and result rows. */
+class JobResults {
+
+  private final Repositories.JobRows jobs;
+  private final Repositories.HeadScores scores;
+  private final Repositories.Evaluations evaluations;
+  private final Repositories.Artifacts artifacts;
+  private final ArtifactStore store;
+  private final TransactionTemplate transactions;
+  private final Clock clock;
+
+  JobResults(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts, ArtifactStore store, TransactionTemplate transactions, Clock clock) {
+    this.jobs = jobs;
+    this.scores = scores;
+    this.evaluations = evaluations;
+    this.artifacts = artifacts;
+    this.store = store;
+    this.transactions = transactions;
+    this.clock = clock;
+  }
+
+  void persist(UUID id, Path work, Pruner.Result result) {
+    Path out = work.resolve("out");
+    Path packed = work.resolve("final");
+    try {
+      Files.createDirectories(packed);
+      Archives.tarGz(out.resolve("pruned"), "pruned", packed.resolve("pruned.tar.gz"));
+      Archives.tarGz(out.resolve("masked"), "masked", packed.resolve("masked.tar.gz"));
+      Files.copy(out.resolve("scores.json"), packed.resolve("scores.json"));
+      Files.copy(out.resolve("report.json"), packed.resolve("report.json"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("packing the outputs of job " + id, e);
+    }
+    Path target = store.job(id);
+    try {
+      transactions.executeWithoutResult(status -> store(id, packed, target, result));
+    } catch (RuntimeException e) {
+      ArtifactStore.delete(target);
+      throw e;
+    }
+  }
+
+  private void store(UUID id, Path packed, Path target, Pruner.Result result) {
+    JobEntity job = jobs.findById(id).orElseThrow(JobRunner.Cancelled::new);
+    if (job.cancelRequested) {
+      throw new JobRunner.Cancelled();
+    }
+    ArtifactStore.delete(target);
+    try {
+      Files.move(packed, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("moving the outputs of job " + id, e);
+    }
+    Instant now = clock.instant();
+    Map<String, Object> links = new LinkedHashMap<>();
+    for (String kind : List.of("pruned", "masked", "scores", "report")) {
+      Path file = target.resolve(kind.equals("pruned") || kind.equals("masked") ? kind + ".tar.gz" : kind + ".json");
+      ArtifactEntity artifact = new ArtifactEntity();
+      artifact.jobId = id;
+      artifact.kind = kind;
+      artifact.uri = store.uri(file);
+      try {
+        artifact.sha256 = ArtifactStore.sha256(file);
+        artifact.bytes = Files.size(file);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      artifact.createdAt = now;
+      artifacts.save(artifact);
+      String href = kind.equals("pruned") || kind.equals("masked")
+          ? "/v1/jobs/" + id + "/artifacts/" + kind : "/v1/jobs/" + id + "/" + kind;
+      links.put(kind, Map.of("href", href, "sha256", artifact.sha256, "bytes", artifact.bytes));
+    }
+    PruneReport report = result.report();
+    Set<List<Integer>> pruned = new HashSet<>();
+    for (int[] head : report.artifact().prunedHeads()) {
+      pruned.add(List.of(head[0], head[1]));
+    }
+    for (HeadScore head : result.scores().heads()) {
+      HeadScoreEntity row = new HeadScoreEntity();
+      row.jobId = id;
+      row.layer = head.layer();
+      row.head = head.head();
+      row.his = head.his();
+      row.entropy = head.entropy();
+      row.hisNorm = head.hisNorm();
+      row.entropyNorm = head.entropyNorm();
+      row.hies = head.hies();
+      row.pruned = pruned.contains(List.of(head.layer(), head.head()));
+      scores.save(row);
+    }
+    for (PruneReport.EvaluationRow evaluation : report.evaluations()) {
+      EvaluationEntity row = new EvaluationEntity();
+      row.jobId = id;
+      row.criterion = evaluation.criterion();
+      row.sparsity = evaluation.sparsity();
+      row.seed = evaluation.seed();
+      row.metricName = evaluation.metric();
+      row.metricValue = finite(evaluation.value());
+      row.agreement = finite(evaluation.agreement());
+      row.prunedHeads = Json.MAPPER.writeValueAsString(evaluation.prunedHeads());
+      evaluations.save(row);
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("criterion", report.artifact().criterion());
+    summary.put("sparsity", report.artifact().sparsity());
+    summary.put("prunedHeads", report.artifact().prunedHeads());
+    summary.put("alpha", report.alpha().value());
+    summary.put("dense", report.dense());
+    summary.put("speedup", report.speedup());
+    summary.put("links", links);
+    job.result = Json.MAPPER.writeValueAsString(summary);
+    job.status = JobStatus.SUCCEEDED;
+    job.phase = "done";
+    job.finishedAt = now;
+    job.updatedAt = now;
+  }
+
+  private static Double finite(double value) {
+    return Double.isFinite(value) ? value : null;
+  }
+}

@@ -1,0 +1,203 @@
+package io.headprune.jobs;
+
+import ai.djl.Device;
+import com.github.kagkarlsson.scheduler.task.ExecutionContext;
+import io.headprune.checkpoint.Json;
+import io.headprune.problem.HeadpruneException;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.pruning.Pruner;
+import io.headprune.scoring.Progress;
+import io.headprune.storage.ArtifactStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Runs one job on this worker: load → score → select → write → persist. Progress is written
+ * every few seconds; cancellation and shutdown are checked between batches. A cancelled or
+ * failed job leaves no artifacts behind (outputs are built in a scratch directory and moved
+ * into place only when complete).
+ */
+class JobRunner {
+
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+  /** Thrown from the progress callback to stop a job that was cancelled or deleted. */
+  static final class Cancelled extends RuntimeException {
+    Cancelled() {
+      super("cancelled", null, false, false);
+    }
+  }
+
+  /** Thrown to hand a job back to the queue when this worker shuts down. */
+  static final class HandedBack extends RuntimeException {
+    HandedBack() {
+      super("worker shutting down; job handed back to the queue", null, false, false);
+    }
+  }
+
+  private final Repositories.JobRows jobs;
+  private final Catalog catalog;
+  private final JobResults results;
+  private final ArtifactStore store;
+  private final WorkerDevices devices;
+  private final TransactionTemplate transactions;
+  private final JobMetrics metrics;
+  private final List<JobListener> listeners;
+  private final Duration progressInterval;
+  private final Clock clock;
+  private final String workerName;
+
+  JobRunner(Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store, WorkerDevices devices,
+      TransactionTemplate transactions, JobMetrics metrics, List<JobListener> listeners, Duration progressInterval,
+      Clock clock, String workerName) {
+    this.jobs = jobs;
+    this.catalog = catalog;
+    this.results = results;
+    this.store = store;
+    this.devices = devices;
+    this.transactions = transactions;
+    this.metrics = metrics;
+    this.listeners = listeners;
+    this.progressInterval = progressInterval;
+    this.clock = clock;
+    this.workerName = workerName;
+  }
+
+  /** Executes job {@code id}; returns normally when the job has ended (in any status). */
+  void run(UUID id, ExecutionContext context) {
+    JobEntity job = transactions.execute(status -> start(id));
+    if (job == null) {
+      return;
+    }
+    Path work = store.work(id);
+    ArtifactStore.delete(work);
+    Device device;
+    try {
+      device = devices.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HandedBack();
+    }
+    Instant started = clock.instant();
+    try {
+      JobSpec spec = JobSpec.of(Json.MAPPER.readValue(job.request, JobRequest.class));
+      Path modelDir = catalog.modelPath(job.modelId);
+      Path calibration = catalog.datasetPath(job.calibrationId);
+      Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
+      Progress progress = new JobProgress(id, job.attempt, context);
+      Pruner.Result result = Pruner.prune(modelDir, calibration, evaluation, spec.options(), work.resolve("out"),
+          device, progress);
+      metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
+      results.persist(id, work, result);
+      metrics.finished(JobStatus.SUCCEEDED, Duration.between(started, clock.instant()));
+    } catch (Cancelled cancelled) {
+      end(id, JobStatus.CANCELLED, null);
+      metrics.finished(JobStatus.CANCELLED, Duration.between(started, clock.instant()));
+    } catch (HandedBack handedBack) {
+      transactions.executeWithoutResult(status -> jobs.findById(id).ifPresent(row -> {
+        row.status = JobStatus.QUEUED;
+        row.phase = "queued";
+        row.updatedAt = clock.instant();
+      }));
+      log.info("job {} handed back to the queue at shutdown", id);
+      throw handedBack;
+    } catch (HeadpruneException e) {
+      end(id, JobStatus.FAILED, problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
+      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+    } catch (RuntimeException | Error e) {
+      log.error("job {} failed", id, e);
+      end(id, JobStatus.FAILED, problem("Engine failure", 500, String.valueOf(e.getMessage() == null ? e : e.getMessage())));
+      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+    } finally {
+      devices.release(device);
+      ArtifactStore.delete(work);
+    }
+  }
+
+  private JobEntity start(UUID id) {
+    JobEntity job = jobs.findById(id).orElse(null);
+    if (job == null || job.status.finished()) {
+      return null;
+    }
+    if (job.cancelRequested) {
+      job.status = JobStatus.CANCELLED;
+      job.finishedAt = clock.instant();
+      return null;
+    }
+    Instant now = clock.instant();
+    job.status = JobStatus.RUNNING;
+    job.attempt++;
+    job.phase = "load";
+    job.progressDone = 0;
+    job.progressTotal = 0;
+    job.worker = workerName;
+    if (job.startedAt == null) {
+      job.startedAt = now;
+    }
+    job.updatedAt = now;
+    return job;
+  }
+
+  private void end(UUID id, JobStatus status, Map<String, Object> error) {
+    transactions.executeWithoutResult(tx -> jobs.findById(id).ifPresent(job -> {
+      job.status = status;
+      job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
+      job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
+      job.finishedAt = clock.instant();
+      job.updatedAt = job.finishedAt;
+    }));
+  }
+
+  static Map<String, Object> problem(String title, int status, String detail) {
+    Map<String, Object> problem = new LinkedHashMap<>();
+    problem.put("type", "about:blank");
+    problem.put("title", title);
+    problem.put("status", status);
+    problem.put("detail", detail);
+    return problem;
+  }
+
+  /** Writes progress every few seconds and stops the job when it is cancelled or the worker stops. */
+  private final class JobProgress implements Progress {
+    private final UUID id;
+    private final int attempt;
+    private final ExecutionContext context;
+    private String phase = "";
+    private Instant lastWrite = Instant.MIN;
+
+    JobProgress(UUID id, int attempt, ExecutionContext context) {
+      this.id = id;
+      this.attempt = attempt;
+      this.context = context;
+    }
+
+    @Override
+    public void report(String phase, long done, long total) {
+      listeners.forEach(listener -> listener.onProgress(id, attempt, phase, done, total));
+      if (context.getSchedulerState().isShuttingDown() && !phase.equals("write")) {
+        throw new HandedBack();
+      }
+      Instant now = clock.instant();
+      if (!phase.equals(this.phase) || done == total || Duration.between(lastWrite, now).compareTo(progressInterval) >= 0) {
+        Boolean cancelled = transactions.execute(status -> {
+          int updated = jobs.progress(id, phase, done, total, now);
+          return updated == 0 || jobs.cancelRequested(id).orElse(true);
+        });
+        this.phase = phase;
+        lastWrite = now;
+        if (Boolean.TRUE.equals(cancelled)) {
+          throw new Cancelled();
+        }
+      }
+    }
+  }
+}

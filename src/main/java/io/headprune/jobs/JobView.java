@@ -1,0 +1,37 @@
+package io.headprune.jobs;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A job as {@code GET /v1/jobs/{id}} shows it.
+ *
+ * @param id job id
+ * @param status QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED
+ * @param progress current phase and batches done of total
+ * @param createdAt when it was submitted
+ * @param startedAt when a worker first started it
+ * @param finishedAt when it ended
+ * @param attempt how many times a worker has started it (more than 1 after a worker died)
+ * @param error the problem detail of a failed job
+ * @param result where the outputs are and what they say, once SUCCEEDED
+ */
+public record JobView(
+    UUID id,
+    JobStatus status,
+    Progress progress,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt,
+    int attempt,
+    Map<String, Object> error,
+    Map<String, Object> result) {
+
+  /**
+   * @param phase queued, load, score, evaluate, write, persist or done
+   * @param done units of the phase finished
+   * @param total units of the phase
+   */
+  public record Progress(String phase, long done, long total) {}
+}

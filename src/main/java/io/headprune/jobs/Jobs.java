@@ -1,0 +1,202 @@
+package io.headprune.jobs;
+
+import com.github.kagkarlsson.scheduler.SchedulerClient;
+import io.headprune.checkpoint.Json;
+import io.headprune.checkpoint.ModelConfig;
+import io.headprune.problem.ConflictException;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
+import io.headprune.storage.ArtifactStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.core.type.TypeReference;
+
+/** Submitting, inspecting, cancelling and deleting pruning jobs. */
+@Service
+public class Jobs {
+
+  /** Output kinds a job stores. */
+  public static final Set<String> ARTIFACT_KINDS = Set.of("pruned", "masked");
+
+  private final Repositories.JobRows jobs;
+  private final Repositories.HeadScores scores;
+  private final Repositories.Evaluations evaluations;
+  private final Repositories.Artifacts artifacts;
+  private final Catalog catalog;
+  private final SchedulerClient scheduler;
+  private final ArtifactStore store;
+  private final JobMetrics metrics;
+  private final Clock clock;
+
+  Jobs(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts, Catalog catalog, SchedulerClient scheduler, ArtifactStore store,
+      JobMetrics metrics, Clock clock) {
+    this.jobs = jobs;
+    this.scores = scores;
+    this.evaluations = evaluations;
+    this.artifacts = artifacts;
+    this.catalog = catalog;
+    this.scheduler = scheduler;
+    this.store = store;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** Validates {@code request}, inserts the job and schedules it, in one transaction. */
+  @Transactional
+  public JobView submit(JobRequest request) {
+    JobSpec spec = JobSpec.of(request);
+    if (request.model().id() == null) {
+      throw new InvalidInputException(
+          "Hugging Face Hub models are not enabled on this server yet; upload the model and use {\"id\": ...}");
+    }
+    ModelEntity model = catalog.modelEntity(request.model().id());
+    catalog.datasetEntity(request.calibration().id());
+    if (request.evaluation() != null) {
+      catalog.datasetEntity(request.evaluation().id());
+    }
+    Path modelDir = store.resolve(model.storagePath);
+    ModelConfig config = ModelConfig.read(modelDir);
+    if (spec.options().metric() != null) {
+      spec.options().metric().checkApplies(config.labels().regression(), config.labels().count());
+    }
+    catalog.checkLabels(catalog.datasetPath(request.calibration().id()), config.labels());
+    if (request.evaluation() != null) {
+      catalog.checkLabels(catalog.datasetPath(request.evaluation().id()), config.labels());
+    }
+    Instant now = clock.instant();
+    JobEntity job = new JobEntity();
+    job.id = UUID.randomUUID();
+    job.status = JobStatus.QUEUED;
+    job.phase = "queued";
+    job.modelId = model.id;
+    job.calibrationId = request.calibration().id();
+    job.evaluationId = request.evaluation() == null ? null : request.evaluation().id();
+    job.request = Json.MAPPER.writeValueAsString(spec.normalized());
+    job.createdAt = now;
+    job.updatedAt = now;
+    jobs.save(job);
+    scheduler.scheduleIfNotExists(JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
+    metrics.submitted();
+    return view(job);
+  }
+
+  /** One job. */
+  @Transactional(readOnly = true)
+  public JobView get(UUID id) {
+    return view(entity(id));
+  }
+
+  /** Jobs, newest first, optionally with one status. */
+  @Transactional(readOnly = true)
+  public Page<JobView> list(JobStatus status, int page, int size) {
+    PageRequest request = PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt"));
+    Page<JobEntity> rows = status == null ? jobs.findAll(request) : jobs.findByStatus(status, request);
+    return rows.map(this::view);
+  }
+
+  /** Cancels a queued or running job; a finished job cannot be cancelled. */
+  @Transactional
+  public JobView cancel(UUID id) {
+    JobEntity job = entity(id);
+    if (job.status.finished()) {
+      throw new ConflictException("job " + id + " has already finished with status " + job.status);
+    }
+    if (job.status == JobStatus.QUEUED) {
+      scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
+      job.status = JobStatus.CANCELLED;
+      job.phase = "cancelled";
+      job.finishedAt = clock.instant();
+      metrics.finished(JobStatus.CANCELLED, null);
+    } else {
+      job.cancelRequested = true;
+    }
+    job.updatedAt = clock.instant();
+    return view(job);
+  }
+
+  /** Deletes a job with its scores, evaluations and artifacts; a running job is cancelled first. */
+  @Transactional
+  public void delete(UUID id) {
+    JobEntity job = entity(id);
+    if (job.status == JobStatus.QUEUED) {
+      scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
+    }
+    scores.deleteByJobId(id);
+    evaluations.deleteByJobId(id);
+    artifacts.deleteByJobId(id);
+    jobs.delete(job);
+    ArtifactStore.delete(store.job(id));
+  }
+
+  /** The job's scores.json, once it has succeeded. */
+  @Transactional(readOnly = true)
+  public Path scoresFile(UUID id) {
+    return output(id, "scores");
+  }
+
+  /** The job's report.json, once it has succeeded. */
+  @Transactional(readOnly = true)
+  public Path reportFile(UUID id) {
+    return output(id, "report");
+  }
+
+  /** A stored output with its SHA-256. */
+  public record StoredArtifact(Path path, String sha256, long bytes) {}
+
+  /** The .tar.gz of a job's {@code pruned} or {@code masked} model. */
+  @Transactional(readOnly = true)
+  public StoredArtifact artifact(UUID id, String kind) {
+    if (!ARTIFACT_KINDS.contains(kind)) {
+      throw new NotFoundException("artifact kind '" + kind + "' does not exist; use pruned or masked");
+    }
+    succeeded(id);
+    ArtifactEntity entity = artifacts.findByJobIdAndKind(id, kind)
+        .orElseThrow(() -> new NotFoundException("job " + id + " has no " + kind + " artifact"));
+    return new StoredArtifact(store.resolve(entity.uri), entity.sha256.trim(), entity.bytes);
+  }
+
+  private Path output(UUID id, String kind) {
+    succeeded(id);
+    return artifacts.findByJobIdAndKind(id, kind).map(a -> store.resolve(a.uri))
+        .orElseThrow(() -> new NotFoundException("job " + id + " has no " + kind));
+  }
+
+  private void succeeded(UUID id) {
+    JobEntity job = entity(id);
+    if (job.status != JobStatus.SUCCEEDED) {
+      throw new ConflictException("job " + id + " is " + job.status + "; its outputs exist once it has SUCCEEDED");
+    }
+  }
+
+  /** Number of queued jobs (the queue depth). */
+  public long queued() {
+    return jobs.countByStatus(JobStatus.QUEUED);
+  }
+
+  private JobEntity entity(UUID id) {
+    return jobs.findById(id).orElseThrow(() -> new NotFoundException("job " + id + " does not exist"));
+  }
+
+  private JobView view(JobEntity job) {
+    return new JobView(job.id, job.status, new JobView.Progress(job.phase, job.progressDone, job.progressTotal),
+        job.createdAt, job.startedAt, job.finishedAt, job.attempt, map(job.error), map(job.result));
+  }
+
+  private static Map<String, Object> map(String json) {
+    if (json == null) {
+      return null;
+    }
+    return Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
+  }
+}

@@ -1,0 +1,59 @@
+package io.headprune.jobs;
+
+import io.headprune.checkpoint.DatasetReader;
+import io.headprune.storage.ArchiveLimits;
+import io.headprune.storage.ArtifactStore;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Wiring of the jobs package. */
+@Configuration(proxyBeanMethods = false)
+class JobsConfiguration {
+
+  @Bean
+  JobResults jobResults(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts, ArtifactStore store, PlatformTransactionManager transactions, Clock clock) {
+    return new JobResults(jobs, scores, evaluations, artifacts, store, new TransactionTemplate(transactions), clock);
+  }
+
+  @Bean
+  WorkerDevices workerDevices(@Value("${headprune.worker.devices:auto}") String devices) {
+    return new WorkerDevices(devices);
+  }
+
+  @Bean
+  JobRunner jobRunner(Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store,
+      WorkerDevices devices, PlatformTransactionManager transactions, JobMetrics metrics,
+      List<JobListener> listeners, @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
+      Clock clock) {
+    return new JobRunner(jobs, catalog, results, store, devices, new TransactionTemplate(transactions), metrics,
+        listeners, progressInterval, clock, workerName());
+  }
+
+  private static String workerName() {
+    try {
+      return InetAddress.getLocalHost().getHostName() + "/" + ProcessHandle.current().pid();
+    } catch (UnknownHostException e) {
+      return "pid-" + ProcessHandle.current().pid();
+    }
+  }
+
+  @Bean
+  ArchiveLimits archiveLimits(io.headprune.system.HeadpruneProperties properties) {
+    var upload = properties.upload();
+    return new ArchiveLimits(upload.maxEntries(), upload.maxExpandedBytes().toBytes(), upload.maxCompressionRatio());
+  }
+
+  @Bean
+  DatasetReader.Limits datasetLimits(io.headprune.system.HeadpruneProperties properties) {
+    return new DatasetReader.Limits(properties.dataset().maxRows(), properties.dataset().maxLineChars());
+  }
+}

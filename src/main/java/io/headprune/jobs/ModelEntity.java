@@ -1,0 +1,26 @@
+package io.headprune.jobs;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A stored model directory, content-addressed by the SHA-256 of its upload (or hub snapshot). */
+@Entity
+@Table(name = "models")
+class ModelEntity {
+  @Id UUID id;
+  @Column(columnDefinition = "bpchar") String sha256;
+  String source;
+  String hubRepo;
+  String hubRevision;
+  String hubCommit;
+  String architecture;
+  int layers;
+  int heads;
+  long parameters;
+  String storagePath;
+  Instant createdAt;
+}

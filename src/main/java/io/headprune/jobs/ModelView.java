@@ -1,0 +1,20 @@
+package io.headprune.jobs;
+
+import java.util.UUID;
+
+/**
+ * A stored model as the API shows it.
+ *
+ * @param id model id
+ * @param sha256 SHA-256 of the uploaded bytes (or of the hub snapshot's weights)
+ * @param architecture e.g. BertForSequenceClassification
+ * @param layers number of layers
+ * @param heads total attention heads
+ * @param parameters number of parameters
+ */
+public record ModelView(UUID id, String sha256, String architecture, int layers, int heads, long parameters) {
+
+  static ModelView of(ModelEntity entity) {
+    return new ModelView(entity.id, entity.sha256, entity.architecture, entity.layers, entity.heads, entity.parameters);
+  }
+}

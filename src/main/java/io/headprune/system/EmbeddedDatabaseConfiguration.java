@@ -1,0 +1,63 @@
+package io.headprune.system;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Condition;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.type.AnnotatedTypeMetadata;
+
+/**
+ * The embedded default: with no {@code spring.datasource.url}, start a real PostgreSQL from
+ * Maven Central's binaries (zonky) with its data under {@code data-dir/postgres}, kept between
+ * runs.
+ */
+@Configuration(proxyBeanMethods = false)
+@Conditional(EmbeddedDatabaseConfiguration.NoDatasourceUrl.class)
+class EmbeddedDatabaseConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabaseConfiguration.class);
+
+  /** Matches when no datasource URL is configured. */
+  static final class NoDatasourceUrl implements Condition {
+    @Override
+    public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
+      String url = context.getEnvironment().getProperty("spring.datasource.url");
+      return url == null || url.isBlank();
+    }
+  }
+
+  @Bean(destroyMethod = "close")
+  EmbeddedPostgres embeddedPostgres(HeadpruneProperties properties) {
+    Path directory = properties.dataDir().resolve("postgres").toAbsolutePath();
+    try {
+      Files.createDirectories(directory);
+      EmbeddedPostgres postgres =
+          EmbeddedPostgres.builder().setDataDirectory(directory).setCleanDataDirectory(false).start();
+      log.info("embedded PostgreSQL on port {} with data in {}", postgres.getPort(), directory);
+      return postgres;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + directory, e);
+    }
+  }
+
+  @Bean(destroyMethod = "close")
+  DataSource dataSource(EmbeddedPostgres postgres) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl("jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres");
+    config.setUsername("postgres");
+    config.setMaximumPoolSize(10);
+    config.setPoolName("headprune-embedded");
+    return new HikariDataSource(config);
+  }
+}

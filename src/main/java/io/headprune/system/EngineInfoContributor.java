@@ -1,0 +1,36 @@
+package io.headprune.system;
+
+import ai.djl.engine.Engine;
+import io.headprune.model.Devices;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.actuate.info.Info;
+import org.springframework.boot.actuate.info.InfoContributor;
+import org.springframework.stereotype.Component;
+
+/** {@code /actuator/info}: headprune, DJL and PyTorch versions, role and devices. */
+@Component
+class EngineInfoContributor implements InfoContributor {
+
+  private final HeadpruneProperties properties;
+  private final String version;
+
+  EngineInfoContributor(HeadpruneProperties properties, @Value("${headprune.version:0.1.0}") String version) {
+    this.properties = properties;
+    this.version = version;
+  }
+
+  @Override
+  public void contribute(Info.Builder builder) {
+    Map<String, Object> headprune = new LinkedHashMap<>();
+    headprune.put("version", version);
+    headprune.put("role", properties.role().name().toLowerCase(java.util.Locale.ROOT));
+    headprune.put("workerDevices", properties.worker().devices());
+    builder.withDetail("headprune", headprune);
+    Engine engine = Devices.engine();
+    builder.withDetail("djl", Map.of("version", Engine.getDjlVersion(), "engine", engine.getEngineName()));
+    builder.withDetail("pytorch", Map.of("version", engine.getVersion(), "gpus", engine.getGpuCount(),
+        "devices", Devices.parseList("auto").toString()));
+  }
+}
