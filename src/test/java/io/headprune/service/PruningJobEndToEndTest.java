@@ -1,0 +1,135 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.ModelRunner;
+import io.headprune.scoring.Progress;
+import io.headprune.storage.ArchiveLimits;
+import io.headprune.storage.Archives;
+import io.headprune.support.Fixtures;
+import io.headprune.support.ServiceTest;
+import io.headprune.support.TinyBert;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+@SuppressWarnings({"rawtypes", "unchecked"})
+class PruningJobEndToEndTest extends ServiceTest {
+
+  @Test
+  void uploadSubmitPollDownloadAndReloadThePrunedModel() throws Exception {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    assertThat(model).containsEntry("architecture", "BertForSequenceClassification").containsEntry("heads", 16);
+    Map<String, Object> again = upload("/v1/models", exampleModelArchive());
+    assertThat(again.get("id")).isEqualTo(model.get("id"));
+    Map<String, Object> calibration = upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    Map<String, Object> evaluation = upload("/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"));
+    assertThat(calibration).containsEntry("rows", 256);
+
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
+         "criteria": ["hies", "his", "random"], "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5},
+         "seeds": 2, "calibrationSize": 64}
+        """.formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
+    ResponseEntity<Map> submitted = http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body)
+        .retrieve().toEntity(Map.class);
+    assertThat(submitted.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+    String id = (String) submitted.getBody().get("id");
+    assertThat(submitted.getHeaders().getLocation()).hasToString("/v1/jobs/" + id);
+
+    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+    assertThat(job.get("attempt")).isEqualTo(1);
+
+    Map<String, Object> scores = get("/v1/jobs/" + id + "/scores");
+    assertThat((List<?>) scores.get("heads")).hasSize(16);
+    Map<String, Object> report = get("/v1/jobs/" + id + "/report");
+    assertThat((List<?>) report.get("evaluations")).hasSize(3 * 2 * 2);
+    assertThat((List<?>) report.get("summary")).hasSize(3 * 2);
+
+    ResponseEntity<byte[]> download = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve()
+        .toEntity(byte[].class);
+    assertThat(download.getStatusCode()).isEqualTo(HttpStatus.OK);
+    String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.getBody()));
+    assertThat(download.getHeaders().getETag()).isEqualTo("\"" + sha256 + "\"");
+    ResponseEntity<byte[]> range = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").header("Range", "bytes=0-99")
+        .retrieve().toEntity(byte[].class);
+    assertThat(range.getStatusCode()).isEqualTo(HttpStatus.PARTIAL_CONTENT);
+    assertThat(range.getBody()).hasSize(100);
+
+    Path archive = Files.createTempFile("pruned", ".tar.gz");
+    Files.write(archive, download.getBody());
+    Path unpacked = Files.createTempDirectory("unpacked");
+    Archives.extract(archive, "pruned.tar.gz", unpacked, new ArchiveLimits(100, 1 << 30, 1000));
+    Path prunedDir = unpacked.resolve("pruned");
+    for (String data : List.of("calib.jsonl", "eval.jsonl")) {
+      Files.copy(Fixtures.tinyBert().resolve(data), prunedDir.resolve(data));
+    }
+    @SuppressWarnings("unchecked")
+    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    Set<HeadRef> heads = pruned.stream().map(p -> new HeadRef(p.get(0), p.get(1))).collect(Collectors.toSet());
+    assertThat(heads).hasSize(8);
+    assertThat(worstDifference(prunedDir, heads)).isLessThan(1e-4);
+  }
+
+  private static double worstDifference(Path prunedDir, Set<HeadRef> heads) {
+    float[][] gated;
+    float[][] pruned;
+    try (TinyBert original = TinyBert.load()) {
+      gated = ModelRunner.logits(original.model, original.evaluation, heads, 64, Progress.NONE);
+    }
+    try (TinyBert reloaded = TinyBert.load(prunedDir)) {
+      pruned = ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
+    }
+    double worst = 0;
+    for (int i = 0; i < gated.length; i++) {
+      for (int c = 0; c < gated[i].length; c++) {
+        worst = Math.max(worst, Math.abs(gated[i][c] - pruned[i][c]));
+      }
+    }
+    return worst;
+  }
+
+  @Test
+  void deletingAJobRemovesItsRowsAndFiles() throws IOException {
+    String id = submitSmallJob();
+    awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
+    Path jobDir = DATA.resolve("artifacts/jobs/" + id);
+    assertThat(jobDir.resolve("pruned.tar.gz")).exists();
+    assertThat(http.delete().uri("/v1/jobs/" + id).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(204);
+    assertThat(http.get().uri("/v1/jobs/" + id).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(404);
+    assertThat(jobDir).doesNotExist();
+  }
+
+  @Test
+  void cancellingAFinishedJobIsAConflict() {
+    String id = submitSmallJob();
+    awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
+    var response = http.post().uri("/v1/jobs/" + id + "/cancel").retrieve().toEntity(Map.class);
+    assertThat(response.getStatusCode().value()).isEqualTo(409);
+    assertThat(response.getHeaders().getContentType()).hasToString("application/problem+json");
+    assertThat((String) response.getBody().get("detail")).contains("already finished");
+  }
+
+  private String submitSmallJob() {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    Map<String, Object> calibration = upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"], "sparsities": [0.25],
+         "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
+        """.formatted(model.get("id"), calibration.get("id"));
+    return (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
+        .body(Map.class).get("id");
+  }
+}
