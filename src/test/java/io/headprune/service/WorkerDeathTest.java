@@ -1,0 +1,122 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.HeadpruneApplication;
+import io.headprune.jobs.JobListener;
+import io.headprune.support.Archive;
+import io.headprune.support.Fixtures;
+import io.headprune.support.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.http.MediaType;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.web.client.RestClient;
+
+/**
+ * Two service instances on one database: the first claims a job and then stops heartbeating (its
+ * worker thread hangs, its scheduler is gone); db-scheduler's dead-execution handling lets the
+ * second pick the job up and complete it.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"})
+class WorkerDeathTest {
+
+  static final CountDownLatch CLAIMED = new CountDownLatch(1);
+
+  @TempDir Path data;
+
+  /** The first instance's worker hangs for good at its first progress report, as if its process froze. */
+  @Configuration(proxyBeanMethods = false)
+  static class Hang {
+    @Bean
+    JobListener hang() {
+      return (job, attempt, phase, done, total) -> {
+        CLAIMED.countDown();
+        while (true) {
+          try {
+            Thread.sleep(Long.MAX_VALUE);
+          } catch (InterruptedException ignored) {
+            // a frozen process does not answer interrupts either
+          }
+        }
+      };
+    }
+  }
+
+  private ConfigurableApplicationContext start(TestDatabase.Database database, Class<?>... extra) {
+    Class<?>[] sources = Stream.concat(Stream.of(HeadpruneApplication.class), Stream.of(extra)).toArray(Class<?>[]::new);
+    // command-line arguments, so that they win over application.yml
+    return new SpringApplicationBuilder(sources).run(
+        "--server.port=0",
+        "--spring.datasource.url=" + database.url(),
+        "--spring.datasource.username=" + database.username(),
+        "--spring.datasource.password=" + database.password(),
+        "--headprune.data-dir=" + data,
+        "--headprune.worker.devices=cpu",
+        "--headprune.worker.progress-interval=0s",
+        "--db-scheduler.polling-interval=500ms",
+        "--db-scheduler.heartbeat-interval=500ms",
+        "--db-scheduler.missed-heartbeats-limit=4",
+        "--db-scheduler.shutdown-max-wait=1s",
+        "--spring.lifecycle.timeout-per-shutdown-phase=5s");
+  }
+
+  private static RestClient client(ConfigurableApplicationContext context) {
+    int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+    return RestClient.builder().baseUrl("http://localhost:" + port)
+        .defaultStatusHandler(status -> true, (request, response) -> {}).build();
+  }
+
+  private static Map<String, Object> upload(RestClient http, String path, Path file) {
+    LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
+    parts.add("file", new FileSystemResource(file));
+    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve().body(Map.class);
+  }
+
+  @Test
+  void aJobWhoseWorkerStopsHeartbeatingIsCompletedByAnotherInstance() throws Exception {
+    TestDatabase.Database database = TestDatabase.fresh();
+    ConfigurableApplicationContext first = start(database, Hang.class);
+    RestClient http = client(first);
+    Map<String, Object> model = upload(http, "/v1/models", Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+    Map<String, Object> calibration = upload(http, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"], "sparsities": [0.25],
+         "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
+        """.formatted(model.get("id"), calibration.get("id"));
+    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
+        .body(Map.class).get("id");
+    assertThat(CLAIMED.await(2, TimeUnit.MINUTES)).isTrue();
+    first.close(); // its scheduler stops heartbeating; the hung worker thread never finishes
+
+    try (ConfigurableApplicationContext second = start(database)) {
+      RestClient other = client(second);
+      Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
+          .until(() -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+              j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+      assertThat(job.get("attempt")).isEqualTo(2);
+      try (Stream<Path> files = Files.list(data.resolve("artifacts/jobs/" + id))) {
+        assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+            .isEqualTo(List.of("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json"));
+      }
+      assertThat(((Map<String, Object>) job.get("result")).get("links")).asInstanceOf(
+          org.assertj.core.api.InstanceOfAssertFactories.MAP).hasSize(4);
+    }
+  }
+}
