@@ -30,9 +30,9 @@ class DatasetsController {
     this.catalog = catalog;
   }
 
-  @Operation(summary = "Upload a dataset (.jsonl, .csv or .tsv)",
+  @Operation(operationId = "uploadDataset", summary = "Upload a dataset (.jsonl, .csv or .tsv)",
       description = "201 for new bytes; the same bytes again give 200 and the same id.")
-  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<DatasetView> upload(@RequestPart("file") MultipartFile file) throws IOException {
     Stored<DatasetView> stored;
     try (InputStream in = file.getInputStream()) {
@@ -43,8 +43,8 @@ class DatasetsController {
         .body(stored.value());
   }
 
-  @Operation(summary = "A stored dataset")
-  @GetMapping("/{id}")
+  @Operation(operationId = "getDataset", summary = "A stored dataset")
+  @GetMapping(value = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
   DatasetView get(@PathVariable UUID id) {
     return catalog.dataset(id);
   }

@@ -38,21 +38,21 @@ class JobsController {
     this.jobs = jobs;
   }
 
-  @Operation(summary = "Submit a pruning job", description = "202 with Location: /v1/jobs/{id}.")
-  @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+  @Operation(operationId = "submitJob", summary = "Submit a pruning job", description = "202 with Location: /v1/jobs/{id}.")
+  @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request) {
     JobView job = jobs.submit(request);
     return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
   }
 
-  @Operation(summary = "A job: status, progress, attempt, error or result")
-  @GetMapping("/{id}")
+  @Operation(operationId = "getJob", summary = "A job: status, progress, attempt, error or result")
+  @GetMapping(value = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
   JobView get(@PathVariable UUID id) {
     return jobs.get(id);
   }
 
-  @Operation(summary = "Jobs, newest first, optionally filtered by status")
-  @GetMapping
+  @Operation(operationId = "listJobs", summary = "Jobs, newest first, optionally filtered by status")
+  @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
   JobPage list(
       @RequestParam(required = false) JobStatus status,
       @RequestParam(defaultValue = "0") @Min(value = 0, message = "page must be non-negative") int page,
@@ -61,32 +61,32 @@ class JobsController {
     return new JobPage(result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
   }
 
-  @Operation(summary = "Cancel a queued or running job (409 if it has finished)")
-  @PostMapping("/{id}/cancel")
+  @Operation(operationId = "cancelJob", summary = "Cancel a queued or running job (409 if it has finished)")
+  @PostMapping(value = "/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
   JobView cancel(@PathVariable UUID id) {
     return jobs.cancel(id);
   }
 
-  @Operation(summary = "Delete a job with its scores, evaluations and artifacts")
+  @Operation(operationId = "deleteJob", summary = "Delete a job with its scores, evaluations and artifacts")
   @DeleteMapping("/{id}")
   ResponseEntity<Void> delete(@PathVariable UUID id) {
     jobs.delete(id);
     return ResponseEntity.noContent().build();
   }
 
-  @Operation(summary = "scores.json of a succeeded job")
+  @Operation(operationId = "getJobScores", summary = "scores.json of a succeeded job")
   @GetMapping(value = "/{id}/scores", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> scores(@PathVariable UUID id) {
     return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.scoresFile(id)));
   }
 
-  @Operation(summary = "report.json of a succeeded job")
+  @Operation(operationId = "getJobReport", summary = "report.json of a succeeded job")
   @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> report(@PathVariable UUID id) {
     return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.reportFile(id)));
   }
 
-  @Operation(summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
+  @Operation(operationId = "getJobArtifact", summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
   @GetMapping(value = "/{id}/artifacts/{kind}", produces = "application/gzip")
   ResponseEntity<Resource> artifact(@PathVariable UUID id, @PathVariable String kind, WebRequest request) {
     Jobs.StoredArtifact artifact = jobs.artifact(id, kind);

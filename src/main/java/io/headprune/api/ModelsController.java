@@ -30,9 +30,9 @@ class ModelsController {
     this.catalog = catalog;
   }
 
-  @Operation(summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
+  @Operation(operationId = "uploadModel", summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
       description = "201 for new bytes; the same bytes again give 200 and the same id.")
-  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<ModelView> upload(@RequestPart("file") MultipartFile file) throws IOException {
     Stored<ModelView> stored;
     try (InputStream in = file.getInputStream()) {
@@ -43,8 +43,8 @@ class ModelsController {
         .body(stored.value());
   }
 
-  @Operation(summary = "A stored model")
-  @GetMapping("/{id}")
+  @Operation(operationId = "getModel", summary = "A stored model")
+  @GetMapping(value = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
   ModelView get(@PathVariable UUID id) {
     return catalog.model(id);
   }

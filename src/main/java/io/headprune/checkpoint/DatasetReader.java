@@ -46,7 +46,12 @@ public final class DatasetReader {
 
   /** Reads {@code file} with explicit limits. */
   public static List<Example> read(Path file, Labels labels, Limits limits) {
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    return read(file, file.getFileName().toString(), labels, limits);
+  }
+
+  /** Reads {@code file}, naming it {@code name} in messages (its format comes from the name's extension). */
+  public static List<Example> read(Path file, String name, Labels labels, Limits limits) {
+    String lower = name.toLowerCase(Locale.ROOT);
     List<Example> examples;
     try (InputStream in = Files.newInputStream(file)) {
       Reader reader =
@@ -56,9 +61,9 @@ public final class DatasetReader {
                   .newDecoder()
                   .onMalformedInput(CodingErrorAction.REPORT)
                   .onUnmappableCharacter(CodingErrorAction.REPORT));
-      if (name.endsWith(".csv")) {
+      if (lower.endsWith(".csv")) {
         examples = delimited(reader, CSVFormat.DEFAULT, name, labels, limits);
-      } else if (name.endsWith(".tsv")) {
+      } else if (lower.endsWith(".tsv")) {
         examples = delimited(reader, CSVFormat.TDF, name, labels, limits);
       } else {
         examples = jsonLines(new BufferedReader(reader), name, labels, limits);

@@ -128,7 +128,7 @@ public class Catalog {
       if (existing.isPresent()) {
         return new Stored<>(DatasetView.of(existing.get()), false);
       }
-      int rows = DatasetReader.read(named, null, datasetLimits).size();
+      int rows = DatasetReader.read(named, filename, null, datasetLimits).size();
       Path target = store.dataset(sha256, format);
       Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       DatasetEntity entity = new DatasetEntity();
@@ -187,7 +187,9 @@ public class Catalog {
   }
 
   /** Checks that every label of a dataset is known to a model (read with the model's labels). */
-  void checkLabels(Path dataset, Labels labels) {
-    DatasetReader.read(dataset, labels, datasetLimits);
+  void checkLabels(UUID dataset, Labels labels) {
+    DatasetEntity entity = datasetEntity(dataset);
+    DatasetReader.read(store.resolve(entity.storagePath), "dataset " + dataset + "." + entity.format, labels,
+        datasetLimits);
   }
 }

@@ -61,18 +61,14 @@ public class Jobs {
           "Hugging Face Hub models are not enabled on this server yet; upload the model and use {\"id\": ...}");
     }
     ModelEntity model = catalog.modelEntity(request.model().id());
-    catalog.datasetEntity(request.calibration().id());
-    if (request.evaluation() != null) {
-      catalog.datasetEntity(request.evaluation().id());
-    }
     Path modelDir = store.resolve(model.storagePath);
     ModelConfig config = ModelConfig.read(modelDir);
     if (spec.options().metric() != null) {
       spec.options().metric().checkApplies(config.labels().regression(), config.labels().count());
     }
-    catalog.checkLabels(catalog.datasetPath(request.calibration().id()), config.labels());
+    catalog.checkLabels(request.calibration().id(), config.labels());
     if (request.evaluation() != null) {
-      catalog.checkLabels(catalog.datasetPath(request.evaluation().id()), config.labels());
+      catalog.checkLabels(request.evaluation().id(), config.labels());
     }
     Instant now = clock.instant();
     JobEntity job = new JobEntity();

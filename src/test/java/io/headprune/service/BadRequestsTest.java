@@ -1,0 +1,107 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.support.Fixtures;
+import io.headprune.support.ServiceTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+/** Every bad request gets a 4xx application/problem+json whose detail names the problem. */
+@SuppressWarnings({"rawtypes", "unchecked"})
+class BadRequestsTest extends ServiceTest {
+
+  private String model;
+  private String calibration;
+
+  @BeforeEach
+  void uploads() {
+    model = (String) upload("/v1/models", exampleModelArchive()).get("id");
+    calibration = (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
+  }
+
+  private ResponseEntity<Map> submit(String json) {
+    return http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(json).retrieve().toEntity(Map.class);
+  }
+
+  private static void assertProblem(ResponseEntity<Map> response, int status, String detail) {
+    assertThat(response.getStatusCode().value()).as(String.valueOf(response.getBody())).isEqualTo(status);
+    assertThat(response.getHeaders().getContentType()).hasToString("application/problem+json");
+    assertThat((String) response.getBody().get("detail")).contains(detail);
+    assertThat(response.getBody().get("status")).isEqualTo(status);
+  }
+
+  @Test
+  void aMissingModelIsNamed() {
+    assertProblem(submit("{\"calibration\": {\"id\": \"" + calibration + "\"}}"), 400, "model: model is required");
+  }
+
+  @Test
+  void anUnknownCriterionIsNamed() {
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
+        + "\"}, \"criteria\": [\"hies\", \"magic\"]}"), 400, "unknown criterion 'magic'");
+  }
+
+  @Test
+  void aSparsityOutsideTheUnitIntervalIsNamed() {
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
+        + "\"}, \"sparsities\": [0.5, 1.0]}"), 400, "sparsity must be in [0, 1)");
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
+        + "\"}, \"target\": {\"sparsity\": -0.1}}"), 400, "target sparsity must be in [0, 1)");
+  }
+
+  @Test
+  void malformedJsonIsNamed() {
+    assertProblem(submit("{\"model\": {\"id\": "), 400, "malformed JSON");
+    assertProblem(submit("{\"model\": {\"id\": \"not-a-uuid\"}}"), 400, "malformed JSON");
+  }
+
+  @Test
+  void unknownIdsAreNotFound() {
+    String unknown = UUID.randomUUID().toString();
+    assertProblem(submit("{\"model\": {\"id\": \"" + unknown + "\"}, \"calibration\": {\"id\": \"" + calibration
+        + "\"}}"), 404, "model " + unknown + " does not exist");
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + unknown
+        + "\"}}"), 404, "dataset " + unknown + " does not exist");
+    assertProblem(http.get().uri("/v1/jobs/" + unknown).retrieve().toEntity(Map.class), 404, "does not exist");
+    assertProblem(http.post().uri("/v1/jobs/" + unknown + "/cancel").retrieve().toEntity(Map.class), 404,
+        "does not exist");
+    assertProblem(http.get().uri("/v1/jobs/not-a-uuid").retrieve().toEntity(Map.class), 400, "not-a-uuid");
+  }
+
+  @Test
+  void aDatasetWithLabelsTheModelDoesNotKnowIsRejectedAtSubmission() throws Exception {
+    Path data = Files.writeString(DATA.resolve("birds.jsonl"), "{\"text\": \"cat dog\", \"label\": \"bird_first\"}\n");
+    String dataset = (String) upload("/v1/datasets", data).get("id");
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + dataset + "\"}}"),
+        422, "label 'bird_first' is not in the model's label2id");
+  }
+
+  @Test
+  void uploadsThatAreNotArchivesOrDatasetsAreRejected() throws Exception {
+    Path text = Files.writeString(DATA.resolve("model.txt"), "hello");
+    ResponseEntity<Map> response = uploadEntity("/v1/models", text);
+    assertProblem(response, 422, "must be a .zip or .tar.gz");
+    Path notJson = Files.writeString(DATA.resolve("bad.jsonl"), "{\"text\": \"a\"}\nnot json\n");
+    assertProblem(uploadEntity("/v1/datasets", notJson), 422, "bad.jsonl");
+  }
+
+  @Test
+  void listingRejectsAnUnknownStatusAndBadPaging() {
+    assertProblem(http.get().uri("/v1/jobs?status=SLEEPING").retrieve().toEntity(Map.class), 400, "SLEEPING");
+    assertProblem(http.get().uri("/v1/jobs?size=0").retrieve().toEntity(Map.class), 400, "size must be at least 1");
+  }
+
+  private ResponseEntity<Map> uploadEntity(String path, Path file) {
+    var parts = new org.springframework.util.LinkedMultiValueMap<String, Object>();
+    parts.add("file", new org.springframework.core.io.FileSystemResource(file));
+    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+        .toEntity(Map.class);
+  }
+}
