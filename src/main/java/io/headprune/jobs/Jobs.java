@@ -1,5 +1,6 @@
 package io.headprune.jobs;
 
+import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.ModelConfig;
@@ -19,6 +20,8 @@ import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 
 /** Submitting, inspecting, cancelling and deleting pruning jobs. */
@@ -83,8 +86,25 @@ public class Jobs {
     job.updatedAt = now;
     jobs.save(job);
     scheduler.scheduleIfNotExists(JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
+    wakeWorkerAfterCommit();
     metrics.submitted();
     return view(job);
+  }
+
+  /**
+   * db-scheduler's immediate execution wakes the local scheduler when a job is scheduled, but
+   * that happens before this transaction commits and the poll would not see the row yet: wake
+   * it again once the row is visible, so an idle worker starts within a second.
+   */
+  private void wakeWorkerAfterCommit() {
+    if (scheduler instanceof Scheduler local && TransactionSynchronizationManager.isSynchronizationActive()) {
+      TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+        @Override
+        public void afterCommit() {
+          local.triggerCheckForDueExecutions();
+        }
+      });
+    }
   }
 
   /** One job. */

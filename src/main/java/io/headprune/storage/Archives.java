@@ -175,7 +175,10 @@ public final class Archives {
         files = walk.filter(Files::isRegularFile).sorted().toList();
       }
       for (Path path : files) {
-        TarArchiveEntry entry = new TarArchiveEntry(path.toFile(), root + "/" + directory.relativize(path));
+        TarArchiveEntry entry = new TarArchiveEntry(root + "/" + directory.relativize(path));
+        entry.setSize(Files.size(path));
+        entry.setModTime(Files.getLastModifiedTime(path));
+        entry.setMode(0644);
         tar.putArchiveEntry(entry);
         Files.copy(path, tar);
         tar.closeArchiveEntry();

@@ -2,7 +2,6 @@ package io.headprune.system;
 
 import ai.djl.engine.Engine;
 import io.headprune.model.Devices;
-import java.util.List;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -20,7 +19,7 @@ class EngineHealthIndicator implements HealthIndicator {
           .withDetail("pytorchVersion", engine.getVersion())
           .withDetail("djlVersion", Engine.getDjlVersion())
           .withDetail("gpus", engine.getGpuCount())
-          .withDetail("devices", List.of(Devices.parseList("auto").toString()))
+          .withDetail("devices", Devices.parseList("auto").stream().map(Object::toString).toList())
           .build();
     } catch (RuntimeException | UnsatisfiedLinkError e) {
       return Health.down().withDetail("error", String.valueOf(e.getMessage())).build();

@@ -31,6 +31,6 @@ class EngineInfoContributor implements InfoContributor {
     Engine engine = Devices.engine();
     builder.withDetail("djl", Map.of("version", Engine.getDjlVersion(), "engine", engine.getEngineName()));
     builder.withDetail("pytorch", Map.of("version", engine.getVersion(), "gpus", engine.getGpuCount(),
-        "devices", Devices.parseList("auto").toString()));
+        "devices", Devices.parseList("auto").stream().map(Object::toString).toList()));
   }
 }

@@ -51,6 +51,9 @@ class PruningJobEndToEndTest extends ServiceTest {
     Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     assertThat(job.get("attempt")).isEqualTo(1);
+    // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at once
+    assertThat(java.time.Duration.between(java.time.Instant.parse((String) job.get("createdAt")),
+        java.time.Instant.parse((String) job.get("startedAt")))).isLessThan(java.time.Duration.ofSeconds(5));
 
     Map<String, Object> scores = get("/v1/jobs/" + id + "/scores");
     assertThat((List<?>) scores.get("heads")).hasSize(16);

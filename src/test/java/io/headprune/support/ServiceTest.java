@@ -45,7 +45,8 @@ public abstract class ServiceTest {
     registry.add("headprune.data-dir", DATA::toString);
     registry.add("headprune.worker.devices", () -> "cpu");
     registry.add("headprune.worker.progress-interval", () -> "0s");
-    registry.add("db-scheduler.polling-interval", () -> "1s");
+    // long polling: jobs must start through immediate execution, not the next poll
+    registry.add("db-scheduler.polling-interval", () -> "30s");
   }
 
   @BeforeEach
