@@ -129,7 +129,7 @@ final class PruneCommand implements Callable<Integer> {
   static void print(PruneReport report, PrintWriter out) {
     out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s)%n", report.metric(), report.dense().value(),
         report.data().evaluation(), report.data().evaluationSource());
-    out.printf(Locale.ROOT, "%-8s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
+    out.printf(Locale.ROOT, "%-9s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
         "jaccard");
     for (PruneReport.SummaryRow row : report.summary()) {
       out.printf(Locale.ROOT, "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n", row.criterion(), row.sparsity(), row.mean(),
