@@ -175,26 +175,38 @@ final class Run {
     if (target.sparsity() != null) {
       return new TargetChoice("sparsity", target.sparsity(), null, null, "sparsity given by the request");
     }
-    double floor = evaluation.denseValue() - target.maxMetricDrop();
-    double chosen = 0;
-    Double chosenMean = evaluation.denseValue();
-    for (double sparsity : Pruner.grid(target.step())) {
+    List<Double> grid = Pruner.grid(target.step());
+    double[] means = new double[grid.size()];
+    for (int i = 0; i < grid.size(); i++) {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
         ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
-        sum += evaluate(Pruner.select(options.criterion(), table, model, seed, sparsity, options.minHeadsPerLayer()),
-            evaluation).value();
+        sum += evaluate(Pruner.select(options.criterion(), table, model, seed, grid.get(i),
+            options.minHeadsPerLayer()), evaluation).value();
       }
-      double mean = sum / perSeed.size();
-      if (mean >= floor - 1e-12) {
-        chosen = sparsity;
-        chosenMean = mean;
-      }
+      means[i] = sum / perSeed.size();
     }
+    int best = largestWithin(means, evaluation.denseValue(), target.maxMetricDrop());
+    double chosen = best < 0 ? 0 : grid.get(best);
+    double chosenMean = best < 0 ? evaluation.denseValue() : means[best];
     String reason = String.format(java.util.Locale.ROOT,
         "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
         target.step(), metric.id(), perSeed.size(), chosenMean, target.maxMetricDrop(), evaluation.denseValue());
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
+  }
+
+  /**
+   * Index of the largest grid sparsity whose mean metric is within {@code maxDrop} of
+   * {@code dense}, or −1 if none is (the grid is ascending; qualifying points need not be
+   * contiguous).
+   */
+  static int largestWithin(double[] means, double dense, double maxDrop) {
+    for (int i = means.length - 1; i >= 0; i--) {
+      if (means[i] >= dense - maxDrop - 1e-12) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Evaluates {@code heads} gated off on {@code part}; identical head sets are evaluated once. */

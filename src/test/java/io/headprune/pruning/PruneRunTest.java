@@ -1,0 +1,148 @@
+package io.headprune.pruning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import io.headprune.pruning.PruneReport.EvaluationRow;
+import io.headprune.pruning.PruneReport.SummaryRow;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Normalization;
+import io.headprune.scoring.Progress;
+import io.headprune.scoring.Splits;
+import io.headprune.support.Fixtures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Seeds, splits, criteria side by side, summaries and targets of a pruning run (§3.9, §3.10). */
+class PruneRunTest {
+
+  private static final Path MODEL = Fixtures.tinyBert();
+  private static PruneReport report;
+
+  private static PruneOptions options(int seeds, Double alpha, PruneOptions.Target target) {
+    return new PruneOptions(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM), Criterion.HIES,
+        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false);
+  }
+
+  private static PruneReport run(PruneOptions options) {
+    return Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), null, options, null, Device.cpu(), Progress.NONE).report();
+  }
+
+  @BeforeAll
+  static void runOnce() {
+    report = run(options(3, 0.5, PruneOptions.Target.sparsity(0.25)));
+  }
+
+  @Test
+  void splitsAreDisjointDeterministicAndSeedsDrawDifferentSamples() {
+    Splits splits = Splits.of(256, 0.2, 0.3);
+    Set<Integer> all = new HashSet<>(splits.calibration());
+    all.addAll(splits.validation());
+    all.addAll(splits.evaluation());
+    assertThat(all).hasSize(256);
+    assertThat(splits.calibration().size() + splits.validation().size() + splits.evaluation().size()).isEqualTo(256);
+    assertThat(Splits.of(256, 0.2, 0.3)).isEqualTo(splits);
+    assertThat(splits.sample(32, 7)).isEqualTo(splits.sample(32, 7)).hasSize(32);
+    assertThat(splits.sample(32, 7)).isNotEqualTo(splits.sample(32, 8));
+    assertThat(splits.calibration()).containsAll(splits.sample(32, 8));
+    assertThat(splits.sample(10_000, 1)).isEqualTo(splits.calibration());
+  }
+
+  @Test
+  void theSameOptionsGiveTheSameReport() {
+    PruneReport again = run(options(3, 0.5, PruneOptions.Target.sparsity(0.25)));
+    assertThat(again.evaluations()).usingRecursiveFieldByFieldElementComparator().isEqualTo(report.evaluations());
+    assertThat(again.summary()).isEqualTo(report.summary());
+    assertThat(again.artifact().prunedHeads()).isDeepEqualTo(report.artifact().prunedHeads());
+  }
+
+  @Test
+  void everyCriterionIsEvaluatedAtEverySparsityForEverySeedAndRandomDiffersAcrossSeeds() {
+    assertThat(report.evaluations()).hasSize(3 * 2 * 3);
+    assertThat(report.data().evaluationSource()).contains("held-out");
+    assertThat(report.data().evaluation()).isEqualTo(77); // round(0.3 × 256)
+    assertThat(report.data().calibrationPerSeed()).isEqualTo(24);
+    List<String> randomSets = report.evaluations().stream()
+        .filter(r -> r.criterion().equals("random") && r.sparsity() == 0.5)
+        .map(r -> java.util.Arrays.deepToString(r.prunedHeads())).toList();
+    assertThat(new HashSet<>(randomSets)).hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void summaryStdAndJaccardMatchAnIndependentRecomputation() {
+    for (SummaryRow row : report.summary()) {
+      List<EvaluationRow> rows = report.evaluations().stream()
+          .filter(r -> r.criterion().equals(row.criterion()) && r.sparsity() == row.sparsity()).toList();
+      assertThat(rows).hasSize(3);
+      double mean = rows.stream().mapToDouble(EvaluationRow::value).sum() / 3;
+      double variance = rows.stream().mapToDouble(r -> (r.value() - mean) * (r.value() - mean)).sum() / 2;
+      assertThat(row.mean()).isCloseTo(mean, within(1e-12));
+      assertThat(row.std()).isCloseTo(Math.sqrt(variance), within(1e-12));
+      double jaccard = 0;
+      for (int[] pair : new int[][] {{0, 1}, {0, 2}, {1, 2}}) {
+        Set<String> a = heads(rows.get(pair[0]));
+        Set<String> b = heads(rows.get(pair[1]));
+        Set<String> union = new HashSet<>(a);
+        union.addAll(b);
+        Set<String> both = new HashSet<>(a);
+        both.retainAll(b);
+        jaccard += (double) both.size() / union.size();
+      }
+      assertThat(row.jaccardMean()).isCloseTo(jaccard / 3, within(1e-12));
+      assertThat(row.agreementMean()).isBetween(0.0, 1.0);
+    }
+  }
+
+  private static Set<String> heads(EvaluationRow row) {
+    Set<String> set = new HashSet<>();
+    for (int[] head : row.prunedHeads()) {
+      set.add(head[0] + ":" + head[1]);
+    }
+    return set;
+  }
+
+  @Test
+  void maxMetricDropPicksTheLargestQualifyingSparsity() {
+    double[] means = {0.90, 0.89, 0.80, 0.885, 0.70};
+    assertThat(Run.largestWithin(means, 0.90, 0.02)).isEqualTo(3); // 0.885 ≥ 0.88, though 0.80 is not
+    assertThat(Run.largestWithin(means, 0.90, 0.0)).isEqualTo(0);
+    assertThat(Run.largestWithin(means, 0.95, 0.01)).isEqualTo(-1);
+    PruneReport budget = run(options(1, 0.5, new PruneOptions.Target(null, 1.0, 0.05)));
+    // any metric is within 1.0 of the dense one: the largest grid point qualifies
+    assertThat(budget.target().sparsity()).isEqualTo(0.95);
+    assertThat(budget.target().reason()).contains("largest sparsity");
+    assertThat(budget.artifact().prunedHeads().length).isEqualTo(12); // 15 wanted, every layer keeps one head
+  }
+
+  @Test
+  void automaticAlphaIsChosenOnTheValidationSplitFromTheWholeGrid() {
+    PruneReport auto = run(options(1, null, PruneOptions.Target.sparsity(0.25)));
+    assertThat(auto.alpha().auto()).isTrue();
+    assertThat(auto.alpha().grid()).hasSize(11);
+    double best = auto.alpha().grid().stream().mapToDouble(PruneReport.AlphaTrial::validationMean).max().orElseThrow();
+    assertThat(auto.alpha().grid().stream().filter(t -> t.alpha() == auto.alpha().value()).findFirst().orElseThrow()
+        .validationMean()).isEqualTo(best);
+    assertThat(auto.data().validation()).isEqualTo(51); // round(0.2 × 256)
+    List<Double> alphas = new ArrayList<>();
+    auto.alpha().grid().forEach(t -> alphas.add(t.alpha()));
+    assertThat(alphas).containsExactly(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0);
+  }
+
+  @Test
+  void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
+    PruneOptions measured = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
+        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, true);
+    PruneReport written = Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), measured,
+        out.resolve("run"), Device.cpu(), Progress.NONE).report();
+    assertThat(written.speedup().parametersAfter()).isLessThan(written.speedup().parametersBefore());
+    assertThat(written.speedup().flopsRatio()).isCloseTo(2.0, within(1e-9)); // 8 of 16 heads gone: attention FLOPs halve
+    assertThat(written.speedup().latencyRatio()).isPositive().isFinite();
+    assertThat(out.resolve("run/report.json")).exists();
+  }
+}
