@@ -2,8 +2,10 @@ package io.headprune.api;
 
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.EngineException;
+import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.NotFoundException;
+import io.headprune.problem.UpstreamException;
 import jakarta.validation.ConstraintViolationException;
 import java.io.UncheckedIOException;
 import java.util.stream.Collectors;
@@ -49,6 +51,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     if (e instanceof EngineException) {
       return HttpStatus.INTERNAL_SERVER_ERROR;
+    }
+    if (e instanceof ForbiddenException) {
+      return HttpStatus.FORBIDDEN;
+    }
+    if (e instanceof UpstreamException) {
+      return HttpStatus.BAD_GATEWAY;
     }
     return HttpStatus.UNPROCESSABLE_CONTENT;
   }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Labels;
+import io.headprune.hub.HubClient;
 import io.headprune.model.Bert;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
@@ -36,9 +37,11 @@ public class Catalog {
   private final ArchiveLimits archiveLimits;
   private final DatasetReader.Limits datasetLimits;
   private final Clock clock;
+  private final HubClient hub;
 
   Catalog(Repositories.Models models, Repositories.Datasets datasets, ArtifactStore store, ArchiveLimits archiveLimits,
-      DatasetReader.Limits datasetLimits, Clock clock) {
+      DatasetReader.Limits datasetLimits, Clock clock, HubClient hub) {
+    this.hub = hub;
     this.models = models;
     this.datasets = datasets;
     this.store = store;
@@ -176,6 +179,36 @@ public class Catalog {
 
   DatasetEntity datasetEntity(UUID id) {
     return datasets.findById(id).orElseThrow(() -> new NotFoundException("dataset " + id + " does not exist"));
+  }
+
+  /** The id of an uploaded dataset, or of a Hub dataset file downloaded and stored now. */
+  UUID datasetId(JobRequest.DatasetRef ref, String role) {
+    if ((ref.id() == null) == (ref.hub() == null)) {
+      throw new InvalidInputException(role + " takes an \"id\" or a \"hub\" dataset repository with a \"file\"");
+    }
+    if (ref.id() != null) {
+      return datasetEntity(ref.id()).id;
+    }
+    if (ref.file() == null) {
+      throw new InvalidInputException(role + " from the Hub needs a \"file\"");
+    }
+    String repo = ref.hub().substring("datasets/".length());
+    Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision());
+    try (InputStream in = Files.newInputStream(file)) {
+      return uploadDataset(in, ref.file()).value().id();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + file, e);
+    }
+  }
+
+  /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
+  String resolveHubModel(String repo, String revision) {
+    return hub.resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
+  }
+
+  /** Downloads (or finds in the cache) a Hub model snapshot. */
+  Path hubModel(String repo, String commit) {
+    return hub.model(repo, commit).directory();
   }
 
   Path modelPath(UUID id) {

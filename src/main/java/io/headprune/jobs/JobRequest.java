@@ -61,8 +61,20 @@ public record JobRequest(
       @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?", message = "hub must be a repository name such as org/name") String hub,
       @Pattern(regexp = "[A-Za-z0-9._/-]{1,256}", message = "revision is not a valid branch, tag or commit") String revision) {}
 
-  /** A dataset: {@code {"id": …}}. */
-  public record DatasetRef(@NotNull(message = "dataset id is required") UUID id) {}
+  /**
+   * A dataset: an uploaded one, {@code {"id": …}}, or a file of a Hub dataset repository,
+   * {@code {"hub": "datasets/org/name", "file": "train.jsonl", "revision": "main"}}.
+   *
+   * @param id an uploaded dataset's id
+   * @param hub {@code datasets/org/name}
+   * @param file the file in that repository (.jsonl, .csv or .tsv)
+   * @param revision branch, tag or commit (default main)
+   */
+  public record DatasetRef(
+      UUID id,
+      @Pattern(regexp = "datasets/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?", message = "hub must be a dataset repository such as datasets/org/name") String hub,
+      @Pattern(regexp = "[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", message = "file must be a file name in the repository") String file,
+      @Pattern(regexp = "[A-Za-z0-9._/-]{1,256}", message = "revision is not a valid branch, tag or commit") String revision) {}
 
   /**
    * The artifact's sparsity, {@code {"sparsity": 0.3}}, or budget, {@code {"maxMetricDrop": 0.01}}.

@@ -90,7 +90,7 @@ class JobRunner {
     Instant started = clock.instant();
     try {
       JobSpec spec = JobSpec.of(Json.MAPPER.readValue(job.request, JobRequest.class));
-      Path modelDir = catalog.modelPath(job.modelId);
+      Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(id, spec, job.hubCommit);
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
       Progress progress = new JobProgress(id, job.attempt, context);
@@ -121,6 +121,13 @@ class JobRunner {
       devices.release(device);
       ArtifactStore.delete(work);
     }
+  }
+
+  private Path hubModel(UUID id, JobSpec spec, String commit) {
+    transactions.executeWithoutResult(status -> jobs.progress(id, "download", 0, 1, clock.instant()));
+    Path directory = catalog.hubModel(spec.normalized().model().hub(), commit);
+    transactions.executeWithoutResult(status -> jobs.progress(id, "download", 1, 1, clock.instant()));
+    return directory;
   }
 
   private JobEntity start(UUID id) {

@@ -9,6 +9,7 @@ import java.util.UUID;
  *
  * @param id job id
  * @param status QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED
+ * @param model the model: an uploaded id, or a Hub repository, revision and the commit it resolved to
  * @param progress current phase and batches done of total
  * @param createdAt when it was submitted
  * @param startedAt when a worker first started it
@@ -20,6 +21,7 @@ import java.util.UUID;
 public record JobView(
     UUID id,
     JobStatus status,
+    Model model,
     Progress progress,
     Instant createdAt,
     Instant startedAt,
@@ -27,6 +29,14 @@ public record JobView(
     int attempt,
     Map<String, Object> error,
     Map<String, Object> result) {
+
+  /**
+   * @param id an uploaded model's id
+   * @param hub a Hub repository
+   * @param revision the requested revision
+   * @param commit the commit the revision resolved to when the job was submitted
+   */
+  public record Model(UUID id, String hub, String revision, String commit) {}
 
   /**
    * @param phase queued, load, score, evaluate, write, persist or done

@@ -3,6 +3,7 @@ package io.headprune.jobs;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import io.headprune.checkpoint.Json;
+import io.headprune.checkpoint.Labels;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
@@ -59,28 +60,37 @@ public class Jobs {
   @Transactional
   public JobView submit(JobRequest request) {
     JobSpec spec = JobSpec.of(request);
-    if (request.model().id() == null) {
-      throw new InvalidInputException(
-          "Hugging Face Hub models are not enabled on this server yet; upload the model and use {\"id\": ...}");
+    UUID modelId = null;
+    String hubCommit = null;
+    Labels labels = null;
+    if (request.model().id() != null) {
+      ModelEntity model = catalog.modelEntity(request.model().id());
+      modelId = model.id;
+      labels = ModelConfig.read(store.resolve(model.storagePath)).labels();
+      if (spec.options().metric() != null) {
+        spec.options().metric().checkApplies(labels.regression(), labels.count());
+      }
+    } else {
+      // resolved now, so a missing repository or revision is the caller's 4xx; downloaded by the worker
+      hubCommit = catalog.resolveHubModel(spec.normalized().model().hub(), spec.normalized().model().revision());
     }
-    ModelEntity model = catalog.modelEntity(request.model().id());
-    Path modelDir = store.resolve(model.storagePath);
-    ModelConfig config = ModelConfig.read(modelDir);
-    if (spec.options().metric() != null) {
-      spec.options().metric().checkApplies(config.labels().regression(), config.labels().count());
-    }
-    catalog.checkLabels(request.calibration().id(), config.labels());
-    if (request.evaluation() != null) {
-      catalog.checkLabels(request.evaluation().id(), config.labels());
+    UUID calibration = catalog.datasetId(request.calibration(), "calibration");
+    UUID evaluation = request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
+    if (labels != null) {
+      catalog.checkLabels(calibration, labels);
+      if (evaluation != null) {
+        catalog.checkLabels(evaluation, labels);
+      }
     }
     Instant now = clock.instant();
     JobEntity job = new JobEntity();
     job.id = UUID.randomUUID();
     job.status = JobStatus.QUEUED;
     job.phase = "queued";
-    job.modelId = model.id;
-    job.calibrationId = request.calibration().id();
-    job.evaluationId = request.evaluation() == null ? null : request.evaluation().id();
+    job.modelId = modelId;
+    job.hubCommit = hubCommit;
+    job.calibrationId = calibration;
+    job.evaluationId = evaluation;
     job.request = Json.MAPPER.writeValueAsString(spec.normalized());
     job.createdAt = now;
     job.updatedAt = now;
@@ -205,8 +215,11 @@ public class Jobs {
   }
 
   private JobView view(JobEntity job) {
-    return new JobView(job.id, job.status, new JobView.Progress(job.phase, job.progressDone, job.progressTotal),
-        job.createdAt, job.startedAt, job.finishedAt, job.attempt, map(job.error), map(job.result));
+    JobRequest.ModelRef requested = Json.MAPPER.readValue(job.request, JobRequest.class).model();
+    JobView.Model model = new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
+    return new JobView(job.id, job.status, model, new JobView.Progress(job.phase, job.progressDone,
+        job.progressTotal), job.createdAt, job.startedAt, job.finishedAt, job.attempt, map(job.error),
+        map(job.result));
   }
 
   private static Map<String, Object> map(String json) {

@@ -19,7 +19,8 @@ class ArchitectureTest {
     noClasses()
         .that()
         .resideInAnyPackage("io.headprune.checkpoint..", "io.headprune.model..", "io.headprune.scoring..",
-            "io.headprune.pruning..", "io.headprune.problem..", "io.headprune.cli..")
+            "io.headprune.pruning..", "io.headprune.problem..", "io.headprune.cli..", "io.headprune.hub..",
+            "io.headprune.storage..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("org.springframework..", "jakarta.persistence..", "org.hibernate..", "jakarta.servlet..")

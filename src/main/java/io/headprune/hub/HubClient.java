@@ -1,0 +1,210 @@
+package io.headprune.hub;
+
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.Json;
+import io.headprune.problem.ForbiddenException;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
+import io.headprune.problem.UpstreamException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The Hugging Face Hub client. Only {@link HubSettings#endpoint()} is ever asked for anything
+ * (no URL comes from a request); downloads follow its redirects, sending the token to the
+ * endpoint's host only.
+ */
+public final class HubClient {
+
+  private static final Pattern REPO = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?");
+  private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9._/-]{1,256}");
+  private static final Pattern FILE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+
+  /** Files of a model snapshot besides the weights, fetched when the repository has them. */
+  private static final List<String> MODEL_FILES =
+      List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt");
+
+  private final HubSettings settings;
+  private final HttpClient http;
+  private final HubCache cache;
+  private final Downloads downloads;
+
+  public HubClient(HubSettings settings) {
+    this.settings = settings;
+    this.http = HttpClient.newBuilder()
+        .connectTimeout(settings.timeout())
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+    this.cache = new HubCache(settings.cache());
+    this.downloads = new Downloads(settings, http, cache);
+  }
+
+  /** The settings in use. */
+  public HubSettings settings() {
+    return settings;
+  }
+
+  /** Resolves {@code revision} of a repository to a commit (from the cache when offline). */
+  public String resolve(RepoType type, String repo, String revision) {
+    check(repo, revision);
+    if (settings.offline()) {
+      return cache.commitOf(type, repo, revision).orElseThrow(() -> new UpstreamException(
+          "HF_HUB_OFFLINE=1 and " + repo + "@" + revision + " is not in the cache at " + settings.cache()));
+    }
+    String commit = info(type, repo, revision).path("sha").asString("");
+    if (!commit.matches("[0-9a-f]{40}")) {
+      throw new UpstreamException("the Hub answered revision " + revision + " of " + repo + " without a commit sha");
+    }
+    cache.writeRef(type, repo, revision, commit);
+    return commit;
+  }
+
+  /** Downloads (or finds in the cache) a model's config, tokenizer and safetensors weights. */
+  public HubSnapshot model(String repo, String revision) {
+    String commit = resolve(RepoType.MODEL, repo, revision);
+    Path snapshot = cache.snapshot(RepoType.MODEL, repo, commit);
+    Set<String> files = settings.offline() ? cachedFiles(snapshot) : siblings(RepoType.MODEL, repo, commit);
+    if (!files.contains("config.json")) {
+      throw new InvalidInputException("Hub model " + repo + "@" + revision + " has no config.json"
+          + (settings.offline() ? " in the cache" : ""));
+    }
+    List<String> wanted = new ArrayList<>(List.of("config.json"));
+    MODEL_FILES.stream().filter(files::contains).forEach(wanted::add);
+    boolean single = files.contains(Checkpoint.WEIGHTS);
+    if (!single && !files.contains(Checkpoint.INDEX)) {
+      throw new InvalidInputException("Hub model " + repo + "@" + revision + " has no safetensors weights (found: "
+          + String.join(", ", files.stream().filter(f -> !f.startsWith(".")).sorted().toList())
+          + "); headprune reads model.safetensors or a sharded model.safetensors.index.json");
+    }
+    wanted.add(single ? Checkpoint.WEIGHTS : Checkpoint.INDEX);
+    for (String file : wanted) {
+      fetch(RepoType.MODEL, repo, commit, file);
+    }
+    if (!single) {
+      for (String shard : shards(snapshot.resolve(Checkpoint.INDEX))) {
+        fetch(RepoType.MODEL, repo, commit, shard);
+      }
+    }
+    return new HubSnapshot(snapshot, commit);
+  }
+
+  /** Downloads (or finds in the cache) one file of a dataset repository. */
+  public Path datasetFile(String repo, String file, String revision) {
+    checkFile(file);
+    String commit = resolve(RepoType.DATASET, repo, revision);
+    return fetch(RepoType.DATASET, repo, commit, file);
+  }
+
+  private static void checkFile(String file) {
+    if (file == null || !FILE.matcher(file).matches() || file.contains("..")) {
+      throw new InvalidInputException("'" + file + "' is not a valid file name in a Hub repository");
+    }
+  }
+
+  private Path fetch(RepoType type, String repo, String commit, String file) {
+    checkFile(file);
+    Path cached = cache.snapshot(type, repo, commit).resolve(file);
+    if (Files.exists(cached)) {
+      return cached;
+    }
+    if (settings.offline()) {
+      throw new UpstreamException("HF_HUB_OFFLINE=1 and " + file + " of " + repo + "@" + commit + " is not in the cache");
+    }
+    URI url = URI.create(settings.endpoint() + "/" + type.urlPrefix() + repo + "/resolve/" + commit + "/"
+        + encodePath(file));
+    return downloads.fetch(type, repo, commit, file, url);
+  }
+
+  private JsonNode info(RepoType type, String repo, String revision) {
+    URI url = URI.create(settings.endpoint() + "/api/" + type.plural() + "/" + repo + "/revision/"
+        + URLEncoder.encode(revision, StandardCharsets.UTF_8));
+    HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(settings.timeout()).GET();
+    if (settings.token() != null) {
+      request.header("Authorization", "Bearer " + settings.token());
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new UpstreamException("cannot reach the Hub at " + settings.endpoint() + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UpstreamException("interrupted while asking the Hub about " + repo, e);
+    }
+    try (InputStream body = response.body()) {
+      if (response.statusCode() != 200) {
+        throw HubErrors.of(response.statusCode(), response.headers(), repo, revision, null);
+      }
+      return Json.parse(body.readNBytes(16 * 1024 * 1024), "the Hub's answer about " + repo);
+    } catch (IOException e) {
+      throw new UpstreamException("reading the Hub's answer about " + repo + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Set<String> siblings(RepoType type, String repo, String commit) {
+    Set<String> files = new LinkedHashSet<>();
+    for (JsonNode sibling : info(type, repo, commit).path("siblings")) {
+      files.add(sibling.path("rfilename").asString(""));
+    }
+    return files;
+  }
+
+  private static Set<String> cachedFiles(Path snapshot) {
+    Set<String> files = new LinkedHashSet<>();
+    try (var list = Files.list(snapshot)) {
+      list.forEach(path -> files.add(path.getFileName().toString()));
+    } catch (IOException e) {
+      throw new UpstreamException("HF_HUB_OFFLINE=1 and the cache has no snapshot at " + snapshot);
+    }
+    return files;
+  }
+
+  private static List<String> shards(Path index) {
+    try {
+      JsonNode map = Json.parse(Files.readAllBytes(index), Checkpoint.INDEX).path("weight_map");
+      Set<String> shards = new LinkedHashSet<>();
+      for (Map.Entry<String, JsonNode> entry : map.properties()) {
+        shards.add(entry.getValue().asString(""));
+      }
+      return List.copyOf(shards);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void check(String repo, String revision) {
+    if (repo == null || !REPO.matcher(repo).matches() || repo.contains("..")) {
+      throw new InvalidInputException("'" + repo + "' is not a Hub repository name such as org/name");
+    }
+    if (revision == null || !REVISION.matcher(revision).matches() || revision.contains("..")) {
+      throw new InvalidInputException("'" + revision + "' is not a valid revision");
+    }
+  }
+
+  private static String encodePath(String file) {
+    StringBuilder out = new StringBuilder();
+    for (String part : file.split("/")) {
+      if (out.length() > 0) {
+        out.append('/');
+      }
+      out.append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
+    }
+    return out.toString();
+  }
+}

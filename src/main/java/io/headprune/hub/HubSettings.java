@@ -1,0 +1,48 @@
+package io.headprune.hub;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Where the Hub is and how to talk to it, read from the same environment variables
+ * huggingface_hub reads.
+ *
+ * @param endpoint {@code HF_ENDPOINT} (default https://huggingface.co); the only host contacted
+ *     besides the hosts it redirects downloads to
+ * @param token {@code HF_TOKEN}, sent as a bearer token to the endpoint only (or null)
+ * @param cache {@code HF_HUB_CACHE}, else {@code HF_HOME/hub}, else ~/.cache/huggingface/hub
+ * @param offline {@code HF_HUB_OFFLINE=1}: the cache only
+ * @param timeout connect and per-read timeout
+ * @param attempts tries per file before giving up (a broken download resumes with Range)
+ */
+public record HubSettings(URI endpoint, String token, Path cache, boolean offline, Duration timeout, int attempts) {
+
+  public HubSettings {
+    String text = endpoint.toString();
+    if (text.endsWith("/")) {
+      endpoint = URI.create(text.substring(0, text.length() - 1));
+    }
+    if (token != null && token.isBlank()) {
+      token = null;
+    }
+  }
+
+  /** Settings from environment variables. */
+  public static HubSettings fromEnvironment(Map<String, String> env) {
+    URI endpoint = URI.create(env.getOrDefault("HF_ENDPOINT", "https://huggingface.co"));
+    Path cache;
+    if (env.containsKey("HF_HUB_CACHE")) {
+      cache = Path.of(env.get("HF_HUB_CACHE"));
+    } else if (env.containsKey("HF_HOME")) {
+      cache = Path.of(env.get("HF_HOME"), "hub");
+    } else {
+      cache = Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub");
+    }
+    String offline = env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(java.util.Locale.ROOT);
+    return new HubSettings(endpoint, env.get("HF_TOKEN"), cache,
+        offline.equals("1") || offline.equals("true") || offline.equals("yes") || offline.equals("on"),
+        Duration.ofSeconds(30), 5);
+  }
+}

@@ -1,0 +1,79 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.support.FakeHub;
+import io.headprune.support.Fixtures;
+import io.headprune.support.ServiceTest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** A job whose model and datasets come from a (local, fake) Hugging Face Hub. */
+@SuppressWarnings({"rawtypes", "unchecked"})
+class HubJobEndToEndTest extends ServiceTest {
+
+  static final FakeHub HUB = new FakeHub("hf_secret");
+
+  @DynamicPropertySource
+  static void hub(DynamicPropertyRegistry registry) {
+    registry.add("headprune.hub.endpoint", HUB::endpoint);
+    registry.add("headprune.hub.token", () -> "hf_secret");
+    registry.add("headprune.hub.cache", () -> DATA.resolve("hub-cache").toString());
+  }
+
+  @AfterAll
+  static void stop() {
+    HUB.close();
+  }
+
+  private ResponseEntity<Map> submit(String json) {
+    return http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(json).retrieve().toEntity(Map.class);
+  }
+
+  @Test
+  void aJobFromAHubModelAndHubDatasetsRecordsTheCommitAndSucceeds() throws IOException {
+    FakeHub.Repo model = HUB.addModel("org/tiny-bert", Fixtures.tinyBert(), List.of("config.json", "model.safetensors",
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"), false, true);
+    HUB.add("datasets/org/order", Map.of("calib.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
+        "eval.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))), false, false);
+    ResponseEntity<Map> submitted = submit("""
+        {"model": {"hub": "org/tiny-bert", "revision": "main"},
+         "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
+         "evaluation": {"hub": "datasets/org/order", "file": "eval.jsonl", "revision": "main"},
+         "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1, "calibrationSize": 256}
+        """);
+    assertThat(submitted.getStatusCode().value()).as(String.valueOf(submitted.getBody())).isEqualTo(202);
+    String id = (String) submitted.getBody().get("id");
+    assertThat((Map<String, Object>) submitted.getBody().get("model"))
+        .containsEntry("hub", "org/tiny-bert").containsEntry("commit", model.commit());
+    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+    Map<String, Object> result = (Map<String, Object>) job.get("result");
+    // all 256 calibration examples, one seed: the reference's selection at sparsity 0.5
+    assertThat(result.get("prunedHeads"))
+        .isEqualTo(io.headprune.checkpoint.Json.MAPPER.convertValue(Fixtures.json("golden/select-hies-0.5.json"),
+            List.class));
+    assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main")).hasContent(model.commit());
+  }
+
+  @Test
+  void missingRepositoriesRevisionsAndDeniedAccessAreProblems() {
+    HUB.addModel("org/gated", Fixtures.tinyBert(), List.of("config.json"), true, false);
+    String calibration = "{\"hub\": \"datasets/org/order\", \"file\": \"calib.jsonl\"}";
+    ResponseEntity<Map> missing = submit("{\"model\": {\"hub\": \"org/absent\"}, \"calibration\": " + calibration + "}");
+    assertThat(missing.getStatusCode().value()).isEqualTo(404);
+    assertThat((String) missing.getBody().get("detail")).contains("org/absent was not found");
+    ResponseEntity<Map> gated = submit("{\"model\": {\"hub\": \"org/gated\"}, \"calibration\": " + calibration + "}");
+    assertThat(gated.getStatusCode().value()).isEqualTo(403);
+    assertThat((String) gated.getBody().get("detail")).contains("gated");
+    assertThat(gated.getHeaders().getContentType()).hasToString("application/problem+json");
+  }
+}
