@@ -1,0 +1,456 @@
+package io.headprune.hostile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.checkpoint.Json;
+import io.headprune.hostile.Payloads.Entry;
+import io.headprune.support.Fixtures;
+import io.headprune.support.ServiceTest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.LinkedMultiValueMap;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * More than a thousand generated hostile inputs — mutated safetensors headers, truncated and
+ * oversized files, path-traversal, link and device archives, zip bombs, deep and huge JSON,
+ * wrong encodings, absurd configs, bad requests: each gets a 4xx problem+json, the service
+ * stays healthy, and no row or file is left behind.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"})
+class HostileInputTest extends ServiceTest {
+
+  /** One generated case: where it goes, what it is, and its bytes. */
+  record Case(String kind, String path, String filename, byte[] body) {}
+
+  @Autowired JdbcTemplate jdbc;
+
+  @DynamicPropertySource
+  static void limits(DynamicPropertyRegistry registry) {
+    registry.add("headprune.upload.max-bytes", () -> "4MB");
+    registry.add("headprune.upload.max-expanded-bytes", () -> "8MB");
+    registry.add("headprune.upload.max-entries", () -> "50");
+    registry.add("headprune.upload.max-compression-ratio", () -> "100");
+    registry.add("headprune.dataset.max-rows", () -> "2000");
+    registry.add("headprune.dataset.max-line-chars", () -> "20000");
+  }
+
+  private final Random random = new Random(20261129);
+  private Map<String, byte[]> model;
+
+  @Test
+  void everyHostileInputGetsAProblemAndLeavesNothingBehind() throws IOException {
+    model = new LinkedHashMap<>();
+    for (String name : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+        "special_tokens_map.json", "vocab.txt")) {
+      model.put(name, Files.readAllBytes(Fixtures.tinyBert().resolve(name)));
+    }
+    String modelId = (String) upload("/v1/models", exampleModelArchive()).get("id");
+    String datasetId = (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
+    Map<String, Integer> before = counts();
+    List<String> modelsBefore = listing("models");
+
+    List<Case> cases = new ArrayList<>();
+    cases.addAll(safetensorsMutations(420));
+    cases.addAll(configMutations(160));
+    cases.addAll(archiveAttacks(180));
+    cases.addAll(datasetAttacks(180));
+    cases.addAll(requestAttacks(180, modelId, datasetId));
+    cases.addAll(oversized());
+    assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
+
+    Map<Integer, Integer> statuses = new TreeMap<>();
+    Map<String, Integer> kinds = new TreeMap<>();
+    List<String> failures = new ArrayList<>();
+    for (Case c : cases) {
+      ResponseEntity<String> response;
+      try {
+        response = send(c);
+      } catch (RuntimeException e) {
+        failures.add(c.kind() + " " + c.filename() + " (" + c.body().length + " bytes) -> " + e.getMessage());
+        continue;
+      }
+      int status = response.getStatusCode().value();
+      statuses.merge(status, 1, Integer::sum);
+      kinds.merge(c.kind().replaceAll("#.*", ""), 1, Integer::sum);
+      String type = String.valueOf(response.getHeaders().getContentType());
+      String body = response.getBody() == null ? "" : response.getBody();
+      if (status < 400 || status >= 500 || !type.startsWith("application/problem+json") || !body.contains("\"detail\"")) {
+        failures.add(c.kind() + " -> " + status + " " + type + " " + body.substring(0, Math.min(300, body.length())));
+      }
+    }
+    System.out.printf("hostile inputs: %d cases; by kind %s; status codes %s%n", cases.size(), kinds, statuses);
+    assertThat(failures).isEmpty();
+    assertThat(get("/actuator/health").get("status")).isEqualTo("UP");
+    assertThat(counts()).isEqualTo(before);
+    assertThat(listing("models")).isEqualTo(modelsBefore);
+    assertThat(listing("incoming")).isEmpty();
+  }
+
+  private ResponseEntity<String> send(Case c) {
+    if (c.filename() == null) {
+      return http.post().uri(c.path()).contentType(MediaType.APPLICATION_JSON).body(c.body()).retrieve()
+          .toEntity(String.class);
+    }
+    LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
+    parts.add("file", new ByteArrayResource(c.body()) {
+      @Override
+      public String getFilename() {
+        return c.filename();
+      }
+    });
+    return http.post().uri(c.path()).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+        .toEntity(String.class);
+  }
+
+  private Map<String, Integer> counts() {
+    Map<String, Integer> counts = new TreeMap<>();
+    for (String table : List.of("models", "datasets", "jobs", "artifacts", "scheduled_tasks")) {
+      counts.put(table, jdbc.queryForObject("select count(*) from " + table, Integer.class));
+    }
+    return counts;
+  }
+
+  private static List<String> listing(String folder) throws IOException {
+    Path dir = DATA.resolve("artifacts").resolve(folder);
+    try (var files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private Case modelCase(String kind, Map<String, byte[]> files) {
+    boolean zip = random.nextInt(3) == 0;
+    return zip ? new Case(kind, "/v1/models", "model.zip", Payloads.zip(files, Set.of()))
+        : new Case(kind, "/v1/models", "model.tar.gz", Payloads.tarGz(Payloads.entries(files)));
+  }
+
+  // ---- safetensors headers -------------------------------------------------------------
+
+  private List<Case> safetensorsMutations(int count) {
+    byte[] original = model.get("model.safetensors");
+    long headerLength = ByteBuffer.wrap(original).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    String headerText = new String(original, 8, (int) headerLength, StandardCharsets.UTF_8);
+    byte[] data = Arrays.copyOfRange(original, 8 + (int) headerLength, original.length);
+    List<String> names = new ArrayList<>();
+    Json.MAPPER.readTree(headerText).properties().forEach(e -> {
+      if (!e.getKey().equals("__metadata__")) {
+        names.add(e.getKey());
+      }
+    });
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ObjectNode header = (ObjectNode) Json.MAPPER.readTree(headerText);
+      String name = names.get(random.nextInt(names.size()));
+      ObjectNode tensor = (ObjectNode) header.get(name);
+      byte[] file;
+      int kind = i % 12;
+      switch (kind) {
+        case 0 -> tensor.put("dtype", List.of("F8", "X", "", "f32", "Q4_K", "F128").get(random.nextInt(6)));
+        case 1 -> {
+          ArrayNode shape = (ArrayNode) tensor.get("shape");
+          int d = shape.isEmpty() ? -1 : random.nextInt(shape.size());
+          if (d < 0 || random.nextBoolean()) {
+            shape.add(1 + random.nextInt(7));
+            shape.add(2);
+          } else {
+            shape.set(d, shape.get(d).asLong() + 1 + random.nextInt(5));
+          }
+        }
+        case 2 -> {
+          ArrayNode offsets = (ArrayNode) tensor.get("data_offsets");
+          long begin = offsets.get(0).asLong();
+          long end = offsets.get(1).asLong();
+          switch (random.nextInt(4)) {
+            case 0 -> offsets.set(0, Math.max(0, begin - 4 - random.nextInt(64))).set(1, end - 4 - 0);
+            case 1 -> offsets.set(1, end + 1 + random.nextInt(1 << 20)).set(0, begin + 1 + random.nextInt(4));
+            case 2 -> offsets.set(0, -1 - random.nextInt(100));
+            default -> offsets.set(0, end).set(1, begin);
+          }
+        }
+        case 3 -> header.remove(name);
+        case 4 -> header.set(name + ".renamed" + random.nextInt(100), header.remove(name));
+        case 5 -> tensor.put("dtype", random.nextBoolean() ? "F16" : "I8");
+        case 6 -> header.putObject("__metadata__").put("format", random.nextInt());
+        case 7 -> {
+          ObjectNode nest = header.putObject("__metadata__");
+          for (int depth = 0; depth < 70 + random.nextInt(200); depth++) {
+            nest = nest.putObject("x");
+          }
+        }
+        default -> { }
+      }
+      byte[] json = Payloads.utf8(header.toString());
+      switch (kind) {
+        case 8 -> file = Payloads.safetensors(header.toString(), data,
+            List.of(0L, 1L, Long.MAX_VALUE, -1L, (long) json.length + 1 + random.nextInt(1 << 24)).get(random.nextInt(5)));
+        case 9 -> {
+          byte[] whole = Payloads.safetensors(header.toString(), data, json.length);
+          file = Arrays.copyOf(whole, random.nextInt(whole.length - 1));
+        }
+        case 10 -> {
+          byte[] garbage = new byte[1 + random.nextInt(4096)];
+          random.nextBytes(garbage);
+          byte[] whole = Payloads.safetensors(header.toString(), data, json.length);
+          file = Arrays.copyOf(whole, whole.length + garbage.length);
+          System.arraycopy(garbage, 0, file, whole.length, garbage.length);
+        }
+        case 11 -> {
+          byte[] junk = new byte[8 + random.nextInt(512)];
+          random.nextBytes(junk);
+          String text = List.of("[]", "\"x\"", "1", "{", "null", new String(junk, StandardCharsets.ISO_8859_1))
+              .get(random.nextInt(6));
+          file = Payloads.safetensors(text, data, Payloads.utf8(text).length);
+        }
+        default -> file = Payloads.safetensors(header.toString(), data, json.length);
+      }
+      cases.add(modelCase("safetensors", Payloads.model(model, Map.of("model.safetensors", file))));
+    }
+    return cases;
+  }
+
+  // ---- config.json ---------------------------------------------------------------------
+
+  private List<Case> configMutations(int count) {
+    List<Case> cases = new ArrayList<>();
+    String original = new String(model.get("config.json"), StandardCharsets.UTF_8);
+    for (int i = 0; i < count; i++) {
+      ObjectNode config = (ObjectNode) Json.MAPPER.readTree(original);
+      byte[] bytes = null;
+      switch (i % 16) {
+        case 0 -> config.put("hidden_size", List.of(0L, -1L, 1_000_000_000L, 63L, 128L).get(random.nextInt(5)));
+        case 1 -> config.put("num_hidden_layers", List.of(0L, -3L, 1_000_000L, 5L).get(random.nextInt(4)));
+        case 2 -> config.put("num_attention_heads", List.of(0L, 5L, 7L, 3L, 1_000_000L).get(random.nextInt(5)));
+        case 3 -> config.put("vocab_size", List.of(0L, 70L, 10_000_000_000L).get(random.nextInt(3)));
+        case 4 -> config.put("intermediate_size", 129 + random.nextInt(1000));
+        case 5 -> config.put("model_type", List.of("gpt2", "", "llama", "bert2").get(random.nextInt(4)));
+        case 6 -> config.putArray("architectures").add(List.of("BertForMaskedLM", "Foo", "").get(random.nextInt(3)));
+        case 7 -> config.putObject("pruned_heads").putArray(List.of("0", "9", "x").get(random.nextInt(3)))
+            .add(0).add(1).add(2).add(3).add(4 + random.nextInt(4));
+        case 8 -> config.put("hidden_act", List.of("relu", "gelu_new", "silu").get(random.nextInt(3)));
+        case 9 -> config.put("position_embedding_type", "relative_key");
+        case 10 -> config.put("max_position_embeddings", 65 + random.nextInt(100));
+        case 11 -> config.putObject("id2label").put("0", "a").put("1", "b").put("2", "c");
+        case 12 -> config.put("hidden_size", "64");
+        case 13 -> {
+          StringBuilder deep = new StringBuilder("{\"model_type\":\"bert\",\"x\":");
+          int depth = 100 + random.nextInt(5000);
+          deep.append("[".repeat(depth)).append("]".repeat(depth)).append('}');
+          bytes = Payloads.utf8(deep.toString());
+        }
+        case 14 -> bytes = Payloads.utf8(original.substring(0, random.nextInt(original.length() - 1)));
+        default -> {
+          bytes = new byte[1 + random.nextInt(200)];
+          random.nextBytes(bytes);
+        }
+      }
+      byte[] file = bytes != null ? bytes : Payloads.utf8(config.toString());
+      cases.add(modelCase("config", Payloads.model(model, Map.of("config.json", file))));
+    }
+    return cases;
+  }
+
+  // ---- archives ------------------------------------------------------------------------
+
+  private List<Case> archiveAttacks(int count) {
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      List<Entry> entries = new ArrayList<>(Payloads.entries(model).iterator().hasNext()
+          ? (List<Entry>) Payloads.entries(model) : List.of());
+      String evil = "evil" + random.nextInt(1000) + ".txt";
+      switch (i % 15) {
+        case 0 -> entries.add(Entry.file("../" + evil, Payloads.utf8("x")));
+        case 1 -> entries.add(Entry.file("a/../../" + evil, Payloads.utf8("x")));
+        case 2 -> entries.add(Entry.file("/tmp/" + evil, Payloads.utf8("x")));
+        case 3 -> entries.add(Entry.symlink("link" + i, List.of("/etc/passwd", "../../x", "/").get(random.nextInt(3))));
+        case 4 -> entries.add(Entry.hardlink("hard" + i, "/etc/passwd"));
+        case 5 -> entries.add(Entry.special("dev" + i, List.of(TarConstants.LF_CHR, TarConstants.LF_BLK,
+            TarConstants.LF_FIFO).get(random.nextInt(3))));
+        case 6 -> {
+          for (int n = 0; n < 60 + random.nextInt(100); n++) {
+            entries.add(Entry.file("many/" + n, new byte[] {1}));
+          }
+        }
+        case 7 -> entries.add(Entry.file("bomb.bin", new byte[9 * 1024 * 1024 + random.nextInt(1024)]));
+        case 8 -> entries.add(Entry.file("config.json", model.get("config.json")));
+        case 9 -> {
+          String missing = List.of("config.json", "model.safetensors").get(random.nextInt(2));
+          entries.removeIf(e -> e.name().equals(missing));
+        }
+        default -> { }
+      }
+      byte[] body;
+      String filename = "model.tar.gz";
+      switch (i % 15) {
+        case 10 -> {
+          Map<String, byte[]> files = new LinkedHashMap<>(model);
+          files.put(List.of("../" + evil, "/abs/" + evil, "x/../../" + evil).get(random.nextInt(3)), new byte[] {1});
+          body = Payloads.zip(files, Set.of());
+          filename = "model.zip";
+        }
+        case 11 -> {
+          Map<String, byte[]> files = new LinkedHashMap<>(model);
+          files.put("config.json", Payloads.utf8("/etc/passwd"));
+          body = Payloads.zip(files, Set.of("config.json"));
+          filename = "model.zip";
+        }
+        case 12 -> {
+          Map<String, byte[]> files = new LinkedHashMap<>(model);
+          files.put("zeros.bin", new byte[5 * 1024 * 1024 + random.nextInt(4096)]);
+          body = Payloads.zip(files, Set.of());
+          filename = "model.zip";
+        }
+        case 13 -> {
+          byte[] whole = Payloads.tarGz(entries);
+          body = Arrays.copyOf(whole, 10 + random.nextInt(whole.length - 20));
+        }
+        case 14 -> {
+          body = new byte[1 + random.nextInt(4096)];
+          random.nextBytes(body);
+          filename = List.of("model.tar.gz", "model.zip", "model.tgz", "model.bin", "model").get(random.nextInt(5));
+        }
+        default -> body = Payloads.tarGz(entries);
+      }
+      cases.add(new Case("archive#" + (i % 15), "/v1/models", filename, body));
+    }
+    return cases;
+  }
+
+  // ---- datasets ------------------------------------------------------------------------
+
+  private List<Case> datasetAttacks(int count) {
+    List<Case> cases = new ArrayList<>();
+    String good = "{\"text\": \"cat dog\", \"label\": 1}\n";
+    for (int i = 0; i < count; i++) {
+      String name = "data.jsonl";
+      byte[] body;
+      switch (i % 18) {
+        case 0 -> {
+          body = new byte[16 + random.nextInt(1024)];
+          random.nextBytes(body);
+          body[random.nextInt(body.length - 1)] = (byte) 0xC3;
+          body[body.length - 1] = (byte) 0x28;
+        }
+        case 1 -> body = ("\uFEFF" + good).getBytes(StandardCharsets.UTF_16LE);
+        case 2 -> body = "{\"text\": \"caf\u00e9 dog\", \"label\": 1}\n".getBytes(StandardCharsets.ISO_8859_1);
+        case 3 -> body = Payloads.utf8(good.repeat(1 + random.nextInt(5)) + "not json " + random.nextInt() + "\n");
+        case 4 -> body = Payloads.utf8(List.of("[1, 2]", "42", "\"text\"", "true").get(random.nextInt(4)) + "\n");
+        case 5 -> body = Payloads.utf8("{\"label\": 1}\n");
+        case 6 -> body = Payloads.utf8("{\"text\": " + List.of("1", "null", "[]", "{}").get(random.nextInt(4)) + "}\n");
+        case 7 -> body = Payloads.utf8("{\"text\": \"a\", \"text_pair\": " + random.nextInt() + "}\n");
+        case 8 -> body = Payloads.utf8("{\"text\": \"a\", \"label\": " + List.of("true", "{}", "[1]").get(random.nextInt(3)) + "}\n");
+        case 9 -> {
+          int depth = 70 + random.nextInt(3000);
+          body = Payloads.utf8("{\"text\": \"a\", \"x\": " + "[".repeat(depth) + "]".repeat(depth) + "}\n");
+        }
+        case 10 -> body = Payloads.utf8("{\"text\": \"" + "a".repeat(20001 + random.nextInt(10000)) + "\"}\n");
+        case 11 -> body = Payloads.utf8(good.repeat(2001 + random.nextInt(100)));
+        case 12 -> body = Payloads.utf8("\n".repeat(random.nextInt(5)));
+        case 13 -> {
+          name = "data.csv";
+          body = Payloads.utf8("sentence,label\nhello,1\n");
+        }
+        case 14 -> {
+          name = "data.csv";
+          body = Payloads.utf8("text,label\n\"unterminated,1\nx" + random.nextInt() + ",0\n");
+        }
+        case 15 -> {
+          name = "data.tsv";
+          body = Payloads.utf8("label\tsentence\n1\thello\n");
+        }
+        case 16 -> {
+          name = List.of("data.txt", "data.parquet", "data.json", "data").get(random.nextInt(4));
+          body = Payloads.utf8(good);
+        }
+        default -> body = Payloads.utf8("{\"text\": \"a\"" + "}".repeat(0) + "\n{\"text\": ");
+      }
+      cases.add(new Case("dataset", "/v1/datasets", name, body));
+    }
+    return cases;
+  }
+
+  // ---- job requests --------------------------------------------------------------------
+
+  private List<Case> requestAttacks(int count, String modelId, String datasetId) {
+    String valid = "{\"model\": {\"id\": \"" + modelId + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}";
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String body;
+      switch (i % 14) {
+        case 0 -> {
+          String whole = valid + ", \"seeds\": 2}";
+          body = whole.substring(0, random.nextInt(whole.length() - 1));
+        }
+        case 1 -> body = valid + ", \"seeds\": " + List.of("0", "-1", "1000000000", "\"x\"", "2.5").get(random.nextInt(5)) + "}";
+        case 2 -> body = valid + ", \"sparsities\": [" + (1 + random.nextInt(1000)) + ".5]}";
+        case 3 -> body = valid + ", \"criteria\": [\"" + UUID.randomUUID().toString().substring(0, 6) + "\"]}";
+        case 4 -> body = valid + ", \"batchSize\": " + List.of("0", "100000", "-5").get(random.nextInt(3)) + "}";
+        case 5 -> body = valid + ", \"alpha\": " + List.of("\"often\"", "1.5", "-0.1", "\"2\"").get(random.nextInt(4)) + "}";
+        case 6 -> body = valid + ", \"target\": " + List.of("{}", "{\"sparsity\": 0.3, \"maxMetricDrop\": 0.1}",
+            "{\"sparsity\": 1.5}", "{\"maxMetricDrop\": -1}").get(random.nextInt(4)) + "}";
+        case 7 -> body = "{\"model\": {\"id\": \"" + UUID.randomUUID() + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}}";
+        case 8 -> body = "{\"model\": {\"id\": \"" + modelId + "\"}, \"calibration\": {\"id\": \"" + UUID.randomUUID() + "\"}}";
+        case 9 -> body = "{\"model\": {\"hub\": \"" + List.of("../x", "a/b/c", "/x", "x y").get(random.nextInt(4))
+            + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}}";
+        case 10 -> {
+          int depth = 600 + random.nextInt(5000);
+          body = "{\"model\": " + "[".repeat(depth) + "]".repeat(depth) + "}";
+        }
+        case 11 -> body = valid + ", \"sparsities\": [" + "0.1,".repeat(50 + random.nextInt(500)) + "0.2]}";
+        case 12 -> body = "{\"model\": {\"id\": \"" + modelId + "\", \"hub\": \"org/x\"}, \"calibration\": {\"id\": \""
+            + datasetId + "\"}}";
+        default -> {
+          byte[] junk = new byte[1 + random.nextInt(256)];
+          random.nextBytes(junk);
+          body = new String(junk, StandardCharsets.ISO_8859_1);
+        }
+      }
+      cases.add(new Case("request#" + (i % 14), "/v1/jobs", null, body.getBytes(StandardCharsets.ISO_8859_1)));
+    }
+    cases.add(new Case("request", "/v1/jobs", null, Payloads.utf8(valid + ", \"x\": \"" + "a".repeat(2 << 20) + "\"}")));
+    return cases;
+  }
+
+  private List<Case> oversized() {
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      byte[] big = new byte[(5 << 20) + random.nextInt(1 << 20)];
+      random.nextBytes(big);
+      cases.add(new Case("oversized", i % 2 == 0 ? "/v1/models" : "/v1/datasets",
+          i % 2 == 0 ? "big.tar.gz" : "big.jsonl", big));
+    }
+    return cases;
+  }
+
+  static String header(HttpHeaders headers) {
+    return String.valueOf(headers.getContentType());
+  }
+
+  static JsonNode parse(String text) {
+    return Json.MAPPER.readTree(text);
+  }
+}

@@ -1,0 +1,109 @@
+package io.headprune.hostile;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
+/** Builders of hostile archives and files. */
+final class Payloads {
+
+  private Payloads() {}
+
+  /** A tar entry: a file with content, or a special entry. */
+  record Entry(String name, byte[] content, byte type, String linkTarget) {
+
+    static Entry file(String name, byte[] content) {
+      return new Entry(name, content, TarConstants.LF_NORMAL, null);
+    }
+
+    static Entry symlink(String name, String target) {
+      return new Entry(name, new byte[0], TarConstants.LF_SYMLINK, target);
+    }
+
+    static Entry hardlink(String name, String target) {
+      return new Entry(name, new byte[0], TarConstants.LF_LINK, target);
+    }
+
+    static Entry special(String name, byte type) {
+      return new Entry(name, new byte[0], type, null);
+    }
+  }
+
+  static byte[] tarGz(Iterable<Entry> entries) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GzipCompressorOutputStream gzip = new GzipCompressorOutputStream(bytes);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(gzip)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (Entry entry : entries) {
+        TarArchiveEntry tarEntry = new TarArchiveEntry(entry.name(), entry.type(), true);
+        if (entry.linkTarget() != null) {
+          tarEntry.setLinkName(entry.linkTarget());
+        }
+        if (entry.type() == TarConstants.LF_NORMAL) {
+          tarEntry.setSize(entry.content().length);
+        }
+        tar.putArchiveEntry(tarEntry);
+        if (entry.type() == TarConstants.LF_NORMAL) {
+          tar.write(entry.content());
+        }
+        tar.closeArchiveEntry();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A zip; entries named in {@code symlinks} are stored as Unix symbolic links to their content. */
+  static byte[] zip(Map<String, byte[]> entries, java.util.Set<String> symlinks) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
+      for (Map.Entry<String, byte[]> entry : entries.entrySet()) {
+        ZipArchiveEntry zipEntry = new ZipArchiveEntry(entry.getKey());
+        if (symlinks.contains(entry.getKey())) {
+          zipEntry.setUnixMode(0120777);
+        }
+        zip.putArchiveEntry(zipEntry);
+        zip.write(entry.getValue());
+        zip.closeArchiveEntry();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** The model directory's files, with replacements. */
+  static Map<String, byte[]> model(Map<String, byte[]> base, Map<String, byte[]> replace) {
+    Map<String, byte[]> files = new LinkedHashMap<>(base);
+    files.putAll(replace);
+    return files;
+  }
+
+  static Iterable<Entry> entries(Map<String, byte[]> files) {
+    return files.entrySet().stream().map(e -> Entry.file(e.getKey(), e.getValue())).toList();
+  }
+
+  /** A safetensors file from a header text and a data section. */
+  static byte[] safetensors(String header, byte[] data, long declaredLength) {
+    byte[] json = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(declaredLength).put(json).put(data);
+    return out.array();
+  }
+
+  static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}
