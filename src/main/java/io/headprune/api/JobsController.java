@@ -5,6 +5,7 @@ import io.headprune.jobs.JobStatus;
 import io.headprune.jobs.JobView;
 import io.headprune.jobs.Jobs;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -28,6 +29,7 @@ import org.springframework.web.context.request.WebRequest;
 
 /** Pruning jobs: submit, poll, list, cancel, delete, and their outputs. */
 @RestController
+@Tag(name = "jobs", description = "Pruning jobs, their progress and their outputs")
 @RequestMapping("/v1/jobs")
 @Validated
 class JobsController {

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -26,11 +27,9 @@ final class PruneCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, description = "Hugging Face model directory")
-  Path model;
+  @Mixin EngineOptions engine;
 
-  @Option(names = "--data", required = true, description = "calibration data (.jsonl, .csv, .tsv)")
-  Path data;
+
 
   @Option(names = "--eval", description = "evaluation data; default: a held-out part of --data")
   Path eval;
@@ -53,8 +52,6 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1], or auto (default: ${DEFAULT-VALUE})")
   String alpha;
 
-  @Option(names = "--normalization", defaultValue = "global", description = "global or layer (default: ${DEFAULT-VALUE})")
-  String normalization;
 
   @Option(names = "--min-heads-per-layer", defaultValue = "1", description = "heads every layer keeps (default: ${DEFAULT-VALUE})")
   int minHeadsPerLayer;
@@ -68,14 +65,8 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--metric", description = "accuracy, f1, mcc, pearson, spearman (default: accuracy, or pearson for regression)")
   String metric;
 
-  @Option(names = "--max-length", defaultValue = "128", description = "token limit per example (default: ${DEFAULT-VALUE})")
-  int maxLength;
 
-  @Option(names = "--batch-size", defaultValue = "16", description = "examples per pass (default: ${DEFAULT-VALUE})")
-  int batchSize;
 
-  @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu0, ... (default: ${DEFAULT-VALUE})")
-  String device;
 
   @Option(names = "--no-latency", description = "skip the latency measurement")
   boolean noLatency;
@@ -94,11 +85,11 @@ final class PruneCommand implements Callable<Integer> {
     List<Double> grid = sparsities == null ? (sparsity == null ? List.of() : List.of(sparsity)) : numbers(sparsities);
     PruneOptions.Target target = new PruneOptions.Target(sparsity, maxMetricDrop, 0.05);
     PruneOptions options =
-        new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(normalization),
-            seeds, calibrationSize, maxLength, batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
+        new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(engine.normalization),
+            seeds, calibrationSize, engine.maxLength, engine.batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
             0.2, 0.3, !noLatency);
     Pruner.Result result =
-        Pruner.prune(model, data, eval, options, out, Devices.parse(device), new ConsoleProgress(spec.commandLine().getErr()));
+        Pruner.prune(engine.model, engine.data, eval, options, out, Devices.parse(engine.device), new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());
     return 0;
   }

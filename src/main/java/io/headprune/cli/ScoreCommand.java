@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,35 +20,26 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, description = "Hugging Face model directory")
-  Path model;
+  @Mixin EngineOptions engine;
 
-  @Option(names = "--data", required = true, description = "calibration data (.jsonl, .csv, .tsv)")
-  Path data;
 
-  @Option(names = "--max-length", defaultValue = "128", description = "token limit per example (default: ${DEFAULT-VALUE})")
-  int maxLength;
 
-  @Option(names = "--batch-size", defaultValue = "16", description = "examples per pass (default: ${DEFAULT-VALUE})")
-  int batchSize;
+
 
   @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1] (default: ${DEFAULT-VALUE})")
   double alpha;
 
-  @Option(names = "--normalization", defaultValue = "global", description = "global or layer (default: ${DEFAULT-VALUE})")
-  String normalization;
 
-  @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu0, ... (default: ${DEFAULT-VALUE})")
-  String device;
 
   @Option(names = "--out", required = true, description = "scores.json to write")
   Path out;
 
   @Override
   public Integer call() throws Exception {
-    Normalization norm = Normalization.parse(normalization);
+    Normalization norm = Normalization.parse(engine.normalization);
     ScoresDocument scores =
-        Pruner.score(model, data, maxLength, batchSize, alpha, norm, Devices.parse(device),
+        Pruner.score(engine.model, engine.data, engine.maxLength, engine.batchSize, alpha, norm,
+            Devices.parse(engine.device),
             new ConsoleProgress(spec.commandLine().getErr()));
     Path parent = out.toAbsolutePath().getParent();
     Files.createDirectories(parent);

@@ -126,13 +126,6 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   private String submitSmallJob() {
-    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
-    Map<String, Object> calibration = upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    String body = """
-        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"], "sparsities": [0.25],
-         "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
-        """.formatted(model.get("id"), calibration.get("id"));
-    return (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .body(Map.class).get("id");
+    return io.headprune.support.Instances.submitSmallJob(http, DATA, 1, 16, 16);
   }
 }

@@ -2,10 +2,8 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.headprune.HeadpruneApplication;
 import io.headprune.jobs.JobListener;
-import io.headprune.support.Archive;
-import io.headprune.support.Fixtures;
+import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,14 +16,9 @@ import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.io.FileSystemResource;
-import org.springframework.http.MediaType;
-import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.web.client.RestClient;
 
 /**
@@ -37,6 +30,14 @@ import org.springframework.web.client.RestClient;
 class WorkerDeathTest {
 
   static final CountDownLatch CLAIMED = new CountDownLatch(1);
+
+  /** A worker is dead after 4 missed heartbeats of 500 ms. */
+  static final List<String> SHORT_HEARTBEATS = List.of(
+      "--db-scheduler.polling-interval=500ms",
+      "--db-scheduler.heartbeat-interval=500ms",
+      "--db-scheduler.missed-heartbeats-limit=4",
+      "--db-scheduler.shutdown-max-wait=1s",
+      "--spring.lifecycle.timeout-per-shutdown-phase=5s");
 
   @TempDir Path data;
 
@@ -58,54 +59,16 @@ class WorkerDeathTest {
     }
   }
 
-  private ConfigurableApplicationContext start(TestDatabase.Database database, Class<?>... extra) {
-    Class<?>[] sources = Stream.concat(Stream.of(HeadpruneApplication.class), Stream.of(extra)).toArray(Class<?>[]::new);
-    // command-line arguments, so that they win over application.yml
-    return new SpringApplicationBuilder(sources).run(
-        "--server.port=0",
-        "--spring.datasource.url=" + database.url(),
-        "--spring.datasource.username=" + database.username(),
-        "--spring.datasource.password=" + database.password(),
-        "--headprune.data-dir=" + data,
-        "--headprune.worker.devices=cpu",
-        "--headprune.worker.progress-interval=0s",
-        "--db-scheduler.polling-interval=500ms",
-        "--db-scheduler.heartbeat-interval=500ms",
-        "--db-scheduler.missed-heartbeats-limit=4",
-        "--db-scheduler.shutdown-max-wait=1s",
-        "--spring.lifecycle.timeout-per-shutdown-phase=5s");
-  }
-
-  private static RestClient client(ConfigurableApplicationContext context) {
-    int port = ((WebServerApplicationContext) context).getWebServer().getPort();
-    return RestClient.builder().baseUrl("http://localhost:" + port)
-        .defaultStatusHandler(status -> true, (request, response) -> {}).build();
-  }
-
-  private static Map<String, Object> upload(RestClient http, String path, Path file) {
-    LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
-    parts.add("file", new FileSystemResource(file));
-    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve().body(Map.class);
-  }
-
   @Test
   void aJobWhoseWorkerStopsHeartbeatingIsCompletedByAnotherInstance() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
-    ConfigurableApplicationContext first = start(database, Hang.class);
-    RestClient http = client(first);
-    Map<String, Object> model = upload(http, "/v1/models", Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")));
-    Map<String, Object> calibration = upload(http, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    String body = """
-        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"], "sparsities": [0.25],
-         "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
-        """.formatted(model.get("id"), calibration.get("id"));
-    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .body(Map.class).get("id");
+    ConfigurableApplicationContext first = Instances.start(database, data, SHORT_HEARTBEATS, Hang.class);
+    String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
     assertThat(CLAIMED.await(2, TimeUnit.MINUTES)).isTrue();
     first.close(); // its scheduler stops heartbeating; the hung worker thread never finishes
 
-    try (ConfigurableApplicationContext second = start(database)) {
-      RestClient other = client(second);
+    try (ConfigurableApplicationContext second = Instances.start(database, data, SHORT_HEARTBEATS)) {
+      RestClient other = Instances.client(second);
       Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
           .until(() -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
               j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));

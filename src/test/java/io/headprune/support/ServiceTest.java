@@ -11,11 +11,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.core.io.FileSystemResource;
-import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.web.client.RestClient;
 
 /** A running service on a random port, a fresh database and a fresh data directory per class. */
@@ -51,17 +48,12 @@ public abstract class ServiceTest {
 
   @BeforeEach
   void client() {
-    http = RestClient.builder().baseUrl("http://localhost:" + port)
-        .defaultStatusHandler(status -> true, (request, response) -> {})
-        .build();
+    http = Instances.client(port);
   }
 
   /** Uploads a file as multipart {@code file}; returns the response body. */
-  @SuppressWarnings("unchecked")
   protected Map<String, Object> upload(String path, Path file) {
-    LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
-    parts.add("file", new FileSystemResource(file));
-    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve().body(Map.class);
+    return Instances.upload(http, path, file);
   }
 
   private static Path exampleModel;

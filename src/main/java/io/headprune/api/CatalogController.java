@@ -1,0 +1,74 @@
+package io.headprune.api;
+
+import io.headprune.jobs.Catalog;
+import io.headprune.jobs.DatasetView;
+import io.headprune.jobs.ModelView;
+import io.headprune.jobs.Stored;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+
+/** Uploaded models and datasets: content-addressed, so the same bytes give the same id. */
+@RestController
+@Tag(name = "models and datasets", description = "Uploads, content-addressed by SHA-256")
+class CatalogController {
+
+  private final Catalog catalog;
+
+  CatalogController(Catalog catalog) {
+    this.catalog = catalog;
+  }
+
+  @Operation(operationId = "uploadModel", summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
+      description = "201 for new bytes; the same bytes again give 200 and the same id.")
+  @PostMapping(value = "/v1/models", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<ModelView> uploadModel(@RequestPart("file") MultipartFile file) throws IOException {
+    return store(file, catalog::uploadModel, model -> "/v1/models/" + model.id());
+  }
+
+  @Operation(operationId = "getModel", summary = "A stored model")
+  @GetMapping(value = "/v1/models/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+  ModelView model(@PathVariable UUID id) {
+    return catalog.model(id);
+  }
+
+  @Operation(operationId = "uploadDataset", summary = "Upload a dataset (.jsonl, .csv or .tsv)",
+      description = "201 for new bytes; the same bytes again give 200 and the same id.")
+  @PostMapping(value = "/v1/datasets", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<DatasetView> uploadDataset(@RequestPart("file") MultipartFile file) throws IOException {
+    return store(file, catalog::uploadDataset, dataset -> "/v1/datasets/" + dataset.id());
+  }
+
+  @Operation(operationId = "getDataset", summary = "A stored dataset")
+  @GetMapping(value = "/v1/datasets/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+  DatasetView dataset(@PathVariable UUID id) {
+    return catalog.dataset(id);
+  }
+
+  private static <T> ResponseEntity<T> store(MultipartFile file, BiFunction<InputStream, String, Stored<T>> upload,
+      Function<T, String> location) throws IOException {
+    Stored<T> stored;
+    try (InputStream in = file.getInputStream()) {
+      stored = upload.apply(in, file.getOriginalFilename());
+    }
+    return ResponseEntity.status(stored.created() ? HttpStatus.CREATED : HttpStatus.OK)
+        .location(URI.create(location.apply(stored.value())))
+        .body(stored.value());
+  }
+}
