@@ -127,6 +127,12 @@ final class PruneCommand implements Callable<Integer> {
           row.std(), row.agreementMean(), row.jaccardMean());
     }
     out.printf(Locale.ROOT, "alpha: %.1f%s%n", report.alpha().value(), report.alpha().auto() ? " (auto)" : "");
+    for (PruneReport.AlphaComparison row : report.alphaComparison()) {
+      out.printf(Locale.ROOT, "  sparsity %.2f: hies at auto alpha %.4f ± %.4f; best other %s%n", row.sparsity(),
+          row.autoAlphaMean(), row.autoAlphaStd(), row.bestFixedCriterion() == null ? "(none evaluated)"
+              : String.format(Locale.ROOT, "%s %.4f ± %.4f", row.bestFixedCriterion(), row.bestFixedMean(),
+                  row.bestFixedStd()));
+    }
     out.printf(Locale.ROOT, "target: sparsity %.2f (%s)%n", report.target().sparsity(), report.target().reason());
     out.printf(Locale.ROOT, "pruned %d heads with %s: %s%n", report.artifact().prunedHeads().length,
         report.artifact().criterion(), Arrays.deepToString(report.artifact().prunedHeads()));

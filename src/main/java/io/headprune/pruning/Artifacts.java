@@ -58,7 +58,7 @@ final class Artifacts {
 
   private static PruneReport withSpeedup(PruneReport r, Speedup speedup) {
     return new PruneReport(r.model(), r.metric(), r.dense(), r.data(), r.evaluations(), r.summary(), r.alpha(),
-        r.target(), r.artifact(), speedup);
+        r.alphaComparison(), r.target(), r.artifact(), speedup);
   }
 
   private static Speedup speedup(Run run, HeadModel pruned) {

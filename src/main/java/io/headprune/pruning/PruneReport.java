@@ -13,6 +13,8 @@ import java.util.List;
  * @param evaluations one row per criterion × sparsity × seed
  * @param summary one row per criterion × sparsity, over seeds
  * @param alpha the HIES weight used and, when automatic, the grid's validation results
+ * @param alphaComparison with automatic α: per sparsity, HIES at the chosen α beside the best
+ *     other criterion evaluated (empty otherwise)
  * @param target the artifact's sparsity and why
  * @param artifact the heads the artifact has removed
  * @param speedup parameters, attention FLOPs and latency before and after
@@ -25,6 +27,7 @@ public record PruneReport(
     List<EvaluationRow> evaluations,
     List<SummaryRow> summary,
     AlphaChoice alpha,
+    List<AlphaComparison> alphaComparison,
     TargetChoice target,
     Artifact artifact,
     Speedup speedup) {
@@ -64,6 +67,15 @@ public record PruneReport(
 
   /** The α used, whether it was chosen automatically, and the grid's results. */
   public record AlphaChoice(double value, boolean auto, List<AlphaTrial> grid) {}
+
+  /**
+   * At one sparsity: HIES with the automatically chosen α, and the best other criterion.
+   *
+   * @param bestFixedCriterion the other criterion with the highest mean (null if none was evaluated)
+   */
+  public record AlphaComparison(
+      double sparsity, double autoAlphaMean, double autoAlphaStd, String bestFixedCriterion, Double bestFixedMean,
+      Double bestFixedStd) {}
 
   /** The artifact's sparsity, how it was chosen, and why. */
   public record TargetChoice(String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}

@@ -96,6 +96,7 @@ final class Run {
     artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
     artifactHeads =
         Pruner.select(options.criterion(), artifactTable, model, 0, artifactSparsity, options.minHeadsPerLayer());
+    List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
             info,
@@ -104,8 +105,9 @@ final class Run {
             new PruneReport.DataSizes(poolSize, calibrationPerSeed, validation == null ? 0 : validation.examples().size(),
                 evaluation.examples().size(), evaluationSource, options.seeds()),
             rows,
-            Summaries.of(rows, options.seeds()),
+            summary,
             alphaChoice,
+            alphaChoice.auto() ? Summaries.compare(summary) : List.of(),
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, artifactHeads),
             null);

@@ -35,6 +35,26 @@ final class Summaries {
     return summary;
   }
 
+  /** Per sparsity, HIES (at the automatic α) beside the best of the other criteria. */
+  static List<PruneReport.AlphaComparison> compare(List<SummaryRow> summary) {
+    List<PruneReport.AlphaComparison> rows = new ArrayList<>();
+    for (SummaryRow hies : summary) {
+      if (!hies.criterion().equals("hies")) {
+        continue;
+      }
+      SummaryRow best = null;
+      for (SummaryRow other : summary) {
+        if (!other.criterion().equals("hies") && other.sparsity() == hies.sparsity()
+            && (best == null || other.mean() > best.mean())) {
+          best = other;
+        }
+      }
+      rows.add(new PruneReport.AlphaComparison(hies.sparsity(), hies.mean(), hies.std(),
+          best == null ? null : best.criterion(), best == null ? null : best.mean(), best == null ? null : best.std()));
+    }
+    return rows;
+  }
+
   private static double mean(double[] values) {
     double sum = 0;
     for (double value : values) {

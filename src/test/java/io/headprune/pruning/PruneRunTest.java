@@ -132,6 +132,15 @@ class PruneRunTest {
     List<Double> alphas = new ArrayList<>();
     auto.alpha().grid().forEach(t -> alphas.add(t.alpha()));
     assertThat(alphas).containsExactly(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0);
+    assertThat(auto.alphaComparison()).hasSize(2).allSatisfy(row -> {
+      SummaryRow bestOther = auto.summary().stream()
+          .filter(s -> !s.criterion().equals("hies") && s.sparsity() == row.sparsity())
+          .max(java.util.Comparator.comparingDouble(SummaryRow::mean)).orElseThrow();
+      assertThat(row.bestFixedCriterion()).isEqualTo(bestOther.criterion());
+      assertThat(row.autoAlphaMean()).isEqualTo(auto.summary().stream()
+          .filter(s -> s.criterion().equals("hies") && s.sparsity() == row.sparsity()).findFirst().orElseThrow().mean());
+    });
+    assertThat(report.alphaComparison()).isEmpty();
   }
 
   @Test
