@@ -68,6 +68,12 @@ final class PruneCommand implements Callable<Integer> {
 
 
 
+  @Option(names = "--iterative", description = "re-score after each --step of sparsity instead of one shot")
+  boolean iterative;
+
+  @Option(names = "--step", defaultValue = "0.1", description = "sparsity per iterative step (default: ${DEFAULT-VALUE})")
+  double step;
+
   @Option(names = "--no-latency", description = "skip the latency measurement")
   boolean noLatency;
 
@@ -87,7 +93,7 @@ final class PruneCommand implements Callable<Integer> {
     PruneOptions options =
         new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(engine.normalization),
             seeds, calibrationSize, engine.maxLength, engine.batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
-            0.2, 0.3, !noLatency);
+            0.2, 0.3, !noLatency, iterative, step);
     Pruner.Result result =
         Pruner.prune(engine.model, engine.data, eval, options, out, Devices.parse(engine.device), new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());

@@ -29,6 +29,8 @@ import java.util.UUID;
  * @param batchSize examples per pass (default 16)
  * @param minHeadsPerLayer heads each layer keeps (default 1)
  * @param metric accuracy, f1, mcc, pearson or spearman (default accuracy, pearson for regression)
+ * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot (default false)
+ * @param step sparsity pruned per iterative step (default 0.1)
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
@@ -47,7 +49,9 @@ public record JobRequest(
     @Min(value = 2, message = "maxLength must be at least 2") @Max(value = 8192, message = "maxLength must be at most 8192") Integer maxLength,
     @Min(value = 1, message = "batchSize must be at least 1") @Max(value = 1024, message = "batchSize must be at most 1024") Integer batchSize,
     @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
-    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman", message = "metric must be accuracy, f1, mcc, pearson or spearman") String metric) {
+    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman", message = "metric must be accuracy, f1, mcc, pearson or spearman") String metric,
+    Boolean iterative,
+    @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)") Double step) {
 
   /**
    * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.

@@ -49,7 +49,9 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.maxLength() == null ? 128 : r.maxLength(),
             r.batchSize() == null ? 16 : r.batchSize(),
             r.minHeadsPerLayer() == null ? 1 : r.minHeadsPerLayer(),
-            r.metric());
+            r.metric(),
+            r.iterative() != null && r.iterative(),
+            r.step() == null ? 0.1 : r.step());
     PruneOptions options =
         new PruneOptions(
             normalized.criteria().stream().map(Criterion::parse).toList(),
@@ -66,7 +68,9 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             normalized.metric() == null ? null : Metric.parse(normalized.metric()),
             0.2,
             0.3,
-            true);
+            true,
+            normalized.iterative(),
+            normalized.step());
     return new JobSpec(normalized, options);
   }
 }

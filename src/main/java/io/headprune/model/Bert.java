@@ -164,11 +164,15 @@ public final class Bert implements HeadModel {
     // additive key mask: 0 for real tokens, float32 min for padding
     NDArray keyMask = batch.attentionMask().neg().add(1f).mul(MASK_VALUE).expandDims(1).expandDims(1); // (B, 1, 1, T)
 
+    // Scalars the graph keeps for the backward pass must live on the batch's manager: DJL's
+    // mul(Number) frees its scalar at once, and autograd would later read freed memory.
+    Constants constants = new Constants(scope.create((float) Math.sqrt(config.headSize())), scope.create(0.5f),
+        scope.create((float) Math.sqrt(2.0)), scope.create(1f));
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
       Layer layer = layers.get(l);
       NDArray gate = gates == null ? null : gates.get(l);
-      NDArray[] result = layer(layer, hidden, keyMask, gate);
+      NDArray[] result = layer(layer, hidden, keyMask, gate, constants);
       hidden = result[0];
       attentions.add(result[1]);
     }
@@ -180,7 +184,10 @@ public final class Bert implements HeadModel {
     return new Output(logits, attentions);
   }
 
-  private NDArray[] layer(Layer layer, NDArray hidden, NDArray keyMask, NDArray gate) {
+  /** Scalar operands of the forward pass, owned by the batch's manager. */
+  private record Constants(NDArray sqrtHeadSize, NDArray half, NDArray sqrtTwo, NDArray one) {}
+
+  private NDArray[] layer(Layer layer, NDArray hidden, NDArray keyMask, NDArray gate, Constants constants) {
     long batch = hidden.getShape().get(0);
     long tokens = hidden.getShape().get(1);
     int heads = layer.heads().length;
@@ -190,7 +197,7 @@ public final class Bert implements HeadModel {
     NDArray query = split(layer.query().apply(hidden), heads, headSize); // (B, N, T, D)
     NDArray key = split(layer.key().apply(hidden), heads, headSize); // (B, N, T, D)
     NDArray value = split(layer.value().apply(hidden), heads, headSize); // (B, N, T, D)
-    NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).div(Math.sqrt(headSize)); // (B, N, T, T)
+    NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).div(constants.sqrtHeadSize()); // (B, N, T, T)
     NDArray probabilities = scores.add(keyMask).softmax(-1); // (B, N, T, T)
     NDArray gated = gate == null ? probabilities : probabilities.mul(gate.reshape(-1, heads, 1, 1));
     NDArray context =
@@ -202,7 +209,7 @@ public final class Bert implements HeadModel {
     NDArray attended = layer.attentionNorm().apply(layer.attentionOutput().apply(context).add(hidden)); // (B, T, E)
 
     // feed-forward: dense, erf GELU, dense, residual, LayerNorm
-    NDArray inner = gelu(layer.intermediate().apply(attended)); // (B, T, F)
+    NDArray inner = gelu(layer.intermediate().apply(attended), constants); // (B, T, F)
     NDArray output = layer.outputNorm().apply(layer.output().apply(inner).add(attended)); // (B, T, E)
     return new NDArray[] {output, probabilities};
   }
@@ -213,9 +220,9 @@ public final class Bert implements HeadModel {
     return projected.reshape(shape.get(0), shape.get(1), heads, headSize).transpose(0, 2, 1, 3);
   }
 
-  /** GELU with the exact erf, as transformers' "gelu". */
-  private static NDArray gelu(NDArray x) {
-    return x.mul(0.5f).mul(x.div((float) Math.sqrt(2.0)).erf().add(1f));
+  /** GELU with the exact erf, as transformers' "gelu": 0.5 · x · (1 + erf(x / √2)). */
+  private static NDArray gelu(NDArray x, Constants constants) {
+    return x.mul(constants.half()).mul(x.div(constants.sqrtTwo()).erf().add(constants.one()));
   }
 
   @Override

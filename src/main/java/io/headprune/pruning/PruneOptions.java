@@ -24,6 +24,8 @@ import java.util.List;
  * @param validationFraction share of the pool held out for automatic α
  * @param evaluationFraction share of the pool held out when no evaluation set is given
  * @param measureLatency whether to time the dense and the pruned model
+ * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot
+ * @param step sparsity pruned per iterative step
  */
 public record PruneOptions(
     List<Criterion> criteria,
@@ -40,7 +42,9 @@ public record PruneOptions(
     Metric metric,
     double validationFraction,
     double evaluationFraction,
-    boolean measureLatency) {
+    boolean measureLatency,
+    boolean iterative,
+    double step) {
 
   /** Grid of α tried when α is automatic. */
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
@@ -98,6 +102,9 @@ public record PruneOptions(
     if (batchSize < 1 || batchSize > 1024) {
       throw new InvalidInputException("batchSize " + batchSize + " is outside [1, 1024]");
     }
+    if (!(step > 0 && step < 1)) {
+      throw new InvalidInputException("step " + step + " is outside (0, 1)");
+    }
     if (minHeadsPerLayer < 0) {
       throw new InvalidInputException("minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
     }
@@ -107,6 +114,6 @@ public record PruneOptions(
   public static PruneOptions cli(double sparsity) {
     return new PruneOptions(
         List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), 0.5,
-        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true);
+        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true, false, 0.1);
   }
 }

@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * A whole pruning run: score every head per seed, evaluate every criterion at every sparsity,
@@ -90,10 +91,10 @@ public final class Pruner {
   }
 
   /** Selection for one criterion on one seed's scores. */
-  static List<HeadRef> select(
-      Criterion criterion, ScoreTable table, HeadModel model, long seed, double sparsity, int minHeads) {
+  static List<HeadRef> select(Criterion criterion, ScoreTable table, ToDoubleFunction<HeadRef> weightNorms, long seed,
+      double sparsity, int minHeads) {
     List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
-    return HeadSelector.select(heads, criterion.scores(table, model::headWeightNorms, seed), sparsity, minHeads);
+    return HeadSelector.select(heads, criterion.scores(table, weightNorms, seed), sparsity, minHeads);
   }
 
   /** Mean of raw scores over seeds: the scores the artifact is selected with. */

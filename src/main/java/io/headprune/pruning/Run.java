@@ -9,6 +9,8 @@ import io.headprune.pruning.PruneReport.TargetChoice;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.HeadScore;
+import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.ModelRunner;
@@ -18,6 +20,9 @@ import io.headprune.scoring.RawScores;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
 import java.util.ArrayList;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -43,6 +48,8 @@ final class Run {
   final int calibrationPerSeed;
   final String evaluationSource;
   final List<RawScores> perSeed = new ArrayList<>();
+  private final List<List<Encoded>> samples = new ArrayList<>();
+  private ToDoubleFunction<HeadRef> weightNorms;
   private final Map<String, Evaluation> cache = new HashMap<>();
   private final List<Encoded> pool;
   private final Splits splits;
@@ -94,8 +101,14 @@ final class Run {
     TargetChoice target = chooseTarget(alpha);
     artifactSparsity = target.sparsity();
     artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
-    artifactHeads =
-        Pruner.select(options.criterion(), artifactTable, model, 0, artifactSparsity, options.minHeadsPerLayer());
+    artifactHeads = options.iterative()
+        ? iterative(options.criterion(), 0, artifactSparsity, alpha, artifactTable, pruned -> {
+          List<RawScores> rescored = new ArrayList<>();
+          samples.forEach(sample -> rescored.add(HeadScorer.score(model, sample, options.batchSize(), pruned,
+              Progress.NONE)));
+          return Pruner.mean(rescored);
+        })
+        : Pruner.select(options.criterion(), artifactTable, norms(), 0, artifactSparsity, options.minHeadsPerLayer());
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
@@ -117,6 +130,7 @@ final class Run {
   private void scoreSeeds() {
     for (int seed = 0; seed < options.seeds(); seed++) {
       List<Encoded> sample = pick(splits.sample(calibrationPerSeed, seed));
+      samples.add(sample);
       int current = seed;
       perSeed.add(HeadScorer.score(model, sample, options.batchSize(),
           (phase, done, total) -> progress.report(phase, (long) current * total + done, (long) options.seeds() * total)));
@@ -137,7 +151,8 @@ final class Run {
       for (int seed = 0; seed < perSeed.size(); seed++) {
         ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
         for (double sparsity : options.sparsities()) {
-          sum += evaluate(Pruner.select(Criterion.HIES, table, model, seed, sparsity, options.minHeadsPerLayer()),
+          // α is chosen with one-shot selection, even for an iterative run (the grid would cost 11 runs)
+          sum += evaluate(Pruner.select(Criterion.HIES, table, norms(), seed, sparsity, options.minHeadsPerLayer()),
               validation).value();
           count++;
         }
@@ -160,8 +175,7 @@ final class Run {
     for (Criterion criterion : options.criteria()) {
       for (double sparsity : options.sparsities()) {
         for (int seed = 0; seed < perSeed.size(); seed++) {
-          ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
-          List<HeadRef> heads = Pruner.select(criterion, table, model, seed, sparsity, options.minHeadsPerLayer());
+          List<HeadRef> heads = select(criterion, seed, sparsity, alpha);
           Evaluation result = evaluate(heads, evaluation);
           rows.add(new EvaluationRow(criterion.id(), sparsity, seed, metric.id(), result.value(), result.agreement(),
               Pruner.pairs(heads)));
@@ -182,9 +196,7 @@ final class Run {
     for (int i = 0; i < grid.size(); i++) {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
-        ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
-        sum += evaluate(Pruner.select(options.criterion(), table, model, seed, grid.get(i),
-            options.minHeadsPerLayer()), evaluation).value();
+        sum += evaluate(select(options.criterion(), seed, grid.get(i), alpha), evaluation).value();
       }
       means[i] = sum / perSeed.size();
     }
@@ -195,6 +207,49 @@ final class Run {
         "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
         target.step(), metric.id(), perSeed.size(), chosenMean, target.maxMetricDrop(), evaluation.denseValue());
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
+  }
+
+  private ToDoubleFunction<HeadRef> norms() {
+    if (weightNorms == null) {
+      weightNorms = Criterion.weightNorms(model.heads(), model.headWeightNorms());
+    }
+    return weightNorms;
+  }
+
+  /** The heads {@code criterion} prunes at {@code sparsity} on seed {@code seed}'s calibration sample. */
+  private List<HeadRef> select(Criterion criterion, int seed, double sparsity, double alpha) {
+    ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
+    if (!options.iterative()) {
+      return Pruner.select(criterion, table, norms(), seed, sparsity, options.minHeadsPerLayer());
+    }
+    return iterative(criterion, seed, sparsity, alpha, table,
+        pruned -> HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, Progress.NONE));
+  }
+
+  /**
+   * Iterative selection (§3.8): prune {@code step} of the heads at a time, re-scoring the model
+   * with the heads pruned so far gated off; scores are normalised over the remaining heads.
+   */
+  private List<HeadRef> iterative(Criterion criterion, int seed, double sparsity, double alpha, ScoreTable first,
+      Function<Set<HeadRef>, RawScores> rescore) {
+    int total = first.heads().size();
+    int wanted = HeadSelector.count(sparsity, total);
+    Set<HeadRef> pruned = new TreeSet<>();
+    ScoreTable table = first;
+    for (double reached = options.step(); pruned.size() < wanted; reached += options.step()) {
+      int target = reached >= sparsity - 1e-9 ? wanted : Math.min(wanted, HeadSelector.count(reached, total));
+      if (!pruned.isEmpty()) {
+        table = ScoreTable.of(rescore.apply(pruned), alpha, options.normalization(), pruned);
+      }
+      List<HeadRef> remaining = table.heads().stream().map(HeadScore::ref).toList();
+      List<HeadRef> more = HeadSelector.selectCount(remaining, criterion.scores(table, norms(), seed),
+          target - pruned.size(), options.minHeadsPerLayer());
+      if (more.isEmpty() && target == wanted) {
+        break; // every layer is down to minHeadsPerLayer
+      }
+      pruned.addAll(more);
+    }
+    return List.copyOf(pruned);
   }
 
   /**

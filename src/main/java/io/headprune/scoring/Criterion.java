@@ -4,7 +4,7 @@ import io.headprune.problem.InvalidInputException;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /** How heads are ranked for pruning; the lowest score is pruned first (§3.7). */
 public enum Criterion {
@@ -33,13 +33,11 @@ public enum Criterion {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** One score per row of {@code table}, in its order. */
-  public double[] scores(ScoreTable table, Supplier<double[][]> weightNorms, long seed) {
+  /** One score per row of {@code table}, in its order; {@code weightNorm} is read for {@code l2} only. */
+  public double[] scores(ScoreTable table, ToDoubleFunction<HeadRef> weightNorm, long seed) {
     List<HeadScore> heads = table.heads();
     double[] scores = new double[heads.size()];
     SplittableRandom random = new SplittableRandom(seed);
-    double[][] norms = this == L2 ? weightNorms.get() : null;
-    int[] firstIndexOfLayer = norms == null ? null : firstIndices(heads);
     for (int i = 0; i < scores.length; i++) {
       HeadScore head = heads.get(i);
       scores[i] =
@@ -48,18 +46,20 @@ public enum Criterion {
             case HIS -> head.his();
             case ENTROPY -> 1 - head.entropyNorm();
             case RANDOM -> random.nextDouble();
-            case L2 -> norms[head.layer()][i - firstIndexOfLayer[head.layer()]];
+            case L2 -> weightNorm.applyAsDouble(head.ref());
           };
     }
     return scores;
   }
 
-  private static int[] firstIndices(List<HeadScore> heads) {
-    int layers = heads.get(heads.size() - 1).layer() + 1;
-    int[] first = new int[layers];
-    for (int i = heads.size() - 1; i >= 0; i--) {
-      first[heads.get(i).layer()] = i;
+  /** The L2 norms of a model's heads, by head, for {@link #scores}. */
+  public static ToDoubleFunction<HeadRef> weightNorms(int[][] heads, double[][] norms) {
+    java.util.Map<HeadRef, Double> byHead = new java.util.HashMap<>();
+    for (int l = 0; l < heads.length; l++) {
+      for (int i = 0; i < heads[l].length; i++) {
+        byHead.put(new HeadRef(l, heads[l][i]), norms[l][i]);
+      }
     }
-    return first;
+    return byHead::get;
   }
 }

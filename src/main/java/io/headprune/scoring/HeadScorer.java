@@ -2,6 +2,7 @@ package io.headprune.scoring;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -11,6 +12,7 @@ import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,6 +30,15 @@ public final class HeadScorer {
 
   /** Scores every head of {@code model} on {@code examples}, {@code batchSize} at a time. */
   public static RawScores score(HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
+    return score(model, examples, batchSize, Set.of(), progress);
+  }
+
+  /**
+   * Scores with the heads in {@code gatedOff} at gate 0 (already pruned, for iterative
+   * selection); their own scores are meaningless and must not be used.
+   */
+  public static RawScores score(HeadModel model, List<Encoded> examples, int batchSize, Set<HeadRef> gatedOff,
+      Progress progress) {
     if (examples.isEmpty()) {
       throw new InvalidInputException("scoring needs at least one calibration example");
     }
@@ -43,7 +54,7 @@ public final class HeadScorer {
     for (int[] indices : batches) {
       GRADIENTS.lock();
       try (NDManager scope = model.manager().newSubManager()) {
-        scoreBatch(model, examples, indices, scope, his, entropy);
+        scoreBatch(model, examples, indices, scope, gatedOff, his, entropy);
       } finally {
         GRADIENTS.unlock();
       }
@@ -59,7 +70,8 @@ public final class HeadScorer {
   }
 
   private static void scoreBatch(
-      HeadModel model, List<Encoded> examples, int[] indices, NDManager scope, double[][] his, double[][] entropy) {
+      HeadModel model, List<Encoded> examples, int[] indices, NDManager scope, Set<HeadRef> gatedOff, double[][] his,
+      double[][] entropy) {
     int[][] heads = model.heads();
     List<Tokens> tokens = new ArrayList<>(indices.length);
     Double[] labels = new Double[indices.length];
@@ -70,8 +82,13 @@ public final class HeadScorer {
     Batch batch = Batch.of(scope, tokens, model.config().padTokenId());
     int size = indices.length;
     List<NDArray> gates = new ArrayList<>(heads.length);
-    for (int[] layerHeads : heads) {
-      NDArray gate = scope.ones(new Shape(size, layerHeads.length)); // (B, N)
+    for (int l = 0; l < heads.length; l++) {
+      NDArray gate = scope.ones(new Shape(size, heads[l].length)); // (B, N)
+      for (int h = 0; h < heads[l].length; h++) {
+        if (gatedOff.contains(new HeadRef(l, heads[l][h]))) {
+          gate.set(new NDIndex(":, {}", h), 0f); // already pruned: gated off for every example
+        }
+      }
       gate.setRequiresGradient(true);
       gates.add(gate);
     }

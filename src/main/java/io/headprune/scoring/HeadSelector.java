@@ -27,13 +27,17 @@ public final class HeadSelector {
    * Returned sorted by (layer, head).
    */
   public static List<HeadRef> select(List<HeadRef> heads, double[] scores, double sparsity, int minHeadsPerLayer) {
+    return selectCount(heads, scores, count(sparsity, heads.size()), minHeadsPerLayer);
+  }
+
+  /** The {@code wanted} lowest-scoring heads under the same rules (fewer if layers run out). */
+  public static List<HeadRef> selectCount(List<HeadRef> heads, double[] scores, int wanted, int minHeadsPerLayer) {
     if (heads.size() != scores.length) {
       throw new IllegalArgumentException(heads.size() + " heads but " + scores.length + " scores");
     }
     if (minHeadsPerLayer < 0) {
       throw new InvalidInputException("minHeadsPerLayer " + minHeadsPerLayer + " is negative");
     }
-    int wanted = count(sparsity, heads.size());
     Map<Integer, Integer> left = new HashMap<>();
     heads.forEach(head -> left.merge(head.layer(), 1, Integer::sum));
     Comparator<Integer> order =

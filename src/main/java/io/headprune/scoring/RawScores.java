@@ -8,4 +8,21 @@ package io.headprune.scoring;
  * @param entropy per layer and head, mean normalised attention entropy in [0, 1]
  * @param examples number of examples the means are over
  */
-public record RawScores(int[][] heads, double[][] his, double[][] entropy, int examples) {}
+public record RawScores(int[][] heads, double[][] his, double[][] entropy, int examples) {
+
+  /** The same scores without the heads in {@code excluded}. */
+  public RawScores without(java.util.Set<HeadRef> excluded) {
+    int[][] keptHeads = new int[heads.length][];
+    double[][] keptHis = new double[heads.length][];
+    double[][] keptEntropy = new double[heads.length][];
+    for (int l = 0; l < heads.length; l++) {
+      int layer = l;
+      int[] keep = java.util.stream.IntStream.range(0, heads[l].length)
+          .filter(i -> !excluded.contains(new HeadRef(layer, heads[layer][i]))).toArray();
+      keptHeads[l] = java.util.Arrays.stream(keep).map(i -> heads[layer][i]).toArray();
+      keptHis[l] = java.util.Arrays.stream(keep).mapToDouble(i -> his[layer][i]).toArray();
+      keptEntropy[l] = java.util.Arrays.stream(keep).mapToDouble(i -> entropy[layer][i]).toArray();
+    }
+    return new RawScores(keptHeads, keptHis, keptEntropy, examples);
+  }
+}

@@ -3,6 +3,7 @@ package io.headprune.scoring;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every head's HIS, entropy, normalised values and HIES (§3.5–3.6) for one α and normalisation.
@@ -20,6 +21,17 @@ public record ScoreTable(List<HeadScore> heads, double alpha, Normalization norm
 
   /** Combines raw scores into HIES with weight {@code alpha}. */
   public static ScoreTable of(RawScores raw, double alpha, Normalization normalization) {
+    return of(raw, alpha, normalization, Set.of());
+  }
+
+  /**
+   * Combines raw scores of the heads not in {@code excluded} (already pruned) into HIES:
+   * normalisation runs over the remaining heads only.
+   */
+  public static ScoreTable of(RawScores raw, double alpha, Normalization normalization, Set<HeadRef> excluded) {
+    if (!excluded.isEmpty()) {
+      raw = raw.without(excluded);
+    }
     if (!(alpha >= 0 && alpha <= 1)) {
       throw new InvalidInputException("alpha " + alpha + " is outside [0, 1]");
     }

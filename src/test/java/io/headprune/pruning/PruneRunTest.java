@@ -27,7 +27,7 @@ class PruneRunTest {
 
   private static PruneOptions options(int seeds, Double alpha, PruneOptions.Target target) {
     return new PruneOptions(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM), Criterion.HIES,
-        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false);
+        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false, false, 0.1);
   }
 
   private static PruneReport run(PruneOptions options) {
@@ -146,12 +146,46 @@ class PruneRunTest {
   @Test
   void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions measured = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
-        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, true);
+        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, true, false,
+        0.1);
     PruneReport written = Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), measured,
         out.resolve("run"), Device.cpu(), Progress.NONE).report();
     assertThat(written.speedup().parametersAfter()).isLessThan(written.speedup().parametersBefore());
     assertThat(written.speedup().flopsRatio()).isCloseTo(2.0, within(1e-9)); // 8 of 16 heads gone: attention FLOPs halve
     assertThat(written.speedup().latencyRatio()).isPositive().isFinite();
     assertThat(out.resolve("run/report.json")).exists();
+  }
+
+  @Test
+  void iterativeSelectionReScoresAfterEachStep() {
+    PruneOptions oneShot = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
+        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
+        0.1);
+    PruneOptions wholeStep = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
+        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.6);
+    PruneOptions steps = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
+        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.1);
+    int[][] single = run(oneShot).artifact().prunedHeads();
+    // one step as large as the target is one-shot selection
+    assertThat(run(wholeStep).artifact().prunedHeads()).isDeepEqualTo(single);
+    int[][] iterative = run(steps).artifact().prunedHeads();
+    assertThat(iterative.length).isEqualTo(8);
+    int[] perLayer = new int[4];
+    for (int[] head : iterative) {
+      perLayer[head[0]]++;
+    }
+    assertThat(java.util.Arrays.stream(perLayer).max().orElseThrow()).isLessThanOrEqualTo(3); // a head stays per layer
+  }
+
+  @Test
+  void gatingHeadsOffChangesTheOtherHeadsScores() {
+    try (io.headprune.support.TinyBert tiny = io.headprune.support.TinyBert.load()) {
+      var sample = tiny.calibration.subList(0, 32);
+      var before = io.headprune.scoring.HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
+      var after = io.headprune.scoring.HeadScorer.score(tiny.model, sample, 16,
+          Set.of(new io.headprune.scoring.HeadRef(0, 0), new io.headprune.scoring.HeadRef(1, 2)), Progress.NONE);
+      assertThat(after.his()[3][1]).isNotEqualTo(before.his()[3][1]);
+      assertThat(after.entropy()[0][1]).isEqualTo(before.entropy()[0][1]); // layer 0's inputs do not change
+    }
   }
 }

@@ -47,7 +47,7 @@ class GoldenScoresTest {
     ScoreTable table = ScoreTable.of(raw, 0.5, Normalization.GLOBAL);
     List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
     for (Criterion criterion : List.of(Criterion.HIES, Criterion.HIS, Criterion.ENTROPY)) {
-      double[] scores = criterion.scores(table, tiny.model::headWeightNorms, 0);
+      double[] scores = criterion.scores(table, Criterion.weightNorms(tiny.model.heads(), tiny.model.headWeightNorms()), 0);
       List<HeadRef> selected = HeadSelector.select(heads, scores, 0.5, 1);
       assertThat(selected).as(criterion.id()).isEqualTo(golden("golden/select-" + criterion.id() + "-0.5.json"));
     }

@@ -50,4 +50,38 @@ class NativeMemoryTest {
     // embeddings 3 + LayerNorm 2, per layer 16 (6 dense layers × 2 + 2 LayerNorms × 2), pooler 2, classifier 2
     return 5 + 16 * tiny.model.heads().length + 4;
   }
+
+  @Test
+  void gradientsStayExactWhileTheGarbageCollectorRuns() throws InterruptedException {
+    // DJL frees the scalar of mul(Number) at once; if the graph kept it, the backward pass read
+    // freed memory once the collector ran, and scores turned into NaN or 1e18 now and then
+    try (TinyBert tiny = TinyBert.load()) {
+      List<Encoded> sample = tiny.calibration.subList(0, 48);
+      RawScores reference = HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
+      java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread churn = new Thread(() -> {
+        while (running.get()) {
+          for (int i = 0; i < 64; i++) {
+            java.nio.ByteBuffer.allocateDirect(1 << 16);
+          }
+          System.gc();
+        }
+      });
+      churn.start();
+      try {
+        for (int run = 0; run < 5; run++) {
+          RawScores scores = HeadScorer.score(tiny.model, sample, 1, Progress.NONE);
+          for (int l = 0; l < reference.his().length; l++) {
+            for (int h = 0; h < reference.his()[l].length; h++) {
+              assertThat(scores.his()[l][h]).isCloseTo(reference.his()[l][h],
+                  org.assertj.core.api.Assertions.within(1e-3 * reference.his()[l][h]));
+            }
+          }
+        }
+      } finally {
+        running.set(false);
+        churn.join();
+      }
+    }
+  }
 }
