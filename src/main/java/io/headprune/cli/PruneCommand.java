@@ -140,8 +140,9 @@ final class PruneCommand implements Callable<Integer> {
                   row.bestFixedStd()));
     }
     out.printf(Locale.ROOT, "target: sparsity %.2f (%s)%n", report.target().sparsity(), report.target().reason());
-    out.printf(Locale.ROOT, "pruned %d heads with %s: %s%n", report.artifact().prunedHeads().length,
-        report.artifact().criterion(), Arrays.deepToString(report.artifact().prunedHeads()));
+    out.printf(Locale.ROOT, "pruned %d heads with %s (%s): %s%n", report.artifact().prunedHeads().length,
+        report.artifact().criterion(), report.artifact().selection(),
+        Arrays.deepToString(report.artifact().prunedHeads()));
     if (report.speedup() != null) {
       PruneReport.Speedup s = report.speedup();
       out.printf(Locale.ROOT, "parameters %d -> %d, attention FLOPs ratio %.3f%s%n", s.parametersBefore(),

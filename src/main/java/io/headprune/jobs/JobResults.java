@@ -128,6 +128,7 @@ class JobResults {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("criterion", report.artifact().criterion());
     summary.put("sparsity", report.artifact().sparsity());
+    summary.put("selection", report.artifact().selection());
     summary.put("prunedHeads", report.artifact().prunedHeads());
     summary.put("alpha", report.alpha().value());
     summary.put("dense", report.dense());

@@ -80,8 +80,11 @@ public record PruneReport(
   /** The artifact's sparsity, how it was chosen, and why. */
   public record TargetChoice(String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}
 
-  /** The criterion, sparsity and heads of the written artifact. */
-  public record Artifact(String criterion, double sparsity, int[][] prunedHeads) {}
+  /**
+   * The criterion, sparsity, selection ("one-shot" or "iterative, step …") and heads of the
+   * written artifact.
+   */
+  public record Artifact(String criterion, double sparsity, String selection, int[][] prunedHeads) {}
 
   /**
    * Size and speed before and after physical pruning.

@@ -129,8 +129,9 @@ public final class Pruner {
     }
   }
 
-  static Artifact artifact(Criterion criterion, double sparsity, List<HeadRef> heads) {
-    return new Artifact(criterion.id(), sparsity, pairs(heads));
+  static Artifact artifact(Criterion criterion, double sparsity, PruneOptions options, List<HeadRef> heads) {
+    String selection = options.iterative() ? "iterative, step " + options.step() : "one-shot";
+    return new Artifact(criterion.id(), sparsity, selection, pairs(heads));
   }
 
   static List<Double> grid(double step) {

@@ -122,7 +122,7 @@ final class Run {
             alphaChoice,
             alphaChoice.auto() ? Summaries.compare(summary) : List.of(),
             target,
-            Pruner.artifact(options.criterion(), artifactSparsity, artifactHeads),
+            Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
             null);
     return new Pruner.Result(ScoresDocument.of(info, artifactTable), report);
   }
