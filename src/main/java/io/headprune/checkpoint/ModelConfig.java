@@ -99,6 +99,10 @@ public record ModelConfig(
       throw new UnsupportedModelException(
           "config.json: position_embedding_type '" + positions + "' is not supported (absolute)");
     }
+    if ("multi_label_classification".equals(raw.path("problem_type").asString(""))) {
+      throw new UnsupportedModelException("config.json: problem_type multi_label_classification is not supported "
+          + "(headprune scores single-label classification and regression heads)");
+    }
     return new ModelConfig(
         architecture,
         modelType,

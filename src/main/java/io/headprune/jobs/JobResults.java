@@ -100,18 +100,9 @@ class JobResults {
     for (int[] head : report.artifact().prunedHeads()) {
       pruned.add(List.of(head[0], head[1]));
     }
-    for (HeadScore head : result.scores().heads()) {
-      HeadScoreEntity row = new HeadScoreEntity();
-      row.jobId = id;
-      row.layer = head.layer();
-      row.head = head.head();
-      row.his = head.his();
-      row.entropy = head.entropy();
-      row.hisNorm = head.hisNorm();
-      row.entropyNorm = head.entropyNorm();
-      row.hies = head.hies();
-      row.pruned = pruned.contains(List.of(head.layer(), head.head()));
-      scores.save(row);
+    saveScores(id, null, result.scores().heads(), pruned);
+    for (int seed = 0; seed < result.perSeed().size(); seed++) {
+      saveScores(id, seed, result.perSeed().get(seed).heads(), Set.of());
     }
     for (PruneReport.EvaluationRow evaluation : report.evaluations()) {
       EvaluationEntity row = new EvaluationEntity();
@@ -139,6 +130,24 @@ class JobResults {
     job.phase = "done";
     job.finishedAt = now;
     job.updatedAt = now;
+  }
+
+  /** One row per head; seed null for the scores the artifact was selected with (pruned flags set). */
+  private void saveScores(UUID id, Integer seed, List<HeadScore> heads, Set<List<Integer>> pruned) {
+    for (HeadScore head : heads) {
+      HeadScoreEntity row = new HeadScoreEntity();
+      row.jobId = id;
+      row.seed = seed;
+      row.layer = head.layer();
+      row.head = head.head();
+      row.his = head.his();
+      row.entropy = head.entropy();
+      row.hisNorm = head.hisNorm();
+      row.entropyNorm = head.entropyNorm();
+      row.hies = head.hies();
+      row.pruned = pruned.contains(List.of(head.layer(), head.head()));
+      scores.save(row);
+    }
   }
 
   private static Double finite(double value) {

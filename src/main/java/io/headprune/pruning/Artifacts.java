@@ -42,7 +42,7 @@ final class Artifacts {
       PruneReport report = withSpeedup(result.report(), speedup);
       writeJson(out.resolve("scores.json"), result.scores());
       writeJson(out.resolve("report.json"), report);
-      return new Pruner.Result(result.scores(), report);
+      return new Pruner.Result(result.scores(), result.perSeed(), report);
     } catch (IOException e) {
       throw new UncheckedIOException("writing outputs to " + out, e);
     }

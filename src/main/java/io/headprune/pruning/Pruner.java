@@ -33,8 +33,19 @@ import java.util.function.ToDoubleFunction;
  */
 public final class Pruner {
 
-  /** The result of a run: the artifact's scores and the report. */
-  public record Result(ScoresDocument scores, PruneReport report) {}
+  /**
+   * The result of a run.
+   *
+   * @param scores the scores the artifact was selected with (mean over seeds)
+   * @param perSeed each seed's own scores, in seed order
+   * @param report the report
+   */
+  public record Result(ScoresDocument scores, List<ScoreTable> perSeed, PruneReport report) {
+
+    public Result {
+      perSeed = List.copyOf(perSeed);
+    }
+  }
 
   private Pruner() {}
 

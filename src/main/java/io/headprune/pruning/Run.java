@@ -124,7 +124,8 @@ final class Run {
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
             null);
-    return new Pruner.Result(ScoresDocument.of(info, artifactTable), report);
+    List<ScoreTable> seedTables = perSeed.stream().map(raw -> ScoreTable.of(raw, alpha, options.normalization())).toList();
+    return new Pruner.Result(ScoresDocument.of(info, artifactTable), seedTables, report);
   }
 
   private void scoreSeeds() {

@@ -72,6 +72,13 @@ class BertLoadingTest {
   }
 
   @Test
+  void multiLabelHeadsAreRefusedRatherThanScoredWithTheWrongLoss() {
+    Path model = copy();
+    Checkpoints.editConfig(model, c -> c.put("problem_type", "multi_label_classification"));
+    assertThatThrownBy(() -> load(model)).hasMessageContaining("multi_label_classification is not supported");
+  }
+
+  @Test
   void absurdDimensionsAreRejectedBeforeAnyAllocation() {
     Path model = copy();
     Checkpoints.editConfig(model, c -> c.put("vocab_size", 4_000_000_000L));

@@ -27,6 +27,8 @@ import org.springframework.http.ResponseEntity;
 @SuppressWarnings({"rawtypes", "unchecked"})
 class PruningJobEndToEndTest extends ServiceTest {
 
+  @org.springframework.beans.factory.annotation.Autowired org.springframework.jdbc.core.JdbcTemplate jdbc;
+
   @Test
   void uploadSubmitPollDownloadAndReloadThePrunedModel() throws Exception {
     Map<String, Object> model = upload("/v1/models", exampleModelArchive());
@@ -55,6 +57,13 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(java.time.Duration.between(java.time.Instant.parse((String) job.get("createdAt")),
         java.time.Instant.parse((String) job.get("startedAt")))).isLessThan(java.time.Duration.ofSeconds(5));
 
+    // per-seed scores and the artifact's (seed null, with the pruned flags), and every evaluation
+    assertThat(jdbc.queryForObject("select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
+        .isEqualTo(16 * 3);
+    assertThat(jdbc.queryForObject("select count(*) from head_scores where job_id = ?::uuid and seed is null and pruned",
+        Integer.class, id)).isEqualTo(8);
+    assertThat(jdbc.queryForObject("select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
+        .isEqualTo(3 * 2 * 2);
     Map<String, Object> scores = get("/v1/jobs/" + id + "/scores");
     assertThat((List<?>) scores.get("heads")).hasSize(16);
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
