@@ -94,8 +94,10 @@ class JobRunner {
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
       Progress progress = new JobProgress(id, job.attempt, context);
-      Pruner.Result result = Pruner.prune(modelDir, calibration, evaluation, spec.options(), work.resolve("out"),
-          device, progress);
+      String modelName = job.modelId != null ? "model " + job.modelId
+          : spec.normalized().model().hub() + "@" + job.hubCommit;
+      Pruner.Result result = Pruner.prune(modelDir, modelName, calibration, evaluation, spec.options(),
+          work.resolve("out"), device, progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       results.persist(id, work, result);
       metrics.finished(JobStatus.SUCCEEDED, Duration.between(started, clock.instant()));

@@ -69,6 +69,12 @@ public final class Pruner {
    */
   public static Result prune(
       Path modelDir, Path data, Path eval, PruneOptions options, Path out, Device device, Progress progress) {
+    return prune(modelDir, name(modelDir), data, eval, options, out, device, progress);
+  }
+
+  /** As {@link #prune(Path, Path, Path, PruneOptions, Path, Device, Progress)}, naming the model in the outputs. */
+  public static Result prune(Path modelDir, String modelName, Path data, Path eval, PruneOptions options, Path out,
+      Device device, Progress progress) {
     checkOutput(out);
     try (Checkpoint checkpoint = Checkpoint.open(modelDir);
         Bert model = Bert.load(checkpoint, device);
@@ -80,7 +86,7 @@ public final class Pruner {
           Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
               eval == null ? options.evaluationFraction() : 0);
       Run run = new Run(model, options, progress, pool, splits, evaluationSet);
-      Result result = run.execute(ModelInfo.of(name(modelDir), model));
+      Result result = run.execute(ModelInfo.of(modelName, model));
       if (out != null) {
         return Artifacts.write(checkpoint, run, result, out, device, progress);
       }
