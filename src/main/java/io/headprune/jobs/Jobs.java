@@ -205,11 +205,6 @@ public class Jobs {
     }
   }
 
-  /** Number of queued jobs (the queue depth). */
-  public long queued() {
-    return jobs.countByStatus(JobStatus.QUEUED);
-  }
-
   private JobEntity entity(UUID id) {
     return jobs.findById(id).orElseThrow(() -> new NotFoundException("job " + id + " does not exist"));
   }

@@ -25,14 +25,12 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.io.ByteArrayResource;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.LinkedMultiValueMap;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -444,13 +442,5 @@ class HostileInputTest extends ServiceTest {
           i % 2 == 0 ? "big.tar.gz" : "big.jsonl", big));
     }
     return cases;
-  }
-
-  static String header(HttpHeaders headers) {
-    return String.valueOf(headers.getContentType());
-  }
-
-  static JsonNode parse(String text) {
-    return Json.MAPPER.readTree(text);
   }
 }
