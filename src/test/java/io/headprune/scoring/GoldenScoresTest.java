@@ -66,6 +66,18 @@ class GoldenScoresTest {
     }
   }
 
+  @Test
+  void aModelOfOtherShapesInHalfPrecisionMatchesTheReferenceToo() {
+    try (TinyBert other = TinyBert.loadCalibration(Fixtures.resource("fixtures/random-bert-3x6"))) {
+      RawScores scores = HeadScorer.score(other.model, other.calibration, 16, Progress.NONE);
+      ScoreTable table = ScoreTable.of(scores, 0.5, Normalization.GLOBAL);
+      assertMatches(table, Fixtures.json("golden/scores-random-bert-3x6.json"));
+      List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
+      double[] hies = Criterion.HIES.scores(table, head -> 0, 0);
+      assertThat(HeadSelector.select(heads, hies, 0.4, 1)).isEqualTo(golden("golden/select-random-bert-3x6-0.4.json"));
+    }
+  }
+
   private static List<HeadRef> golden(String path) {
     List<HeadRef> heads = new ArrayList<>();
     for (JsonNode pair : Fixtures.json(path)) {

@@ -16,24 +16,30 @@ public final class TinyBert implements AutoCloseable {
   public final List<Encoded> calibration;
   public final List<Encoded> evaluation;
 
-  private TinyBert(Path dir) {
+  private TinyBert(Path dir, boolean withEvaluation) {
     try (Checkpoint checkpoint = Checkpoint.open(dir);
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       model = Bert.load(checkpoint, Device.cpu());
       var labels = checkpoint.config().labels();
       calibration = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("calib.jsonl"), labels));
-      evaluation = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("eval.jsonl"), labels));
+      evaluation = withEvaluation
+          ? Encoded.of(tokenizer, DatasetReader.read(dir.resolve("eval.jsonl"), labels)) : List.of();
     }
+  }
+
+  /** Loads a model directory that has only a calib.jsonl beside it. */
+  public static TinyBert loadCalibration(Path dir) {
+    return new TinyBert(dir, false);
   }
 
   /** Loads the unpruned fixture. */
   public static TinyBert load() {
-    return new TinyBert(Fixtures.tinyBert());
+    return new TinyBert(Fixtures.tinyBert(), true);
   }
 
   /** Loads a model directory with the fixture's calib and eval sets beside it. */
   public static TinyBert load(Path dir) {
-    return new TinyBert(dir);
+    return new TinyBert(dir, true);
   }
 
   @Override
