@@ -78,11 +78,11 @@ public record ModelConfig(
     }
     ObjectNode raw = (ObjectNode) node;
     String modelType = raw.path("model_type").asString("");
-    if (!modelType.equals("bert")) {
+    if (!ARCHITECTURES.containsKey(modelType)) {
       throw new UnsupportedModelException(
-          "config.json: model_type '" + modelType + "' is not supported (supported: bert)");
+          "config.json: model_type '" + modelType + "' is not supported (supported: bert, roberta)");
     }
-    String architecture = architecture(raw);
+    String architecture = architecture(raw, modelType);
     int hidden = positive(raw, "hidden_size", MAX_DIMENSION);
     int heads = positive(raw, "num_attention_heads", 1024);
     if (hidden % heads != 0) {
@@ -114,20 +114,31 @@ public record ModelConfig(
         positive(raw, "max_position_embeddings", MAX_DIMENSION),
         optionalPositive(raw, "type_vocab_size", 2, 1024),
         raw.path("layer_norm_eps").asDouble(1e-12),
-        raw.path("pad_token_id").asInt(0),
+        raw.path("pad_token_id").asInt(modelType.equals("roberta") ? 1 : 0),
         labels(raw),
         prunedHeads(raw, layers, heads),
         raw);
   }
 
-  private static String architecture(ObjectNode raw) {
+  /** Architectures by model_type: the classification model first, then the bare encoder. */
+  private static final Map<String, List<String>> ARCHITECTURES = Map.of(
+      "bert", List.of("BertForSequenceClassification", "BertModel"),
+      "roberta", List.of("RobertaForSequenceClassification", "RobertaModel"));
+
+  private static String architecture(ObjectNode raw, String modelType) {
+    List<String> supported = ARCHITECTURES.get(modelType);
     JsonNode list = raw.get("architectures");
-    String name = list != null && list.isArray() && !list.isEmpty() ? list.get(0).asString("") : "BertModel";
-    if (!List.of("BertForSequenceClassification", "BertModel").contains(name)) {
+    String name = list != null && list.isArray() && !list.isEmpty() ? list.get(0).asString("") : supported.get(1);
+    if (!supported.contains(name)) {
       throw new UnsupportedModelException(
-          "config.json: architecture '" + name + "' is not supported (BertForSequenceClassification, BertModel)");
+          "config.json: architecture '" + name + "' is not supported " + supported);
     }
     return name;
+  }
+
+  /** True for a model with a sequence-classification (or regression) head. */
+  public boolean hasTaskHead() {
+    return architecture.endsWith("ForSequenceClassification");
   }
 
   private static Labels labels(ObjectNode raw) {

@@ -5,7 +5,8 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Labels;
 import io.headprune.hub.HubClient;
-import io.headprune.model.Bert;
+import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArchiveLimits;
@@ -109,7 +110,7 @@ public class Catalog {
   /** Parses config, validates every safetensors header and loads every weight with its shape. */
   static ModelEntity validateModel(Path root) {
     try (Checkpoint checkpoint = Checkpoint.open(root);
-        Bert bert = Bert.load(checkpoint, Device.cpu())) {
+        HeadModel bert = Models.load(checkpoint, Device.cpu())) {
       io.headprune.checkpoint.TextTokenizer.open(root, 8).close();
       ModelEntity entity = new ModelEntity();
       entity.architecture = checkpoint.config().architecture();

@@ -3,7 +3,7 @@ package io.headprune.pruning;
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.Json;
-import io.headprune.model.Bert;
+import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
 import io.headprune.pruning.PruneReport.Speedup;
 import io.headprune.scoring.Encoded;
@@ -36,7 +36,7 @@ final class Artifacts {
       progress.report("write", 2, 2);
       Speedup speedup;
       try (Checkpoint pruned = Checkpoint.open(out.resolve("pruned"));
-          Bert prunedModel = Bert.load(pruned, device)) {
+          HeadModel prunedModel = Models.load(pruned, device)) {
         speedup = speedup(run, prunedModel);
       }
       PruneReport report = withSpeedup(result.report(), speedup);

@@ -36,7 +36,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class CheckpointPruner {
 
   private static final Pattern ATTENTION =
-      Pattern.compile("(?:bert\\.)?encoder\\.layer\\.(\\d+)\\.attention\\.(self\\.query|self\\.key|self\\.value|output\\.dense)\\.(weight|bias)");
+      Pattern.compile("(?:bert\\.|roberta\\.)?encoder\\.layer\\.(\\d+)\\.attention\\.(self\\.query|self\\.key|self\\.value|output\\.dense)\\.(weight|bias)");
 
   /** Files copied beside the weights: the tokenizer's, and the sharded index. */
   private static final Pattern TOKENIZER_FILES =

@@ -5,7 +5,7 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
-import io.headprune.model.Bert;
+import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneReport.Artifact;
@@ -54,7 +54,7 @@ public final class Pruner {
       Path modelDir, Path data, int maxLength, int batchSize, double alpha,
       io.headprune.scoring.Normalization normalization, Device device, Progress progress) {
     try (Checkpoint checkpoint = Checkpoint.open(modelDir);
-        Bert model = Bert.load(checkpoint, device);
+        HeadModel model = Models.load(checkpoint, device);
         TextTokenizer tokenizer = openTokenizer(checkpoint, maxLength)) {
       List<Encoded> examples = encode(tokenizer, DatasetReader.read(data, checkpoint.config().labels()));
       RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
@@ -77,7 +77,7 @@ public final class Pruner {
       Device device, Progress progress) {
     checkOutput(out);
     try (Checkpoint checkpoint = Checkpoint.open(modelDir);
-        Bert model = Bert.load(checkpoint, device);
+        HeadModel model = Models.load(checkpoint, device);
         TextTokenizer tokenizer = openTokenizer(checkpoint, options.maxLength())) {
       var labels = checkpoint.config().labels();
       List<Encoded> pool = encode(tokenizer, DatasetReader.read(data, labels));

@@ -4,7 +4,8 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.TextTokenizer;
-import io.headprune.model.Bert;
+import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
 import io.headprune.scoring.Encoded;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,14 +13,14 @@ import java.util.List;
 /** The tiny BERT fixture, loaded once per test class: model plus encoded calib and eval sets. */
 public final class TinyBert implements AutoCloseable {
 
-  public final Bert model;
+  public final HeadModel model;
   public final List<Encoded> calibration;
   public final List<Encoded> evaluation;
 
   private TinyBert(Path dir, boolean withEvaluation) {
     try (Checkpoint checkpoint = Checkpoint.open(dir);
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
-      model = Bert.load(checkpoint, Device.cpu());
+      model = Models.load(checkpoint, Device.cpu());
       var labels = checkpoint.config().labels();
       calibration = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("calib.jsonl"), labels));
       evaluation = withEvaluation
