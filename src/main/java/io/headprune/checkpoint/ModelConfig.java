@@ -80,19 +80,25 @@ public record ModelConfig(
     String modelType = raw.path("model_type").asString("");
     if (!ARCHITECTURES.containsKey(modelType)) {
       throw new UnsupportedModelException(
-          "config.json: model_type '" + modelType + "' is not supported (supported: bert, roberta)");
+          "config.json: model_type '" + modelType + "' is not supported (supported: bert, roberta, distilbert)");
     }
     String architecture = architecture(raw, modelType);
-    int hidden = positive(raw, "hidden_size", MAX_DIMENSION);
-    int heads = positive(raw, "num_attention_heads", 1024);
+    boolean distil = modelType.equals("distilbert");
+    // DistilBERT's config names the same dimensions differently
+    String hiddenKey = distil ? "dim" : "hidden_size";
+    String headsKey = distil ? "n_heads" : "num_attention_heads";
+    int hidden = positive(raw, hiddenKey, MAX_DIMENSION);
+    int heads = positive(raw, headsKey, 1024);
     if (hidden % heads != 0) {
       throw new InvalidInputException(
-          "config.json: hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+          "config.json: " + hiddenKey + " " + hidden + " is not divisible by " + headsKey + " " + heads);
     }
-    int layers = positive(raw, "num_hidden_layers", 1024);
-    String activation = raw.path("hidden_act").asString("gelu");
+    int layers = positive(raw, distil ? "n_layers" : "num_hidden_layers", 1024);
+    String activationKey = distil ? "activation" : "hidden_act";
+    String activation = raw.path(activationKey).asString("gelu");
     if (!activation.equals("gelu")) {
-      throw new UnsupportedModelException("config.json: hidden_act '" + activation + "' is not supported (gelu)");
+      throw new UnsupportedModelException(
+          "config.json: " + activationKey + " '" + activation + "' is not supported (gelu)");
     }
     String positions = raw.path("position_embedding_type").asString("absolute");
     if (!positions.equals("absolute")) {
@@ -110,10 +116,10 @@ public record ModelConfig(
         hidden,
         layers,
         heads,
-        positive(raw, "intermediate_size", 4 * MAX_DIMENSION),
+        positive(raw, distil ? "hidden_dim" : "intermediate_size", 4 * MAX_DIMENSION),
         positive(raw, "max_position_embeddings", MAX_DIMENSION),
-        optionalPositive(raw, "type_vocab_size", 2, 1024),
-        raw.path("layer_norm_eps").asDouble(1e-12),
+        distil ? 1 : optionalPositive(raw, "type_vocab_size", 2, 1024),
+        distil ? 1e-12 : raw.path("layer_norm_eps").asDouble(1e-12),
         raw.path("pad_token_id").asInt(modelType.equals("roberta") ? 1 : 0),
         labels(raw),
         prunedHeads(raw, layers, heads),
@@ -123,7 +129,8 @@ public record ModelConfig(
   /** Architectures by model_type: the classification model first, then the bare encoder. */
   private static final Map<String, List<String>> ARCHITECTURES = Map.of(
       "bert", List.of("BertForSequenceClassification", "BertModel"),
-      "roberta", List.of("RobertaForSequenceClassification", "RobertaModel"));
+      "roberta", List.of("RobertaForSequenceClassification", "RobertaModel"),
+      "distilbert", List.of("DistilBertForSequenceClassification", "DistilBertModel"));
 
   private static String architecture(ObjectNode raw, String modelType) {
     List<String> supported = ARCHITECTURES.get(modelType);

@@ -35,9 +35,28 @@ record EncoderLayer(
     }
   }
 
-  /** Loads layer {@code l} from {@code prefix}{@code encoder.layer.l.*}. */
+  /** The checkpoint names of a layer's weights, after {@code <layers>.<l>.}. */
+  record Names(String layers, String query, String key, String value, String attentionOutput, String attentionNorm,
+      String intermediate, String output, String outputNorm) {
+
+    /** BERT and RoBERTa. */
+    static final Names BERT = new Names("encoder.layer", "attention.self.query", "attention.self.key",
+        "attention.self.value", "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+        "output.dense", "output.LayerNorm");
+
+    /** DistilBERT. */
+    static final Names DISTILBERT = new Names("transformer.layer", "attention.q_lin", "attention.k_lin",
+        "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
+  }
+
+  /** Loads layer {@code l} of a BERT or RoBERTa checkpoint. */
   static EncoderLayer load(Weights weights, ModelConfig config, int l) {
-    String p = "encoder.layer." + l + ".";
+    return load(weights, config, l, Names.BERT);
+  }
+
+  /** Loads layer {@code l}, its weights named as {@code names} says. */
+  static EncoderLayer load(Weights weights, ModelConfig config, int l, Names names) {
+    String p = names.layers() + "." + l + ".";
     int[] heads = config.remainingHeads(l);
     long e = config.hiddenSize();
     long inner = (long) heads.length * config.headSize();
@@ -45,14 +64,14 @@ record EncoderLayer(
     return new EncoderLayer(
         heads,
         config.headSize(),
-        Dense.load(weights, p + "attention.self.query", inner, e),
-        Dense.load(weights, p + "attention.self.key", inner, e),
-        Dense.load(weights, p + "attention.self.value", inner, e),
-        Dense.load(weights, p + "attention.output.dense", e, inner),
-        Norm.load(weights, p + "attention.output.LayerNorm", e, eps),
-        Dense.load(weights, p + "intermediate.dense", config.intermediateSize(), e),
-        Dense.load(weights, p + "output.dense", e, config.intermediateSize()),
-        Norm.load(weights, p + "output.LayerNorm", e, eps));
+        Dense.load(weights, p + names.query(), inner, e),
+        Dense.load(weights, p + names.key(), inner, e),
+        Dense.load(weights, p + names.value(), inner, e),
+        Dense.load(weights, p + names.attentionOutput(), e, inner),
+        Norm.load(weights, p + names.attentionNorm(), e, eps),
+        Dense.load(weights, p + names.intermediate(), config.intermediateSize(), e),
+        Dense.load(weights, p + names.output(), e, config.intermediateSize()),
+        Norm.load(weights, p + names.outputNorm(), e, eps));
   }
 
   /**

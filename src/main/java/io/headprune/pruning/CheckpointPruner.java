@@ -35,8 +35,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class CheckpointPruner {
 
+  /** Attention weights of BERT and RoBERTa (encoder.layer) and of DistilBERT (transformer.layer). */
   private static final Pattern ATTENTION =
-      Pattern.compile("(?:bert\\.|roberta\\.)?encoder\\.layer\\.(\\d+)\\.attention\\.(self\\.query|self\\.key|self\\.value|output\\.dense)\\.(weight|bias)");
+      Pattern.compile("(?:bert\\.|roberta\\.|distilbert\\.)?(?:encoder|transformer)\\.layer\\.(\\d+)\\.attention\\."
+          + "(self\\.query|self\\.key|self\\.value|output\\.dense|q_lin|k_lin|v_lin|out_lin)\\.(weight|bias)");
 
   /** Files copied beside the weights: the tokenizer's, and the sharded index. */
   private static final Pattern TOKENIZER_FILES =
@@ -103,7 +105,7 @@ public final class CheckpointPruner {
     int layer = Integer.parseInt(match.group(1));
     String part = match.group(2);
     boolean bias = match.group(3).equals("bias");
-    boolean output = part.equals("output.dense");
+    boolean output = part.equals("output.dense") || part.equals("out_lin");
     if (output && bias) {
       return new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), data);
     }
@@ -115,7 +117,8 @@ public final class CheckpointPruner {
     if (output) {
       return slices.zeroColumns(data);
     }
-    return part.equals("self.value") ? slices.zeroRows(data) : new SafetensorsWriter.Tensor(
+    boolean value = part.equals("self.value") || part.equals("v_lin");
+    return value ? slices.zeroRows(data) : new SafetensorsWriter.Tensor(
         info.name(), info.dtype(), info.shape(), data);
   }
 
