@@ -21,27 +21,20 @@ import java.util.List;
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
-public final class Bert implements HeadModel {
+public final class Bert extends EncoderModel {
 
-  private final ModelConfig config;
-  private final NDManager manager;
   private final Embeddings embeddings;
-  private final List<EncoderLayer> layers;
   private final Dense pooler;
   private final Dense classifier;
-  private final long parameters;
 
   private record Embeddings(NDArray word, NDArray position, NDArray tokenType, Norm norm) {}
 
   private Bert(ModelConfig config, NDManager manager, Embeddings embeddings, List<EncoderLayer> layers, Dense pooler,
       Dense classifier, long parameters) {
-    this.config = config;
-    this.manager = manager;
+    super(config, manager, layers, parameters);
     this.embeddings = embeddings;
-    this.layers = layers;
     this.pooler = pooler;
     this.classifier = classifier;
-    this.parameters = parameters;
   }
 
   /** Loads a BERT checkpoint onto {@code device}, checking every expected weight and shape. */
@@ -114,35 +107,5 @@ public final class Bert implements HeadModel {
     NDArray pooled = pooler.apply(first).tanh(); // (B, E)
     NDArray logits = classifier.apply(pooled); // (B, C)
     return new Output(logits, encoded.attentions());
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public int[][] heads() {
-    return layers.stream().map(layer -> layer.heads().clone()).toArray(int[][]::new);
-  }
-
-  @Override
-  public NDManager manager() {
-    return manager;
-  }
-
-  @Override
-  public double[][] headWeightNorms() {
-    return layers.stream().map(EncoderLayer::headWeightNorms).toArray(double[][]::new);
-  }
-
-  @Override
-  public long parameters() {
-    return parameters;
-  }
-
-  @Override
-  public void close() {
-    manager.close();
   }
 }

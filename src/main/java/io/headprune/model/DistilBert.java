@@ -21,29 +21,22 @@ import java.util.List;
  *
  * <p>Shapes: B batch, T tokens, E hidden (config {@code dim}), C labels.
  */
-public final class DistilBert implements HeadModel {
+public final class DistilBert extends EncoderModel {
 
-  private final ModelConfig config;
-  private final NDManager manager;
   private final NDArray wordEmbeddings;
   private final NDArray positionEmbeddings;
   private final Norm embeddingNorm;
-  private final List<EncoderLayer> layers;
   private final Dense preClassifier;
   private final Dense classifier;
-  private final long parameters;
 
   private DistilBert(ModelConfig config, NDManager manager, NDArray wordEmbeddings, NDArray positionEmbeddings,
       Norm embeddingNorm, List<EncoderLayer> layers, Dense preClassifier, Dense classifier, long parameters) {
-    this.config = config;
-    this.manager = manager;
+    super(config, manager, layers, parameters);
     this.wordEmbeddings = wordEmbeddings;
     this.positionEmbeddings = positionEmbeddings;
     this.embeddingNorm = embeddingNorm;
-    this.layers = layers;
     this.preClassifier = preClassifier;
     this.classifier = classifier;
-    this.parameters = parameters;
   }
 
   /** Loads a DistilBERT checkpoint onto {@code device}, checking every expected weight and shape. */
@@ -108,35 +101,5 @@ public final class DistilBert implements HeadModel {
     NDArray first = encoded.hidden().get(":, 0, :"); // (B, E)
     NDArray logits = classifier.apply(ai.djl.nn.Activation.relu(preClassifier.apply(first))); // (B, C)
     return new Output(logits, encoded.attentions());
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public int[][] heads() {
-    return layers.stream().map(layer -> layer.heads().clone()).toArray(int[][]::new);
-  }
-
-  @Override
-  public NDManager manager() {
-    return manager;
-  }
-
-  @Override
-  public double[][] headWeightNorms() {
-    return layers.stream().map(EncoderLayer::headWeightNorms).toArray(double[][]::new);
-  }
-
-  @Override
-  public long parameters() {
-    return parameters;
-  }
-
-  @Override
-  public void close() {
-    manager.close();
   }
 }

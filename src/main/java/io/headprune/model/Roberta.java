@@ -20,27 +20,20 @@ import java.util.List;
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
-public final class Roberta implements HeadModel {
+public final class Roberta extends EncoderModel {
 
-  private final ModelConfig config;
-  private final NDManager manager;
   private final Embeddings embeddings;
-  private final List<EncoderLayer> layers;
   private final Dense headDense;
   private final Dense headOut;
-  private final long parameters;
 
   private record Embeddings(NDArray word, NDArray position, NDArray tokenType, Norm norm) {}
 
   private Roberta(ModelConfig config, NDManager manager, Embeddings embeddings, List<EncoderLayer> layers,
       Dense headDense, Dense headOut, long parameters) {
-    this.config = config;
-    this.manager = manager;
+    super(config, manager, layers, parameters);
     this.embeddings = embeddings;
-    this.layers = layers;
     this.headDense = headDense;
     this.headOut = headOut;
-    this.parameters = parameters;
   }
 
   /** Loads a RoBERTa checkpoint onto {@code device}, checking every expected weight and shape. */
@@ -109,35 +102,5 @@ public final class Roberta implements HeadModel {
     NDArray first = encoded.hidden().get(":, 0, :"); // (B, E)
     NDArray logits = headOut.apply(headDense.apply(first).tanh()); // (B, C)
     return new Output(logits, encoded.attentions());
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public int[][] heads() {
-    return layers.stream().map(layer -> layer.heads().clone()).toArray(int[][]::new);
-  }
-
-  @Override
-  public NDManager manager() {
-    return manager;
-  }
-
-  @Override
-  public double[][] headWeightNorms() {
-    return layers.stream().map(EncoderLayer::headWeightNorms).toArray(double[][]::new);
-  }
-
-  @Override
-  public long parameters() {
-    return parameters;
-  }
-
-  @Override
-  public void close() {
-    manager.close();
   }
 }

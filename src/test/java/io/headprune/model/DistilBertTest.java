@@ -75,16 +75,16 @@ class DistilBertTest {
             out.flip());
       }
       if (name.startsWith("bert.pooler.dense.")) {
-        return rename(tensor, name.replace("bert.pooler.dense.", "pre_classifier."));
+        return Checkpoints.rename(tensor, name.replace("bert.pooler.dense.", "pre_classifier."));
       }
       if (name.startsWith("bert.encoder.layer.")) {
         String rest = name.substring("bert.encoder.layer.".length());
         String layer = rest.substring(0, rest.indexOf('.'));
         String part = rest.substring(layer.length() + 1, rest.lastIndexOf('.'));
         String kind = rest.substring(rest.lastIndexOf('.'));
-        return rename(tensor, "distilbert.transformer.layer." + layer + "." + LAYER_NAMES.get(part) + kind);
+        return Checkpoints.rename(tensor, "distilbert.transformer.layer." + layer + "." + LAYER_NAMES.get(part) + kind);
       }
-      return rename(tensor, name.replace("bert.embeddings.", "distilbert.embeddings."));
+      return Checkpoints.rename(tensor, name.replace("bert.embeddings.", "distilbert.embeddings."));
     });
     Checkpoints.editConfig(model, config -> {
       config.put("model_type", "distilbert");
@@ -96,20 +96,6 @@ class DistilBertTest {
       }
     });
     return model;
-  }
-
-  private static SafetensorsWriter.Tensor rename(SafetensorsWriter.Tensor tensor, String name) {
-    return new SafetensorsWriter.Tensor(name, tensor.dtype(), tensor.shape(), tensor.data());
-  }
-
-  private static double worst(float[][] a, float[][] b) {
-    double worst = 0;
-    for (int i = 0; i < a.length; i++) {
-      for (int c = 0; c < a[i].length; c++) {
-        worst = Math.max(worst, Math.abs(a[i][c] - b[i][c]));
-      }
-    }
-    return worst;
   }
 
   @Test
@@ -129,7 +115,7 @@ class DistilBertTest {
       }
       float[][] batched = ModelRunner.logits(distil.model, distil.evaluation, Set.of(), 64, Progress.NONE);
       float[][] single = ModelRunner.logits(distil.model, distil.evaluation.subList(0, 32), Set.of(), 1, Progress.NONE);
-      assertThat(worst(single, java.util.Arrays.copyOf(batched, 32))).isLessThan(1e-5);
+      assertThat(Checkpoints.maxAbsDifference(single, java.util.Arrays.copyOf(batched, 32))).isLessThan(1e-5);
     }
   }
 
@@ -151,7 +137,7 @@ class DistilBertTest {
         }
         try (TinyBert reloaded = TinyBert.load(out)) {
           float[][] logits = ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
-          assertThat(worst(logits, gated)).as(kind).isLessThan(1e-4);
+          assertThat(Checkpoints.maxAbsDifference(logits, gated)).as(kind).isLessThan(1e-4);
         }
       }
     }

@@ -57,12 +57,12 @@ class RobertaTest {
             new long[] {1, shape[1]}, first.slice());
       }
       if (name.startsWith("bert.pooler.dense.")) {
-        return rename(tensor, name.replace("bert.pooler.dense.", "classifier.dense."));
+        return Checkpoints.rename(tensor, name.replace("bert.pooler.dense.", "classifier.dense."));
       }
       if (name.startsWith("classifier.")) {
-        return rename(tensor, name.replace("classifier.", "classifier.out_proj."));
+        return Checkpoints.rename(tensor, name.replace("classifier.", "classifier.out_proj."));
       }
-      return rename(tensor, name.replace("bert.", "roberta."));
+      return Checkpoints.rename(tensor, name.replace("bert.", "roberta."));
     });
     Checkpoints.editConfig(model, config -> {
       config.put("model_type", "roberta");
@@ -74,20 +74,6 @@ class RobertaTest {
     return model;
   }
 
-  private static SafetensorsWriter.Tensor rename(SafetensorsWriter.Tensor tensor, String name) {
-    return new SafetensorsWriter.Tensor(name, tensor.dtype(), tensor.shape(), tensor.data());
-  }
-
-  private static double worst(float[][] a, float[][] b) {
-    double worst = 0;
-    for (int i = 0; i < a.length; i++) {
-      for (int c = 0; c < a[i].length; c++) {
-        worst = Math.max(worst, Math.abs(a[i][c] - b[i][c]));
-      }
-    }
-    return worst;
-  }
-
   @Test
   void robertaComputesTheSameLogitsAndScoresAsTheEquivalentBert() throws IOException {
     Path model = roberta();
@@ -96,7 +82,7 @@ class RobertaTest {
       assertThat(roberta.model).isInstanceOf(Roberta.class);
       float[][] expected = ModelRunner.logits(bert.model, bert.evaluation, Set.of(), 64, Progress.NONE);
       float[][] actual = ModelRunner.logits(roberta.model, roberta.evaluation, Set.of(), 64, Progress.NONE);
-      assertThat(worst(actual, expected)).isLessThan(1e-5);
+      assertThat(Checkpoints.maxAbsDifference(actual, expected)).isLessThan(1e-5);
       RawScores bertScores = HeadScorer.score(bert.model, bert.calibration, 16, Progress.NONE);
       RawScores robertaScores = HeadScorer.score(roberta.model, roberta.calibration, 16, Progress.NONE);
       for (int l = 0; l < 4; l++) {
@@ -126,7 +112,7 @@ class RobertaTest {
         TinyBert smaller = TinyBert.load(pruned)) {
       float[][] gated = ModelRunner.logits(original.model, original.evaluation, Set.copyOf(heads), 64, Progress.NONE);
       float[][] physical = ModelRunner.logits(smaller.model, smaller.evaluation, Set.of(), 64, Progress.NONE);
-      assertThat(worst(physical, gated)).isLessThan(1e-4);
+      assertThat(Checkpoints.maxAbsDifference(physical, gated)).isLessThan(1e-4);
       assertThat(smaller.model.parameters()).isLessThan(original.model.parameters());
     }
   }

@@ -104,13 +104,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     try (TinyBert reloaded = TinyBert.load(prunedDir)) {
       pruned = ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
     }
-    double worst = 0;
-    for (int i = 0; i < gated.length; i++) {
-      for (int c = 0; c < gated[i].length; c++) {
-        worst = Math.max(worst, Math.abs(gated[i][c] - pruned[i][c]));
-      }
-    }
-    return worst;
+    return io.headprune.support.Checkpoints.maxAbsDifference(gated, pruned);
   }
 
   @Test

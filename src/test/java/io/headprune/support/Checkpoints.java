@@ -97,6 +97,22 @@ public final class Checkpoints {
     return half;
   }
 
+  /** The same tensor under another name. */
+  public static SafetensorsWriter.Tensor rename(SafetensorsWriter.Tensor tensor, String name) {
+    return new SafetensorsWriter.Tensor(name, tensor.dtype(), tensor.shape(), tensor.data());
+  }
+
+  /** Largest absolute difference between two logit tables of the same shape. */
+  public static double maxAbsDifference(float[][] a, float[][] b) {
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) {
+      for (int c = 0; c < a[i].length; c++) {
+        worst = Math.max(worst, Math.abs(a[i][c] - b[i][c]));
+      }
+    }
+    return worst;
+  }
+
   /** Whether a tensor holds F32 weights that may be narrowed. */
   public static boolean isFloat32(SafetensorsWriter.Tensor tensor) {
     return tensor.dtype() == DType.F32;
