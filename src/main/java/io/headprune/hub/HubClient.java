@@ -60,26 +60,41 @@ public final class HubClient {
     return settings;
   }
 
+  /** A revision resolved to its commit, with the files the repository has there. */
+  private record Revision(String commit, Set<String> files) {}
+
   /** Resolves {@code revision} of a repository to a commit (from the cache when offline). */
   public String resolve(RepoType type, String repo, String revision) {
+    return revision(type, repo, revision).commit();
+  }
+
+  /** One answer of the Hub's revision API gives both the commit and the file list. */
+  private Revision revision(RepoType type, String repo, String revision) {
     check(repo, revision);
     if (settings.offline()) {
-      return cache.commitOf(type, repo, revision).orElseThrow(() -> new UpstreamException(
+      String commit = cache.commitOf(type, repo, revision).orElseThrow(() -> new UpstreamException(
           "HF_HUB_OFFLINE=1 and " + repo + "@" + revision + " is not in the cache at " + settings.cache()));
+      return new Revision(commit, cachedFiles(cache.snapshot(type, repo, commit)));
     }
-    String commit = info(type, repo, revision).path("sha").asString("");
+    JsonNode info = info(type, repo, revision);
+    String commit = info.path("sha").asString("");
     if (!commit.matches("[0-9a-f]{40}")) {
       throw new UpstreamException("the Hub answered revision " + revision + " of " + repo + " without a commit sha");
     }
     cache.writeRef(type, repo, revision, commit);
-    return commit;
+    Set<String> files = new LinkedHashSet<>();
+    for (JsonNode sibling : info.path("siblings")) {
+      files.add(sibling.path("rfilename").asString(""));
+    }
+    return new Revision(commit, files);
   }
 
   /** Downloads (or finds in the cache) a model's config, tokenizer and safetensors weights. */
   public HubSnapshot model(String repo, String revision) {
-    String commit = resolve(RepoType.MODEL, repo, revision);
+    Revision resolved = revision(RepoType.MODEL, repo, revision);
+    String commit = resolved.commit();
     Path snapshot = cache.snapshot(RepoType.MODEL, repo, commit);
-    Set<String> files = settings.offline() ? cachedFiles(snapshot) : siblings(RepoType.MODEL, repo, commit);
+    Set<String> files = resolved.files();
     if (!files.contains("config.json")) {
       throw new InvalidInputException("Hub model " + repo + "@" + revision + " has no config.json"
           + (settings.offline() ? " in the cache" : ""));
@@ -155,14 +170,6 @@ public final class HubClient {
     } catch (IOException e) {
       throw new UpstreamException("reading the Hub's answer about " + repo + ": " + e.getMessage(), e);
     }
-  }
-
-  private Set<String> siblings(RepoType type, String repo, String commit) {
-    Set<String> files = new LinkedHashSet<>();
-    for (JsonNode sibling : info(type, repo, commit).path("siblings")) {
-      files.add(sibling.path("rfilename").asString(""));
-    }
-    return files;
   }
 
   private static Set<String> cachedFiles(Path snapshot) {

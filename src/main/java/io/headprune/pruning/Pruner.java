@@ -3,7 +3,6 @@ package io.headprune.pruning;
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
-import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
@@ -56,7 +55,7 @@ public final class Pruner {
     try (Checkpoint checkpoint = Checkpoint.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         TextTokenizer tokenizer = openTokenizer(checkpoint, maxLength)) {
-      List<Encoded> examples = encode(tokenizer, DatasetReader.read(data, checkpoint.config().labels()));
+      List<Encoded> examples = Encoded.of(tokenizer, DatasetReader.read(data, checkpoint.config().labels()));
       RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
       return ScoresDocument.of(ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
     }
@@ -80,8 +79,8 @@ public final class Pruner {
         HeadModel model = Models.load(checkpoint, device);
         TextTokenizer tokenizer = openTokenizer(checkpoint, options.maxLength())) {
       var labels = checkpoint.config().labels();
-      List<Encoded> pool = encode(tokenizer, DatasetReader.read(data, labels));
-      List<Encoded> evaluationSet = eval == null ? null : encode(tokenizer, DatasetReader.read(eval, labels));
+      List<Encoded> pool = Encoded.of(tokenizer, DatasetReader.read(data, labels));
+      List<Encoded> evaluationSet = eval == null ? null : Encoded.of(tokenizer, DatasetReader.read(eval, labels));
       Splits splits =
           Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
               eval == null ? options.evaluationFraction() : 0);
@@ -96,10 +95,6 @@ public final class Pruner {
 
   static TextTokenizer openTokenizer(Checkpoint checkpoint, int maxLength) {
     return TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, checkpoint.config().maxPositions()));
-  }
-
-  private static List<Encoded> encode(TextTokenizer tokenizer, List<Example> examples) {
-    return Encoded.of(tokenizer, examples);
   }
 
   private static String name(Path modelDir) {

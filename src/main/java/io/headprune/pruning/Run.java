@@ -50,7 +50,8 @@ final class Run {
   final List<RawScores> perSeed = new ArrayList<>();
   private final List<List<Encoded>> samples = new ArrayList<>();
   private ToDoubleFunction<HeadRef> weightNorms;
-  private final Map<String, Evaluation> cache = new HashMap<>();
+  /** Evaluations by data part (by identity) and head set: identical selections are evaluated once. */
+  private final Map<Part, Map<List<HeadRef>, Evaluation>> cache = new java.util.IdentityHashMap<>();
   private final List<Encoded> pool;
   private final Splits splits;
   private AlphaChoice alphaChoice;
@@ -269,8 +270,8 @@ final class Run {
 
   /** Evaluates {@code heads} gated off on {@code part}; identical head sets are evaluated once. */
   Evaluation evaluate(List<HeadRef> heads, Part part) {
-    String key = System.identityHashCode(part) + ":" + heads;
-    Evaluation cached = cache.get(key);
+    Map<List<HeadRef>, Evaluation> forPart = cache.computeIfAbsent(part, p -> new HashMap<>());
+    Evaluation cached = forPart.get(heads);
     if (cached != null) {
       return cached;
     }
@@ -279,7 +280,7 @@ final class Run {
         model.config().labels().regression());
     Evaluation result = new Evaluation(metric.compute(predicted, part.labels()),
         Predictions.agreement(predicted, part.densePredictions()));
-    cache.put(key, result);
+    forPart.put(List.copyOf(heads), result);
     return result;
   }
 }

@@ -27,7 +27,8 @@ final class Losses {
       return difference.mul(difference).sum();
     }
     int classes = (int) logits.getShape().get(1);
-    long[] argmax = labels.length == 0 ? new long[0] : logits.argMax(1).toLongArray(); // (B)
+    boolean unlabeled = java.util.Arrays.stream(labels).anyMatch(java.util.Objects::isNull);
+    long[] argmax = unlabeled ? logits.argMax(1).toLongArray() : null; // (B), only when some label is missing
     float[] oneHot = new float[size * classes];
     for (int b = 0; b < size; b++) {
       int label = labels[b] == null ? (int) argmax[b] : labels[b].intValue();

@@ -46,6 +46,8 @@ class HubClientTest {
     FakeHub.Repo repo = fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
     HubSnapshot snapshot = client("hf_secret", false).model("org/tiny", "main");
     assertThat(snapshot.commit()).isEqualTo(repo.commit());
+    // one revision answer gives both the commit and the file list
+    assertThat(fake.hubRequests.stream().filter(r -> r.getUrl().encodedPath().startsWith("/api/"))).hasSize(1);
     Path folder = cache.resolve("models--org--tiny");
     assertThat(Files.readString(folder.resolve("refs/main"))).isEqualTo(repo.commit());
     assertThat(snapshot.directory()).isEqualTo(folder.resolve("snapshots/" + repo.commit()));
