@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A Hugging Face model directory opened for reading: its config and its weights, from one
@@ -46,12 +47,23 @@ public final class Checkpoint implements AutoCloseable {
     this.fileOf = owners;
   }
 
-  /** Opens {@code directory}, validating config.json and every safetensors header. */
-  public static Checkpoint open(Path directory) {
+  /** Turns a config.json object into a {@link ModelConfig}: the architecture descriptions do. */
+  @FunctionalInterface
+  public interface ConfigParser {
+
+    /** Reads the family's keys of {@code raw}, refusing what it does not implement. */
+    ModelConfig parse(ObjectNode raw);
+  }
+
+  /**
+   * Opens {@code directory}, validating config.json through {@code parser} and every
+   * safetensors header.
+   */
+  public static Checkpoint open(Path directory, ConfigParser parser) {
     if (!Files.isDirectory(directory)) {
       throw new InvalidInputException("model directory " + directory + " does not exist");
     }
-    ModelConfig config = ModelConfig.read(directory);
+    ModelConfig config = parser.parse(ConfigValues.read(directory));
     List<SafetensorsFile> files = new ArrayList<>();
     try {
       for (Path shard : shards(directory)) {

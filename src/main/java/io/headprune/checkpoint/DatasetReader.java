@@ -110,7 +110,7 @@ public final class DatasetReader {
     return examples;
   }
 
-  private static Double label(JsonNode label, Labels labels, String where) {
+  static Double label(JsonNode label, Labels labels, String where) {
     if (label == null || label.isNull()) {
       return null;
     }

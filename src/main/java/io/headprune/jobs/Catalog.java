@@ -3,11 +3,13 @@ package io.headprune.jobs;
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.Labels;
 import io.headprune.hub.HubClient;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.scoring.Inputs;
 import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArchiveLimits;
 import io.headprune.storage.Archives;
@@ -109,20 +111,26 @@ public class Catalog {
 
   /** Parses config, validates every safetensors header and loads every weight with its shape. */
   static ModelEntity validateModel(Path root) {
-    try (Checkpoint checkpoint = Checkpoint.open(root);
-        HeadModel bert = Models.load(checkpoint, Device.cpu())) {
-      io.headprune.checkpoint.TextTokenizer.open(root, 8).close();
+    try (Checkpoint checkpoint = Models.open(root);
+        HeadModel model = Models.load(checkpoint, Device.cpu())) {
+      Inputs.open(checkpoint, 8).close();
       ModelEntity entity = new ModelEntity();
       entity.architecture = checkpoint.config().architecture();
       entity.layers = checkpoint.config().layers();
-      entity.heads = java.util.Arrays.stream(bert.heads()).mapToInt(h -> h.length).sum();
-      entity.parameters = bert.parameters();
+      entity.heads = java.util.Arrays.stream(model.heads()).mapToInt(h -> h.length).sum();
+      entity.parameters = model.parameters();
       return entity;
     }
   }
 
-  /** Stores an uploaded dataset (.jsonl, .csv or .tsv) after validating it. */
+  /**
+   * Stores an uploaded dataset after validating it: a .jsonl, .csv or .tsv file, or a .zip or
+   * .tar.gz of one JSONL with the images it names.
+   */
   public Stored<DatasetView> uploadDataset(InputStream content, String filename) {
+    if (filename != null && Archives.isArchive(filename)) {
+      return uploadImageDataset(content, filename);
+    }
     String format = format(filename);
     Path incoming = store.incoming();
     Path named = incoming.resolveSibling(incoming.getFileName() + "." + format);
@@ -154,6 +162,73 @@ public class Catalog {
     }
   }
 
+  /** The format of an image dataset: a directory holding {@link #IMAGE_JSONL} and its images. */
+  static final String IMAGES = "images";
+
+  /** The name the JSONL of a stored image dataset gets. */
+  static final String IMAGE_JSONL = "dataset.jsonl";
+
+  private Stored<DatasetView> uploadImageDataset(InputStream content, String filename) {
+    Path archive = store.incoming();
+    Path extracted = store.incoming();
+    try {
+      String sha256 = ArtifactStore.copyHashing(content, archive);
+      var existing = datasets.findBySha256(sha256);
+      if (existing.isPresent()) {
+        return new Stored<>(DatasetView.of(existing.get()), false);
+      }
+      Archives.extract(archive, filename, extracted, archiveLimits);
+      Path jsonl = imageJsonl(extracted);
+      int rows = ImageDataset.validate(jsonl, datasetLimits);
+      Path root = jsonl.getParent();
+      Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
+      Path target = store.dataset(sha256, IMAGES);
+      ArtifactStore.delete(target);
+      Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+      DatasetEntity entity = new DatasetEntity();
+      entity.id = UUID.randomUUID();
+      entity.sha256 = sha256;
+      entity.format = IMAGES;
+      entity.rows = rows;
+      entity.storagePath = store.uri(target);
+      entity.createdAt = clock.instant();
+      try {
+        return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
+      } catch (DataIntegrityViolationException raced) {
+        return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("storing dataset upload", e);
+    } finally {
+      ArtifactStore.delete(archive);
+      ArtifactStore.delete(extracted);
+    }
+  }
+
+  /** The one .jsonl file at the archive's root or in its single top-level directory. */
+  private static Path imageJsonl(Path extracted) throws IOException {
+    Path root = extracted;
+    List<Path> children;
+    try (var list = Files.list(extracted)) {
+      children = list.toList();
+    }
+    if (children.size() == 1 && Files.isDirectory(children.get(0))) {
+      root = children.get(0);
+      try (var list = Files.list(root)) {
+        children = list.toList();
+      }
+    }
+    List<Path> jsonl =
+        children.stream()
+            .filter(p -> Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl"))
+            .toList();
+    if (jsonl.size() != 1) {
+      throw new InvalidInputException("an image dataset archive must hold exactly one .jsonl file at its root (found "
+          + jsonl.size() + ")");
+    }
+    return jsonl.get(0);
+  }
+
   private static String format(String filename) {
     String lower = filename == null ? "" : filename.toLowerCase(Locale.ROOT);
     for (String format : new String[] {"jsonl", "csv", "tsv"}) {
@@ -161,7 +236,8 @@ public class Catalog {
         return format;
       }
     }
-    throw new InvalidInputException("dataset upload '" + filename + "' must be a .jsonl, .csv or .tsv file");
+    throw new InvalidInputException("dataset upload '" + filename
+        + "' must be a .jsonl, .csv or .tsv file, or a .zip or .tar.gz of a JSONL with its images");
   }
 
   /** A stored model. */
@@ -217,12 +293,18 @@ public class Catalog {
   }
 
   Path datasetPath(UUID id) {
-    return store.resolve(datasetEntity(id).storagePath);
+    DatasetEntity entity = datasetEntity(id);
+    Path stored = store.resolve(entity.storagePath);
+    return IMAGES.equals(entity.format) ? stored.resolve(IMAGE_JSONL) : stored;
   }
 
   /** Checks that every label of a dataset is known to a model (read with the model's labels). */
   void checkLabels(UUID dataset, Labels labels) {
     DatasetEntity entity = datasetEntity(dataset);
+    if (IMAGES.equals(entity.format)) {
+      ImageDataset.read(datasetPath(dataset), labels, datasetLimits);
+      return;
+    }
     DatasetReader.read(store.resolve(entity.storagePath), "dataset " + dataset + "." + entity.format, labels,
         datasetLimits);
   }

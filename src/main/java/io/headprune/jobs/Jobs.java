@@ -4,7 +4,7 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
-import io.headprune.checkpoint.ModelConfig;
+import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
@@ -66,7 +66,7 @@ public class Jobs {
     if (request.model().id() != null) {
       ModelEntity model = catalog.modelEntity(request.model().id());
       modelId = model.id;
-      labels = ModelConfig.read(store.resolve(model.storagePath)).labels();
+      labels = Models.config(store.resolve(model.storagePath)).labels();
       if (spec.options().metric() != null) {
         spec.options().metric().checkApplies(labels.regression(), labels.count());
       }

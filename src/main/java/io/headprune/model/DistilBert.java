@@ -7,10 +7,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ConfigValues;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * DistilBERT (Hugging Face {@code DistilBertModel} / {@code DistilBertForSequenceClassification})
@@ -23,6 +25,24 @@ import java.util.List;
  */
 public final class DistilBert extends EncoderModel {
 
+  /** DistilBERT as data. */
+  public static final Architecture ARCHITECTURE =
+      new Architecture("distilbert", List.of("DistilBertForSequenceClassification", "DistilBertModel"),
+          Architecture.Modality.TEXT, DistilBert::config, DistilBert::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS, DistilBert::load);
+
+  /** Weight names of a block, under {@code [distilbert.]transformer.layer.<l>.}. */
+  private static final EncoderLayer.Names NAMES = new EncoderLayer.Names("transformer.layer", "attention.q_lin",
+      "attention.k_lin", "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
+      "output_layer_norm");
+
+  private static final String BASE = "distilbert.";
+
+  /** DistilBERT's LayerNorms use nn.LayerNorm(eps=1e-12); the config has no key for it. */
+  private static final float EPS = 1e-12f;
+
+  private final List<EncoderLayer> layers;
+
   private final NDArray wordEmbeddings;
   private final NDArray positionEmbeddings;
   private final Norm embeddingNorm;
@@ -31,7 +51,8 @@ public final class DistilBert extends EncoderModel {
 
   private DistilBert(ModelConfig config, NDManager manager, NDArray wordEmbeddings, NDArray positionEmbeddings,
       Norm embeddingNorm, List<EncoderLayer> layers, Dense preClassifier, Dense classifier, long parameters) {
-    super(config, manager, layers, parameters);
+    super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
+    this.layers = List.copyOf(layers);
     this.wordEmbeddings = wordEmbeddings;
     this.positionEmbeddings = positionEmbeddings;
     this.embeddingNorm = embeddingNorm;
@@ -39,20 +60,48 @@ public final class DistilBert extends EncoderModel {
     this.classifier = classifier;
   }
 
+  /**
+   * DistilBertConfig's keys: dim, n_heads, n_layers, hidden_dim, vocab_size,
+   * max_position_embeddings, activation (gelu only), pad_token_id.
+   */
+  static ModelConfig config(ObjectNode raw) {
+    int hidden = ConfigValues.positive(raw, "dim", ConfigValues.MAX_DIMENSION);
+    int heads = ConfigValues.positive(raw, "n_heads", 1024);
+    if (hidden % heads != 0) {
+      throw new InvalidInputException("config.json: dim " + hidden + " is not divisible by n_heads " + heads);
+    }
+    int layers = ConfigValues.positive(raw, "n_layers", 1024);
+    ConfigValues.oneOf(raw, "activation", "gelu", "gelu");
+    ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
+    ConfigValues.positive(raw, "hidden_dim", 4 * ConfigValues.MAX_DIMENSION);
+    return new ModelConfig(Models.className(raw, ARCHITECTURE), "distilbert", hidden, layers, heads, heads,
+        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION),
+        raw.path("pad_token_id").asInt(0), ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
+  }
+
+  private static String base(Checkpoint checkpoint) {
+    return checkpoint.tensors().containsKey(BASE + "embeddings.word_embeddings.weight") ? BASE : "";
+  }
+
+  static HeadLayout layout(Checkpoint checkpoint) {
+    return EncoderLayer.layout(base(checkpoint), checkpoint.config(), NAMES);
+  }
+
   /** Loads a DistilBERT checkpoint onto {@code device}, checking every expected weight and shape. */
-  public static DistilBert load(Checkpoint checkpoint, Device device) {
+  static DistilBert load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
-    boolean prefixed = checkpoint.tensors().containsKey("distilbert.embeddings.word_embeddings.weight");
+    ObjectNode raw = config.raw();
+    boolean prefixed = !base(checkpoint).isEmpty();
     NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
     try {
-      Weights weights = new Weights(checkpoint, manager, prefixed ? "distilbert." : "");
+      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
-      NDArray word = weights.load("embeddings.word_embeddings.weight", config.vocabSize(), e);
+      NDArray word = weights.load("embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e);
       NDArray position = weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e);
-      Norm norm = Norm.load(weights, "embeddings.LayerNorm", e, (float) config.layerNormEps());
+      Norm norm = Norm.load(weights, "embeddings.LayerNorm", e, EPS);
       List<EncoderLayer> layers = new ArrayList<>();
       for (int l = 0; l < config.layers(); l++) {
-        layers.add(EncoderLayer.load(weights, config, l, EncoderLayer.Names.DISTILBERT));
+        layers.add(EncoderLayer.load(weights, config, l, NAMES, raw.get("hidden_dim").asInt(), EPS));
       }
       if (!config.hasTaskHead()) {
         return new DistilBert(config, manager, word, position, norm, layers, null, null, weights.parameters());

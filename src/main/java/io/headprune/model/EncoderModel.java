@@ -5,20 +5,20 @@ import io.headprune.checkpoint.ModelConfig;
 import java.util.List;
 
 /**
- * What every encoder architecture here has besides its forward pass: config, the manager that
- * owns its weights, its layers and its parameter count.
+ * What every model here has besides its forward pass: config, the manager that owns its
+ * weights, each layer's attention (its heads and their weights) and its parameter count.
  */
 abstract class EncoderModel implements HeadModel {
 
   final ModelConfig config;
   private final NDManager manager;
-  final List<EncoderLayer> layers;
+  private final List<Attention> attentions;
   private final long parameters;
 
-  EncoderModel(ModelConfig config, NDManager manager, List<EncoderLayer> layers, long parameters) {
+  EncoderModel(ModelConfig config, NDManager manager, List<Attention> attentions, long parameters) {
     this.config = config;
     this.manager = manager;
-    this.layers = List.copyOf(layers);
+    this.attentions = List.copyOf(attentions);
     this.parameters = parameters;
   }
 
@@ -29,7 +29,7 @@ abstract class EncoderModel implements HeadModel {
 
   @Override
   public int[][] heads() {
-    return layers.stream().map(layer -> layer.heads().clone()).toArray(int[][]::new);
+    return attentions.stream().map(attention -> attention.heads().clone()).toArray(int[][]::new);
   }
 
   @Override
@@ -39,7 +39,7 @@ abstract class EncoderModel implements HeadModel {
 
   @Override
   public double[][] headWeightNorms() {
-    return layers.stream().map(EncoderLayer::headWeightNorms).toArray(double[][]::new);
+    return attentions.stream().map(Attention::headWeightNorms).toArray(double[][]::new);
   }
 
   @Override

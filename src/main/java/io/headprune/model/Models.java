@@ -2,21 +2,76 @@ package io.headprune.model;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ConfigValues;
+import io.headprune.checkpoint.ModelConfig;
 import io.headprune.problem.UnsupportedModelException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
-/** Loads the architecture a checkpoint's config.json names. */
+/** The architectures headprune knows, and the entry points that dispatch on a config's model_type. */
 public final class Models {
+
+  /** Every supported family; adding one is one new file and one entry here. */
+  public static final List<Architecture> ARCHITECTURES =
+      List.of(Bert.ARCHITECTURE, Roberta.ARCHITECTURE, DistilBert.ARCHITECTURE, Vit.ARCHITECTURE);
 
   private Models() {}
 
-  /** The model of {@code checkpoint} on {@code device}: BERT, RoBERTa or DistilBERT. */
+  /** The architecture of a config.json object, refusing unknown model types and classes by name. */
+  public static Architecture architecture(ObjectNode raw) {
+    String modelType = raw.path("model_type").asString("");
+    Architecture architecture =
+        ARCHITECTURES.stream()
+            .filter(a -> a.modelType().equals(modelType))
+            .findFirst()
+            .orElseThrow(() -> new UnsupportedModelException("config.json: model_type '" + modelType
+                + "' is not supported (supported: "
+                + ARCHITECTURES.stream().map(Architecture::modelType).collect(Collectors.joining(", ")) + ")"));
+    String name = className(raw, architecture);
+    if (!architecture.classNames().contains(name)) {
+      throw new UnsupportedModelException(
+          "config.json: architecture '" + name + "' is not supported " + architecture.classNames());
+    }
+    return architecture;
+  }
+
+  /** The architecture of a parsed config. */
+  public static Architecture architecture(ModelConfig config) {
+    return architecture(config.raw());
+  }
+
+  /** The class named by {@code architectures[0]}, or the family's bare model when there is none. */
+  static String className(ObjectNode raw, Architecture architecture) {
+    JsonNode list = raw.get("architectures");
+    List<String> names = architecture.classNames();
+    return list != null && list.isArray() && !list.isEmpty() ? list.get(0).asString("") : names.get(names.size() - 1);
+  }
+
+  /** Parses a config.json object with its family's description. */
+  public static ModelConfig config(ObjectNode raw) {
+    return architecture(raw).config().apply(raw);
+  }
+
+  /** Reads and parses {@code dir/config.json}. */
+  public static ModelConfig config(Path dir) {
+    return config(ConfigValues.read(dir));
+  }
+
+  /** Opens a model directory, its config read by its family's description. */
+  public static Checkpoint open(Path dir) {
+    return Checkpoint.open(dir, Models::config);
+  }
+
+  /** Where the checkpoint's heads are. */
+  public static HeadLayout layout(Checkpoint checkpoint) {
+    return architecture(checkpoint.config()).layout().apply(checkpoint);
+  }
+
+  /** The model of {@code checkpoint} on {@code device}. */
   public static HeadModel load(Checkpoint checkpoint, Device device) {
-    return switch (checkpoint.config().modelType()) {
-      case "bert" -> Bert.load(checkpoint, device);
-      case "roberta" -> Roberta.load(checkpoint, device);
-      case "distilbert" -> DistilBert.load(checkpoint, device);
-      default -> throw new UnsupportedModelException(
-          "model_type '" + checkpoint.config().modelType() + "' is not supported");
-    };
+    return architecture(checkpoint.config()).loader().load(checkpoint, device);
   }
 }

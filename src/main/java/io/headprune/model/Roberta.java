@@ -7,10 +7,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ConfigValues;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * RoBERTa (Hugging Face {@code RobertaModel} / {@code RobertaForSequenceClassification}) in
@@ -22,6 +24,21 @@ import java.util.List;
  */
 public final class Roberta extends EncoderModel {
 
+  /** RoBERTa as data: BERT's config keys (RobertaConfig extends BertConfig), padding id 1 by default. */
+  public static final Architecture ARCHITECTURE =
+      new Architecture("roberta", List.of("RobertaForSequenceClassification", "RobertaModel"),
+          Architecture.Modality.TEXT, raw -> Bert.config(raw, "roberta", 1), Roberta::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS, Roberta::load);
+
+  /** Weight names of a layer, under {@code [roberta.]encoder.layer.<l>.} (RobertaLayer copies BertLayer). */
+  private static final EncoderLayer.Names NAMES = new EncoderLayer.Names("encoder.layer", "attention.self.query",
+      "attention.self.key", "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+      "intermediate.dense", "output.dense", "output.LayerNorm");
+
+  private static final String BASE = "roberta.";
+
+  private final List<EncoderLayer> layers;
+
   private final Embeddings embeddings;
   private final Dense headDense;
   private final Dense headOut;
@@ -30,29 +47,41 @@ public final class Roberta extends EncoderModel {
 
   private Roberta(ModelConfig config, NDManager manager, Embeddings embeddings, List<EncoderLayer> layers,
       Dense headDense, Dense headOut, long parameters) {
-    super(config, manager, layers, parameters);
+    super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
+    this.layers = List.copyOf(layers);
     this.embeddings = embeddings;
     this.headDense = headDense;
     this.headOut = headOut;
   }
 
+  private static String base(Checkpoint checkpoint) {
+    return checkpoint.tensors().containsKey(BASE + "embeddings.word_embeddings.weight") ? BASE : "";
+  }
+
+  static HeadLayout layout(Checkpoint checkpoint) {
+    return EncoderLayer.layout(base(checkpoint), checkpoint.config(), NAMES);
+  }
+
   /** Loads a RoBERTa checkpoint onto {@code device}, checking every expected weight and shape. */
-  public static Roberta load(Checkpoint checkpoint, Device device) {
+  static Roberta load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
-    boolean prefixed = checkpoint.tensors().containsKey("roberta.embeddings.word_embeddings.weight");
+    ObjectNode raw = config.raw();
+    boolean prefixed = !base(checkpoint).isEmpty();
     NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
     try {
-      Weights weights = new Weights(checkpoint, manager, prefixed ? "roberta." : "");
+      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
+      float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
+      int intermediate = raw.get("intermediate_size").asInt();
       Embeddings embeddings =
           new Embeddings(
-              weights.load("embeddings.word_embeddings.weight", config.vocabSize(), e),
+              weights.load("embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
               weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
-              weights.load("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
-              Norm.load(weights, "embeddings.LayerNorm", e, (float) config.layerNormEps()));
+              weights.load("embeddings.token_type_embeddings.weight", raw.path("type_vocab_size").asInt(2), e),
+              Norm.load(weights, "embeddings.LayerNorm", e, eps));
       List<EncoderLayer> layers = new ArrayList<>();
       for (int l = 0; l < config.layers(); l++) {
-        layers.add(EncoderLayer.load(weights, config, l));
+        layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
       }
       if (!config.hasTaskHead()) {
         return new Roberta(config, manager, embeddings, layers, null, null, weights.parameters());

@@ -35,7 +35,7 @@ final class Artifacts {
       CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
       progress.report("write", 2, 2);
       Speedup speedup;
-      try (Checkpoint pruned = Checkpoint.open(out.resolve("pruned"));
+      try (Checkpoint pruned = Models.open(out.resolve("pruned"));
           HeadModel prunedModel = Models.load(pruned, device)) {
         speedup = speedup(run, prunedModel);
       }

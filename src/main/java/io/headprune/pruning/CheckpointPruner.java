@@ -6,51 +6,61 @@ import io.headprune.checkpoint.ModelConfig;
 import io.headprune.checkpoint.SafetensorsFile;
 import io.headprune.checkpoint.SafetensorsWriter;
 import io.headprune.checkpoint.TensorInfo;
+import io.headprune.model.Architecture;
+import io.headprune.model.HeadLayout;
+import io.headprune.model.HeadLayout.LayerHeads;
+import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.HeadRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Writes a pruned copy of a BERT checkpoint. Tensors are sliced as raw bytes, so F32, F16 and
- * BF16 weights keep their dtype and their exact bits. The output is written under a temporary
+ * Writes a pruned or masked copy of a checkpoint from its architecture's head layout: the tensors
+ * the layout names are sliced or zeroed as raw bytes (so F32, F16 and BF16 weights keep their
+ * dtype and exact bits), every other tensor is copied. The output is written under a temporary
  * name and renamed when complete: a reader never sees half a model.
  */
 public final class CheckpointPruner {
 
-  /** Attention weights of BERT and RoBERTa (encoder.layer) and of DistilBERT (transformer.layer). */
-  private static final Pattern ATTENTION =
-      Pattern.compile("(?:bert\\.|roberta\\.|distilbert\\.)?(?:encoder|transformer)\\.layer\\.(\\d+)\\.attention\\."
-          + "(self\\.query|self\\.key|self\\.value|output\\.dense|q_lin|k_lin|v_lin|out_lin)\\.(weight|bias)");
-
-  /** Files copied beside the weights: the tokenizer's, and the sharded index. */
-  private static final Pattern TOKENIZER_FILES =
+  /** Files copied beside the weights: the tokenizer's or image processor's, and the sharded index. */
+  private static final Pattern COPIED_FILES =
       Pattern.compile("tokenizer(_config)?\\.json|special_tokens_map\\.json|added_tokens\\.json|vocab\\.(txt|json)"
           + "|merges\\.txt|[^/]*\\.model|preprocessor_config\\.json|model\\.safetensors\\.index\\.json");
 
   private CheckpointPruner() {}
 
+  /** A tensor the layout names, with its layer. */
+  private record Located(LayerHeads layer, HeadLayout.Tensor tensor) {}
+
   /** Writes {@code checkpoint} without {@code heads} to {@code target} (which must not exist). */
   public static void write(Checkpoint checkpoint, Collection<HeadRef> heads, PruneMode mode, Path target) {
     ModelConfig config = checkpoint.config();
+    Architecture architecture = Models.architecture(config);
+    HeadLayout layout = Models.layout(checkpoint);
     Map<Integer, SortedSet<Integer>> byLayer = byLayer(heads, config);
+    Map<String, Located> located = new HashMap<>();
+    for (LayerHeads layer : layout.layers()) {
+      for (HeadLayout.Tensor tensor : layer.tensors()) {
+        located.put(tensor.name(), new Located(layer, tensor));
+      }
+    }
     Path partial = target.resolveSibling(target.getFileName() + ".partial");
     try {
       deleteTree(partial);
@@ -58,14 +68,14 @@ public final class CheckpointPruner {
       for (SafetensorsFile file : checkpoint.files()) {
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         for (TensorInfo info : file.tensors().values()) {
-          tensors.add(transform(info, file.bytes(info.name()), byLayer, config, mode));
+          tensors.add(transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode));
         }
         SafetensorsWriter.write(partial.resolve(file.path().getFileName().toString()), tensors);
       }
-      writeConfig(config, byLayer, mode, partial);
+      writeConfig(config, architecture.physicalPruning(), byLayer, mode, partial);
       copyOthers(checkpoint.directory(), partial);
       if (Files.exists(target)) {
-        throw new InvalidInputException("output " + target + " already exists");
+        throw new InvalidInputException("output " + target.getFileName() + " already exists");
       }
       Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
@@ -96,46 +106,24 @@ public final class CheckpointPruner {
   }
 
   private static SafetensorsWriter.Tensor transform(
-      TensorInfo info, ByteBuffer data, Map<Integer, SortedSet<Integer>> byLayer, ModelConfig config, PruneMode mode) {
-    Matcher match = ATTENTION.matcher(info.name());
-    SortedSet<Integer> pruned = match.matches() ? byLayer.get(Integer.parseInt(match.group(1))) : null;
+      TensorInfo info, ByteBuffer data, Located located, Map<Integer, SortedSet<Integer>> byLayer, PruneMode mode) {
+    SortedSet<Integer> pruned = located == null ? null : byLayer.get(located.layer().layer());
     if (pruned == null) {
       return new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), data);
     }
-    int layer = Integer.parseInt(match.group(1));
-    String part = match.group(2);
-    boolean bias = match.group(3).equals("bias");
-    boolean output = part.equals("output.dense") || part.equals("out_lin");
-    if (output && bias) {
-      return new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), data);
+    int[] slots = located.layer().queryHeads();
+    boolean[] queryDropped = new boolean[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      queryDropped[i] = pruned.contains(slots[i]);
     }
-    boolean[] dropped = droppedSlots(config, layer, pruned);
-    HeadSlices slices = new HeadSlices(info, config.headSize(), dropped);
-    if (mode == PruneMode.PHYSICAL) {
-      return output ? slices.keepColumns(data) : slices.keepRows(data);
-    }
-    if (output) {
-      return slices.zeroColumns(data);
-    }
-    boolean value = part.equals("self.value") || part.equals("v_lin");
-    return value ? slices.zeroRows(data) : new SafetensorsWriter.Tensor(
-        info.name(), info.dtype(), info.shape(), data);
+    boolean[][] drop = HeadSlicer.dropped(located.layer(), located.tensor(), queryDropped, mode);
+    return HeadSlicer.apply(info, data, located.tensor(), located.layer().headSize(), drop, mode);
   }
 
-  /** For each head slot the layer has now, whether it is pruned. */
-  private static boolean[] droppedSlots(ModelConfig config, int layer, SortedSet<Integer> pruned) {
-    int[] remaining = config.remainingHeads(layer);
-    boolean[] dropped = new boolean[remaining.length];
-    for (int i = 0; i < remaining.length; i++) {
-      dropped[i] = pruned.contains(remaining[i]);
-    }
-    return dropped;
-  }
-
-  private static void writeConfig(
-      ModelConfig config, Map<Integer, SortedSet<Integer>> byLayer, PruneMode mode, Path directory) throws IOException {
+  private static void writeConfig(ModelConfig config, Architecture.PhysicalPruning physical,
+      Map<Integer, SortedSet<Integer>> byLayer, PruneMode mode, Path directory) throws IOException {
     ObjectNode raw = config.raw().deepCopy();
-    if (mode == PruneMode.PHYSICAL) {
+    if (mode == PruneMode.PHYSICAL && physical == Architecture.PhysicalPruning.PRUNED_HEADS) {
       Map<Integer, SortedSet<Integer>> all = new TreeMap<>();
       config.prunedHeads().forEach((layer, set) -> all.put(layer, new TreeSet<>(set)));
       byLayer.forEach((layer, set) -> all.computeIfAbsent(layer, l -> new TreeSet<>()).addAll(set));
@@ -154,7 +142,7 @@ public final class CheckpointPruner {
     try (var files = Files.list(source)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         String name = file.getFileName().toString();
-        if (Files.isRegularFile(file) && TOKENIZER_FILES.matcher(name).matches()) {
+        if (Files.isRegularFile(file) && COPIED_FILES.matcher(name).matches()) {
           Files.copy(file, target.resolve(name));
         }
       }
@@ -177,99 +165,6 @@ public final class CheckpointPruner {
     try (var paths = Files.walk(directory)) {
       for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
         Files.delete(path);
-      }
-    }
-  }
-
-  /** Byte-level row and column operations on a head-structured tensor of one layer. */
-  private record HeadSlices(TensorInfo info, int headSize, boolean[] dropped) {
-
-    private int element() {
-      return info.dtype().bytes();
-    }
-
-    private int keptHeads() {
-      int kept = 0;
-      for (boolean drop : dropped) {
-        kept += drop ? 0 : 1;
-      }
-      return kept;
-    }
-
-    private long[] shapeWith(int axis, long size) {
-      long[] shape = info.shape();
-      shape[axis] = size;
-      return shape;
-    }
-
-    /** Rows of the head slots kept (weights (N*D, E) or biases (N*D)). */
-    SafetensorsWriter.Tensor keepRows(ByteBuffer data) {
-      long[] shape = info.shape();
-      int rowBytes = (shape.length == 2 ? (int) shape[1] : 1) * element();
-      ByteBuffer out = ByteBuffer.allocate(keptHeads() * headSize * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-      for (int slot = 0; slot < dropped.length; slot++) {
-        if (!dropped[slot]) {
-          out.put(data.slice(slot * headSize * rowBytes, headSize * rowBytes));
-        }
-      }
-      return new SafetensorsWriter.Tensor(info.name(), info.dtype(), shapeWith(0, (long) keptHeads() * headSize), out.flip());
-    }
-
-    /** Columns of the head slots kept (attention output weight (E, N*D)). */
-    SafetensorsWriter.Tensor keepColumns(ByteBuffer data) {
-      long[] shape = info.shape();
-      int rows = (int) shape[0];
-      int rowBytes = (int) shape[1] * element();
-      int headBytes = headSize * element();
-      ByteBuffer out = ByteBuffer.allocate(rows * keptHeads() * headBytes).order(ByteOrder.LITTLE_ENDIAN);
-      for (int r = 0; r < rows; r++) {
-        for (int slot = 0; slot < dropped.length; slot++) {
-          if (!dropped[slot]) {
-            out.put(data.slice(r * rowBytes + slot * headBytes, headBytes));
-          }
-        }
-      }
-      return new SafetensorsWriter.Tensor(info.name(), info.dtype(), shapeWith(1, (long) keptHeads() * headSize), out.flip());
-    }
-
-    /** Same shape, rows of dropped head slots zeroed. */
-    SafetensorsWriter.Tensor zeroRows(ByteBuffer data) {
-      long[] shape = info.shape();
-      int rowBytes = (shape.length == 2 ? (int) shape[1] : 1) * element();
-      ByteBuffer out = copy(data);
-      for (int slot = 0; slot < dropped.length; slot++) {
-        if (dropped[slot]) {
-          zero(out, slot * headSize * rowBytes, headSize * rowBytes);
-        }
-      }
-      return new SafetensorsWriter.Tensor(info.name(), info.dtype(), shape, out);
-    }
-
-    /** Same shape, columns of dropped head slots zeroed. */
-    SafetensorsWriter.Tensor zeroColumns(ByteBuffer data) {
-      long[] shape = info.shape();
-      int rowBytes = (int) shape[1] * element();
-      int headBytes = headSize * element();
-      ByteBuffer out = copy(data);
-      for (int r = 0; r < shape[0]; r++) {
-        for (int slot = 0; slot < dropped.length; slot++) {
-          if (dropped[slot]) {
-            zero(out, r * rowBytes + slot * headBytes, headBytes);
-          }
-        }
-      }
-      return new SafetensorsWriter.Tensor(info.name(), info.dtype(), shape, out);
-    }
-
-    private static ByteBuffer copy(ByteBuffer data) {
-      ByteBuffer out = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-      out.put(data.duplicate()).flip();
-      return out;
-    }
-
-    private static void zero(ByteBuffer buffer, int offset, int length) {
-      for (int i = 0; i < length; i++) {
-        buffer.put(offset + i, (byte) 0);
       }
     }
   }

@@ -2,8 +2,6 @@ package io.headprune.pruning;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
-import io.headprune.checkpoint.DatasetReader;
-import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
@@ -13,6 +11,7 @@ import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.HeadScore;
 import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.Inputs;
 import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Progress;
@@ -52,10 +51,10 @@ public final class Pruner {
   public static ScoresDocument score(
       Path modelDir, Path data, int maxLength, int batchSize, double alpha,
       io.headprune.scoring.Normalization normalization, Device device, Progress progress) {
-    try (Checkpoint checkpoint = Checkpoint.open(modelDir);
+    try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
-        TextTokenizer tokenizer = openTokenizer(checkpoint, maxLength)) {
-      List<Encoded> examples = Encoded.of(tokenizer, DatasetReader.read(data, checkpoint.config().labels()));
+        Inputs inputs = Inputs.open(checkpoint, maxLength)) {
+      List<Encoded> examples = inputs.read(data);
       RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
       return ScoresDocument.of(ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
     }
@@ -75,12 +74,11 @@ public final class Pruner {
   public static Result prune(Path modelDir, String modelName, Path data, Path eval, PruneOptions options, Path out,
       Device device, Progress progress) {
     checkOutput(out);
-    try (Checkpoint checkpoint = Checkpoint.open(modelDir);
+    try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
-        TextTokenizer tokenizer = openTokenizer(checkpoint, options.maxLength())) {
-      var labels = checkpoint.config().labels();
-      List<Encoded> pool = Encoded.of(tokenizer, DatasetReader.read(data, labels));
-      List<Encoded> evaluationSet = eval == null ? null : Encoded.of(tokenizer, DatasetReader.read(eval, labels));
+        Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
+      List<Encoded> pool = inputs.read(data);
+      List<Encoded> evaluationSet = eval == null ? null : inputs.read(eval);
       Splits splits =
           Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
               eval == null ? options.evaluationFraction() : 0);
@@ -91,10 +89,6 @@ public final class Pruner {
       }
       return result;
     }
-  }
-
-  static TextTokenizer openTokenizer(Checkpoint checkpoint, int maxLength) {
-    return TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, checkpoint.config().maxPositions()));
   }
 
   private static String name(Path modelDir) {

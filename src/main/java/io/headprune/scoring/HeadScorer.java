@@ -6,7 +6,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.headprune.checkpoint.TextTokenizer.Tokens;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
@@ -73,13 +72,11 @@ public final class HeadScorer {
       HeadModel model, List<Encoded> examples, int[] indices, NDManager scope, Set<HeadRef> gatedOff, double[][] his,
       double[][] entropy) {
     int[][] heads = model.heads();
-    List<Tokens> tokens = new ArrayList<>(indices.length);
     Double[] labels = new Double[indices.length];
     for (int b = 0; b < indices.length; b++) {
-      tokens.add(examples.get(indices[b]).tokens());
       labels[b] = examples.get(indices[b]).label();
     }
-    Batch batch = Batch.of(scope, tokens, model.config().padTokenId());
+    Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
     int size = indices.length;
     List<NDArray> gates = new ArrayList<>(heads.length);
     for (int l = 0; l < heads.length; l++) {
@@ -99,7 +96,8 @@ public final class HeadScorer {
       collector.backward(Losses.perExampleSum(output.logits(), labels, model.config().labels().regression()));
     }
     int[] lengths = batch.lengths();
-    NDArray queryMask = batch.attentionMask().toType(DataType.FLOAT64, false).expandDims(1); // (B, 1, T)
+    NDArray queryMask = batch.attentionMask() == null ? null
+        : batch.attentionMask().toType(DataType.FLOAT64, false).expandDims(1); // (B, 1, T); null: no padding
     for (int l = 0; l < heads.length; l++) {
       int count = heads[l].length;
       float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
@@ -121,6 +119,6 @@ public final class HeadScorer {
     NDArray p = probabilities.toType(DataType.FLOAT64, false); // (B, N, T, T)
     NDArray plogp = p.mul(p.maximum(Float.MIN_VALUE).log()); // (B, N, T, T), exactly 0 where p = 0
     NDArray rows = plogp.sum(new int[] {3}).neg(); // (B, N, T)
-    return rows.mul(queryMask).sum(new int[] {2}).toDoubleArray(); // (B, N)
+    return (queryMask == null ? rows : rows.mul(queryMask)).sum(new int[] {2}).toDoubleArray(); // (B, N)
   }
 }

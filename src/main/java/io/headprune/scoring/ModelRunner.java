@@ -2,7 +2,6 @@ package io.headprune.scoring;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.headprune.checkpoint.TextTokenizer.Tokens;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import java.util.ArrayList;
@@ -22,11 +21,7 @@ public final class ModelRunner {
     int done = 0;
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
-        List<Tokens> tokens = new ArrayList<>(indices.length);
-        for (int i : indices) {
-          tokens.add(examples.get(i).tokens());
-        }
-        Batch batch = Batch.of(scope, tokens, model.config().padTokenId());
+        Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
         NDArray out = model.forward(batch, gates(scope, model.heads(), gatedOff)).logits(); // (B, C)
         float[] flat = out.toFloatArray();
         int classes = (int) out.getShape().get(1);

@@ -2,6 +2,7 @@ package io.headprune.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.model.Models;
 import io.headprune.support.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ class TokenizerTest {
   @Test
   void vocabTxtAloneGivesTheSameIdsAsTokenizerJsonOnTheFixture() throws IOException {
     Path model = Fixtures.copy(Fixtures.tinyBert(), dir.resolve("model"));
-    List<Example> examples = DatasetReader.read(model.resolve("eval.jsonl"), ModelConfig.read(model).labels());
+    List<Example> examples = DatasetReader.read(model.resolve("eval.jsonl"), Models.config(model).labels());
     try (TextTokenizer json = TextTokenizer.open(model, 64)) {
       Files.delete(model.resolve("tokenizer.json"));
       try (TextTokenizer vocab = TextTokenizer.open(model, 64)) {

@@ -3,6 +3,7 @@ package io.headprune.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.headprune.model.Models;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.InvalidInputException;
@@ -56,7 +57,7 @@ class HubClientTest {
     String sha = FakeHub.sha256(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
     assertThat(Files.readSymbolicLink(weights)).hasToString("../../blobs/" + sha);
     assertThat(Files.readAllBytes(weights)).isEqualTo(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
-    try (Checkpoint checkpoint = Checkpoint.open(snapshot.directory())) {
+    try (Checkpoint checkpoint = Models.open(snapshot.directory())) {
       assertThat(checkpoint.tensors()).containsKey("bert.embeddings.word_embeddings.weight");
     }
   }

@@ -34,7 +34,7 @@ class BertLoadingTest {
   }
 
   private static void load(Path model) {
-    try (Checkpoint checkpoint = Checkpoint.open(model);
+    try (Checkpoint checkpoint = Models.open(model);
         Bert bert = Bert.load(checkpoint, Device.cpu())) {
       assertThat(bert.parameters()).isPositive();
     }

@@ -26,7 +26,7 @@ class BertTest {
   @Test
   void checkpointWithPrunedHeadsLoadsAndMatchesItsExpectedLogits() {
     Path dir = Fixtures.tinyBertPruned();
-    try (Checkpoint checkpoint = Checkpoint.open(dir);
+    try (Checkpoint checkpoint = Models.open(dir);
         Bert bert = Bert.load(checkpoint, Device.cpu())) {
       assertThat(bert.heads()).isDeepEqualTo(new int[][] {{0}, {0}, {0, 1, 2}, {1, 2, 3}});
     }
@@ -37,7 +37,7 @@ class BertTest {
   void tokenizerReproducesTheReferenceInputIds() {
     Path dir = Fixtures.tinyBert();
     JsonNode expected = Fixtures.json("fixtures/tiny-bert-order/expected_outputs.json").get("input_ids_first3");
-    try (Checkpoint checkpoint = Checkpoint.open(dir);
+    try (Checkpoint checkpoint = Models.open(dir);
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       var examples = DatasetReader.read(dir.resolve("eval.jsonl"), checkpoint.config().labels());
       for (int i = 0; i < 3; i++) {
@@ -53,7 +53,7 @@ class BertTest {
 
   private static void assertLogitsMatchExpected(Path dir) {
     JsonNode expected = Fixtures.json("fixtures/" + dir.getFileName() + "/expected_outputs.json").get("logits");
-    try (Checkpoint checkpoint = Checkpoint.open(dir);
+    try (Checkpoint checkpoint = Models.open(dir);
         Bert bert = Bert.load(checkpoint, Device.cpu());
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       var examples = DatasetReader.read(dir.resolve("eval.jsonl"), checkpoint.config().labels());

@@ -120,14 +120,30 @@ class DistilBertTest {
   }
 
   @Test
+  void theClassificationHeadGivesTheReferenceLogits() throws IOException {
+    // golden/tools/distilbert_head_logits.py: the reference's BERT encoder under relu(pre_classifier), classifier
+    tools.jackson.databind.JsonNode golden = Fixtures.json("golden/distilbert-head-logits.json").get("logits");
+    try (TinyBert distil = TinyBert.load(distilbert())) {
+      float[][] logits = ModelRunner.logits(distil.model, distil.evaluation, Set.of(), 64, Progress.NONE);
+      assertThat(logits.length).isEqualTo(golden.size());
+      for (int i = 0; i < logits.length; i++) {
+        for (int c = 0; c < logits[i].length; c++) {
+          assertThat((double) logits[i][c]).as("example %d class %d", i, c)
+              .isCloseTo(golden.get(i).get(c).asDouble(), within(1e-4));
+        }
+      }
+    }
+  }
+
+  @Test
   void prunedAndMaskedDistilbertGiveTheGatedLogits() throws IOException {
     Path model = distilbert();
     List<HeadRef> heads = List.of(new HeadRef(0, 1), new HeadRef(1, 2), new HeadRef(3, 0), new HeadRef(3, 3));
-    try (Checkpoint checkpoint = Checkpoint.open(model)) {
+    try (Checkpoint checkpoint = Models.open(model)) {
       CheckpointPruner.write(checkpoint, heads, PruneMode.PHYSICAL, dir.resolve("pruned"));
       CheckpointPruner.write(checkpoint, heads, PruneMode.MASKED, dir.resolve("masked"));
     }
-    assertThat(ModelConfig.read(dir.resolve("pruned")).prunedHeads().get(3)).containsExactly(0, 3);
+    assertThat(Models.config(dir.resolve("pruned")).prunedHeads().get(3)).containsExactly(0, 3);
     try (TinyBert original = TinyBert.load(model)) {
       float[][] gated = ModelRunner.logits(original.model, original.evaluation, Set.copyOf(heads), 64, Progress.NONE);
       for (String kind : List.of("pruned", "masked")) {

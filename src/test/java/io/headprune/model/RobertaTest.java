@@ -100,14 +100,14 @@ class RobertaTest {
     Path model = roberta();
     List<HeadRef> heads = List.of(new HeadRef(0, 3), new HeadRef(2, 0), new HeadRef(2, 1), new HeadRef(3, 2));
     Path pruned = dir.resolve("pruned");
-    try (Checkpoint checkpoint = Checkpoint.open(model)) {
+    try (Checkpoint checkpoint = Models.open(model)) {
       CheckpointPruner.write(checkpoint, heads, PruneMode.PHYSICAL, pruned);
     }
     for (String data : List.of("calib.jsonl", "eval.jsonl")) {
       Files.copy(model.resolve(data), pruned.resolve(data));
     }
-    assertThat(ModelConfig.read(pruned).modelType()).isEqualTo("roberta");
-    assertThat(ModelConfig.read(pruned).prunedHeads().get(2)).containsExactly(0, 1);
+    assertThat(Models.config(pruned).modelType()).isEqualTo("roberta");
+    assertThat(Models.config(pruned).prunedHeads().get(2)).containsExactly(0, 1);
     try (TinyBert original = TinyBert.load(model);
         TinyBert smaller = TinyBert.load(pruned)) {
       float[][] gated = ModelRunner.logits(original.model, original.evaluation, Set.copyOf(heads), 64, Progress.NONE);

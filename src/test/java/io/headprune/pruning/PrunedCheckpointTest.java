@@ -3,6 +3,7 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.headprune.model.Models;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DType;
 import io.headprune.checkpoint.ModelConfig;
@@ -38,7 +39,7 @@ class PrunedCheckpointTest {
 
   private Path write(Path source, PruneMode mode) {
     Path target = dir.resolve(mode.name().toLowerCase());
-    try (Checkpoint checkpoint = Checkpoint.open(source)) {
+    try (Checkpoint checkpoint = Models.open(source)) {
       CheckpointPruner.write(checkpoint, HEADS, mode, target);
     }
     Fixtures.copy(Fixtures.tinyBert(), dir.resolve("data-" + mode)); // eval.jsonl beside the model for TinyBert
@@ -55,7 +56,7 @@ class PrunedCheckpointTest {
   @Test
   void prunedModelGivesTheGatedModelsLogits() {
     Path pruned = write(Fixtures.tinyBert(), PruneMode.PHYSICAL);
-    ModelConfig config = ModelConfig.read(pruned);
+    ModelConfig config = Models.config(pruned);
     assertThat(config.prunedHeads().get(2)).containsExactly(0, 1, 2);
     assertThat(config.attentionHeads()).isEqualTo(4);
     try (SafetensorsFile file = SafetensorsFile.open(pruned.resolve("model.safetensors"))) {
@@ -69,17 +70,17 @@ class PrunedCheckpointTest {
   @Test
   void maskedModelKeepsShapesAndGivesTheGatedModelsLogits() {
     Path masked = write(Fixtures.tinyBert(), PruneMode.MASKED);
-    assertThat(ModelConfig.read(masked).prunedHeads()).isEmpty();
+    assertThat(Models.config(masked).prunedHeads()).isEmpty();
     assertThat(Checkpoints.maxAbsDifference(logits(masked, Set.of()), logits(Fixtures.tinyBert(), Set.copyOf(HEADS)))).isLessThan(1e-4);
   }
 
   @Test
   void pruningAnAlreadyPrunedCheckpointAccumulatesPrunedHeads() {
     Path target = dir.resolve("again");
-    try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyBertPruned())) {
+    try (Checkpoint checkpoint = Models.open(Fixtures.tinyBertPruned())) {
       CheckpointPruner.write(checkpoint, List.of(new HeadRef(2, 1), new HeadRef(3, 3)), PruneMode.PHYSICAL, target);
     }
-    ModelConfig config = ModelConfig.read(target);
+    ModelConfig config = Models.config(target);
     assertThat(config.prunedHeads().get(2)).containsExactly(1, 3);
     assertThat(config.prunedHeads().get(3)).containsExactly(0, 3);
     assertThat(config.remainingHeads(3)).containsExactly(1, 2);
@@ -90,7 +91,7 @@ class PrunedCheckpointTest {
     Path model = Fixtures.copy(Fixtures.tinyBert(), dir.resolve("f16"));
     Checkpoints.rewrite(model, t -> Checkpoints.narrow(t, DType.F16));
     Path target = dir.resolve("f16-pruned");
-    try (Checkpoint checkpoint = Checkpoint.open(model)) {
+    try (Checkpoint checkpoint = Models.open(model)) {
       CheckpointPruner.write(checkpoint, HEADS, PruneMode.PHYSICAL, target);
     }
     try (SafetensorsFile file = SafetensorsFile.open(target.resolve("model.safetensors"))) {
@@ -101,7 +102,7 @@ class PrunedCheckpointTest {
   @Test
   void removingEveryHeadOfALayerIsRefusedAndLeavesNothingBehind() {
     Path target = dir.resolve("bad");
-    try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyBert())) {
+    try (Checkpoint checkpoint = Models.open(Fixtures.tinyBert())) {
       List<HeadRef> all = List.of(new HeadRef(1, 0), new HeadRef(1, 1), new HeadRef(1, 2), new HeadRef(1, 3));
       assertThatThrownBy(() -> CheckpointPruner.write(checkpoint, all, PruneMode.PHYSICAL, target))
           .isInstanceOf(InvalidInputException.class)

@@ -18,7 +18,7 @@ public final class TinyBert implements AutoCloseable {
   public final List<Encoded> evaluation;
 
   private TinyBert(Path dir, boolean withEvaluation) {
-    try (Checkpoint checkpoint = Checkpoint.open(dir);
+    try (Checkpoint checkpoint = Models.open(dir);
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       model = Models.load(checkpoint, Device.cpu());
       var labels = checkpoint.config().labels();

@@ -1,0 +1,177 @@
+package io.headprune.checkpoint;
+
+import io.headprune.problem.InvalidInputException;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes PNG and JPEG files into 8-bit RGB as Pillow's {@code Image.open} + {@code
+ * ImageOps.exif_transpose} + {@code convert("RGB")} do: gray L → (L, L, L) from the raster's
+ * samples (never {@code getRGB()}, which applies a gamma to gray images), alpha dropped (not
+ * composited), palette indices looked up, the EXIF orientation applied. The size is checked from
+ * the header, before any pixel is decoded.
+ */
+public final class ImageFiles {
+
+  /** An 8-bit RGB image, interleaved row-major (height × width × 3). */
+  public record Rgb(int[] pixels, int height, int width) {}
+
+  private ImageFiles() {}
+
+  /** Decodes {@code bytes} of the file {@code name}, refusing images of more than {@code maxPixels} pixels. */
+  public static Rgb read(byte[] bytes, String name, long maxPixels) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (in == null || !readers.hasNext()) {
+        throw new InvalidInputException("image " + name + " is not a PNG or JPEG file");
+      }
+      ImageReader reader = readers.next();
+      String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      if (!format.equals("png") && !format.equals("jpeg")) {
+        throw new InvalidInputException("image " + name + " is a " + format + " file; headprune reads PNG and JPEG");
+      }
+      try {
+        reader.setInput(in, true, true);
+        long width = reader.getWidth(0);
+        long height = reader.getHeight(0);
+        if (width < 1 || height < 1 || width * height > maxPixels) {
+          throw new InvalidInputException("image " + name + " declares " + width + " × " + height
+              + " pixels, more than the " + maxPixels + " headprune decodes");
+        }
+        BufferedImage image = reader.read(0);
+        Rgb rgb = toRgb(image, name);
+        return format.equals("jpeg") ? orient(rgb, Exif.orientation(bytes)) : rgb;
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof InvalidInputException invalid) {
+        throw invalid;
+      }
+      throw new InvalidInputException("image " + name + " is truncated or corrupt and cannot be decoded");
+    }
+  }
+
+  private static Rgb toRgb(BufferedImage image, String name) {
+    int width = image.getWidth();
+    int height = image.getHeight();
+    Raster raster = image.getRaster();
+    ColorModel model = image.getColorModel();
+    int[] out = new int[width * height * 3];
+    if (model instanceof IndexColorModel palette) {
+      int[] indices = raster.getSamples(0, 0, width, height, 0, (int[]) null);
+      for (int i = 0; i < indices.length; i++) {
+        out[i * 3] = palette.getRed(indices[i]);
+        out[i * 3 + 1] = palette.getGreen(indices[i]);
+        out[i * 3 + 2] = palette.getBlue(indices[i]);
+      }
+      return new Rgb(out, height, width);
+    }
+    int colours = model.getNumColorComponents();
+    for (int band = 0; band < raster.getNumBands(); band++) {
+      if (raster.getSampleModel().getSampleSize(band) != 8) {
+        throw new InvalidInputException("image " + name + " has " + raster.getSampleModel().getSampleSize(band)
+            + "-bit samples; headprune reads 8-bit images");
+      }
+    }
+    if (colours != 1 && colours != 3) {
+      throw new InvalidInputException("image " + name + " has " + colours + " colour components (gray or RGB only)");
+    }
+    for (int channel = 0; channel < 3; channel++) {
+      int[] samples = raster.getSamples(0, 0, width, height, colours == 1 ? 0 : channel, (int[]) null);
+      for (int i = 0; i < samples.length; i++) {
+        out[i * 3 + channel] = samples[i];
+      }
+    }
+    return new Rgb(out, height, width);
+  }
+
+  /** Applies an EXIF orientation (1–8) as Pillow's exif_transpose does. */
+  static Rgb orient(Rgb image, int orientation) {
+    if (orientation < 2 || orientation > 8) {
+      return image;
+    }
+    int w = image.width();
+    int h = image.height();
+    boolean swap = orientation >= 5;
+    int outW = swap ? h : w;
+    int outH = swap ? w : h;
+    int[] out = new int[image.pixels().length];
+    for (int y = 0; y < outH; y++) {
+      for (int x = 0; x < outW; x++) {
+        int sx;
+        int sy;
+        switch (orientation) {
+          case 2 -> { sx = w - 1 - x; sy = y; } // flip left-right
+          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; } // rotate 180
+          case 4 -> { sx = x; sy = h - 1 - y; } // flip top-bottom
+          case 5 -> { sx = y; sy = x; } // transpose
+          case 6 -> { sx = y; sy = h - 1 - x; } // rotate 270 (clockwise)
+          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; } // transverse
+          default -> { sx = w - 1 - y; sy = x; } // 8: rotate 90 (counter-clockwise)
+        }
+        System.arraycopy(image.pixels(), (sy * w + sx) * 3, out, (y * outW + x) * 3, 3);
+      }
+    }
+    return new Rgb(out, outH, outW);
+  }
+
+  /** The orientation tag of a JPEG's APP1 Exif segment, read from the TIFF structure. */
+  static final class Exif {
+
+    private Exif() {}
+
+    static int orientation(byte[] jpeg) {
+      int at = 2;
+      while (at + 4 <= jpeg.length && (jpeg[at] & 0xFF) == 0xFF) {
+        int marker = jpeg[at + 1] & 0xFF;
+        int length = ((jpeg[at + 2] & 0xFF) << 8) | (jpeg[at + 3] & 0xFF);
+        if (marker == 0xDA || length < 2) {
+          return 1; // start of scan: no Exif before the image data
+        }
+        if (marker == 0xE1 && length >= 14 && at + 2 + length <= jpeg.length
+            && new String(jpeg, at + 4, 6, java.nio.charset.StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
+          return tiffOrientation(jpeg, at + 10, at + 2 + length);
+        }
+        at += 2 + length;
+      }
+      return 1;
+    }
+
+    private static int tiffOrientation(byte[] b, int tiff, int end) {
+      boolean little = b[tiff] == 'I';
+      int ifd = tiff + (int) read(b, tiff + 4, 4, little);
+      if (ifd + 2 > end || ifd < tiff) {
+        return 1;
+      }
+      int entries = (int) read(b, ifd, 2, little);
+      for (int i = 0; i < entries; i++) {
+        int entry = ifd + 2 + 12 * i;
+        if (entry + 12 > end) {
+          return 1;
+        }
+        if (read(b, entry, 2, little) == 0x0112) {
+          return (int) read(b, entry + 8, 2, little);
+        }
+      }
+      return 1;
+    }
+
+    private static long read(byte[] b, int at, int bytes, boolean little) {
+      long value = 0;
+      for (int i = 0; i < bytes; i++) {
+        int octet = b[little ? at + bytes - 1 - i : at + i] & 0xFF;
+        value = (value << 8) | octet;
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.headprune.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.headprune.support.Fixtures;
+import io.headprune.support.TinyVit;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * ViT scores against the independent plain-PyTorch reference (shared/reference/vit_ref.py) on
+ * the tiny ViT fixture: n(x) = 16 patches + CLS, no padding.
+ */
+class VitGoldenScoresTest {
+
+  private static TinyVit vit;
+  private static RawScores raw;
+
+  @BeforeAll
+  static void scoreOnce() {
+    vit = TinyVit.load();
+    raw = HeadScorer.score(vit.model, vit.calibration, 16, Progress.NONE);
+  }
+
+  @AfterAll
+  static void close() {
+    vit.close();
+  }
+
+  @Test
+  void scoresMatchTheReference() {
+    assertMatches(ScoreTable.of(raw, 0.5, Normalization.GLOBAL), Fixtures.json("golden/scores-vit.json"));
+  }
+
+  @Test
+  void scoresMatchTheReferenceWithLayerNormalisationAndAlpha03() {
+    assertMatches(ScoreTable.of(raw, 0.3, Normalization.LAYER), Fixtures.json("golden/scores-vit-layer-a03.json"));
+  }
+
+  @Test
+  void selectionsMatchTheReferences() {
+    ScoreTable table = ScoreTable.of(raw, 0.5, Normalization.GLOBAL);
+    List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
+    assertThat(HeadSelector.select(heads, Criterion.HIES.scores(table, head -> 0, 0), 0.5, 1))
+        .isEqualTo(golden("golden/select-vit-hies-0.5.json"));
+    assertThat(HeadSelector.select(heads, Criterion.HIS.scores(table, head -> 0, 0), 0.25, 1))
+        .isEqualTo(golden("golden/select-vit-his-0.25.json"));
+    assertThat(HeadSelector.select(heads, Criterion.ENTROPY.scores(table, head -> 0, 0), 0.25, 1))
+        .isEqualTo(golden("golden/select-vit-entropy-0.25.json"));
+  }
+
+  @Test
+  void batchSizeDoesNotChangeTheScores() {
+    RawScores one = HeadScorer.score(vit.model, vit.calibration.subList(0, 24), 1, Progress.NONE);
+    RawScores many = HeadScorer.score(vit.model, vit.calibration.subList(0, 24), 24, Progress.NONE);
+    for (int l = 0; l < one.his().length; l++) {
+      for (int h = 0; h < one.his()[l].length; h++) {
+        assertThat(many.his()[l][h]).isCloseTo(one.his()[l][h], within(1e-4 * one.his()[l][h]));
+        assertThat(many.entropy()[l][h]).isCloseTo(one.entropy()[l][h], within(1e-5 * one.entropy()[l][h]));
+      }
+    }
+  }
+
+  private static List<HeadRef> golden(String path) {
+    List<HeadRef> heads = new ArrayList<>();
+    for (JsonNode pair : Fixtures.json(path)) {
+      heads.add(new HeadRef(pair.get(0).asInt(), pair.get(1).asInt()));
+    }
+    return heads;
+  }
+
+  private static void assertMatches(ScoreTable table, JsonNode golden) {
+    JsonNode heads = golden.get("heads");
+    assertThat(table.examples()).isEqualTo(golden.get("examples").asInt());
+    assertThat(table.heads()).hasSize(heads.size());
+    double worstHis = 0;
+    double worstEntropy = 0;
+    for (int i = 0; i < heads.size(); i++) {
+      JsonNode want = heads.get(i);
+      HeadScore got = table.heads().get(i);
+      assertThat(got.ref()).isEqualTo(new HeadRef(want.get("layer").asInt(), want.get("head").asInt()));
+      double his = want.get("his").asDouble();
+      double entropy = want.get("entropy").asDouble();
+      worstHis = Math.max(worstHis, Math.abs(got.his() - his) / his);
+      worstEntropy = Math.max(worstEntropy, Math.abs(got.entropy() - entropy) / entropy);
+      assertThat(got.his()).as("his %s", got.ref()).isCloseTo(his, within(1e-3 * his));
+      assertThat(got.entropy()).as("entropy %s", got.ref()).isCloseTo(entropy, within(1e-4 * entropy));
+      assertThat(got.entropyNorm()).as("entropyNorm %s", got.ref()).isCloseTo(want.get("entropyNorm").asDouble(), within(1e-4));
+      assertThat(got.hisNorm()).as("hisNorm %s", got.ref()).isCloseTo(want.get("hisNorm").asDouble(), within(1e-3));
+      assertThat(got.hies()).as("hies %s", got.ref()).isCloseTo(want.get("hies").asDouble(), within(1e-3));
+    }
+    System.out.printf("ViT parity: worst relative HIS %.3e, worst relative entropy %.3e%n", worstHis, worstEntropy);
+  }
+}
