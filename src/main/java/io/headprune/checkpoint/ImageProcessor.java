@@ -35,9 +35,6 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
   /** Default bound on decoded pixels (a 8000 × 6000 photo). */
   public static final long MAX_PIXELS = 48_000_000L;
 
-  private static final List<String> PROCESSORS =
-      List.of("ViTImageProcessor", "ViTImageProcessorFast", "ViTFeatureExtractor");
-
   public ImageProcessor {
     mean = mean.clone();
     std = std.clone();
@@ -46,8 +43,11 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
   /** One prepared image: the resized 8-bit RGB (H × W × 3) and the pixel values (3 × H × W). */
   public record Prepared(int[] resized, float[] pixels, int height, int width) {}
 
-  /** Reads {@code directory/preprocessor_config.json}. */
-  public static ImageProcessor open(Path directory) {
+  /**
+   * Reads {@code directory/preprocessor_config.json}; its processor type, when it names one, must
+   * be among {@code processors} (those that resize, rescale and normalise only).
+   */
+  public static ImageProcessor open(Path directory, List<String> processors) {
     Path file = directory.resolve(FILE);
     if (!Files.isRegularFile(file)) {
       throw new InvalidInputException("an image model directory needs " + FILE + "; this one has none");
@@ -57,21 +57,21 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
       if (!node.isObject()) {
         throw new InvalidInputException(FILE + " is not a JSON object");
       }
-      return parse((ObjectNode) node);
+      return parse((ObjectNode) node, processors);
     } catch (IOException e) {
       throw new InvalidInputException("cannot read " + FILE + ": " + e.getMessage());
     }
   }
 
   /** Parses the settings with ViTImageProcessor's defaults. */
-  static ImageProcessor parse(ObjectNode raw) {
+  static ImageProcessor parse(ObjectNode raw, List<String> processors) {
     JsonNode type = raw.has("image_processor_type") ? raw.get("image_processor_type") : raw.get("feature_extractor_type");
-    if (type != null && !type.isNull() && !PROCESSORS.contains(type.asString(""))) {
+    if (type != null && !type.isNull() && !processors.contains(type.asString(""))) {
       throw new UnsupportedModelException(FILE + ": image processor '" + type.asString("") + "' is not supported "
-          + PROCESSORS);
+          + processors);
     }
     if (raw.path("do_center_crop").asBoolean(false)) {
-      throw new UnsupportedModelException(FILE + ": do_center_crop is not part of ViTImageProcessor");
+      throw new UnsupportedModelException(FILE + ": do_center_crop is not supported (resize, rescale and normalise only)");
     }
     int height = 224;
     int width = 224;

@@ -40,7 +40,8 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--criteria", description = "criteria evaluated side by side, e.g. hies,his,random (default: --criterion)")
   String criteria;
 
-  @Option(names = "--sparsity", description = "share of heads to prune, in [0, 1)")
+  @Option(names = "--sparsity", description = "share of heads the artifact prunes, in [0, 1) (default: "
+      + DEFAULT_SPARSITY + ", as a job's target)")
   Double sparsity;
 
   @Option(names = "--sparsities", description = "sparsities evaluated, e.g. 0.1,0.3,0.5 (default: --sparsity)")
@@ -80,10 +81,16 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "output directory")
   Path out;
 
+  /** The artifact's sparsity when neither --sparsity nor --max-metric-drop is given (a job's default target). */
+  static final double DEFAULT_SPARSITY = 0.3;
+
   @Override
   public Integer call() {
-    if ((sparsity == null) == (maxMetricDrop == null)) {
-      throw new InvalidInputException("give exactly one of --sparsity and --max-metric-drop");
+    if (sparsity != null && maxMetricDrop != null) {
+      throw new InvalidInputException("give one of --sparsity and --max-metric-drop, not both");
+    }
+    if (sparsity == null && maxMetricDrop == null) {
+      sparsity = DEFAULT_SPARSITY;
     }
     Criterion artifact = Criterion.parse(criterion);
     List<Criterion> evaluated =

@@ -16,6 +16,7 @@ import tools.jackson.databind.node.ObjectNode;
  * @param modelType config's {@code model_type}
  * @param classNames {@code architectures} entries accepted; the first is the task model
  * @param modality what examples are: text or images
+ * @param imageProcessors {@code image_processor_type} values whose pipeline headprune reproduces (images only)
  * @param config reads the family's config keys into a {@link ModelConfig}, refusing by name
  * @param layout where each layer's heads are in the checkpoint's tensors
  * @param physicalPruning how {@code pruned/} records removed heads
@@ -25,6 +26,7 @@ public record Architecture(
     String modelType,
     List<String> classNames,
     Modality modality,
+    List<String> imageProcessors,
     Function<ObjectNode, ModelConfig> config,
     Function<Checkpoint, HeadLayout> layout,
     PhysicalPruning physicalPruning,
@@ -32,6 +34,7 @@ public record Architecture(
 
   public Architecture {
     classNames = List.copyOf(classNames);
+    imageProcessors = List.copyOf(imageProcessors);
   }
 
   /** What a family's examples are. */

@@ -28,7 +28,8 @@ public final class Bert extends EncoderModel {
   /** BERT as data. */
   public static final Architecture ARCHITECTURE =
       new Architecture("bert", List.of("BertForSequenceClassification", "BertModel"), Architecture.Modality.TEXT,
-          raw -> config(raw, "bert", 0), Bert::layout, Architecture.PhysicalPruning.PRUNED_HEADS, Bert::load);
+          List.of(), raw -> config(raw, "bert", 0), Bert::layout, Architecture.PhysicalPruning.PRUNED_HEADS,
+          Bert::load);
 
   /** Weight names of a layer, under {@code [bert.]encoder.layer.<l>.}. */
   static final EncoderLayer.Names NAMES = new EncoderLayer.Names("encoder.layer", "attention.self.query",

@@ -28,7 +28,7 @@ public final class DistilBert extends EncoderModel {
   /** DistilBERT as data. */
   public static final Architecture ARCHITECTURE =
       new Architecture("distilbert", List.of("DistilBertForSequenceClassification", "DistilBertModel"),
-          Architecture.Modality.TEXT, DistilBert::config, DistilBert::layout,
+          Architecture.Modality.TEXT, List.of(), DistilBert::config, DistilBert::layout,
           Architecture.PhysicalPruning.PRUNED_HEADS, DistilBert::load);
 
   /** Weight names of a block, under {@code [distilbert.]transformer.layer.<l>.}. */

@@ -27,7 +27,7 @@ public final class Roberta extends EncoderModel {
   /** RoBERTa as data: BERT's config keys (RobertaConfig extends BertConfig), padding id 1 by default. */
   public static final Architecture ARCHITECTURE =
       new Architecture("roberta", List.of("RobertaForSequenceClassification", "RobertaModel"),
-          Architecture.Modality.TEXT, raw -> Bert.config(raw, "roberta", 1), Roberta::layout,
+          Architecture.Modality.TEXT, List.of(), raw -> Bert.config(raw, "roberta", 1), Roberta::layout,
           Architecture.PhysicalPruning.PRUNED_HEADS, Roberta::load);
 
   /** Weight names of a layer, under {@code [roberta.]encoder.layer.<l>.} (RobertaLayer copies BertLayer). */

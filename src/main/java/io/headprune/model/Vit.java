@@ -31,7 +31,7 @@ public final class Vit extends EncoderModel {
   /** ViT as data. */
   public static final Architecture ARCHITECTURE =
       new Architecture("vit", List.of("ViTForImageClassification", "ViTModel"), Architecture.Modality.IMAGE,
-          Vit::config, Vit::layout, Architecture.PhysicalPruning.PRUNED_HEADS, Vit::load);
+          List.of("ViTImageProcessor", "ViTImageProcessorFast", "ViTFeatureExtractor"), Vit::config, Vit::layout, Architecture.PhysicalPruning.PRUNED_HEADS, Vit::load);
 
   private static final String BASE = "vit.";
 

@@ -31,8 +31,9 @@ public final class Inputs implements AutoCloseable {
   /** Opens the tokenizer (truncating to {@code maxLength}) or the image processor of {@code checkpoint}. */
   public static Inputs open(Checkpoint checkpoint, int maxLength) {
     ModelConfig config = checkpoint.config();
-    if (Models.architecture(config).modality() == Architecture.Modality.IMAGE) {
-      return new Inputs(config, null, ImageProcessor.open(checkpoint.directory()));
+    Architecture architecture = Models.architecture(config);
+    if (architecture.modality() == Architecture.Modality.IMAGE) {
+      return new Inputs(config, null, ImageProcessor.open(checkpoint.directory(), architecture.imageProcessors()));
     }
     return new Inputs(config, TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, config.maxPositions())),
         null);

@@ -26,7 +26,7 @@ class ImageProcessorTest {
 
   @Test
   void everyImageIsResizedAndNormalisedToTheReferencesLastBit() throws Exception {
-    ImageProcessor processor = ImageProcessor.open(DIR);
+    ImageProcessor processor = ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
     JsonNode checksums = Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("image_checksums");
     int checked = 0;
     for (Map.Entry<String, JsonNode> entry : checksums.properties()) {
@@ -51,7 +51,7 @@ class ImageProcessorTest {
 
   @Test
   void theSampledImagesEqualTheReferencesValues() throws Exception {
-    ImageProcessor processor = ImageProcessor.open(DIR);
+    ImageProcessor processor = ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
     for (JsonNode sample : Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("preprocessing")) {
       String image = sample.get("image").asString();
       ImageProcessor.Prepared prepared = processor.prepare(Files.readAllBytes(DIR.resolve(image)), image);

@@ -55,6 +55,22 @@ class VitGoldenScoresTest {
   }
 
   @Test
+  void aVitOfOtherShapesWithBicubicResizeAndHalfPrecisionMatchesTheReferenceToo() {
+    // fixtures/random-vit-2x6/make.py: random weights, 6 heads of size 8, patch 8 of 24, no q/k/v biases, F16
+    java.nio.file.Path dir = Fixtures.resource("fixtures/random-vit-2x6");
+    try (io.headprune.checkpoint.Checkpoint checkpoint = io.headprune.model.Models.open(dir);
+        io.headprune.model.HeadModel model = io.headprune.model.Models.load(checkpoint, ai.djl.Device.cpu());
+        Inputs inputs = Inputs.open(checkpoint, 128)) {
+      RawScores scores = HeadScorer.score(model, inputs.read(dir.resolve("calib.jsonl")), 16, Progress.NONE);
+      ScoreTable table = ScoreTable.of(scores, 0.5, Normalization.GLOBAL);
+      assertMatches(table, Fixtures.json("golden/scores-random-vit-2x6.json"));
+      List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
+      assertThat(HeadSelector.select(heads, Criterion.HIES.scores(table, head -> 0, 0), 0.4, 1))
+          .isEqualTo(golden("golden/select-random-vit-2x6-0.4.json"));
+    }
+  }
+
+  @Test
   void batchSizeDoesNotChangeTheScores() {
     RawScores one = HeadScorer.score(vit.model, vit.calibration.subList(0, 24), 1, Progress.NONE);
     RawScores many = HeadScorer.score(vit.model, vit.calibration.subList(0, 24), 24, Progress.NONE);

@@ -1,0 +1,73 @@
+package io.headprune.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Architectures are data (ARCHITECTURE §2): only {@code model/} knows a family. No class
+ * elsewhere uses a family's class, and no string literal outside {@code model/} names one, so a
+ * per-family branch in checkpoint, scoring, pruning or jobs cannot come back unnoticed.
+ */
+class ArchitectureNamesTest {
+
+  private static final JavaClasses CLASSES =
+      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.headprune");
+
+  /** Family names as they appear in model_type values, class names and weight prefixes. */
+  private static final Pattern FAMILY =
+      Pattern.compile("\"[^\"\\n]*(?i:bert|roberta|distil|vit|gpt|llama|mistral|qwen)[^\"\\n]*\"");
+
+  @Test
+  void noClassOutsideModelUsesAFamilysClass() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("io.headprune.model..")
+        .should()
+        .dependOnClassesThat()
+        .haveSimpleNameStartingWith("Bert")
+        .orShould()
+        .dependOnClassesThat()
+        .haveSimpleNameStartingWith("Roberta")
+        .orShould()
+        .dependOnClassesThat()
+        .haveSimpleNameStartingWith("DistilBert")
+        .orShould()
+        .dependOnClassesThat()
+        .haveSimpleNameStartingWith("Vit")
+        .check(CLASSES);
+  }
+
+  @Test
+  void noStringLiteralOutsideModelNamesAFamily() throws IOException {
+    Path sources = Path.of("src/main/java/io/headprune");
+    assertThat(sources).isDirectory();
+    List<String> offenders = new ArrayList<>();
+    try (var files = Files.walk(sources)) {
+      for (Path file : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        if (file.startsWith(sources.resolve("model"))) {
+          continue;
+        }
+        List<String> lines = Files.readAllLines(file);
+        for (int i = 0; i < lines.size(); i++) {
+          Matcher matcher = FAMILY.matcher(lines.get(i));
+          if (matcher.find()) {
+            offenders.add(sources.relativize(file) + ":" + (i + 1) + " " + matcher.group());
+          }
+        }
+      }
+    }
+    assertThat(offenders).as("family names outside model/").isEmpty();
+  }
+}
