@@ -46,7 +46,13 @@ public final class ImageFiles {
           throw new InvalidInputException("image " + name + " declares " + width + " × " + height
               + " pixels, more than the " + maxPixels + " headprune decodes");
         }
+        // a decoder that meets a truncated or damaged stream may only warn and fill in grey
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
+        if (!warnings.isEmpty()) {
+          throw new InvalidInputException("image " + name + " is truncated or corrupt and cannot be decoded");
+        }
         Rgb rgb = toRgb(image, name);
         return format.equals("jpeg") ? orient(rgb, Exif.orientation(bytes)) : rgb;
       } finally {

@@ -80,6 +80,7 @@ class HostileInputTest extends ServiceTest {
     cases.addAll(datasetAttacks(180));
     cases.addAll(requestAttacks(180, modelId, datasetId));
     cases.addAll(oversized());
+    cases.addAll(imageDatasetAttacks(60));
     assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
 
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -95,10 +96,12 @@ class HostileInputTest extends ServiceTest {
       }
       int status = response.getStatusCode().value();
       statuses.merge(status, 1, Integer::sum);
-      kinds.merge(c.kind().replaceAll("#.*", ""), 1, Integer::sum);
+      kinds.merge(c.kind().replaceAll("[#@].*", ""), 1, Integer::sum);
       String type = String.valueOf(response.getHeaders().getContentType());
       String body = response.getBody() == null ? "" : response.getBody();
-      if (status < 400 || status >= 500 || !type.startsWith("application/problem+json") || !body.contains("\"detail\"")) {
+      String names = c.kind().contains("@") ? c.kind().substring(c.kind().indexOf('@') + 1) : "";
+      if (status < 400 || status >= 500 || !type.startsWith("application/problem+json") || !body.contains("\"detail\"")
+          || !body.contains(names)) {
         failures.add(c.kind() + " -> " + status + " " + type + " " + body.substring(0, Math.min(300, body.length())));
       }
     }
@@ -389,6 +392,93 @@ class HostileInputTest extends ServiceTest {
       cases.add(new Case("dataset", "/v1/datasets", name, body));
     }
     return cases;
+  }
+
+  // ---- image datasets ------------------------------------------------------------------
+
+  /** Image-dataset archives: each case's kind names, after '#', what its problem must mention. */
+  private List<Case> imageDatasetAttacks(int count) throws IOException {
+    byte[] png = Payloads.image("png", 8, 8);
+    byte[] jpeg = Payloads.image("jpeg", 32, 32);
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Map<String, byte[]> files = new LinkedHashMap<>();
+      String expect;
+      switch (i % 12) {
+        case 0 -> {
+          files.put("images/bomb.png", Payloads.pngHeaderOnly(100_000, 100_000));
+          expect = "images/bomb.png declares 100000 × 100000 pixels";
+        }
+        case 1 -> {
+          files.put("images/cut.png", Arrays.copyOf(png, 20 + random.nextInt(png.length - 30)));
+          expect = "images/cut.png";
+        }
+        case 2 -> {
+          byte[] broken = Arrays.copyOf(jpeg, jpeg.length);
+          for (int b = 2; b < broken.length; b += 3) {
+            broken[b] = (byte) random.nextInt(256);
+          }
+          files.put("images/noise.jpg", broken);
+          expect = "images/noise.jpg";
+        }
+        case 3 -> {
+          files.put("images/cut.jpg", Arrays.copyOf(jpeg, jpeg.length / 2 + random.nextInt(jpeg.length / 3)));
+          expect = "images/cut.jpg";
+        }
+        case 4 -> {
+          files.put("images/text.png", Payloads.utf8("not an image " + random.nextInt()));
+          expect = "images/text.png is not a PNG or JPEG file";
+        }
+        case 5 -> {
+          files.put("images/ok.png", png);
+          cases.add(imageDataset("image@leaves the dataset", "{\"image\": \"images/../../ok.png\", \"label\": 0}\n",
+              files));
+          continue;
+        }
+        case 6 -> {
+          files.put("images/ok.png", png);
+          cases.add(imageDataset("image@is absolute", "{\"image\": \"/etc/hostname\", \"label\": 0}\n", files));
+          continue;
+        }
+        case 7 -> {
+          files.put("images/ok.png", png);
+          cases.add(imageDataset("image@images/missing.png' does not exist",
+              "{\"image\": \"images/missing.png\", \"label\": 0}\n", files));
+          continue;
+        }
+        case 8 -> {
+          files.put("images/ok.png", png);
+          cases.add(imageDataset("image@more than 2000 rows",
+              "{\"image\": \"images/ok.png\", \"label\": 0}\n".repeat(2001 + random.nextInt(50)), files));
+          continue;
+        }
+        case 9 -> {
+          files.put("images/ok.png", png);
+          cases.add(imageDataset("image@\\\"image\\\" is missing", "{\"text\": \"a\", \"label\": 0}\n", files));
+          continue;
+        }
+        case 10 -> {
+          files.put("images/ok.png", png);
+          files.put("other.jsonl", Payloads.utf8("{\"image\": \"images/ok.png\"}\n"));
+          expect = "exactly one .jsonl";
+        }
+        default -> {
+          files.put("images/deep.png", Payloads.image("png16", 4, 4));
+          expect = "images/deep.png has 16-bit samples";
+        }
+      }
+      String first = files.keySet().iterator().next();
+      cases.add(imageDataset("image@" + expect, "{\"image\": \"" + first + "\", \"label\": 1}\n", files));
+    }
+    return cases;
+  }
+
+  private Case imageDataset(String kind, String jsonl, Map<String, byte[]> images) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("data.jsonl", Payloads.utf8(jsonl));
+    files.putAll(images);
+    return random.nextBoolean() ? new Case(kind, "/v1/datasets", "images.zip", Payloads.zip(files, Set.of()))
+        : new Case(kind, "/v1/datasets", "images.tar.gz", Payloads.tarGz(Payloads.entries(files)));
   }
 
   // ---- job requests --------------------------------------------------------------------

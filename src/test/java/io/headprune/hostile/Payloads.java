@@ -84,6 +84,54 @@ final class Payloads {
     return bytes.toByteArray();
   }
 
+  /** A small random image encoded as {@code format}: png, jpeg, or png16 (16-bit grey). */
+  static byte[] image(String format, int width, int height) {
+    java.util.Random random = new java.util.Random(width * 31L + height);
+    boolean deep = format.equals("png16");
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height,
+        deep ? java.awt.image.BufferedImage.TYPE_USHORT_GRAY : java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        image.getRaster().setSample(x, y, 0, random.nextInt(deep ? 65536 : 256));
+        if (!deep) {
+          image.getRaster().setSample(x, y, 1, random.nextInt(256));
+          image.getRaster().setSample(x, y, 2, random.nextInt(256));
+        }
+      }
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      javax.imageio.ImageIO.write(image, deep ? "png" : format, bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A PNG signature and a valid IHDR declaring {@code width × height}, then a tiny IDAT and IEND. */
+  static byte[] pngHeaderOnly(int width, int height) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13);
+    ihdr.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(bytes, "IHDR", ihdr.array());
+    chunk(bytes, "IDAT", new byte[] {0x78, (byte) 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+    chunk(bytes, "IEND", new byte[0]);
+    return bytes.toByteArray();
+  }
+
+  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
+    java.nio.ByteBuffer length = java.nio.ByteBuffer.allocate(4).putInt(data.length);
+    out.writeBytes(length.array());
+    byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
+    out.writeBytes(typeBytes);
+    out.writeBytes(data);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(typeBytes);
+    crc.update(data);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+
   /** The model directory's files, with replacements. */
   static Map<String, byte[]> model(Map<String, byte[]> base, Map<String, byte[]> replace) {
     Map<String, byte[]> files = new LinkedHashMap<>(base);

@@ -108,6 +108,36 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aVitJobWithUploadedImageArchivesGivesTheReferencesSelection() throws Exception {
+    Path vit = io.headprune.support.TinyVit.directory();
+    Path work = Files.createTempDirectory("vit-upload");
+    Map<String, Object> model = upload("/v1/models", io.headprune.support.Archive.tarGz(vit, work.resolve("vit.tar.gz")));
+    assertThat(model).containsEntry("architecture", "ViTForImageClassification").containsEntry("heads", 12);
+    Map<String, Object> calibration =
+        upload("/v1/datasets", io.headprune.support.Archive.imageDatasetZip(vit, "calib.jsonl", work.resolve("calib.zip")));
+    Map<String, Object> evaluation =
+        upload("/v1/datasets", io.headprune.support.Archive.imageDatasetZip(vit, "eval.jsonl", work.resolve("eval.zip")));
+    assertThat(calibration).containsEntry("rows", 128);
+    assertThat(evaluation).containsEntry("rows", 256);
+
+    // all 128 calibration images in one seed: the artifact's scores are the reference's (golden/scores-vit.json)
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
+         "criteria": ["hies", "his", "random"], "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5},
+         "seeds": 1, "calibrationSize": 128}
+        """.formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
+    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
+        .toEntity(Map.class).getBody().get("id");
+    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+    Map<String, Object> report = get("/v1/jobs/" + id + "/report");
+    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    assertThat(pruned).isEqualTo(List.of(List.of(0, 2), List.of(1, 0), List.of(1, 2), List.of(2, 0), List.of(2, 2),
+        List.of(2, 3))); // vit_ref.py select … --sparsity 0.5
+    assertThat(((Map<String, Object>) report.get("dense")).get("value")).isEqualTo(0.9921875);
+  }
+
+  @Test
   void deletingAJobRemovesItsRowsAndFiles() throws IOException {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));

@@ -11,12 +11,34 @@ public final class Archive {
 
   private Archive() {}
 
+  /**
+   * An image dataset as {@code target} (.zip): {@code jsonl} of {@code dir} and every image it
+   * names, under their relative paths.
+   */
+  public static Path imageDatasetZip(Path dir, String jsonl, Path target) {
+    try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(target))) {
+      zip.putNextEntry(new java.util.zip.ZipEntry(jsonl));
+      zip.write(Files.readAllBytes(dir.resolve(jsonl)));
+      for (String line : Files.readAllLines(dir.resolve(jsonl))) {
+        if (line.isBlank()) {
+          continue;
+        }
+        String image = io.headprune.checkpoint.Json.MAPPER.readTree(line).get("image").asString();
+        zip.putNextEntry(new java.util.zip.ZipEntry(image));
+        zip.write(Files.readAllBytes(dir.resolve(image)));
+      }
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The model files of {@code modelDir} (no datasets) as {@code target} (.tar.gz). */
   public static Path tarGz(Path modelDir, Path target) {
     try {
       Path staging = Files.createTempDirectory("model");
       for (String name : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-          "special_tokens_map.json", "vocab.txt"}) {
+          "special_tokens_map.json", "vocab.txt", "preprocessor_config.json"}) {
         if (Files.exists(modelDir.resolve(name))) {
           Files.copy(modelDir.resolve(name), staging.resolve(name));
         }
