@@ -47,8 +47,11 @@ class CatalogController {
     return catalog.model(id);
   }
 
-  @Operation(operationId = "uploadDataset", summary = "Upload a dataset (.jsonl, .csv or .tsv)",
-      description = "201 for new bytes; the same bytes again give 200 and the same id.")
+  @Operation(operationId = "uploadDataset",
+      summary = "Upload a dataset (.jsonl, .csv or .tsv; images: .zip or .tar.gz of a JSONL and its images)",
+      description = "Text: one example a line or row. Images (image classifiers): an archive holding one JSONL of {\"image\": "
+          + "\"<path relative to the JSONL>\", \"label\": …} and the PNG or JPEG files it names; every image is "
+          + "decoded to check it. 201 for new bytes; the same bytes again give 200 and the same id.")
   @PostMapping(value = "/v1/datasets", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<DatasetView> uploadDataset(@RequestPart("file") MultipartFile file) throws IOException {

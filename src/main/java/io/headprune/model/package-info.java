@@ -1,6 +1,8 @@
 /**
- * Transformer forward passes written from DJL NDArray ops, one architecture per file in
- * forward order, with per-example head gates and every layer's attention probabilities
- * exposed for scoring. Uses checkpoint; imports no Spring or JPA.
+ * The model families, one file each, every file opening with its {@link
+ * io.headprune.model.Architecture}: config keys, head layout, physical pruning and the forward pass
+ * written from DJL NDArray ops in forward order with per-example head gates. {@link
+ * io.headprune.model.Models} lists them; nothing outside this package names a family. Uses
+ * checkpoint; imports no Spring or JPA.
  */
 package io.headprune.model;
