@@ -22,6 +22,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param keyValueHeads key/value heads per layer (equal to attentionHeads without grouped-query attention)
  * @param headSize size of one head
  * @param maxPositions the longest sequence the position embeddings allow (a ViT: patches + 1)
+ * @param causal whether a token attends only to itself and earlier tokens (decoders)
+ * @param languageModel whether the head predicts the next token (a causal LM) rather than a label
  * @param padTokenId the padding id of text inputs
  * @param labels the task head's label space
  * @param prunedHeads heads already removed, by layer (original indices)
@@ -36,6 +38,8 @@ public record ModelConfig(
     int keyValueHeads,
     int headSize,
     int maxPositions,
+    boolean causal,
+    boolean languageModel,
     int padTokenId,
     Labels labels,
     Map<Integer, SortedSet<Integer>> prunedHeads,

@@ -48,7 +48,13 @@ public record Architecture(
   /** How a {@code pruned/} checkpoint tells a loader which heads are gone. */
   public enum PhysicalPruning {
     /** The head count stays; {@code pruned_heads} lists the removed original indices per layer. */
-    PRUNED_HEADS
+    PRUNED_HEADS,
+    /**
+     * A stock config with fewer heads: only whole key/value groups, the same number in every
+     * layer, can go; {@code num_attention_heads} and {@code num_key_value_heads} shrink and
+     * {@code head_dim} is written out.
+     */
+    REDUCED_COUNTS
   }
 
   /** The family's forward pass, loaded from a checkpoint onto a device. */

@@ -53,14 +53,42 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     NDArray q = split(query.apply(hidden)); // (B, N, T, D)
     NDArray k = split(key.apply(hidden)); // (B, N, T, D)
     NDArray v = split(value.apply(hidden)); // (B, N, T, D)
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(constants.sqrtHeadSize()); // (B, N, T, T)
-    NDArray probabilities = (keyMask == null ? scores : scores.add(keyMask)).softmax(-1); // (B, N, T, T)
+    NDArray[] attended =
+        attend(q, k, v, scores -> scores.div(constants.sqrtHeadSize()), keyMask, gate); // (B, N, T, D), (B, N, T, T)
+    NDArray context = attended[0].transpose(0, 2, 1, 3).reshape(batch, tokens, (long) count * headSize); // (B, T, N*D)
+    return new NDArray[] {output.apply(context), attended[1]}; // (B, T, E), (B, N, T, T)
+  }
+
+  /**
+   * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T,
+   * T) additive, or null), gated per example and head, times v. Returns the context (B, N, T, D)
+   * and the probabilities before gating (B, N, T, T).
+   */
+  static NDArray[] attend(NDArray query, NDArray key, NDArray value, java.util.function.UnaryOperator<NDArray> scale,
+      NDArray mask, NDArray gate) {
+    long count = query.getShape().get(1);
+    NDArray scores = scale.apply(query.matMul(key.transpose(0, 1, 3, 2))); // (B, N, T, T)
+    NDArray probabilities = (mask == null ? scores : scores.add(mask)).softmax(-1); // (B, N, T, T)
     NDArray gated = gate == null ? probabilities : probabilities.mul(gate.reshape(-1, count, 1, 1));
-    NDArray context =
-        gated.matMul(v) // (B, N, T, D)
-            .transpose(0, 2, 1, 3)
-            .reshape(batch, tokens, (long) count * headSize); // (B, T, N*D)
-    return new NDArray[] {output.apply(context), probabilities}; // (B, T, E), (B, N, T, T)
+    return new NDArray[] {gated.matMul(value), probabilities};
+  }
+
+  /**
+   * The additive mask of causal attention over right-padded rows: float32 min where key j comes
+   * after query t or is padding, 0 elsewhere (B, 1, T, T).
+   */
+  static NDArray causalMask(NDManager scope, int[] lengths, int tokens) {
+    float[] mask = new float[lengths.length * tokens * tokens];
+    for (int b = 0; b < lengths.length; b++) {
+      for (int t = 0; t < tokens; t++) {
+        for (int j = 0; j < tokens; j++) {
+          if (j > t || j >= lengths[b]) {
+            mask[(b * tokens + t) * tokens + j] = -Float.MAX_VALUE;
+          }
+        }
+      }
+    }
+    return scope.create(mask, new Shape(lengths.length, 1, tokens, tokens));
   }
 
   /** (B, T, N*D) to (B, N, T, D). */

@@ -73,8 +73,8 @@ public final class Bert extends EncoderModel {
     ConfigValues.positive(raw, "intermediate_size", 4 * ConfigValues.MAX_DIMENSION);
     ConfigValues.optionalPositive(raw, "type_vocab_size", 2, 1024);
     return new ModelConfig(Models.className(raw, Models.architecture(raw)), modelType, hidden, layers, heads, heads,
-        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION),
-        raw.path("pad_token_id").asInt(defaultPad), ConfigValues.labels(raw),
+        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION), false,
+        false, raw.path("pad_token_id").asInt(defaultPad), ConfigValues.labels(raw),
         ConfigValues.prunedHeads(raw, layers, heads), raw);
   }
 

@@ -75,8 +75,8 @@ public final class DistilBert extends EncoderModel {
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
     ConfigValues.positive(raw, "hidden_dim", 4 * ConfigValues.MAX_DIMENSION);
     return new ModelConfig(Models.className(raw, ARCHITECTURE), "distilbert", hidden, layers, heads, heads,
-        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION),
-        raw.path("pad_token_id").asInt(0), ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
+        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION), false,
+        false, raw.path("pad_token_id").asInt(0), ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
   }
 
   private static String base(Checkpoint checkpoint) {

@@ -16,7 +16,8 @@ public final class Models {
 
   /** Every supported family; adding one is one new file and one entry here. */
   public static final List<Architecture> ARCHITECTURES =
-      List.of(Bert.ARCHITECTURE, Roberta.ARCHITECTURE, DistilBert.ARCHITECTURE, Vit.ARCHITECTURE);
+      List.of(Bert.ARCHITECTURE, Roberta.ARCHITECTURE, DistilBert.ARCHITECTURE, Vit.ARCHITECTURE, Gpt2.ARCHITECTURE,
+          Llama.LLAMA, Llama.MISTRAL, Llama.QWEN2);
 
   private Models() {}
 

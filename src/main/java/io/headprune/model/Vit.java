@@ -88,7 +88,7 @@ public final class Vit extends EncoderModel {
     }
     int grid = image / patch;
     return new ModelConfig(Models.className(raw, ARCHITECTURE), "vit", hidden, layers, heads, heads, hidden / heads,
-        grid * grid + 1, 0, ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
+        grid * grid + 1, false, false, 0, ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
   }
 
   private static String base(Checkpoint checkpoint) {

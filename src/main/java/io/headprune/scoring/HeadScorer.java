@@ -90,35 +90,57 @@ public final class HeadScorer {
       gates.add(gate);
     }
     List<NDArray> attentions;
+    boolean languageModel = model.config().languageModel();
     try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
       var output = model.forward(batch, gates);
       attentions = output.attentions();
-      collector.backward(Losses.perExampleSum(output.logits(), labels, model.config().labels().regression()));
+      NDArray loss = languageModel
+          ? Losses.languageModelSum(output.logits(), batch.inputIds(), batch.lengths())
+          : Losses.perExampleSum(output.logits(), labels, model.config().labels().regression());
+      collector.backward(loss);
     }
     int[] lengths = batch.lengths();
-    NDArray queryMask = batch.attentionMask() == null ? null
-        : batch.attentionMask().toType(DataType.FLOAT64, false).expandDims(1); // (B, 1, T); null: no padding
+    int tokens = (int) attentions.get(0).getShape().get(2);
+    NDArray rowWeights = scope.create(rowWeights(lengths, tokens, model.config().causal()),
+        new Shape(size, 1, tokens)); // (B, 1, T) float64
     for (int l = 0; l < heads.length; l++) {
       int count = heads[l].length;
       float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
-      double[] rowEntropy = entropySums(attentions.get(l), queryMask); // (B, N)
+      double[] attentionEntropy = weightedEntropies(attentions.get(l), rowWeights); // (B, N): AE_x
       for (int b = 0; b < size; b++) {
         int n = lengths[b];
         for (int h = 0; h < count; h++) {
           his[l][h] += Math.abs((double) gradient[b * count + h]) / n;
-          if (n >= 2) {
-            entropy[l][h] += rowEntropy[b * count + h] / (n * Math.log(n));
-          }
+          entropy[l][h] += attentionEntropy[b * count + h];
         }
       }
     }
   }
 
-  /** Σ over real query rows of H(P[t, :]), in float64, with 0·ln 0 = 0: (B, N, T, T) to (B, N). */
-  private static double[] entropySums(NDArray probabilities, NDArray queryMask) {
+  /**
+   * The weight of each query row in AE_x (§3.4): 1 / (ln c_t · rows) for the example's real rows
+   * t whose context c_t ≥ 2, 0 elsewhere; c_t = t + 1 in causal attention, n in bidirectional.
+   */
+  static double[] rowWeights(int[] lengths, int tokens, boolean causal) {
+    double[] weights = new double[lengths.length * tokens];
+    for (int b = 0; b < lengths.length; b++) {
+      int n = lengths[b];
+      int rows = causal ? n - 1 : (n >= 2 ? n : 0);
+      for (int t = 0; t < n && rows > 0; t++) {
+        int context = causal ? t + 1 : n;
+        if (context >= 2) {
+          weights[b * tokens + t] = 1.0 / (Math.log(context) * rows);
+        }
+      }
+    }
+    return weights;
+  }
+
+  /** Σ_t w[t] · H(P[t, :]) in float64, with 0·ln 0 = 0: (B, N, T, T) and (B, 1, T) to (B, N). */
+  private static double[] weightedEntropies(NDArray probabilities, NDArray rowWeights) {
     NDArray p = probabilities.toType(DataType.FLOAT64, false); // (B, N, T, T)
     NDArray plogp = p.mul(p.maximum(Float.MIN_VALUE).log()); // (B, N, T, T), exactly 0 where p = 0
     NDArray rows = plogp.sum(new int[] {3}).neg(); // (B, N, T)
-    return (queryMask == null ? rows : rows.mul(queryMask)).sum(new int[] {2}).toDoubleArray(); // (B, N)
+    return rows.mul(rowWeights).sum(new int[] {2}).toDoubleArray(); // (B, N)
   }
 }

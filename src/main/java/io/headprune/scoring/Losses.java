@@ -10,6 +10,28 @@ final class Losses {
   private Losses() {}
 
   /**
+   * Σ_x L(x) of a causal language model (§3.2): Σ_{t=0}^{n−2} −log p(x_{t+1} | x_{≤t}) over each
+   * example's real tokens. {@code logits} (B, T, V), {@code inputIds} (B, T).
+   */
+  static NDArray languageModelSum(NDArray logits, NDArray inputIds, int[] lengths) {
+    NDManager scope = logits.getManager();
+    int tokens = (int) inputIds.getShape().get(1);
+    if (tokens < 2) {
+      return logits.sum().mul(scope.create(0f)); // nothing to predict: zero loss, zero gradients
+    }
+    NDArray logProbabilities = logits.get(":, :-1, :").logSoftmax(2); // (B, T−1, V)
+    NDArray targets = inputIds.get(":, 1:").expandDims(2); // (B, T−1, 1)
+    NDArray picked = logProbabilities.gather(targets, 2).squeeze(2); // (B, T−1)
+    float[] valid = new float[lengths.length * (tokens - 1)];
+    for (int b = 0; b < lengths.length; b++) {
+      for (int t = 0; t + 1 < lengths[b]; t++) {
+        valid[b * (tokens - 1) + t] = 1f;
+      }
+    }
+    return picked.mul(scope.create(valid, new Shape(lengths.length, tokens - 1))).sum().neg();
+  }
+
+  /**
    * Σ_x L(x): cross-entropy for classification, squared error for regression (§3.2). An unlabeled
    * example takes the model's own argmax (classification) or prediction (regression) as its label.
    */
