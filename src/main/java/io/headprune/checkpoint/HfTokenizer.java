@@ -30,6 +30,12 @@ final class HfTokenizer implements TextTokenizer {
   }
 
   @Override
+  public Tokens encodePlain(String text) {
+    Encoding encoding = tokenizer.encode(text, false, false);
+    return new Tokens(encoding.getIds(), encoding.getTypeIds());
+  }
+
+  @Override
   public void close() {
     tokenizer.close();
   }

@@ -28,6 +28,11 @@ public interface TextTokenizer extends AutoCloseable {
   /** Encodes {@code text} (and {@code pair}, if not null), truncated to the tokenizer's max length. */
   Tokens encode(String text, String pair);
 
+  /** Encodes {@code text} without special tokens and untruncated (a continuation appended to a context). */
+  default Tokens encodePlain(String text) {
+    throw new InvalidInputException("multiple-choice data needs a tokenizer.json");
+  }
+
   @Override
   void close();
 

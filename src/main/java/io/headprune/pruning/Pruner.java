@@ -148,7 +148,19 @@ public final class Pruner {
     return grid;
   }
 
-  static Metric metric(PruneOptions options, HeadModel model) {
+  /**
+   * The metric of a run: the requested one, or the task's — perplexity for a causal LM (accuracy
+   * on multiple-choice evaluation data), accuracy or Pearson for a classifier.
+   */
+  static Metric metric(PruneOptions options, HeadModel model, boolean choices) {
+    if (model.config().languageModel()) {
+      Metric metric = choices ? Metric.ACCURACY : Metric.PERPLEXITY;
+      if (options.metric() != null && options.metric() != metric) {
+        throw new InvalidInputException("metric " + options.metric().id() + " does not apply to a causal language model "
+            + "evaluated on " + (choices ? "multiple-choice items (accuracy)" : "text (perplexity)"));
+      }
+      return metric;
+    }
     var labels = model.config().labels();
     Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(labels.regression());
     metric.checkApplies(labels.regression(), labels.count());

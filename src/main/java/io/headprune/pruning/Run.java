@@ -14,6 +14,7 @@ import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.ModelRunner;
+import io.headprune.scoring.Evaluator;
 import io.headprune.scoring.Predictions;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
@@ -35,8 +36,13 @@ final class Run {
   /** One evaluation of a set of gated-off heads on a data part. */
   record Evaluation(double value, double agreement) {}
 
-  /** A data part with the unpruned model's predictions and the labels its metric uses. */
-  record Part(List<Encoded> examples, double[] densePredictions, double[] labels, double denseValue) {}
+  /** A data part with the unpruned model's outcome and the labels a classifier's metric uses. */
+  record Part(List<Encoded> examples, Evaluator.Outcome dense, double[] labels) {
+
+    double denseValue() {
+      return dense.value();
+    }
+  }
 
   final HeadModel model;
   final PruneOptions options;
@@ -64,7 +70,8 @@ final class Run {
     this.model = model;
     this.options = options;
     this.progress = progress;
-    this.metric = Pruner.metric(options, model);
+    this.metric = Pruner.metric(options, model,
+        evaluationSet != null && !evaluationSet.isEmpty() && evaluationSet.get(0).choices() != null);
     this.pool = pool;
     this.splits = splits;
     this.poolSize = pool.size();
@@ -80,6 +87,10 @@ final class Run {
   }
 
   private Part part(List<Encoded> examples) {
+    if (model.config().languageModel()) {
+      return new Part(examples, Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), Progress.NONE),
+          null);
+    }
     boolean regression = model.config().labels().regression();
     double[] dense = Predictions.predicted(
         ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), Progress.NONE), regression);
@@ -88,7 +99,7 @@ final class Run {
       Double label = examples.get(i).label();
       labels[i] = label != null ? label : dense[i];
     }
-    return new Part(examples, dense, labels, metric.compute(dense, labels));
+    return new Part(examples, new Evaluator.Outcome(metric.compute(dense, labels), dense), labels);
   }
 
   private int evaluationBatch() {
@@ -121,7 +132,7 @@ final class Run {
             rows,
             summary,
             alphaChoice,
-            alphaChoice.auto() ? Summaries.compare(summary) : List.of(),
+            alphaChoice.auto() ? Summaries.compare(summary, metric) : List.of(),
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
             null);
@@ -146,7 +157,7 @@ final class Run {
     }
     List<AlphaTrial> trials = new ArrayList<>();
     double best = Double.NaN;
-    double bestMean = Double.NEGATIVE_INFINITY;
+    double bestMean = metric.worst();
     for (double alpha : PruneOptions.ALPHA_GRID) {
       double sum = 0;
       int count = 0;
@@ -161,7 +172,7 @@ final class Run {
       }
       double mean = sum / count;
       trials.add(new AlphaTrial(alpha, mean));
-      if (mean > bestMean) {
+      if (metric.better(mean, bestMean)) {
         bestMean = mean;
         best = alpha;
       }
@@ -202,7 +213,7 @@ final class Run {
       }
       means[i] = sum / perSeed.size();
     }
-    int best = largestWithin(means, evaluation.denseValue(), target.maxMetricDrop());
+    int best = largestWithin(means, evaluation.denseValue(), target.maxMetricDrop(), metric);
     double chosen = best < 0 ? 0 : grid.get(best);
     double chosenMean = best < 0 ? evaluation.denseValue() : means[best];
     String reason = String.format(java.util.Locale.ROOT,
@@ -259,9 +270,9 @@ final class Run {
    * {@code dense}, or −1 if none is (the grid is ascending; qualifying points need not be
    * contiguous).
    */
-  static int largestWithin(double[] means, double dense, double maxDrop) {
+  static int largestWithin(double[] means, double dense, double maxDrop, Metric metric) {
     for (int i = means.length - 1; i >= 0; i--) {
-      if (means[i] >= dense - maxDrop - 1e-12) {
+      if (metric.worsening(dense, means[i]) <= maxDrop + 1e-12) {
         return i;
       }
     }
@@ -275,11 +286,9 @@ final class Run {
     if (cached != null) {
       return cached;
     }
-    double[] predicted = Predictions.predicted(
-        ModelRunner.logits(model, part.examples(), new HashSet<>(heads), evaluationBatch(), Progress.NONE),
-        model.config().labels().regression());
-    Evaluation result = new Evaluation(metric.compute(predicted, part.labels()),
-        Predictions.agreement(predicted, part.densePredictions()));
+    Evaluator.Outcome outcome =
+        Evaluator.run(model, part.examples(), new HashSet<>(heads), metric, part.labels(), evaluationBatch(), Progress.NONE);
+    Evaluation result = new Evaluation(outcome.value(), outcome.agreement(part.dense()));
     forPart.put(List.copyOf(heads), result);
     return result;
   }

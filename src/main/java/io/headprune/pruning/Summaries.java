@@ -36,7 +36,7 @@ final class Summaries {
   }
 
   /** Per sparsity, HIES (at the automatic α) beside the best of the other criteria. */
-  static List<PruneReport.AlphaComparison> compare(List<SummaryRow> summary) {
+  static List<PruneReport.AlphaComparison> compare(List<SummaryRow> summary, io.headprune.scoring.Metric metric) {
     List<PruneReport.AlphaComparison> rows = new ArrayList<>();
     for (SummaryRow hies : summary) {
       if (!hies.criterion().equals("hies")) {
@@ -45,7 +45,7 @@ final class Summaries {
       SummaryRow best = null;
       for (SummaryRow other : summary) {
         if (!other.criterion().equals("hies") && other.sparsity() == hies.sparsity()
-            && (best == null || other.mean() > best.mean())) {
+            && (best == null || metric.better(other.mean(), best.mean()))) {
           best = other;
         }
       }

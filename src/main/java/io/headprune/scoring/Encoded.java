@@ -1,6 +1,7 @@
 package io.headprune.scoring;
 
 import ai.djl.ndarray.NDManager;
+import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.checkpoint.TextTokenizer.Tokens;
@@ -12,11 +13,12 @@ import java.util.List;
  * A prepared example with its label (null when unlabeled): tokens for text models, pixel values
  * for image models.
  *
- * @param tokens ids and type ids, special tokens included; null for an image
+ * @param tokens ids and type ids, special tokens included; null for an image or a choice item
  * @param image the prepared image; null for text
- * @param label class index or regression target, or null
+ * @param choices a multiple-choice item; null otherwise
+ * @param label class index or regression target (a choice item: the right choice), or null
  */
-public record Encoded(Tokens tokens, Image image, Double label) {
+public record Encoded(Tokens tokens, Image image, Choices choices, Double label) {
 
   /**
    * Pixel values of one image.
@@ -28,15 +30,52 @@ public record Encoded(Tokens tokens, Image image, Double label) {
    */
   public record Image(float[] pixels, int height, int width, int tokens) {}
 
+  /**
+   * A multiple-choice item: one sequence per choice, context (with special tokens) followed by
+   * the choice's tokens.
+   *
+   * @param contextLength tokens of the context; the choice's tokens follow
+   * @param sequences one token sequence per choice
+   */
+  public record Choices(int contextLength, List<Tokens> sequences) {
+
+    public Choices {
+      sequences = List.copyOf(sequences);
+    }
+  }
+
   /** A text example. */
   public Encoded(Tokens tokens, Double label) {
-    this(tokens, null, label);
+    this(tokens, null, null, label);
+  }
+
+  /** An image example. */
+  public Encoded(Image image, Double label) {
+    this(null, image, null, label);
   }
 
   public Encoded {
-    if ((tokens == null) == (image == null)) {
-      throw new IllegalArgumentException("an example is either tokens or an image");
+    int kinds = (tokens == null ? 0 : 1) + (image == null ? 0 : 1) + (choices == null ? 0 : 1);
+    if (kinds != 1) {
+      throw new IllegalArgumentException("an example is tokens, an image or a choice item");
     }
+  }
+
+  /** Tokenizes multiple-choice items: ids = encode(context) ++ encode(choice, no special tokens). */
+  public static List<Encoded> ofChoices(TextTokenizer tokenizer, List<ChoiceDataset.ChoiceExample> items) {
+    List<Encoded> encoded = new ArrayList<>(items.size());
+    for (ChoiceDataset.ChoiceExample item : items) {
+      Tokens context = tokenizer.encode(item.context(), null);
+      List<Tokens> sequences = new ArrayList<>();
+      for (String choice : item.choices()) {
+        Tokens continuation = tokenizer.encodePlain(choice);
+        long[] ids = java.util.Arrays.copyOf(context.ids(), context.length() + continuation.length());
+        System.arraycopy(continuation.ids(), 0, ids, context.length(), continuation.length());
+        sequences.add(new Tokens(ids, new long[ids.length]));
+      }
+      encoded.add(new Encoded(null, null, new Choices(context.length(), sequences), (double) item.label()));
+    }
+    return encoded;
   }
 
   /** Tokenizes {@code examples} in order. */
@@ -48,8 +87,11 @@ public record Encoded(Tokens tokens, Image image, Double label) {
     return encoded;
   }
 
-  /** Number of real tokens. */
+  /** Number of real tokens (a choice item: its longest sequence). */
   public int length() {
+    if (choices != null) {
+      return choices.sequences().stream().mapToInt(Tokens::length).max().orElse(0);
+    }
     return tokens != null ? tokens.length() : image.tokens();
   }
 

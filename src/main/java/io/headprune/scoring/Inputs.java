@@ -1,6 +1,7 @@
 package io.headprune.scoring;
 
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.ImageProcessor;
@@ -46,6 +47,9 @@ public final class Inputs implements AutoCloseable {
 
   /** Every example of {@code data}, in file order, within {@code limits}. */
   public List<Encoded> read(Path data, DatasetReader.Limits limits) {
+    if (tokenizer != null && config.languageModel() && ChoiceDataset.isChoiceDataset(data)) {
+      return Encoded.ofChoices(tokenizer, ChoiceDataset.read(data, data.getFileName().toString(), limits));
+    }
     if (tokenizer != null) {
       return Encoded.of(tokenizer, DatasetReader.read(data, config.labels(), limits));
     }
@@ -54,7 +58,7 @@ public final class Inputs implements AutoCloseable {
     for (ImageDataset.ImageExample example : examples) {
       ImageProcessor.Prepared prepared =
           images.prepare(ImageDataset.bytes(example, ImageDataset.MAX_FILE_BYTES), example.name());
-      encoded.add(new Encoded(null,
+      encoded.add(new Encoded(
           new Encoded.Image(prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
           example.label()));
     }

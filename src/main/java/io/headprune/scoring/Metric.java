@@ -4,26 +4,52 @@ import io.headprune.problem.InvalidInputException;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Task metrics on labeled examples (§3.10); higher is better for every one. */
+/**
+ * Task metrics (§3.10): on labeled examples, higher is better; a causal language model's
+ * perplexity, lower is better.
+ */
 public enum Metric {
   ACCURACY,
   F1,
   MCC,
   PEARSON,
-  SPEARMAN;
+  SPEARMAN,
+  /** exp(Σ NLL / Σ predicted tokens); lower is better. */
+  PERPLEXITY;
 
   /** Parses a metric name, case-insensitively. */
   public static Metric parse(String text) {
     try {
       return valueOf(text.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("metric '" + text + "' is not one of accuracy, f1, mcc, pearson, spearman");
+      throw new InvalidInputException(
+          "metric '" + text + "' is not one of accuracy, f1, mcc, pearson, spearman, perplexity");
     }
   }
 
   /** The default metric: accuracy for classification, Pearson for regression. */
   public static Metric defaultFor(boolean regression) {
     return regression ? PEARSON : ACCURACY;
+  }
+
+  /** Whether a larger value is better (all but perplexity). */
+  public boolean higherIsBetter() {
+    return this != PERPLEXITY;
+  }
+
+  /** True when {@code value} is strictly better than {@code other}. */
+  public boolean better(double value, double other) {
+    return higherIsBetter() ? value > other : value < other;
+  }
+
+  /** How much worse {@code value} is than {@code dense}, in the metric's units (negative: better). */
+  public double worsening(double dense, double value) {
+    return higherIsBetter() ? dense - value : value - dense;
+  }
+
+  /** The worst possible value, the start of a search for the best. */
+  public double worst() {
+    return higherIsBetter() ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
   }
 
   /** The lower-case name used in files and the API. */
@@ -33,6 +59,9 @@ public enum Metric {
 
   /** Checks that this metric applies to the task. */
   public void checkApplies(boolean regression, int classes) {
+    if (this == PERPLEXITY) {
+      throw new InvalidInputException("metric perplexity applies to causal language models only");
+    }
     boolean regressionMetric = this == PEARSON || this == SPEARMAN;
     if (regressionMetric != regression) {
       throw new InvalidInputException(
@@ -57,6 +86,7 @@ public enum Metric {
       case MCC -> matthews(predicted, labels);
       case PEARSON -> pearson(predicted, labels);
       case SPEARMAN -> pearson(ranks(predicted), ranks(labels));
+      case PERPLEXITY -> throw new IllegalStateException("perplexity comes from log-probabilities, not predictions");
     };
   }
 

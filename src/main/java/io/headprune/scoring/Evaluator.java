@@ -1,0 +1,146 @@
+package io.headprune.scoring;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.headprune.checkpoint.TextTokenizer.Tokens;
+import io.headprune.model.Batch;
+import io.headprune.model.HeadModel;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Evaluates a model with some heads gated off (§3.10), without gradients: a classifier's metric
+ * over its predictions; a causal LM's perplexity over every predicted token, its predictions
+ * being the argmax token at each position; a multiple-choice item's prediction the choice whose
+ * tokens have the largest summed log-probability. Agreement compares predictions one to one.
+ */
+public final class Evaluator {
+
+  /** Logits held at once by a language-model batch (floats): 64 M, 256 MB. */
+  static final long LOGIT_BUDGET = 64L << 20;
+
+  private Evaluator() {}
+
+  /**
+   * The result of one pass.
+   *
+   * @param value the metric
+   * @param predictions one per prediction unit: example, predicted token, or choice item
+   */
+  public record Outcome(double value, double[] predictions) {
+
+    /** Share of units predicted as {@code reference} predicts them (the stability proxy). */
+    public double agreement(Outcome reference) {
+      return Predictions.agreement(predictions, reference.predictions());
+    }
+  }
+
+  /**
+   * Runs {@code model} on {@code examples} with {@code gatedOff} at gate 0. {@code labels} are a
+   * classifier's (unlabeled examples already filled in); other tasks read theirs from the data.
+   */
+  public static Outcome run(HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff, Metric metric,
+      double[] labels, int batchSize, Progress progress) {
+    if (!examples.isEmpty() && examples.get(0).choices() != null) {
+      return choices(model, examples, gatedOff, batchSize, progress);
+    }
+    if (model.config().languageModel()) {
+      return languageModel(model, examples, gatedOff, batchSize, progress);
+    }
+    double[] predicted = Predictions.predicted(ModelRunner.logits(model, examples, gatedOff, batchSize, progress),
+        model.config().labels().regression());
+    return new Outcome(metric.compute(predicted, labels), predicted);
+  }
+
+  /** Examples per batch that keep (B, T, V) logits within the budget. */
+  private static int languageModelBatch(HeadModel model, List<Encoded> examples, int batchSize) {
+    long longest = examples.stream().mapToLong(Encoded::length).max().orElse(1);
+    long vocabulary = model.config().raw().path("vocab_size").asLong(1);
+    return (int) Math.max(1, Math.min(batchSize, LOGIT_BUDGET / Math.max(1, longest * vocabulary)));
+  }
+
+  private static Outcome languageModel(HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff,
+      int batchSize, Progress progress) {
+    int[] offsets = new int[examples.size() + 1];
+    for (int i = 0; i < examples.size(); i++) {
+      offsets[i + 1] = offsets[i] + Math.max(0, examples.get(i).length() - 1);
+    }
+    double[] predictions = new double[offsets[examples.size()]];
+    double negativeLogLikelihood = 0;
+    List<int[]> batches = Buckets.of(examples, languageModelBatch(model, examples, batchSize));
+    int done = 0;
+    for (int[] indices : batches) {
+      try (NDManager scope = model.manager().newSubManager()) {
+        Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
+        Predicted next = nextTokens(model, scope, batch, gatedOff);
+        int width = next.width();
+        for (int b = 0; b < indices.length; b++) {
+          int predicted = offsets[indices[b] + 1] - offsets[indices[b]];
+          for (int t = 0; t < predicted; t++) {
+            negativeLogLikelihood -= next.logProbabilities()[b * width + t];
+            predictions[offsets[indices[b]] + t] = next.argmax()[b * width + t];
+          }
+        }
+      }
+      progress.report("evaluate", ++done, batches.size());
+    }
+    double perplexity = predictions.length == 0 ? Double.NaN : Math.exp(negativeLogLikelihood / predictions.length);
+    return new Outcome(perplexity, predictions);
+  }
+
+  /**
+   * At every position t < T − 1: log p(x_{t+1} | x_{≤t}) and the argmax token, (B, T − 1) each,
+   * row-major.
+   */
+  private record Predicted(float[] logProbabilities, long[] argmax, int width) {}
+
+  private static Predicted nextTokens(HeadModel model, NDManager scope, Batch batch, Collection<HeadRef> gatedOff) {
+    int tokens = (int) batch.inputIds().getShape().get(1);
+    if (tokens < 2) {
+      return new Predicted(new float[0], new long[0], 0);
+    }
+    NDArray logits = model.forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff)).logits(); // (B, T, V)
+    NDArray previous = logits.get(":, :-1, :"); // (B, T−1, V)
+    NDArray picked = previous.logSoftmax(2).gather(batch.inputIds().get(":, 1:").expandDims(2), 2); // (B, T−1, 1)
+    return new Predicted(picked.toFloatArray(), previous.argMax(2).toLongArray(), tokens - 1);
+  }
+
+  private static Outcome choices(HeadModel model, List<Encoded> items, Collection<HeadRef> gatedOff, int batchSize,
+      Progress progress) {
+    double[] predictions = new double[items.size()];
+    double[] labels = new double[items.size()];
+    List<int[]> batches = Buckets.of(items, Math.max(1, languageModelBatch(model, items, batchSize) / 4));
+    int done = 0;
+    for (int[] indices : batches) {
+      List<Tokens> sequences = new ArrayList<>();
+      for (int i : indices) {
+        sequences.addAll(items.get(i).choices().sequences());
+      }
+      try (NDManager scope = model.manager().newSubManager()) {
+        Batch batch = Batch.of(scope, sequences, model.config().padTokenId());
+        Predicted next = nextTokens(model, scope, batch, gatedOff);
+        int row = 0;
+        for (int i : indices) {
+          Encoded.Choices item = items.get(i).choices();
+          int best = 0;
+          double bestScore = Double.NEGATIVE_INFINITY;
+          for (int c = 0; c < item.sequences().size(); c++, row++) {
+            double score = 0;
+            for (int t = Math.max(1, item.contextLength()); t < item.sequences().get(c).length(); t++) {
+              score += next.logProbabilities()[row * next.width() + t - 1];
+            }
+            if (score > bestScore) {
+              bestScore = score;
+              best = c;
+            }
+          }
+          predictions[i] = best;
+          labels[i] = items.get(i).label();
+        }
+      }
+      progress.report("evaluate", ++done, batches.size());
+    }
+    return new Outcome(Metric.ACCURACY.compute(predictions, labels), predictions);
+  }
+}
