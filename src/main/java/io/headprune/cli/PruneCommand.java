@@ -72,6 +72,14 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--iterative", description = "re-score after each --step of sparsity instead of one shot")
   boolean iterative;
 
+  @Option(names = "--uniform-groups", description = "grouped-query models: remove whole key/value groups, the same "
+      + "number in every layer, so that pruned/ is a stock config with fewer heads")
+  boolean uniformGroups;
+
+  @Option(names = "--keep-loadable-by", description = "with --uniform-groups: v5 keeps hidden_size divisible by the "
+      + "heads left, as transformers v5 demands (default: v4)")
+  String keepLoadableBy;
+
   @Option(names = "--step", defaultValue = "0.1", description = "sparsity per iterative step (default: ${DEFAULT-VALUE})")
   double step;
 
@@ -100,7 +108,7 @@ final class PruneCommand implements Callable<Integer> {
     PruneOptions options =
         new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(engine.normalization),
             seeds, calibrationSize, engine.maxLength, engine.batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
-            0.2, 0.3, !noLatency, iterative, step);
+            0.2, 0.3, !noLatency, iterative, step, uniformGroups, "v5".equals(keepLoadableBy));
     Pruner.Result result =
         Pruner.prune(engine.model, engine.data, eval, options, out, Devices.parse(engine.device), new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());

@@ -28,9 +28,13 @@ import java.util.UUID;
  * @param maxLength tokens per example (default 128)
  * @param batchSize examples per pass (default 16)
  * @param minHeadsPerLayer heads each layer keeps (default 1)
- * @param metric accuracy, f1, mcc, pearson or spearman (default accuracy, pearson for regression)
+ * @param metric accuracy, f1, mcc, pearson, spearman or perplexity (default: accuracy, pearson for
+ *     regression, perplexity for a causal LM — accuracy on multiple-choice evaluation data)
  * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot (default false)
  * @param step sparsity pruned per iterative step (default 0.1)
+ * @param selection one-shot, iterative or uniform-groups (whole key/value groups, the same number in
+ *     every layer, for grouped-query models; default one-shot, or iterative when {@code iterative})
+ * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads left
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
@@ -49,9 +53,11 @@ public record JobRequest(
     @Min(value = 2, message = "maxLength must be at least 2") @Max(value = 8192, message = "maxLength must be at most 8192") Integer maxLength,
     @Min(value = 1, message = "batchSize must be at least 1") @Max(value = 1024, message = "batchSize must be at most 1024") Integer batchSize,
     @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
-    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman", message = "metric must be accuracy, f1, mcc, pearson or spearman") String metric,
+    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman|perplexity", message = "metric must be accuracy, f1, mcc, pearson, spearman or perplexity") String metric,
     Boolean iterative,
-    @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)") Double step) {
+    @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)") Double step,
+    @Pattern(regexp = "one-shot|iterative|uniform-groups", message = "selection must be one-shot, iterative or uniform-groups") String selection,
+    @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy) {
 
   /**
    * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.

@@ -50,8 +50,10 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.batchSize() == null ? 16 : r.batchSize(),
             r.minHeadsPerLayer() == null ? 1 : r.minHeadsPerLayer(),
             r.metric(),
-            r.iterative() != null && r.iterative(),
-            r.step() == null ? 0.1 : r.step());
+            selection(r).equals("iterative"),
+            r.step() == null ? 0.1 : r.step(),
+            selection(r),
+            r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy());
     PruneOptions options =
         new PruneOptions(
             normalized.criteria().stream().map(Criterion::parse).toList(),
@@ -70,7 +72,21 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             0.3,
             true,
             normalized.iterative(),
-            normalized.step());
+            normalized.step(),
+            normalized.selection().equals("uniform-groups"),
+            normalized.keepLoadableBy().equals("v5"));
     return new JobSpec(normalized, options);
+  }
+
+  /** The selection a request asks for; the older {@code iterative: true} means iterative. */
+  private static String selection(JobRequest r) {
+    boolean iterative = r.iterative() != null && r.iterative();
+    if (r.selection() == null) {
+      return iterative ? "iterative" : "one-shot";
+    }
+    if (iterative && !r.selection().equals("iterative")) {
+      throw new InvalidInputException("iterative: true conflicts with selection " + r.selection());
+    }
+    return r.selection();
   }
 }

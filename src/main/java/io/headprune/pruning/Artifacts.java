@@ -1,10 +1,16 @@
 package io.headprune.pruning;
 
 import ai.djl.Device;
+
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.Json;
-import io.headprune.model.Models;
+import io.headprune.checkpoint.ModelConfig;
+import io.headprune.checkpoint.TensorInfo;
+import io.headprune.model.Architecture;
+import io.headprune.model.HeadLayout;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
+import io.headprune.pruning.PruneReport.Outputs;
 import io.headprune.pruning.PruneReport.Speedup;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.ModelRunner;
@@ -24,28 +30,72 @@ final class Artifacts {
 
   private Artifacts() {}
 
-  /** Writes {@code out/pruned}, {@code out/masked}, {@code scores.json} and {@code report.json}. */
+  /**
+   * Writes {@code out/pruned} (when the selection can be written as a smaller model), {@code
+   * out/masked}, {@code scores.json} and {@code report.json}.
+   */
   static Pruner.Result write(Checkpoint checkpoint, Run run, Pruner.Result result, Path out, Device device,
       Progress progress) {
+    Architecture architecture = Models.architecture(checkpoint.config());
+    boolean physical =
+        architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS || run.options.uniformGroups();
     try {
       Files.createDirectories(out);
       progress.report("write", 0, 2);
-      CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
+      if (physical) {
+        CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
+      }
       progress.report("write", 1, 2);
       CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
       progress.report("write", 2, 2);
+      long elementBytes = elementBytes(checkpoint);
       Speedup speedup;
-      try (Checkpoint pruned = Models.open(out.resolve("pruned"));
-          HeadModel prunedModel = Models.load(pruned, device)) {
-        speedup = speedup(run, prunedModel);
+      if (physical) {
+        try (Checkpoint pruned = Models.open(out.resolve("pruned"));
+            HeadModel prunedModel = Models.load(pruned, device)) {
+          speedup = speedup(run, prunedModel, elementBytes);
+        }
+      } else {
+        speedup = unchanged(run, elementBytes);
       }
-      PruneReport report = withSpeedup(result.report(), speedup);
+      Outputs outputs = outputs(architecture, physical, run);
+      PruneReport report = with(result.report(), speedup, outputs);
       writeJson(out.resolve("scores.json"), result.scores());
       writeJson(out.resolve("report.json"), report);
       return new Pruner.Result(result.scores(), result.perSeed(), report);
     } catch (IOException e) {
-      throw new UncheckedIOException("writing outputs to " + out, e);
+      throw new UncheckedIOException("writing outputs to " + out.getFileName(), e);
     }
+  }
+
+  private static Outputs outputs(Architecture architecture, boolean physical, Run run) {
+    if (architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS) {
+      return new Outputs("pruned/", "masked/", "pruned/ records pruned_heads, which transformers 4.x re-applies on load "
+          + "(v5 dropped head pruning); masked/ keeps the shapes and loads in any version");
+    }
+    if (!physical) {
+      return new Outputs(null, "masked/", "masked/ only: this model's pruned checkpoint is a stock config with fewer "
+          + "heads, which needs the same number of whole key/value groups removed in every layer; rerun with "
+          + "uniform-groups selection for it. masked/ keeps the shapes and loads in any transformers version");
+    }
+    ModelConfig config = run.model.config();
+    int groups = config.attentionHeads() / config.keyValueHeads();
+    int removed = (int) run.artifactHeads.stream().filter(h -> h.layer() == 0).count();
+    int left = config.attentionHeads() - removed;
+    boolean v5 = config.hiddenSize() % left == 0;
+    return new Outputs("pruned/", "masked/", "pruned/ is a stock config with num_attention_heads " + left
+        + ", num_key_value_heads " + (config.keyValueHeads() - removed / groups) + " and head_dim " + config.headSize()
+        + " written out: transformers versions that honour head_dim load it (4.45 and later for the Llama classes; "
+        + "see the README for each class)" + (v5 ? ", v5 included" : "; not v5, whose config demands hidden_size "
+        + config.hiddenSize() + " divisible by the " + left + " heads left (keepLoadableBy v5 restricts the selection)"));
+  }
+
+  /** Bytes of one element of the checkpoint's attention weights (its storage dtype). */
+  private static long elementBytes(Checkpoint checkpoint) {
+    HeadLayout layout = Models.layout(checkpoint);
+    String name = layout.layers().get(0).tensors().get(0).name();
+    TensorInfo info = checkpoint.tensors().get(name);
+    return info == null ? 4 : info.dtype().bytes();
   }
 
   /** Writes {@code value} as pretty JSON, through a temporary file and a rename. */
@@ -56,36 +106,50 @@ final class Artifacts {
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static PruneReport withSpeedup(PruneReport r, Speedup speedup) {
+  private static PruneReport with(PruneReport r, Speedup speedup, Outputs outputs) {
     return new PruneReport(r.model(), r.metric(), r.dense(), r.data(), r.evaluations(), r.summary(), r.alpha(),
-        r.alphaComparison(), r.target(), r.artifact(), speedup);
+        r.alphaComparison(), r.target(), r.artifact(), speedup, outputs);
   }
 
-  private static Speedup speedup(Run run, HeadModel pruned) {
+  private static double meanLength(Run run) {
+    return run.evaluation.examples().stream().mapToInt(Encoded::length).average().orElse(1);
+  }
+
+  private static Speedup unchanged(Run run, long elementBytes) {
+    double flops = attentionFlops(run.model, meanLength(run));
+    long cache = kvCacheBytesPerToken(run.model, elementBytes);
+    return new Speedup(run.model.parameters(), run.model.parameters(), 1.0, null, null, null, flops, flops, cache,
+        cache);
+  }
+
+  private static Speedup speedup(Run run, HeadModel pruned, long elementBytes) {
     List<Encoded> examples = run.evaluation.examples();
-    double meanLength = examples.stream().mapToInt(Encoded::length).average().orElse(1);
-    double flopsRatio = attentionFlops(run.model, meanLength) / attentionFlops(pruned, meanLength);
-    if (!run.options.measureLatency()) {
-      return new Speedup(run.model.parameters(), pruned.parameters(), flopsRatio, null, null, null);
+    double before = attentionFlops(run.model, meanLength(run));
+    double after = attentionFlops(pruned, meanLength(run));
+    long cacheBefore = kvCacheBytesPerToken(run.model, elementBytes);
+    long cacheAfter = kvCacheBytesPerToken(pruned, elementBytes);
+    if (!run.options.measureLatency() || examples.get(0).choices() != null) {
+      return new Speedup(run.model.parameters(), pruned.parameters(), before / after, null, null, null, before, after,
+          cacheBefore, cacheAfter);
     }
     int batch = Math.max(run.options.batchSize(), 64);
     double[] dense = new double[LATENCY_RUNS];
-    double[] after = new double[LATENCY_RUNS];
-    ModelRunner.logits(run.model, examples, Set.of(), batch, Progress.NONE); // warm-up
-    ModelRunner.logits(pruned, examples, Set.of(), batch, Progress.NONE);
+    double[] afterMillis = new double[LATENCY_RUNS];
+    ModelRunner.run(run.model, examples, batch); // warm-up
+    ModelRunner.run(pruned, examples, batch);
     for (int i = 0; i < LATENCY_RUNS; i++) {
       dense[i] = time(run.model, examples, batch);
-      after[i] = time(pruned, examples, batch);
+      afterMillis[i] = time(pruned, examples, batch);
     }
     double denseMillis = median(dense);
-    double prunedMillis = median(after);
-    return new Speedup(run.model.parameters(), pruned.parameters(), flopsRatio, denseMillis / prunedMillis,
-        denseMillis, prunedMillis);
+    double prunedMillis = median(afterMillis);
+    return new Speedup(run.model.parameters(), pruned.parameters(), before / after, denseMillis / prunedMillis,
+        denseMillis, prunedMillis, before, after, cacheBefore, cacheAfter);
   }
 
   private static double time(HeadModel model, List<Encoded> examples, int batch) {
     long start = System.nanoTime();
-    ModelRunner.logits(model, examples, Set.of(), batch, Progress.NONE);
+    ModelRunner.run(model, examples, batch);
     return (System.nanoTime() - start) / 1e6;
   }
 
@@ -95,15 +159,31 @@ final class Artifacts {
     return sorted[sorted.length / 2];
   }
 
-  /** Multiply-adds ×2 of the attention block per token at sequence length {@code tokens}. */
+  /**
+   * Multiply-adds ×2 of the attention block per token at sequence length {@code tokens}: the q, k,
+   * v and output projections (k and v over the key/value heads) and the scores and context.
+   */
   static double attentionFlops(HeadModel model, double tokens) {
     double hidden = model.config().hiddenSize();
     double headSize = model.config().headSize();
+    int groupSize = model.config().attentionHeads() / model.config().keyValueHeads();
     double flops = 0;
     for (int[] heads : model.heads()) {
       double inner = heads.length * headSize;
-      flops += 2 * (3 * hidden * inner) + 2 * (2 * tokens * inner) + 2 * (inner * hidden);
+      double keyValue = (double) heads.length / groupSize * headSize;
+      flops += 2 * (hidden * inner + 2 * hidden * keyValue) + 2 * (2 * tokens * inner) + 2 * (inner * hidden);
     }
     return flops;
   }
+
+  /** Keys and values cached per token over all layers: 2 · Σ_l KV_l · D elements. */
+  static long kvCacheBytesPerToken(HeadModel model, long elementBytes) {
+    int groupSize = model.config().attentionHeads() / model.config().keyValueHeads();
+    long elements = 0;
+    for (int[] heads : model.heads()) {
+      elements += 2L * (heads.length / groupSize) * model.config().headSize();
+    }
+    return elements * elementBytes;
+  }
+
 }

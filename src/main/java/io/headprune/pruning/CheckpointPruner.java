@@ -55,6 +55,9 @@ public final class CheckpointPruner {
     Architecture architecture = Models.architecture(config);
     HeadLayout layout = Models.layout(checkpoint);
     Map<Integer, SortedSet<Integer>> byLayer = byLayer(heads, config);
+    if (mode == PruneMode.PHYSICAL && architecture.physicalPruning() == Architecture.PhysicalPruning.REDUCED_COUNTS) {
+      checkUniform(byLayer, config);
+    }
     Map<String, Located> located = new HashMap<>();
     for (LayerHeads layer : layout.layers()) {
       for (HeadLayout.Tensor tensor : layer.tensors()) {
@@ -84,6 +87,19 @@ public final class CheckpointPruner {
     } catch (RuntimeException e) {
       deleteQuietly(partial);
       throw e;
+    }
+  }
+
+  /** A stock config holds one head count for every layer: each layer must lose the same number. */
+  private static void checkUniform(Map<Integer, SortedSet<Integer>> byLayer, ModelConfig config) {
+    int first = byLayer.getOrDefault(0, new TreeSet<>()).size();
+    for (int l = 1; l < config.layers(); l++) {
+      int removed = byLayer.getOrDefault(l, new TreeSet<>()).size();
+      if (removed != first) {
+        throw new InvalidInputException("pruning removes " + first + " heads in layer 0 but " + removed + " in layer "
+            + l + ": a stock config with fewer heads needs the same number of whole key/value groups removed in every "
+            + "layer (uniform-groups selection); masked/ carries any selection");
+      }
     }
   }
 
@@ -134,6 +150,13 @@ public final class CheckpointPruner {
             set.forEach(list::add);
           });
       raw.set("pruned_heads", prunedHeads);
+    }
+    if (mode == PruneMode.PHYSICAL && physical == Architecture.PhysicalPruning.REDUCED_COUNTS && !byLayer.isEmpty()) {
+      int removed = byLayer.values().iterator().next().size();
+      int groupSize = config.attentionHeads() / config.keyValueHeads();
+      raw.put("num_attention_heads", config.attentionHeads() - removed);
+      raw.put("num_key_value_heads", config.keyValueHeads() - removed / groupSize);
+      raw.put("head_dim", config.headSize());
     }
     Files.writeString(directory.resolve("config.json"), Json.MAPPER.writeValueAsString(raw) + "\n");
   }

@@ -26,6 +26,8 @@ import java.util.List;
  * @param measureLatency whether to time the dense and the pruned model
  * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot
  * @param step sparsity pruned per iterative step
+ * @param uniformGroups remove whole key/value groups, the same number in every layer (§3.8)
+ * @param loadableByV5 with uniform groups, keep hidden_size divisible by the query heads left
  */
 public record PruneOptions(
     List<Criterion> criteria,
@@ -44,7 +46,9 @@ public record PruneOptions(
     double evaluationFraction,
     boolean measureLatency,
     boolean iterative,
-    double step) {
+    double step,
+    boolean uniformGroups,
+    boolean loadableByV5) {
 
   /** Grid of α tried when α is automatic. */
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
@@ -105,6 +109,12 @@ public record PruneOptions(
     if (!(step > 0 && step < 1)) {
       throw new InvalidInputException("step " + step + " is outside (0, 1)");
     }
+    if (uniformGroups && iterative) {
+      throw new InvalidInputException("selection is either iterative or uniform-groups, not both");
+    }
+    if (loadableByV5 && !uniformGroups) {
+      throw new InvalidInputException("keepLoadableBy applies to uniform-groups selection only");
+    }
     if (minHeadsPerLayer < 0) {
       throw new InvalidInputException("minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
     }
@@ -114,6 +124,6 @@ public record PruneOptions(
   public static PruneOptions cli(double sparsity) {
     return new PruneOptions(
         List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), 0.5,
-        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true, false, 0.1);
+        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true, false, 0.1, false, false);
   }
 }

@@ -17,7 +17,8 @@ import java.util.List;
  *     other criterion evaluated (empty otherwise)
  * @param target the artifact's sparsity and why
  * @param artifact the heads the artifact has removed
- * @param speedup parameters, attention FLOPs and latency before and after
+ * @param speedup parameters, attention FLOPs, KV cache and latency before and after
+ * @param outputs which checkpoints were written and what loads them
  */
 public record PruneReport(
     ModelInfo model,
@@ -30,7 +31,8 @@ public record PruneReport(
     List<AlphaComparison> alphaComparison,
     TargetChoice target,
     Artifact artifact,
-    Speedup speedup) {
+    Speedup speedup,
+    Outputs outputs) {
 
   /** The unpruned model's metric and value. */
   public record Dense(String metric, double value) {}
@@ -87,10 +89,15 @@ public record PruneReport(
   public record Artifact(String criterion, double sparsity, String selection, int[][] prunedHeads) {}
 
   /**
-   * Size and speed before and after physical pruning.
+   * Size and speed before and after physical pruning (equal before and after when only {@code
+   * masked/} could be written).
    *
    * @param flopsRatio attention FLOPs before / after (per token at the evaluation set's mean length)
    * @param latencyRatio measured dense / pruned latency on the evaluation batches (null if not measured)
+   * @param attentionFlopsBefore attention FLOPs per token before
+   * @param attentionFlopsAfter attention FLOPs per token after
+   * @param kvCacheBytesPerTokenBefore bytes of keys and values cached per token, all layers, in the weights' dtype
+   * @param kvCacheBytesPerTokenAfter the same after pruning
    */
   public record Speedup(
       long parametersBefore,
@@ -98,5 +105,18 @@ public record PruneReport(
       double flopsRatio,
       Double latencyRatio,
       Double latencyDenseMillis,
-      Double latencyPrunedMillis) {}
+      Double latencyPrunedMillis,
+      double attentionFlopsBefore,
+      double attentionFlopsAfter,
+      long kvCacheBytesPerTokenBefore,
+      long kvCacheBytesPerTokenAfter) {}
+
+  /**
+   * The checkpoints written.
+   *
+   * @param pruned "pruned/", or null when the selection cannot be written as a smaller model
+   * @param masked "masked/"
+   * @param note why pruned/ is missing, and which transformers versions load what
+   */
+  public record Outputs(String pruned, String masked, String note) {}
 }

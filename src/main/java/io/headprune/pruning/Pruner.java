@@ -136,7 +136,9 @@ public final class Pruner {
   }
 
   static Artifact artifact(Criterion criterion, double sparsity, PruneOptions options, List<HeadRef> heads) {
-    String selection = options.iterative() ? "iterative, step " + options.step() : "one-shot";
+    String selection = options.iterative() ? "iterative, step " + options.step()
+        : options.uniformGroups() ? "uniform-groups" + (options.loadableByV5() ? ", loadable by transformers v5" : "")
+        : "one-shot";
     return new Artifact(criterion.id(), sparsity, selection, pairs(heads));
   }
 

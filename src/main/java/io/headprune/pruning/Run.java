@@ -120,7 +120,7 @@ final class Run {
               Progress.NONE)));
           return Pruner.mean(rescored);
         })
-        : Pruner.select(options.criterion(), artifactTable, norms(), 0, artifactSparsity, options.minHeadsPerLayer());
+        : oneShot(options.criterion(), artifactTable, 0, artifactSparsity);
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
@@ -135,6 +135,7 @@ final class Run {
             alphaChoice.auto() ? Summaries.compare(summary, metric) : List.of(),
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
+            null,
             null);
     List<ScoreTable> seedTables = perSeed.stream().map(raw -> ScoreTable.of(raw, alpha, options.normalization())).toList();
     return new Pruner.Result(ScoresDocument.of(info, artifactTable), seedTables, report);
@@ -165,7 +166,7 @@ final class Run {
         ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
         for (double sparsity : options.sparsities()) {
           // α is chosen with one-shot selection, even for an iterative run (the grid would cost 11 runs)
-          sum += evaluate(Pruner.select(Criterion.HIES, table, norms(), seed, sparsity, options.minHeadsPerLayer()),
+          sum += evaluate(oneShot(Criterion.HIES, table, seed, sparsity),
               validation).value();
           count++;
         }
@@ -233,10 +234,21 @@ final class Run {
   private List<HeadRef> select(Criterion criterion, int seed, double sparsity, double alpha) {
     ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
     if (!options.iterative()) {
-      return Pruner.select(criterion, table, norms(), seed, sparsity, options.minHeadsPerLayer());
+      return oneShot(criterion, table, seed, sparsity);
     }
     return iterative(criterion, seed, sparsity, alpha, table,
         pruned -> HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, Progress.NONE));
+  }
+
+  /** One-shot selection on {@code table}: global, or whole key/value groups per layer. */
+  private List<HeadRef> oneShot(Criterion criterion, ScoreTable table, int seed, double sparsity) {
+    if (!options.uniformGroups()) {
+      return Pruner.select(criterion, table, norms(), seed, sparsity, options.minHeadsPerLayer());
+    }
+    int hidden = model.config().hiddenSize();
+    List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
+    return HeadSelector.uniformGroups(heads, criterion.scores(table, norms(), seed), sparsity,
+        model.config().keyValueHeads(), left -> !options.loadableByV5() || hidden % left == 0);
   }
 
   /**

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
-/** One-shot global selection of the heads to prune (§3.8). */
+/** Selection of the heads to prune (§3.8): one-shot global, or whole key/value groups per layer. */
 public final class HeadSelector {
 
   private HeadSelector() {}
@@ -53,6 +53,53 @@ public final class HeadSelector {
       }
       left.merge(head.layer(), -1, Integer::sum);
       pruned.add(head);
+    }
+    pruned.sort(Comparator.naturalOrder());
+    return pruned;
+  }
+
+  /**
+   * Uniform groups (§3.8): in every layer, the {@code k} key/value groups whose query heads have
+   * the lowest mean score (ties: lower group), where k = ⌊ρ · KV + 0.5⌋, at most KV − 1, lowered
+   * further while {@code headsLeftAllowed} refuses the query heads that would be left. A group is
+   * the query heads j·G … j·G + G − 1 of the layer, G = H / KV. Returns the query heads removed.
+   */
+  public static List<HeadRef> uniformGroups(List<HeadRef> heads, double[] scores, double sparsity, int keyValueHeads,
+      java.util.function.IntPredicate headsLeftAllowed) {
+    Map<Integer, List<Integer>> byLayer = new java.util.TreeMap<>();
+    for (int i = 0; i < heads.size(); i++) {
+      byLayer.computeIfAbsent(heads.get(i).layer(), l -> new ArrayList<>()).add(i);
+    }
+    int k = Math.min(count(sparsity, keyValueHeads), keyValueHeads - 1);
+    List<HeadRef> pruned = new ArrayList<>();
+    for (List<Integer> layer : byLayer.values()) {
+      int queries = layer.size();
+      if (queries % keyValueHeads != 0) {
+        throw new InvalidInputException("layer " + heads.get(layer.get(0)).layer() + " has " + queries
+            + " query heads, not a multiple of " + keyValueHeads + " key/value heads");
+      }
+      int size = queries / keyValueHeads;
+      while (k > 0 && !headsLeftAllowed.test(queries - k * size)) {
+        k--;
+      }
+    }
+    for (List<Integer> layer : byLayer.values()) {
+      List<Integer> sorted = layer.stream().sorted(Comparator.comparing(heads::get)).toList();
+      int size = sorted.size() / keyValueHeads;
+      double[] means = new double[keyValueHeads];
+      for (int g = 0; g < keyValueHeads; g++) {
+        for (int j = 0; j < size; j++) {
+          means[g] += scores[sorted.get(g * size + j)] / size;
+        }
+      }
+      IntStream.range(0, keyValueHeads).boxed()
+          .sorted(Comparator.<Integer>comparingDouble(g -> means[g]).thenComparing(g -> g))
+          .limit(k)
+          .forEach(g -> {
+            for (int j = 0; j < size; j++) {
+              pruned.add(heads.get(sorted.get(g * size + j)));
+            }
+          });
     }
     pruned.sort(Comparator.naturalOrder());
     return pruned;

@@ -36,6 +36,24 @@ public final class ModelRunner {
     return logits;
   }
 
+  /**
+   * Runs the model over {@code examples} and discards the outputs, reading back one number per
+   * batch so that an asynchronous device has finished: what a latency measurement times.
+   */
+  public static void run(HeadModel model, List<Encoded> examples, int batchSize) {
+    for (int[] indices : Buckets.of(examples, batchSize)) {
+      try (NDManager scope = model.manager().newSubManager()) {
+        Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
+        model.forward(batch, null).logits().sum().toFloatArray();
+      }
+    }
+  }
+
+  /** The gates of {@link #gates}, for callers outside scoring (tests, tools). */
+  public static List<NDArray> gatesFor(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
+    return gates(scope, heads, gatedOff);
+  }
+
   /** One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. */
   static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
     if (gatedOff.isEmpty()) {

@@ -27,7 +27,7 @@ class PruneRunTest {
 
   private static PruneOptions options(int seeds, Double alpha, PruneOptions.Target target) {
     return new PruneOptions(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM), Criterion.HIES,
-        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false, false, 0.1);
+        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false, false, 0.1, false, false);
   }
 
   private static PruneReport run(PruneOptions options) {
@@ -151,7 +151,7 @@ class PruneRunTest {
   void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions measured = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
         PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, true, false,
-        0.1);
+        0.1, false, false);
     PruneReport written = Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), measured,
         out.resolve("run"), Device.cpu(), Progress.NONE).report();
     assertThat(written.speedup().parametersAfter()).isLessThan(written.speedup().parametersBefore());
@@ -164,11 +164,11 @@ class PruneRunTest {
   void iterativeSelectionReScoresAfterEachStep() {
     PruneOptions oneShot = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
         PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
-        0.1);
+        0.1, false, false);
     PruneOptions wholeStep = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
-        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.6);
+        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.6, false, false);
     PruneOptions steps = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
-        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.1);
+        oneShot.target(), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.1, false, false);
     int[][] single = run(oneShot).artifact().prunedHeads();
     // one step as large as the target is one-shot selection
     assertThat(run(wholeStep).artifact().prunedHeads()).isDeepEqualTo(single);
