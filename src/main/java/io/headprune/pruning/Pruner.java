@@ -2,6 +2,7 @@ package io.headprune.pruning;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.model.Architecture;
 import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
@@ -77,6 +78,12 @@ public final class Pruner {
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
+      if (options.uniformGroups()
+          && Models.architecture(checkpoint.config()).physicalPruning() != Architecture.PhysicalPruning.REDUCED_COUNTS) {
+        throw new InvalidInputException("uniform-groups selection removes whole key/value groups for models whose "
+            + "pruned checkpoint is a stock config with fewer heads; this model records pruned_heads instead: use "
+            + "one-shot or iterative selection");
+      }
       List<Encoded> pool = inputs.read(data);
       List<Encoded> evaluationSet = eval == null ? null : inputs.read(eval);
       Splits splits =
