@@ -2,6 +2,7 @@ package io.headprune.jobs;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.Labels;
@@ -140,7 +141,9 @@ public class Catalog {
       if (existing.isPresent()) {
         return new Stored<>(DatasetView.of(existing.get()), false);
       }
-      int rows = DatasetReader.read(named, filename, null, datasetLimits).size();
+      int rows = ChoiceDataset.isChoiceDataset(named)
+          ? ChoiceDataset.read(named, filename, datasetLimits).size()
+          : DatasetReader.read(named, filename, null, datasetLimits).size();
       Path target = store.dataset(sha256, format);
       Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       DatasetEntity entity = new DatasetEntity();
@@ -304,6 +307,9 @@ public class Catalog {
     if (IMAGES.equals(entity.format)) {
       ImageDataset.read(datasetPath(dataset), labels, datasetLimits);
       return;
+    }
+    if (ChoiceDataset.isChoiceDataset(datasetPath(dataset))) {
+      return; // multiple-choice labels are choice indices, checked on upload
     }
     DatasetReader.read(store.resolve(entity.storagePath), "dataset " + dataset + "." + entity.format, labels,
         datasetLimits);

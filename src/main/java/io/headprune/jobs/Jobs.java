@@ -66,8 +66,9 @@ public class Jobs {
     if (request.model().id() != null) {
       ModelEntity model = catalog.modelEntity(request.model().id());
       modelId = model.id;
-      labels = Models.config(store.resolve(model.storagePath)).labels();
-      if (spec.options().metric() != null) {
+      var config = Models.config(store.resolve(model.storagePath));
+      labels = config.languageModel() ? null : config.labels(); // a language model's data carries no class labels
+      if (labels != null && spec.options().metric() != null) {
         spec.options().metric().checkApplies(labels.regression(), labels.count());
       }
     } else {

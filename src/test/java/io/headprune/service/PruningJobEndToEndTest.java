@@ -138,6 +138,47 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aGroupedQueryDecoderJobRemovesWholeGroupsAndServesAStockPrunedModel() throws Exception {
+    Path llama = Fixtures.resource("fixtures/tiny-llama-gqa");
+    Path work = Files.createTempDirectory("llama-upload");
+    Map<String, Object> model = upload("/v1/models", io.headprune.support.Archive.tarGz(llama, work.resolve("llama.tar.gz")));
+    assertThat(model).containsEntry("architecture", "LlamaForCausalLM").containsEntry("heads", 24);
+    Map<String, Object> calibration = upload("/v1/datasets", llama.resolve("calib.jsonl"));
+    Map<String, Object> choices = upload("/v1/datasets", llama.resolve("eval-choices.jsonl"));
+    assertThat(choices).containsEntry("rows", 64);
+
+    // one seed over all 64 calibration texts: the reference's uniform-groups selection (golden/decoders.json)
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
+         "criteria": ["hies", "his"], "sparsities": [0.5], "target": {"sparsity": 0.5},
+         "seeds": 1, "calibrationSize": 64, "selection": "uniform-groups"}
+        """.formatted(model.get("id"), calibration.get("id"), choices.get("id"));
+    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
+        .toEntity(Map.class).getBody().get("id");
+    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+    Map<String, Object> report = get("/v1/jobs/" + id + "/report");
+    assertThat(report.get("metric")).isEqualTo("accuracy"); // multiple-choice evaluation data
+    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    assertThat(pruned).isEqualTo(List.of(List.of(0, 4), List.of(0, 5), List.of(0, 6), List.of(0, 7), List.of(1, 4),
+        List.of(1, 5), List.of(1, 6), List.of(1, 7), List.of(2, 0), List.of(2, 1), List.of(2, 2), List.of(2, 3)));
+    Map<String, Object> speedup = (Map<String, Object>) report.get("speedup");
+    assertThat(((Number) speedup.get("kvCacheBytesPerTokenAfter")).longValue() * 2)
+        .isEqualTo(((Number) speedup.get("kvCacheBytesPerTokenBefore")).longValue());
+
+    ResponseEntity<byte[]> download = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve()
+        .toEntity(byte[].class);
+    Path archive = work.resolve("pruned.tar.gz");
+    Files.write(archive, download.getBody());
+    Path unpacked = work.resolve("unpacked");
+    Archives.extract(archive, "pruned.tar.gz", unpacked, new ArchiveLimits(100, 1 << 30, 1000));
+    var config = io.headprune.model.Models.config(unpacked.resolve("pruned"));
+    assertThat(config.attentionHeads()).isEqualTo(4);
+    assertThat(config.keyValueHeads()).isEqualTo(1);
+    assertThat(config.raw().has("pruned_heads")).isFalse();
+  }
+
+  @Test
   void deletingAJobRemovesItsRowsAndFiles() throws IOException {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));

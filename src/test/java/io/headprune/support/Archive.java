@@ -38,7 +38,7 @@ public final class Archive {
     try {
       Path staging = Files.createTempDirectory("model");
       for (String name : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-          "special_tokens_map.json", "vocab.txt", "preprocessor_config.json"}) {
+          "special_tokens_map.json", "vocab.txt", "preprocessor_config.json", "merges.txt"}) {
         if (Files.exists(modelDir.resolve(name))) {
           Files.copy(modelDir.resolve(name), staging.resolve(name));
         }
