@@ -1,5 +1,6 @@
 package io.headprune.checkpoint;
 
+import io.headprune.problem.InvalidInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -8,11 +9,36 @@ public final class Floats {
 
   private Floats() {}
 
+  /** Chunk in which tensors are streamed from disk: 8 MiB. */
+  static final int CHUNK = 8 << 20;
+
+  /**
+   * A direct little-endian float32 copy of tensor {@code name}, streamed from its file in chunks:
+   * the only whole-tensor buffer is the result (which an NDArray then uses without copying).
+   */
+  public static ByteBuffer toFloat32(SafetensorsFile file, TensorInfo info) {
+    long count = info.elements();
+    if (count * 4 > Integer.MAX_VALUE) {
+      throw new InvalidInputException("tensor '" + info.name() + "' holds " + count
+          + " elements; as float32 it must stay below 2 GiB");
+    }
+    ByteBuffer out = ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    file.read(info.name(), CHUNK, chunk -> convert(chunk, info.dtype(), out));
+    return out.flip();
+  }
+
   /** A direct little-endian float32 copy of {@code data}, stored as {@code dtype}. */
   public static ByteBuffer toFloat32(ByteBuffer data, DType dtype) {
     ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int count = in.remaining() / dtype.bytes();
     ByteBuffer out = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    convert(in, dtype, out);
+    return out.flip();
+  }
+
+  /** Appends {@code in}'s values, stored as {@code dtype}, to {@code out} as float32. */
+  private static void convert(ByteBuffer in, DType dtype, ByteBuffer out) {
+    int count = in.remaining() / dtype.bytes();
     switch (dtype) {
       case F32 -> out.put(in);
       case BF16 -> {
@@ -27,7 +53,6 @@ public final class Floats {
       }
       default -> throw new IllegalArgumentException("not a weight dtype: " + dtype);
     }
-    return out.flip();
   }
 
   /** IEEE 754 binary16 to float32, subnormals, infinities and NaN included. */

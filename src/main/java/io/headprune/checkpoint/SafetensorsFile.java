@@ -30,6 +30,9 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Path path;
   private final FileChannel channel;
   private final long dataStart;
+
+  /** The reused buffer of {@link #read}. */
+  private ByteBuffer chunkBuffer;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
 
@@ -236,6 +239,32 @@ public final class SafetensorsFile implements AutoCloseable {
           .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new UncheckedIOException("mapping tensor " + name, e);
+    }
+  }
+
+  /**
+   * Reads one tensor's bytes in order, in chunks of at most {@code chunk} bytes (a multiple of 8)
+   * through one reused direct buffer, handing each little-endian chunk to {@code sink}: no mapping
+   * stays resident and no whole-tensor copy is made on the way.
+   */
+  public synchronized void read(String name, int chunk, java.util.function.Consumer<ByteBuffer> sink) {
+    TensorInfo info = tensors.get(name);
+    if (info == null) {
+      throw new InvalidInputException("safetensors " + path.getFileName() + " has no tensor '" + name + "'");
+    }
+    if (chunkBuffer == null || chunkBuffer.capacity() != chunk) {
+      chunkBuffer = ByteBuffer.allocateDirect(chunk).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    ByteBuffer buffer = chunkBuffer;
+    try {
+      for (long done = 0; done < info.byteLength(); ) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), info.byteLength() - done));
+        readFully(channel, buffer, dataStart + info.begin() + done);
+        done += buffer.position();
+        sink.accept(buffer.flip());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading tensor " + name, e);
     }
   }
 

@@ -144,13 +144,14 @@ public final class Gpt2 extends DecoderModel {
         String p = "h." + l + ".";
         int[] heads = config.remainingHeads(l);
         long width = (long) heads.length * config.headSize();
+        String keys = " (from n_embd " + e + ", n_head " + config.attentionHeads() + ", n_inner " + inner + ")";
         blocks.add(new Block(heads,
             Norm.load(weights, p + "ln_1", e, eps),
-            Conv1d.load(weights, p + "attn.c_attn", e, 3 * width),
-            Conv1d.load(weights, p + "attn.c_proj", width, e),
+            named(() -> Conv1d.load(weights, p + "attn.c_attn", e, 3 * width), keys),
+            named(() -> Conv1d.load(weights, p + "attn.c_proj", width, e), keys),
             Norm.load(weights, p + "ln_2", e, eps),
-            Conv1d.load(weights, p + "mlp.c_fc", e, inner),
-            Conv1d.load(weights, p + "mlp.c_proj", inner, e)));
+            named(() -> Conv1d.load(weights, p + "mlp.c_fc", e, inner), keys),
+            named(() -> Conv1d.load(weights, p + "mlp.c_proj", inner, e), keys)));
       }
       Norm finalNorm = Norm.load(weights, "ln_f", e, eps);
       Weights head = new Weights(checkpoint, manager, "");
@@ -170,6 +171,15 @@ public final class Gpt2 extends DecoderModel {
     } catch (RuntimeException ex) {
       manager.close();
       throw ex;
+    }
+  }
+
+  /** Loads a layer, naming the config keys its shape comes from when the checkpoint disagrees. */
+  private static Conv1d named(java.util.function.Supplier<Conv1d> load, String keys) {
+    try {
+      return load.get();
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(e.getMessage() + keys);
     }
   }
 

@@ -46,7 +46,7 @@ final class Weights {
       throw new InvalidInputException(
           "weight '" + key + "' has dtype " + info.dtype() + "; weights must be F32, F16 or BF16");
     }
-    ByteBuffer floats = Floats.toFloat32(checkpoint.bytes(key), info.dtype());
+    ByteBuffer floats = Floats.toFloat32(checkpoint.fileOf(key), info);
     parameters += info.elements();
     return manager.create(floats, new Shape(shape), DataType.FLOAT32);
   }

@@ -12,6 +12,15 @@ final class Buckets {
 
   /** Indices into {@code examples}, sorted by length (stable), cut into batches of {@code size}. */
   static List<int[]> of(List<Encoded> examples, int size) {
+    return of(examples, size, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #of(List, int)}, a batch also closing before its padded size (examples × longest)
+   * would pass {@code tokenBudget}: long sequences come in smaller batches, so memory follows
+   * tokens, not a count (a single example longer than the budget is a batch of its own).
+   */
+  static List<int[]> of(List<Encoded> examples, int size, long tokenBudget) {
     if (size < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + size);
     }
@@ -22,11 +31,16 @@ final class Buckets {
             .mapToInt(Integer::intValue)
             .toArray();
     List<int[]> batches = new ArrayList<>();
-    for (int start = 0; start < order.length; start += size) {
-      int end = Math.min(order.length, start + size);
+    for (int start = 0; start < order.length; ) {
+      int end = start + 1;
+      while (end < order.length && end - start < size
+          && (long) (end - start + 1) * examples.get(order[end]).length() <= tokenBudget) {
+        end++;
+      }
       int[] batch = new int[end - start];
       System.arraycopy(order, start, batch, 0, batch.length);
       batches.add(batch);
+      start = end;
     }
     return batches;
   }

@@ -25,6 +25,12 @@ public final class HeadScorer {
   /** DJL allows one GradientCollector per JVM at a time, so gradient scoring is serialised. */
   private static final ReentrantLock GRADIENTS = new ReentrantLock();
 
+  /**
+   * Padded tokens a scoring batch may hold per example of its batch size: a batch of 16 takes up to
+   * 16 × 128 = 2,048 tokens, so longer sequences come fewer at a time and memory follows tokens.
+   */
+  static final int TOKENS_PER_EXAMPLE = 128;
+
   private HeadScorer() {}
 
   /** Scores every head of {@code model} on {@code examples}, {@code batchSize} at a time. */
@@ -48,7 +54,7 @@ public final class HeadScorer {
       his[l] = new double[heads[l].length];
       entropy[l] = new double[heads[l].length];
     }
-    List<int[]> batches = Buckets.of(examples, batchSize);
+    List<int[]> batches = Buckets.of(examples, batchSize, (long) batchSize * TOKENS_PER_EXAMPLE);
     int done = 0;
     for (int[] indices : batches) {
       GRADIENTS.lock();

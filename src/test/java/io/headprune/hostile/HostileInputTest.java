@@ -81,6 +81,7 @@ class HostileInputTest extends ServiceTest {
     cases.addAll(requestAttacks(180, modelId, datasetId));
     cases.addAll(oversized());
     cases.addAll(imageDatasetAttacks(60));
+    cases.addAll(decoderConfigAttacks());
     assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
 
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -392,6 +393,48 @@ class HostileInputTest extends ServiceTest {
       cases.add(new Case("dataset", "/v1/datasets", name, body));
     }
     return cases;
+  }
+
+  // ---- decoder configs -----------------------------------------------------------------
+
+  /** Grouped-query and GPT-2 configs the engine must refuse, each problem naming the key. */
+  private List<Case> decoderConfigAttacks() throws IOException {
+    List<Case> cases = new ArrayList<>();
+    Map<String, String> llama = new LinkedHashMap<>();
+    llama.put("num_key_value_heads", "3");
+    llama.put("head_dim", "12");
+    llama.put("rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}");
+    llama.put("rope_scaling ", "{\"rope_type\": \"yarn\", \"factor\": 4.0}");
+    llama.put("hidden_act", "\"gelu\"");
+    llama.put("partial_rotary_factor", "0.5");
+    llama.put("pruned_heads", "{\"0\": [1]}");
+    llama.put("num_attention_heads", "0");
+    llama.put("rope_theta", "-1");
+    addDecoderCases(cases, "tiny-llama-gqa", llama);
+    Map<String, String> gpt2 = new LinkedHashMap<>();
+    gpt2.put("activation_function", "\"relu\"");
+    gpt2.put("scale_attn_by_inverse_layer_idx", "true");
+    gpt2.put("n_head", "5");
+    gpt2.put("n_inner", "7");
+    addDecoderCases(cases, "tiny-gpt2", gpt2);
+    return cases;
+  }
+
+  private void addDecoderCases(List<Case> cases, String fixture, Map<String, String> mutations) throws IOException {
+    Path dir = Fixtures.resource("fixtures/" + fixture);
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (String name : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+        "special_tokens_map.json")) {
+      files.put(name, Files.readAllBytes(dir.resolve(name)));
+    }
+    String config = new String(files.get("config.json"), StandardCharsets.UTF_8);
+    for (Map.Entry<String, String> mutation : mutations.entrySet()) {
+      String key = mutation.getKey().strip();
+      ObjectNode edited = (ObjectNode) Json.MAPPER.readTree(config);
+      edited.set(key, Json.MAPPER.readTree(mutation.getValue()));
+      Map<String, byte[]> changed = Payloads.model(files, Map.of("config.json", Payloads.utf8(edited.toString())));
+      cases.add(new Case("decoder@" + key, "/v1/models", "model.tar.gz", Payloads.tarGz(Payloads.entries(changed))));
+    }
   }
 
   // ---- image datasets ------------------------------------------------------------------
