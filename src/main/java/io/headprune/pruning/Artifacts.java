@@ -85,7 +85,7 @@ final class Artifacts {
     boolean v5 = config.hiddenSize() % left == 0;
     return new Outputs("pruned/", "masked/", "pruned/ is a stock config with num_attention_heads " + left
         + ", num_key_value_heads " + (config.keyValueHeads() - removed / groups) + " and head_dim " + config.headSize()
-        + " written out: transformers versions that honour head_dim load it (4.45 and later for the Llama classes; "
+        + " written out: transformers versions that honour head_dim load it (from 4.45 on for most classes; "
         + "see the README for each class)" + (v5 ? ", v5 included" : "; not v5, whose config demands hidden_size "
         + config.hiddenSize() + " divisible by the " + left + " heads left (keepLoadableBy v5 restricts the selection)"));
   }
