@@ -139,8 +139,9 @@ final class PruneCommand implements Callable<Integer> {
   }
 
   static void print(PruneReport report, PrintWriter out) {
-    out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s)%n", report.metric(), report.dense().value(),
-        report.data().evaluation(), report.data().evaluationSource());
+    out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s%s)%n", report.metric(),
+        report.dense().value(), report.data().evaluation(), report.data().evaluationSource(),
+        Metric.parse(report.metric()).higherIsBetter() ? "" : "; lower is better");
     out.printf(Locale.ROOT, "%-9s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
         "jaccard");
     for (PruneReport.SummaryRow row : report.summary()) {
@@ -163,6 +164,13 @@ final class PruneCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "parameters %d -> %d, attention FLOPs ratio %.3f%s%n", s.parametersBefore(),
           s.parametersAfter(), s.flopsRatio(),
           s.latencyRatio() == null ? "" : String.format(Locale.ROOT, ", latency ratio %.3f", s.latencyRatio()));
+      if (s.kvCacheBytesPerTokenBefore() != s.kvCacheBytesPerTokenAfter()) {
+        out.printf(Locale.ROOT, "KV cache %d -> %d bytes per token%n", s.kvCacheBytesPerTokenBefore(),
+            s.kvCacheBytesPerTokenAfter());
+      }
+    }
+    if (report.outputs() != null && report.outputs().pruned() == null) {
+      out.println(report.outputs().note());
     }
     out.flush();
   }
