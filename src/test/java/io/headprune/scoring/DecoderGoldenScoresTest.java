@@ -19,7 +19,7 @@ import tools.jackson.databind.JsonNode;
  * score, batch 1): the causal loss summed over predicted tokens, HIS per query head, the
  * generalised entropy normalised per row by ln(t + 1). The golden files are the fixtures' own.
  */
-class DecoderGoldenScoresTest {
+public class DecoderGoldenScoresTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"tiny-gpt2", "tiny-gpt2-cls", "tiny-llama-gqa", "tiny-qwen2"})
@@ -36,7 +36,7 @@ class DecoderGoldenScoresTest {
     }
   }
 
-  static void assertMatches(String what, ScoreTable table, JsonNode golden) {
+  public static void assertMatches(String what, ScoreTable table, JsonNode golden) {
     JsonNode heads = golden.get("heads");
     assertThat(table.examples()).isEqualTo(golden.get("examples").asInt());
     assertThat(table.heads()).hasSize(heads.size());

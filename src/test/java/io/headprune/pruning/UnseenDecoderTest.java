@@ -1,0 +1,58 @@
+package io.headprune.pruning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import io.headprune.checkpoint.ModelConfig;
+import io.headprune.model.Models;
+import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Normalization;
+import io.headprune.scoring.Progress;
+import io.headprune.support.Fixtures;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A decoder written after the engine (fixtures/random-mistral-gqa/make.py): Mistral, grouped
+ * query heads, an explicit head_dim that is not hidden / heads, q/k/v/o biases, tied embeddings,
+ * BF16 weights in two shards. A whole uniform-groups run — scores, selection, evaluation,
+ * pruned/ — gives the reference's numbers.
+ */
+class UnseenDecoderTest {
+
+  @TempDir Path out;
+
+  @Test
+  void aUniformGroupsRunOnAnUnseenShardedBf16MistralGivesTheReferencesNumbers() {
+    Path model = Fixtures.resource("fixtures/random-mistral-gqa");
+    JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
+    PruneOptions options = new PruneOptions(List.of(Criterion.HIES, Criterion.HIS), Criterion.HIES, List.of(0.5),
+        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
+        0.1, true, false);
+    Pruner.Result result = Pruner.prune(model, model.resolve("calib.jsonl"), model.resolve("eval.jsonl"), options,
+        out.resolve("run"), Device.cpu(), Progress.NONE);
+
+    io.headprune.scoring.DecoderGoldenScoresTest.assertMatches("random-mistral-gqa", result.perSeed().get(0),
+        Fixtures.json("fixtures/random-mistral-gqa/golden-scores.json"));
+    int[][] removed = result.report().artifact().prunedHeads();
+    assertThat(Arrays.deepToString(removed)).isEqualTo(golden.get("uniform-hies-0.5").toString().replace(",", ", "));
+    JsonNode evaluation = golden.get("evaluate-uniform");
+    PruneReport.EvaluationRow hies = result.report().evaluations().get(0);
+    assertThat(hies.metric()).isEqualTo("perplexity");
+    assertThat(hies.value()).isCloseTo(evaluation.get("perplexity").asDouble(), within(1e-5 * hies.value()));
+    assertThat(hies.agreement()).isEqualTo(evaluation.get("agreement").asDouble());
+    assertThat(result.report().dense().value())
+        .isCloseTo(evaluation.get("densePerplexity").asDouble(), within(1e-5 * hies.value()));
+
+    ModelConfig pruned = Models.config(out.resolve("run/pruned"));
+    assertThat(pruned.attentionHeads()).isEqualTo(2);
+    assertThat(pruned.keyValueHeads()).isEqualTo(1);
+    assertThat(pruned.headSize()).isEqualTo(12);
+    assertThat(out.resolve("run/pruned/model.safetensors.index.json")).exists();
+  }
+}
