@@ -82,20 +82,7 @@ public final class DatasetReader {
   private static List<Example> jsonLines(BufferedReader reader, String name, Labels labels, Limits limits)
       throws IOException {
     List<Example> examples = new ArrayList<>();
-    int lineNumber = 0;
-    for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-      lineNumber++;
-      String where = name + ":" + lineNumber;
-      if (line.length() > limits.maxLineChars()) {
-        throw new InvalidInputException(where + ": line is longer than " + limits.maxLineChars() + " characters");
-      }
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode row = Json.parse(line.getBytes(StandardCharsets.UTF_8), where);
-      if (!row.isObject()) {
-        throw new InvalidInputException(where + ": line is not a JSON object");
-      }
+    JsonLines.read(reader, name, limits.maxLineChars(), (row, where) -> {
       JsonNode text = row.get("text");
       if (text == null || !text.isString()) {
         throw new InvalidInputException(where + ": \"text\" is missing or not a string");
@@ -106,7 +93,7 @@ public final class DatasetReader {
       }
       String pairText = pair == null || pair.isNull() ? null : pair.stringValue();
       add(examples, new Example(text.stringValue(), pairText, label(row.get("label"), labels, where)), limits, name);
-    }
+    });
     return examples;
   }
 

@@ -1,10 +1,7 @@
 package io.headprune.checkpoint;
 
 import io.headprune.problem.InvalidInputException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,19 +26,9 @@ public final class ImageDataset {
 
   private ImageDataset() {}
 
-  /** True when the first non-blank line of a JSONL file has an {@code "image"} field. */
+  /** True when the first line of a JSONL file has an {@code "image"} field. */
   public static boolean isImageDataset(Path jsonl) {
-    try (BufferedReader reader = Files.newBufferedReader(jsonl, StandardCharsets.UTF_8)) {
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        if (!line.isBlank()) {
-          JsonNode row = Json.parse(line.getBytes(StandardCharsets.UTF_8), jsonl.getFileName().toString());
-          return row.isObject() && row.has("image");
-        }
-      }
-      return false;
-    } catch (IOException | InvalidInputException | java.io.UncheckedIOException e) {
-      return false;
-    }
+    return JsonLines.firstRowHas(jsonl, "image");
   }
 
   /** Reads the examples of {@code jsonl} against the model's labels (null: syntax only). */
@@ -49,36 +36,17 @@ public final class ImageDataset {
     String name = jsonl.getFileName().toString();
     Path base = jsonl.toAbsolutePath().normalize().getParent();
     List<ImageExample> examples = new ArrayList<>();
-    try (BufferedReader reader = Files.newBufferedReader(jsonl, StandardCharsets.UTF_8)) {
-      int number = 0;
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        number++;
-        String where = name + ":" + number;
-        if (line.length() > limits.maxLineChars()) {
-          throw new InvalidInputException(where + ": line is longer than " + limits.maxLineChars() + " characters");
-        }
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode row = Json.parse(line.getBytes(StandardCharsets.UTF_8), where);
-        if (!row.isObject()) {
-          throw new InvalidInputException(where + ": line is not a JSON object");
-        }
-        JsonNode image = row.get("image");
-        if (image == null || !image.isString() || image.stringValue().isBlank()) {
-          throw new InvalidInputException(where + ": \"image\" is missing or not a path");
-        }
-        if (examples.size() >= limits.maxRows()) {
-          throw new InvalidInputException("dataset " + name + " has more than " + limits.maxRows() + " rows");
-        }
-        examples.add(new ImageExample(resolve(base, image.stringValue(), where), image.stringValue(),
-            DatasetReader.label(row.get("label"), labels, where)));
+    JsonLines.read(jsonl, name, limits.maxLineChars(), (row, where) -> {
+      JsonNode image = row.get("image");
+      if (image == null || !image.isString() || image.stringValue().isBlank()) {
+        throw new InvalidInputException(where + ": \"image\" is missing or not a path");
       }
-    } catch (CharacterCodingException e) {
-      throw new InvalidInputException("dataset " + name + " is not valid UTF-8");
-    } catch (IOException e) {
-      throw new InvalidInputException("dataset " + name + " cannot be read");
-    }
+      if (examples.size() >= limits.maxRows()) {
+        throw new InvalidInputException("dataset " + name + " has more than " + limits.maxRows() + " rows");
+      }
+      examples.add(new ImageExample(resolve(base, image.stringValue(), where), image.stringValue(),
+          DatasetReader.label(row.get("label"), labels, where)));
+    });
     if (examples.isEmpty()) {
       throw new InvalidInputException("dataset " + name + " is empty: it has no examples");
     }

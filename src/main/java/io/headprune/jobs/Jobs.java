@@ -6,7 +6,6 @@ import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
-import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArtifactStore;
 import java.nio.file.Path;

@@ -91,8 +91,7 @@ public final class Bert extends EncoderModel {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     boolean prefixed = !base(checkpoint).isEmpty();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
@@ -121,10 +120,7 @@ public final class Bert extends EncoderModel {
       Weights head = new Weights(checkpoint, manager, "");
       Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
       return new Bert(config, manager, embeddings, layers, pooler, classifier, weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   @Override

@@ -15,6 +15,20 @@ public final class Devices {
 
   private Devices() {}
 
+  /**
+   * Runs {@code load} with a new long-lived manager on {@code device}, closing the manager if
+   * loading fails: what every family's loader does with the manager its weights live on.
+   */
+  static <T> T loading(Device device, java.util.function.Function<ai.djl.ndarray.NDManager, T> load) {
+    ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager(device, ENGINE);
+    try {
+      return load.apply(manager);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
   /** The PyTorch engine (loads the native library on first use). */
   public static Engine engine() {
     return Engine.getEngine(ENGINE);

@@ -92,8 +92,7 @@ public final class DistilBert extends EncoderModel {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     boolean prefixed = !base(checkpoint).isEmpty();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       NDArray word = weights.load("embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e);
@@ -115,10 +114,7 @@ public final class DistilBert extends EncoderModel {
       Dense out = Dense.load(head, "classifier", config.labels().count(), e);
       return new DistilBert(config, manager, word, position, norm, layers, pre, out,
           weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   @Override

@@ -130,8 +130,7 @@ public final class Gpt2 extends DecoderModel {
   static Gpt2 load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       long inner = raw.path("n_inner").isIntegralNumber() ? raw.get("n_inner").asLong() : 4 * e;
@@ -168,10 +167,7 @@ public final class Gpt2 extends DecoderModel {
       }
       return new Gpt2(config, manager, wte, wpe, blocks, finalNorm, lmHead, classifier,
           weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   /** Loads a layer, naming the config keys its shape comes from when the checkpoint disagrees. */

@@ -197,8 +197,7 @@ public final class Llama extends DecoderModel {
   static Llama load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       long q = (long) config.attentionHeads() * config.headSize();
@@ -226,10 +225,7 @@ public final class Llama extends DecoderModel {
       boolean tied = raw.path("tie_word_embeddings").asBoolean(false);
       NDArray lmHead = tied ? embeddings : head.load("lm_head.weight", vocab, e);
       return new Llama(config, manager, embeddings, layers, norm, lmHead, weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   private static Dense dense(Weights weights, String name, long out, long in, boolean bias) {

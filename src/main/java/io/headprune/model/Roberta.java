@@ -67,8 +67,7 @@ public final class Roberta extends EncoderModel {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     boolean prefixed = !base(checkpoint).isEmpty();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
@@ -94,10 +93,7 @@ public final class Roberta extends EncoderModel {
       Dense dense = Dense.load(head, "dense", e, e);
       Dense out = Dense.load(head, "out_proj", config.labels().count(), e);
       return new Roberta(config, manager, embeddings, layers, dense, out, weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   @Override

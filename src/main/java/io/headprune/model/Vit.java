@@ -116,8 +116,7 @@ public final class Vit extends EncoderModel {
   static Vit load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    NDManager manager = NDManager.newBaseManager(device, Devices.ENGINE);
-    try {
+    return Devices.loading(device, manager -> {
       Weights weights = new Weights(checkpoint, manager, base(checkpoint));
       long e = config.hiddenSize();
       int patch = raw.path("patch_size").asInt(16);
@@ -152,10 +151,7 @@ public final class Vit extends EncoderModel {
       Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
       return new Vit(config, manager, embeddings, layers, finalNorm, classifier,
           weights.parameters() + head.parameters());
-    } catch (RuntimeException ex) {
-      manager.close();
-      throw ex;
-    }
+    });
   }
 
   @Override

@@ -1,7 +1,6 @@
 package io.headprune.pruning;
 
 import ai.djl.Device;
-
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.ModelConfig;
@@ -21,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /** Writes a run's outputs and measures what the physically pruned model gains. */
 final class Artifacts {

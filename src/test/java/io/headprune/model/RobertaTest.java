@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DType;
-import io.headprune.checkpoint.ModelConfig;
 import io.headprune.checkpoint.SafetensorsWriter;
 import io.headprune.pruning.CheckpointPruner;
 import io.headprune.pruning.PruneMode;

@@ -1,7 +1,5 @@
 package io.headprune.scoring;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
@@ -36,28 +34,9 @@ public class DecoderGoldenScoresTest {
     }
   }
 
+  /** Every head's raw and normalised scores against a reference score file (HIS 1e-3, AE 1e-4 relative). */
   public static void assertMatches(String what, ScoreTable table, JsonNode golden) {
-    JsonNode heads = golden.get("heads");
-    assertThat(table.examples()).isEqualTo(golden.get("examples").asInt());
-    assertThat(table.heads()).hasSize(heads.size());
-    double worstHis = 0;
-    double worstEntropy = 0;
-    for (int i = 0; i < heads.size(); i++) {
-      JsonNode want = heads.get(i);
-      HeadScore got = table.heads().get(i);
-      assertThat(got.ref()).isEqualTo(new HeadRef(want.get("layer").asInt(), want.get("head").asInt()));
-      double his = want.get("his").asDouble();
-      double entropy = want.get("entropy").asDouble();
-      worstHis = Math.max(worstHis, Math.abs(got.his() - his) / his);
-      worstEntropy = Math.max(worstEntropy, Math.abs(got.entropy() - entropy) / entropy);
-      assertThat(got.his()).as("%s his %s", what, got.ref()).isCloseTo(his, within(1e-3 * his));
-      assertThat(got.entropy()).as("%s entropy %s", what, got.ref()).isCloseTo(entropy, within(1e-4 * entropy));
-      assertThat(got.entropyNorm()).as("%s entropyNorm %s", what, got.ref())
-          .isCloseTo(want.get("entropyNorm").asDouble(), within(1e-4));
-      assertThat(got.hisNorm()).as("%s hisNorm %s", what, got.ref()).isCloseTo(want.get("hisNorm").asDouble(), within(1e-3));
-      assertThat(got.hies()).as("%s hies %s", what, got.ref()).isCloseTo(want.get("hies").asDouble(), within(1e-3));
-    }
-    System.out.printf("%s parity: worst relative HIS %.3e, worst relative entropy %.3e%n", what, worstHis, worstEntropy);
+    io.headprune.support.GoldenScores.assertMatches(what, table, golden);
   }
 
   static List<HeadRef> pairs(JsonNode list) {

@@ -91,25 +91,6 @@ class VitGoldenScoresTest {
   }
 
   private static void assertMatches(ScoreTable table, JsonNode golden) {
-    JsonNode heads = golden.get("heads");
-    assertThat(table.examples()).isEqualTo(golden.get("examples").asInt());
-    assertThat(table.heads()).hasSize(heads.size());
-    double worstHis = 0;
-    double worstEntropy = 0;
-    for (int i = 0; i < heads.size(); i++) {
-      JsonNode want = heads.get(i);
-      HeadScore got = table.heads().get(i);
-      assertThat(got.ref()).isEqualTo(new HeadRef(want.get("layer").asInt(), want.get("head").asInt()));
-      double his = want.get("his").asDouble();
-      double entropy = want.get("entropy").asDouble();
-      worstHis = Math.max(worstHis, Math.abs(got.his() - his) / his);
-      worstEntropy = Math.max(worstEntropy, Math.abs(got.entropy() - entropy) / entropy);
-      assertThat(got.his()).as("his %s", got.ref()).isCloseTo(his, within(1e-3 * his));
-      assertThat(got.entropy()).as("entropy %s", got.ref()).isCloseTo(entropy, within(1e-4 * entropy));
-      assertThat(got.entropyNorm()).as("entropyNorm %s", got.ref()).isCloseTo(want.get("entropyNorm").asDouble(), within(1e-4));
-      assertThat(got.hisNorm()).as("hisNorm %s", got.ref()).isCloseTo(want.get("hisNorm").asDouble(), within(1e-3));
-      assertThat(got.hies()).as("hies %s", got.ref()).isCloseTo(want.get("hies").asDouble(), within(1e-3));
-    }
-    System.out.printf("ViT parity: worst relative HIS %.3e, worst relative entropy %.3e%n", worstHis, worstEntropy);
+    io.headprune.support.GoldenScores.assertMatches("ViT", table, golden);
   }
 }
