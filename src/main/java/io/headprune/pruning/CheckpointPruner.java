@@ -68,15 +68,19 @@ public final class CheckpointPruner {
     try {
       deleteTree(partial);
       Files.createDirectories(partial);
+      long totalBytes = 0;
       for (SafetensorsFile file : checkpoint.files()) {
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         for (TensorInfo info : file.tensors().values()) {
-          tensors.add(transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode));
+          SafetensorsWriter.Tensor tensor = transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode);
+          totalBytes += tensor.data().remaining();
+          tensors.add(tensor);
         }
         SafetensorsWriter.write(partial.resolve(file.path().getFileName().toString()), tensors);
       }
       writeConfig(config, architecture.physicalPruning(), byLayer, mode, partial);
       copyOthers(checkpoint.directory(), partial);
+      updateIndex(partial.resolve(Checkpoint.INDEX), totalBytes);
       if (Files.exists(target)) {
         throw new InvalidInputException("output " + target.getFileName() + " already exists");
       }
@@ -159,6 +163,18 @@ public final class CheckpointPruner {
       raw.put("head_dim", config.headSize());
     }
     Files.writeString(directory.resolve("config.json"), Json.MAPPER.writeValueAsString(raw) + "\n");
+  }
+
+  /** A sharded checkpoint's index keeps its weight map; its metadata.total_size becomes the new size. */
+  private static void updateIndex(Path index, long totalBytes) throws IOException {
+    if (!Files.isRegularFile(index)) {
+      return;
+    }
+    tools.jackson.databind.JsonNode node = Json.parse(Files.readAllBytes(index), Checkpoint.INDEX);
+    if (node instanceof ObjectNode root && root.path("metadata") instanceof ObjectNode metadata) {
+      metadata.put("total_size", totalBytes);
+      Files.writeString(index, Json.MAPPER.writeValueAsString(root) + "\n");
+    }
   }
 
   private static void copyOthers(Path source, Path target) throws IOException {

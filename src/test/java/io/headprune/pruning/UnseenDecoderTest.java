@@ -53,6 +53,15 @@ class UnseenDecoderTest {
     assertThat(pruned.attentionHeads()).isEqualTo(2);
     assertThat(pruned.keyValueHeads()).isEqualTo(1);
     assertThat(pruned.headSize()).isEqualTo(12);
-    assertThat(out.resolve("run/pruned/model.safetensors.index.json")).exists();
+    JsonNode index = Fixtures.jsonFile(out.resolve("run/pruned/model.safetensors.index.json"));
+    long shards = 0;
+    for (String shard : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+      try (var file = io.headprune.checkpoint.SafetensorsFile.open(out.resolve("run/pruned").resolve(shard))) {
+        shards += file.tensors().values().stream().mapToLong(io.headprune.checkpoint.TensorInfo::byteLength).sum();
+      }
+    }
+    assertThat(index.get("metadata").get("total_size").asLong()).isEqualTo(shards);
+    assertThat(index.get("weight_map").size()).isEqualTo(
+        Fixtures.json("fixtures/random-mistral-gqa/model.safetensors.index.json").get("weight_map").size());
   }
 }

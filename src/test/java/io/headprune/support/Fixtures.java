@@ -41,6 +41,15 @@ public final class Fixtures {
     }
   }
 
+  /** A JSON file anywhere. */
+  public static JsonNode jsonFile(Path file) {
+    try {
+      return Json.MAPPER.readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Copies a directory tree (for tests that modify a fixture). */
   public static Path copy(Path source, Path target) {
     try (var files = Files.walk(source)) {
