@@ -20,7 +20,9 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 /**
  * The embedded default: with no {@code spring.datasource.url}, start a real PostgreSQL from
  * Maven Central's binaries (zonky) with its data under {@code data-dir/postgres}, kept between
- * runs.
+ * runs — durably: zonky starts PostgreSQL for throwaway test databases (fsync off, asynchronous
+ * commit), which a power loss would turn into lost or corrupt job history, so fsync,
+ * synchronous_commit and full_page_writes are switched back on.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(EmbeddedDatabaseConfiguration.NoDatasourceUrl.class)
@@ -42,13 +44,23 @@ class EmbeddedDatabaseConfiguration {
     Path directory = properties.dataDir().resolve("postgres").toAbsolutePath();
     try {
       Files.createDirectories(directory);
-      EmbeddedPostgres postgres =
-          EmbeddedPostgres.builder().setDataDirectory(directory).setCleanDataDirectory(false).start();
+      EmbeddedPostgres postgres = start(directory);
       log.info("embedded PostgreSQL on port {} with data in {}", postgres.getPort(), directory);
       return postgres;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL in " + directory, e);
     }
+  }
+
+  /** Starts PostgreSQL on {@code directory} with durable settings (later -c options override zonky's -F). */
+  static EmbeddedPostgres start(Path directory) throws IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(directory)
+        .setCleanDataDirectory(false)
+        .setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("full_page_writes", "on")
+        .start();
   }
 
   @Bean(destroyMethod = "close")
