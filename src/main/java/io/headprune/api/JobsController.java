@@ -57,7 +57,7 @@ class JobsController {
   @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
   JobPage list(
       @RequestParam(required = false) JobStatus status,
-      @RequestParam(defaultValue = "0") @Min(value = 0, message = "page must be non-negative") int page,
+      @RequestParam(defaultValue = "0") @Min(value = 0, message = "page must be non-negative") @Max(value = 1_000_000, message = "page must be at most 1000000") int page,
       @RequestParam(defaultValue = "20") @Min(value = 1, message = "size must be at least 1") @Max(value = 200, message = "size must be at most 200") int size) {
     var result = jobs.list(status, page, size);
     return new JobPage(result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());

@@ -105,6 +105,9 @@ public final class DatasetReader {
       if (!label.isNumber() && !label.isString()) {
         throw new InvalidInputException(where + ": label " + label + " is neither a number nor a label name");
       }
+      if (label.isNumber() && !Double.isFinite(label.asDouble())) {
+        throw new InvalidInputException(where + ": label " + label + " is not finite");
+      }
       return null; // resolved later, against a model's labels
     }
     if (labels.regression()) {
@@ -117,6 +120,9 @@ public final class DatasetReader {
       throw new InvalidInputException(where + ": regression label " + label + " is not a number");
     }
     if (label.isIntegralNumber()) {
+      if (!label.canConvertToLong()) {
+        throw new InvalidInputException(where + ": label " + label + " is outside [0, " + (labels.count() - 1) + "]");
+      }
       return (double) labels.checkIndex(label.asLong(), where);
     }
     if (label.isString()) {

@@ -146,7 +146,7 @@ final class Downloads {
     if (!etag.matches("[A-Za-z0-9._-]{1,128}")) {
       throw new UpstreamException("the Hub sent an unusable ETag '" + etag + "'");
     }
-    long size = first.firstValue("X-Linked-Size").map(Long::parseLong).orElse(-1L);
+    long size = first.firstValue("X-Linked-Size").map(Downloads::size).orElse(-1L);
     if (size < 0 && response.statusCode() == 200) {
       size = response.headers().firstValueAsLong("Content-Length").orElse(-1L);
     }
@@ -230,5 +230,19 @@ final class Downloads {
 
   private static int port(URI uri) {
     return uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+  }
+
+  /** X-Linked-Size as a byte count; anything else is the Hub's error, not ours. */
+  private static long size(String header) {
+    try {
+      long size = Long.parseLong(header.trim());
+      if (size < 0) {
+        throw new NumberFormatException();
+      }
+      return size;
+    } catch (NumberFormatException e) {
+      throw new UpstreamException("the Hub sent an unusable X-Linked-Size '"
+          + header.substring(0, Math.min(header.length(), 40)) + "'");
+    }
   }
 }

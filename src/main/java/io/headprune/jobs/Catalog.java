@@ -42,6 +42,8 @@ public class Catalog {
   private final DatasetReader.Limits datasetLimits;
   private final Clock clock;
   private final HubClient hub;
+  private final java.util.concurrent.ConcurrentHashMap<String, Object> uploadLocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   Catalog(Repositories.Models models, Repositories.Datasets datasets, ArtifactStore store, ArchiveLimits archiveLimits,
       DatasetReader.Limits datasetLimits, Clock clock, HubClient hub) {
@@ -63,22 +65,29 @@ public class Catalog {
     Path extracted = store.incoming();
     try {
       String sha256 = ArtifactStore.copyHashing(content, archive);
-      var existing = models.findBySha256(sha256);
-      if (existing.isPresent()) {
-        return new Stored<>(ModelView.of(existing.get()), false);
+      synchronized (lockFor(sha256)) {
+        var existing = models.findBySha256(sha256);
+        if (existing.isPresent()) {
+          return new Stored<>(ModelView.of(existing.get()), false);
+        }
+        Archives.extract(archive, filename, extracted, archiveLimits);
+        Path root = modelRoot(extracted);
+        ModelEntity entity = validateModel(root);
+        entity.id = UUID.randomUUID();
+        // a directory of its own per upload: a racing replica never deletes or overwrites another's files
+        Path target = store.model(sha256 + "-" + entity.id);
+        Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+        entity.sha256 = sha256;
+        entity.source = "upload";
+        entity.storagePath = store.uri(target);
+        entity.createdAt = clock.instant();
+        try {
+          return new Stored<>(ModelView.of(models.saveAndFlush(entity)), true);
+        } catch (DataIntegrityViolationException raced) {
+          ArtifactStore.delete(target);
+          return new Stored<>(ModelView.of(models.findBySha256(sha256).orElseThrow(() -> raced)), false);
+        }
       }
-      Archives.extract(archive, filename, extracted, archiveLimits);
-      Path root = modelRoot(extracted);
-      ModelEntity entity = validateModel(root);
-      Path target = store.model(sha256);
-      ArtifactStore.delete(target);
-      Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
-      entity.id = UUID.randomUUID();
-      entity.sha256 = sha256;
-      entity.source = "upload";
-      entity.storagePath = store.uri(target);
-      entity.createdAt = clock.instant();
-      return new Stored<>(ModelView.of(saveOrExisting(entity)), true);
     } catch (IOException e) {
       throw new UncheckedIOException("storing model upload", e);
     } finally {
@@ -87,12 +96,9 @@ public class Catalog {
     }
   }
 
-  private ModelEntity saveOrExisting(ModelEntity entity) {
-    try {
-      return models.saveAndFlush(entity);
-    } catch (DataIntegrityViolationException raced) {
-      return models.findBySha256(entity.sha256).orElseThrow(() -> raced);
-    }
+  /** Uploads of the same bytes take turns in this instance, so all but the first answer 200 at once. */
+  private Object lockFor(String sha256) {
+    return uploadLocks.computeIfAbsent(sha256, key -> new Object());
   }
 
   /** The directory holding config.json: the archive root, or its single top-level directory. */
@@ -137,31 +143,39 @@ public class Catalog {
     Path named = incoming.resolveSibling(incoming.getFileName() + "." + format);
     try {
       String sha256 = ArtifactStore.copyHashing(content, named);
-      var existing = datasets.findBySha256(sha256);
-      if (existing.isPresent()) {
-        return new Stored<>(DatasetView.of(existing.get()), false);
-      }
-      int rows = ChoiceDataset.isChoiceDataset(named)
-          ? ChoiceDataset.read(named, filename, datasetLimits).size()
-          : DatasetReader.read(named, filename, null, datasetLimits).size();
-      Path target = store.dataset(sha256, format);
-      Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      DatasetEntity entity = new DatasetEntity();
-      entity.id = UUID.randomUUID();
-      entity.sha256 = sha256;
-      entity.format = format;
-      entity.rows = rows;
-      entity.storagePath = store.uri(target);
-      entity.createdAt = clock.instant();
-      try {
-        return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
-      } catch (DataIntegrityViolationException raced) {
-        return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
+      synchronized (lockFor(sha256)) {
+        return storeDataset(sha256, named, filename, format);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);
     } finally {
       ArtifactStore.delete(named);
+    }
+  }
+
+  private Stored<DatasetView> storeDataset(String sha256, Path named, String filename, String format)
+      throws IOException {
+    var existing = datasets.findBySha256(sha256);
+    if (existing.isPresent()) {
+      return new Stored<>(DatasetView.of(existing.get()), false);
+    }
+    int rows = ChoiceDataset.isChoiceDataset(named)
+        ? ChoiceDataset.read(named, filename, datasetLimits).size()
+        : DatasetReader.read(named, filename, null, datasetLimits).size();
+    // same bytes, same file: a racing replica's copy is identical
+    Path target = store.dataset(sha256, format);
+    Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    DatasetEntity entity = new DatasetEntity();
+    entity.id = UUID.randomUUID();
+    entity.sha256 = sha256;
+    entity.format = format;
+    entity.rows = rows;
+    entity.storagePath = store.uri(target);
+    entity.createdAt = clock.instant();
+    try {
+      return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
+    } catch (DataIntegrityViolationException raced) {
+      return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
     }
   }
 
@@ -176,29 +190,31 @@ public class Catalog {
     Path extracted = store.incoming();
     try {
       String sha256 = ArtifactStore.copyHashing(content, archive);
-      var existing = datasets.findBySha256(sha256);
-      if (existing.isPresent()) {
-        return new Stored<>(DatasetView.of(existing.get()), false);
-      }
-      Archives.extract(archive, filename, extracted, archiveLimits);
-      Path jsonl = imageJsonl(extracted);
-      int rows = ImageDataset.validate(jsonl, datasetLimits);
-      Path root = jsonl.getParent();
-      Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
-      Path target = store.dataset(sha256, IMAGES);
-      ArtifactStore.delete(target);
-      Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
-      DatasetEntity entity = new DatasetEntity();
-      entity.id = UUID.randomUUID();
-      entity.sha256 = sha256;
-      entity.format = IMAGES;
-      entity.rows = rows;
-      entity.storagePath = store.uri(target);
-      entity.createdAt = clock.instant();
-      try {
-        return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
-      } catch (DataIntegrityViolationException raced) {
-        return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
+      synchronized (lockFor(sha256)) {
+        var existing = datasets.findBySha256(sha256);
+        if (existing.isPresent()) {
+          return new Stored<>(DatasetView.of(existing.get()), false);
+        }
+        Archives.extract(archive, filename, extracted, archiveLimits);
+        Path jsonl = imageJsonl(extracted);
+        int rows = ImageDataset.validate(jsonl, datasetLimits);
+        Path root = jsonl.getParent();
+        Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
+        DatasetEntity entity = new DatasetEntity();
+        entity.id = UUID.randomUUID();
+        Path target = store.dataset(sha256 + "-" + entity.id, IMAGES); // its own directory, as a model's
+        Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+        entity.sha256 = sha256;
+        entity.format = IMAGES;
+        entity.rows = rows;
+        entity.storagePath = store.uri(target);
+        entity.createdAt = clock.instant();
+        try {
+          return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
+        } catch (DataIntegrityViolationException raced) {
+          ArtifactStore.delete(target);
+          return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);

@@ -109,6 +109,15 @@ class HubClientTest {
   }
 
   @Test
+  void anUnusableSizeFromTheHubIsTheHubsErrorNamed() {
+    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.fault("model.safetensors", FakeHub.Fault.BAD_SIZE);
+    assertThatThrownBy(() -> client(null, false).model("org/tiny", "main"))
+        .isInstanceOf(io.headprune.problem.UpstreamException.class)
+        .hasMessageContaining("unusable X-Linked-Size 'abc'");
+  }
+
+  @Test
   void aTruncatedBodyIsResumedWithRange() throws IOException {
     fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.TRUNCATE_ONCE);

@@ -6,6 +6,7 @@ import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,5 +104,54 @@ class BadRequestsTest extends ServiceTest {
     parts.add("file", new org.springframework.core.io.FileSystemResource(file));
     return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
         .toEntity(Map.class);
+  }
+
+  @Test
+  void aPageBeyondTheBoundIsABadRequestNotAServerError() {
+    ResponseEntity<Map> response = http.get().uri("/v1/jobs?page=2147483647&size=200").retrieve().toEntity(Map.class);
+    assertProblem(response, 400, "page must be at most 1000000");
+  }
+
+  @Test
+  void aClassLabelBeyondAnyIntegerIsNamedAtSubmission() throws Exception {
+    Path file = java.nio.file.Files.createTempFile("huge-label", ".jsonl");
+    java.nio.file.Files.writeString(file, "{\"text\": \"cat dog\", \"label\": 99999999999999999999999}\n");
+    String dataset = (String) upload("/v1/datasets", file).get("id");
+    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + dataset + "\"}}"),
+        422, "label 99999999999999999999999 is outside [0, 1]");
+  }
+
+  @Test
+  void concurrentUploadsOfTheSameBytesCreateOneModel() throws Exception {
+    Path archive = io.headprune.support.Archive.tarGz(Fixtures.resource("fixtures/random-bert-3x6"),
+        java.nio.file.Files.createTempDirectory("concurrent").resolve("random-bert.tar.gz"));
+    int uploads = 12;
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(uploads);
+    try {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<ResponseEntity<Map>>> futures = new java.util.ArrayList<>();
+      for (int i = 0; i < uploads; i++) {
+        futures.add(pool.submit(() -> {
+          start.await();
+          org.springframework.util.LinkedMultiValueMap<String, Object> parts = new org.springframework.util.LinkedMultiValueMap<>();
+          parts.add("file", new org.springframework.core.io.FileSystemResource(archive));
+          return http.post().uri("/v1/models").contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+              .toEntity(Map.class);
+        }));
+      }
+      start.countDown();
+      List<Integer> statuses = new java.util.ArrayList<>();
+      java.util.Set<Object> ids = new java.util.HashSet<>();
+      for (var future : futures) {
+        ResponseEntity<Map> response = future.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        statuses.add(response.getStatusCode().value());
+        ids.add(response.getBody().get("id"));
+      }
+      assertThat(statuses).containsOnly(200, 201);
+      assertThat(statuses.stream().filter(s -> s == 201).count()).isEqualTo(1);
+      assertThat(ids).hasSize(1);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }

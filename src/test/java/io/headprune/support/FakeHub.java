@@ -29,7 +29,7 @@ import okio.Buffer;
 public final class FakeHub implements AutoCloseable {
 
   /** Faults a download can meet once. */
-  public enum Fault { TRUNCATE_ONCE, STALL_ONCE, WRONG_SHA }
+  public enum Fault { TRUNCATE_ONCE, STALL_ONCE, WRONG_SHA, BAD_SIZE }
 
   /** A repository: its commit and files. */
   public record Repo(String commit, Map<String, byte[]> files, boolean gated, boolean needsToken) {}
@@ -142,13 +142,13 @@ public final class FakeHub implements AutoCloseable {
       blobs.put(sha, bytes);
       Fault fault = faults.remove(file);
       String linked = fault == Fault.WRONG_SHA ? sha256("other".getBytes()) : sha;
-      if (fault != null && fault != Fault.WRONG_SHA) {
+      if (fault != null && fault != Fault.WRONG_SHA && fault != Fault.BAD_SIZE) {
         faults.put(sha, fault); // the CDN meets it
       }
       return new MockResponse.Builder().code(302)
           .addHeader("Location", "http://" + cdn.getHostName() + ":" + cdn.getPort() + "/blobs/" + sha)
           .addHeader("X-Linked-Etag", "\"" + linked + "\"")
-          .addHeader("X-Linked-Size", bytes.length)
+          .addHeader("X-Linked-Size", fault == Fault.BAD_SIZE ? "abc" : String.valueOf(bytes.length))
           .addHeader("X-Repo-Commit", value.commit())
           .build();
     }
