@@ -96,11 +96,29 @@ class JobsController {
     if (request.checkNotModified(etag)) {
       return ResponseEntity.status(304).eTag(etag).build();
     }
+    long size = artifact.path().toFile().length();
+    if (!satisfiable(request.getHeader(HttpHeaders.RANGE), size)) {
+      // RFC 9110 §15.5.17: no body, and the size the client can ask within
+      return ResponseEntity.status(416).header(HttpHeaders.CONTENT_RANGE, "bytes */" + size).build();
+    }
     return ResponseEntity.ok()
         .eTag(etag)
         .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")
         .header(HttpHeaders.ACCEPT_RANGES, "bytes")
         .contentType(MediaType.parseMediaType("application/gzip"))
         .body(new FileSystemResource(artifact.path()));
+  }
+
+  /** True without a Range header, or when some range of it starts inside {@code size} bytes. */
+  private static boolean satisfiable(String range, long size) {
+    if (range == null) {
+      return true;
+    }
+    try {
+      return org.springframework.http.HttpRange.parseRanges(range).stream()
+          .anyMatch(r -> r.getRangeStart(size) < size);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -90,9 +90,9 @@ public record JobRequest(
    * The artifact's sparsity, {@code {"sparsity": 0.3}}, or budget, {@code {"maxMetricDrop": 0.01}}.
    *
    * @param sparsity share of heads pruned, in [0, 1)
-   * @param maxMetricDrop largest allowed drop of the mean metric
+   * @param maxMetricDrop largest allowed drop of the mean metric, in [0, 1] (perplexity: its relative rise)
    */
   public record Target(
       @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "target sparsity must be in [0, 1)") Double sparsity,
-      @DecimalMin(value = "0.0", message = "maxMetricDrop must be non-negative") Double maxMetricDrop) {}
+      @DecimalMin(value = "0.0", message = "maxMetricDrop must be in [0, 1]") @DecimalMax(value = "1.0", message = "maxMetricDrop must be in [0, 1]") Double maxMetricDrop) {}
 }

@@ -6,6 +6,7 @@ import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
+import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArtifactStore;
 import java.nio.file.Path;
@@ -69,6 +70,12 @@ public class Jobs {
       labels = config.languageModel() ? null : config.labels(); // a language model's data carries no class labels
       if (labels != null && spec.options().metric() != null) {
         spec.options().metric().checkApplies(labels.regression(), labels.count());
+      }
+      int fewest = java.util.stream.IntStream.range(0, config.layers())
+          .map(l -> config.remainingHeads(l).length).min().orElse(0);
+      if (spec.options().minHeadsPerLayer() > fewest) {
+        throw new InvalidInputException("minHeadsPerLayer " + spec.options().minHeadsPerLayer()
+            + " is more than the " + fewest + " heads of this model's smallest layer");
       }
     } else {
       // resolved now, so a missing repository or revision is the caller's 4xx; downloaded by the worker

@@ -66,8 +66,8 @@ public record PruneOptions(
       if (sparsity != null && !(sparsity >= 0 && sparsity < 1)) {
         throw new InvalidInputException("target sparsity " + sparsity + " is outside [0, 1)");
       }
-      if (maxMetricDrop != null && !(maxMetricDrop >= 0)) {
-        throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " must be non-negative");
+      if (maxMetricDrop != null && !(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
+        throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " is outside [0, 1]");
       }
       if (!(step > 0 && step < 1)) {
         throw new InvalidInputException("target step " + step + " is outside (0, 1)");

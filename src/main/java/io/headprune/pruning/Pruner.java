@@ -22,6 +22,7 @@ import io.headprune.scoring.Splits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -83,6 +84,11 @@ public final class Pruner {
         throw new InvalidInputException("uniform-groups selection removes whole key/value groups for models whose "
             + "pruned checkpoint is a stock config with fewer heads; this model records pruned_heads instead: use "
             + "one-shot or iterative selection");
+      }
+      int fewest = Arrays.stream(model.heads()).mapToInt(h -> h.length).min().orElse(0);
+      if (options.minHeadsPerLayer() > fewest) {
+        throw new InvalidInputException("minHeadsPerLayer " + options.minHeadsPerLayer() + " is more than the "
+            + fewest + " heads of this model's smallest layer");
       }
       List<Encoded> pool = inputs.read(data);
       List<Encoded> evaluationSet = eval == null ? null : inputs.read(eval);

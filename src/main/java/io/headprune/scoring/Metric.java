@@ -42,9 +42,13 @@ public enum Metric {
     return higherIsBetter() ? value > other : value < other;
   }
 
-  /** How much worse {@code value} is than {@code dense}, in the metric's units (negative: better). */
+  /**
+   * How much worse {@code value} is than {@code dense} (negative: better): in the metric's units,
+   * and for perplexity, which is unbounded, relative to the dense value — so a budget is in [0, 1]
+   * for every metric.
+   */
   public double worsening(double dense, double value) {
-    return higherIsBetter() ? dense - value : value - dense;
+    return higherIsBetter() ? dense - value : (value - dense) / dense;
   }
 
   /** The worst possible value, the start of a search for the best. */

@@ -18,4 +18,17 @@ class SystemConfiguration {
   ArtifactStore artifactStore(HeadpruneProperties properties) {
     return new ArtifactStore(properties.artifactDir());
   }
+
+  /**
+   * Request bodies are read strictly: an unknown field, a key given twice or a number sent as a
+   * string is the client's mistake, named in a 400, not silently taken (the last key, the parsed
+   * string) or ignored.
+   */
+  @org.springframework.context.annotation.Bean
+  org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer strictRequestBodies() {
+    return builder -> builder
+        .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+  }
 }

@@ -154,4 +154,22 @@ class BadRequestsTest extends ServiceTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void jsonIsReadStrictly() {
+    String start = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}";
+    assertProblem(submit(start + ", \"sedes\": 5}"), 400, "sedes");
+    assertProblem(submit(start + ", \"seeds\": 2, \"seeds\": 3}"), 400, "seeds");
+    assertProblem(submit(start + ", \"seeds\": \"5\"}"), 400, "seeds");
+  }
+
+
+  @Test
+  void boundsThatMakeNoSenseForAPruningJobAreNamed() {
+    String start = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}";
+    assertProblem(submit(start + ", \"minHeadsPerLayer\": 1000000}"), 422,
+        "minHeadsPerLayer 1000000 is more than the 4 heads of this model's smallest layer");
+    assertProblem(submit(start + ", \"target\": {\"maxMetricDrop\": 1e308}}"), 400, "maxMetricDrop must be in [0, 1]");
+    assertProblem(submit(start + ", \"target\": {\"maxMetricDrop\": 1e309}}"), 400, "maxMetricDrop");
+  }
 }

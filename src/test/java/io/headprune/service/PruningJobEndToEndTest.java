@@ -79,6 +79,11 @@ class PruningJobEndToEndTest extends ServiceTest {
         .retrieve().toEntity(byte[].class);
     assertThat(range.getStatusCode()).isEqualTo(HttpStatus.PARTIAL_CONTENT);
     assertThat(range.getBody()).hasSize(100);
+    ResponseEntity<byte[]> beyond = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned")
+        .header("Range", "bytes=" + download.getBody().length + "-").retrieve().toEntity(byte[].class);
+    assertThat(beyond.getStatusCode().value()).isEqualTo(416);
+    assertThat(beyond.getHeaders().getFirst("Content-Range")).isEqualTo("bytes */" + download.getBody().length);
+    assertThat(beyond.getBody()).isNullOrEmpty();
 
     Path archive = Files.createTempFile("pruned", ".tar.gz");
     Files.write(archive, download.getBody());
