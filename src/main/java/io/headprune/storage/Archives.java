@@ -50,7 +50,7 @@ public final class Archives {
 
   private static void extractZip(Path archive, Path target, ArchiveLimits limits) throws IOException {
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
-      Budget budget = new Budget(limits);
+      Budget budget = new Budget(limits, Files.size(archive));
       Enumeration<ZipArchiveEntry> entries = zip.getEntries();
       while (entries.hasMoreElements()) {
         ZipArchiveEntry entry = entries.nextElement();
@@ -74,7 +74,7 @@ public final class Archives {
     try (InputStream file = new BufferedInputStream(Files.newInputStream(archive));
         GzipCompressorInputStream gzip = new GzipCompressorInputStream(file);
         TarArchiveInputStream tar = new TarArchiveInputStream(gzip)) {
-      Budget budget = new Budget(limits);
+      Budget budget = new Budget(limits, Files.size(archive));
       long compressedTotal = Files.size(archive);
       for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
         budget.entry(entry.getName());
@@ -137,14 +137,20 @@ public final class Archives {
     }
   }
 
-  /** Counts entries and expanded bytes against the limits. */
+  /**
+   * Counts entries and expanded bytes against the limits: the total size, and the total
+   * expansion ratio against the whole archive (many entries each under the per-entry ratio can
+   * still add up to a bomb).
+   */
   private static final class Budget {
     final ArchiveLimits limits;
+    final long archiveBytes;
     int entries;
     long bytes;
 
-    Budget(ArchiveLimits limits) {
+    Budget(ArchiveLimits limits, long archiveBytes) {
       this.limits = limits;
+      this.archiveBytes = Math.max(archiveBytes, 1);
     }
 
     void entry(String name) {
@@ -158,6 +164,10 @@ public final class Archives {
       if (bytes > limits.maxExpandedBytes()) {
         throw new InvalidInputException(
             "archive expands to more than " + limits.maxExpandedBytes() + " bytes (at entry '" + name + "')");
+      }
+      if (bytes > 1 << 20 && bytes / (double) archiveBytes > limits.maxCompressionRatio()) {
+        throw new InvalidInputException("archive expands to more than " + limits.maxCompressionRatio()
+            + " times its size in total (at entry '" + name + "'; a zip bomb?)");
       }
     }
   }
