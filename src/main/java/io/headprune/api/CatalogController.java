@@ -47,6 +47,14 @@ class CatalogController {
     return catalog.model(id);
   }
 
+  @Operation(operationId = "deleteModel", summary = "Delete a model and its files",
+      description = "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @org.springframework.web.bind.annotation.DeleteMapping("/v1/models/{id}")
+  ResponseEntity<Void> deleteModel(@PathVariable UUID id) {
+    catalog.deleteModel(id);
+    return ResponseEntity.noContent().build();
+  }
+
   @Operation(operationId = "uploadDataset",
       summary = "Upload a dataset (.jsonl, .csv or .tsv; images: .zip or .tar.gz of a JSONL and its images)",
       description = "Text: one example a line or row. Images (image classifiers): an archive holding one JSONL of {\"image\": "
@@ -62,6 +70,14 @@ class CatalogController {
   @GetMapping(value = "/v1/datasets/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
   DatasetView dataset(@PathVariable UUID id) {
     return catalog.dataset(id);
+  }
+
+  @Operation(operationId = "deleteDataset", summary = "Delete a dataset and its files",
+      description = "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @org.springframework.web.bind.annotation.DeleteMapping("/v1/datasets/{id}")
+  ResponseEntity<Void> deleteDataset(@PathVariable UUID id) {
+    catalog.deleteDataset(id);
+    return ResponseEntity.noContent().build();
   }
 
   private static <T> ResponseEntity<T> store(MultipartFile file, BiFunction<InputStream, String, Stored<T>> upload,

@@ -9,6 +9,7 @@ import io.headprune.checkpoint.Labels;
 import io.headprune.hub.HubClient;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
+import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.Inputs;
 import io.headprune.problem.NotFoundException;
@@ -45,8 +46,11 @@ public class Catalog {
   private final java.util.concurrent.ConcurrentHashMap<String, Object> uploadLocks =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  Catalog(Repositories.Models models, Repositories.Datasets datasets, ArtifactStore store, ArchiveLimits archiveLimits,
-      DatasetReader.Limits datasetLimits, Clock clock, HubClient hub) {
+  private final Repositories.JobRows jobRows;
+
+  Catalog(Repositories.Models models, Repositories.Datasets datasets, Repositories.JobRows jobRows, ArtifactStore store,
+      ArchiveLimits archiveLimits, DatasetReader.Limits datasetLimits, Clock clock, HubClient hub) {
+    this.jobRows = jobRows;
     this.hub = hub;
     this.models = models;
     this.datasets = datasets;
@@ -257,6 +261,47 @@ public class Catalog {
     }
     throw new InvalidInputException("dataset upload '" + filename
         + "' must be a .jsonl, .csv or .tsv file, or a .zip or .tar.gz of a JSONL with its images");
+  }
+
+  /**
+   * Deletes a model and its files; 409 while a queued or running job uses it. Finished jobs keep
+   * their history and lose the link.
+   */
+  @org.springframework.transaction.annotation.Transactional
+  public void deleteModel(UUID id) {
+    ModelEntity model = models.lockById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+    List<UUID> users = jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
+    if (!users.isEmpty()) {
+      throw new ConflictException("model " + id + " is used by job " + users.get(0) + ", which is queued or "
+          + "running; cancel it or wait for it to finish");
+    }
+    models.delete(model);
+    deleteAfterCommit(store.resolve(model.storagePath));
+  }
+
+  /** Deletes a dataset and its files; 409 while a queued or running job uses it. */
+  @org.springframework.transaction.annotation.Transactional
+  public void deleteDataset(UUID id) {
+    DatasetEntity dataset =
+        datasets.lockById(id).orElseThrow(() -> new NotFoundException("dataset " + id + " does not exist"));
+    List<UUID> users = jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
+    if (!users.isEmpty()) {
+      throw new ConflictException("dataset " + id + " is used by job " + users.get(0) + ", which is queued or "
+          + "running; cancel it or wait for it to finish");
+    }
+    datasets.delete(dataset);
+    deleteAfterCommit(store.resolve(dataset.storagePath));
+  }
+
+  /** Files go once the rows are gone for good: a rolled-back delete keeps both. */
+  private static void deleteAfterCommit(Path path) {
+    org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+        new org.springframework.transaction.support.TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            ArtifactStore.delete(path);
+          }
+        });
   }
 
   /** A stored model. */

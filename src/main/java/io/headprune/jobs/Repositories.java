@@ -16,16 +16,35 @@ final class Repositories {
 
   interface Models extends JpaRepository<ModelEntity, UUID> {
     Optional<ModelEntity> findBySha256(String sha256);
+
+    /** The row, locked until the transaction ends: a job inserted meanwhile waits for the delete. */
+    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Query("select m from ModelEntity m where m.id = ?1")
+    Optional<ModelEntity> lockById(UUID id);
   }
 
   interface Datasets extends JpaRepository<DatasetEntity, UUID> {
     Optional<DatasetEntity> findBySha256(String sha256);
+
+    /** The row, locked until the transaction ends. */
+    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Query("select d from DatasetEntity d where d.id = ?1")
+    Optional<DatasetEntity> lockById(UUID id);
   }
 
   interface JobRows extends JpaRepository<JobEntity, UUID> {
     Page<JobEntity> findByStatus(JobStatus status, Pageable pageable);
 
     long countByStatus(JobStatus status);
+
+    /** A queued or running job that reads model {@code id}, if any. */
+    @Query("select j.id from JobEntity j where j.modelId = ?1 and j.status in ('QUEUED', 'RUNNING')")
+    List<UUID> activeWithModel(UUID id, Pageable first);
+
+    /** A queued or running job that reads dataset {@code id}, if any. */
+    @Query("select j.id from JobEntity j where (j.calibrationId = ?1 or j.evaluationId = ?1)"
+        + " and j.status in ('QUEUED', 'RUNNING')")
+    List<UUID> activeWithDataset(UUID id, Pageable first);
 
     @Query("select j.cancelRequested from JobEntity j where j.id = ?1")
     Optional<Boolean> cancelRequested(UUID id);
