@@ -314,6 +314,11 @@ public class Catalog {
     return DatasetView.of(datasetEntity(id));
   }
 
+  /** A model a job is about to use, share-locked until the job row is committed. */
+  ModelEntity modelForJob(UUID id) {
+    return models.shareById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+  }
+
   ModelEntity modelEntity(UUID id) {
     return models.findById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
   }
@@ -328,7 +333,9 @@ public class Catalog {
       throw new InvalidInputException(role + " takes an \"id\" or a \"hub\" dataset repository with a \"file\"");
     }
     if (ref.id() != null) {
-      return datasetEntity(ref.id()).id;
+      // share-locked until the job row is committed, so a concurrent delete sees the job (409)
+      return datasets.shareById(ref.id())
+          .orElseThrow(() -> new NotFoundException("dataset " + ref.id() + " does not exist")).id;
     }
     if (ref.file() == null) {
       throw new InvalidInputException(role + " from the Hub needs a \"file\"");

@@ -64,7 +64,7 @@ public class Jobs {
     String hubCommit = null;
     Labels labels = null;
     if (request.model().id() != null) {
-      ModelEntity model = catalog.modelEntity(request.model().id());
+      ModelEntity model = catalog.modelForJob(request.model().id());
       modelId = model.id;
       var config = Models.config(store.resolve(model.storagePath));
       labels = config.languageModel() ? null : config.labels(); // a language model's data carries no class labels

@@ -21,6 +21,11 @@ final class Repositories {
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
     @Query("select m from ModelEntity m where m.id = ?1")
     Optional<ModelEntity> lockById(UUID id);
+
+    /** The row, share-locked: a delete waits until the job that reads it is committed. */
+    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
+    @Query("select m from ModelEntity m where m.id = ?1")
+    Optional<ModelEntity> shareById(UUID id);
   }
 
   interface Datasets extends JpaRepository<DatasetEntity, UUID> {
@@ -30,6 +35,11 @@ final class Repositories {
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
     @Query("select d from DatasetEntity d where d.id = ?1")
     Optional<DatasetEntity> lockById(UUID id);
+
+    /** The row, share-locked. */
+    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
+    @Query("select d from DatasetEntity d where d.id = ?1")
+    Optional<DatasetEntity> shareById(UUID id);
   }
 
   interface JobRows extends JpaRepository<JobEntity, UUID> {
