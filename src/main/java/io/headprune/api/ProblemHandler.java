@@ -73,8 +73,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(UncheckedIOException.class)
   ProblemDetail io(UncheckedIOException e) {
     log.error("I/O failure", e);
+    // the cause names server paths: it goes to the log, the client gets what happened
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
-        "storage failure: " + e.getCause().getMessage());
+        "storage failure: the server could not read or write a file (logged at " + java.time.Instant.now() + ")");
     problem.setTitle("Storage failure");
     return problem;
   }
@@ -106,15 +107,53 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       HttpStatusCode status, WebRequest request) {
     Throwable cause = e.getMostSpecificCause();
     String reason = cause instanceof tools.jackson.core.JacksonException jackson
-        ? jackson.getOriginalMessage() + location(jackson) : "the body is missing or unreadable";
+        ? describe(jackson) + location(jackson) : "the body is missing or unreadable";
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "malformed JSON: " + reason);
     problem.setTitle("Malformed request body");
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
+  /** What was wrong, in the request's terms: no Java class names. */
+  private static String describe(tools.jackson.core.JacksonException e) {
+    if (e instanceof tools.jackson.databind.exc.UnrecognizedPropertyException unknown) {
+      return "unknown field '" + unknown.getPropertyName() + "'";
+    }
+    if (e instanceof tools.jackson.databind.exc.MismatchedInputException mismatch && mismatch.getTargetType() != null) {
+      return "a value has the wrong type: expected " + expected(mismatch.getTargetType());
+    }
+    return e.getOriginalMessage().replaceAll("`?[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z][A-Za-z0-9_$]*`?", "a value");
+  }
+
+  private static String expected(Class<?> type) {
+    if (Number.class.isAssignableFrom(type) || (type.isPrimitive() && type != boolean.class)) {
+      return "a number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class || type == java.util.UUID.class) {
+      return "a string";
+    }
+    if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "a list";
+    }
+    return "an object";
+  }
+
+  /** Where in the body: {@code seeds}, {@code criteria[1]}, {@code target.sparsity}. */
   private static String location(tools.jackson.core.JacksonException e) {
-    String path = e instanceof tools.jackson.databind.DatabindException databind ? databind.getPathReference() : null;
-    return path == null || path.isEmpty() ? "" : " (at " + path + ")";
+    if (!(e instanceof tools.jackson.databind.DatabindException databind) || databind.getPath().isEmpty()) {
+      return "";
+    }
+    StringBuilder path = new StringBuilder();
+    for (var reference : databind.getPath()) {
+      if (reference.getPropertyName() != null) {
+        path.append(path.length() == 0 ? "" : ".").append(reference.getPropertyName());
+      } else if (reference.getIndex() >= 0) {
+        path.append('[').append(reference.getIndex()).append(']');
+      }
+    }
+    return path.length() == 0 ? "" : " (at " + path + ")";
   }
 
   @Override

@@ -44,7 +44,9 @@ public final class Archives {
         throw new InvalidInputException("upload '" + name + "' is not a .zip or .tar.gz archive");
       }
     } catch (IOException e) {
-      throw new InvalidInputException("archive '" + name + "' cannot be read: " + e.getMessage());
+      // the I/O message may name server paths: the client learns what it can act on
+      throw new InvalidInputException("archive '" + name + "' is truncated or not a valid "
+          + (lower.endsWith(".zip") ? ".zip" : ".tar.gz") + " file");
     }
   }
 
@@ -99,11 +101,19 @@ public final class Archives {
 
   private static Path destination(Path target, ArchiveEntry entry) {
     String name = entry.getName();
+    if (name.length() > 1024) {
+      throw new InvalidInputException("archive entry '" + name.substring(0, 64) + "…' has a name of " + name.length()
+          + " characters, more than 1024");
+    }
     if (name.isEmpty() || name.startsWith("/") || name.startsWith("\\") || name.contains("\0")
         || name.matches("^[A-Za-z]:.*")) {
       throw new InvalidInputException("archive entry '" + name + "' has an absolute or invalid path");
     }
     for (String part : name.split("[/\\\\]")) {
+      if (part.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+        throw new InvalidInputException("archive entry '" + name.substring(0, Math.min(64, name.length()))
+            + "…' has a path part longer than 255 bytes");
+      }
       if (part.equals("..")) {
         throw new InvalidInputException("archive entry '" + name + "' escapes the archive with '..'");
       }

@@ -102,7 +102,7 @@ class HostileInputTest extends ServiceTest {
       String body = response.getBody() == null ? "" : response.getBody();
       String names = c.kind().contains("@") ? c.kind().substring(c.kind().indexOf('@') + 1) : "";
       if (status < 400 || status >= 500 || !type.startsWith("application/problem+json") || !body.contains("\"detail\"")
-          || !body.contains(names)) {
+          || !body.contains(names) || leaksInternals(body)) {
         failures.add(c.kind() + " -> " + status + " " + type + " " + body.substring(0, Math.min(300, body.length())));
       }
     }
@@ -112,6 +112,13 @@ class HostileInputTest extends ServiceTest {
     assertThat(counts()).isEqualTo(before);
     assertThat(listing("models")).isEqualTo(modelsBefore);
     assertThat(listing("incoming")).isEmpty();
+  }
+
+  /** A server path, or a Java class or package name, in what the client reads. */
+  private static boolean leaksInternals(String body) {
+    return body.contains(DATA.toString())
+        || java.util.regex.Pattern.compile("\\b(java|javax|io\\.headprune|tools\\.jackson|org\\.springframework)\\.[a-z]")
+            .matcher(body).find();
   }
 
   private ResponseEntity<String> send(Case c) {

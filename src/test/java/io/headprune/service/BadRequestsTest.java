@@ -158,9 +158,11 @@ class BadRequestsTest extends ServiceTest {
   @Test
   void jsonIsReadStrictly() {
     String start = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}";
-    assertProblem(submit(start + ", \"sedes\": 5}"), 400, "sedes");
+    assertProblem(submit(start + ", \"sedes\": 5}"), 400, "unknown field 'sedes'");
     assertProblem(submit(start + ", \"seeds\": 2, \"seeds\": 3}"), 400, "seeds");
-    assertProblem(submit(start + ", \"seeds\": \"5\"}"), 400, "seeds");
+    ResponseEntity<Map> text = submit(start + ", \"seeds\": \"5\"}");
+    assertProblem(text, 400, "expected a number (at seeds)");
+    assertThat((String) text.getBody().get("detail")).doesNotContain("java.");
   }
 
 
