@@ -24,6 +24,7 @@ import org.springframework.web.multipart.MultipartFile;
 
 /** Uploaded models and datasets: content-addressed, so the same bytes give the same id. */
 @RestController
+@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
 @Tag(name = "models and datasets", description = "Uploads, content-addressed by SHA-256")
 class CatalogController {
 

@@ -29,6 +29,7 @@ import org.springframework.web.context.request.WebRequest;
 
 /** Pruning jobs: submit, poll, list, cancel, delete, and their outputs. */
 @RestController
+@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
 @Tag(name = "jobs", description = "Pruning jobs, their progress and their outputs")
 @RequestMapping("/v1/jobs")
 @Validated

@@ -36,10 +36,17 @@ class RolesTest {
         var response = Instances.client(workerProcess).get().uri("/v1/jobs/" + id).retrieve().toEntity(Map.class);
         assertThat(response.getStatusCode().value()).isEqualTo(404);
         assertThat((String) response.getBody().get("detail")).contains("worker role");
+        // no spelling of the path reaches the API on a worker: path parameters, percent-encoding
+        String base = "http://localhost:" + workerProcess.getEnvironment().getProperty("local.server.port");
+        RestClient raw = Instances.client(workerProcess);
+        assertThat(raw.delete().uri(java.net.URI.create(base + "/v1;x/jobs/" + id)).retrieve().toBodilessEntity()
+            .getStatusCode().value()).isEqualTo(404);
+        assertThat(raw.get().uri(java.net.URI.create(base + "/%76%31/jobs")).retrieve().toBodilessEntity()
+            .getStatusCode().value()).isEqualTo(404);
         Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
             .until(() -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
                 j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
-        assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+        assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED"); // not deleted
       }
     }
   }
