@@ -26,10 +26,18 @@ class JobQueue {
   static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
 
   @Bean
-  OneTimeTask<String> pruneJobTask(JobRunner runner) {
+  OneTimeTask<String> pruneJobTask(JobRunner runner, Repositories.JobRows jobs,
+      org.springframework.transaction.support.TransactionTemplate transactions, java.time.Clock clock) {
     return Tasks.oneTime(TASK)
         // the runner ends every job itself; it throws only to hand a job back at shutdown
         .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(1)))
+        .onDeadExecution((complete, operations) -> {
+          // the job waits for a worker again: say so, rather than RUNNING on a dead worker
+          new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<String>()
+              .deadExecution(complete, operations);
+          UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
+          transactions.executeWithoutResult(status -> jobs.requeue(id, clock.instant()));
+        })
         .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
   }
 
