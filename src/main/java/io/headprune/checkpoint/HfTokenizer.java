@@ -10,14 +10,21 @@ import java.nio.file.Path;
 final class HfTokenizer implements TextTokenizer {
 
   private final HuggingFaceTokenizer tokenizer;
+  private final int maxLength;
 
-  private HfTokenizer(HuggingFaceTokenizer tokenizer) {
+  private HfTokenizer(HuggingFaceTokenizer tokenizer, int maxLength) {
     this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+  }
+
+  @Override
+  public int maxCharacters() {
+    return (int) Math.min(Integer.MAX_VALUE, 64L * maxLength);
   }
 
   static HfTokenizer open(Path json, int maxLength) {
     try {
-      return new HfTokenizer(HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)));
+      return new HfTokenizer(HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)), maxLength);
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
     }

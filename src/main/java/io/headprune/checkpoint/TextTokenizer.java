@@ -28,6 +28,14 @@ public interface TextTokenizer extends AutoCloseable {
   /** Encodes {@code text} (and {@code pair}, if not null), truncated to the tokenizer's max length. */
   Tokens encode(String text, String pair);
 
+  /**
+   * Characters of a text worth tokenising: beyond {@code maxLength × 64} the tokens would be
+   * truncated away anyway, so a 1 MB line costs what a short one does.
+   */
+  default int maxCharacters() {
+    return Integer.MAX_VALUE;
+  }
+
   /** Encodes {@code text} without special tokens and untruncated (a continuation appended to a context). */
   default Tokens encodePlain(String text) {
     throw new InvalidInputException("multiple-choice data needs a tokenizer.json");

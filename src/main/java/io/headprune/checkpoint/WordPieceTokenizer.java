@@ -36,6 +36,11 @@ final class WordPieceTokenizer implements TextTokenizer {
     this.unknown = special(vocabulary, "[UNK]");
   }
 
+  @Override
+  public int maxCharacters() {
+    return (int) Math.min(Integer.MAX_VALUE, 64L * maxLength);
+  }
+
   static WordPieceTokenizer read(Path vocab, boolean lowerCase, int maxLength) {
     Map<String, Integer> vocabulary = new HashMap<>();
     try {

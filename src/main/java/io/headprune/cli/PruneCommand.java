@@ -142,6 +142,11 @@ final class PruneCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s%s)%n", report.metric(),
         report.dense().value(), report.data().evaluation(), report.data().evaluationSource(),
         Metric.parse(report.metric()).higherIsBetter() ? "" : "; lower is better");
+    PruneReport.DataSizes data = report.data();
+    if (data.poolRows() > data.pool() || data.evaluationRows() > data.evaluation()) {
+      out.printf(Locale.ROOT, "sampled: %d of %d calibration rows, %d of %d evaluation rows%n", data.pool(),
+          data.poolRows(), data.evaluation(), Math.max(data.evaluationRows(), data.evaluation()));
+    }
     out.printf(Locale.ROOT, "%-9s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
         "jaccard");
     for (PruneReport.SummaryRow row : report.summary()) {

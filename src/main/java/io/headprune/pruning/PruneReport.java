@@ -46,9 +46,12 @@ public record PruneReport(
    * @param evaluation evaluation examples
    * @param evaluationSource "evaluation set" or "held-out part of the calibration pool"
    * @param seeds seeds run
+   * @param poolRows rows of the calibration file (more than {@code pool} when it was sampled)
+   * @param evaluationRows rows of the evaluation file (0 without one; more than used when sampled)
    */
   public record DataSizes(
-      int pool, int calibrationPerSeed, int validation, int evaluation, String evaluationSource, int seeds) {}
+      int pool, int calibrationPerSeed, int validation, int evaluation, String evaluationSource, int seeds,
+      int poolRows, int evaluationRows) {}
 
   /**
    * One evaluation. {@code agreement} is the share of evaluation examples predicted as the

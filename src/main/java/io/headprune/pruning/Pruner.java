@@ -2,6 +2,7 @@ package io.headprune.pruning;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
 import io.headprune.model.Architecture;
 import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
@@ -47,6 +48,12 @@ public final class Pruner {
     }
   }
 
+  /** Most calibration-pool examples a run reads (a larger file is sampled, and the report says so). */
+  public static final int POOL_CAP = 100_000;
+
+  /** Most evaluation-set examples a run reads (likewise). */
+  public static final int EVALUATION_CAP = Splits.HELD_OUT_CAP;
+
   private Pruner() {}
 
   /** Scores every head on every example of {@code data} (the {@code score} command). */
@@ -90,12 +97,15 @@ public final class Pruner {
         throw new InvalidInputException("minHeadsPerLayer " + options.minHeadsPerLayer() + " is more than the "
             + fewest + " heads of this model's smallest layer");
       }
-      List<Encoded> pool = inputs.read(data);
-      List<Encoded> evaluationSet = eval == null ? null : inputs.read(eval);
+      List<Encoded> pool = inputs.read(data, DatasetReader.Limits.DEFAULT, POOL_CAP, progress);
+      int poolRows = inputs.rowsRead();
+      List<Encoded> evaluationSet =
+          eval == null ? null : inputs.read(eval, DatasetReader.Limits.DEFAULT, EVALUATION_CAP, progress);
+      int evaluationRows = eval == null ? 0 : inputs.rowsRead();
       Splits splits =
           Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
               eval == null ? options.evaluationFraction() : 0);
-      Run run = new Run(model, options, progress, pool, splits, evaluationSet);
+      Run run = new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
       Result result = run.execute(ModelInfo.of(modelName, model));
       if (out != null) {
         return Artifacts.write(checkpoint, run, result, out, device, progress);

@@ -47,6 +47,11 @@ final class Run {
   final HeadModel model;
   final PruneOptions options;
   final Progress progress;
+
+  /** The outer phase last reported, re-reported by every batch of inner work (so cancel and shutdown reach it). */
+  private String phase = "load";
+  private long phaseDone;
+  private long phaseTotal;
   final Metric metric;
   final Part evaluation;
   final Part validation;
@@ -65,11 +70,21 @@ final class Run {
   List<HeadRef> artifactHeads;
   double artifactSparsity;
 
+  private final int poolRows;
+  private final int evaluationRows;
+
   Run(HeadModel model, PruneOptions options, Progress progress, List<Encoded> pool, Splits splits,
-      List<Encoded> evaluationSet) {
+      List<Encoded> evaluationSet, int poolRows, int evaluationRows) {
+    this.poolRows = poolRows;
+    this.evaluationRows = evaluationRows;
     this.model = model;
     this.options = options;
-    this.progress = progress;
+    this.progress = (name, done, total) -> {
+      phase = name;
+      phaseDone = done;
+      phaseTotal = total;
+      progress.report(name, done, total);
+    };
     this.metric = Pruner.metric(options, model,
         evaluationSet != null && !evaluationSet.isEmpty() && evaluationSet.get(0).choices() != null);
     this.pool = pool;
@@ -88,18 +103,28 @@ final class Run {
 
   private Part part(List<Encoded> examples) {
     if (model.config().languageModel()) {
-      return new Part(examples, Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), Progress.NONE),
+      return new Part(examples, Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), dense()),
           null);
     }
     boolean regression = model.config().labels().regression();
     double[] dense = Predictions.predicted(
-        ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), Progress.NONE), regression);
+        ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), dense()), regression);
     double[] labels = new double[examples.size()];
     for (int i = 0; i < labels.length; i++) {
       Double label = examples.get(i).label();
       labels[i] = label != null ? label : dense[i];
     }
     return new Part(examples, new Evaluator.Outcome(metric.compute(dense, labels), dense), labels);
+  }
+
+  /** Progress of the unpruned model's pass over a data part: phase "dense". */
+  private Progress dense() {
+    return (name, done, total) -> progress.report("dense", done, total);
+  }
+
+  /** Progress of work inside a step: each batch re-reports the step's own phase and count. */
+  private Progress within() {
+    return (name, done, total) -> progress.report(phase, phaseDone, phaseTotal);
   }
 
   private int evaluationBatch() {
@@ -117,7 +142,7 @@ final class Run {
         ? iterative(options.criterion(), 0, artifactSparsity, alpha, artifactTable, pruned -> {
           List<RawScores> rescored = new ArrayList<>();
           samples.forEach(sample -> rescored.add(HeadScorer.score(model, sample, options.batchSize(), pruned,
-              Progress.NONE)));
+              within())));
           return Pruner.mean(rescored);
         })
         : oneShot(options.criterion(), artifactTable, 0, artifactSparsity);
@@ -128,7 +153,7 @@ final class Run {
             metric.id(),
             new PruneReport.Dense(metric.id(), evaluation.denseValue()),
             new PruneReport.DataSizes(poolSize, calibrationPerSeed, validation == null ? 0 : validation.examples().size(),
-                evaluation.examples().size(), evaluationSource, options.seeds()),
+                evaluation.examples().size(), evaluationSource, options.seeds(), poolRows, evaluationRows),
             rows,
             summary,
             alphaChoice,
@@ -159,6 +184,8 @@ final class Run {
     List<AlphaTrial> trials = new ArrayList<>();
     double best = Double.NaN;
     double bestMean = metric.worst();
+    long trialsTotal = (long) PruneOptions.ALPHA_GRID.length * perSeed.size() * options.sparsities().size();
+    long trialsDone = 0;
     for (double alpha : PruneOptions.ALPHA_GRID) {
       double sum = 0;
       int count = 0;
@@ -166,8 +193,8 @@ final class Run {
         ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
         for (double sparsity : options.sparsities()) {
           // α is chosen with one-shot selection, even for an iterative run (the grid would cost 11 runs)
-          sum += evaluate(oneShot(Criterion.HIES, table, seed, sparsity),
-              validation).value();
+          progress.report("alpha", trialsDone++, trialsTotal);
+          sum += evaluate(oneShot(Criterion.HIES, table, seed, sparsity), validation).value();
           count++;
         }
       }
@@ -210,6 +237,7 @@ final class Run {
     for (int i = 0; i < grid.size(); i++) {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
+        progress.report("target", (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
         sum += evaluate(select(options.criterion(), seed, grid.get(i), alpha), evaluation).value();
       }
       means[i] = sum / perSeed.size();
@@ -237,7 +265,7 @@ final class Run {
       return oneShot(criterion, table, seed, sparsity);
     }
     return iterative(criterion, seed, sparsity, alpha, table,
-        pruned -> HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, Progress.NONE));
+        pruned -> HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, within()));
   }
 
   /** One-shot selection on {@code table}: global, or whole key/value groups per layer. */
@@ -299,7 +327,7 @@ final class Run {
       return cached;
     }
     Evaluator.Outcome outcome =
-        Evaluator.run(model, part.examples(), new HashSet<>(heads), metric, part.labels(), evaluationBatch(), Progress.NONE);
+        Evaluator.run(model, part.examples(), new HashSet<>(heads), metric, part.labels(), evaluationBatch(), within());
     Evaluation result = new Evaluation(outcome.value(), outcome.agreement(part.dense()));
     forPart.put(List.copyOf(heads), result);
     return result;

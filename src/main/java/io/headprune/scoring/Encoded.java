@@ -80,11 +80,25 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
 
   /** Tokenizes {@code examples} in order. */
   public static List<Encoded> of(TextTokenizer tokenizer, List<Example> examples) {
+    return of(tokenizer, examples, Progress.NONE);
+  }
+
+  /** Tokenizes {@code examples} in order, reporting phase "load" as it goes. */
+  public static List<Encoded> of(TextTokenizer tokenizer, List<Example> examples, Progress progress) {
     List<Encoded> encoded = new ArrayList<>(examples.size());
+    int limit = tokenizer.maxCharacters();
     for (Example example : examples) {
-      encoded.add(new Encoded(tokenizer.encode(example.text(), example.textPair()), example.label()));
+      encoded.add(new Encoded(tokenizer.encode(clip(example.text(), limit), clip(example.textPair(), limit)),
+          example.label()));
+      if (encoded.size() % 256 == 0) {
+        progress.report("load", encoded.size(), examples.size());
+      }
     }
     return encoded;
+  }
+
+  private static String clip(String text, int limit) {
+    return text == null || text.length() <= limit ? text : text.substring(0, limit);
   }
 
   /** Number of real tokens (a choice item: its longest sequence). */

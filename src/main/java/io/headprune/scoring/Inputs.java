@@ -47,13 +47,23 @@ public final class Inputs implements AutoCloseable {
 
   /** Every example of {@code data}, in file order, within {@code limits}. */
   public List<Encoded> read(Path data, DatasetReader.Limits limits) {
+    return read(data, limits, Integer.MAX_VALUE, Progress.NONE);
+  }
+
+  /**
+   * At most {@code cap} examples of {@code data}: all of them, or a fixed random sample kept in
+   * file order when the file has more (drawn before anything is tokenised or decoded). Reports
+   * phase "load".
+   */
+  public List<Encoded> read(Path data, DatasetReader.Limits limits, int cap, Progress progress) {
     if (tokenizer != null && config.languageModel() && ChoiceDataset.isChoiceDataset(data)) {
-      return Encoded.ofChoices(tokenizer, ChoiceDataset.read(data, data.getFileName().toString(), limits));
+      return Encoded.ofChoices(tokenizer,
+          sample(ChoiceDataset.read(data, data.getFileName().toString(), limits), cap));
     }
     if (tokenizer != null) {
-      return Encoded.of(tokenizer, DatasetReader.read(data, config.labels(), limits));
+      return Encoded.of(tokenizer, sample(DatasetReader.read(data, config.labels(), limits), cap), progress);
     }
-    List<ImageDataset.ImageExample> examples = ImageDataset.read(data, config.labels(), limits);
+    List<ImageDataset.ImageExample> examples = sample(ImageDataset.read(data, config.labels(), limits), cap);
     List<Encoded> encoded = new ArrayList<>(examples.size());
     for (ImageDataset.ImageExample example : examples) {
       ImageProcessor.Prepared prepared =
@@ -61,9 +71,33 @@ public final class Inputs implements AutoCloseable {
       encoded.add(new Encoded(
           new Encoded.Image(prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
           example.label()));
+      if (encoded.size() % 64 == 0) {
+        progress.report("load", encoded.size(), examples.size());
+      }
     }
     return encoded;
   }
+
+  /** Rows a file had before {@link #sample} kept {@code cap} of them (set by the last read). */
+  public int rowsRead() {
+    return rowsRead;
+  }
+
+  private int rowsRead;
+
+  /** All of {@code rows}, or {@code cap} of them drawn with a fixed seed, in their original order. */
+  private <T> List<T> sample(List<T> rows, int cap) {
+    rowsRead = rows.size();
+    if (rows.size() <= cap) {
+      return rows;
+    }
+    List<Integer> indices = new ArrayList<>(java.util.stream.IntStream.range(0, rows.size()).boxed().toList());
+    java.util.Collections.shuffle(indices, new java.util.Random(SAMPLE_SEED));
+    return indices.subList(0, cap).stream().sorted().map(rows::get).toList();
+  }
+
+  /** Seed of the sample of an oversized dataset (fixed: a rerun sees the same examples). */
+  static final long SAMPLE_SEED = 20_251_129L;
 
   @Override
   public void close() {

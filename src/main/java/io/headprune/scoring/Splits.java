@@ -16,6 +16,9 @@ import java.util.Random;
  */
 public record Splits(List<Integer> calibration, List<Integer> validation, List<Integer> evaluation) {
 
+  /** Most examples a held-out part takes: more adds little precision and much evaluation time. */
+  public static final int HELD_OUT_CAP = 10_000;
+
   /** Fixed seed of the one split, so that the parts never depend on the run's seeds. */
   private static final long SPLIT_SEED = 0x48_49_45_53L;
 
@@ -37,8 +40,8 @@ public record Splits(List<Integer> calibration, List<Integer> validation, List<I
       order.add(i);
     }
     java.util.Collections.shuffle(order, new Random(SPLIT_SEED));
-    int evaluation = (int) Math.round(size * evaluationFraction);
-    int validation = (int) Math.round(size * validationFraction);
+    int evaluation = (int) Math.min(HELD_OUT_CAP, Math.round(size * evaluationFraction));
+    int validation = (int) Math.min(HELD_OUT_CAP, Math.round(size * validationFraction));
     if (size - evaluation - validation < 1 || (evaluationFraction > 0 && evaluation < 1)
         || (validationFraction > 0 && validation < 1)) {
       throw new InvalidInputException("calibration pool of " + size + " examples is too small to split");
