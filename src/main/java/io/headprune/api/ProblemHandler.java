@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -30,6 +31,50 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+  /** Seconds a client should wait before retrying while the database is unreachable. */
+  static final int DATABASE_RETRY_SECONDS = 5;
+
+  /**
+   * The database cannot be reached: a fast 503 with Retry-After (connections time out in seconds),
+   * not a generic 500 after the pool's default 30 s.
+   */
+  @ExceptionHandler({org.springframework.dao.DataAccessException.class,
+      org.springframework.transaction.TransactionException.class})
+  ResponseEntity<ProblemDetail> database(RuntimeException e) {
+    if (!unreachable(e)) {
+      log.error("database failure", e);
+      ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+          "the database failed the request (logged at " + java.time.Instant.now() + ")");
+      problem.setTitle("Database failure");
+      return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+          .body(problem);
+    }
+    log.warn("database unavailable: {}", e.getMessage());
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+        "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds");
+    problem.setTitle("Service unavailable");
+    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header(HttpHeaders.RETRY_AFTER, Integer.toString(DATABASE_RETRY_SECONDS))
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(problem);
+  }
+
+  /** Whether a failure's cause is the connection to the database (refused, reset, timed out, closed). */
+  static boolean unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.springframework.transaction.CannotCreateTransactionException
+          || t instanceof org.springframework.dao.DataAccessResourceFailureException
+          || t instanceof java.net.SocketException
+          || t instanceof java.sql.SQLTransientConnectionException
+          || t instanceof java.sql.SQLNonTransientConnectionException
+          || t instanceof java.sql.SQLException sql && (sql.getSQLState() != null && sql.getSQLState().startsWith("08")
+              || "Connection is closed".equals(sql.getMessage()))) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   @ExceptionHandler(HeadpruneException.class)
   ProblemDetail headprune(HeadpruneException e) {

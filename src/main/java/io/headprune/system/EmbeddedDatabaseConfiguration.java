@@ -70,6 +70,9 @@ class EmbeddedDatabaseConfiguration {
     config.setUsername("postgres");
     config.setMaximumPoolSize(10);
     config.setPoolName("headprune-embedded");
+    // an unreachable database answers in seconds: 503 to clients, readiness DOWN, workers back off
+    config.setConnectionTimeout(3_000);
+    config.setValidationTimeout(2_000);
     return new HikariDataSource(config);
   }
 }
