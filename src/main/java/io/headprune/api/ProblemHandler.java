@@ -42,7 +42,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler({org.springframework.dao.DataAccessException.class,
       org.springframework.transaction.TransactionException.class})
   ResponseEntity<ProblemDetail> database(RuntimeException e) {
-    if (!unreachable(e)) {
+    if (!io.headprune.jobs.Databases.unreachable(e)) {
       log.error("database failure", e);
       ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
           "the database failed the request (logged at " + java.time.Instant.now() + ")");
@@ -60,21 +60,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         .body(problem);
   }
 
-  /** Whether a failure's cause is the connection to the database (refused, reset, timed out, closed). */
-  static boolean unreachable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof org.springframework.transaction.CannotCreateTransactionException
-          || t instanceof org.springframework.dao.DataAccessResourceFailureException
-          || t instanceof java.net.SocketException
-          || t instanceof java.sql.SQLTransientConnectionException
-          || t instanceof java.sql.SQLNonTransientConnectionException
-          || t instanceof java.sql.SQLException sql && (sql.getSQLState() != null && sql.getSQLState().startsWith("08")
-              || "Connection is closed".equals(sql.getMessage()))) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   @ExceptionHandler(HeadpruneException.class)
   ProblemDetail headprune(HeadpruneException e) {

@@ -32,11 +32,12 @@ class JobQueue {
         // the runner ends every job itself; it throws only to hand a job back at shutdown
         .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(1)))
         .onDeadExecution((complete, operations) -> {
-          // the job waits for a worker again: say so, rather than RUNNING on a dead worker
-          new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<String>()
-              .deadExecution(complete, operations);
+          // the job waits for a worker again: say so, rather than RUNNING on a dead worker — before the
+          // execution is revived, so that no new attempt can start before the row says QUEUED
           UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
           transactions.executeWithoutResult(status -> jobs.requeue(id, clock.instant()));
+          new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<String>()
+              .deadExecution(complete, operations);
         })
         .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
   }

@@ -43,12 +43,19 @@ class JobResults {
     this.clock = clock;
   }
 
-  void persist(UUID id, Path work, Pruner.Result result) {
+  /**
+   * Stores attempt {@code attempt}'s result, if that attempt still owns the running job; a worker
+   * that lost the job (revived elsewhere while it was paused) gets {@link JobRunner.LostOwnership}
+   * and its files are removed, so the owner's are never touched.
+   */
+  void persist(UUID id, int attempt, Path work, Pruner.Result result) {
     Path out = work.resolve("out");
     Path packed = work.resolve("final");
     try {
       Files.createDirectories(packed);
-      Archives.tarGz(out.resolve("pruned"), "pruned", packed.resolve("pruned.tar.gz"));
+      if (Files.isDirectory(out.resolve("pruned"))) { // not for a selection only masked/ can carry
+        Archives.tarGz(out.resolve("pruned"), "pruned", packed.resolve("pruned.tar.gz"));
+      }
       Archives.tarGz(out.resolve("masked"), "masked", packed.resolve("masked.tar.gz"));
       Files.copy(out.resolve("scores.json"), packed.resolve("scores.json"));
       Files.copy(out.resolve("report.json"), packed.resolve("report.json"));
@@ -56,22 +63,29 @@ class JobResults {
       throw new UncheckedIOException("packing the outputs of job " + id, e);
     }
     Path target = store.job(id);
+    boolean[] moved = {false};
     try {
-      transactions.executeWithoutResult(status -> store(id, packed, target, result));
+      transactions.executeWithoutResult(status -> store(id, attempt, packed, target, result, moved));
     } catch (RuntimeException e) {
-      ArtifactStore.delete(target);
+      if (moved[0]) {
+        ArtifactStore.delete(target); // ours, moved in this transaction, which did not commit
+      }
       throw e;
     }
   }
 
-  private void store(UUID id, Path packed, Path target, Pruner.Result result) {
-    JobEntity job = jobs.findById(id).orElseThrow(JobRunner.Cancelled::new);
+  private void store(UUID id, int attempt, Path packed, Path target, Pruner.Result result, boolean[] moved) {
+    JobEntity job = jobs.lockById(id).orElseThrow(JobRunner.Cancelled::new);
+    if (job.attempt != attempt || job.status != JobStatus.RUNNING) {
+      throw new JobRunner.LostOwnership(); // another attempt owns (or has ended) the job
+    }
     if (job.cancelRequested) {
       throw new JobRunner.Cancelled();
     }
     ArtifactStore.delete(target);
     try {
       Files.move(packed, target, StandardCopyOption.ATOMIC_MOVE);
+      moved[0] = true;
     } catch (IOException e) {
       throw new UncheckedIOException("moving the outputs of job " + id, e);
     }
@@ -79,6 +93,9 @@ class JobResults {
     Map<String, Object> links = new LinkedHashMap<>();
     for (String kind : List.of("pruned", "masked", "scores", "report")) {
       Path file = target.resolve(kind.equals("pruned") || kind.equals("masked") ? kind + ".tar.gz" : kind + ".json");
+      if (!Files.exists(file)) {
+        continue; // no pruned/ when only masked/ can carry the selection
+      }
       ArtifactEntity artifact = new ArtifactEntity();
       artifact.jobId = id;
       artifact.kind = kind;
@@ -127,6 +144,7 @@ class JobResults {
     summary.put("links", links);
     job.result = Json.MAPPER.writeValueAsString(summary);
     job.status = JobStatus.SUCCEEDED;
+    job.error = null;
     job.phase = "done";
     job.finishedAt = now;
     job.updatedAt = now;

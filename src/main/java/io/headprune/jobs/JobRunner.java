@@ -37,6 +37,16 @@ class JobRunner {
     }
   }
 
+  /**
+   * Thrown when this attempt no longer owns the job: it was revived on another worker while this
+   * one was paused (GC, frozen VM, partition). The attempt stops and leaves no trace.
+   */
+  static final class LostOwnership extends RuntimeException {
+    LostOwnership() {
+      super("another attempt owns the job", null, false, false);
+    }
+  }
+
   /** Thrown to hand a job back to the queue when this worker shuts down. */
   static final class HandedBack extends RuntimeException {
     HandedBack() {
@@ -78,7 +88,9 @@ class JobRunner {
     if (job == null) {
       return;
     }
-    Path work = store.work(id);
+    int attempt = job.attempt;
+    // each attempt has its own scratch directory: a paused attempt that wakes up never shares files with the owner
+    Path work = store.work(id).resolve("attempt-" + attempt);
     ArtifactStore.delete(work);
     Device device;
     try {
@@ -93,31 +105,47 @@ class JobRunner {
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(id, spec, job.hubCommit);
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
-      Progress progress = new JobProgress(id, job.attempt, context);
+      Progress progress = new JobProgress(id, attempt, context);
       String modelName = job.modelId != null ? "model " + job.modelId
           : spec.normalized().model().hub() + "@" + job.hubCommit;
       Pruner.Result result = Pruner.prune(modelDir, modelName, calibration, evaluation, spec.options(),
           work.resolve("out"), device, progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
-      results.persist(id, work, result);
+      results.persist(id, attempt, work, result);
       metrics.finished(JobStatus.SUCCEEDED, Duration.between(started, clock.instant()));
+    } catch (LostOwnership lost) {
+      log.warn("job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
+          + "it stops and writes nothing", id, attempt);
     } catch (Cancelled cancelled) {
-      end(id, JobStatus.CANCELLED, null);
+      end(id, attempt, JobStatus.CANCELLED, null);
       metrics.finished(JobStatus.CANCELLED, Duration.between(started, clock.instant()));
     } catch (HandedBack handedBack) {
-      transactions.executeWithoutResult(status -> jobs.findById(id).ifPresent(row -> {
-        row.status = JobStatus.QUEUED;
-        row.phase = "queued";
-        row.updatedAt = clock.instant();
-      }));
+      transactions.executeWithoutResult(status -> jobs.lockById(id)
+          .filter(row -> row.attempt == attempt && row.status == JobStatus.RUNNING)
+          .ifPresent(row -> {
+            row.status = JobStatus.QUEUED;
+            row.phase = "queued";
+            row.worker = null;
+            row.updatedAt = clock.instant();
+          }));
       log.info("job {} handed back to the queue at shutdown", id);
       throw handedBack;
     } catch (HeadpruneException e) {
-      end(id, JobStatus.FAILED, problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
+      end(id, attempt, JobStatus.FAILED,
+          problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
       metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
-    } catch (RuntimeException | Error e) {
+    } catch (RuntimeException e) {
+      if (Databases.unreachable(e)) {
+        // not the job's fault: db-scheduler runs it again once the database answers; never FAILED for it
+        log.warn("job {}: the database went away during attempt {}; it will be retried", id, attempt);
+        throw e;
+      }
       log.error("job {} failed", id, e);
-      end(id, JobStatus.FAILED, problem("Engine failure", 500, String.valueOf(e.getMessage() == null ? e : e.getMessage())));
+      end(id, attempt, JobStatus.FAILED, problem("Engine failure", 500, "the engine failed (logged)"));
+      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+    } catch (Error e) {
+      log.error("job {} failed", id, e);
+      end(id, attempt, JobStatus.FAILED, problem("Engine failure", 500, "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
     } finally {
       devices.release(device);
@@ -156,14 +184,17 @@ class JobRunner {
     return job;
   }
 
-  private void end(UUID id, JobStatus status, Map<String, Object> error) {
-    transactions.executeWithoutResult(tx -> jobs.findById(id).ifPresent(job -> {
-      job.status = status;
-      job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
-      job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
-      job.finishedAt = clock.instant();
-      job.updatedAt = job.finishedAt;
-    }));
+  /** Ends the job, if attempt {@code attempt} still owns it while it runs: terminal states are final. */
+  private void end(UUID id, int attempt, JobStatus status, Map<String, Object> error) {
+    transactions.executeWithoutResult(tx -> jobs.lockById(id)
+        .filter(job -> job.attempt == attempt && job.status == JobStatus.RUNNING)
+        .ifPresent(job -> {
+          job.status = status;
+          job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
+          job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
+          job.finishedAt = clock.instant();
+          job.updatedAt = job.finishedAt;
+        }));
   }
 
   static Map<String, Object> problem(String title, int status, String detail) {
@@ -197,14 +228,19 @@ class JobRunner {
       }
       Instant now = clock.instant();
       if (!phase.equals(this.phase) || done == total || Duration.between(lastWrite, now).compareTo(progressInterval) >= 0) {
-        Boolean cancelled = transactions.execute(status -> {
-          int updated = jobs.progress(id, phase, done, total, now);
-          return updated == 0 || jobs.cancelRequested(id).orElse(true);
+        String state = transactions.execute(status -> {
+          if (jobs.progressOwned(id, phase, done, total, now, attempt) == 1) {
+            return jobs.cancelRequested(id).orElse(true) ? "cancel" : "run";
+          }
+          return jobs.findById(id).isPresent() ? "lost" : "cancel"; // a deleted job is cancelled
         });
         this.phase = phase;
         lastWrite = now;
-        if (Boolean.TRUE.equals(cancelled)) {
+        if ("cancel".equals(state)) {
           throw new Cancelled();
+        }
+        if ("lost".equals(state)) {
+          throw new LostOwnership();
         }
       }
     }

@@ -68,6 +68,17 @@ final class Repositories {
     @Modifying
     @Query("update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5 where j.id = ?1")
     int progress(UUID id, String phase, long done, long total, java.time.Instant now);
+
+    /** Progress of attempt {@code attempt}, written only while that attempt owns the running job. */
+    @Modifying
+    @Query("update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5"
+        + " where j.id = ?1 and j.attempt = ?6 and j.status = io.headprune.jobs.JobStatus.RUNNING")
+    int progressOwned(UUID id, String phase, long done, long total, java.time.Instant now, int attempt);
+
+    /** The job row, locked: whoever writes a result holds it until the write commits. */
+    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Query("select j from JobEntity j where j.id = ?1")
+    Optional<JobEntity> lockById(UUID id);
   }
 
   interface HeadScores extends JpaRepository<HeadScoreEntity, Long> {
