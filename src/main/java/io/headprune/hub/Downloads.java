@@ -1,6 +1,7 @@
 package io.headprune.hub;
 
 import io.headprune.problem.HeadpruneException;
+import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UpstreamException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,7 +59,7 @@ final class Downloads {
   /** A body to read, and the headers of the endpoint's own answer (a redirect's, or the body's). */
   private record Answer(HttpResponse<InputStream> response, HttpHeaders endpointHeaders) {}
 
-  Path fetch(RepoType type, String repo, String commit, String file, URI url) {
+  Path fetch(RepoType type, String repo, String commit, String file, URI url, long maxBytes) {
     Expected expected = null;
     Path partial = null;
     IOException last = null;
@@ -68,6 +69,10 @@ final class Downloads {
         Answer answer = send(url, have, repo, commit, file);
         if (expected == null) {
           expected = expectedFrom(answer, url);
+          if (expected.size() > maxBytes) {
+            answer.response().body().close();
+            throw tooLarge(file, repo, expected.size(), maxBytes);
+          }
           partial = cache.blob(type, repo, expected.etag() + ".incomplete");
           Files.createDirectories(partial.getParent());
           have = Files.exists(partial) ? Files.size(partial) : 0;
@@ -77,7 +82,10 @@ final class Downloads {
             answer = send(url, have, repo, commit, file);
           }
         }
-        receive(answer.response(), partial, have);
+        if (!receive(answer.response(), partial, have, maxBytes)) {
+          Files.deleteIfExists(partial);
+          throw tooLarge(file, repo, maxBytes + 1, maxBytes);
+        }
         long size = Files.size(partial);
         if (expected.size() >= 0 && size < expected.size()) {
           last = new IOException("body ended after " + size + " of " + expected.size() + " bytes");
@@ -160,7 +168,14 @@ final class Downloads {
   }
 
   /** Writes the body to {@code partial}: appended after a 206 that continues it, else from the start. */
-  private void receive(HttpResponse<InputStream> response, Path partial, long have) throws IOException {
+  private static InvalidInputException tooLarge(String file, String repo, long size, long maxBytes) {
+    return new InvalidInputException(file + " of " + repo + " is " + (size > maxBytes ? "more than " + maxBytes
+        : size) + " bytes, more than the " + maxBytes + " headprune accepts for it");
+  }
+
+  /** Writes the body; false (and stops) once it runs past {@code maxBytes}. */
+  private boolean receive(HttpResponse<InputStream> response, Path partial, long have, long maxBytes)
+      throws IOException {
     boolean append = response.statusCode() == 206 && have > 0
         && response.headers().firstValue("Content-Range").map(range -> range.startsWith("bytes " + have + "-"))
             .orElse(false);
@@ -175,10 +190,16 @@ final class Downloads {
     try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
       byte[] buffer = new byte[256 * 1024];
+      long total = append ? have : 0;
       for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
+        total += read;
+        if (total > maxBytes) {
+          return false; // more than announced and allowed: the caller refuses it and deletes what arrived
+        }
         out.write(buffer, 0, read);
         lastProgress.set(System.nanoTime());
       }
+      return true;
     } finally {
       watchdog.cancel(false);
       closeQuietly(body);

@@ -121,9 +121,31 @@ public final class HubClient {
 
   /** Downloads (or finds in the cache) one file of a dataset repository. */
   public Path datasetFile(String repo, String file, String revision) {
+    return datasetFile(repo, file, revision, Long.MAX_VALUE);
+  }
+
+  /**
+   * A dataset file of at most {@code maxBytes}: refused from its announced size before the body
+   * is read, or as soon as more arrives; nothing of it stays in the cache.
+   */
+  public Path datasetFile(String repo, String file, String revision, long maxBytes) {
     checkFile(file);
     String commit = resolve(RepoType.DATASET, repo, revision);
-    return fetch(RepoType.DATASET, repo, commit, file);
+    return fetch(RepoType.DATASET, repo, commit, file, maxBytes);
+  }
+
+  /** Removes a downloaded file (its snapshot link and blob) from the cache, e.g. once it was refused. */
+  public void evict(Path snapshotFile) {
+    try {
+      Path blob = Files.isSymbolicLink(snapshotFile)
+          ? snapshotFile.getParent().resolve(Files.readSymbolicLink(snapshotFile)).normalize() : null;
+      Files.deleteIfExists(snapshotFile);
+      if (blob != null) {
+        Files.deleteIfExists(blob);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("evicting " + snapshotFile.getFileName() + " from the Hub cache", e);
+    }
   }
 
   private static void checkFile(String file) {
@@ -133,6 +155,10 @@ public final class HubClient {
   }
 
   private Path fetch(RepoType type, String repo, String commit, String file) {
+    return fetch(type, repo, commit, file, Long.MAX_VALUE);
+  }
+
+  private Path fetch(RepoType type, String repo, String commit, String file, long maxBytes) {
     checkFile(file);
     Path cached = cache.snapshot(type, repo, commit).resolve(file);
     if (Files.exists(cached)) {
@@ -143,7 +169,7 @@ public final class HubClient {
     }
     URI url = URI.create(settings.endpoint() + "/" + type.urlPrefix() + repo + "/resolve/" + commit + "/"
         + encodePath(file));
-    return downloads.fetch(type, repo, commit, file, url);
+    return downloads.fetch(type, repo, commit, file, url, maxBytes);
   }
 
   private JsonNode info(RepoType type, String repo, String revision) {

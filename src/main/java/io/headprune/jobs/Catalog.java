@@ -341,11 +341,16 @@ public class Catalog {
       throw new InvalidInputException(role + " from the Hub needs a \"file\"");
     }
     String repo = ref.hub().substring("datasets/".length());
-    Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision());
+    // bounded as an upload is: refused from its announced size, or as soon as more arrives
+    Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision(),
+        archiveLimits.maxExpandedBytes());
     try (InputStream in = Files.newInputStream(file)) {
       return uploadDataset(in, ref.file()).value().id();
     } catch (IOException e) {
-      throw new UncheckedIOException("reading " + file, e);
+      throw new UncheckedIOException("reading " + file.getFileName(), e);
+    } catch (InvalidInputException refused) {
+      hub.evict(file); // a refused dataset does not stay in the cache
+      throw refused;
     }
   }
 

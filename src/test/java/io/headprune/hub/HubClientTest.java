@@ -166,6 +166,24 @@ class HubClientTest {
   }
 
   @Test
+  void aDatasetFileLargerThanTheBoundIsRefusedAndNothingStaysInTheCache() throws IOException {
+    byte[] calibration = Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl"));
+    fake.add("datasets/org/big", Map.of("train.jsonl", calibration), false, false);
+    HubClient client = client(null, false);
+    assertThatThrownBy(() -> client.datasetFile("org/big", "train.jsonl", "main", 1000))
+        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .hasMessageContaining("train.jsonl of org/big is more than 1000 bytes");
+    try (var files = Files.walk(cache)) {
+      assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+          .noneMatch(name -> name.contains("incomplete") || name.equals("train.jsonl"));
+    }
+    Path file = client.datasetFile("org/big", "train.jsonl", "main", calibration.length);
+    assertThat(file).hasBinaryContent(calibration);
+    client.evict(file);
+    assertThat(file).doesNotExist();
+  }
+
+  @Test
   void datasetFilesComeFromDatasetRepositories() throws IOException {
     fake.add("datasets/org/calib", Map.of("train.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl"))),
         false, false);
