@@ -181,6 +181,19 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(config.attentionHeads()).isEqualTo(4);
     assertThat(config.keyValueHeads()).isEqualTo(1);
     assertThat(config.raw().has("pruned_heads")).isFalse();
+
+    // a global selection of the same model can only be written as masked/: the job still succeeds
+    String global = body.replace(", \"selection\": \"uniform-groups\"", "");
+    String second = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(global)
+        .retrieve().toEntity(Map.class).getBody().get("id");
+    Map<String, Object> masked = awaitJob(second, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(masked.get("status")).as(String.valueOf(masked.get("error"))).isEqualTo("SUCCEEDED");
+    assertThat((Map<String, Object>) ((Map<String, Object>) masked.get("result")).get("links"))
+        .containsKeys("masked", "scores", "report").doesNotContainKey("pruned");
+    assertThat(http.get().uri("/v1/jobs/" + second + "/artifacts/pruned").retrieve().toBodilessEntity()
+        .getStatusCode().value()).isEqualTo(404);
+    assertThat(http.get().uri("/v1/jobs/" + second + "/artifacts/masked").retrieve().toBodilessEntity()
+        .getStatusCode().value()).isEqualTo(200);
   }
 
   @Test
