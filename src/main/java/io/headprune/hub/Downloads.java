@@ -59,7 +59,11 @@ final class Downloads {
   /** A body to read, and the headers of the endpoint's own answer (a redirect's, or the body's). */
   private record Answer(HttpResponse<InputStream> response, HttpHeaders endpointHeaders) {}
 
-  Path fetch(RepoType type, String repo, String commit, String file, URI url, long maxBytes) {
+  /**
+   * Downloads {@code file} into the cache, refusing it past {@code maxBytes}, or, for a text
+   * file, past {@code maxLines} lines while it arrives.
+   */
+  Path fetch(RepoType type, String repo, String commit, String file, URI url, long maxBytes, long maxLines) {
     Expected expected = null;
     Path partial = null;
     IOException last = null;
@@ -82,9 +86,13 @@ final class Downloads {
             answer = send(url, have, repo, commit, file);
           }
         }
-        if (!receive(answer.response(), partial, have, maxBytes)) {
+        long[] lines = {0};
+        if (!receive(answer.response(), partial, have, maxBytes, maxLines, lines)) {
           Files.deleteIfExists(partial);
-          throw tooLarge(file, repo, maxBytes + 1, maxBytes);
+          throw lines[0] > maxLines
+              ? new InvalidInputException(file + " of " + repo + " has more than " + maxLines + " lines; refused while "
+                  + "it was downloading")
+              : tooLarge(file, repo, maxBytes + 1, maxBytes);
         }
         long size = Files.size(partial);
         if (expected.size() >= 0 && size < expected.size()) {
@@ -173,9 +181,9 @@ final class Downloads {
         : size) + " bytes, more than the " + maxBytes + " headprune accepts for it");
   }
 
-  /** Writes the body; false (and stops) once it runs past {@code maxBytes}. */
-  private boolean receive(HttpResponse<InputStream> response, Path partial, long have, long maxBytes)
-      throws IOException {
+  /** Writes the body; false (and stops) once it runs past {@code maxBytes} or {@code maxLines} lines. */
+  private boolean receive(HttpResponse<InputStream> response, Path partial, long have, long maxBytes, long maxLines,
+      long[] lines) throws IOException {
     boolean append = response.statusCode() == 206 && have > 0
         && response.headers().firstValue("Content-Range").map(range -> range.startsWith("bytes " + have + "-"))
             .orElse(false);
@@ -195,6 +203,14 @@ final class Downloads {
         total += read;
         if (total > maxBytes) {
           return false; // more than announced and allowed: the caller refuses it and deletes what arrived
+        }
+        if (maxLines != Long.MAX_VALUE) {
+          for (int i = 0; i < read; i++) {
+            lines[0] += buffer[i] == '\n' ? 1 : 0;
+          }
+          if (lines[0] > maxLines) {
+            return false;
+          }
         }
         out.write(buffer, 0, read);
         lastProgress.set(System.nanoTime());

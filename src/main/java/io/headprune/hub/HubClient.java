@@ -129,9 +129,14 @@ public final class HubClient {
    * is read, or as soon as more arrives; nothing of it stays in the cache.
    */
   public Path datasetFile(String repo, String file, String revision, long maxBytes) {
+    return datasetFile(repo, file, revision, maxBytes, Long.MAX_VALUE);
+  }
+
+  /** As above, also refused while it arrives once it has more than {@code maxLines} lines. */
+  public Path datasetFile(String repo, String file, String revision, long maxBytes, long maxLines) {
     checkFile(file);
     String commit = resolve(RepoType.DATASET, repo, revision);
-    return fetch(RepoType.DATASET, repo, commit, file, maxBytes);
+    return fetch(RepoType.DATASET, repo, commit, file, maxBytes, maxLines);
   }
 
   /** Removes a downloaded file (its snapshot link and blob) from the cache, e.g. once it was refused. */
@@ -155,10 +160,10 @@ public final class HubClient {
   }
 
   private Path fetch(RepoType type, String repo, String commit, String file) {
-    return fetch(type, repo, commit, file, Long.MAX_VALUE);
+    return fetch(type, repo, commit, file, Long.MAX_VALUE, Long.MAX_VALUE);
   }
 
-  private Path fetch(RepoType type, String repo, String commit, String file, long maxBytes) {
+  private Path fetch(RepoType type, String repo, String commit, String file, long maxBytes, long maxLines) {
     checkFile(file);
     Path cached = cache.snapshot(type, repo, commit).resolve(file);
     if (Files.exists(cached)) {
@@ -169,7 +174,7 @@ public final class HubClient {
     }
     URI url = URI.create(settings.endpoint() + "/" + type.urlPrefix() + repo + "/resolve/" + commit + "/"
         + encodePath(file));
-    return downloads.fetch(type, repo, commit, file, url, maxBytes);
+    return downloads.fetch(type, repo, commit, file, url, maxBytes, maxLines);
   }
 
   private JsonNode info(RepoType type, String repo, String revision) {

@@ -343,7 +343,7 @@ public class Catalog {
     String repo = ref.hub().substring("datasets/".length());
     // bounded as an upload is: refused from its announced size, or as soon as more arrives
     Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision(),
-        archiveLimits.maxExpandedBytes());
+        archiveLimits.maxExpandedBytes(), datasetLimits.maxRows() + 1L); // + a CSV header
     try (InputStream in = Files.newInputStream(file)) {
       return uploadDataset(in, ref.file()).value().id();
     } catch (IOException e) {

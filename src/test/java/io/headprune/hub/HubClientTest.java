@@ -177,7 +177,14 @@ class HubClientTest {
       assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
           .noneMatch(name -> name.contains("incomplete") || name.equals("train.jsonl"));
     }
-    Path file = client.datasetFile("org/big", "train.jsonl", "main", calibration.length);
+    assertThatThrownBy(() -> client.datasetFile("org/big", "train.jsonl", "main", Long.MAX_VALUE, 100))
+        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .hasMessageContaining("has more than 100 lines");
+    try (var files = Files.walk(cache)) {
+      assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+          .noneMatch(name -> name.contains("incomplete") || name.equals("train.jsonl"));
+    }
+    Path file = client.datasetFile("org/big", "train.jsonl", "main", calibration.length, 256);
     assertThat(file).hasBinaryContent(calibration);
     client.evict(file);
     assertThat(file).doesNotExist();
