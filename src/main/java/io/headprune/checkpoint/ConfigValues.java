@@ -70,6 +70,20 @@ public final class ConfigValues {
     return bounded(key, value.asLong(), max);
   }
 
+  /**
+   * The width {@code hiddenKey} and the head count {@code headsKey} of an architecture whose heads
+   * split the width evenly: both read and checked, returned as {width, heads}.
+   */
+  public static int[] evenHeads(ObjectNode raw, String hiddenKey, String headsKey) {
+    int hidden = positive(raw, hiddenKey, MAX_DIMENSION);
+    int heads = positive(raw, headsKey, 1024);
+    if (hidden % heads != 0) {
+      throw new InvalidInputException(
+          "config.json: " + hiddenKey + " " + hidden + " is not divisible by " + headsKey + " " + heads);
+    }
+    return new int[] {hidden, heads};
+  }
+
   /** An optional positive finite number, {@code fallback} when absent. */
   public static double optionalPositiveNumber(ObjectNode raw, String key, double fallback) {
     JsonNode value = raw.get(key);

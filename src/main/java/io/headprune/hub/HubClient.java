@@ -2,9 +2,7 @@ package io.headprune.hub;
 
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.Json;
-import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.InvalidInputException;
-import io.headprune.problem.NotFoundException;
 import io.headprune.problem.UpstreamException;
 import java.io.IOException;
 import java.io.InputStream;

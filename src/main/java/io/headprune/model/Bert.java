@@ -60,12 +60,9 @@ public final class Bert extends EncoderModel {
    * layer_norm_eps, pad_token_id; refuses activations other than erf GELU and relative positions.
    */
   static ModelConfig config(ObjectNode raw, String modelType, int defaultPad) {
-    int hidden = ConfigValues.positive(raw, "hidden_size", ConfigValues.MAX_DIMENSION);
-    int heads = ConfigValues.positive(raw, "num_attention_heads", 1024);
-    if (hidden % heads != 0) {
-      throw new InvalidInputException(
-          "config.json: hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
-    }
+    int[] widthAndHeads = ConfigValues.evenHeads(raw, "hidden_size", "num_attention_heads");
+    int hidden = widthAndHeads[0];
+    int heads = widthAndHeads[1];
     int layers = ConfigValues.positive(raw, "num_hidden_layers", 1024);
     ConfigValues.oneOf(raw, "hidden_act", "gelu", "gelu");
     ConfigValues.oneOf(raw, "position_embedding_type", "absolute", "absolute");

@@ -65,11 +65,9 @@ public final class DistilBert extends EncoderModel {
    * max_position_embeddings, activation (gelu only), pad_token_id.
    */
   static ModelConfig config(ObjectNode raw) {
-    int hidden = ConfigValues.positive(raw, "dim", ConfigValues.MAX_DIMENSION);
-    int heads = ConfigValues.positive(raw, "n_heads", 1024);
-    if (hidden % heads != 0) {
-      throw new InvalidInputException("config.json: dim " + hidden + " is not divisible by n_heads " + heads);
-    }
+    int[] widthAndHeads = ConfigValues.evenHeads(raw, "dim", "n_heads");
+    int hidden = widthAndHeads[0];
+    int heads = widthAndHeads[1];
     int layers = ConfigValues.positive(raw, "n_layers", 1024);
     ConfigValues.oneOf(raw, "activation", "gelu", "gelu");
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);

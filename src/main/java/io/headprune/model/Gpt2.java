@@ -80,11 +80,9 @@ public final class Gpt2 extends DecoderModel {
    * scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn and add_cross_attention.
    */
   static ModelConfig config(ObjectNode raw) {
-    int hidden = ConfigValues.positive(raw, "n_embd", ConfigValues.MAX_DIMENSION);
-    int heads = ConfigValues.positive(raw, "n_head", 1024);
-    if (hidden % heads != 0) {
-      throw new InvalidInputException("config.json: n_embd " + hidden + " is not divisible by n_head " + heads);
-    }
+    int[] widthAndHeads = ConfigValues.evenHeads(raw, "n_embd", "n_head");
+    int hidden = widthAndHeads[0];
+    int heads = widthAndHeads[1];
     int layers = ConfigValues.positive(raw, "n_layer", 1024);
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
     ConfigValues.optionalPositive(raw, "n_inner", 4 * hidden, 4 * ConfigValues.MAX_DIMENSION);

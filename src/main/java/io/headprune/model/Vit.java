@@ -66,12 +66,9 @@ public final class Vit extends EncoderModel {
    * hidden_act (erf GELU only).
    */
   static ModelConfig config(ObjectNode raw) {
-    int hidden = ConfigValues.positive(raw, "hidden_size", ConfigValues.MAX_DIMENSION);
-    int heads = ConfigValues.positive(raw, "num_attention_heads", 1024);
-    if (hidden % heads != 0) {
-      throw new InvalidInputException(
-          "config.json: hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
-    }
+    int[] widthAndHeads = ConfigValues.evenHeads(raw, "hidden_size", "num_attention_heads");
+    int hidden = widthAndHeads[0];
+    int heads = widthAndHeads[1];
     int layers = ConfigValues.positive(raw, "num_hidden_layers", 1024);
     ConfigValues.oneOf(raw, "hidden_act", "gelu", "gelu");
     ConfigValues.positive(raw, "intermediate_size", 4 * ConfigValues.MAX_DIMENSION);
