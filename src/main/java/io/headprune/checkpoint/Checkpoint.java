@@ -32,7 +32,14 @@ public final class Checkpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> fileOf;
 
+  private final boolean dataless;
+
   private Checkpoint(Path directory, ModelConfig config, List<SafetensorsFile> files) {
+    this(directory, config, files, false);
+  }
+
+  private Checkpoint(Path directory, ModelConfig config, List<SafetensorsFile> files, boolean dataless) {
+    this.dataless = dataless;
     this.directory = directory;
     this.config = config;
     this.files = files;
@@ -119,6 +126,20 @@ public final class Checkpoint implements AutoCloseable {
     } catch (IOException e) {
       return "unreadable";
     }
+  }
+
+  /**
+   * The same checkpoint for checking only: loaders validate every name, shape and dtype and count
+   * parameters, but read no tensor data (an upload of a 7 B model is checked without 28 GB of
+   * float32). Shares this checkpoint's files; close this one, not the view.
+   */
+  public Checkpoint dataless() {
+    return new Checkpoint(directory, config, files, true);
+  }
+
+  /** True for a {@link #dataless()} view: loaders must not read tensor data. */
+  public boolean isDataless() {
+    return dataless;
   }
 
   /** The model directory. */

@@ -1,13 +1,11 @@
 package io.headprune.jobs;
 
-import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.Labels;
 import io.headprune.hub.HubClient;
-import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
@@ -122,8 +120,8 @@ public class Catalog {
 
   /** Parses config, validates every safetensors header and loads every weight with its shape. */
   static ModelEntity validateModel(Path root) {
-    try (Checkpoint checkpoint = Models.open(root);
-        HeadModel model = Models.load(checkpoint, Device.cpu())) {
+    try (Checkpoint checkpoint = Models.open(root)) {
+      Models.Description model = Models.describe(checkpoint); // every weight checked, none read
       Inputs.open(checkpoint, 8).close();
       ModelEntity entity = new ModelEntity();
       entity.architecture = checkpoint.config().architecture();

@@ -71,6 +71,22 @@ public final class Models {
     return architecture(checkpoint.config()).layout().apply(checkpoint);
   }
 
+  /**
+   * What a model is, checked the way loading checks it (every weight's name, shape and dtype) but
+   * without reading its data.
+   *
+   * @param heads per layer, the original indices of its heads
+   * @param parameters weights and biases
+   */
+  public record Description(int[][] heads, long parameters) {}
+
+  /** Describes {@code checkpoint}, refusing it as loading would, in constant memory. */
+  public static Description describe(Checkpoint checkpoint) {
+    try (HeadModel model = load(checkpoint.dataless(), Device.cpu())) {
+      return new Description(model.heads(), model.parameters());
+    }
+  }
+
   /** The model of {@code checkpoint} on {@code device}. */
   public static HeadModel load(Checkpoint checkpoint, Device device) {
     return architecture(checkpoint.config()).loader().load(checkpoint, device);

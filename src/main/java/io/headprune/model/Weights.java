@@ -46,8 +46,11 @@ final class Weights {
       throw new InvalidInputException(
           "weight '" + key + "' has dtype " + info.dtype() + "; weights must be F32, F16 or BF16");
     }
-    ByteBuffer floats = Floats.toFloat32(checkpoint.fileOf(key), info);
     parameters += info.elements();
+    if (checkpoint.isDataless()) {
+      return null; // checked and counted; a dataless model is described, never run
+    }
+    ByteBuffer floats = Floats.toFloat32(checkpoint.fileOf(key), info);
     return manager.create(floats, new Shape(shape), DataType.FLOAT32);
   }
 
