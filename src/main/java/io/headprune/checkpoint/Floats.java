@@ -27,15 +27,6 @@ public final class Floats {
     return out.flip();
   }
 
-  /** A direct little-endian float32 copy of {@code data}, stored as {@code dtype}. */
-  public static ByteBuffer toFloat32(ByteBuffer data, DType dtype) {
-    ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    int count = in.remaining() / dtype.bytes();
-    ByteBuffer out = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
-    convert(in, dtype, out);
-    return out.flip();
-  }
-
   /** Appends {@code in}'s values, stored as {@code dtype}, to {@code out} as float32. */
   private static void convert(ByteBuffer in, DType dtype, ByteBuffer out) {
     int count = in.remaining() / dtype.bytes();

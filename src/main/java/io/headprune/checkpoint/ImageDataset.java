@@ -26,11 +26,6 @@ public final class ImageDataset {
 
   private ImageDataset() {}
 
-  /** True when the first line of a JSONL file has an {@code "image"} field. */
-  public static boolean isImageDataset(Path jsonl) {
-    return JsonLines.firstRowHas(jsonl, "image");
-  }
-
   /** Reads the examples of {@code jsonl} against the model's labels (null: syntax only). */
   public static List<ImageExample> read(Path jsonl, Labels labels, DatasetReader.Limits limits) {
     String name = jsonl.getFileName().toString();

@@ -83,18 +83,31 @@ public class Catalog {
         entity.source = "upload";
         entity.storagePath = store.uri(target);
         entity.createdAt = clock.instant();
-        try {
-          return new Stored<>(ModelView.of(models.saveAndFlush(entity)), true);
-        } catch (DataIntegrityViolationException raced) {
-          ArtifactStore.delete(target);
-          return new Stored<>(ModelView.of(models.findBySha256(sha256).orElseThrow(() -> raced)), false);
-        }
+        return saveOnce(entity, models, models::findBySha256, sha256, target, ModelView::of);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing model upload", e);
     } finally {
       ArtifactStore.delete(archive);
       ArtifactStore.delete(extracted);
+    }
+  }
+
+  /**
+   * Inserts {@code entity} (201), or, when another replica stored the same bytes first, answers
+   * with its row (200) and deletes this upload's own directory {@code target} (null: nothing of
+   * its own to delete).
+   */
+  private static <E, V> Stored<V> saveOnce(E entity, org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
+      java.util.function.Function<String, java.util.Optional<E>> bySha256, String sha256, Path target,
+      java.util.function.Function<E, V> view) {
+    try {
+      return new Stored<>(view.apply(rows.saveAndFlush(entity)), true);
+    } catch (DataIntegrityViolationException raced) {
+      if (target != null) {
+        ArtifactStore.delete(target);
+      }
+      return new Stored<>(view.apply(bySha256.apply(sha256).orElseThrow(() -> raced)), false);
     }
   }
 
@@ -174,11 +187,7 @@ public class Catalog {
     entity.rows = rows;
     entity.storagePath = store.uri(target);
     entity.createdAt = clock.instant();
-    try {
-      return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
-    } catch (DataIntegrityViolationException raced) {
-      return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
-    }
+    return saveOnce(entity, datasets, datasets::findBySha256, sha256, null, DatasetView::of);
   }
 
   /** The format of an image dataset: a directory holding {@link #IMAGE_JSONL} and its images. */
@@ -211,12 +220,7 @@ public class Catalog {
         entity.rows = rows;
         entity.storagePath = store.uri(target);
         entity.createdAt = clock.instant();
-        try {
-          return new Stored<>(DatasetView.of(datasets.saveAndFlush(entity)), true);
-        } catch (DataIntegrityViolationException raced) {
-          ArtifactStore.delete(target);
-          return new Stored<>(DatasetView.of(datasets.findBySha256(sha256).orElseThrow(() -> raced)), false);
-        }
+        return saveOnce(entity, datasets, datasets::findBySha256, sha256, target, DatasetView::of);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);

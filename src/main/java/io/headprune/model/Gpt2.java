@@ -27,7 +27,7 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Shapes: B batch, T tokens, E hidden ({@code n_embd}), N heads of the layer, D head size, F
  * inner size, V vocabulary, C labels.
  */
-public final class Gpt2 extends DecoderModel {
+public final class Gpt2 extends LoadedModel {
 
   /** GPT-2 as data. */
   public static final Architecture ARCHITECTURE =

@@ -32,7 +32,7 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Shapes: B batch, T tokens, E hidden, H query heads of the layer, KV key/value heads, G = H /
  * KV, D head size, F feed-forward, V vocabulary.
  */
-public final class Llama extends DecoderModel {
+public final class Llama extends LoadedModel {
 
   /** Llama as data. */
   public static final Architecture LLAMA = family("llama", "LlamaForCausalLM");

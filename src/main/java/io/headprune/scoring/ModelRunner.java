@@ -49,13 +49,9 @@ public final class ModelRunner {
     }
   }
 
-  /** The gates of {@link #gates}, for callers outside scoring (tests, tools). */
-  public static List<NDArray> gatesFor(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
-    return gates(scope, heads, gatedOff);
-  }
 
   /** One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. */
-  static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
+  public static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
     if (gatedOff.isEmpty()) {
       return null;
     }

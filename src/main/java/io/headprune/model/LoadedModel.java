@@ -6,18 +6,18 @@ import io.headprune.checkpoint.ModelConfig;
 import java.util.List;
 
 /**
- * What the decoder families share besides their forward pass: config, the manager that owns the
+ * What every family's model has besides its forward pass: config, the manager that owns the
  * weights, each layer's (query) heads and the parameter count; and the arithmetic of the {@code
  * l2} criterion over 2-D weights.
  */
-abstract class DecoderModel implements HeadModel {
+abstract class LoadedModel implements HeadModel {
 
   final ModelConfig config;
   private final NDManager manager;
   private final List<int[]> heads;
   private final long parameters;
 
-  DecoderModel(ModelConfig config, NDManager manager, List<int[]> heads, long parameters) {
+  LoadedModel(ModelConfig config, NDManager manager, List<int[]> heads, long parameters) {
     this.config = config;
     this.manager = manager;
     this.heads = heads.stream().map(int[]::clone).toList();
