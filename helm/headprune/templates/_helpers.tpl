@@ -23,18 +23,28 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
     secretKeyRef:
       name: {{ include "headprune.secretName" . }}
       key: {{ .Values.database.existingSecretKey | default "password" }}
+{{- with .Values.security.existingSecret }}
+{{- range $key, $name := dict "admin-key" "HEADPRUNE_SECURITY_ADMIN_KEY" "key-encryption-key" "HEADPRUNE_SECURITY_KEY_ENCRYPTION_KEY" "oidc-issuer-uri" "HEADPRUNE_SECURITY_OIDC_ISSUER_URI" "oidc-jwk-set-uri" "HEADPRUNE_SECURITY_OIDC_JWK_SET_URI" "oidc-audience" "HEADPRUNE_SECURITY_OIDC_AUDIENCE" }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.Values.security.existingSecret }}
+      key: {{ $key }}
+      optional: true
+{{- end }}
+{{- end }}
 {{- end -}}
 
-{{/* Probes on the actuator health groups. */}}
+{{/* Probes on the actuator health groups, on the management port. */}}
 {{- define "headprune.probes" -}}
 startupProbe:
-  httpGet: {path: /actuator/health/liveness, port: http}
+  httpGet: {path: /actuator/health/liveness, port: management}
   periodSeconds: 5
   failureThreshold: 60
 livenessProbe:
-  httpGet: {path: /actuator/health/liveness, port: http}
+  httpGet: {path: /actuator/health/liveness, port: management}
   periodSeconds: 15
 readinessProbe:
-  httpGet: {path: /actuator/health/readiness, port: http}
+  httpGet: {path: /actuator/health/readiness, port: management}
   periodSeconds: 10
 {{- end -}}

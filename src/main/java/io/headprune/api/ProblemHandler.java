@@ -61,6 +61,23 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
 
+  /** A quota: which one, its limit and the use now; 429 with Retry-After, or 413 for stored bytes. */
+  @ExceptionHandler(io.headprune.problem.QuotaExceededException.class)
+  ResponseEntity<ProblemDetail> quota(io.headprune.problem.QuotaExceededException e) {
+    boolean rate = e.kind() == io.headprune.problem.QuotaExceededException.Kind.RATE;
+    HttpStatus status = rate ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.CONTENT_TOO_LARGE;
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
+    problem.setTitle(e.title());
+    problem.setProperty("quota", e.quota());
+    problem.setProperty("limit", e.limit());
+    problem.setProperty("used", e.used());
+    var response = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    if (rate) {
+      response.header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+    }
+    return response.body(problem);
+  }
+
   @ExceptionHandler(HeadpruneException.class)
   ProblemDetail headprune(HeadpruneException e) {
     HttpStatus status = status(e);
@@ -69,6 +86,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
     problem.setTitle(e.title());
+    // an occurrence id rather than the request path: a 404 for another tenant's id echoes nothing of it
+    problem.setInstance(java.net.URI.create("urn:uuid:" + java.util.UUID.randomUUID()));
     return problem;
   }
 

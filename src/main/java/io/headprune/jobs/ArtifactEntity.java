@@ -14,6 +14,7 @@ import java.util.UUID;
 @Table(name = "artifacts")
 class ArtifactEntity {
   @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  String tenant;
   UUID jobId;
   String kind;
   String uri;

@@ -14,6 +14,9 @@ import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArchiveLimits;
 import io.headprune.storage.Archives;
 import io.headprune.storage.ArtifactStore;
+import io.headprune.tenancy.Audit;
+import io.headprune.tenancy.Caller;
+import io.headprune.tenancy.Quotas;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -45,10 +48,17 @@ public class Catalog {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Repositories.JobRows jobRows;
+  private final Quotas quotas;
+  private final Audit audit;
+  private final org.springframework.transaction.support.TransactionTemplate transactions;
 
   Catalog(Repositories.Models models, Repositories.Datasets datasets, Repositories.JobRows jobRows, ArtifactStore store,
-      ArchiveLimits archiveLimits, DatasetReader.Limits datasetLimits, Clock clock, HubClient hub) {
+      ArchiveLimits archiveLimits, DatasetReader.Limits datasetLimits, Clock clock, HubClient hub, Quotas quotas,
+      Audit audit, org.springframework.transaction.support.TransactionTemplate transactions) {
     this.jobRows = jobRows;
+    this.quotas = quotas;
+    this.audit = audit;
+    this.transactions = transactions;
     this.hub = hub;
     this.models = models;
     this.datasets = datasets;
@@ -63,12 +73,14 @@ public class Catalog {
     if (filename == null || !Archives.isArchive(filename)) {
       throw new InvalidInputException("model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
     }
+    String tenant = Caller.current().tenant();
+    quotas.checkUploadRate(tenant);
     Path archive = store.incoming();
     Path extracted = store.incoming();
     try {
       String sha256 = ArtifactStore.copyHashing(content, archive);
-      synchronized (lockFor(sha256)) {
-        var existing = models.findBySha256(sha256);
+      synchronized (lockFor(tenant, sha256)) {
+        var existing = models.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
           return new Stored<>(ModelView.of(existing.get()), false);
         }
@@ -79,11 +91,14 @@ public class Catalog {
         // a directory of its own per upload: a racing replica never deletes or overwrites another's files
         Path target = store.model(sha256 + "-" + entity.id);
         Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+        entity.tenant = tenant;
         entity.sha256 = sha256;
         entity.source = "upload";
         entity.storagePath = store.uri(target);
+        entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
-        return saveOnce(entity, models, models::findBySha256, sha256, target, ModelView::of);
+        return saveOnce(entity, entity.bytes, models, sha -> models.findByTenantAndSha256(tenant, sha), sha256, target,
+            ModelView::of, "model.upload", e -> e.id);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing model upload", e);
@@ -94,26 +109,35 @@ public class Catalog {
   }
 
   /**
-   * Inserts {@code entity} (201), or, when another replica stored the same bytes first, answers
-   * with its row (200) and deletes this upload's own directory {@code target} (null: nothing of
-   * its own to delete).
+   * Inserts {@code entity} (201) if the tenant's quotas admit {@code bytes} more, with its audit
+   * row, in one transaction; or, when another replica stored the same bytes for the tenant first,
+   * answers with its row (200). Either way this upload's own files ({@code target}) go unless they
+   * became the row's.
    */
-  private static <E, V> Stored<V> saveOnce(E entity, org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
+  private <E, V> Stored<V> saveOnce(E entity, long bytes, org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
       java.util.function.Function<String, java.util.Optional<E>> bySha256, String sha256, Path target,
-      java.util.function.Function<E, V> view) {
+      java.util.function.Function<E, V> view, String action, java.util.function.Function<E, UUID> id) {
+    String tenant = Caller.current().tenant();
     try {
-      return new Stored<>(view.apply(rows.saveAndFlush(entity)), true);
+      E saved = transactions.execute(status -> {
+        quotas.admitUpload(tenant, bytes);
+        E row = rows.saveAndFlush(entity);
+        audit.record(action, id.apply(row));
+        return row;
+      });
+      return new Stored<>(view.apply(saved), true);
     } catch (DataIntegrityViolationException raced) {
-      if (target != null) {
-        ArtifactStore.delete(target);
-      }
+      ArtifactStore.delete(target);
       return new Stored<>(view.apply(bySha256.apply(sha256).orElseThrow(() -> raced)), false);
+    } catch (RuntimeException refused) {
+      ArtifactStore.delete(target);
+      throw refused;
     }
   }
 
-  /** Uploads of the same bytes take turns in this instance, so all but the first answer 200 at once. */
-  private Object lockFor(String sha256) {
-    return uploadLocks.computeIfAbsent(sha256, key -> new Object());
+  /** Uploads of the same bytes by one tenant take turns in this instance, so all but the first answer 200 at once. */
+  private Object lockFor(String tenant, String sha256) {
+    return uploadLocks.computeIfAbsent(tenant + "/" + sha256, key -> new Object());
   }
 
   /** The directory holding config.json: the archive root, or its single top-level directory. */
@@ -154,11 +178,13 @@ public class Catalog {
       return uploadImageDataset(content, filename);
     }
     String format = format(filename);
+    String tenant = Caller.current().tenant();
+    quotas.checkUploadRate(tenant);
     Path incoming = store.incoming();
     Path named = incoming.resolveSibling(incoming.getFileName() + "." + format);
     try {
       String sha256 = ArtifactStore.copyHashing(content, named);
-      synchronized (lockFor(sha256)) {
+      synchronized (lockFor(tenant, sha256)) {
         return storeDataset(sha256, named, filename, format);
       }
     } catch (IOException e) {
@@ -170,24 +196,28 @@ public class Catalog {
 
   private Stored<DatasetView> storeDataset(String sha256, Path named, String filename, String format)
       throws IOException {
-    var existing = datasets.findBySha256(sha256);
+    String tenant = Caller.current().tenant();
+    var existing = datasets.findByTenantAndSha256(tenant, sha256);
     if (existing.isPresent()) {
       return new Stored<>(DatasetView.of(existing.get()), false);
     }
     int rows = ChoiceDataset.isChoiceDataset(named)
         ? ChoiceDataset.read(named, filename, datasetLimits).size()
         : DatasetReader.read(named, filename, null, datasetLimits).size();
-    // same bytes, same file: a racing replica's copy is identical
-    Path target = store.dataset(sha256, format);
-    Files.move(named, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     DatasetEntity entity = new DatasetEntity();
     entity.id = UUID.randomUUID();
+    // a file of its own per row: tenants never share (or delete) each other's files
+    Path target = store.dataset(sha256 + "-" + entity.id, format);
+    Files.move(named, target, StandardCopyOption.ATOMIC_MOVE);
+    entity.tenant = tenant;
     entity.sha256 = sha256;
     entity.format = format;
     entity.rows = rows;
     entity.storagePath = store.uri(target);
+    entity.bytes = ArtifactStore.size(target);
     entity.createdAt = clock.instant();
-    return saveOnce(entity, datasets, datasets::findBySha256, sha256, null, DatasetView::of);
+    return saveOnce(entity, entity.bytes, datasets, sha -> datasets.findByTenantAndSha256(tenant, sha), sha256, target,
+        DatasetView::of, "dataset.upload", e -> e.id);
   }
 
   /** The format of an image dataset: a directory holding {@link #IMAGE_JSONL} and its images. */
@@ -197,12 +227,14 @@ public class Catalog {
   static final String IMAGE_JSONL = "dataset.jsonl";
 
   private Stored<DatasetView> uploadImageDataset(InputStream content, String filename) {
+    String tenant = Caller.current().tenant();
+    quotas.checkUploadRate(tenant);
     Path archive = store.incoming();
     Path extracted = store.incoming();
     try {
       String sha256 = ArtifactStore.copyHashing(content, archive);
-      synchronized (lockFor(sha256)) {
-        var existing = datasets.findBySha256(sha256);
+      synchronized (lockFor(tenant, sha256)) {
+        var existing = datasets.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
           return new Stored<>(DatasetView.of(existing.get()), false);
         }
@@ -215,12 +247,15 @@ public class Catalog {
         entity.id = UUID.randomUUID();
         Path target = store.dataset(sha256 + "-" + entity.id, IMAGES); // its own directory, as a model's
         Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+        entity.tenant = tenant;
         entity.sha256 = sha256;
         entity.format = IMAGES;
         entity.rows = rows;
         entity.storagePath = store.uri(target);
+        entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
-        return saveOnce(entity, datasets, datasets::findBySha256, sha256, target, DatasetView::of);
+        return saveOnce(entity, entity.bytes, datasets, sha -> datasets.findByTenantAndSha256(tenant, sha), sha256,
+            target, DatasetView::of, "dataset.upload", e -> e.id);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);
@@ -271,13 +306,14 @@ public class Catalog {
    */
   @org.springframework.transaction.annotation.Transactional
   public void deleteModel(UUID id) {
-    ModelEntity model = models.lockById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+    ModelEntity model = models.lockById(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("model does not exist"));
     List<UUID> users = jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
     if (!users.isEmpty()) {
       throw new ConflictException("model " + id + " is used by job " + users.get(0) + ", which is queued or "
           + "running; cancel it or wait for it to finish");
     }
     models.delete(model);
+    audit.record("model.delete", id);
     deleteAfterCommit(store.resolve(model.storagePath));
   }
 
@@ -285,13 +321,14 @@ public class Catalog {
   @org.springframework.transaction.annotation.Transactional
   public void deleteDataset(UUID id) {
     DatasetEntity dataset =
-        datasets.lockById(id).orElseThrow(() -> new NotFoundException("dataset " + id + " does not exist"));
+        datasets.lockById(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("dataset does not exist"));
     List<UUID> users = jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
     if (!users.isEmpty()) {
       throw new ConflictException("dataset " + id + " is used by job " + users.get(0) + ", which is queued or "
           + "running; cancel it or wait for it to finish");
     }
     datasets.delete(dataset);
+    audit.record("dataset.delete", id);
     deleteAfterCommit(store.resolve(dataset.storagePath));
   }
 
@@ -306,27 +343,31 @@ public class Catalog {
         });
   }
 
-  /** A stored model. */
+  /** One of the caller's stored models. */
   public ModelView model(UUID id) {
-    return ModelView.of(modelEntity(id));
+    return ModelView.of(models.findByIdAndTenant(id, Caller.current().tenant())
+        .orElseThrow(() -> new NotFoundException("model does not exist")));
   }
 
-  /** A stored dataset. */
+  /** One of the caller's stored datasets. */
   public DatasetView dataset(UUID id) {
-    return DatasetView.of(datasetEntity(id));
+    return DatasetView.of(datasets.findByIdAndTenant(id, Caller.current().tenant())
+        .orElseThrow(() -> new NotFoundException("dataset does not exist")));
   }
 
-  /** A model a job is about to use, share-locked until the job row is committed. */
+  /** One of the caller's models that a job is about to use, share-locked until the job row is committed. */
   ModelEntity modelForJob(UUID id) {
-    return models.shareById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+    return models.shareById(id, Caller.current().tenant())
+        .orElseThrow(() -> new NotFoundException("the model (model.id) does not exist"));
   }
 
+  // by an id already checked for the tenant: a claimed job's, or one this submission resolved
   ModelEntity modelEntity(UUID id) {
-    return models.findById(id).orElseThrow(() -> new NotFoundException("model " + id + " does not exist"));
+    return models.findById(id).orElseThrow(() -> new NotFoundException("model does not exist"));
   }
 
   DatasetEntity datasetEntity(UUID id) {
-    return datasets.findById(id).orElseThrow(() -> new NotFoundException("dataset " + id + " does not exist"));
+    return datasets.findById(id).orElseThrow(() -> new NotFoundException("dataset does not exist"));
   }
 
   /** The id of an uploaded dataset, or of a Hub dataset file downloaded and stored now. */
@@ -336,8 +377,8 @@ public class Catalog {
     }
     if (ref.id() != null) {
       // share-locked until the job row is committed, so a concurrent delete sees the job (409)
-      return datasets.shareById(ref.id())
-          .orElseThrow(() -> new NotFoundException("dataset " + ref.id() + " does not exist")).id;
+      return datasets.shareById(ref.id(), Caller.current().tenant())
+          .orElseThrow(() -> new NotFoundException("the " + role + " dataset (" + role + ".id) does not exist")).id;
     }
     if (ref.file() == null) {
       throw new InvalidInputException(role + " from the Hub needs a \"file\"");

@@ -12,9 +12,11 @@ import java.util.UUID;
 @Table(name = "datasets")
 class DatasetEntity {
   @Id UUID id;
+  String tenant;
   @Column(columnDefinition = "bpchar") String sha256;
   String format;
   int rows;
   String storagePath;
+  Long bytes;
   Instant createdAt;
 }

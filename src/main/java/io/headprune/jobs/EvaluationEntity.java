@@ -12,6 +12,7 @@ import java.util.UUID;
 @Table(name = "evaluations")
 class EvaluationEntity {
   @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  String tenant;
   UUID jobId;
   String criterion;
   double sparsity;

@@ -12,6 +12,7 @@ import java.util.UUID;
 @Table(name = "head_scores")
 class HeadScoreEntity {
   @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  String tenant;
   UUID jobId;
   Integer seed;
   int layer;

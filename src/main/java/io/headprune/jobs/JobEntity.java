@@ -13,6 +13,7 @@ import java.util.UUID;
 @Table(name = "jobs")
 class JobEntity {
   @Id UUID id;
+  String tenant;
   @Enumerated(EnumType.STRING) JobStatus status;
   String phase;
   long progressDone;

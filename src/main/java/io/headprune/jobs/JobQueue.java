@@ -1,7 +1,6 @@
 package io.headprune.jobs;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
-import com.github.kagkarlsson.scheduler.task.FailureHandler;
 import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
@@ -25,12 +24,19 @@ class JobQueue {
   /** The typed task of a pruning job; its data is the job id. */
   static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
 
+  /** How long a job waits before it tries again to fit in its tenant's running-jobs quota. */
+  static final Duration QUOTA_WAIT = Duration.ofSeconds(10);
+
   @Bean
   OneTimeTask<String> pruneJobTask(JobRunner runner, Repositories.JobRows jobs,
       org.springframework.transaction.support.TransactionTemplate transactions, java.time.Clock clock) {
     return Tasks.oneTime(TASK)
-        // the runner ends every job itself; it throws only to hand a job back at shutdown
-        .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(1)))
+        // the runner ends every job itself; it throws only to hand a job back (shutdown, database away) or to
+        // wait for its tenant's running-jobs quota
+        .onFailure((complete, operations) -> {
+          boolean deferred = complete.getCause().filter(JobRunner.Deferred.class::isInstance).isPresent();
+          operations.reschedule(complete, complete.getTimeDone().plus(deferred ? QUOTA_WAIT : Duration.ofSeconds(1)));
+        })
         .onDeadExecution((complete, operations) -> {
           // the job waits for a worker again: say so, rather than RUNNING on a dead worker — before the
           // execution is revived, so that no new attempt can start before the row says QUEUED

@@ -98,6 +98,7 @@ class JobResults {
       }
       ArtifactEntity artifact = new ArtifactEntity();
       artifact.jobId = id;
+      artifact.tenant = job.tenant;
       artifact.kind = kind;
       artifact.uri = store.uri(file);
       try {
@@ -117,13 +118,14 @@ class JobResults {
     for (int[] head : report.artifact().prunedHeads()) {
       pruned.add(List.of(head[0], head[1]));
     }
-    saveScores(id, null, result.scores().heads(), pruned);
+    saveScores(job, null, result.scores().heads(), pruned);
     for (int seed = 0; seed < result.perSeed().size(); seed++) {
-      saveScores(id, seed, result.perSeed().get(seed).heads(), Set.of());
+      saveScores(job, seed, result.perSeed().get(seed).heads(), Set.of());
     }
     for (PruneReport.EvaluationRow evaluation : report.evaluations()) {
       EvaluationEntity row = new EvaluationEntity();
       row.jobId = id;
+      row.tenant = job.tenant;
       row.criterion = evaluation.criterion();
       row.sparsity = evaluation.sparsity();
       row.seed = evaluation.seed();
@@ -151,10 +153,11 @@ class JobResults {
   }
 
   /** One row per head; seed null for the scores the artifact was selected with (pruned flags set). */
-  private void saveScores(UUID id, Integer seed, List<HeadScore> heads, Set<List<Integer>> pruned) {
+  private void saveScores(JobEntity job, Integer seed, List<HeadScore> heads, Set<List<Integer>> pruned) {
     for (HeadScore head : heads) {
       HeadScoreEntity row = new HeadScoreEntity();
-      row.jobId = id;
+      row.jobId = job.id;
+      row.tenant = job.tenant;
       row.seed = seed;
       row.layer = head.layer();
       row.head = head.head();

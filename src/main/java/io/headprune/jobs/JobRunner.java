@@ -47,6 +47,16 @@ class JobRunner {
     }
   }
 
+  /**
+   * Thrown when the job's tenant already runs as many jobs as its quota allows: the job stays
+   * queued and is tried again shortly.
+   */
+  static final class Deferred extends RuntimeException {
+    Deferred() {
+      super("the tenant's running-jobs quota is full; the job waits", null, false, false);
+    }
+  }
+
   /** Thrown to hand a job back to the queue when this worker shuts down. */
   static final class HandedBack extends RuntimeException {
     HandedBack() {
@@ -65,10 +75,12 @@ class JobRunner {
   private final Duration progressInterval;
   private final Clock clock;
   private final String workerName;
+  private final io.headprune.tenancy.Quotas quotas;
 
-  JobRunner(Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store, WorkerDevices devices,
+  JobRunner(io.headprune.tenancy.Quotas quotas, Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store, WorkerDevices devices,
       TransactionTemplate transactions, JobMetrics metrics, List<JobListener> listeners, Duration progressInterval,
       Clock clock, String workerName) {
+    this.quotas = quotas;
     this.jobs = jobs;
     this.catalog = catalog;
     this.results = results;
@@ -169,6 +181,9 @@ class JobRunner {
       job.status = JobStatus.CANCELLED;
       job.finishedAt = clock.instant();
       return null;
+    }
+    if (!quotas.mayStartJob(job.tenant)) {
+      throw new Deferred(); // rolls back: nothing changed, the job stays QUEUED
     }
     Instant now = clock.instant();
     job.status = JobStatus.RUNNING;

@@ -9,6 +9,9 @@ import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.storage.ArtifactStore;
+import io.headprune.tenancy.Audit;
+import io.headprune.tenancy.Caller;
+import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -41,10 +44,14 @@ public class Jobs {
   private final ArtifactStore store;
   private final JobMetrics metrics;
   private final Clock clock;
+  private final Quotas quotas;
+  private final Audit audit;
 
   Jobs(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
       Repositories.Artifacts artifacts, Catalog catalog, SchedulerClient scheduler, ArtifactStore store,
-      JobMetrics metrics, Clock clock) {
+      JobMetrics metrics, Clock clock, Quotas quotas, Audit audit) {
+    this.quotas = quotas;
+    this.audit = audit;
     this.jobs = jobs;
     this.scores = scores;
     this.evaluations = evaluations;
@@ -60,6 +67,7 @@ public class Jobs {
   @Transactional
   public JobView submit(JobRequest request) {
     JobSpec spec = JobSpec.of(request);
+    String tenant = Caller.current().tenant();
     UUID modelId = null;
     String hubCommit = null;
     Labels labels = null;
@@ -89,9 +97,11 @@ public class Jobs {
         catalog.checkLabels(evaluation, labels);
       }
     }
+    quotas.admitQueuedJob(tenant); // the tenant's row stays locked until this job is committed
     Instant now = clock.instant();
     JobEntity job = new JobEntity();
     job.id = UUID.randomUUID();
+    job.tenant = tenant;
     job.status = JobStatus.QUEUED;
     job.phase = "queued";
     job.modelId = modelId;
@@ -104,6 +114,7 @@ public class Jobs {
     jobs.save(job);
     scheduler.scheduleIfNotExists(JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
     wakeWorkerAfterCommit();
+    audit.record("job.submit", job.id);
     metrics.submitted();
     return view(job);
   }
@@ -130,11 +141,13 @@ public class Jobs {
     return view(entity(id));
   }
 
-  /** Jobs, newest first, optionally with one status. */
+  /** The caller's jobs, newest first, optionally with one status. */
   @Transactional(readOnly = true)
   public Page<JobView> list(JobStatus status, int page, int size) {
-    PageRequest request = PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt"));
-    Page<JobEntity> rows = status == null ? jobs.findAll(request) : jobs.findByStatus(status, request);
+    String tenant = Caller.current().tenant();
+    PageRequest request = PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt", "id"));
+    Page<JobEntity> rows = status == null ? jobs.findByTenant(tenant, request)
+        : jobs.findByTenantAndStatus(tenant, status, request);
     return rows.map(this::view);
   }
 
@@ -155,6 +168,7 @@ public class Jobs {
       job.cancelRequested = true;
     }
     job.updatedAt = clock.instant();
+    audit.record("job.cancel", id);
     return view(job);
   }
 
@@ -169,6 +183,7 @@ public class Jobs {
     evaluations.deleteByJobId(id);
     artifacts.deleteByJobId(id);
     jobs.delete(job);
+    audit.record("job.delete", id);
     ArtifactStore.delete(store.job(id));
   }
 
@@ -212,8 +227,9 @@ public class Jobs {
     }
   }
 
+  /** One of the caller's jobs; another tenant's is as absent as a missing one. */
   private JobEntity entity(UUID id) {
-    return jobs.findById(id).orElseThrow(() -> new NotFoundException("job " + id + " does not exist"));
+    return jobs.findByIdAndTenant(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("job does not exist"));
   }
 
   private JobView view(JobEntity job) {

@@ -33,8 +33,8 @@ class JobsConfiguration {
   JobRunner jobRunner(Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store,
       WorkerDevices devices, PlatformTransactionManager transactions, JobMetrics metrics,
       List<JobListener> listeners, @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
-      Clock clock) {
-    return new JobRunner(jobs, catalog, results, store, devices, new TransactionTemplate(transactions), metrics,
+      Clock clock, io.headprune.tenancy.Quotas quotas) {
+    return new JobRunner(quotas, jobs, catalog, results, store, devices, new TransactionTemplate(transactions), metrics,
         listeners, progressInterval, clock, workerName());
   }
 

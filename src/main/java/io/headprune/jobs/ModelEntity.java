@@ -12,6 +12,7 @@ import java.util.UUID;
 @Table(name = "models")
 class ModelEntity {
   @Id UUID id;
+  String tenant;
   @Column(columnDefinition = "bpchar") String sha256;
   String source;
   String hubRepo;
@@ -22,5 +23,6 @@ class ModelEntity {
   int heads;
   long parameters;
   String storagePath;
+  Long bytes;
   Instant createdAt;
 }

@@ -14,36 +14,49 @@ final class Repositories {
 
   private Repositories() {}
 
+  /*
+   * Every query the API makes names the tenant: another tenant's row is as absent as a missing one.
+   * Unscoped lookups by id (findById) are the worker's, which runs a job whose row it has claimed.
+   */
+
   interface Models extends JpaRepository<ModelEntity, UUID> {
-    Optional<ModelEntity> findBySha256(String sha256);
+    Optional<ModelEntity> findByTenantAndSha256(String tenant, String sha256);
+
+    Optional<ModelEntity> findByIdAndTenant(UUID id, String tenant);
 
     /** The row, locked until the transaction ends: a job inserted meanwhile waits for the delete. */
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
-    @Query("select m from ModelEntity m where m.id = ?1")
-    Optional<ModelEntity> lockById(UUID id);
+    @Query("select m from ModelEntity m where m.id = ?1 and m.tenant = ?2")
+    Optional<ModelEntity> lockById(UUID id, String tenant);
 
     /** The row, share-locked: a delete waits until the job that reads it is committed. */
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
-    @Query("select m from ModelEntity m where m.id = ?1")
-    Optional<ModelEntity> shareById(UUID id);
+    @Query("select m from ModelEntity m where m.id = ?1 and m.tenant = ?2")
+    Optional<ModelEntity> shareById(UUID id, String tenant);
   }
 
   interface Datasets extends JpaRepository<DatasetEntity, UUID> {
-    Optional<DatasetEntity> findBySha256(String sha256);
+    Optional<DatasetEntity> findByTenantAndSha256(String tenant, String sha256);
+
+    Optional<DatasetEntity> findByIdAndTenant(UUID id, String tenant);
 
     /** The row, locked until the transaction ends. */
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
-    @Query("select d from DatasetEntity d where d.id = ?1")
-    Optional<DatasetEntity> lockById(UUID id);
+    @Query("select d from DatasetEntity d where d.id = ?1 and d.tenant = ?2")
+    Optional<DatasetEntity> lockById(UUID id, String tenant);
 
     /** The row, share-locked. */
     @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
-    @Query("select d from DatasetEntity d where d.id = ?1")
-    Optional<DatasetEntity> shareById(UUID id);
+    @Query("select d from DatasetEntity d where d.id = ?1 and d.tenant = ?2")
+    Optional<DatasetEntity> shareById(UUID id, String tenant);
   }
 
   interface JobRows extends JpaRepository<JobEntity, UUID> {
-    Page<JobEntity> findByStatus(JobStatus status, Pageable pageable);
+    Page<JobEntity> findByTenant(String tenant, Pageable pageable);
+
+    Page<JobEntity> findByTenantAndStatus(String tenant, JobStatus status, Pageable pageable);
+
+    Optional<JobEntity> findByIdAndTenant(UUID id, String tenant);
 
     long countByStatus(JobStatus status);
 

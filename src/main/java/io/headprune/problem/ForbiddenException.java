@@ -1,6 +1,9 @@
 package io.headprune.problem;
 
-/** Access to an upstream resource was refused (a gated or private Hugging Face repository). */
+/**
+ * Access was refused: a role that may not administer another tenant, or an upstream resource (a
+ * gated or private Hugging Face repository).
+ */
 public class ForbiddenException extends HeadpruneException {
 
   public ForbiddenException(String message) {

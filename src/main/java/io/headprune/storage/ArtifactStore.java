@@ -101,6 +101,24 @@ public final class ArtifactStore {
     }
   }
 
+  /** Bytes of a file, or of every file under a directory (0 if it does not exist). */
+  public static long size(Path path) {
+    if (!Files.exists(path)) {
+      return 0;
+    }
+    try (var files = Files.walk(path)) {
+      return files.filter(Files::isRegularFile).mapToLong(file -> {
+        try {
+          return Files.size(file);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).sum();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("measuring stored bytes", e);
+    }
+  }
+
   /** Deletes a file or directory tree if it exists. */
   public static void delete(Path path) {
     if (!Files.exists(path)) {

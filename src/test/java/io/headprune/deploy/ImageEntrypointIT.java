@@ -83,7 +83,14 @@ class ImageEntrypointIT {
           .ignoreExceptions()
           .until(() -> get(http, port, "/actuator/health/readiness").contains("\"status\":\"UP\""));
       assertThat(get(http, port, "/actuator/health/liveness")).contains("UP");
-      assertThat(get(http, port, "/actuator/info")).contains("pytorch").contains("2.7.1");
+      // the first start wrote a platform-admin key to the data directory; info needs a key
+      Path keyFile = scratch.resolve("data/admin.key");
+      assertThat(keyFile).exists();
+      String key = Files.readString(keyFile).strip();
+      assertThat(get(http, port, "/actuator/info")).contains("\"status\":401");
+      String info = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/info"))
+          .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(info).contains("pytorch").contains("2.7.1");
       assertThat(scratch.resolve("data/postgres/PG_VERSION")).exists();
     } finally {
       process.destroy(); // SIGTERM

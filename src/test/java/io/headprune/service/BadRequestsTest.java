@@ -67,9 +67,9 @@ class BadRequestsTest extends ServiceTest {
   void unknownIdsAreNotFound() {
     String unknown = UUID.randomUUID().toString();
     assertProblem(submit("{\"model\": {\"id\": \"" + unknown + "\"}, \"calibration\": {\"id\": \"" + calibration
-        + "\"}}"), 404, "model " + unknown + " does not exist");
+        + "\"}}"), 404, "the model (model.id) does not exist");
     assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + unknown
-        + "\"}}"), 404, "dataset " + unknown + " does not exist");
+        + "\"}}"), 404, "the calibration dataset (calibration.id) does not exist");
     assertProblem(http.get().uri("/v1/jobs/" + unknown).retrieve().toEntity(Map.class), 404, "does not exist");
     assertProblem(http.post().uri("/v1/jobs/" + unknown + "/cancel").retrieve().toEntity(Map.class), 404,
         "does not exist");

@@ -13,7 +13,9 @@ class OpenApiContractTest extends ServiceTest {
 
   @Test
   void servedDocumentEqualsTheCommittedOpenapiYaml() throws IOException {
-    String served = http.get().uri("/v3/api-docs.yaml").retrieve().body(String.class);
+    // the YAML is UTF-8 whatever charset the response names (read as Latin-1, "…" would become mojibake)
+    String served = new String(http.get().uri("/v3/api-docs.yaml").retrieve().body(byte[].class),
+        java.nio.charset.StandardCharsets.UTF_8);
     Path committed = Path.of("openapi.yaml");
     Path fresh = Path.of("target", "openapi.yaml");
     Files.createDirectories(fresh.getParent());

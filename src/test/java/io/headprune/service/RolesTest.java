@@ -39,8 +39,9 @@ class RolesTest {
         // no spelling of the path reaches the API on a worker: path parameters, percent-encoding
         String base = "http://localhost:" + workerProcess.getEnvironment().getProperty("local.server.port");
         RestClient raw = Instances.client(workerProcess);
+        // a ;parameter is refused outright by Spring Security's firewall (400), before any routing
         assertThat(raw.delete().uri(java.net.URI.create(base + "/v1;x/jobs/" + id)).retrieve().toBodilessEntity()
-            .getStatusCode().value()).isEqualTo(404);
+            .getStatusCode().value()).isEqualTo(400);
         assertThat(raw.get().uri(java.net.URI.create(base + "/%76%31/jobs")).retrieve().toBodilessEntity()
             .getStatusCode().value()).isEqualTo(404);
         Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))

@@ -19,10 +19,14 @@ public final class Instances {
 
   private Instances() {}
 
+  /** The platform-admin key every test instance is started with (headprune.security.admin-key). */
+  public static final String ADMIN_KEY = "hp_test-admin-key-0123456789abcdefghijklmnop";
+
   /**
    * Starts an instance on {@code database} with artifacts under {@code data}; settings are
    * command-line arguments, so they win over application.yml. {@code extra} adds configuration
-   * classes (test listeners).
+   * classes (test listeners). Unless {@code settings} say otherwise, the first start creates the
+   * platform-admin key {@link #ADMIN_KEY}.
    */
   public static ConfigurableApplicationContext start(TestDatabase.Database database, Path data, List<String> settings,
       Class<?>... extra) {
@@ -35,6 +39,9 @@ public final class Instances {
         "--headprune.data-dir=" + data,
         "--headprune.worker.devices=cpu",
         "--headprune.worker.progress-interval=0s"));
+    if (settings.stream().noneMatch(s -> s.startsWith("--headprune.security.admin-key"))) {
+      arguments.add("--headprune.security.admin-key=" + ADMIN_KEY);
+    }
     arguments.addAll(settings);
     return new SpringApplicationBuilder(sources).run(arguments.toArray(String[]::new));
   }
@@ -45,10 +52,19 @@ public final class Instances {
     return client(port);
   }
 
-  /** A client of the service on {@code port} that returns every status instead of throwing. */
+  /** A client of the service on {@code port}, with the admin key, that returns every status instead of throwing. */
   public static RestClient client(int port) {
-    return RestClient.builder().baseUrl("http://localhost:" + port)
-        .defaultStatusHandler(status -> true, (request, response) -> {}).build();
+    return client(port, ADMIN_KEY);
+  }
+
+  /** A client of the service on {@code port} with API key {@code key} (null: none). */
+  public static RestClient client(int port, String key) {
+    RestClient.Builder builder = RestClient.builder().baseUrl("http://localhost:" + port)
+        .defaultStatusHandler(status -> true, (request, response) -> {});
+    if (key != null) {
+      builder.defaultHeader("Authorization", "Bearer " + key);
+    }
+    return builder.build();
   }
 
   /** Uploads {@code file} as the multipart part {@code file}; returns the response body. */

@@ -41,6 +41,7 @@ public abstract class ServiceTest {
     registry.add("spring.datasource.password", database::password);
     registry.add("headprune.data-dir", DATA::toString);
     registry.add("headprune.worker.devices", () -> "cpu");
+    registry.add("headprune.security.admin-key", () -> Instances.ADMIN_KEY);
     registry.add("headprune.worker.progress-interval", () -> "0s");
     // long polling: jobs must start through immediate execution, not the next poll
     registry.add("db-scheduler.polling-interval", () -> "30s");

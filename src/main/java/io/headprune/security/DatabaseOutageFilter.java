@@ -1,0 +1,40 @@
+package io.headprune.security;
+
+import io.headprune.jobs.Databases;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Verifying a key reads the database: while it is unreachable the caller gets the same fast 503
+ * with Retry-After as every other call, not a 500 (nor a 401: the key may be fine).
+ */
+final class DatabaseOutageFilter extends OncePerRequestFilter {
+
+  private static final Logger log = LoggerFactory.getLogger(DatabaseOutageFilter.class);
+
+  /** Seconds a client should wait before retrying. */
+  static final int RETRY_SECONDS = 5;
+
+  @Override
+  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+      throws ServletException, IOException {
+    try {
+      chain.doFilter(request, response);
+    } catch (RuntimeException e) {
+      if (!Databases.unreachable(e) || response.isCommitted()) {
+        throw e;
+      }
+      log.warn("database unavailable while authenticating: {}", e.getMessage());
+      response.setHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_SECONDS));
+      Problems.write(response, 503, "Service unavailable", "https://headprune.io/problems/database-unavailable",
+          "the database is unreachable; retry in " + RETRY_SECONDS + " seconds");
+    }
+  }
+}
