@@ -37,8 +37,10 @@ class AdminController {
   private final ApiKeys keys;
   private final Quotas quotas;
   private final Audit audit;
+  private final io.headprune.tenancy.Tenants tenants;
 
-  AdminController(ApiKeys keys, Quotas quotas, Audit audit) {
+  AdminController(ApiKeys keys, Quotas quotas, Audit audit, io.headprune.tenancy.Tenants tenants) {
+    this.tenants = tenants;
     this.keys = keys;
     this.quotas = quotas;
     this.audit = audit;
@@ -52,6 +54,9 @@ class AdminController {
    */
   record KeyRequest(@NotBlank(message = "tenant is required") String tenant,
       @NotBlank(message = "role is required") String role) {}
+
+  /** A Hugging Face token for a tenant's Hub models and datasets. */
+  record HubToken(@NotBlank(message = "token is required") String token) {}
 
   /** A page of audit entries, newest first. */
   record AuditPage(List<Audit.Entry> items, int page, int size, long totalItems, int totalPages) {}
@@ -85,6 +90,23 @@ class AdminController {
   Quotas.Usage usage(@PathVariable String id) {
     checkAdmin().checkAdministers(id);
     return quotas.usage(id);
+  }
+
+  @Operation(operationId = "setHubToken", summary = "Store the tenant's Hugging Face token (encrypted at rest, never shown)",
+      description = "204. The tenant's jobs then read Hub models and datasets with it; without one, only the default "
+          + "tenant uses the service's HF_TOKEN. 409 when the service has no key-encryption key.")
+  @org.springframework.web.bind.annotation.PutMapping(value = "/v1/tenants/{id}/hub-token",
+      consumes = MediaType.APPLICATION_JSON_VALUE)
+  ResponseEntity<Void> setHubToken(@PathVariable String id, @Valid @RequestBody HubToken token) {
+    tenants.setHubToken(id, token.token(), checkAdmin());
+    return ResponseEntity.noContent().build();
+  }
+
+  @Operation(operationId = "deleteHubToken", summary = "Remove the tenant's Hugging Face token", description = "204.")
+  @DeleteMapping("/v1/tenants/{id}/hub-token")
+  ResponseEntity<Void> deleteHubToken(@PathVariable String id) {
+    tenants.setHubToken(id, null, checkAdmin());
+    return ResponseEntity.noContent().build();
   }
 
   @Operation(operationId = "listAudit", summary = "The caller's tenant's audit trail, newest first",

@@ -44,13 +44,27 @@ public final class HubClient {
   private final Downloads downloads;
 
   public HubClient(HubSettings settings) {
-    this.settings = settings;
-    this.http = HttpClient.newBuilder()
+    this(settings, HttpClient.newBuilder()
         .connectTimeout(settings.timeout())
         .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
-    this.cache = new HubCache(settings.cache());
+        .build(), new HubCache(settings.cache()));
+  }
+
+  private HubClient(HubSettings settings, HttpClient http, HubCache cache) {
+    this.settings = settings;
+    this.http = http;
+    this.cache = cache;
     this.downloads = new Downloads(settings, http, cache);
+  }
+
+  /**
+   * This client with another token (a tenant's; null: none), sharing the connection pool and the
+   * cache. The cache is shared safely while online: every use first resolves the revision at the
+   * Hub with the caller's own token, which the Hub refuses for a repository the token cannot read.
+   */
+  public HubClient withToken(String token) {
+    return new HubClient(new HubSettings(settings.endpoint(), token, settings.cache(), settings.offline(),
+        settings.timeout(), settings.attempts()), http, cache);
   }
 
   /** The settings in use. */

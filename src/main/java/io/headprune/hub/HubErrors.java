@@ -26,14 +26,14 @@ final class HubErrors {
     }
     if (code.equals("GatedRepo") || (status == 403 && message.toLowerCase(java.util.Locale.ROOT).contains("gated"))) {
       return new ForbiddenException("Hub repository " + repo + " is gated: accept its conditions on the Hub, then set "
-          + "HF_TOKEN to a token of that account");
+          + "HF_TOKEN (the service: the tenant's Hub token) to a token of that account");
     }
     if (status == 401) {
-      return new ForbiddenException("Hub repository " + repo + " needs authentication: set HF_TOKEN to a token with "
-          + "read access");
+      return new ForbiddenException("Hub repository " + repo + " needs authentication: set HF_TOKEN (the service: the "
+          + "tenant's Hub token, PUT /v1/tenants/{id}/hub-token) to a token with read access");
     }
     if (status == 403) {
-      return new ForbiddenException("access to Hub repository " + repo + " was refused (" + message + "); check HF_TOKEN");
+      return new ForbiddenException("access to Hub repository " + repo + " was refused (" + message + "); check HF_TOKEN (the service: the tenant's Hub token)");
     }
     if (status == 404) {
       return new NotFoundException(what + " was not found on the Hub");

@@ -17,6 +17,7 @@ import io.headprune.storage.ArtifactStore;
 import io.headprune.tenancy.Audit;
 import io.headprune.tenancy.Caller;
 import io.headprune.tenancy.Quotas;
+import io.headprune.tenancy.Tenants;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -49,12 +50,14 @@ public class Catalog {
 
   private final Repositories.JobRows jobRows;
   private final Quotas quotas;
+  private final Tenants tenants;
   private final Audit audit;
   private final org.springframework.transaction.support.TransactionTemplate transactions;
 
   Catalog(Repositories.Models models, Repositories.Datasets datasets, Repositories.JobRows jobRows, ArtifactStore store,
       ArchiveLimits archiveLimits, DatasetReader.Limits datasetLimits, Clock clock, HubClient hub, Quotas quotas,
-      Audit audit, org.springframework.transaction.support.TransactionTemplate transactions) {
+      Audit audit, org.springframework.transaction.support.TransactionTemplate transactions, Tenants tenants) {
+    this.tenants = tenants;
     this.jobRows = jobRows;
     this.quotas = quotas;
     this.audit = audit;
@@ -385,6 +388,7 @@ public class Catalog {
     }
     String repo = ref.hub().substring("datasets/".length());
     // bounded as an upload is: refused from its announced size, or as soon as more arrives
+    HubClient hub = hubFor(Caller.current().tenant());
     Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision(),
         archiveLimits.maxExpandedBytes(), datasetLimits.maxRows() + 1L); // + a CSV header
     try (InputStream in = Files.newInputStream(file)) {
@@ -399,12 +403,17 @@ public class Catalog {
 
   /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
   String resolveHubModel(String repo, String revision) {
-    return hub.resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
+    return hubFor(Caller.current().tenant()).resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
+  }
+
+  /** The Hub as {@code tenant} sees it: with its own token (see {@link Tenants#hubToken}). */
+  private HubClient hubFor(String tenant) {
+    return hub.withToken(tenants.hubToken(tenant, hub.settings().token()));
   }
 
   /** Downloads (or finds in the cache) a Hub model snapshot. */
-  Path hubModel(String repo, String commit) {
-    return hub.model(repo, commit).directory();
+  Path hubModel(String tenant, String repo, String commit) {
+    return hubFor(tenant).model(repo, commit).directory();
   }
 
   Path modelPath(UUID id) {

@@ -24,18 +24,18 @@ class JobQueue {
   /** The typed task of a pruning job; its data is the job id. */
   static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
 
-  /** How long a job waits before it tries again to fit in its tenant's running-jobs quota. */
-  static final Duration QUOTA_WAIT = Duration.ofSeconds(10);
 
   @Bean
   OneTimeTask<String> pruneJobTask(JobRunner runner, Repositories.JobRows jobs,
-      org.springframework.transaction.support.TransactionTemplate transactions, java.time.Clock clock) {
+      org.springframework.transaction.support.TransactionTemplate transactions, java.time.Clock clock,
+      // how long a job waits before it tries again to fit in its tenant's running-jobs quota
+      @org.springframework.beans.factory.annotation.Value("${headprune.quota.retry-interval:10s}") Duration quotaWait) {
     return Tasks.oneTime(TASK)
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database away) or to
         // wait for its tenant's running-jobs quota
         .onFailure((complete, operations) -> {
           boolean deferred = complete.getCause().filter(JobRunner.Deferred.class::isInstance).isPresent();
-          operations.reschedule(complete, complete.getTimeDone().plus(deferred ? QUOTA_WAIT : Duration.ofSeconds(1)));
+          operations.reschedule(complete, complete.getTimeDone().plus(deferred ? quotaWait : Duration.ofSeconds(1)));
         })
         .onDeadExecution((complete, operations) -> {
           // the job waits for a worker again: say so, rather than RUNNING on a dead worker — before the

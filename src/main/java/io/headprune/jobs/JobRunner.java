@@ -114,7 +114,7 @@ class JobRunner {
     Instant started = clock.instant();
     try {
       JobSpec spec = JobSpec.of(Json.MAPPER.readValue(job.request, JobRequest.class));
-      Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(id, spec, job.hubCommit);
+      Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
       Progress progress = new JobProgress(id, attempt, context);
@@ -165,9 +165,10 @@ class JobRunner {
     }
   }
 
-  private Path hubModel(UUID id, JobSpec spec, String commit) {
+  private Path hubModel(JobEntity job, JobSpec spec) {
+    UUID id = job.id;
     transactions.executeWithoutResult(status -> jobs.progress(id, "download", 0, 1, clock.instant()));
-    Path directory = catalog.hubModel(spec.normalized().model().hub(), commit);
+    Path directory = catalog.hubModel(job.tenant, spec.normalized().model().hub(), job.hubCommit);
     transactions.executeWithoutResult(status -> jobs.progress(id, "download", 1, 1, clock.instant()));
     return directory;
   }

@@ -19,7 +19,10 @@ public class Quotas {
 
   /** What a tenant uses now, next to its limits. */
   public record Usage(String tenant, long queuedJobs, long runningJobs, long storedBytes, long uploadsLastHour,
-      QuotaSettings limits) {}
+      Limits limits) {}
+
+  /** A tenant's quotas, in the units of {@link Usage}. */
+  public record Limits(long queuedJobs, long runningJobs, long storedBytes, long uploadsPerHour) {}
 
   private static final Duration HOUR = Duration.ofHours(1);
 
@@ -104,7 +107,8 @@ public class Quotas {
         count("select count(*) from jobs where tenant = ? and status = 'RUNNING'", tenant),
         storedBytes(tenant),
         audit.countSince(tenant, Audit.UPLOADS, clock.instant().minus(HOUR)),
-        settings);
+        new Limits(settings.queuedJobs(), settings.runningJobs(), settings.storedBytes().toBytes(),
+            settings.uploadsPerHour()));
   }
 
   /** Bytes of the tenant's stored models, datasets and job outputs. */

@@ -117,7 +117,9 @@ class QuotaTest extends ServiceTest {
     ResponseEntity<Map> model = upload(client, "/v1/models", Archive.tarGz(Fixtures.tinyBert(),
         DATA.resolve("store-model.tar.gz")));
     assertThat(model.getStatusCode().value()).isEqualTo(201);
-    assertThat(((Number) usage("store-limited").get("storedBytes")).longValue()).isEqualTo(modelBytes());
+    Map usage = usage("store-limited");
+    assertThat(((Number) usage.get("storedBytes")).longValue()).isEqualTo(modelBytes());
+    assertThat(((Number) ((Map) usage.get("limits")).get("storedBytes")).longValue()).isEqualTo(modelBytes() + 200);
 
     ResponseEntity<Map> refused = upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
     assertThat(refused.getStatusCode().value()).isEqualTo(413);

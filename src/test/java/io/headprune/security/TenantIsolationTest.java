@@ -117,6 +117,10 @@ class TenantIsolationTest extends ServiceTest {
         .toEntity(String.class)));
     matrix.put("GET /v1/tenants/{id}/usage", new Row(403, c -> c.get().uri("/v1/tenants/alpha/usage").retrieve()
         .toEntity(String.class)));
+    matrix.put("PUT /v1/tenants/{id}/hub-token", new Row(403, c -> c.put().uri("/v1/tenants/alpha/hub-token")
+        .contentType(MediaType.APPLICATION_JSON).body(Map.of("token", "hf_stolen")).retrieve().toEntity(String.class)));
+    matrix.put("DELETE /v1/tenants/{id}/hub-token", new Row(403, c -> c.delete().uri("/v1/tenants/alpha/hub-token")
+        .retrieve().toEntity(String.class)));
     matrix.put("GET /v1/audit", new Row(403, c -> c.get().uri("/v1/audit?tenant=alpha").retrieve()
         .toEntity(String.class)));
 

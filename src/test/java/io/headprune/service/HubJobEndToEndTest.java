@@ -27,6 +27,7 @@ class HubJobEndToEndTest extends ServiceTest {
     registry.add("headprune.hub.endpoint", HUB::endpoint);
     registry.add("headprune.hub.token", () -> "hf_secret");
     registry.add("headprune.hub.cache", () -> DATA.resolve("hub-cache").toString());
+    registry.add("headprune.security.key-encryption-key", () -> "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
   }
 
   @AfterAll
@@ -63,6 +64,46 @@ class HubJobEndToEndTest extends ServiceTest {
             List.class));
     assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main")).hasContent(model.commit());
   }
+
+  /**
+   * Another tenant does not borrow the service's HF_TOKEN: without a token of its own the private
+   * repository is refused; with its token (stored encrypted, never shown) the job is accepted.
+   */
+  @Test
+  void aTenantReadsPrivateRepositoriesWithItsOwnTokenOnly() throws IOException {
+    HUB.addModel("org/private-bert", Fixtures.tinyBert(), List.of("config.json", "model.safetensors",
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"), false, true);
+    HUB.add("datasets/org/order", Map.of("calib.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
+        "eval.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))), false, false);
+    String key = (String) http.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
+        .body(Map.of("tenant", "acme", "role", "admin")).retrieve().body(Map.class).get("key");
+    var acme = io.headprune.support.Instances.client(port, key);
+    String job = """
+        {"model": {"hub": "org/private-bert"}, "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
+         "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1}""";
+    ResponseEntity<Map> refused = acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job)
+        .retrieve().toEntity(Map.class);
+    assertThat(refused.getStatusCode().value()).isEqualTo(403);
+    assertThat((String) refused.getBody().get("detail")).contains("needs authentication");
+
+    assertThat(acme.put().uri("/v1/tenants/acme/hub-token").contentType(MediaType.APPLICATION_JSON)
+        .body(Map.of("token", "hf_secret")).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(204);
+    byte[] stored = new org.springframework.jdbc.core.JdbcTemplate(dataSource)
+        .queryForObject("select hub_token from tenants where id = 'acme'", byte[].class);
+    assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("hf_secret");
+    ResponseEntity<Map> accepted = acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job)
+        .retrieve().toEntity(Map.class);
+    assertThat(accepted.getStatusCode().value()).as(String.valueOf(accepted.getBody())).isEqualTo(202);
+    assertThat(acme.delete().uri("/v1/tenants/acme/hub-token").retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(204);
+    assertThat(acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job).retrieve()
+        .toBodilessEntity().getStatusCode().value()).isEqualTo(403);
+    // the audit trail says it happened, not what the token was
+    String audit = acme.get().uri("/v1/audit").retrieve().body(String.class);
+    assertThat(audit).contains("hub-token.set").contains("hub-token.delete").doesNotContain("hf_secret");
+  }
+
+  @org.springframework.beans.factory.annotation.Autowired javax.sql.DataSource dataSource;
 
   @Test
   void missingRepositoriesRevisionsAndDeniedAccessAreProblems() {

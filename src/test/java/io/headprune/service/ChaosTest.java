@@ -1,0 +1,231 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.kagkarlsson.scheduler.Scheduler;
+import io.headprune.jobs.JobListener;
+import io.headprune.support.Archive;
+import io.headprune.support.Fixtures;
+import io.headprune.support.Instances;
+import io.headprune.support.TestDatabase;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.MediaType;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.web.client.RestClient;
+
+/**
+ * Chaos on one database with two workers: a job is interrupted in each of its phases, once by
+ * freezing its worker past revival (then releasing it) and once by closing the worker's context,
+ * and once the database itself stops and starts mid-job. Every job must end SUCCEEDED exactly once,
+ * with one set of rows and artifacts and no scratch files left by any attempt.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"})
+class ChaosTest {
+
+  private static final List<String> PHASES = List.of("load", "dense", "score", "evaluate", "write");
+
+  /** What the victim's listener does; set per case. */
+  static volatile String phase;
+  static volatile CountDownLatch reached;
+  static volatile CountDownLatch release;
+
+  private static Path data;
+  private static EmbeddedPostgres postgres;
+  private static int port;
+  private static TestDatabase.Database database;
+  private static ConfigurableApplicationContext survivor;
+  private static RestClient http;
+  private static String model;
+  private static String calibration;
+  private static String evaluation;
+
+  /** The victim's worker holds in {@link #phase} of its first attempt until released. */
+  @Configuration(proxyBeanMethods = false)
+  static class Hold {
+    @Bean
+    JobListener hold() {
+      return (job, attempt, current, done, total) -> {
+        CountDownLatch here = reached;
+        if (attempt == 1 && current.equals(phase) && here != null && here.getCount() > 0) {
+          here.countDown();
+          try {
+            release.await(3, TimeUnit.MINUTES);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      };
+    }
+  }
+
+  // the victim heartbeats once an hour: frozen, its jobs look dead to the survivor within 2 s
+  private static final List<String> VICTIM = List.of("--db-scheduler.polling-interval=200ms",
+      "--db-scheduler.heartbeat-interval=1h");
+  private static final List<String> SURVIVOR = List.of("--db-scheduler.polling-interval=300ms",
+      "--db-scheduler.heartbeat-interval=500ms", "--db-scheduler.missed-heartbeats-limit=4");
+
+  @BeforeAll
+  static void database() throws IOException {
+    data = Files.createTempDirectory("headprune-chaos");
+    postgres = EmbeddedPostgres.builder().setDataDirectory(data.resolve("postgres")).setCleanDataDirectory(false)
+        .start();
+    port = postgres.getPort();
+    database = new TestDatabase.Database("jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
+    survivor = Instances.start(database, data, SURVIVOR);
+    http = Instances.client(survivor);
+    inputs(http);
+  }
+
+  /** The survivor takes no job while the victim claims the case's job (paused), and every job after. */
+  private static Scheduler survivorScheduler() {
+    return survivor.getBean(Scheduler.class);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (survivor != null) {
+      survivor.close();
+    }
+    postgres.close();
+  }
+
+  /** Uploads the example model and its datasets once. */
+  private static void inputs(RestClient client) {
+    {
+      model = (String) Instances.upload(client, "/v1/models", Archive.tarGz(Fixtures.tinyBert(),
+          data.resolve("m.tar.gz"))).get("id");
+      calibration = (String) Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"))
+          .get("id");
+      evaluation = (String) Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"))
+          .get("id");
+    }
+  }
+
+  private static String submit(RestClient client) {
+    String body = """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"}, "criteria": ["hies"],
+         "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16, "batchSize": 4}
+        """.formatted(model, calibration, evaluation);
+    return (String) client.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
+        .body(Map.class).get("id");
+  }
+
+  private static Map<String, Object> awaitEnd(String id) {
+    return Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(() -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+            j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+  }
+
+  /** SUCCEEDED once: one row per output kind and per head, the outputs on disk, no attempt's scratch left. */
+  private static void assertSucceededOnce(String id, String what) throws IOException {
+    Map<String, Object> job = awaitEnd(id);
+    assertThat(job.get("status")).as(what + ": " + job.get("error")).isEqualTo("SUCCEEDED");
+    assertThat(job.get("error")).as(what).isNull();
+    JdbcTemplate sql = new JdbcTemplate(survivor.getBean(javax.sql.DataSource.class));
+    assertThat(sql.queryForList("select kind from artifacts where job_id = ?::uuid order by kind", String.class, id))
+        .as(what).containsExactly("masked", "pruned", "report", "scores");
+    // 16 heads, scores of the artifact plus one seed's
+    assertThat(sql.queryForObject("select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
+        .as(what).isEqualTo(32);
+    assertThat(sql.queryForObject("select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
+        .as(what).isEqualTo(1);
+    try (var files = Files.list(data.resolve("artifacts/jobs").resolve(id))) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).as(what)
+          .containsExactly("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json");
+    }
+    Awaitility.await(what).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+        .until(() -> leftovers(id).isEmpty());
+  }
+
+  private static List<String> leftovers(String id) throws IOException {
+    Path work = data.resolve("artifacts/work").resolve(id);
+    if (!Files.exists(work)) {
+      return List.of();
+    }
+    try (var files = Files.list(work)) {
+      return files.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  @Test
+  void jobsSurviveFrozenAndClosedWorkersInEveryPhaseAndADatabaseRestart() throws Exception {
+    List<String> cases = new ArrayList<>();
+    for (String where : PHASES) {
+      // frozen past revival: the survivor completes it; released, the victim writes nothing
+      phase = where;
+      reached = new CountDownLatch(1);
+      release = new CountDownLatch(1);
+      survivorScheduler().pause();
+      try (ConfigurableApplicationContext victim = Instances.start(database, data, VICTIM, Hold.class)) {
+        String id = submit(Instances.client(victim));
+        assertThat(reached.await(2, TimeUnit.MINUTES)).as("frozen in " + where).isTrue();
+        survivorScheduler().resume();
+        Map<String, Object> done = awaitEnd(id);
+        assertThat(done.get("attempt")).as("frozen in " + where).isEqualTo(2);
+        release.countDown();
+        assertSucceededOnce(id, "frozen in " + where);
+        cases.add("frozen in " + where);
+      }
+
+      // closed mid-phase: the victim hands the job back (or, writing, finishes it) and the survivor completes it
+      reached = new CountDownLatch(1);
+      release = new CountDownLatch(1);
+      survivorScheduler().pause();
+      ConfigurableApplicationContext victim = Instances.start(database, data, VICTIM, Hold.class);
+      String id = submit(Instances.client(victim));
+      assertThat(reached.await(2, TimeUnit.MINUTES)).as("closed in " + where).isTrue();
+      survivorScheduler().resume();
+      Thread closing = new Thread(victim::close);
+      closing.start();
+      Scheduler scheduler = victim.getBean(Scheduler.class);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+          .until(() -> scheduler.getSchedulerState().isShuttingDown());
+      release.countDown();
+      closing.join(60_000);
+      assertThat(closing.isAlive()).as("closed in " + where).isFalse();
+      assertSucceededOnce(id, "closed in " + where);
+      cases.add("closed in " + where);
+    }
+
+    // the database stops for a few seconds mid-job and starts again on the same files
+    phase = "score";
+    reached = new CountDownLatch(1);
+    release = new CountDownLatch(1);
+    survivorScheduler().pause();
+    try (ConfigurableApplicationContext victim = Instances.start(database, data,
+        List.of("--db-scheduler.polling-interval=200ms", "--db-scheduler.heartbeat-interval=500ms",
+            "--db-scheduler.missed-heartbeats-limit=4"), Hold.class)) {
+      String id = submit(Instances.client(victim));
+      assertThat(reached.await(2, TimeUnit.MINUTES)).isTrue();
+      survivorScheduler().resume();
+      postgres.close();
+      release.countDown(); // the job's next progress write finds the database away
+      RestClient probe = Instances.client(victim.getEnvironment().getProperty("local.server.port", Integer.class), null);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> probe.get().uri("/actuator/health/readiness").retrieve().toBodilessEntity().getStatusCode()
+              .value() == 503);
+      postgres = EmbeddedPostgres.builder().setDataDirectory(data.resolve("postgres")).setCleanDataDirectory(false)
+          .setPort(port).start();
+      assertSucceededOnce(id, "database restarted");
+      cases.add("database restarted");
+    }
+    assertThat(cases).hasSize(2 * PHASES.size() + 1);
+  }
+}
