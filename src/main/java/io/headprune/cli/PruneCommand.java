@@ -50,8 +50,11 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--max-metric-drop", description = "instead of --sparsity: largest sparsity whose mean metric drops at most this much")
   Double maxMetricDrop;
 
-  @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1], or auto (default: ${DEFAULT-VALUE})")
+  @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1], or auto: chosen per sparsity (default: ${DEFAULT-VALUE})")
   String alpha;
+
+  @Option(names = "--alpha-by", description = "with --alpha auto: divergence (lowest KL from the unpruned model on held-out pool examples; default) or metric (best validation metric)")
+  String alphaBy;
 
 
   @Option(names = "--min-heads-per-layer", defaultValue = "1", description = "heads every layer keeps (default: ${DEFAULT-VALUE})")
@@ -106,24 +109,13 @@ final class PruneCommand implements Callable<Integer> {
     List<Double> grid = sparsities == null ? (sparsity == null ? List.of() : List.of(sparsity)) : numbers(sparsities);
     PruneOptions.Target target = new PruneOptions.Target(sparsity, maxMetricDrop, 0.05);
     PruneOptions options =
-        new PruneOptions(evaluated, artifact, grid, target, parseAlpha(alpha), Normalization.parse(engine.normalization),
+        new PruneOptions(evaluated, artifact, grid, target, PruneOptions.parseAlpha(alpha.toLowerCase(Locale.ROOT), alphaBy), Normalization.parse(engine.normalization),
             seeds, calibrationSize, engine.maxLength, engine.batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
             0.2, 0.3, !noLatency, iterative, step, uniformGroups, "v5".equals(keepLoadableBy));
     Pruner.Result result =
         Pruner.prune(engine.model, engine.data, eval, options, out, Devices.parse(engine.device), new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());
     return 0;
-  }
-
-  private static Double parseAlpha(String text) {
-    if (text.equalsIgnoreCase("auto")) {
-      return null;
-    }
-    try {
-      return Double.parseDouble(text);
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--alpha '" + text + "' is neither a number nor auto");
-    }
   }
 
   private static List<Double> numbers(String list) {
@@ -153,7 +145,18 @@ final class PruneCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n", row.criterion(), row.sparsity(), row.mean(),
           row.std(), row.agreementMean(), row.jaccardMean());
     }
-    out.printf(Locale.ROOT, "alpha: %.1f%s%n", report.alpha().value(), report.alpha().auto() ? " (auto)" : "");
+    out.printf(Locale.ROOT, "alpha: %.1f%s%n", report.alpha().value(), report.alpha().auto()
+        ? " (auto, by " + report.alpha().by() + "; " + report.alpha().explanation() + ")" : "");
+    if (report.alpha().auto()) {
+      for (PruneReport.AlphaAtSparsity at : report.alpha().perSparsity()) {
+        StringBuilder curve = new StringBuilder();
+        for (PruneReport.AlphaTrial trial : at.grid()) {
+          curve.append(String.format(Locale.ROOT, " %.1f:%.4g", trial.alpha(), trial.mean()));
+        }
+        out.printf(Locale.ROOT, "  sparsity %.2f: alpha %.1f  (%s by alpha:%s)%n", at.sparsity(), at.alpha(),
+            "divergence".equals(report.alpha().by()) ? "mean KL" : "mean " + report.metric(), curve);
+      }
+    }
     for (PruneReport.AlphaComparison row : report.alphaComparison()) {
       out.printf(Locale.ROOT, "  sparsity %.2f: hies at auto alpha %.4f ± %.4f; best other %s%n", row.sparsity(),
           row.autoAlphaMean(), row.autoAlphaStd(), row.bestFixedCriterion() == null ? "(none evaluated)"

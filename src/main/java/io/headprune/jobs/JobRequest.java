@@ -35,6 +35,8 @@ import java.util.UUID;
  * @param selection one-shot, iterative or uniform-groups (whole key/value groups, the same number in
  *     every layer, for grouped-query models; default one-shot, or iterative when {@code iterative})
  * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads left
+ * @param alphaBy with alpha "auto": divergence (the lowest KL from the unpruned model's outputs on
+ *     held-out pool examples, per sparsity; default) or metric (the best validation metric)
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
@@ -57,7 +59,8 @@ public record JobRequest(
     Boolean iterative,
     @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)") Double step,
     @Pattern(regexp = "one-shot|iterative|uniform-groups", message = "selection must be one-shot, iterative or uniform-groups") String selection,
-    @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy) {
+    @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy,
+    @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric") String alphaBy) {
 
   /**
    * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.

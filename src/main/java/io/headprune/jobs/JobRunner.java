@@ -48,12 +48,12 @@ class JobRunner {
   }
 
   /**
-   * Thrown when the job's tenant already runs as many jobs as its quota allows: the job stays
-   * queued and is tried again shortly.
+   * Thrown when the job cannot start here yet — its tenant already runs as many jobs as its quota
+   * allows, or a newer headprune wrote its options: the job stays queued and is tried again shortly.
    */
   static final class Deferred extends RuntimeException {
-    Deferred() {
-      super("the tenant's running-jobs quota is full; the job waits", null, false, false);
+    Deferred(String reason) {
+      super(reason, null, false, false);
     }
   }
 
@@ -113,7 +113,7 @@ class JobRunner {
     }
     Instant started = clock.instant();
     try {
-      JobSpec spec = JobSpec.of(Json.MAPPER.readValue(job.request, JobRequest.class));
+      JobSpec spec = JobSpec.of(JobPayload.read(job.request));
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
@@ -183,8 +183,16 @@ class JobRunner {
       job.finishedAt = clock.instant();
       return null;
     }
+    try {
+      JobPayload.read(job.request);
+    } catch (JobPayload.Newer newer) {
+      log.warn("job {}: {}", id, newer.getMessage());
+      throw new Deferred(newer.getMessage()); // rolls back: nothing changed, the job stays QUEUED
+    } catch (InvalidInputException unreadable) {
+      // read again in run(), where it fails the job with this message
+    }
     if (!quotas.mayStartJob(job.tenant)) {
-      throw new Deferred(); // rolls back: nothing changed, the job stays QUEUED
+      throw new Deferred("the tenant's running-jobs quota is full; the job waits");
     }
     Instant now = clock.instant();
     job.status = JobStatus.RUNNING;

@@ -53,14 +53,15 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             selection(r).equals("iterative"),
             r.step() == null ? 0.1 : r.step(),
             selection(r),
-            r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy());
+            r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy(),
+            "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy());
     PruneOptions options =
         new PruneOptions(
             normalized.criteria().stream().map(Criterion::parse).toList(),
             Criterion.parse(normalized.criterion()),
             normalized.sparsities(),
             new PruneOptions.Target(target.sparsity(), target.maxMetricDrop(), 0.05),
-            normalized.alpha().equals("auto") ? null : Double.valueOf(normalized.alpha()),
+            io.headprune.pruning.PruneOptions.parseAlpha(normalized.alpha(), normalized.alphaBy()),
             Normalization.parse(normalized.normalization()),
             normalized.seeds(),
             normalized.calibrationSize(),

@@ -108,7 +108,7 @@ public class Jobs {
     job.hubCommit = hubCommit;
     job.calibrationId = calibration;
     job.evaluationId = evaluation;
-    job.request = Json.MAPPER.writeValueAsString(spec.normalized());
+    job.request = JobPayload.write(spec.normalized());
     job.createdAt = now;
     job.updatedAt = now;
     jobs.save(job);
@@ -233,7 +233,12 @@ public class Jobs {
   }
 
   private JobView view(JobEntity job) {
-    JobRequest.ModelRef requested = Json.MAPPER.readValue(job.request, JobRequest.class).model();
+    JobRequest.ModelRef requested;
+    try {
+      requested = JobPayload.read(job.request).model();
+    } catch (JobPayload.Newer newer) {
+      requested = new JobRequest.ModelRef(job.modelId, null, null); // written by a newer replica: what the row says
+    }
     JobView.Model model = new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
     return new JobView(job.id, job.status, model, new JobView.Progress(job.phase, job.progressDone,
         job.progressTotal), job.createdAt, job.startedAt, job.finishedAt, job.attempt, map(job.error),

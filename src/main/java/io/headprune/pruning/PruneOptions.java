@@ -13,7 +13,7 @@ import java.util.List;
  * @param criterion the criterion the artifact is pruned with
  * @param sparsities sparsities every criterion is evaluated at
  * @param target the sparsity of the artifact, given or chosen by a metric budget
- * @param alpha HIES weight, or null for automatic choice on a validation split
+ * @param alpha HIES weight: fixed, or chosen per sparsity by a rule
  * @param normalization min–max over the model or within each layer
  * @param seeds number of seeds (0 … seeds − 1)
  * @param calibrationSize examples drawn per seed, or null for the whole pool
@@ -34,7 +34,7 @@ public record PruneOptions(
     Criterion criterion,
     List<Double> sparsities,
     Target target,
-    Double alpha,
+    Alpha alpha,
     Normalization normalization,
     int seeds,
     Integer calibrationSize,
@@ -49,6 +49,9 @@ public record PruneOptions(
     double step,
     boolean uniformGroups,
     boolean loadableByV5) {
+
+  /** Most seeds a run takes (the API and the command line alike). */
+  public static final int MAX_SEEDS = 20;
 
   /** Grid of α tried when α is automatic. */
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
@@ -91,11 +94,11 @@ public record PruneOptions(
         throw new InvalidInputException("sparsity " + sparsity + " is outside [0, 1)");
       }
     }
-    if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
-      throw new InvalidInputException("alpha " + alpha + " is outside [0, 1]");
+    if (alpha == null) {
+      throw new InvalidInputException("alpha is required: a number in [0, 1] or auto");
     }
-    if (seeds < 1 || seeds > 100) {
-      throw new InvalidInputException("seeds " + seeds + " is outside [1, 100]");
+    if (seeds < 1 || seeds > MAX_SEEDS) {
+      throw new InvalidInputException("seeds " + seeds + " is outside [1, " + MAX_SEEDS + "]");
     }
     if (calibrationSize != null && calibrationSize < 1) {
       throw new InvalidInputException("calibrationSize " + calibrationSize + " must be at least 1");
@@ -120,10 +123,20 @@ public record PruneOptions(
     }
   }
 
+  /** {@code "auto"} (chosen by {@code by}: divergence, the default, or metric) or a number in [0, 1]. */
+  public static Alpha parseAlpha(String text, String by) {
+    return Alpha.parse(text, by);
+  }
+
+  /** The fixed α, or null when α is automatic. */
+  public Double fixedAlpha() {
+    return alpha instanceof Alpha.Fixed fixed ? fixed.value() : null;
+  }
+
   /** Defaults of the command line: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
   public static PruneOptions cli(double sparsity) {
     return new PruneOptions(
-        List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), 0.5,
+        List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), new Alpha.Fixed(0.5),
         Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true, false, 0.1, false, false);
   }
 }

@@ -67,11 +67,28 @@ public record PruneReport(
   public record SummaryRow(
       String criterion, double sparsity, double mean, double std, double agreementMean, double jaccardMean) {}
 
-  /** One α of the automatic grid and its mean validation metric. */
-  public record AlphaTrial(double alpha, double validationMean) {}
+  /**
+   * One α of the automatic grid at one sparsity: the rule's mean over seeds (mean KL for
+   * divergence, the mean metric for metric) and the standard error of that mean.
+   */
+  public record AlphaTrial(double alpha, double mean, double standardError) {}
 
-  /** The α used, whether it was chosen automatically, and the grid's results. */
-  public record AlphaChoice(double value, boolean auto, List<AlphaTrial> grid) {}
+  /** At one sparsity: the α used and, when it was chosen, the grid it was chosen from. */
+  public record AlphaAtSparsity(double sparsity, double alpha, List<AlphaTrial> grid) {}
+
+  /**
+   * How α was set.
+   *
+   * @param value the α of the artifact (its sparsity's α)
+   * @param auto whether α was chosen per sparsity
+   * @param by divergence or metric (null for a fixed α)
+   * @param heldOutExamples examples per seed the rule measured on: held-out pool examples no
+   *     calibration draw of the seed used (divergence), or the validation split (metric)
+   * @param perSparsity the α at every sparsity evaluated, and at the artifact's
+   * @param explanation the choice of the artifact's α in one sentence
+   */
+  public record AlphaChoice(double value, boolean auto, String by, int heldOutExamples,
+      List<AlphaAtSparsity> perSparsity, String explanation) {}
 
   /**
    * At one sparsity: HIES with the automatically chosen α, and the best other criterion.

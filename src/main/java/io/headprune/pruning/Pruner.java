@@ -102,9 +102,9 @@ public final class Pruner {
       List<Encoded> evaluationSet =
           eval == null ? null : inputs.read(eval, DatasetReader.Limits.DEFAULT, EVALUATION_CAP, progress);
       int evaluationRows = eval == null ? 0 : inputs.rowsRead();
-      Splits splits =
-          Splits.of(pool.size(), options.alpha() == null ? options.validationFraction() : 0,
-              eval == null ? options.evaluationFraction() : 0);
+      double evaluationFraction = eval == null ? options.evaluationFraction() : 0;
+      Splits splits = Splits.of(pool.size(), validationFraction(options, pool.size(), evaluationFraction),
+          evaluationFraction);
       Run run = new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
       Result result = run.execute(ModelInfo.of(modelName, model));
       if (out != null) {
@@ -112,6 +112,20 @@ public final class Pruner {
       }
       return result;
     }
+  }
+
+  /**
+   * The share of the pool only α's choice sees: a validation split for the metric rule; for the
+   * divergence rule none when calibration draws leave pool examples unused (those are its
+   * held-out examples), else the same split, unlabeled.
+   */
+  static double validationFraction(PruneOptions options, int poolSize, double evaluationFraction) {
+    if (!(options.alpha() instanceof Alpha.Auto auto)) {
+      return 0;
+    }
+    long calibrationPart = poolSize - Math.round(poolSize * evaluationFraction);
+    boolean unusedLeft = options.calibrationSize() != null && options.calibrationSize() < calibrationPart;
+    return auto.by() == Alpha.Rule.DIVERGENCE && unusedLeft ? 0 : options.validationFraction();
   }
 
   private static String name(Path modelDir) {

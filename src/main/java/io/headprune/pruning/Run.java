@@ -65,7 +65,13 @@ final class Run {
   private final Map<Part, Map<List<HeadRef>, Evaluation>> cache = new java.util.IdentityHashMap<>();
   private final List<Encoded> pool;
   private final Splits splits;
-  private AlphaChoice alphaChoice;
+  /** α per sparsity, chosen on first need (fixed α: never). */
+  private final Map<Double, PruneReport.AlphaAtSparsity> alphas = new java.util.TreeMap<>();
+  /** Per seed: the unpruned model's outputs on held-out pool examples, for the divergence rule. */
+  private final Map<Integer, io.headprune.scoring.Divergence.Reference> heldOut = new HashMap<>();
+  /** Mean KL by seed and head set: identical selections are measured once. */
+  private final Map<Integer, Map<List<HeadRef>, Double>> divergences = new HashMap<>();
+  private long alphaTrials;
   ScoreTable artifactTable;
   List<HeadRef> artifactHeads;
   double artifactSparsity;
@@ -133,10 +139,10 @@ final class Run {
 
   Pruner.Result execute(ModelInfo info) {
     scoreSeeds();
-    double alpha = chooseAlpha();
-    List<EvaluationRow> rows = evaluateAll(alpha);
-    TargetChoice target = chooseTarget(alpha);
+    List<EvaluationRow> rows = evaluateAll();
+    TargetChoice target = chooseTarget();
     artifactSparsity = target.sparsity();
+    double alpha = alphaAt(artifactSparsity);
     artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
     artifactHeads = options.iterative()
         ? iterative(options.criterion(), 0, artifactSparsity, alpha, artifactTable, pruned -> {
@@ -156,8 +162,8 @@ final class Run {
                 evaluation.examples().size(), evaluationSource, options.seeds(), poolRows, evaluationRows),
             rows,
             summary,
-            alphaChoice,
-            alphaChoice.auto() ? Summaries.compare(summary, metric) : List.of(),
+            alphaChoice(alpha),
+            options.alpha() instanceof io.headprune.pruning.Alpha.Auto ? Summaries.compare(summary, metric) : List.of(),
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
             null,
@@ -176,47 +182,134 @@ final class Run {
     }
   }
 
-  private double chooseAlpha() {
-    if (options.alpha() != null) {
-      alphaChoice = new AlphaChoice(options.alpha(), false, List.of());
-      return options.alpha();
+  /** Examples of seed {@code seed}'s held-out set that the divergence rule measures on, at most this many. */
+  static final int HELD_OUT_CAP = 256;
+
+  /** The α at {@code sparsity}: the fixed one, or the one its rule chooses there (once). */
+  double alphaAt(double sparsity) {
+    if (options.alpha() instanceof Alpha.Fixed fixed) {
+      return fixed.value();
     }
+    PruneReport.AlphaAtSparsity chosen = alphas.get(sparsity);
+    if (chosen == null) {
+      chosen = chooseAlpha(sparsity, ((Alpha.Auto) options.alpha()).by());
+      alphas.put(sparsity, chosen);
+    }
+    return chosen.alpha();
+  }
+
+  /**
+   * Tries every α of the grid at {@code sparsity} on every seed (one-shot HIES selection on the
+   * seed's scores, even for an iterative run: the grid would cost eleven iterative runs) and
+   * keeps the best mean: the lowest KL for divergence, the best metric for metric. Ties go to
+   * the larger α.
+   */
+  private PruneReport.AlphaAtSparsity chooseAlpha(double sparsity, Alpha.Rule rule) {
     List<AlphaTrial> trials = new ArrayList<>();
-    double best = Double.NaN;
-    double bestMean = metric.worst();
-    long trialsTotal = (long) PruneOptions.ALPHA_GRID.length * perSeed.size() * options.sparsities().size();
-    long trialsDone = 0;
+    long total = (long) PruneOptions.ALPHA_GRID.length * perSeed.size() * Math.max(1, options.sparsities().size());
     for (double alpha : PruneOptions.ALPHA_GRID) {
-      double sum = 0;
-      int count = 0;
+      double[] values = new double[perSeed.size()];
       for (int seed = 0; seed < perSeed.size(); seed++) {
-        ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
-        for (double sparsity : options.sparsities()) {
-          // α is chosen with one-shot selection, even for an iterative run (the grid would cost 11 runs)
-          progress.report("alpha", trialsDone++, trialsTotal);
-          sum += evaluate(oneShot(Criterion.HIES, table, seed, sparsity), validation).value();
-          count++;
-        }
+        progress.report("alpha", Math.min(alphaTrials++, total - 1), total);
+        List<HeadRef> heads = oneShot(Criterion.HIES, ScoreTable.of(perSeed.get(seed), alpha,
+            options.normalization()), seed, sparsity);
+        values[seed] = rule == Alpha.Rule.DIVERGENCE ? divergence(seed, heads) : evaluate(heads, validation).value();
       }
-      double mean = sum / count;
-      trials.add(new AlphaTrial(alpha, mean));
-      if (metric.better(mean, bestMean)) {
+      double mean = java.util.Arrays.stream(values).average().orElse(Double.NaN);
+      double standardError = Summaries.sampleStd(values, mean) / Math.sqrt(values.length);
+      trials.add(new AlphaTrial(alpha, mean, standardError));
+    }
+    return new PruneReport.AlphaAtSparsity(sparsity, best(trials, rule, metric), trials);
+  }
+
+  /**
+   * The α of the best trial: the lowest mean for divergence, the best mean by {@code metric}
+   * otherwise; of equally good trials the larger α (the grid ascends). NaN means never win.
+   */
+  static double best(List<AlphaTrial> trials, Alpha.Rule rule, Metric metric) {
+    double best = Double.NaN;
+    double bestMean = Double.NaN;
+    for (AlphaTrial trial : trials) {
+      double mean = trial.mean();
+      if (Double.isNaN(mean)) {
+        continue;
+      }
+      boolean atLeastAsGood = Double.isNaN(bestMean)
+          || (rule == Alpha.Rule.DIVERGENCE ? mean <= bestMean : !metric.better(bestMean, mean));
+      if (atLeastAsGood && (Double.isNaN(best) || trial.alpha() >= best)) {
         bestMean = mean;
-        best = alpha;
+        best = trial.alpha();
       }
     }
-    alphaChoice = new AlphaChoice(best, true, trials);
+    if (Double.isNaN(best)) {
+      throw new io.headprune.problem.InvalidInputException("automatic alpha found nothing to measure: the held-out "
+          + "examples are empty");
+    }
     return best;
   }
 
-  private List<EvaluationRow> evaluateAll(double alpha) {
+  /** Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with {@code heads} gated off. */
+  private double divergence(int seed, List<HeadRef> heads) {
+    Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
+    Double cached = forSeed.get(heads);
+    if (cached == null) {
+      io.headprune.scoring.Divergence.Reference reference =
+          heldOut.computeIfAbsent(seed, s -> io.headprune.scoring.Divergence.reference(model, heldOutExamples(s),
+              evaluationBatch(), dense()));
+      cached = io.headprune.scoring.Divergence.mean(model, reference, new HashSet<>(heads), evaluationBatch(),
+          within());
+      forSeed.put(List.copyOf(heads), cached);
+    }
+    return cached;
+  }
+
+  /**
+   * The pool examples seed {@code seed}'s calibration draw leaves unused (at most {@link
+   * #HELD_OUT_CAP}, a seeded draw), or the validation split when the draw uses the whole
+   * calibration part.
+   */
+  List<Encoded> heldOutExamples(int seed) {
+    Set<Integer> used = new HashSet<>(splits.sample(calibrationPerSeed, seed));
+    List<Integer> unused = new ArrayList<>(splits.calibration().stream().filter(i -> !used.contains(i)).toList());
+    if (unused.isEmpty()) {
+      unused = new ArrayList<>(splits.validation());
+    }
+    java.util.Collections.shuffle(unused, new java.util.Random(0x4b4cL * 31 + seed));
+    return pick(unused.subList(0, Math.min(HELD_OUT_CAP, unused.size())).stream().sorted().toList());
+  }
+
+  /** The report's account of α: per sparsity, and for the artifact in one sentence. */
+  private AlphaChoice alphaChoice(double artifactAlpha) {
+    if (!(options.alpha() instanceof Alpha.Auto auto)) {
+      return new AlphaChoice(artifactAlpha, false, null, 0, options.sparsities().stream()
+          .map(sparsity -> new PruneReport.AlphaAtSparsity(sparsity, artifactAlpha, List.of())).toList(),
+          "α = " + artifactAlpha + " was given");
+    }
+    int examples = auto.by() == Alpha.Rule.DIVERGENCE
+        ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
+        : (validation == null ? 0 : validation.examples().size());
+    PruneReport.AlphaAtSparsity chosen = alphas.get(artifactSparsity);
+    AlphaTrial best = chosen.grid().stream().filter(t -> t.alpha() == chosen.alpha()).findFirst().orElseThrow();
+    String explanation = auto.by() == Alpha.Rule.DIVERGENCE
+        ? String.format(java.util.Locale.ROOT, "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the lowest "
+            + "mean KL divergence from the unpruned model's outputs (%.4g ± %.2g) on %d held-out pool examples per "
+            + "seed over %d seed(s); ties go to the larger α", chosen.alpha(), artifactSparsity, best.mean(),
+            best.standardError(), examples, perSeed.size())
+        : String.format(java.util.Locale.ROOT, "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the best "
+            + "mean validation %s (%.4f ± %.4f, standard error) on %d validation examples over %d seed(s)",
+            chosen.alpha(), artifactSparsity, metric.id(), best.mean(), best.standardError(), examples,
+            perSeed.size());
+    return new AlphaChoice(artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
+  }
+
+  private List<EvaluationRow> evaluateAll() {
     List<EvaluationRow> rows = new ArrayList<>();
     long total = (long) options.criteria().size() * options.sparsities().size() * perSeed.size();
     long done = 0;
     for (Criterion criterion : options.criteria()) {
       for (double sparsity : options.sparsities()) {
         for (int seed = 0; seed < perSeed.size(); seed++) {
-          List<HeadRef> heads = select(criterion, seed, sparsity, alpha);
+          List<HeadRef> heads = select(criterion, seed, sparsity, alphaAt(sparsity));
           Evaluation result = evaluate(heads, evaluation);
           rows.add(new EvaluationRow(criterion.id(), sparsity, seed, metric.id(), result.value(), result.agreement(),
               Pruner.pairs(heads)));
@@ -227,7 +320,7 @@ final class Run {
     return rows;
   }
 
-  private TargetChoice chooseTarget(double alpha) {
+  private TargetChoice chooseTarget() {
     PruneOptions.Target target = options.target();
     if (target.sparsity() != null) {
       return new TargetChoice("sparsity", target.sparsity(), null, null, "sparsity given by the request");
@@ -238,7 +331,8 @@ final class Run {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
         progress.report("target", (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
-        sum += evaluate(select(options.criterion(), seed, grid.get(i), alpha), evaluation).value();
+        // an automatic α is chosen at every grid sparsity by the same rule (once per sparsity)
+        sum += evaluate(select(options.criterion(), seed, grid.get(i), alphaAt(grid.get(i))), evaluation).value();
       }
       means[i] = sum / perSeed.size();
     }
@@ -285,6 +379,12 @@ final class Run {
    */
   private List<HeadRef> iterative(Criterion criterion, int seed, double sparsity, double alpha, ScoreTable first,
       Function<Set<HeadRef>, RawScores> rescore) {
+    return iterative(criterion, seed, sparsity, alpha, first, rescore, options, norms());
+  }
+
+  /** Iterative selection with {@code options}' step, normalisation and per-layer minimum. */
+  static List<HeadRef> iterative(Criterion criterion, int seed, double sparsity, double alpha, ScoreTable first,
+      Function<Set<HeadRef>, RawScores> rescore, PruneOptions options, ToDoubleFunction<HeadRef> norms) {
     int total = first.heads().size();
     int wanted = HeadSelector.count(sparsity, total);
     Set<HeadRef> pruned = new TreeSet<>();
@@ -295,7 +395,7 @@ final class Run {
         table = ScoreTable.of(rescore.apply(pruned), alpha, options.normalization(), pruned);
       }
       List<HeadRef> remaining = table.heads().stream().map(HeadScore::ref).toList();
-      List<HeadRef> more = HeadSelector.selectCount(remaining, criterion.scores(table, norms(), seed),
+      List<HeadRef> more = HeadSelector.selectCount(remaining, criterion.scores(table, norms, seed),
           target - pruned.size(), options.minHeadsPerLayer());
       if (more.isEmpty() && target == wanted) {
         break; // every layer is down to minHeadsPerLayer

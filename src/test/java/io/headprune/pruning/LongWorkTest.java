@@ -40,7 +40,7 @@ class LongWorkTest {
   @ValueSource(strings = {"load", "dense", "score", "alpha", "target", "evaluate", "write"})
   void everyPhaseReportsProgressAndCanBeStoppedThere(String phase, @org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions options = new PruneOptions(List.of(Criterion.HIES, Criterion.HIS), Criterion.HIES, List.of(0.25),
-        new PruneOptions.Target(null, 0.5, 0.25), null, Normalization.GLOBAL, 1, 32, 64, 16, 1, null, 0.2, 0.3, false,
+        new PruneOptions.Target(null, 0.5, 0.25), new Alpha.Auto(Alpha.Rule.DIVERGENCE), Normalization.GLOBAL, 1, 32, 64, 16, 1, null, 0.2, 0.3, false,
         false, 0.1, false, false);
     Progress stopping = (name, done, total) -> {
       if (name.equals(phase)) {

@@ -32,7 +32,7 @@ class UnseenDecoderTest {
     Path model = Fixtures.resource("fixtures/random-mistral-gqa");
     JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
     PruneOptions options = new PruneOptions(List.of(Criterion.HIES, Criterion.HIS), Criterion.HIES, List.of(0.5),
-        PruneOptions.Target.sparsity(0.5), 0.5, Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
+        PruneOptions.Target.sparsity(0.5), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
         0.1, true, false);
     Pruner.Result result = Pruner.prune(model, model.resolve("calib.jsonl"), model.resolve("eval.jsonl"), options,
         out.resolve("run"), Device.cpu(), Progress.NONE);
