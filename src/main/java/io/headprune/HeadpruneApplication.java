@@ -16,13 +16,15 @@ public class HeadpruneApplication {
   public static void main(String[] args) {
     if (Cli.handles(args)) {
       System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
-      int code = Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+      int code =
+          Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
       System.exit(code);
     }
     if (args.length > 0 && args[0].equals("keys")) {
       System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
-      System.exit(io.headprune.security.KeysCommand.run(args, new PrintWriter(System.out, true),
-          new PrintWriter(System.err, true)));
+      System.exit(
+          io.headprune.security.KeysCommand.run(
+              args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
     SpringApplication.run(HeadpruneApplication.class, args);
   }

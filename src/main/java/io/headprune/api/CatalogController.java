@@ -24,7 +24,8 @@ import org.springframework.web.multipart.MultipartFile;
 
 /** Uploaded models and datasets: content-addressed, so the same bytes give the same id. */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
+@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
+    "'${headprune.role:both}' != 'worker'")
 @Tag(name = "models and datasets", description = "Uploads, content-addressed by SHA-256")
 class CatalogController {
 
@@ -34,11 +35,16 @@ class CatalogController {
     this.catalog = catalog;
   }
 
-  @Operation(operationId = "uploadModel", summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
+  @Operation(
+      operationId = "uploadModel",
+      summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
       description = "201 for new bytes; the same bytes again give 200 and the same id.")
-  @PostMapping(value = "/v1/models", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+  @PostMapping(
+      value = "/v1/models",
+      consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<ModelView> uploadModel(@RequestPart("file") MultipartFile file) throws IOException {
+  ResponseEntity<ModelView> uploadModel(@RequestPart("file") MultipartFile file)
+      throws IOException {
     return store(file, catalog::uploadModel, model -> "/v1/models/" + model.id());
   }
 
@@ -48,22 +54,31 @@ class CatalogController {
     return catalog.model(id);
   }
 
-  @Operation(operationId = "deleteModel", summary = "Delete a model and its files",
-      description = "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @Operation(
+      operationId = "deleteModel",
+      summary = "Delete a model and its files",
+      description =
+          "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
   @org.springframework.web.bind.annotation.DeleteMapping("/v1/models/{id}")
   ResponseEntity<Void> deleteModel(@PathVariable UUID id) {
     catalog.deleteModel(id);
     return ResponseEntity.noContent().build();
   }
 
-  @Operation(operationId = "uploadDataset",
-      summary = "Upload a dataset (.jsonl, .csv or .tsv; images: .zip or .tar.gz of a JSONL and its images)",
-      description = "Text: one example a line or row. Images (image classifiers): an archive holding one JSONL of {\"image\": "
-          + "\"<path relative to the JSONL>\", \"label\": …} and the PNG or JPEG files it names; every image is "
-          + "decoded to check it. 201 for new bytes; the same bytes again give 200 and the same id.")
-  @PostMapping(value = "/v1/datasets", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+  @Operation(
+      operationId = "uploadDataset",
+      summary =
+          "Upload a dataset (.jsonl, .csv or .tsv; images: .zip or .tar.gz of a JSONL and its images)",
+      description =
+          "Text: one example a line or row. Images (image classifiers): an archive holding one JSONL of {\"image\": "
+              + "\"<path relative to the JSONL>\", \"label\": …} and the PNG or JPEG files it names; every image is "
+              + "decoded to check it. 201 for new bytes; the same bytes again give 200 and the same id.")
+  @PostMapping(
+      value = "/v1/datasets",
+      consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<DatasetView> uploadDataset(@RequestPart("file") MultipartFile file) throws IOException {
+  ResponseEntity<DatasetView> uploadDataset(@RequestPart("file") MultipartFile file)
+      throws IOException {
     return store(file, catalog::uploadDataset, dataset -> "/v1/datasets/" + dataset.id());
   }
 
@@ -73,16 +88,22 @@ class CatalogController {
     return catalog.dataset(id);
   }
 
-  @Operation(operationId = "deleteDataset", summary = "Delete a dataset and its files",
-      description = "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @Operation(
+      operationId = "deleteDataset",
+      summary = "Delete a dataset and its files",
+      description =
+          "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
   @org.springframework.web.bind.annotation.DeleteMapping("/v1/datasets/{id}")
   ResponseEntity<Void> deleteDataset(@PathVariable UUID id) {
     catalog.deleteDataset(id);
     return ResponseEntity.noContent().build();
   }
 
-  private static <T> ResponseEntity<T> store(MultipartFile file, BiFunction<InputStream, String, Stored<T>> upload,
-      Function<T, String> location) throws IOException {
+  private static <T> ResponseEntity<T> store(
+      MultipartFile file,
+      BiFunction<InputStream, String, Stored<T>> upload,
+      Function<T, String> location)
+      throws IOException {
     Stored<T> stored;
     try (InputStream in = file.getInputStream()) {
       stored = upload.apply(in, file.getOriginalFilename());

@@ -29,7 +29,8 @@ import org.springframework.web.context.request.WebRequest;
 
 /** Pruning jobs: submit, poll, list, cancel, delete, and their outputs. */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
+@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
+    "'${headprune.role:both}' != 'worker'")
 @Tag(name = "jobs", description = "Pruning jobs, their progress and their outputs")
 @RequestMapping("/v1/jobs")
 @Validated
@@ -41,8 +42,13 @@ class JobsController {
     this.jobs = jobs;
   }
 
-  @Operation(operationId = "submitJob", summary = "Submit a pruning job", description = "202 with Location: /v1/jobs/{id}.")
-  @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+  @Operation(
+      operationId = "submitJob",
+      summary = "Submit a pruning job",
+      description = "202 with Location: /v1/jobs/{id}.")
+  @PostMapping(
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request) {
     JobView job = jobs.submit(request);
     return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
@@ -54,23 +60,36 @@ class JobsController {
     return jobs.get(id);
   }
 
-  @Operation(operationId = "listJobs", summary = "Jobs, newest first, optionally filtered by status")
+  @Operation(
+      operationId = "listJobs",
+      summary = "Jobs, newest first, optionally filtered by status")
   @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
   JobPage list(
       @RequestParam(required = false) JobStatus status,
-      @RequestParam(defaultValue = "0") @Min(value = 0, message = "page must be non-negative") @Max(value = 1_000_000, message = "page must be at most 1000000") int page,
-      @RequestParam(defaultValue = "20") @Min(value = 1, message = "size must be at least 1") @Max(value = 200, message = "size must be at most 200") int size) {
+      @RequestParam(defaultValue = "0")
+          @Min(value = 0, message = "page must be non-negative")
+          @Max(value = 1_000_000, message = "page must be at most 1000000")
+          int page,
+      @RequestParam(defaultValue = "20")
+          @Min(value = 1, message = "size must be at least 1")
+          @Max(value = 200, message = "size must be at most 200")
+          int size) {
     var result = jobs.list(status, page, size);
-    return new JobPage(result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
+    return new JobPage(
+        result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
   }
 
-  @Operation(operationId = "cancelJob", summary = "Cancel a queued or running job (409 if it has finished)")
+  @Operation(
+      operationId = "cancelJob",
+      summary = "Cancel a queued or running job (409 if it has finished)")
   @PostMapping(value = "/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
   JobView cancel(@PathVariable UUID id) {
     return jobs.cancel(id);
   }
 
-  @Operation(operationId = "deleteJob", summary = "Delete a job with its scores, evaluations and artifacts")
+  @Operation(
+      operationId = "deleteJob",
+      summary = "Delete a job with its scores, evaluations and artifacts")
   @DeleteMapping("/{id}")
   ResponseEntity<Void> delete(@PathVariable UUID id) {
     jobs.delete(id);
@@ -80,18 +99,25 @@ class JobsController {
   @Operation(operationId = "getJobScores", summary = "scores.json of a succeeded job")
   @GetMapping(value = "/{id}/scores", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> scores(@PathVariable UUID id) {
-    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.scoresFile(id)));
+    return ResponseEntity.ok()
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(new FileSystemResource(jobs.scoresFile(id)));
   }
 
   @Operation(operationId = "getJobReport", summary = "report.json of a succeeded job")
   @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> report(@PathVariable UUID id) {
-    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new FileSystemResource(jobs.reportFile(id)));
+    return ResponseEntity.ok()
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(new FileSystemResource(jobs.reportFile(id)));
   }
 
-  @Operation(operationId = "getJobArtifact", summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
+  @Operation(
+      operationId = "getJobArtifact",
+      summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
   @GetMapping(value = "/{id}/artifacts/{kind}", produces = "application/gzip")
-  ResponseEntity<Resource> artifact(@PathVariable UUID id, @PathVariable String kind, WebRequest request) {
+  ResponseEntity<Resource> artifact(
+      @PathVariable UUID id, @PathVariable String kind, WebRequest request) {
     Jobs.StoredArtifact artifact = jobs.artifact(id, kind);
     String etag = "\"" + artifact.sha256() + "\"";
     if (request.checkNotModified(etag)) {
@@ -100,11 +126,15 @@ class JobsController {
     long size = artifact.path().toFile().length();
     if (!satisfiable(request.getHeader(HttpHeaders.RANGE), size)) {
       // RFC 9110 §15.5.17: no body, and the size the client can ask within
-      return ResponseEntity.status(416).header(HttpHeaders.CONTENT_RANGE, "bytes */" + size).build();
+      return ResponseEntity.status(416)
+          .header(HttpHeaders.CONTENT_RANGE, "bytes */" + size)
+          .build();
     }
     return ResponseEntity.ok()
         .eTag(etag)
-        .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")
+        .header(
+            HttpHeaders.CONTENT_DISPOSITION,
+            "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")
         .header(HttpHeaders.ACCEPT_RANGES, "bytes")
         .contentType(MediaType.parseMediaType("application/gzip"))
         .body(new FileSystemResource(artifact.path()));

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
@@ -39,20 +39,27 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
    * The database cannot be reached: a fast 503 with Retry-After (connections time out in seconds),
    * not a generic 500 after the pool's default 30 s.
    */
-  @ExceptionHandler({org.springframework.dao.DataAccessException.class,
-      org.springframework.transaction.TransactionException.class})
+  @ExceptionHandler({
+    org.springframework.dao.DataAccessException.class,
+    org.springframework.transaction.TransactionException.class
+  })
   ResponseEntity<ProblemDetail> database(RuntimeException e) {
     if (!io.headprune.jobs.Databases.unreachable(e)) {
       log.error("database failure", e);
-      ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
-          "the database failed the request (logged at " + java.time.Instant.now() + ")");
+      ProblemDetail problem =
+          ProblemDetail.forStatusAndDetail(
+              HttpStatus.INTERNAL_SERVER_ERROR,
+              "the database failed the request (logged at " + java.time.Instant.now() + ")");
       problem.setTitle("Database failure");
-      return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+      return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+          .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(problem);
     }
     log.warn("database unavailable: {}", e.getMessage());
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-        "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds");
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds");
     problem.setTitle("Service unavailable");
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
         .header(HttpHeaders.RETRY_AFTER, Integer.toString(DATABASE_RETRY_SECONDS))
@@ -60,8 +67,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         .body(problem);
   }
 
-
-  /** A quota: which one, its limit and the use now; 429 with Retry-After, or 413 for stored bytes. */
+  /**
+   * A quota: which one, its limit and the use now; 429 with Retry-After, or 413 for stored bytes.
+   */
   @ExceptionHandler(io.headprune.problem.QuotaExceededException.class)
   ResponseEntity<ProblemDetail> quota(io.headprune.problem.QuotaExceededException e) {
     boolean rate = e.kind() == io.headprune.problem.QuotaExceededException.Kind.RATE;
@@ -86,7 +94,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
     problem.setTitle(e.title());
-    // an occurrence id rather than the request path: a 404 for another tenant's id echoes nothing of it
+    // an occurrence id rather than the request path: a 404 for another tenant's id echoes nothing
+    // of it
     problem.setInstance(java.net.URI.create("urn:uuid:" + java.util.UUID.randomUUID()));
     return problem;
   }
@@ -112,8 +121,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(ConstraintViolationException.class)
   ProblemDetail constraint(ConstraintViolationException e) {
-    String detail = e.getConstraintViolations().stream().map(v -> v.getMessage()).sorted()
-        .collect(Collectors.joining("; "));
+    String detail =
+        e.getConstraintViolations().stream()
+            .map(v -> v.getMessage())
+            .sorted()
+            .collect(Collectors.joining("; "));
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
     problem.setTitle("Invalid request");
     return problem;
@@ -123,41 +135,61 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   ProblemDetail io(UncheckedIOException e) {
     log.error("I/O failure", e);
     // the cause names server paths: it goes to the log, the client gets what happened
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
-        "storage failure: the server could not read or write a file (logged at " + java.time.Instant.now() + ")");
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "storage failure: the server could not read or write a file (logged at "
+                + java.time.Instant.now()
+                + ")");
     problem.setTitle("Storage failure");
     return problem;
   }
 
   @Override
-  protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e, HttpHeaders headers,
-      HttpStatusCode status, WebRequest request) {
-    String detail = e.getBindingResult().getFieldErrors().stream()
-        .map(error -> error.getField() + ": " + error.getDefaultMessage())
-        .sorted()
-        .collect(Collectors.joining("; "));
+  protected ResponseEntity<Object> handleMethodArgumentNotValid(
+      MethodArgumentNotValidException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    String detail =
+        e.getBindingResult().getFieldErrors().stream()
+            .map(error -> error.getField() + ": " + error.getDefaultMessage())
+            .sorted()
+            .collect(Collectors.joining("; "));
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
     problem.setTitle("Invalid request");
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
   @Override
-  protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException e,
-      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    String detail = e.getAllErrors().stream().map(error -> error.getDefaultMessage()).sorted()
-        .collect(Collectors.joining("; "));
+  protected ResponseEntity<Object> handleHandlerMethodValidationException(
+      HandlerMethodValidationException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    String detail =
+        e.getAllErrors().stream()
+            .map(error -> error.getDefaultMessage())
+            .sorted()
+            .collect(Collectors.joining("; "));
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
     problem.setTitle("Invalid request");
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
   @Override
-  protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
-      HttpStatusCode status, WebRequest request) {
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(
+      HttpMessageNotReadableException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
     Throwable cause = e.getMostSpecificCause();
-    String reason = cause instanceof tools.jackson.core.JacksonException jackson
-        ? describe(jackson) + location(jackson) : "the body is missing or unreadable";
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "malformed JSON: " + reason);
+    String reason =
+        cause instanceof tools.jackson.core.JacksonException jackson
+            ? describe(jackson) + location(jackson)
+            : "the body is missing or unreadable";
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "malformed JSON: " + reason);
     problem.setTitle("Malformed request body");
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
@@ -167,10 +199,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     if (e instanceof tools.jackson.databind.exc.UnrecognizedPropertyException unknown) {
       return "unknown field '" + unknown.getPropertyName() + "'";
     }
-    if (e instanceof tools.jackson.databind.exc.MismatchedInputException mismatch && mismatch.getTargetType() != null) {
+    if (e instanceof tools.jackson.databind.exc.MismatchedInputException mismatch
+        && mismatch.getTargetType() != null) {
       return "a value has the wrong type: expected " + expected(mismatch.getTargetType());
     }
-    return e.getOriginalMessage().replaceAll("`?[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z][A-Za-z0-9_$]*`?", "a value");
+    return e.getOriginalMessage()
+        .replaceAll("`?[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z][A-Za-z0-9_$]*`?", "a value");
   }
 
   private static String expected(Class<?> type) {
@@ -191,7 +225,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
   /** Where in the body: {@code seeds}, {@code criteria[1]}, {@code target.sparsity}. */
   private static String location(tools.jackson.core.JacksonException e) {
-    if (!(e instanceof tools.jackson.databind.DatabindException databind) || databind.getPath().isEmpty()) {
+    if (!(e instanceof tools.jackson.databind.DatabindException databind)
+        || databind.getPath().isEmpty()) {
       return "";
     }
     StringBuilder path = new StringBuilder();
@@ -206,10 +241,16 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   @Override
-  protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException e,
-      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
-        "upload exceeds the limit of " + (e.getMaxUploadSize() < 0 ? "the server" : e.getMaxUploadSize() + " bytes"));
+  protected ResponseEntity<Object> handleMaxUploadSizeExceededException(
+      MaxUploadSizeExceededException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.CONTENT_TOO_LARGE,
+            "upload exceeds the limit of "
+                + (e.getMaxUploadSize() < 0 ? "the server" : e.getMaxUploadSize() + " bytes"));
     problem.setTitle("Upload too large");
     return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
   }

@@ -14,18 +14,23 @@ import org.springframework.web.filter.OncePerRequestFilter;
 @ConditionalOnProperty(name = "headprune.role", havingValue = "worker")
 class WorkerRoleFilter extends OncePerRequestFilter {
 
-  private static final org.springframework.web.util.UrlPathHelper PATHS = new org.springframework.web.util.UrlPathHelper();
+  private static final org.springframework.web.util.UrlPathHelper PATHS =
+      new org.springframework.web.util.UrlPathHelper();
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     // the path as Spring resolves it: decoded (%76%31 is v1) and without ;parameters (/v1;x/jobs)
     String path = PATHS.getLookupPathForRequest(request);
     if (path.startsWith("/v1/") || path.equals("/v1")) {
       response.setStatus(404);
       response.setContentType("application/problem+json");
-      response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,"
-          + "\"detail\":\"this process runs the worker role; the API is served by api processes\"}");
+      response
+          .getWriter()
+          .write(
+              "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,"
+                  + "\"detail\":\"this process runs the worker role; the API is served by api processes\"}");
       return;
     }
     chain.doFilter(request, response);

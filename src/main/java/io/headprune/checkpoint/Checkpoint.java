@@ -16,8 +16,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A Hugging Face model directory opened for reading: its config and its weights, from one
- * {@code model.safetensors} or from shards listed in {@code model.safetensors.index.json}.
+ * A Hugging Face model directory opened for reading: its config and its weights, from one {@code
+ * model.safetensors} or from shards listed in {@code model.safetensors.index.json}.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -38,7 +38,8 @@ public final class Checkpoint implements AutoCloseable {
     this(directory, config, files, false);
   }
 
-  private Checkpoint(Path directory, ModelConfig config, List<SafetensorsFile> files, boolean dataless) {
+  private Checkpoint(
+      Path directory, ModelConfig config, List<SafetensorsFile> files, boolean dataless) {
     this.dataless = dataless;
     this.directory = directory;
     this.config = config;
@@ -63,8 +64,8 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
-   * Opens {@code directory}, validating config.json through {@code parser} and every
-   * safetensors header.
+   * Opens {@code directory}, validating config.json through {@code parser} and every safetensors
+   * header.
    */
   public static Checkpoint open(Path directory, ConfigParser parser) {
     if (!Files.isDirectory(directory)) {
@@ -92,7 +93,13 @@ public final class Checkpoint implements AutoCloseable {
     Path index = directory.resolve(INDEX);
     if (!Files.isRegularFile(index)) {
       throw new InvalidInputException(
-          "model directory has no " + WEIGHTS + " and no " + INDEX + " (found: " + listing(directory) + ")");
+          "model directory has no "
+              + WEIGHTS
+              + " and no "
+              + INDEX
+              + " (found: "
+              + listing(directory)
+              + ")");
     }
     Set<String> names = new LinkedHashSet<>();
     try {

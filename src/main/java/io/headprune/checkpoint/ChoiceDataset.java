@@ -7,9 +7,9 @@ import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Multiple-choice evaluation data for causal language models: JSON Lines of {@code {"context":
- * "…", "choices": ["…", …], "label": i}}. A choice is scored by the summed log-probability of its
- * tokens after the context.
+ * Multiple-choice evaluation data for causal language models: JSON Lines of {@code {"context": "…",
+ * "choices": ["…", …], "label": i}}. A choice is scored by the summed log-probability of its tokens
+ * after the context.
  */
 public final class ChoiceDataset {
 
@@ -40,31 +40,46 @@ public final class ChoiceDataset {
   /** Reads every item of {@code jsonl}, naming the line of the first bad one. */
   public static List<ChoiceExample> read(Path jsonl, String name, DatasetReader.Limits limits) {
     List<ChoiceExample> examples = new ArrayList<>();
-    JsonLines.read(jsonl, name, limits.maxLineChars(), (row, where) -> {
-      if (!row.path("context").isString()) {
-        throw new InvalidInputException(where + ": \"context\" is missing or not a string");
-      }
-      JsonNode choices = row.get("choices");
-      if (choices == null || !choices.isArray() || choices.size() < 2 || choices.size() > MAX_CHOICES) {
-        throw new InvalidInputException(where + ": \"choices\" must be a list of 2 to " + MAX_CHOICES + " strings");
-      }
-      List<String> texts = new ArrayList<>();
-      for (JsonNode choice : choices) {
-        if (!choice.isString() || choice.stringValue().isEmpty()) {
-          throw new InvalidInputException(where + ": every choice must be a non-empty string");
-        }
-        texts.add(choice.stringValue());
-      }
-      JsonNode label = row.get("label");
-      if (label == null || !label.isIntegralNumber() || label.asLong() < 0 || label.asLong() >= texts.size()) {
-        throw new InvalidInputException(where + ": \"label\" must be the index of the right choice, in [0, "
-            + (texts.size() - 1) + "]");
-      }
-      if (examples.size() >= limits.maxRows()) {
-        throw new InvalidInputException("dataset " + name + " has more than " + limits.maxRows() + " rows");
-      }
-      examples.add(new ChoiceExample(row.get("context").stringValue(), texts, label.asInt()));
-    });
+    JsonLines.read(
+        jsonl,
+        name,
+        limits.maxLineChars(),
+        (row, where) -> {
+          if (!row.path("context").isString()) {
+            throw new InvalidInputException(where + ": \"context\" is missing or not a string");
+          }
+          JsonNode choices = row.get("choices");
+          if (choices == null
+              || !choices.isArray()
+              || choices.size() < 2
+              || choices.size() > MAX_CHOICES) {
+            throw new InvalidInputException(
+                where + ": \"choices\" must be a list of 2 to " + MAX_CHOICES + " strings");
+          }
+          List<String> texts = new ArrayList<>();
+          for (JsonNode choice : choices) {
+            if (!choice.isString() || choice.stringValue().isEmpty()) {
+              throw new InvalidInputException(where + ": every choice must be a non-empty string");
+            }
+            texts.add(choice.stringValue());
+          }
+          JsonNode label = row.get("label");
+          if (label == null
+              || !label.isIntegralNumber()
+              || label.asLong() < 0
+              || label.asLong() >= texts.size()) {
+            throw new InvalidInputException(
+                where
+                    + ": \"label\" must be the index of the right choice, in [0, "
+                    + (texts.size() - 1)
+                    + "]");
+          }
+          if (examples.size() >= limits.maxRows()) {
+            throw new InvalidInputException(
+                "dataset " + name + " has more than " + limits.maxRows() + " rows");
+          }
+          examples.add(new ChoiceExample(row.get("context").stringValue(), texts, label.asInt()));
+        });
     if (examples.isEmpty()) {
       throw new InvalidInputException("dataset " + name + " is empty: it has no examples");
     }

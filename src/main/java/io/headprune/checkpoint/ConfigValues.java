@@ -79,7 +79,14 @@ public final class ConfigValues {
     int heads = positive(raw, headsKey, 1024);
     if (hidden % heads != 0) {
       throw new InvalidInputException(
-          "config.json: " + hiddenKey + " " + hidden + " is not divisible by " + headsKey + " " + heads);
+          "config.json: "
+              + hiddenKey
+              + " "
+              + hidden
+              + " is not divisible by "
+              + headsKey
+              + " "
+              + heads);
     }
     return new int[] {hidden, heads};
   }
@@ -91,7 +98,8 @@ public final class ConfigValues {
       return fallback;
     }
     if (!value.isNumber() || !Double.isFinite(value.asDouble()) || value.asDouble() <= 0) {
-      throw new InvalidInputException("config.json: " + key + " must be a positive number, got " + value);
+      throw new InvalidInputException(
+          "config.json: " + key + " must be a positive number, got " + value);
     }
     return value.asDouble();
   }
@@ -103,7 +111,8 @@ public final class ConfigValues {
       return fallback;
     }
     if (!value.isBoolean()) {
-      throw new InvalidInputException("config.json: " + key + " must be true or false, got " + value);
+      throw new InvalidInputException(
+          "config.json: " + key + " must be true or false, got " + value);
     }
     return value.asBoolean();
   }
@@ -117,15 +126,22 @@ public final class ConfigValues {
         return text;
       }
     }
-    throw new UnsupportedModelException("config.json: " + key + " '" + text + "' is not supported ("
-        + String.join(", ", supported) + ")");
+    throw new UnsupportedModelException(
+        "config.json: "
+            + key
+            + " '"
+            + text
+            + "' is not supported ("
+            + String.join(", ", supported)
+            + ")");
   }
 
   /** The head's label space: id2label, label2id, num_labels, problem_type. */
   public static Labels labels(ObjectNode raw) {
     if ("multi_label_classification".equals(raw.path("problem_type").asString(""))) {
-      throw new UnsupportedModelException("config.json: problem_type multi_label_classification is not supported "
-          + "(headprune scores single-label classification and regression heads)");
+      throw new UnsupportedModelException(
+          "config.json: problem_type multi_label_classification is not supported "
+              + "(headprune scores single-label classification and regression heads)");
     }
     Map<Integer, String> idToLabel = new HashMap<>();
     JsonNode id2label = raw.get("id2label");
@@ -134,7 +150,8 @@ public final class ConfigValues {
         try {
           idToLabel.put(Integer.parseInt(entry.getKey()), entry.getValue().asString());
         } catch (NumberFormatException e) {
-          throw new InvalidInputException("config.json: id2label key '" + entry.getKey() + "' is not an integer");
+          throw new InvalidInputException(
+              "config.json: id2label key '" + entry.getKey() + "' is not an integer");
         }
       }
     }
@@ -143,49 +160,66 @@ public final class ConfigValues {
     if (label2id != null && label2id.isObject()) {
       for (Map.Entry<String, JsonNode> entry : label2id.properties()) {
         if (!entry.getValue().isIntegralNumber()) {
-          throw new InvalidInputException("config.json: label2id value of '" + entry.getKey() + "' is not an integer");
+          throw new InvalidInputException(
+              "config.json: label2id value of '" + entry.getKey() + "' is not an integer");
         }
         labelToId.put(entry.getKey(), entry.getValue().asInt());
       }
     }
     int count = !idToLabel.isEmpty() ? idToLabel.size() : raw.path("num_labels").asInt(2);
     if (count > 100_000) {
-      throw new InvalidInputException("config.json: " + count + " labels is more than headprune accepts (100000)");
+      throw new InvalidInputException(
+          "config.json: " + count + " labels is more than headprune accepts (100000)");
     }
     JsonNode problem = raw.get("problem_type");
-    return new Labels(count, idToLabel, labelToId, problem != null && problem.isString() ? problem.stringValue() : null);
+    return new Labels(
+        count,
+        idToLabel,
+        labelToId,
+        problem != null && problem.isString() ? problem.stringValue() : null);
   }
 
   /** {@code pruned_heads}: layer → original head indices, checked against the model's shape. */
-  public static Map<Integer, SortedSet<Integer>> prunedHeads(ObjectNode raw, int layers, int heads) {
+  public static Map<Integer, SortedSet<Integer>> prunedHeads(
+      ObjectNode raw, int layers, int heads) {
     Map<Integer, SortedSet<Integer>> pruned = new TreeMap<>();
     JsonNode node = raw.get("pruned_heads");
     if (node == null || node.isNull()) {
       return pruned;
     }
     if (!node.isObject()) {
-      throw new InvalidInputException("config.json: pruned_heads is not an object of layer -> head list");
+      throw new InvalidInputException(
+          "config.json: pruned_heads is not an object of layer -> head list");
     }
     for (Map.Entry<String, JsonNode> entry : node.properties()) {
       int layer;
       try {
         layer = Integer.parseInt(entry.getKey());
       } catch (NumberFormatException e) {
-        throw new InvalidInputException("config.json: pruned_heads key '" + entry.getKey() + "' is not a layer index");
+        throw new InvalidInputException(
+            "config.json: pruned_heads key '" + entry.getKey() + "' is not a layer index");
       }
       if (layer < 0 || layer >= layers || !entry.getValue().isArray()) {
-        throw new InvalidInputException("config.json: pruned_heads entry for layer " + entry.getKey() + " is invalid");
+        throw new InvalidInputException(
+            "config.json: pruned_heads entry for layer " + entry.getKey() + " is invalid");
       }
       SortedSet<Integer> set = new TreeSet<>();
       for (JsonNode head : entry.getValue()) {
         if (!head.isIntegralNumber() || head.asInt() < 0 || head.asInt() >= heads) {
           throw new InvalidInputException(
-              "config.json: pruned_heads layer " + layer + " names head " + head + ", outside [0, " + (heads - 1) + "]");
+              "config.json: pruned_heads layer "
+                  + layer
+                  + " names head "
+                  + head
+                  + ", outside [0, "
+                  + (heads - 1)
+                  + "]");
         }
         set.add(head.asInt());
       }
       if (set.size() == heads) {
-        throw new InvalidInputException("config.json: pruned_heads removes every head of layer " + layer);
+        throw new InvalidInputException(
+            "config.json: pruned_heads removes every head of layer " + layer);
       }
       if (!set.isEmpty()) {
         pruned.put(layer, set);
@@ -196,7 +230,8 @@ public final class ConfigValues {
 
   private static int bounded(String key, long value, int max) {
     if (value < 1 || value > max) {
-      throw new InvalidInputException("config.json: " + key + " = " + value + " is outside [1, " + max + "]");
+      throw new InvalidInputException(
+          "config.json: " + key + " = " + value + " is outside [1, " + max + "]");
     }
     return (int) value;
   }

@@ -21,9 +21,9 @@ import org.apache.commons.csv.CSVRecord;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Reads calibration and evaluation datasets: JSON Lines ({@code {"text", "text_pair"?,
- * "label"?}}), or CSV/TSV with a header naming the same columns. Labels may be class indices,
- * names from label2id, or numbers for regression. Input is strict UTF-8 and bounded.
+ * Reads calibration and evaluation datasets: JSON Lines ({@code {"text", "text_pair"?, "label"?}}),
+ * or CSV/TSV with a header naming the same columns. Labels may be class indices, names from
+ * label2id, or numbers for regression. Input is strict UTF-8 and bounded.
  */
 public final class DatasetReader {
 
@@ -49,7 +49,10 @@ public final class DatasetReader {
     return read(file, file.getFileName().toString(), labels, limits);
   }
 
-  /** Reads {@code file}, naming it {@code name} in messages (its format comes from the name's extension). */
+  /**
+   * Reads {@code file}, naming it {@code name} in messages (its format comes from the name's
+   * extension).
+   */
   public static List<Example> read(Path file, String name, Labels labels, Limits limits) {
     String lower = name.toLowerCase(Locale.ROOT);
     List<Example> examples;
@@ -79,21 +82,29 @@ public final class DatasetReader {
     return examples;
   }
 
-  private static List<Example> jsonLines(BufferedReader reader, String name, Labels labels, Limits limits)
-      throws IOException {
+  private static List<Example> jsonLines(
+      BufferedReader reader, String name, Labels labels, Limits limits) throws IOException {
     List<Example> examples = new ArrayList<>();
-    JsonLines.read(reader, name, limits.maxLineChars(), (row, where) -> {
-      JsonNode text = row.get("text");
-      if (text == null || !text.isString()) {
-        throw new InvalidInputException(where + ": \"text\" is missing or not a string");
-      }
-      JsonNode pair = row.get("text_pair");
-      if (pair != null && !pair.isNull() && !pair.isString()) {
-        throw new InvalidInputException(where + ": \"text_pair\" is not a string");
-      }
-      String pairText = pair == null || pair.isNull() ? null : pair.stringValue();
-      add(examples, new Example(text.stringValue(), pairText, label(row.get("label"), labels, where)), limits, name);
-    });
+    JsonLines.read(
+        reader,
+        name,
+        limits.maxLineChars(),
+        (row, where) -> {
+          JsonNode text = row.get("text");
+          if (text == null || !text.isString()) {
+            throw new InvalidInputException(where + ": \"text\" is missing or not a string");
+          }
+          JsonNode pair = row.get("text_pair");
+          if (pair != null && !pair.isNull() && !pair.isString()) {
+            throw new InvalidInputException(where + ": \"text_pair\" is not a string");
+          }
+          String pairText = pair == null || pair.isNull() ? null : pair.stringValue();
+          add(
+              examples,
+              new Example(text.stringValue(), pairText, label(row.get("label"), labels, where)),
+              limits,
+              name);
+        });
     return examples;
   }
 
@@ -103,7 +114,8 @@ public final class DatasetReader {
     }
     if (labels == null) {
       if (!label.isNumber() && !label.isString()) {
-        throw new InvalidInputException(where + ": label " + label + " is neither a number nor a label name");
+        throw new InvalidInputException(
+            where + ": label " + label + " is neither a number nor a label name");
       }
       if (label.isNumber() && !Double.isFinite(label.asDouble())) {
         throw new InvalidInputException(where + ": label " + label + " is not finite");
@@ -121,18 +133,20 @@ public final class DatasetReader {
     }
     if (label.isIntegralNumber()) {
       if (!label.canConvertToLong()) {
-        throw new InvalidInputException(where + ": label " + label + " is outside [0, " + (labels.count() - 1) + "]");
+        throw new InvalidInputException(
+            where + ": label " + label + " is outside [0, " + (labels.count() - 1) + "]");
       }
       return (double) labels.checkIndex(label.asLong(), where);
     }
     if (label.isString()) {
       return (double) labels.indexOf(label.stringValue(), where);
     }
-    throw new InvalidInputException(where + ": label " + label + " is neither a class index nor a label name");
+    throw new InvalidInputException(
+        where + ": label " + label + " is neither a class index nor a label name");
   }
 
-  private static List<Example> delimited(Reader reader, CSVFormat base, String name, Labels labels, Limits limits)
-      throws IOException {
+  private static List<Example> delimited(
+      Reader reader, CSVFormat base, String name, Labels labels, Limits limits) throws IOException {
     CSVFormat format = base.builder().setHeader().setSkipHeaderRecord(true).setTrim(false).get();
     List<Example> examples = new ArrayList<>();
     try (CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
@@ -147,13 +161,16 @@ public final class DatasetReader {
           throw new InvalidInputException(where + ": \"text\" is missing");
         }
         if (text.length() > limits.maxLineChars()) {
-          throw new InvalidInputException(where + ": text is longer than " + limits.maxLineChars() + " characters");
+          throw new InvalidInputException(
+              where + ": text is longer than " + limits.maxLineChars() + " characters");
         }
         String labelText = value(record, "label", header);
         Double label = null;
         if (labelText != null && !labelText.isEmpty() && labels != null) {
           label =
-              labels.regression() ? parseNumber(labelText, where) : (double) labels.indexOf(labelText, where);
+              labels.regression()
+                  ? parseNumber(labelText, where)
+                  : (double) labels.indexOf(labelText, where);
         }
         add(examples, new Example(text, value(record, "text_pair", header), label), limits, name);
       }
@@ -161,8 +178,8 @@ public final class DatasetReader {
       if (e.getCause() instanceof CharacterCodingException) {
         throw new InvalidInputException("dataset " + name + " is not valid UTF-8");
       }
-      throw new InvalidInputException(name + ": malformed " + (base == CSVFormat.TDF ? "TSV" : "CSV") + ": "
-          + e.getMessage());
+      throw new InvalidInputException(
+          name + ": malformed " + (base == CSVFormat.TDF ? "TSV" : "CSV") + ": " + e.getMessage());
     }
     return examples;
   }
@@ -174,7 +191,8 @@ public final class DatasetReader {
 
   private static void add(List<Example> examples, Example example, Limits limits, String name) {
     if (examples.size() >= limits.maxRows()) {
-      throw new InvalidInputException("dataset " + name + " has more than " + limits.maxRows() + " rows");
+      throw new InvalidInputException(
+          "dataset " + name + " has more than " + limits.maxRows() + " rows");
     }
     examples.add(example);
   }

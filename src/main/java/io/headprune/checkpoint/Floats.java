@@ -19,8 +19,12 @@ public final class Floats {
   public static ByteBuffer toFloat32(SafetensorsFile file, TensorInfo info) {
     long count = info.elements();
     if (count * 4 > Integer.MAX_VALUE) {
-      throw new InvalidInputException("tensor '" + info.name() + "' holds " + count
-          + " elements; as float32 it must stay below 2 GiB");
+      throw new InvalidInputException(
+          "tensor '"
+              + info.name()
+              + "' holds "
+              + count
+              + " elements; as float32 it must stay below 2 GiB");
     }
     ByteBuffer out = ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
     file.read(info.name(), CHUNK, chunk -> convert(chunk, info.dtype(), out));

@@ -24,7 +24,8 @@ final class HfTokenizer implements TextTokenizer {
 
   static HfTokenizer open(Path json, int maxLength) {
     try {
-      return new HfTokenizer(HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)), maxLength);
+      return new HfTokenizer(
+          HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)), maxLength);
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
     }

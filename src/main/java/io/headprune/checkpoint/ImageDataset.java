@@ -31,17 +31,25 @@ public final class ImageDataset {
     String name = jsonl.getFileName().toString();
     Path base = jsonl.toAbsolutePath().normalize().getParent();
     List<ImageExample> examples = new ArrayList<>();
-    JsonLines.read(jsonl, name, limits.maxLineChars(), (row, where) -> {
-      JsonNode image = row.get("image");
-      if (image == null || !image.isString() || image.stringValue().isBlank()) {
-        throw new InvalidInputException(where + ": \"image\" is missing or not a path");
-      }
-      if (examples.size() >= limits.maxRows()) {
-        throw new InvalidInputException("dataset " + name + " has more than " + limits.maxRows() + " rows");
-      }
-      examples.add(new ImageExample(resolve(base, image.stringValue(), where), image.stringValue(),
-          DatasetReader.label(row.get("label"), labels, where)));
-    });
+    JsonLines.read(
+        jsonl,
+        name,
+        limits.maxLineChars(),
+        (row, where) -> {
+          JsonNode image = row.get("image");
+          if (image == null || !image.isString() || image.stringValue().isBlank()) {
+            throw new InvalidInputException(where + ": \"image\" is missing or not a path");
+          }
+          if (examples.size() >= limits.maxRows()) {
+            throw new InvalidInputException(
+                "dataset " + name + " has more than " + limits.maxRows() + " rows");
+          }
+          examples.add(
+              new ImageExample(
+                  resolve(base, image.stringValue(), where),
+                  image.stringValue(),
+                  DatasetReader.label(row.get("label"), labels, where)));
+        });
     if (examples.isEmpty()) {
       throw new InvalidInputException("dataset " + name + " is empty: it has no examples");
     }
@@ -53,15 +61,21 @@ public final class ImageDataset {
     try {
       relative = Path.of(reference);
     } catch (java.nio.file.InvalidPathException e) {
-      throw new InvalidInputException(where + ": image path '" + reference + "' is not a valid path");
+      throw new InvalidInputException(
+          where + ": image path '" + reference + "' is not a valid path");
     }
     if (relative.isAbsolute() || reference.startsWith("/") || reference.startsWith("\\")) {
-      throw new InvalidInputException(where + ": image path '" + reference + "' is absolute; give it relative to "
-          + "the dataset file");
+      throw new InvalidInputException(
+          where
+              + ": image path '"
+              + reference
+              + "' is absolute; give it relative to "
+              + "the dataset file");
     }
     Path file = base.resolve(relative).normalize();
     if (!file.startsWith(base)) {
-      throw new InvalidInputException(where + ": image path '" + reference + "' leaves the dataset's folder");
+      throw new InvalidInputException(
+          where + ": image path '" + reference + "' leaves the dataset's folder");
     }
     if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidInputException(where + ": image '" + reference + "' does not exist");
@@ -74,7 +88,8 @@ public final class ImageDataset {
     try {
       long size = Files.size(example.file());
       if (size > maxBytes) {
-        throw new InvalidInputException("image " + example.name() + " is " + size + " bytes, more than " + maxBytes);
+        throw new InvalidInputException(
+            "image " + example.name() + " is " + size + " bytes, more than " + maxBytes);
       }
       return Files.readAllBytes(example.file());
     } catch (IOException e) {
@@ -82,7 +97,10 @@ public final class ImageDataset {
     }
   }
 
-  /** Decodes every image of {@code jsonl} to check it (an upload without a model); returns the row count. */
+  /**
+   * Decodes every image of {@code jsonl} to check it (an upload without a model); returns the row
+   * count.
+   */
   public static int validate(Path jsonl, DatasetReader.Limits limits) {
     List<ImageExample> examples = read(jsonl, null, limits);
     for (ImageExample example : examples) {

@@ -26,7 +26,10 @@ public final class ImageFiles {
 
   private ImageFiles() {}
 
-  /** Decodes {@code bytes} of the file {@code name}, refusing images of more than {@code maxPixels} pixels. */
+  /**
+   * Decodes {@code bytes} of the file {@code name}, refusing images of more than {@code maxPixels}
+   * pixels.
+   */
   public static Rgb read(byte[] bytes, String name, long maxPixels) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -36,22 +39,32 @@ public final class ImageFiles {
       ImageReader reader = readers.next();
       String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
       if (!format.equals("png") && !format.equals("jpeg")) {
-        throw new InvalidInputException("image " + name + " is a " + format + " file; headprune reads PNG and JPEG");
+        throw new InvalidInputException(
+            "image " + name + " is a " + format + " file; headprune reads PNG and JPEG");
       }
       try {
         reader.setInput(in, true, true);
         long width = reader.getWidth(0);
         long height = reader.getHeight(0);
         if (width < 1 || height < 1 || width * height > maxPixels) {
-          throw new InvalidInputException("image " + name + " declares " + width + " × " + height
-              + " pixels, more than the " + maxPixels + " headprune decodes");
+          throw new InvalidInputException(
+              "image "
+                  + name
+                  + " declares "
+                  + width
+                  + " × "
+                  + height
+                  + " pixels, more than the "
+                  + maxPixels
+                  + " headprune decodes");
         }
         // a decoder that meets a truncated or damaged stream may only warn and fill in grey
         java.util.List<String> warnings = new java.util.ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
         if (!warnings.isEmpty()) {
-          throw new InvalidInputException("image " + name + " is truncated or corrupt and cannot be decoded");
+          throw new InvalidInputException(
+              "image " + name + " is truncated or corrupt and cannot be decoded");
         }
         Rgb rgb = toRgb(image, name);
         return format.equals("jpeg") ? orient(rgb, Exif.orientation(bytes)) : rgb;
@@ -62,7 +75,8 @@ public final class ImageFiles {
       if (e instanceof InvalidInputException invalid) {
         throw invalid;
       }
-      throw new InvalidInputException("image " + name + " is truncated or corrupt and cannot be decoded");
+      throw new InvalidInputException(
+          "image " + name + " is truncated or corrupt and cannot be decoded");
     }
   }
 
@@ -84,15 +98,21 @@ public final class ImageFiles {
     int colours = model.getNumColorComponents();
     for (int band = 0; band < raster.getNumBands(); band++) {
       if (raster.getSampleModel().getSampleSize(band) != 8) {
-        throw new InvalidInputException("image " + name + " has " + raster.getSampleModel().getSampleSize(band)
-            + "-bit samples; headprune reads 8-bit images");
+        throw new InvalidInputException(
+            "image "
+                + name
+                + " has "
+                + raster.getSampleModel().getSampleSize(band)
+                + "-bit samples; headprune reads 8-bit images");
       }
     }
     if (colours != 1 && colours != 3) {
-      throw new InvalidInputException("image " + name + " has " + colours + " colour components (gray or RGB only)");
+      throw new InvalidInputException(
+          "image " + name + " has " + colours + " colour components (gray or RGB only)");
     }
     for (int channel = 0; channel < 3; channel++) {
-      int[] samples = raster.getSamples(0, 0, width, height, colours == 1 ? 0 : channel, (int[]) null);
+      int[] samples =
+          raster.getSamples(0, 0, width, height, colours == 1 ? 0 : channel, (int[]) null);
       for (int i = 0; i < samples.length; i++) {
         out[i * 3 + channel] = samples[i];
       }
@@ -116,13 +136,34 @@ public final class ImageFiles {
         int sx;
         int sy;
         switch (orientation) {
-          case 2 -> { sx = w - 1 - x; sy = y; } // flip left-right
-          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; } // rotate 180
-          case 4 -> { sx = x; sy = h - 1 - y; } // flip top-bottom
-          case 5 -> { sx = y; sy = x; } // transpose
-          case 6 -> { sx = y; sy = h - 1 - x; } // rotate 270 (clockwise)
-          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; } // transverse
-          default -> { sx = w - 1 - y; sy = x; } // 8: rotate 90 (counter-clockwise)
+          case 2 -> {
+            sx = w - 1 - x;
+            sy = y;
+          } // flip left-right
+          case 3 -> {
+            sx = w - 1 - x;
+            sy = h - 1 - y;
+          } // rotate 180
+          case 4 -> {
+            sx = x;
+            sy = h - 1 - y;
+          } // flip top-bottom
+          case 5 -> {
+            sx = y;
+            sy = x;
+          } // transpose
+          case 6 -> {
+            sx = y;
+            sy = h - 1 - x;
+          } // rotate 270 (clockwise)
+          case 7 -> {
+            sx = w - 1 - y;
+            sy = h - 1 - x;
+          } // transverse
+          default -> {
+            sx = w - 1 - y;
+            sy = x;
+          } // 8: rotate 90 (counter-clockwise)
         }
         System.arraycopy(image.pixels(), (sy * w + sx) * 3, out, (y * outW + x) * 3, 3);
       }
@@ -143,8 +184,11 @@ public final class ImageFiles {
         if (marker == 0xDA || length < 2) {
           return 1; // start of scan: no Exif before the image data
         }
-        if (marker == 0xE1 && length >= 14 && at + 2 + length <= jpeg.length
-            && new String(jpeg, at + 4, 6, java.nio.charset.StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
+        if (marker == 0xE1
+            && length >= 14
+            && at + 2 + length <= jpeg.length
+            && new String(jpeg, at + 4, 6, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .equals("Exif\0\0")) {
           return tiffOrientation(jpeg, at + 10, at + 2 + length);
         }
         at += 2 + length;

@@ -11,9 +11,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * transformers' {@code ViTImageProcessor} (the PIL one), driven by {@code
- * preprocessor_config.json}: decode and orient ({@link ImageFiles}), resize with Pillow's
- * algorithm ({@link PilResize}), rescale {@code (float) (u8 · (double) factor)}, normalise {@code
- * (x − (float) mean[c]) / (float) std[c]} in float32, channels first.
+ * preprocessor_config.json}: decode and orient ({@link ImageFiles}), resize with Pillow's algorithm
+ * ({@link PilResize}), rescale {@code (float) (u8 · (double) factor)}, normalise {@code (x −
+ * (float) mean[c]) / (float) std[c]} in float32, channels first.
  *
  * @param resize whether to resize ({@code do_resize})
  * @param height target height
@@ -26,8 +26,17 @@ import tools.jackson.databind.node.ObjectNode;
  * @param std per channel
  * @param maxPixels the largest image decoded
  */
-public record ImageProcessor(boolean resize, int height, int width, PilResize.Filter filter, boolean rescale,
-    double rescaleFactor, boolean normalize, double[] mean, double[] std, long maxPixels) {
+public record ImageProcessor(
+    boolean resize,
+    int height,
+    int width,
+    PilResize.Filter filter,
+    boolean rescale,
+    double rescaleFactor,
+    boolean normalize,
+    double[] mean,
+    double[] std,
+    long maxPixels) {
 
   /** The file that configures it. */
   public static final String FILE = "preprocessor_config.json";
@@ -50,7 +59,8 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
   public static ImageProcessor open(Path directory, List<String> processors) {
     Path file = directory.resolve(FILE);
     if (!Files.isRegularFile(file)) {
-      throw new InvalidInputException("an image model directory needs " + FILE + "; this one has none");
+      throw new InvalidInputException(
+          "an image model directory needs " + FILE + "; this one has none");
     }
     try {
       JsonNode node = Json.parse(Files.readAllBytes(file), FILE);
@@ -65,13 +75,17 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
 
   /** Parses the settings with ViTImageProcessor's defaults. */
   static ImageProcessor parse(ObjectNode raw, List<String> processors) {
-    JsonNode type = raw.has("image_processor_type") ? raw.get("image_processor_type") : raw.get("feature_extractor_type");
+    JsonNode type =
+        raw.has("image_processor_type")
+            ? raw.get("image_processor_type")
+            : raw.get("feature_extractor_type");
     if (type != null && !type.isNull() && !processors.contains(type.asString(""))) {
-      throw new UnsupportedModelException(FILE + ": image processor '" + type.asString("") + "' is not supported "
-          + processors);
+      throw new UnsupportedModelException(
+          FILE + ": image processor '" + type.asString("") + "' is not supported " + processors);
     }
     if (raw.path("do_center_crop").asBoolean(false)) {
-      throw new UnsupportedModelException(FILE + ": do_center_crop is not supported (resize, rescale and normalise only)");
+      throw new UnsupportedModelException(
+          FILE + ": do_center_crop is not supported (resize, rescale and normalise only)");
     }
     int height = 224;
     int width = 224;
@@ -82,12 +96,18 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
       height = dimension(size.get("height"), "size.height");
       width = dimension(size.get("width"), "size.width");
     } else if (size != null) {
-      throw new InvalidInputException(FILE + ": size must be {\"height\": h, \"width\": w} or an integer");
+      throw new InvalidInputException(
+          FILE + ": size must be {\"height\": h, \"width\": w} or an integer");
     }
     int resample = raw.path("resample").asInt(2);
-    if (raw.has("resample") && !raw.get("resample").isIntegralNumber() || resample < 2 || resample > 3) {
-      throw new UnsupportedModelException(FILE + ": resample " + raw.get("resample")
-          + " is not supported (2 = bilinear, 3 = bicubic)");
+    if (raw.has("resample") && !raw.get("resample").isIntegralNumber()
+        || resample < 2
+        || resample > 3) {
+      throw new UnsupportedModelException(
+          FILE
+              + ": resample "
+              + raw.get("resample")
+              + " is not supported (2 = bilinear, 3 = bicubic)");
     }
     double factor = raw.path("rescale_factor").asDouble(1 / 255.0);
     if (!Double.isFinite(factor) || factor <= 0) {
@@ -99,9 +119,17 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
         throw new InvalidInputException(FILE + ": image_std must be finite and non-zero");
       }
     }
-    return new ImageProcessor(raw.path("do_resize").asBoolean(true), height, width,
-        resample == 3 ? PilResize.Filter.BICUBIC : PilResize.Filter.BILINEAR, raw.path("do_rescale").asBoolean(true),
-        factor, raw.path("do_normalize").asBoolean(true), three(raw.get("image_mean"), "image_mean"), std, MAX_PIXELS);
+    return new ImageProcessor(
+        raw.path("do_resize").asBoolean(true),
+        height,
+        width,
+        resample == 3 ? PilResize.Filter.BICUBIC : PilResize.Filter.BILINEAR,
+        raw.path("do_rescale").asBoolean(true),
+        factor,
+        raw.path("do_normalize").asBoolean(true),
+        three(raw.get("image_mean"), "image_mean"),
+        std,
+        MAX_PIXELS);
   }
 
   private static int dimension(JsonNode value, String key) {
@@ -118,7 +146,10 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
     if (value.isNumber()) {
       return new double[] {value.asDouble(), value.asDouble(), value.asDouble()};
     }
-    if (!value.isArray() || value.size() != 3 || !value.get(0).isNumber() || !value.get(1).isNumber()
+    if (!value.isArray()
+        || value.size() != 3
+        || !value.get(0).isNumber()
+        || !value.get(1).isNumber()
         || !value.get(2).isNumber()) {
       throw new InvalidInputException(FILE + ": " + key + " must be a number or 3 numbers");
     }
@@ -138,7 +169,9 @@ public record ImageProcessor(boolean resize, int height, int width, PilResize.Fi
   /** Prepares a decoded image. */
   public Prepared prepare(ImageFiles.Rgb image) {
     int[] resized =
-        resize ? PilResize.resize(image.pixels(), image.height(), image.width(), height, width, filter) : image.pixels();
+        resize
+            ? PilResize.resize(image.pixels(), image.height(), image.width(), height, width, filter)
+            : image.pixels();
     int[] size = outputSize(image);
     int plane = size[0] * size[1];
     float[] pixels = new float[3 * plane];

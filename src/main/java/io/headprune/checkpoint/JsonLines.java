@@ -24,13 +24,15 @@ final class JsonLines {
   private JsonLines() {}
 
   /** Reads {@code reader}'s lines as objects. */
-  static void read(BufferedReader reader, String name, int maxLineChars, Row sink) throws IOException {
+  static void read(BufferedReader reader, String name, int maxLineChars, Row sink)
+      throws IOException {
     int number = 0;
     for (String line = reader.readLine(); line != null; line = reader.readLine()) {
       number++;
       String where = name + ":" + number;
       if (line.length() > maxLineChars) {
-        throw new InvalidInputException(where + ": line is longer than " + maxLineChars + " characters");
+        throw new InvalidInputException(
+            where + ": line is longer than " + maxLineChars + " characters");
       }
       if (line.isBlank()) {
         continue;
@@ -54,7 +56,9 @@ final class JsonLines {
     }
   }
 
-  /** True when the first object of a .jsonl file has {@code field} (false for anything unreadable). */
+  /**
+   * True when the first object of a .jsonl file has {@code field} (false for anything unreadable).
+   */
   static boolean firstRowHas(Path file, String field) {
     if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jsonl")) {
       return false;
@@ -62,7 +66,8 @@ final class JsonLines {
     try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       for (String line = reader.readLine(); line != null; line = reader.readLine()) {
         if (!line.isBlank()) {
-          JsonNode row = Json.parse(line.getBytes(StandardCharsets.UTF_8), file.getFileName().toString());
+          JsonNode row =
+              Json.parse(line.getBytes(StandardCharsets.UTF_8), file.getFileName().toString());
           return row.isObject() && row.has(field);
         }
       }

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param labelToId indices by label name (may be empty)
  * @param problemType config's {@code problem_type}, or null
  */
-public record Labels(int count, Map<Integer, String> idToLabel, Map<String, Integer> labelToId, String problemType) {
+public record Labels(
+    int count, Map<Integer, String> idToLabel, Map<String, Integer> labelToId, String problemType) {
 
   public Labels {
     if (count < 1) {
@@ -43,7 +44,8 @@ public record Labels(int count, Map<Integer, String> idToLabel, Map<String, Inte
   /** Checks that an integer label is a valid class index. */
   public int checkIndex(long label, String where) {
     if (label < 0 || label >= count) {
-      throw new InvalidInputException(where + ": label " + label + " is outside [0, " + (count - 1) + "]");
+      throw new InvalidInputException(
+          where + ": label " + label + " is outside [0, " + (count - 1) + "]");
     }
     return (int) label;
   }

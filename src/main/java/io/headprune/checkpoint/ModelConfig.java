@@ -19,7 +19,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param hiddenSize width of the residual stream
  * @param layers number of transformer layers
  * @param attentionHeads query heads per layer before any pruning
- * @param keyValueHeads key/value heads per layer (equal to attentionHeads without grouped-query attention)
+ * @param keyValueHeads key/value heads per layer (equal to attentionHeads without grouped-query
+ *     attention)
  * @param headSize size of one head
  * @param maxPositions the longest sequence the position embeddings allow (a ViT: patches + 1)
  * @param causal whether a token attends only to itself and earlier tokens (decoders)
@@ -47,7 +48,8 @@ public record ModelConfig(
 
   public ModelConfig {
     Map<Integer, SortedSet<Integer>> copy = new TreeMap<>();
-    prunedHeads.forEach((layer, heads) -> copy.put(layer, Collections.unmodifiableSortedSet(new TreeSet<>(heads))));
+    prunedHeads.forEach(
+        (layer, heads) -> copy.put(layer, Collections.unmodifiableSortedSet(new TreeSet<>(heads))));
     prunedHeads = Collections.unmodifiableMap(copy);
   }
 
@@ -59,6 +61,7 @@ public record ModelConfig(
 
   /** True for a model with a sequence- or image-classification (or regression) head. */
   public boolean hasTaskHead() {
-    return architecture.endsWith("ForSequenceClassification") || architecture.endsWith("ForImageClassification");
+    return architecture.endsWith("ForSequenceClassification")
+        || architecture.endsWith("ForImageClassification");
   }
 }

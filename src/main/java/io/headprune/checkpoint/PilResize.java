@@ -3,10 +3,10 @@ package io.headprune.checkpoint;
 /**
  * Pillow's 8-bit resampling (libImaging/Resample.c), bit for bit: a separable convolution,
  * horizontal pass first (only when the width changes), then vertical (only when the height
- * changes); the filter's support widens by in/out when downscaling (so it antialiases); weights
- * are normalised in double and turned into 22-bit fixed point; each pass rounds, clips and stores
- * uint8 before the next. Written here because no Java library reproduces it, and one level off
- * in a pixel moves a ViT's logits past 1e-4.
+ * changes); the filter's support widens by in/out when downscaling (so it antialiases); weights are
+ * normalised in double and turned into 22-bit fixed point; each pass rounds, clips and stores uint8
+ * before the next. Written here because no Java library reproduces it, and one level off in a pixel
+ * moves a ViT's logits past 1e-4.
  */
 public final class PilResize {
 
@@ -44,10 +44,11 @@ public final class PilResize {
   private PilResize() {}
 
   /**
-   * Resizes interleaved 8-bit RGB {@code pixels} (height × width × 3, row-major, values 0–255)
-   * to {@code outHeight × outWidth}.
+   * Resizes interleaved 8-bit RGB {@code pixels} (height × width × 3, row-major, values 0–255) to
+   * {@code outHeight × outWidth}.
    */
-  public static int[] resize(int[] pixels, int height, int width, int outHeight, int outWidth, Filter filter) {
+  public static int[] resize(
+      int[] pixels, int height, int width, int outHeight, int outWidth, Filter filter) {
     int[] image = pixels;
     int w = width;
     if (width != outWidth) {
@@ -83,7 +84,8 @@ public final class PilResize {
       int[] fixed = new int[w.length];
       for (int j = 0; j < w.length; j++) {
         double v = total != 0.0 ? w[j] / total : w[j];
-        fixed[j] = (int) (v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
+        fixed[j] =
+            (int) (v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
       }
       first[i] = min;
       weights[i] = fixed;
@@ -91,7 +93,8 @@ public final class PilResize {
     return new Coefficients(first, weights);
   }
 
-  private static int[] pass(int[] image, int height, int width, int out, Filter filter, boolean horizontal) {
+  private static int[] pass(
+      int[] image, int height, int width, int out, Filter filter, boolean horizontal) {
     Coefficients c = coefficients(horizontal ? width : height, out, filter);
     int outHeight = horizontal ? height : out;
     int outWidth = horizontal ? out : width;

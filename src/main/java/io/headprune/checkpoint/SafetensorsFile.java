@@ -18,9 +18,9 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A validated safetensors file, read through memory maps. The header is checked before any
- * tensor is touched: size bound, known dtypes, shape × dtype size = byte length, offsets inside
- * the file, no overlap and no holes (as the reference Rust library requires).
+ * A validated safetensors file, read through memory maps. The header is checked before any tensor
+ * is touched: size bound, known dtypes, shape × dtype size = byte length, offsets inside the file,
+ * no overlap and no holes (as the reference Rust library requires).
  */
 public final class SafetensorsFile implements AutoCloseable {
 
@@ -33,6 +33,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** The reused buffer of {@link #read}. */
   private ByteBuffer chunkBuffer;
+
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
 
@@ -55,7 +56,8 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       channel = FileChannel.open(path, StandardOpenOption.READ);
     } catch (IOException e) {
-      throw new InvalidInputException("cannot open safetensors file " + path.getFileName() + ": " + e.getMessage());
+      throw new InvalidInputException(
+          "cannot open safetensors file " + path.getFileName() + ": " + e.getMessage());
     }
     try {
       return read(path, channel);
@@ -71,20 +73,34 @@ public final class SafetensorsFile implements AutoCloseable {
       long size = channel.size();
       if (size < 8) {
         throw new InvalidInputException(
-            "safetensors " + file + ": truncated, " + size + " bytes is shorter than the 8-byte header length");
+            "safetensors "
+                + file
+                + ": truncated, "
+                + size
+                + " bytes is shorter than the 8-byte header length");
       }
       ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(channel, lengthBytes, 0);
       long headerLength = lengthBytes.flip().getLong();
       if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
         throw new InvalidInputException(
-            "safetensors " + file + ": header length " + Long.toUnsignedString(headerLength)
-                + " is outside [2, " + MAX_HEADER_BYTES + "]");
+            "safetensors "
+                + file
+                + ": header length "
+                + Long.toUnsignedString(headerLength)
+                + " is outside [2, "
+                + MAX_HEADER_BYTES
+                + "]");
       }
       if (8 + headerLength > size) {
         throw new InvalidInputException(
-            "safetensors " + file + ": header length " + headerLength + " runs past the end of the file ("
-                + size + " bytes)");
+            "safetensors "
+                + file
+                + ": header length "
+                + headerLength
+                + " runs past the end of the file ("
+                + size
+                + " bytes)");
       }
       ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
       readFully(channel, headerBytes, 8);
@@ -118,19 +134,37 @@ public final class SafetensorsFile implements AutoCloseable {
     for (TensorInfo info : entries) {
       if (info.begin() < expected) {
         throw new InvalidInputException(
-            "safetensors " + file + ": tensor '" + info.name() + "' data_offsets [" + info.begin() + ", "
-                + info.end() + "] overlap the previous tensor, which ends at " + expected);
+            "safetensors "
+                + file
+                + ": tensor '"
+                + info.name()
+                + "' data_offsets ["
+                + info.begin()
+                + ", "
+                + info.end()
+                + "] overlap the previous tensor, which ends at "
+                + expected);
       }
       if (info.begin() > expected) {
         throw new InvalidInputException(
-            "safetensors " + file + ": " + (info.begin() - expected) + " unused bytes before tensor '"
-                + info.name() + "' (data_offsets must be contiguous)");
+            "safetensors "
+                + file
+                + ": "
+                + (info.begin() - expected)
+                + " unused bytes before tensor '"
+                + info.name()
+                + "' (data_offsets must be contiguous)");
       }
       expected = info.end();
     }
     if (expected != dataLength) {
       throw new InvalidInputException(
-          "safetensors " + file + ": data section has " + dataLength + " bytes but the tensors cover " + expected);
+          "safetensors "
+              + file
+              + ": data section has "
+              + dataLength
+              + " bytes but the tensors cover "
+              + expected);
     }
     Map<String, TensorInfo> byName = new LinkedHashMap<>();
     entries.forEach(info -> byName.put(info.name(), info));
@@ -172,7 +206,8 @@ public final class SafetensorsFile implements AutoCloseable {
     for (int i = 0; i < dims.length; i++) {
       JsonNode dim = shape.get(i);
       if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.longValue() < 0) {
-        throw new InvalidInputException(where + " has an invalid dimension " + dim + " in its shape");
+        throw new InvalidInputException(
+            where + " has an invalid dimension " + dim + " in its shape");
       }
       dims[i] = dim.longValue();
     }
@@ -186,24 +221,44 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     if (range[1] < range[0]) {
       throw new InvalidInputException(
-          where + " has data_offsets [" + range[0] + ", " + range[1] + "] that end before they begin");
+          where
+              + " has data_offsets ["
+              + range[0]
+              + ", "
+              + range[1]
+              + "] that end before they begin");
     }
     if (range[1] > dataLength) {
       throw new InvalidInputException(
-          where + " has data_offsets [" + range[0] + ", " + range[1] + "] out of range: the data section has "
-              + dataLength + " bytes");
+          where
+              + " has data_offsets ["
+              + range[0]
+              + ", "
+              + range[1]
+              + "] out of range: the data section has "
+              + dataLength
+              + " bytes");
     }
     TensorInfo info = new TensorInfo(name, type, dims, range[0], range[1]);
     long expected;
     try {
       expected = Math.multiplyExact(info.elements(), (long) type.bytes());
     } catch (ArithmeticException e) {
-      throw new InvalidInputException(where + " has a shape " + info.shapeText() + " too large to address");
+      throw new InvalidInputException(
+          where + " has a shape " + info.shapeText() + " too large to address");
     }
     if (expected != info.byteLength()) {
       throw new InvalidInputException(
-          where + " has shape " + info.shapeText() + " of " + type + " (" + expected + " bytes) but data_offsets span "
-              + info.byteLength() + " bytes");
+          where
+              + " has shape "
+              + info.shapeText()
+              + " of "
+              + type
+              + " ("
+              + expected
+              + " bytes) but data_offsets span "
+              + info.byteLength()
+              + " bytes");
     }
     return info;
   }
@@ -227,11 +282,16 @@ public final class SafetensorsFile implements AutoCloseable {
   public ByteBuffer bytes(String name) {
     TensorInfo info = tensors.get(name);
     if (info == null) {
-      throw new InvalidInputException("safetensors " + path.getFileName() + " has no tensor '" + name + "'");
+      throw new InvalidInputException(
+          "safetensors " + path.getFileName() + " has no tensor '" + name + "'");
     }
     if (info.byteLength() > Integer.MAX_VALUE) {
       throw new InvalidInputException(
-          "tensor '" + name + "' is " + info.byteLength() + " bytes; a single tensor must stay below 2 GiB");
+          "tensor '"
+              + name
+              + "' is "
+              + info.byteLength()
+              + " bytes; a single tensor must stay below 2 GiB");
     }
     try {
       return channel
@@ -247,10 +307,12 @@ public final class SafetensorsFile implements AutoCloseable {
    * through one reused direct buffer, handing each little-endian chunk to {@code sink}: no mapping
    * stays resident and no whole-tensor copy is made on the way.
    */
-  public synchronized void read(String name, int chunk, java.util.function.Consumer<ByteBuffer> sink) {
+  public synchronized void read(
+      String name, int chunk, java.util.function.Consumer<ByteBuffer> sink) {
     TensorInfo info = tensors.get(name);
     if (info == null) {
-      throw new InvalidInputException("safetensors " + path.getFileName() + " has no tensor '" + name + "'");
+      throw new InvalidInputException(
+          "safetensors " + path.getFileName() + " has no tensor '" + name + "'");
     }
     if (chunkBuffer == null || chunkBuffer.capacity() != chunk) {
       chunkBuffer = ByteBuffer.allocateDirect(chunk).order(ByteOrder.LITTLE_ENDIAN);
@@ -268,7 +330,8 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+  private static void readFully(FileChannel channel, ByteBuffer buffer, long position)
+      throws IOException {
     long at = position;
     while (buffer.hasRemaining()) {
       int read = channel.read(buffer, at);

@@ -16,9 +16,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Writes safetensors files as the reference library does: {@code __metadata__} first, the
- * header padded with spaces so the data starts at a multiple of 8, tensors contiguous. Writes
- * to a temporary sibling and renames, so a reader never sees half a file.
+ * Writes safetensors files as the reference library does: {@code __metadata__} first, the header
+ * padded with spaces so the data starts at a multiple of 8, tensors contiguous. Writes to a
+ * temporary sibling and renames, so a reader never sees half a file.
  */
 public final class SafetensorsWriter {
 
@@ -79,7 +79,10 @@ public final class SafetensorsWriter {
     Path temporary = target.resolveSibling(target.getFileName() + ".partial");
     try (FileChannel channel =
         FileChannel.open(
-            temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            temporary,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       writeFully(channel, head);
       for (Tensor tensor : tensors) {
         writeFully(channel, tensor.data().duplicate());
@@ -89,7 +92,8 @@ public final class SafetensorsWriter {
       throw new UncheckedIOException("writing " + target, e);
     }
     try {
-      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("renaming " + temporary + " to " + target, e);
     }

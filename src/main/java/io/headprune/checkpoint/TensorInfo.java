@@ -3,8 +3,8 @@ package io.headprune.checkpoint;
 import java.util.Arrays;
 
 /**
- * One tensor's entry in a safetensors header: offsets are relative to the start of the data
- * section and are longs, so files past 2 GiB work.
+ * One tensor's entry in a safetensors header: offsets are relative to the start of the data section
+ * and are longs, so files past 2 GiB work.
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
 

@@ -25,7 +25,9 @@ public interface TextTokenizer extends AutoCloseable {
     }
   }
 
-  /** Encodes {@code text} (and {@code pair}, if not null), truncated to the tokenizer's max length. */
+  /**
+   * Encodes {@code text} (and {@code pair}, if not null), truncated to the tokenizer's max length.
+   */
   Tokens encode(String text, String pair);
 
   /**
@@ -36,7 +38,10 @@ public interface TextTokenizer extends AutoCloseable {
     return Integer.MAX_VALUE;
   }
 
-  /** Encodes {@code text} without special tokens and untruncated (a continuation appended to a context). */
+  /**
+   * Encodes {@code text} without special tokens and untruncated (a continuation appended to a
+   * context).
+   */
   default Tokens encodePlain(String text) {
     throw new InvalidInputException("multiple-choice data needs a tokenizer.json");
   }
@@ -69,13 +74,18 @@ public interface TextTokenizer extends AutoCloseable {
       return true;
     }
     try {
-      return Json.parse(Files.readAllBytes(config), "tokenizer_config.json").path("do_lower_case").asBoolean(true);
+      return Json.parse(Files.readAllBytes(config), "tokenizer_config.json")
+          .path("do_lower_case")
+          .asBoolean(true);
     } catch (IOException e) {
       throw new InvalidInputException("cannot read tokenizer_config.json: " + e.getMessage());
     }
   }
 
-  /** Options for DJL's Hugging Face tokenizer: special tokens on, longest-first truncation, no padding. */
+  /**
+   * Options for DJL's Hugging Face tokenizer: special tokens on, longest-first truncation, no
+   * padding.
+   */
   static Map<String, String> hfOptions(int maxLength) {
     Map<String, String> options = new HashMap<>();
     options.put("addSpecialTokens", "true");

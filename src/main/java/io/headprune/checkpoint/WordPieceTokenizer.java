@@ -110,7 +110,8 @@ final class WordPieceTokenizer implements TextTokenizer {
               if (cp == 0 || cp == 0xFFFD || isControl(cp)) {
                 return;
               }
-              if (Character.isWhitespace(cp) || Character.getType(cp) == Character.SPACE_SEPARATOR) {
+              if (Character.isWhitespace(cp)
+                  || Character.getType(cp) == Character.SPACE_SEPARATOR) {
                 cleaned.append(' ');
               } else if (isCjk(cp)) {
                 cleaned.append(' ').appendCodePoint(cp).append(' ');
@@ -120,15 +121,17 @@ final class WordPieceTokenizer implements TextTokenizer {
             });
     String normal = cleaned.toString();
     if (lowerCase) {
-      normal = Normalizer.normalize(normal.toLowerCase(java.util.Locale.ROOT), Normalizer.Form.NFD)
-          .codePoints()
-          .filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK)
-          .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
-          .toString();
+      normal =
+          Normalizer.normalize(normal.toLowerCase(java.util.Locale.ROOT), Normalizer.Form.NFD)
+              .codePoints()
+              .filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK)
+              .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+              .toString();
     }
     List<String> words = new ArrayList<>();
     StringBuilder current = new StringBuilder();
-    normal.codePoints()
+    normal
+        .codePoints()
         .forEach(
             cp -> {
               if (cp == ' ') {
@@ -193,7 +196,10 @@ final class WordPieceTokenizer implements TextTokenizer {
   }
 
   private static boolean isPunctuation(int cp) {
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
+    if ((cp >= 33 && cp <= 47)
+        || (cp >= 58 && cp <= 64)
+        || (cp >= 91 && cp <= 96)
+        || (cp >= 123 && cp <= 126)) {
       return true;
     }
     int type = Character.getType(cp);

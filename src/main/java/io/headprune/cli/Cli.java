@@ -24,8 +24,12 @@ public final class Cli {
   /** The subcommands the command line understands. */
   public static boolean handles(String[] args) {
     return args.length > 0
-        && (args[0].equals("score") || args[0].equals("prune") || args[0].equals("--help") || args[0].equals("-h")
-            || args[0].equals("--version") || args[0].equals("-V"));
+        && (args[0].equals("score")
+            || args[0].equals("prune")
+            || args[0].equals("--help")
+            || args[0].equals("-h")
+            || args[0].equals("--version")
+            || args[0].equals("-V"));
   }
 
   /** Runs the command line and returns its exit code. */

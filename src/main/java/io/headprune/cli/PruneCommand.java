@@ -16,74 +16,115 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code prune}: score, evaluate, and write pruned/, masked/, scores.json and report.json. */
-@Command(name = "prune", mixinStandardHelpOptions = true, description = "Prune the lowest-scoring attention heads.")
+@Command(
+    name = "prune",
+    mixinStandardHelpOptions = true,
+    description = "Prune the lowest-scoring attention heads.")
 final class PruneCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
   @Mixin EngineOptions engine;
 
-
-
   @Option(names = "--eval", description = "evaluation data; default: a held-out part of --data")
   Path eval;
 
-  @Option(names = "--criterion", defaultValue = "hies", description = "criterion of the artifact: hies, his, entropy, random, l2 (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--criterion",
+      defaultValue = "hies",
+      description =
+          "criterion of the artifact: hies, his, entropy, random, l2 (default: ${DEFAULT-VALUE})")
   String criterion;
 
-  @Option(names = "--criteria", description = "criteria evaluated side by side, e.g. hies,his,random (default: --criterion)")
+  @Option(
+      names = "--criteria",
+      description = "criteria evaluated side by side, e.g. hies,his,random (default: --criterion)")
   String criteria;
 
-  @Option(names = "--sparsity", description = "share of heads the artifact prunes, in [0, 1) (default: "
-      + DEFAULT_SPARSITY + ", as a job's target)")
+  @Option(
+      names = "--sparsity",
+      description =
+          "share of heads the artifact prunes, in [0, 1) (default: "
+              + DEFAULT_SPARSITY
+              + ", as a job's target)")
   Double sparsity;
 
-  @Option(names = "--sparsities", description = "sparsities evaluated, e.g. 0.1,0.3,0.5 (default: --sparsity)")
+  @Option(
+      names = "--sparsities",
+      description = "sparsities evaluated, e.g. 0.1,0.3,0.5 (default: --sparsity)")
   String sparsities;
 
-  @Option(names = "--max-metric-drop", description = "instead of --sparsity: largest sparsity whose mean metric drops at most this much")
+  @Option(
+      names = "--max-metric-drop",
+      description =
+          "instead of --sparsity: largest sparsity whose mean metric drops at most this much")
   Double maxMetricDrop;
 
-  @Option(names = "--alpha", defaultValue = "0.5", description = "HIES weight in [0, 1], or auto: chosen per sparsity (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--alpha",
+      defaultValue = "0.5",
+      description =
+          "HIES weight in [0, 1], or auto: chosen per sparsity (default: ${DEFAULT-VALUE})")
   String alpha;
 
-  @Option(names = "--alpha-by", description = "with --alpha auto: divergence (lowest KL from the unpruned model on held-out pool examples; default) or metric (best validation metric)")
+  @Option(
+      names = "--alpha-by",
+      description =
+          "with --alpha auto: divergence (lowest KL from the unpruned model on held-out pool examples; default) or metric (best validation metric)")
   String alphaBy;
 
-
-  @Option(names = "--min-heads-per-layer", defaultValue = "1", description = "heads every layer keeps (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--min-heads-per-layer",
+      defaultValue = "1",
+      description = "heads every layer keeps (default: ${DEFAULT-VALUE})")
   int minHeadsPerLayer;
 
-  @Option(names = "--seeds", defaultValue = "1", description = "seeds to repeat scoring and evaluation with (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seeds",
+      defaultValue = "1",
+      description = "seeds to repeat scoring and evaluation with (default: ${DEFAULT-VALUE})")
   int seeds;
 
-  @Option(names = "--calibration-size", description = "examples drawn per seed (default: all of --data)")
+  @Option(
+      names = "--calibration-size",
+      description = "examples drawn per seed (default: all of --data)")
   Integer calibrationSize;
 
-  @Option(names = "--metric", description = "accuracy, f1, mcc, pearson, spearman (default: accuracy, or pearson for regression)")
+  @Option(
+      names = "--metric",
+      description =
+          "accuracy, f1, mcc, pearson, spearman (default: accuracy, or pearson for regression)")
   String metric;
 
-
-
-
-  @Option(names = "--iterative", description = "re-score after each --step of sparsity instead of one shot")
+  @Option(
+      names = "--iterative",
+      description = "re-score after each --step of sparsity instead of one shot")
   boolean iterative;
 
-  @Option(names = "--uniform-groups", description = "grouped-query models: remove whole key/value groups, the same "
-      + "number in every layer, so that pruned/ is a stock config with fewer heads")
+  @Option(
+      names = "--uniform-groups",
+      description =
+          "grouped-query models: remove whole key/value groups, the same "
+              + "number in every layer, so that pruned/ is a stock config with fewer heads")
   boolean uniformGroups;
 
-  @Option(names = "--keep-loadable-by", description = "with --uniform-groups: v5 keeps hidden_size divisible by the "
-      + "heads left, as transformers v5 demands (default: v4)")
+  @Option(
+      names = "--keep-loadable-by",
+      description =
+          "with --uniform-groups: v5 keeps hidden_size divisible by the "
+              + "heads left, as transformers v5 demands (default: v4)")
   String keepLoadableBy;
 
-  @Option(names = "--step", defaultValue = "0.1", description = "sparsity per iterative step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--step",
+      defaultValue = "0.1",
+      description = "sparsity per iterative step (default: ${DEFAULT-VALUE})")
   double step;
 
   @Option(names = "--no-latency", description = "skip the latency measurement")
@@ -92,7 +133,10 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "output directory")
   Path out;
 
-  /** The artifact's sparsity when neither --sparsity nor --max-metric-drop is given (a job's default target). */
+  /**
+   * The artifact's sparsity when neither --sparsity nor --max-metric-drop is given (a job's default
+   * target).
+   */
   static final double DEFAULT_SPARSITY = 0.3;
 
   @Override
@@ -105,15 +149,44 @@ final class PruneCommand implements Callable<Integer> {
     }
     Criterion artifact = Criterion.parse(criterion);
     List<Criterion> evaluated =
-        criteria == null ? List.of(artifact) : Arrays.stream(criteria.split(",")).map(Criterion::parse).toList();
-    List<Double> grid = sparsities == null ? (sparsity == null ? List.of() : List.of(sparsity)) : numbers(sparsities);
+        criteria == null
+            ? List.of(artifact)
+            : Arrays.stream(criteria.split(",")).map(Criterion::parse).toList();
+    List<Double> grid =
+        sparsities == null
+            ? (sparsity == null ? List.of() : List.of(sparsity))
+            : numbers(sparsities);
     PruneOptions.Target target = new PruneOptions.Target(sparsity, maxMetricDrop, 0.05);
     PruneOptions options =
-        new PruneOptions(evaluated, artifact, grid, target, PruneOptions.parseAlpha(alpha.toLowerCase(Locale.ROOT), alphaBy), Normalization.parse(engine.normalization),
-            seeds, calibrationSize, engine.maxLength, engine.batchSize, minHeadsPerLayer, metric == null ? null : Metric.parse(metric),
-            0.2, 0.3, !noLatency, iterative, step, uniformGroups, "v5".equals(keepLoadableBy));
+        new PruneOptions(
+            evaluated,
+            artifact,
+            grid,
+            target,
+            PruneOptions.parseAlpha(alpha.toLowerCase(Locale.ROOT), alphaBy),
+            Normalization.parse(engine.normalization),
+            seeds,
+            calibrationSize,
+            engine.maxLength,
+            engine.batchSize,
+            minHeadsPerLayer,
+            metric == null ? null : Metric.parse(metric),
+            0.2,
+            0.3,
+            !noLatency,
+            iterative,
+            step,
+            uniformGroups,
+            "v5".equals(keepLoadableBy));
     Pruner.Result result =
-        Pruner.prune(engine.model, engine.data, eval, options, out, Devices.parse(engine.device), new ConsoleProgress(spec.commandLine().getErr()));
+        Pruner.prune(
+            engine.model,
+            engine.data,
+            eval,
+            options,
+            out,
+            Devices.parse(engine.device),
+            new ConsoleProgress(spec.commandLine().getErr()));
     print(result.report(), spec.commandLine().getOut());
     return 0;
   }
@@ -131,49 +204,110 @@ final class PruneCommand implements Callable<Integer> {
   }
 
   static void print(PruneReport report, PrintWriter out) {
-    out.printf(Locale.ROOT, "dense %s: %.4f  (%d evaluation examples, %s%s)%n", report.metric(),
-        report.dense().value(), report.data().evaluation(), report.data().evaluationSource(),
+    out.printf(
+        Locale.ROOT,
+        "dense %s: %.4f  (%d evaluation examples, %s%s)%n",
+        report.metric(),
+        report.dense().value(),
+        report.data().evaluation(),
+        report.data().evaluationSource(),
         Metric.parse(report.metric()).higherIsBetter() ? "" : "; lower is better");
     PruneReport.DataSizes data = report.data();
     if (data.poolRows() > data.pool() || data.evaluationRows() > data.evaluation()) {
-      out.printf(Locale.ROOT, "sampled: %d of %d calibration rows, %d of %d evaluation rows%n", data.pool(),
-          data.poolRows(), data.evaluation(), Math.max(data.evaluationRows(), data.evaluation()));
+      out.printf(
+          Locale.ROOT,
+          "sampled: %d of %d calibration rows, %d of %d evaluation rows%n",
+          data.pool(),
+          data.poolRows(),
+          data.evaluation(),
+          Math.max(data.evaluationRows(), data.evaluation()));
     }
-    out.printf(Locale.ROOT, "%-9s %8s %8s %8s %10s %8s%n", "criterion", "sparsity", "mean", "std", "agreement",
+    out.printf(
+        Locale.ROOT,
+        "%-9s %8s %8s %8s %10s %8s%n",
+        "criterion",
+        "sparsity",
+        "mean",
+        "std",
+        "agreement",
         "jaccard");
     for (PruneReport.SummaryRow row : report.summary()) {
-      out.printf(Locale.ROOT, "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n", row.criterion(), row.sparsity(), row.mean(),
-          row.std(), row.agreementMean(), row.jaccardMean());
+      out.printf(
+          Locale.ROOT,
+          "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n",
+          row.criterion(),
+          row.sparsity(),
+          row.mean(),
+          row.std(),
+          row.agreementMean(),
+          row.jaccardMean());
     }
-    out.printf(Locale.ROOT, "alpha: %.1f%s%n", report.alpha().value(), report.alpha().auto()
-        ? " (auto, by " + report.alpha().by() + "; " + report.alpha().explanation() + ")" : "");
+    out.printf(
+        Locale.ROOT,
+        "alpha: %.1f%s%n",
+        report.alpha().value(),
+        report.alpha().auto()
+            ? " (auto, by " + report.alpha().by() + "; " + report.alpha().explanation() + ")"
+            : "");
     if (report.alpha().auto()) {
       for (PruneReport.AlphaAtSparsity at : report.alpha().perSparsity()) {
         StringBuilder curve = new StringBuilder();
         for (PruneReport.AlphaTrial trial : at.grid()) {
           curve.append(String.format(Locale.ROOT, " %.1f:%.4g", trial.alpha(), trial.mean()));
         }
-        out.printf(Locale.ROOT, "  sparsity %.2f: alpha %.1f  (%s by alpha:%s)%n", at.sparsity(), at.alpha(),
-            "divergence".equals(report.alpha().by()) ? "mean KL" : "mean " + report.metric(), curve);
+        out.printf(
+            Locale.ROOT,
+            "  sparsity %.2f: alpha %.1f  (%s by alpha:%s)%n",
+            at.sparsity(),
+            at.alpha(),
+            "divergence".equals(report.alpha().by()) ? "mean KL" : "mean " + report.metric(),
+            curve);
       }
     }
     for (PruneReport.AlphaComparison row : report.alphaComparison()) {
-      out.printf(Locale.ROOT, "  sparsity %.2f: hies at auto alpha %.4f ± %.4f; best other %s%n", row.sparsity(),
-          row.autoAlphaMean(), row.autoAlphaStd(), row.bestFixedCriterion() == null ? "(none evaluated)"
-              : String.format(Locale.ROOT, "%s %.4f ± %.4f", row.bestFixedCriterion(), row.bestFixedMean(),
+      out.printf(
+          Locale.ROOT,
+          "  sparsity %.2f: hies at auto alpha %.4f ± %.4f; best other %s%n",
+          row.sparsity(),
+          row.autoAlphaMean(),
+          row.autoAlphaStd(),
+          row.bestFixedCriterion() == null
+              ? "(none evaluated)"
+              : String.format(
+                  Locale.ROOT,
+                  "%s %.4f ± %.4f",
+                  row.bestFixedCriterion(),
+                  row.bestFixedMean(),
                   row.bestFixedStd()));
     }
-    out.printf(Locale.ROOT, "target: sparsity %.2f (%s)%n", report.target().sparsity(), report.target().reason());
-    out.printf(Locale.ROOT, "pruned %d heads with %s (%s): %s%n", report.artifact().prunedHeads().length,
-        report.artifact().criterion(), report.artifact().selection(),
+    out.printf(
+        Locale.ROOT,
+        "target: sparsity %.2f (%s)%n",
+        report.target().sparsity(),
+        report.target().reason());
+    out.printf(
+        Locale.ROOT,
+        "pruned %d heads with %s (%s): %s%n",
+        report.artifact().prunedHeads().length,
+        report.artifact().criterion(),
+        report.artifact().selection(),
         Arrays.deepToString(report.artifact().prunedHeads()));
     if (report.speedup() != null) {
       PruneReport.Speedup s = report.speedup();
-      out.printf(Locale.ROOT, "parameters %d -> %d, attention FLOPs ratio %.3f%s%n", s.parametersBefore(),
-          s.parametersAfter(), s.flopsRatio(),
-          s.latencyRatio() == null ? "" : String.format(Locale.ROOT, ", latency ratio %.3f", s.latencyRatio()));
+      out.printf(
+          Locale.ROOT,
+          "parameters %d -> %d, attention FLOPs ratio %.3f%s%n",
+          s.parametersBefore(),
+          s.parametersAfter(),
+          s.flopsRatio(),
+          s.latencyRatio() == null
+              ? ""
+              : String.format(Locale.ROOT, ", latency ratio %.3f", s.latencyRatio()));
       if (s.kvCacheBytesPerTokenBefore() != s.kvCacheBytesPerTokenAfter()) {
-        out.printf(Locale.ROOT, "KV cache %d -> %d bytes per token%n", s.kvCacheBytesPerTokenBefore(),
+        out.printf(
+            Locale.ROOT,
+            "KV cache %d -> %d bytes per token%n",
+            s.kvCacheBytesPerTokenBefore(),
             s.kvCacheBytesPerTokenAfter());
       }
     }

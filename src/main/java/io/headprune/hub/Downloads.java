@@ -29,19 +29,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One file from {@code resolve/<commit>/<file>} into the cache: redirects followed by hand
- * (the token never leaves the endpoint's host), the body written to {@code blobs/<etag>.incomplete}
- * and resumed with {@code Range} after a stall or a cut, LFS files checked against the
- * SHA-256 in {@code X-Linked-Etag}, then moved into place and linked from the snapshot.
+ * One file from {@code resolve/<commit>/<file>} into the cache: redirects followed by hand (the
+ * token never leaves the endpoint's host), the body written to {@code blobs/<etag>.incomplete} and
+ * resumed with {@code Range} after a stall or a cut, LFS files checked against the SHA-256 in
+ * {@code X-Linked-Etag}, then moved into place and linked from the snapshot.
  */
 final class Downloads {
 
   private static final int MAX_REDIRECTS = 5;
-  private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "hub-download-watchdog");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "hub-download-watchdog");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final HubSettings settings;
   private final HttpClient http;
@@ -60,10 +62,17 @@ final class Downloads {
   private record Answer(HttpResponse<InputStream> response, HttpHeaders endpointHeaders) {}
 
   /**
-   * Downloads {@code file} into the cache, refusing it past {@code maxBytes}, or, for a text
-   * file, past {@code maxLines} lines while it arrives.
+   * Downloads {@code file} into the cache, refusing it past {@code maxBytes}, or, for a text file,
+   * past {@code maxLines} lines while it arrives.
    */
-  Path fetch(RepoType type, String repo, String commit, String file, URI url, long maxBytes, long maxLines) {
+  Path fetch(
+      RepoType type,
+      String repo,
+      String commit,
+      String file,
+      URI url,
+      long maxBytes,
+      long maxLines) {
     Expected expected = null;
     Path partial = null;
     IOException last = null;
@@ -90,8 +99,14 @@ final class Downloads {
         if (!receive(answer.response(), partial, have, maxBytes, maxLines, lines)) {
           Files.deleteIfExists(partial);
           throw lines[0] > maxLines
-              ? new InvalidInputException(file + " of " + repo + " has more than " + maxLines + " lines; refused while "
-                  + "it was downloading")
+              ? new InvalidInputException(
+                  file
+                      + " of "
+                      + repo
+                      + " has more than "
+                      + maxLines
+                      + " lines; refused while "
+                      + "it was downloading")
               : tooLarge(file, repo, maxBytes + 1, maxBytes);
         }
         long size = Files.size(partial);
@@ -107,8 +122,18 @@ final class Downloads {
         throw new UpstreamException("interrupted while downloading " + file + " of " + repo, e);
       }
     }
-    throw new UpstreamException("downloading " + file + " of " + repo + "@" + commit + " failed after "
-        + settings.attempts() + " attempts: " + (last == null ? "unknown error" : last.getMessage()), last);
+    throw new UpstreamException(
+        "downloading "
+            + file
+            + " of "
+            + repo
+            + "@"
+            + commit
+            + " failed after "
+            + settings.attempts()
+            + " attempts: "
+            + (last == null ? "unknown error" : last.getMessage()),
+        last);
   }
 
   private Answer send(URI url, long from, String repo, String commit, String file)
@@ -116,15 +141,19 @@ final class Downloads {
     URI current = url;
     HttpHeaders endpointHeaders = null;
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      HttpRequest.Builder request = HttpRequest.newBuilder(current).timeout(settings.timeout()).GET()
-          .header("Accept-Encoding", "identity");
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(current)
+              .timeout(settings.timeout())
+              .GET()
+              .header("Accept-Encoding", "identity");
       if (settings.token() != null && sameHost(current, settings.endpoint())) {
         request.header("Authorization", "Bearer " + settings.token());
       }
       if (from > 0) {
         request.header("Range", "bytes=" + from + "-");
       }
-      HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
       int status = response.statusCode();
       if (status == 200 || status == 206) {
         return new Answer(response, endpointHeaders == null ? response.headers() : endpointHeaders);
@@ -134,8 +163,14 @@ final class Downloads {
         if (hop == 0) {
           endpointHeaders = response.headers();
         }
-        String location = response.headers().firstValue("Location")
-            .orElseThrow(() -> new UpstreamException("the Hub redirected " + file + " without a Location"));
+        String location =
+            response
+                .headers()
+                .firstValue("Location")
+                .orElseThrow(
+                    () ->
+                        new UpstreamException(
+                            "the Hub redirected " + file + " without a Location"));
         current = current.resolve(location);
         continue;
       }
@@ -148,7 +183,8 @@ final class Downloads {
       }
       throw error;
     }
-    throw new UpstreamException("more than " + MAX_REDIRECTS + " redirects downloading " + file + " of " + repo);
+    throw new UpstreamException(
+        "more than " + MAX_REDIRECTS + " redirects downloading " + file + " of " + repo);
   }
 
   /** The endpoint's headers name the blob; the CDN's answer to a redirect lacks X-Linked-*. */
@@ -156,9 +192,12 @@ final class Downloads {
     HttpHeaders first = answer.endpointHeaders();
     HttpResponse<InputStream> response = answer.response();
     String linked = etag(first.firstValue("X-Linked-Etag")).orElse(null);
-    String etag = linked != null ? linked : etag(first.firstValue("ETag"))
-        .or(() -> etag(response.headers().firstValue("ETag")))
-        .orElse(Integer.toHexString(url.toString().hashCode()));
+    String etag =
+        linked != null
+            ? linked
+            : etag(first.firstValue("ETag"))
+                .or(() -> etag(response.headers().firstValue("ETag")))
+                .orElse(Integer.toHexString(url.toString().hashCode()));
     if (!etag.matches("[A-Za-z0-9._-]{1,128}")) {
       throw new UpstreamException("the Hub sent an unusable ETag '" + etag + "'");
     }
@@ -171,38 +210,77 @@ final class Downloads {
   }
 
   private static Optional<String> etag(Optional<String> header) {
-    return header.map(value -> value.replaceFirst("^W/", "").replace("\"", "").trim().toLowerCase(Locale.ROOT))
+    return header
+        .map(
+            value ->
+                value.replaceFirst("^W/", "").replace("\"", "").trim().toLowerCase(Locale.ROOT))
         .filter(value -> !value.isEmpty());
   }
 
-  /** Writes the body to {@code partial}: appended after a 206 that continues it, else from the start. */
-  private static InvalidInputException tooLarge(String file, String repo, long size, long maxBytes) {
-    return new InvalidInputException(file + " of " + repo + " is " + (size > maxBytes ? "more than " + maxBytes
-        : size) + " bytes, more than the " + maxBytes + " headprune accepts for it");
+  /**
+   * Writes the body to {@code partial}: appended after a 206 that continues it, else from the
+   * start.
+   */
+  private static InvalidInputException tooLarge(
+      String file, String repo, long size, long maxBytes) {
+    return new InvalidInputException(
+        file
+            + " of "
+            + repo
+            + " is "
+            + (size > maxBytes ? "more than " + maxBytes : size)
+            + " bytes, more than the "
+            + maxBytes
+            + " headprune accepts for it");
   }
 
-  /** Writes the body; false (and stops) once it runs past {@code maxBytes} or {@code maxLines} lines. */
-  private boolean receive(HttpResponse<InputStream> response, Path partial, long have, long maxBytes, long maxLines,
-      long[] lines) throws IOException {
-    boolean append = response.statusCode() == 206 && have > 0
-        && response.headers().firstValue("Content-Range").map(range -> range.startsWith("bytes " + have + "-"))
-            .orElse(false);
+  /**
+   * Writes the body; false (and stops) once it runs past {@code maxBytes} or {@code maxLines}
+   * lines.
+   */
+  private boolean receive(
+      HttpResponse<InputStream> response,
+      Path partial,
+      long have,
+      long maxBytes,
+      long maxLines,
+      long[] lines)
+      throws IOException {
+    boolean append =
+        response.statusCode() == 206
+            && have > 0
+            && response
+                .headers()
+                .firstValue("Content-Range")
+                .map(range -> range.startsWith("bytes " + have + "-"))
+                .orElse(false);
     AtomicLong lastProgress = new AtomicLong(System.nanoTime());
     InputStream body = response.body();
     long limit = settings.timeout().toNanos();
-    ScheduledFuture<?> watchdog = WATCHDOG.scheduleAtFixedRate(() -> {
-      if (System.nanoTime() - lastProgress.get() > limit) {
-        closeQuietly(body); // a stalled body: the blocked read fails, and the next attempt resumes
-      }
-    }, 200, 200, TimeUnit.MILLISECONDS);
-    try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+    ScheduledFuture<?> watchdog =
+        WATCHDOG.scheduleAtFixedRate(
+            () -> {
+              if (System.nanoTime() - lastProgress.get() > limit) {
+                closeQuietly(
+                    body); // a stalled body: the blocked read fails, and the next attempt resumes
+              }
+            },
+            200,
+            200,
+            TimeUnit.MILLISECONDS);
+    try (OutputStream out =
+        Files.newOutputStream(
+            partial,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
       byte[] buffer = new byte[256 * 1024];
       long total = append ? have : 0;
       for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
         total += read;
         if (total > maxBytes) {
-          return false; // more than announced and allowed: the caller refuses it and deletes what arrived
+          return false; // more than announced and allowed: the caller refuses it and deletes what
+          // arrived
         }
         if (maxLines != Long.MAX_VALUE) {
           for (int i = 0; i < read; i++) {
@@ -230,18 +308,26 @@ final class Downloads {
     }
   }
 
-  private Path complete(RepoType type, String repo, String commit, String file, Path partial, Expected expected) {
+  private Path complete(
+      RepoType type, String repo, String commit, String file, Path partial, Expected expected) {
     try {
       if (expected.sha256() != null) {
         String actual = sha256(partial);
         if (!actual.equals(expected.sha256())) {
           Files.deleteIfExists(partial);
-          throw new UpstreamException("SHA-256 of " + file + " from the Hub is " + actual + " but X-Linked-Etag says "
-              + expected.sha256() + "; the download was discarded");
+          throw new UpstreamException(
+              "SHA-256 of "
+                  + file
+                  + " from the Hub is "
+                  + actual
+                  + " but X-Linked-Etag says "
+                  + expected.sha256()
+                  + "; the download was discarded");
         }
       }
       Path blob = cache.blob(type, repo, expected.etag());
-      Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return cache.link(type, repo, commit, file, blob);
     } catch (IOException e) {
       throw new UncheckedIOException("storing " + file + " in the Hub cache", e);
@@ -261,12 +347,16 @@ final class Downloads {
   }
 
   private static boolean sameHost(URI a, URI b) {
-    return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b)
+    return a.getHost() != null
+        && a.getHost().equalsIgnoreCase(b.getHost())
+        && port(a) == port(b)
         && a.getScheme().equalsIgnoreCase(b.getScheme());
   }
 
   private static int port(URI uri) {
-    return uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    return uri.getPort() >= 0
+        ? uri.getPort()
+        : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
   }
 
   /** X-Linked-Size as a byte count; anything else is the Hub's error, not ours. */
@@ -278,8 +368,10 @@ final class Downloads {
       }
       return size;
     } catch (NumberFormatException e) {
-      throw new UpstreamException("the Hub sent an unusable X-Linked-Size '"
-          + header.substring(0, Math.min(header.length(), 40)) + "'");
+      throw new UpstreamException(
+          "the Hub sent an unusable X-Linked-Size '"
+              + header.substring(0, Math.min(header.length(), 40))
+              + "'");
     }
   }
 }

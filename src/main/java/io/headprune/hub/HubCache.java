@@ -8,9 +8,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
- * The huggingface_hub cache layout: {@code <type>--<org>--<name>/blobs/<etag>},
- * {@code refs/<revision>} holding a commit, and {@code snapshots/<commit>/<file>} as relative
- * symbolic links to blobs. An existing cache is reused, and Python can use ours.
+ * The huggingface_hub cache layout: {@code <type>--<org>--<name>/blobs/<etag>}, {@code
+ * refs/<revision>} holding a commit, and {@code snapshots/<commit>/<file>} as relative symbolic
+ * links to blobs. An existing cache is reused, and Python can use ours.
  */
 final class HubCache {
 
@@ -40,7 +40,9 @@ final class HubCache {
     }
     Path ref = repository(type, repo).resolve("refs").resolve(revision);
     try {
-      return Files.isRegularFile(ref) ? Optional.of(Files.readString(ref).strip()) : Optional.empty();
+      return Files.isRegularFile(ref)
+          ? Optional.of(Files.readString(ref).strip())
+          : Optional.empty();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

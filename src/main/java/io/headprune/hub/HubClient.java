@@ -24,13 +24,14 @@ import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The Hugging Face Hub client. Only {@link HubSettings#endpoint()} is ever asked for anything
- * (no URL comes from a request); downloads follow its redirects, sending the token to the
- * endpoint's host only.
+ * The Hugging Face Hub client. Only {@link HubSettings#endpoint()} is ever asked for anything (no
+ * URL comes from a request); downloads follow its redirects, sending the token to the endpoint's
+ * host only.
  */
 public final class HubClient {
 
-  private static final Pattern REPO = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?");
+  private static final Pattern REPO =
+      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?");
   private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9._/-]{1,256}");
   private static final Pattern FILE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
 
@@ -44,10 +45,13 @@ public final class HubClient {
   private final Downloads downloads;
 
   public HubClient(HubSettings settings) {
-    this(settings, HttpClient.newBuilder()
-        .connectTimeout(settings.timeout())
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build(), new HubCache(settings.cache()));
+    this(
+        settings,
+        HttpClient.newBuilder()
+            .connectTimeout(settings.timeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build(),
+        new HubCache(settings.cache()));
   }
 
   private HubClient(HubSettings settings, HttpClient http, HubCache cache) {
@@ -63,8 +67,16 @@ public final class HubClient {
    * Hub with the caller's own token, which the Hub refuses for a repository the token cannot read.
    */
   public HubClient withToken(String token) {
-    return new HubClient(new HubSettings(settings.endpoint(), token, settings.cache(), settings.offline(),
-        settings.timeout(), settings.attempts()), http, cache);
+    return new HubClient(
+        new HubSettings(
+            settings.endpoint(),
+            token,
+            settings.cache(),
+            settings.offline(),
+            settings.timeout(),
+            settings.attempts()),
+        http,
+        cache);
   }
 
   /** The settings in use. */
@@ -84,14 +96,25 @@ public final class HubClient {
   private Revision revision(RepoType type, String repo, String revision) {
     check(repo, revision);
     if (settings.offline()) {
-      String commit = cache.commitOf(type, repo, revision).orElseThrow(() -> new UpstreamException(
-          "HF_HUB_OFFLINE=1 and " + repo + "@" + revision + " is not in the cache at " + settings.cache()));
+      String commit =
+          cache
+              .commitOf(type, repo, revision)
+              .orElseThrow(
+                  () ->
+                      new UpstreamException(
+                          "HF_HUB_OFFLINE=1 and "
+                              + repo
+                              + "@"
+                              + revision
+                              + " is not in the cache at "
+                              + settings.cache()));
       return new Revision(commit, cachedFiles(cache.snapshot(type, repo, commit)));
     }
     JsonNode info = info(type, repo, revision);
     String commit = info.path("sha").asString("");
     if (!commit.matches("[0-9a-f]{40}")) {
-      throw new UpstreamException("the Hub answered revision " + revision + " of " + repo + " without a commit sha");
+      throw new UpstreamException(
+          "the Hub answered revision " + revision + " of " + repo + " without a commit sha");
     }
     cache.writeRef(type, repo, revision, commit);
     Set<String> files = new LinkedHashSet<>();
@@ -108,16 +131,26 @@ public final class HubClient {
     Path snapshot = cache.snapshot(RepoType.MODEL, repo, commit);
     Set<String> files = resolved.files();
     if (!files.contains("config.json")) {
-      throw new InvalidInputException("Hub model " + repo + "@" + revision + " has no config.json"
-          + (settings.offline() ? " in the cache" : ""));
+      throw new InvalidInputException(
+          "Hub model "
+              + repo
+              + "@"
+              + revision
+              + " has no config.json"
+              + (settings.offline() ? " in the cache" : ""));
     }
     List<String> wanted = new ArrayList<>(List.of("config.json"));
     MODEL_FILES.stream().filter(files::contains).forEach(wanted::add);
     boolean single = files.contains(Checkpoint.WEIGHTS);
     if (!single && !files.contains(Checkpoint.INDEX)) {
-      throw new InvalidInputException("Hub model " + repo + "@" + revision + " has no safetensors weights (found: "
-          + String.join(", ", files.stream().filter(f -> !f.startsWith(".")).sorted().toList())
-          + "); headprune reads model.safetensors or a sharded model.safetensors.index.json");
+      throw new InvalidInputException(
+          "Hub model "
+              + repo
+              + "@"
+              + revision
+              + " has no safetensors weights (found: "
+              + String.join(", ", files.stream().filter(f -> !f.startsWith(".")).sorted().toList())
+              + "); headprune reads model.safetensors or a sharded model.safetensors.index.json");
     }
     wanted.add(single ? Checkpoint.WEIGHTS : Checkpoint.INDEX);
     for (String file : wanted) {
@@ -137,8 +170,8 @@ public final class HubClient {
   }
 
   /**
-   * A dataset file of at most {@code maxBytes}: refused from its announced size before the body
-   * is read, or as soon as more arrives; nothing of it stays in the cache.
+   * A dataset file of at most {@code maxBytes}: refused from its announced size before the body is
+   * read, or as soon as more arrives; nothing of it stays in the cache.
    */
   public Path datasetFile(String repo, String file, String revision, long maxBytes) {
     return datasetFile(repo, file, revision, maxBytes, Long.MAX_VALUE);
@@ -151,23 +184,30 @@ public final class HubClient {
     return fetch(RepoType.DATASET, repo, commit, file, maxBytes, maxLines);
   }
 
-  /** Removes a downloaded file (its snapshot link and blob) from the cache, e.g. once it was refused. */
+  /**
+   * Removes a downloaded file (its snapshot link and blob) from the cache, e.g. once it was
+   * refused.
+   */
   public void evict(Path snapshotFile) {
     try {
-      Path blob = Files.isSymbolicLink(snapshotFile)
-          ? snapshotFile.getParent().resolve(Files.readSymbolicLink(snapshotFile)).normalize() : null;
+      Path blob =
+          Files.isSymbolicLink(snapshotFile)
+              ? snapshotFile.getParent().resolve(Files.readSymbolicLink(snapshotFile)).normalize()
+              : null;
       Files.deleteIfExists(snapshotFile);
       if (blob != null) {
         Files.deleteIfExists(blob);
       }
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("evicting " + snapshotFile.getFileName() + " from the Hub cache", e);
+      throw new java.io.UncheckedIOException(
+          "evicting " + snapshotFile.getFileName() + " from the Hub cache", e);
     }
   }
 
   private static void checkFile(String file) {
     if (file == null || !FILE.matcher(file).matches() || file.contains("..")) {
-      throw new InvalidInputException("'" + file + "' is not a valid file name in a Hub repository");
+      throw new InvalidInputException(
+          "'" + file + "' is not a valid file name in a Hub repository");
     }
   }
 
@@ -175,23 +215,40 @@ public final class HubClient {
     return fetch(type, repo, commit, file, Long.MAX_VALUE, Long.MAX_VALUE);
   }
 
-  private Path fetch(RepoType type, String repo, String commit, String file, long maxBytes, long maxLines) {
+  private Path fetch(
+      RepoType type, String repo, String commit, String file, long maxBytes, long maxLines) {
     checkFile(file);
     Path cached = cache.snapshot(type, repo, commit).resolve(file);
     if (Files.exists(cached)) {
       return cached;
     }
     if (settings.offline()) {
-      throw new UpstreamException("HF_HUB_OFFLINE=1 and " + file + " of " + repo + "@" + commit + " is not in the cache");
+      throw new UpstreamException(
+          "HF_HUB_OFFLINE=1 and " + file + " of " + repo + "@" + commit + " is not in the cache");
     }
-    URI url = URI.create(settings.endpoint() + "/" + type.urlPrefix() + repo + "/resolve/" + commit + "/"
-        + encodePath(file));
+    URI url =
+        URI.create(
+            settings.endpoint()
+                + "/"
+                + type.urlPrefix()
+                + repo
+                + "/resolve/"
+                + commit
+                + "/"
+                + encodePath(file));
     return downloads.fetch(type, repo, commit, file, url, maxBytes, maxLines);
   }
 
   private JsonNode info(RepoType type, String repo, String revision) {
-    URI url = URI.create(settings.endpoint() + "/api/" + type.plural() + "/" + repo + "/revision/"
-        + URLEncoder.encode(revision, StandardCharsets.UTF_8));
+    URI url =
+        URI.create(
+            settings.endpoint()
+                + "/api/"
+                + type.plural()
+                + "/"
+                + repo
+                + "/revision/"
+                + URLEncoder.encode(revision, StandardCharsets.UTF_8));
     HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(settings.timeout()).GET();
     if (settings.token() != null) {
       request.header("Authorization", "Bearer " + settings.token());
@@ -200,7 +257,8 @@ public final class HubClient {
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
-      throw new UpstreamException("cannot reach the Hub at " + settings.endpoint() + ": " + e.getMessage(), e);
+      throw new UpstreamException(
+          "cannot reach the Hub at " + settings.endpoint() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UpstreamException("interrupted while asking the Hub about " + repo, e);
@@ -211,7 +269,8 @@ public final class HubClient {
       }
       return Json.parse(body.readNBytes(16 * 1024 * 1024), "the Hub's answer about " + repo);
     } catch (IOException e) {
-      throw new UpstreamException("reading the Hub's answer about " + repo + ": " + e.getMessage(), e);
+      throw new UpstreamException(
+          "reading the Hub's answer about " + repo + ": " + e.getMessage(), e);
     }
   }
 
@@ -240,7 +299,8 @@ public final class HubClient {
 
   private static void check(String repo, String revision) {
     if (repo == null || !REPO.matcher(repo).matches() || repo.contains("..")) {
-      throw new InvalidInputException("'" + repo + "' is not a Hub repository name such as org/name");
+      throw new InvalidInputException(
+          "'" + repo + "' is not a Hub repository name such as org/name");
     }
     if (revision == null || !REVISION.matcher(revision).matches() || revision.contains("..")) {
       throw new InvalidInputException("'" + revision + "' is not a valid revision");

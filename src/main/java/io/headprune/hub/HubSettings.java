@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Where the Hub is and how to talk to it, read from the same environment variables
- * huggingface_hub reads.
+ * Where the Hub is and how to talk to it, read from the same environment variables huggingface_hub
+ * reads.
  *
  * @param endpoint {@code HF_ENDPOINT} (default https://huggingface.co); the only host contacted
  *     besides the hosts it redirects downloads to
@@ -17,7 +17,8 @@ import java.util.Map;
  * @param timeout connect and per-read timeout
  * @param attempts tries per file before giving up (a broken download resumes with Range)
  */
-public record HubSettings(URI endpoint, String token, Path cache, boolean offline, Duration timeout, int attempts) {
+public record HubSettings(
+    URI endpoint, String token, Path cache, boolean offline, Duration timeout, int attempts) {
 
   public HubSettings {
     String text = endpoint.toString();
@@ -40,9 +41,17 @@ public record HubSettings(URI endpoint, String token, Path cache, boolean offlin
     } else {
       cache = Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub");
     }
-    String offline = env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(java.util.Locale.ROOT);
-    return new HubSettings(endpoint, env.get("HF_TOKEN"), cache,
-        offline.equals("1") || offline.equals("true") || offline.equals("yes") || offline.equals("on"),
-        Duration.ofSeconds(30), 5);
+    String offline =
+        env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(java.util.Locale.ROOT);
+    return new HubSettings(
+        endpoint,
+        env.get("HF_TOKEN"),
+        cache,
+        offline.equals("1")
+            || offline.equals("true")
+            || offline.equals("yes")
+            || offline.equals("on"),
+        Duration.ofSeconds(30),
+        5);
   }
 }

@@ -13,12 +13,18 @@ import java.util.UUID;
 @Entity
 @Table(name = "artifacts")
 class ArtifactEntity {
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  Long id;
+
   String tenant;
   UUID jobId;
   String kind;
   String uri;
-  @Column(columnDefinition = "bpchar") String sha256;
+
+  @Column(columnDefinition = "bpchar")
+  String sha256;
+
   long bytes;
   Instant createdAt;
 }

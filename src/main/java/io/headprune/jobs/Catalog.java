@@ -9,8 +9,8 @@ import io.headprune.hub.HubClient;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
-import io.headprune.scoring.Inputs;
 import io.headprune.problem.NotFoundException;
+import io.headprune.scoring.Inputs;
 import io.headprune.storage.ArchiveLimits;
 import io.headprune.storage.Archives;
 import io.headprune.storage.ArtifactStore;
@@ -54,9 +54,19 @@ public class Catalog {
   private final Audit audit;
   private final org.springframework.transaction.support.TransactionTemplate transactions;
 
-  Catalog(Repositories.Models models, Repositories.Datasets datasets, Repositories.JobRows jobRows, ArtifactStore store,
-      ArchiveLimits archiveLimits, DatasetReader.Limits datasetLimits, Clock clock, HubClient hub, Quotas quotas,
-      Audit audit, org.springframework.transaction.support.TransactionTemplate transactions, Tenants tenants) {
+  Catalog(
+      Repositories.Models models,
+      Repositories.Datasets datasets,
+      Repositories.JobRows jobRows,
+      ArtifactStore store,
+      ArchiveLimits archiveLimits,
+      DatasetReader.Limits datasetLimits,
+      Clock clock,
+      HubClient hub,
+      Quotas quotas,
+      Audit audit,
+      org.springframework.transaction.support.TransactionTemplate transactions,
+      Tenants tenants) {
     this.tenants = tenants;
     this.jobRows = jobRows;
     this.quotas = quotas;
@@ -71,10 +81,13 @@ public class Catalog {
     this.clock = clock;
   }
 
-  /** Stores an uploaded model archive (.zip or .tar.gz of a model directory) after validating it. */
+  /**
+   * Stores an uploaded model archive (.zip or .tar.gz of a model directory) after validating it.
+   */
   public Stored<ModelView> uploadModel(InputStream content, String filename) {
     if (filename == null || !Archives.isArchive(filename)) {
-      throw new InvalidInputException("model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
+      throw new InvalidInputException(
+          "model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
     }
     String tenant = Caller.current().tenant();
     quotas.checkUploadRate(tenant);
@@ -91,7 +104,8 @@ public class Catalog {
         Path root = modelRoot(extracted);
         ModelEntity entity = validateModel(root);
         entity.id = UUID.randomUUID();
-        // a directory of its own per upload: a racing replica never deletes or overwrites another's files
+        // a directory of its own per upload: a racing replica never deletes or overwrites another's
+        // files
         Path target = store.model(sha256 + "-" + entity.id);
         Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
         entity.tenant = tenant;
@@ -100,8 +114,16 @@ public class Catalog {
         entity.storagePath = store.uri(target);
         entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
-        return saveOnce(entity, entity.bytes, models, sha -> models.findByTenantAndSha256(tenant, sha), sha256, target,
-            ModelView::of, "model.upload", e -> e.id);
+        return saveOnce(
+            entity,
+            entity.bytes,
+            models,
+            sha -> models.findByTenantAndSha256(tenant, sha),
+            sha256,
+            target,
+            ModelView::of,
+            "model.upload",
+            e -> e.id);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing model upload", e);
@@ -117,17 +139,26 @@ public class Catalog {
    * answers with its row (200). Either way this upload's own files ({@code target}) go unless they
    * became the row's.
    */
-  private <E, V> Stored<V> saveOnce(E entity, long bytes, org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
-      java.util.function.Function<String, java.util.Optional<E>> bySha256, String sha256, Path target,
-      java.util.function.Function<E, V> view, String action, java.util.function.Function<E, UUID> id) {
+  private <E, V> Stored<V> saveOnce(
+      E entity,
+      long bytes,
+      org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
+      java.util.function.Function<String, java.util.Optional<E>> bySha256,
+      String sha256,
+      Path target,
+      java.util.function.Function<E, V> view,
+      String action,
+      java.util.function.Function<E, UUID> id) {
     String tenant = Caller.current().tenant();
     try {
-      E saved = transactions.execute(status -> {
-        quotas.admitUpload(tenant, bytes);
-        E row = rows.saveAndFlush(entity);
-        audit.record(action, id.apply(row));
-        return row;
-      });
+      E saved =
+          transactions.execute(
+              status -> {
+                quotas.admitUpload(tenant, bytes);
+                E row = rows.saveAndFlush(entity);
+                audit.record(action, id.apply(row));
+                return row;
+              });
       return new Stored<>(view.apply(saved), true);
     } catch (DataIntegrityViolationException raced) {
       ArtifactStore.delete(target);
@@ -138,7 +169,10 @@ public class Catalog {
     }
   }
 
-  /** Uploads of the same bytes by one tenant take turns in this instance, so all but the first answer 200 at once. */
+  /**
+   * Uploads of the same bytes by one tenant take turns in this instance, so all but the first
+   * answer 200 at once.
+   */
   private Object lockFor(String tenant, String sha256) {
     return uploadLocks.computeIfAbsent(tenant + "/" + sha256, key -> new Object());
   }
@@ -155,7 +189,8 @@ public class Catalog {
     if (children.size() == 1 && Files.isRegularFile(children.get(0).resolve("config.json"))) {
       return children.get(0);
     }
-    throw new InvalidInputException("archive has no config.json at its root or in a single top-level directory");
+    throw new InvalidInputException(
+        "archive has no config.json at its root or in a single top-level directory");
   }
 
   /** Parses config, validates every safetensors header and loads every weight with its shape. */
@@ -197,16 +232,17 @@ public class Catalog {
     }
   }
 
-  private Stored<DatasetView> storeDataset(String sha256, Path named, String filename, String format)
-      throws IOException {
+  private Stored<DatasetView> storeDataset(
+      String sha256, Path named, String filename, String format) throws IOException {
     String tenant = Caller.current().tenant();
     var existing = datasets.findByTenantAndSha256(tenant, sha256);
     if (existing.isPresent()) {
       return new Stored<>(DatasetView.of(existing.get()), false);
     }
-    int rows = ChoiceDataset.isChoiceDataset(named)
-        ? ChoiceDataset.read(named, filename, datasetLimits).size()
-        : DatasetReader.read(named, filename, null, datasetLimits).size();
+    int rows =
+        ChoiceDataset.isChoiceDataset(named)
+            ? ChoiceDataset.read(named, filename, datasetLimits).size()
+            : DatasetReader.read(named, filename, null, datasetLimits).size();
     DatasetEntity entity = new DatasetEntity();
     entity.id = UUID.randomUUID();
     // a file of its own per row: tenants never share (or delete) each other's files
@@ -219,8 +255,16 @@ public class Catalog {
     entity.storagePath = store.uri(target);
     entity.bytes = ArtifactStore.size(target);
     entity.createdAt = clock.instant();
-    return saveOnce(entity, entity.bytes, datasets, sha -> datasets.findByTenantAndSha256(tenant, sha), sha256, target,
-        DatasetView::of, "dataset.upload", e -> e.id);
+    return saveOnce(
+        entity,
+        entity.bytes,
+        datasets,
+        sha -> datasets.findByTenantAndSha256(tenant, sha),
+        sha256,
+        target,
+        DatasetView::of,
+        "dataset.upload",
+        e -> e.id);
   }
 
   /** The format of an image dataset: a directory holding {@link #IMAGE_JSONL} and its images. */
@@ -248,7 +292,8 @@ public class Catalog {
         Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
         DatasetEntity entity = new DatasetEntity();
         entity.id = UUID.randomUUID();
-        Path target = store.dataset(sha256 + "-" + entity.id, IMAGES); // its own directory, as a model's
+        Path target =
+            store.dataset(sha256 + "-" + entity.id, IMAGES); // its own directory, as a model's
         Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
         entity.tenant = tenant;
         entity.sha256 = sha256;
@@ -257,8 +302,16 @@ public class Catalog {
         entity.storagePath = store.uri(target);
         entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
-        return saveOnce(entity, entity.bytes, datasets, sha -> datasets.findByTenantAndSha256(tenant, sha), sha256,
-            target, DatasetView::of, "dataset.upload", e -> e.id);
+        return saveOnce(
+            entity,
+            entity.bytes,
+            datasets,
+            sha -> datasets.findByTenantAndSha256(tenant, sha),
+            sha256,
+            target,
+            DatasetView::of,
+            "dataset.upload",
+            e -> e.id);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);
@@ -283,11 +336,16 @@ public class Catalog {
     }
     List<Path> jsonl =
         children.stream()
-            .filter(p -> Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl"))
+            .filter(
+                p ->
+                    Files.isRegularFile(p)
+                        && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl"))
             .toList();
     if (jsonl.size() != 1) {
-      throw new InvalidInputException("an image dataset archive must hold exactly one .jsonl file at its root (found "
-          + jsonl.size() + ")");
+      throw new InvalidInputException(
+          "an image dataset archive must hold exactly one .jsonl file at its root (found "
+              + jsonl.size()
+              + ")");
     }
     return jsonl.get(0);
   }
@@ -299,8 +357,10 @@ public class Catalog {
         return format;
       }
     }
-    throw new InvalidInputException("dataset upload '" + filename
-        + "' must be a .jsonl, .csv or .tsv file, or a .zip or .tar.gz of a JSONL with its images");
+    throw new InvalidInputException(
+        "dataset upload '"
+            + filename
+            + "' must be a .jsonl, .csv or .tsv file, or a .zip or .tar.gz of a JSONL with its images");
   }
 
   /**
@@ -309,11 +369,20 @@ public class Catalog {
    */
   @org.springframework.transaction.annotation.Transactional
   public void deleteModel(UUID id) {
-    ModelEntity model = models.lockById(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("model does not exist"));
-    List<UUID> users = jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
+    ModelEntity model =
+        models
+            .lockById(id, Caller.current().tenant())
+            .orElseThrow(() -> new NotFoundException("model does not exist"));
+    List<UUID> users =
+        jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
     if (!users.isEmpty()) {
-      throw new ConflictException("model " + id + " is used by job " + users.get(0) + ", which is queued or "
-          + "running; cancel it or wait for it to finish");
+      throw new ConflictException(
+          "model "
+              + id
+              + " is used by job "
+              + users.get(0)
+              + ", which is queued or "
+              + "running; cancel it or wait for it to finish");
     }
     models.delete(model);
     audit.record("model.delete", id);
@@ -324,11 +393,19 @@ public class Catalog {
   @org.springframework.transaction.annotation.Transactional
   public void deleteDataset(UUID id) {
     DatasetEntity dataset =
-        datasets.lockById(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("dataset does not exist"));
-    List<UUID> users = jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
+        datasets
+            .lockById(id, Caller.current().tenant())
+            .orElseThrow(() -> new NotFoundException("dataset does not exist"));
+    List<UUID> users =
+        jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
     if (!users.isEmpty()) {
-      throw new ConflictException("dataset " + id + " is used by job " + users.get(0) + ", which is queued or "
-          + "running; cancel it or wait for it to finish");
+      throw new ConflictException(
+          "dataset "
+              + id
+              + " is used by job "
+              + users.get(0)
+              + ", which is queued or "
+              + "running; cancel it or wait for it to finish");
     }
     datasets.delete(dataset);
     audit.record("dataset.delete", id);
@@ -337,30 +414,39 @@ public class Catalog {
 
   /** Files go once the rows are gone for good: a rolled-back delete keeps both. */
   private static void deleteAfterCommit(Path path) {
-    org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
-        new org.springframework.transaction.support.TransactionSynchronization() {
-          @Override
-          public void afterCommit() {
-            ArtifactStore.delete(path);
-          }
-        });
+    org.springframework.transaction.support.TransactionSynchronizationManager
+        .registerSynchronization(
+            new org.springframework.transaction.support.TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                ArtifactStore.delete(path);
+              }
+            });
   }
 
   /** One of the caller's stored models. */
   public ModelView model(UUID id) {
-    return ModelView.of(models.findByIdAndTenant(id, Caller.current().tenant())
-        .orElseThrow(() -> new NotFoundException("model does not exist")));
+    return ModelView.of(
+        models
+            .findByIdAndTenant(id, Caller.current().tenant())
+            .orElseThrow(() -> new NotFoundException("model does not exist")));
   }
 
   /** One of the caller's stored datasets. */
   public DatasetView dataset(UUID id) {
-    return DatasetView.of(datasets.findByIdAndTenant(id, Caller.current().tenant())
-        .orElseThrow(() -> new NotFoundException("dataset does not exist")));
+    return DatasetView.of(
+        datasets
+            .findByIdAndTenant(id, Caller.current().tenant())
+            .orElseThrow(() -> new NotFoundException("dataset does not exist")));
   }
 
-  /** One of the caller's models that a job is about to use, share-locked until the job row is committed. */
+  /**
+   * One of the caller's models that a job is about to use, share-locked until the job row is
+   * committed.
+   */
   ModelEntity modelForJob(UUID id) {
-    return models.shareById(id, Caller.current().tenant())
+    return models
+        .shareById(id, Caller.current().tenant())
         .orElseThrow(() -> new NotFoundException("the model (model.id) does not exist"));
   }
 
@@ -376,12 +462,18 @@ public class Catalog {
   /** The id of an uploaded dataset, or of a Hub dataset file downloaded and stored now. */
   UUID datasetId(JobRequest.DatasetRef ref, String role) {
     if ((ref.id() == null) == (ref.hub() == null)) {
-      throw new InvalidInputException(role + " takes an \"id\" or a \"hub\" dataset repository with a \"file\"");
+      throw new InvalidInputException(
+          role + " takes an \"id\" or a \"hub\" dataset repository with a \"file\"");
     }
     if (ref.id() != null) {
       // share-locked until the job row is committed, so a concurrent delete sees the job (409)
-      return datasets.shareById(ref.id(), Caller.current().tenant())
-          .orElseThrow(() -> new NotFoundException("the " + role + " dataset (" + role + ".id) does not exist")).id;
+      return datasets
+          .shareById(ref.id(), Caller.current().tenant())
+          .orElseThrow(
+              () ->
+                  new NotFoundException(
+                      "the " + role + " dataset (" + role + ".id) does not exist"))
+          .id;
     }
     if (ref.file() == null) {
       throw new InvalidInputException(role + " from the Hub needs a \"file\"");
@@ -389,8 +481,13 @@ public class Catalog {
     String repo = ref.hub().substring("datasets/".length());
     // bounded as an upload is: refused from its announced size, or as soon as more arrives
     HubClient hub = hubFor(Caller.current().tenant());
-    Path file = hub.datasetFile(repo, ref.file(), ref.revision() == null ? "main" : ref.revision(),
-        archiveLimits.maxExpandedBytes(), datasetLimits.maxRows() + 1L); // + a CSV header
+    Path file =
+        hub.datasetFile(
+            repo,
+            ref.file(),
+            ref.revision() == null ? "main" : ref.revision(),
+            archiveLimits.maxExpandedBytes(),
+            datasetLimits.maxRows() + 1L); // + a CSV header
     try (InputStream in = Files.newInputStream(file)) {
       return uploadDataset(in, ref.file()).value().id();
     } catch (IOException e) {
@@ -403,7 +500,8 @@ public class Catalog {
 
   /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
   String resolveHubModel(String repo, String revision) {
-    return hubFor(Caller.current().tenant()).resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
+    return hubFor(Caller.current().tenant())
+        .resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
   }
 
   /** The Hub as {@code tenant} sees it: with its own token (see {@link Tenants#hubToken}). */
@@ -436,7 +534,10 @@ public class Catalog {
     if (ChoiceDataset.isChoiceDataset(datasetPath(dataset))) {
       return; // multiple-choice labels are choice indices, checked on upload
     }
-    DatasetReader.read(store.resolve(entity.storagePath), "dataset " + dataset + "." + entity.format, labels,
+    DatasetReader.read(
+        store.resolve(entity.storagePath),
+        "dataset " + dataset + "." + entity.format,
+        labels,
         datasetLimits);
   }
 }

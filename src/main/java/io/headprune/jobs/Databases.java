@@ -1,11 +1,16 @@
 package io.headprune.jobs;
 
-/** What a database failure means for a caller: the database away (retry later) or something else. */
+/**
+ * What a database failure means for a caller: the database away (retry later) or something else.
+ */
 public final class Databases {
 
   private Databases() {}
 
-  /** Whether a failure's cause is the connection to the database (refused, reset, timed out, closed). */
+  /**
+   * Whether a failure's cause is the connection to the database (refused, reset, timed out,
+   * closed).
+   */
   public static boolean unreachable(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof org.springframework.transaction.CannotCreateTransactionException
@@ -13,8 +18,9 @@ public final class Databases {
           || t instanceof java.net.SocketException
           || t instanceof java.sql.SQLTransientConnectionException
           || t instanceof java.sql.SQLNonTransientConnectionException
-          || t instanceof java.sql.SQLException sql && (sql.getSQLState() != null && sql.getSQLState().startsWith("08")
-              || "Connection is closed".equals(sql.getMessage()))) {
+          || t instanceof java.sql.SQLException sql
+              && (sql.getSQLState() != null && sql.getSQLState().startsWith("08")
+                  || "Connection is closed".equals(sql.getMessage()))) {
         return true;
       }
     }

@@ -13,7 +13,10 @@ import java.util.UUID;
 class DatasetEntity {
   @Id UUID id;
   String tenant;
-  @Column(columnDefinition = "bpchar") String sha256;
+
+  @Column(columnDefinition = "bpchar")
+  String sha256;
+
   String format;
   int rows;
   String storagePath;

@@ -11,7 +11,10 @@ import java.util.UUID;
 @Entity
 @Table(name = "head_scores")
 class HeadScoreEntity {
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  Long id;
+
   String tenant;
   UUID jobId;
   Integer seed;

@@ -8,13 +8,18 @@ import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A pruning job's history row: status, progress, attempt, request, error and result (JSON text). */
+/**
+ * A pruning job's history row: status, progress, attempt, request, error and result (JSON text).
+ */
 @Entity
 @Table(name = "jobs")
 class JobEntity {
   @Id UUID id;
   String tenant;
-  @Enumerated(EnumType.STRING) JobStatus status;
+
+  @Enumerated(EnumType.STRING)
+  JobStatus status;
+
   String phase;
   long progressDone;
   long progressTotal;

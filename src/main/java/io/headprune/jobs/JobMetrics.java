@@ -7,7 +7,10 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import org.springframework.stereotype.Component;
 
-/** Micrometer metrics of the job queue: submitted, finished by status, duration, depth, heads scored. */
+/**
+ * Micrometer metrics of the job queue: submitted, finished by status, duration, depth, heads
+ * scored.
+ */
 @Component
 class JobMetrics {
 
@@ -18,10 +21,18 @@ class JobMetrics {
 
   JobMetrics(MeterRegistry registry, Repositories.JobRows jobs) {
     this.registry = registry;
-    this.submitted = Counter.builder("headprune.jobs.submitted").description("jobs submitted").register(registry);
+    this.submitted =
+        Counter.builder("headprune.jobs.submitted")
+            .description("jobs submitted")
+            .register(registry);
     this.headsScored =
-        Counter.builder("headprune.heads.scored").description("attention heads scored (per seed)").register(registry);
-    this.duration = Timer.builder("headprune.jobs.duration").description("run time of finished jobs").register(registry);
+        Counter.builder("headprune.heads.scored")
+            .description("attention heads scored (per seed)")
+            .register(registry);
+    this.duration =
+        Timer.builder("headprune.jobs.duration")
+            .description("run time of finished jobs")
+            .register(registry);
     Gauge.builder("headprune.jobs.queue.depth", jobs, rows -> rows.countByStatus(JobStatus.QUEUED))
         .description("jobs waiting for a worker")
         .register(registry);
@@ -32,7 +43,10 @@ class JobMetrics {
   }
 
   void finished(JobStatus status, Duration took) {
-    Counter.builder("headprune.jobs.finished").tag("status", status.name()).register(registry).increment();
+    Counter.builder("headprune.jobs.finished")
+        .tag("status", status.name())
+        .register(registry)
+        .increment();
     if (took != null) {
       duration.record(took);
     }

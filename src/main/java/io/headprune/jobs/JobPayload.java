@@ -8,10 +8,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
 
 /**
- * A job's options as stored with the queued job: the request with every default filled in, under
- * a schema version, so that a job queued by one version of headprune is run as it was asked by
- * the next. Read strictly: an unknown field is an error, not a silently dropped option; a newer
- * schema is left for a worker that reads it.
+ * A job's options as stored with the queued job: the request with every default filled in, under a
+ * schema version, so that a job queued by one version of headprune is run as it was asked by the
+ * next. Read strictly: an unknown field is an error, not a silently dropped option; a newer schema
+ * is left for a worker that reads it.
  *
  * @param schema the version of this layout ({@link #SCHEMA})
  * @param request the normalised request
@@ -21,16 +21,30 @@ record JobPayload(int schema, JobRequest request) {
   /** The layout this version writes: 2 (1 was the bare request, without a version). */
   static final int SCHEMA = 2;
 
-  private static final ObjectReader STRICT = Json.MAPPER.readerFor(JobPayload.class)
-      .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-  private static final ObjectReader LEGACY = Json.MAPPER.readerFor(JobRequest.class)
-      .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectReader STRICT =
+      Json.MAPPER
+          .readerFor(JobPayload.class)
+          .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectReader LEGACY =
+      Json.MAPPER
+          .readerFor(JobRequest.class)
+          .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** Thrown for a payload written by a newer headprune: this worker leaves the job to one that reads it. */
+  /**
+   * Thrown for a payload written by a newer headprune: this worker leaves the job to one that reads
+   * it.
+   */
   static final class Newer extends RuntimeException {
     Newer(int schema) {
-      super("job options of schema " + schema + " were written by a newer headprune (this one reads up to " + SCHEMA
-          + "); a newer worker will run the job", null, false, false);
+      super(
+          "job options of schema "
+              + schema
+              + " were written by a newer headprune (this one reads up to "
+              + SCHEMA
+              + "); a newer worker will run the job",
+          null,
+          false,
+          false);
     }
   }
 
@@ -51,15 +65,18 @@ record JobPayload(int schema, JobRequest request) {
         throw new Newer(schema);
       }
       if (schema != SCHEMA) {
-        throw new InvalidInputException("stored job options have an unknown schema " + tree.get("schema"));
+        throw new InvalidInputException(
+            "stored job options have an unknown schema " + tree.get("schema"));
       }
       JobPayload payload = STRICT.readValue(json);
       if (payload.request() == null) {
-        throw new InvalidInputException("stored job options of schema " + SCHEMA + " hold no request");
+        throw new InvalidInputException(
+            "stored job options of schema " + SCHEMA + " hold no request");
       }
       return payload.request();
     } catch (JacksonException e) {
-      throw new InvalidInputException("stored job options cannot be read: " + e.getOriginalMessage());
+      throw new InvalidInputException(
+          "stored job options cannot be read: " + e.getOriginalMessage());
     }
   }
 }

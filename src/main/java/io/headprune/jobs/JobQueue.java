@@ -24,34 +24,49 @@ class JobQueue {
   /** The typed task of a pruning job; its data is the job id. */
   static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
 
-
   @Bean
-  OneTimeTask<String> pruneJobTask(JobRunner runner, Repositories.JobRows jobs,
-      org.springframework.transaction.support.TransactionTemplate transactions, java.time.Clock clock,
+  OneTimeTask<String> pruneJobTask(
+      JobRunner runner,
+      Repositories.JobRows jobs,
+      org.springframework.transaction.support.TransactionTemplate transactions,
+      java.time.Clock clock,
       // how long a job waits before it tries again to fit in its tenant's running-jobs quota
-      @org.springframework.beans.factory.annotation.Value("${headprune.quota.retry-interval:10s}") Duration quotaWait) {
+      @org.springframework.beans.factory.annotation.Value("${headprune.quota.retry-interval:10s}")
+          Duration quotaWait) {
     return Tasks.oneTime(TASK)
-        // the runner ends every job itself; it throws only to hand a job back (shutdown, database away) or to
+        // the runner ends every job itself; it throws only to hand a job back (shutdown, database
+        // away) or to
         // wait for its tenant's running-jobs quota
-        .onFailure((complete, operations) -> {
-          boolean deferred = complete.getCause().filter(JobRunner.Deferred.class::isInstance).isPresent();
-          operations.reschedule(complete, complete.getTimeDone().plus(deferred ? quotaWait : Duration.ofSeconds(1)));
-        })
-        .onDeadExecution((complete, operations) -> {
-          // the job waits for a worker again: say so, rather than RUNNING on a dead worker — before the
-          // execution is revived, so that no new attempt can start before the row says QUEUED
-          UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
-          transactions.executeWithoutResult(status -> jobs.requeue(id, clock.instant()));
-          new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<String>()
-              .deadExecution(complete, operations);
-        })
+        .onFailure(
+            (complete, operations) -> {
+              boolean deferred =
+                  complete.getCause().filter(JobRunner.Deferred.class::isInstance).isPresent();
+              operations.reschedule(
+                  complete,
+                  complete.getTimeDone().plus(deferred ? quotaWait : Duration.ofSeconds(1)));
+            })
+        .onDeadExecution(
+            (complete, operations) -> {
+              // the job waits for a worker again: say so, rather than RUNNING on a dead worker —
+              // before the
+              // execution is revived, so that no new attempt can start before the row says QUEUED
+              UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
+              transactions.executeWithoutResult(status -> jobs.requeue(id, clock.instant()));
+              new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<
+                      String>()
+                  .deadExecution(complete, operations);
+            })
         .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
   }
 
-  /** With {@code db-scheduler.enabled=false} (the api role) jobs are only scheduled, never run here. */
+  /**
+   * With {@code db-scheduler.enabled=false} (the api role) jobs are only scheduled, never run here.
+   */
   @Bean
   @ConditionalOnProperty(name = "db-scheduler.enabled", havingValue = "false")
   SchedulerClient schedulerClient(DataSource dataSource, List<OneTimeTask<?>> tasks) {
-    return SchedulerClient.Builder.create(new TransactionAwareDataSourceProxy(dataSource), List.copyOf(tasks)).build();
+    return SchedulerClient.Builder.create(
+            new TransactionAwareDataSourceProxy(dataSource), List.copyOf(tasks))
+        .build();
   }
 }

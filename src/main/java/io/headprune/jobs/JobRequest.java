@@ -30,11 +30,14 @@ import java.util.UUID;
  * @param minHeadsPerLayer heads each layer keeps (default 1)
  * @param metric accuracy, f1, mcc, pearson, spearman or perplexity (default: accuracy, pearson for
  *     regression, perplexity for a causal LM — accuracy on multiple-choice evaluation data)
- * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot (default false)
+ * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot
+ *     (default false)
  * @param step sparsity pruned per iterative step (default 0.1)
- * @param selection one-shot, iterative or uniform-groups (whole key/value groups, the same number in
- *     every layer, for grouped-query models; default one-shot, or iterative when {@code iterative})
- * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads left
+ * @param selection one-shot, iterative or uniform-groups (whole key/value groups, the same number
+ *     in every layer, for grouped-query models; default one-shot, or iterative when {@code
+ *     iterative})
+ * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads
+ *     left
  * @param alphaBy with alpha "auto": divergence (the lowest KL from the unpruned model's outputs on
  *     held-out pool examples, per sparsity; default) or metric (the best validation metric)
  */
@@ -43,24 +46,61 @@ public record JobRequest(
     @NotNull(message = "calibration is required") @Valid DatasetRef calibration,
     @Valid DatasetRef evaluation,
     @Size(min = 1, max = 5, message = "criteria must name 1 to 5 criteria")
-        List<@Pattern(regexp = "hies|his|entropy|random|l2", message = "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2") String> criteria,
-    @Pattern(regexp = "hies|his|entropy|random|l2", message = "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2") String criterion,
+        List<
+                @Pattern(
+                    regexp = "hies|his|entropy|random|l2",
+                    message =
+                        "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2")
+                String>
+            criteria,
+    @Pattern(
+            regexp = "hies|his|entropy|random|l2",
+            message = "unknown criterion '${validatedValue}'; use hies, his, entropy, random or l2")
+        String criterion,
     @Size(min = 1, max = 20, message = "sparsities must list 1 to 20 values")
-        List<@NotNull @DecimalMin(value = "0.0", message = "sparsity must be in [0, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "sparsity must be in [0, 1)") Double> sparsities,
+        List<
+                @NotNull @DecimalMin(value = "0.0", message = "sparsity must be in [0, 1)")
+                @DecimalMax(
+                    value = "1.0",
+                    inclusive = false,
+                    message = "sparsity must be in [0, 1)")
+                Double>
+            sparsities,
     @Valid Target target,
-    @Pattern(regexp = "auto|0(\\.\\d+)?|1(\\.0+)?", message = "alpha must be a number in [0, 1] or \"auto\"") String alpha,
-    @Pattern(regexp = "global|layer", message = "normalization must be global or layer") String normalization,
-    @Min(value = 1, message = "seeds must be at least 1") @Max(value = 20, message = "seeds must be at most 20") Integer seeds,
-    @Min(value = 1, message = "calibrationSize must be at least 1") @Max(value = 100000, message = "calibrationSize must be at most 100000") Integer calibrationSize,
-    @Min(value = 2, message = "maxLength must be at least 2") @Max(value = 8192, message = "maxLength must be at most 8192") Integer maxLength,
-    @Min(value = 1, message = "batchSize must be at least 1") @Max(value = 1024, message = "batchSize must be at most 1024") Integer batchSize,
+    @Pattern(
+            regexp = "auto|0(\\.\\d+)?|1(\\.0+)?",
+            message = "alpha must be a number in [0, 1] or \"auto\"")
+        String alpha,
+    @Pattern(regexp = "global|layer", message = "normalization must be global or layer")
+        String normalization,
+    @Min(value = 1, message = "seeds must be at least 1")
+        @Max(value = 20, message = "seeds must be at most 20")
+        Integer seeds,
+    @Min(value = 1, message = "calibrationSize must be at least 1")
+        @Max(value = 100000, message = "calibrationSize must be at most 100000")
+        Integer calibrationSize,
+    @Min(value = 2, message = "maxLength must be at least 2")
+        @Max(value = 8192, message = "maxLength must be at most 8192")
+        Integer maxLength,
+    @Min(value = 1, message = "batchSize must be at least 1")
+        @Max(value = 1024, message = "batchSize must be at most 1024")
+        Integer batchSize,
     @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
-    @Pattern(regexp = "accuracy|f1|mcc|pearson|spearman|perplexity", message = "metric must be accuracy, f1, mcc, pearson, spearman or perplexity") String metric,
+    @Pattern(
+            regexp = "accuracy|f1|mcc|pearson|spearman|perplexity",
+            message = "metric must be accuracy, f1, mcc, pearson, spearman or perplexity")
+        String metric,
     Boolean iterative,
-    @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)") Double step,
-    @Pattern(regexp = "one-shot|iterative|uniform-groups", message = "selection must be one-shot, iterative or uniform-groups") String selection,
+    @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)")
+        @DecimalMax(value = "1.0", inclusive = false, message = "step must be in [0.01, 1)")
+        Double step,
+    @Pattern(
+            regexp = "one-shot|iterative|uniform-groups",
+            message = "selection must be one-shot, iterative or uniform-groups")
+        String selection,
     @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy,
-    @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric") String alphaBy) {
+    @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric")
+        String alphaBy) {
 
   /**
    * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.
@@ -71,12 +111,18 @@ public record JobRequest(
    */
   public record ModelRef(
       UUID id,
-      @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?", message = "hub must be a repository name such as org/name") String hub,
-      @Pattern(regexp = "[A-Za-z0-9._/-]{1,256}", message = "revision is not a valid branch, tag or commit") String revision) {}
+      @Pattern(
+              regexp = "[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?",
+              message = "hub must be a repository name such as org/name")
+          String hub,
+      @Pattern(
+              regexp = "[A-Za-z0-9._/-]{1,256}",
+              message = "revision is not a valid branch, tag or commit")
+          String revision) {}
 
   /**
-   * A dataset: an uploaded one, {@code {"id": …}}, or a file of a Hub dataset repository,
-   * {@code {"hub": "datasets/org/name", "file": "train.jsonl", "revision": "main"}}.
+   * A dataset: an uploaded one, {@code {"id": …}}, or a file of a Hub dataset repository, {@code
+   * {"hub": "datasets/org/name", "file": "train.jsonl", "revision": "main"}}.
    *
    * @param id an uploaded dataset's id
    * @param hub {@code datasets/org/name}
@@ -85,17 +131,34 @@ public record JobRequest(
    */
   public record DatasetRef(
       UUID id,
-      @Pattern(regexp = "datasets/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?", message = "hub must be a dataset repository such as datasets/org/name") String hub,
-      @Pattern(regexp = "[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", message = "file must be a file name in the repository") String file,
-      @Pattern(regexp = "[A-Za-z0-9._/-]{1,256}", message = "revision is not a valid branch, tag or commit") String revision) {}
+      @Pattern(
+              regexp = "datasets/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?",
+              message = "hub must be a dataset repository such as datasets/org/name")
+          String hub,
+      @Pattern(
+              regexp = "[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*",
+              message = "file must be a file name in the repository")
+          String file,
+      @Pattern(
+              regexp = "[A-Za-z0-9._/-]{1,256}",
+              message = "revision is not a valid branch, tag or commit")
+          String revision) {}
 
   /**
    * The artifact's sparsity, {@code {"sparsity": 0.3}}, or budget, {@code {"maxMetricDrop": 0.01}}.
    *
    * @param sparsity share of heads pruned, in [0, 1)
-   * @param maxMetricDrop largest allowed drop of the mean metric, in [0, 1] (perplexity: its relative rise)
+   * @param maxMetricDrop largest allowed drop of the mean metric, in [0, 1] (perplexity: its
+   *     relative rise)
    */
   public record Target(
-      @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)") @DecimalMax(value = "1.0", inclusive = false, message = "target sparsity must be in [0, 1)") Double sparsity,
-      @DecimalMin(value = "0.0", message = "maxMetricDrop must be in [0, 1]") @DecimalMax(value = "1.0", message = "maxMetricDrop must be in [0, 1]") Double maxMetricDrop) {}
+      @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)")
+          @DecimalMax(
+              value = "1.0",
+              inclusive = false,
+              message = "target sparsity must be in [0, 1)")
+          Double sparsity,
+      @DecimalMin(value = "0.0", message = "maxMetricDrop must be in [0, 1]")
+          @DecimalMax(value = "1.0", message = "maxMetricDrop must be in [0, 1]")
+          Double maxMetricDrop) {}
 }

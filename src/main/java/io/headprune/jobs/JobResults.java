@@ -21,7 +21,10 @@ import java.util.Set;
 import java.util.UUID;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** Stores a finished run: packed artifacts moved into place, then scores, evaluations and result rows. */
+/**
+ * Stores a finished run: packed artifacts moved into place, then scores, evaluations and result
+ * rows.
+ */
 class JobResults {
 
   private final Repositories.JobRows jobs;
@@ -32,8 +35,14 @@ class JobResults {
   private final TransactionTemplate transactions;
   private final Clock clock;
 
-  JobResults(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
-      Repositories.Artifacts artifacts, ArtifactStore store, TransactionTemplate transactions, Clock clock) {
+  JobResults(
+      Repositories.JobRows jobs,
+      Repositories.HeadScores scores,
+      Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts,
+      ArtifactStore store,
+      TransactionTemplate transactions,
+      Clock clock) {
     this.jobs = jobs;
     this.scores = scores;
     this.evaluations = evaluations;
@@ -65,7 +74,8 @@ class JobResults {
     Path target = store.job(id);
     boolean[] moved = {false};
     try {
-      transactions.executeWithoutResult(status -> store(id, attempt, packed, target, result, moved));
+      transactions.executeWithoutResult(
+          status -> store(id, attempt, packed, target, result, moved));
     } catch (RuntimeException e) {
       if (moved[0]) {
         ArtifactStore.delete(target); // ours, moved in this transaction, which did not commit
@@ -74,7 +84,8 @@ class JobResults {
     }
   }
 
-  private void store(UUID id, int attempt, Path packed, Path target, Pruner.Result result, boolean[] moved) {
+  private void store(
+      UUID id, int attempt, Path packed, Path target, Pruner.Result result, boolean[] moved) {
     JobEntity job = jobs.lockById(id).orElseThrow(JobRunner.Cancelled::new);
     if (job.attempt != attempt || job.status != JobStatus.RUNNING) {
       throw new JobRunner.LostOwnership(); // another attempt owns (or has ended) the job
@@ -92,7 +103,9 @@ class JobResults {
     Instant now = clock.instant();
     Map<String, Object> links = new LinkedHashMap<>();
     for (String kind : List.of("pruned", "masked", "scores", "report")) {
-      Path file = target.resolve(kind.equals("pruned") || kind.equals("masked") ? kind + ".tar.gz" : kind + ".json");
+      Path file =
+          target.resolve(
+              kind.equals("pruned") || kind.equals("masked") ? kind + ".tar.gz" : kind + ".json");
       if (!Files.exists(file)) {
         continue; // no pruned/ when only masked/ can carry the selection
       }
@@ -109,8 +122,10 @@ class JobResults {
       }
       artifact.createdAt = now;
       artifacts.save(artifact);
-      String href = kind.equals("pruned") || kind.equals("masked")
-          ? "/v1/jobs/" + id + "/artifacts/" + kind : "/v1/jobs/" + id + "/" + kind;
+      String href =
+          kind.equals("pruned") || kind.equals("masked")
+              ? "/v1/jobs/" + id + "/artifacts/" + kind
+              : "/v1/jobs/" + id + "/" + kind;
       links.put(kind, Map.of("href", href, "sha256", artifact.sha256, "bytes", artifact.bytes));
     }
     PruneReport report = result.report();
@@ -152,8 +167,11 @@ class JobResults {
     job.updatedAt = now;
   }
 
-  /** One row per head; seed null for the scores the artifact was selected with (pruned flags set). */
-  private void saveScores(JobEntity job, Integer seed, List<HeadScore> heads, Set<List<Integer>> pruned) {
+  /**
+   * One row per head; seed null for the scores the artifact was selected with (pruned flags set).
+   */
+  private void saveScores(
+      JobEntity job, Integer seed, List<HeadScore> heads, Set<List<Integer>> pruned) {
     for (HeadScore head : heads) {
       HeadScoreEntity row = new HeadScoreEntity();
       row.jobId = job.id;

@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Runs one job on this worker: load → score → select → write → persist. Progress is written
- * every few seconds; cancellation and shutdown are checked between batches. A cancelled or
- * failed job leaves no artifacts behind (outputs are built in a scratch directory and moved
- * into place only when complete).
+ * Runs one job on this worker: load → score → select → write → persist. Progress is written every
+ * few seconds; cancellation and shutdown are checked between batches. A cancelled or failed job
+ * leaves no artifacts behind (outputs are built in a scratch directory and moved into place only
+ * when complete).
  */
 class JobRunner {
 
@@ -49,7 +49,8 @@ class JobRunner {
 
   /**
    * Thrown when the job cannot start here yet — its tenant already runs as many jobs as its quota
-   * allows, or a newer headprune wrote its options: the job stays queued and is tried again shortly.
+   * allows, or a newer headprune wrote its options: the job stays queued and is tried again
+   * shortly.
    */
   static final class Deferred extends RuntimeException {
     Deferred(String reason) {
@@ -77,9 +78,19 @@ class JobRunner {
   private final String workerName;
   private final io.headprune.tenancy.Quotas quotas;
 
-  JobRunner(io.headprune.tenancy.Quotas quotas, Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store, WorkerDevices devices,
-      TransactionTemplate transactions, JobMetrics metrics, List<JobListener> listeners, Duration progressInterval,
-      Clock clock, String workerName) {
+  JobRunner(
+      io.headprune.tenancy.Quotas quotas,
+      Repositories.JobRows jobs,
+      Catalog catalog,
+      JobResults results,
+      ArtifactStore store,
+      WorkerDevices devices,
+      TransactionTemplate transactions,
+      JobMetrics metrics,
+      List<JobListener> listeners,
+      Duration progressInterval,
+      Clock clock,
+      String workerName) {
     this.quotas = quotas;
     this.jobs = jobs;
     this.catalog = catalog;
@@ -101,7 +112,8 @@ class JobRunner {
       return;
     }
     int attempt = job.attempt;
-    // each attempt has its own scratch directory: a paused attempt that wakes up never shares files with the owner
+    // each attempt has its own scratch directory: a paused attempt that wakes up never shares files
+    // with the owner
     Path work = store.work(id).resolve("attempt-" + attempt);
     ArtifactStore.delete(work);
     Device device;
@@ -118,46 +130,75 @@ class JobRunner {
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
       Progress progress = new JobProgress(id, attempt, context);
-      String modelName = job.modelId != null ? "model " + job.modelId
-          : spec.normalized().model().hub() + "@" + job.hubCommit;
-      Pruner.Result result = Pruner.prune(modelDir, modelName, calibration, evaluation, spec.options(),
-          work.resolve("out"), device, progress);
+      String modelName =
+          job.modelId != null
+              ? "model " + job.modelId
+              : spec.normalized().model().hub() + "@" + job.hubCommit;
+      Pruner.Result result =
+          Pruner.prune(
+              modelDir,
+              modelName,
+              calibration,
+              evaluation,
+              spec.options(),
+              work.resolve("out"),
+              device,
+              progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       results.persist(id, attempt, work, result);
       metrics.finished(JobStatus.SUCCEEDED, Duration.between(started, clock.instant()));
     } catch (LostOwnership lost) {
-      log.warn("job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
-          + "it stops and writes nothing", id, attempt);
+      log.warn(
+          "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
+              + "it stops and writes nothing",
+          id,
+          attempt);
     } catch (Cancelled cancelled) {
       end(id, attempt, JobStatus.CANCELLED, null);
       metrics.finished(JobStatus.CANCELLED, Duration.between(started, clock.instant()));
     } catch (HandedBack handedBack) {
-      transactions.executeWithoutResult(status -> jobs.lockById(id)
-          .filter(row -> row.attempt == attempt && row.status == JobStatus.RUNNING)
-          .ifPresent(row -> {
-            row.status = JobStatus.QUEUED;
-            row.phase = "queued";
-            row.worker = null;
-            row.updatedAt = clock.instant();
-          }));
+      transactions.executeWithoutResult(
+          status ->
+              jobs.lockById(id)
+                  .filter(row -> row.attempt == attempt && row.status == JobStatus.RUNNING)
+                  .ifPresent(
+                      row -> {
+                        row.status = JobStatus.QUEUED;
+                        row.phase = "queued";
+                        row.worker = null;
+                        row.updatedAt = clock.instant();
+                      }));
       log.info("job {} handed back to the queue at shutdown", id);
       throw handedBack;
     } catch (HeadpruneException e) {
-      end(id, attempt, JobStatus.FAILED,
+      end(
+          id,
+          attempt,
+          JobStatus.FAILED,
           problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
       metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
       if (Databases.unreachable(e)) {
-        // not the job's fault: db-scheduler runs it again once the database answers; never FAILED for it
-        log.warn("job {}: the database went away during attempt {}; it will be retried", id, attempt);
+        // not the job's fault: db-scheduler runs it again once the database answers; never FAILED
+        // for it
+        log.warn(
+            "job {}: the database went away during attempt {}; it will be retried", id, attempt);
         throw e;
       }
       log.error("job {} failed", id, e);
-      end(id, attempt, JobStatus.FAILED, problem("Engine failure", 500, "the engine failed (logged)"));
+      end(
+          id,
+          attempt,
+          JobStatus.FAILED,
+          problem("Engine failure", 500, "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
     } catch (Error e) {
       log.error("job {} failed", id, e);
-      end(id, attempt, JobStatus.FAILED, problem("Engine failure", 500, "the engine failed (logged)"));
+      end(
+          id,
+          attempt,
+          JobStatus.FAILED,
+          problem("Engine failure", 500, "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
     } finally {
       devices.release(device);
@@ -167,9 +208,11 @@ class JobRunner {
 
   private Path hubModel(JobEntity job, JobSpec spec) {
     UUID id = job.id;
-    transactions.executeWithoutResult(status -> jobs.progress(id, "download", 0, 1, clock.instant()));
+    transactions.executeWithoutResult(
+        status -> jobs.progress(id, "download", 0, 1, clock.instant()));
     Path directory = catalog.hubModel(job.tenant, spec.normalized().model().hub(), job.hubCommit);
-    transactions.executeWithoutResult(status -> jobs.progress(id, "download", 1, 1, clock.instant()));
+    transactions.executeWithoutResult(
+        status -> jobs.progress(id, "download", 1, 1, clock.instant()));
     return directory;
   }
 
@@ -208,17 +251,23 @@ class JobRunner {
     return job;
   }
 
-  /** Ends the job, if attempt {@code attempt} still owns it while it runs: terminal states are final. */
+  /**
+   * Ends the job, if attempt {@code attempt} still owns it while it runs: terminal states are
+   * final.
+   */
   private void end(UUID id, int attempt, JobStatus status, Map<String, Object> error) {
-    transactions.executeWithoutResult(tx -> jobs.lockById(id)
-        .filter(job -> job.attempt == attempt && job.status == JobStatus.RUNNING)
-        .ifPresent(job -> {
-          job.status = status;
-          job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
-          job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
-          job.finishedAt = clock.instant();
-          job.updatedAt = job.finishedAt;
-        }));
+    transactions.executeWithoutResult(
+        tx ->
+            jobs.lockById(id)
+                .filter(job -> job.attempt == attempt && job.status == JobStatus.RUNNING)
+                .ifPresent(
+                    job -> {
+                      job.status = status;
+                      job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
+                      job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
+                      job.finishedAt = clock.instant();
+                      job.updatedAt = job.finishedAt;
+                    }));
   }
 
   static Map<String, Object> problem(String title, int status, String detail) {
@@ -230,7 +279,9 @@ class JobRunner {
     return problem;
   }
 
-  /** Writes progress every few seconds and stops the job when it is cancelled or the worker stops. */
+  /**
+   * Writes progress every few seconds and stops the job when it is cancelled or the worker stops.
+   */
   private final class JobProgress implements Progress {
     private final UUID id;
     private final int attempt;
@@ -251,13 +302,19 @@ class JobRunner {
         throw new HandedBack();
       }
       Instant now = clock.instant();
-      if (!phase.equals(this.phase) || done == total || Duration.between(lastWrite, now).compareTo(progressInterval) >= 0) {
-        String state = transactions.execute(status -> {
-          if (jobs.progressOwned(id, phase, done, total, now, attempt) == 1) {
-            return jobs.cancelRequested(id).orElse(true) ? "cancel" : "run";
-          }
-          return jobs.findById(id).isPresent() ? "lost" : "cancel"; // a deleted job is cancelled
-        });
+      if (!phase.equals(this.phase)
+          || done == total
+          || Duration.between(lastWrite, now).compareTo(progressInterval) >= 0) {
+        String state =
+            transactions.execute(
+                status -> {
+                  if (jobs.progressOwned(id, phase, done, total, now, attempt) == 1) {
+                    return jobs.cancelRequested(id).orElse(true) ? "cancel" : "run";
+                  }
+                  return jobs.findById(id).isPresent()
+                      ? "lost"
+                      : "cancel"; // a deleted job is cancelled
+                });
         this.phase = phase;
         lastWrite = now;
         if ("cancel".equals(state)) {

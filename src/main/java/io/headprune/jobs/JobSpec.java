@@ -31,8 +31,12 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
       throw new InvalidInputException("target needs exactly one of sparsity and maxMetricDrop");
     }
     JobRequest.ModelRef model =
-        r.model().hub() == null ? r.model() : new JobRequest.ModelRef(null, r.model().hub(),
-            r.model().revision() == null ? "main" : r.model().revision());
+        r.model().hub() == null
+            ? r.model()
+            : new JobRequest.ModelRef(
+                null,
+                r.model().hub(),
+                r.model().revision() == null ? "main" : r.model().revision());
     JobRequest normalized =
         new JobRequest(
             model,

@@ -9,7 +9,8 @@ import java.util.UUID;
  *
  * @param id job id
  * @param status QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED
- * @param model the model: an uploaded id, or a Hub repository, revision and the commit it resolved to
+ * @param model the model: an uploaded id, or a Hub repository, revision and the commit it resolved
+ *     to
  * @param progress current phase and batches done of total
  * @param createdAt when it was submitted
  * @param startedAt when a worker first started it

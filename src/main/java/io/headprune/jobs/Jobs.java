@@ -47,9 +47,18 @@ public class Jobs {
   private final Quotas quotas;
   private final Audit audit;
 
-  Jobs(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
-      Repositories.Artifacts artifacts, Catalog catalog, SchedulerClient scheduler, ArtifactStore store,
-      JobMetrics metrics, Clock clock, Quotas quotas, Audit audit) {
+  Jobs(
+      Repositories.JobRows jobs,
+      Repositories.HeadScores scores,
+      Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts,
+      Catalog catalog,
+      SchedulerClient scheduler,
+      ArtifactStore store,
+      JobMetrics metrics,
+      Clock clock,
+      Quotas quotas,
+      Audit audit) {
     this.quotas = quotas;
     this.audit = audit;
     this.jobs = jobs;
@@ -75,22 +84,36 @@ public class Jobs {
       ModelEntity model = catalog.modelForJob(request.model().id());
       modelId = model.id;
       var config = Models.config(store.resolve(model.storagePath));
-      labels = config.languageModel() ? null : config.labels(); // a language model's data carries no class labels
+      labels =
+          config.languageModel()
+              ? null
+              : config.labels(); // a language model's data carries no class labels
       if (labels != null && spec.options().metric() != null) {
         spec.options().metric().checkApplies(labels.regression(), labels.count());
       }
-      int fewest = java.util.stream.IntStream.range(0, config.layers())
-          .map(l -> config.remainingHeads(l).length).min().orElse(0);
+      int fewest =
+          java.util.stream.IntStream.range(0, config.layers())
+              .map(l -> config.remainingHeads(l).length)
+              .min()
+              .orElse(0);
       if (spec.options().minHeadsPerLayer() > fewest) {
-        throw new InvalidInputException("minHeadsPerLayer " + spec.options().minHeadsPerLayer()
-            + " is more than the " + fewest + " heads of this model's smallest layer");
+        throw new InvalidInputException(
+            "minHeadsPerLayer "
+                + spec.options().minHeadsPerLayer()
+                + " is more than the "
+                + fewest
+                + " heads of this model's smallest layer");
       }
     } else {
-      // resolved now, so a missing repository or revision is the caller's 4xx; downloaded by the worker
-      hubCommit = catalog.resolveHubModel(spec.normalized().model().hub(), spec.normalized().model().revision());
+      // resolved now, so a missing repository or revision is the caller's 4xx; downloaded by the
+      // worker
+      hubCommit =
+          catalog.resolveHubModel(
+              spec.normalized().model().hub(), spec.normalized().model().revision());
     }
     UUID calibration = catalog.datasetId(request.calibration(), "calibration");
-    UUID evaluation = request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
+    UUID evaluation =
+        request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
     if (labels != null) {
       catalog.checkLabels(calibration, labels);
       if (evaluation != null) {
@@ -112,7 +135,8 @@ public class Jobs {
     job.createdAt = now;
     job.updatedAt = now;
     jobs.save(job);
-    scheduler.scheduleIfNotExists(JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
+    scheduler.scheduleIfNotExists(
+        JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
     wakeWorkerAfterCommit();
     audit.record("job.submit", job.id);
     metrics.submitted();
@@ -120,18 +144,20 @@ public class Jobs {
   }
 
   /**
-   * db-scheduler's immediate execution wakes the local scheduler when a job is scheduled, but
-   * that happens before this transaction commits and the poll would not see the row yet: wake
-   * it again once the row is visible, so an idle worker starts within a second.
+   * db-scheduler's immediate execution wakes the local scheduler when a job is scheduled, but that
+   * happens before this transaction commits and the poll would not see the row yet: wake it again
+   * once the row is visible, so an idle worker starts within a second.
    */
   private void wakeWorkerAfterCommit() {
-    if (scheduler instanceof Scheduler local && TransactionSynchronizationManager.isSynchronizationActive()) {
-      TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-        @Override
-        public void afterCommit() {
-          local.triggerCheckForDueExecutions();
-        }
-      });
+    if (scheduler instanceof Scheduler local
+        && TransactionSynchronizationManager.isSynchronizationActive()) {
+      TransactionSynchronizationManager.registerSynchronization(
+          new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+              local.triggerCheckForDueExecutions();
+            }
+          });
     }
   }
 
@@ -145,9 +171,12 @@ public class Jobs {
   @Transactional(readOnly = true)
   public Page<JobView> list(JobStatus status, int page, int size) {
     String tenant = Caller.current().tenant();
-    PageRequest request = PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt", "id"));
-    Page<JobEntity> rows = status == null ? jobs.findByTenant(tenant, request)
-        : jobs.findByTenantAndStatus(tenant, status, request);
+    PageRequest request =
+        PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt", "id"));
+    Page<JobEntity> rows =
+        status == null
+            ? jobs.findByTenant(tenant, request)
+            : jobs.findByTenantAndStatus(tenant, status, request);
     return rows.map(this::view);
   }
 
@@ -206,30 +235,38 @@ public class Jobs {
   @Transactional(readOnly = true)
   public StoredArtifact artifact(UUID id, String kind) {
     if (!ARTIFACT_KINDS.contains(kind)) {
-      throw new NotFoundException("artifact kind '" + kind + "' does not exist; use pruned or masked");
+      throw new NotFoundException(
+          "artifact kind '" + kind + "' does not exist; use pruned or masked");
     }
     succeeded(id);
-    ArtifactEntity entity = artifacts.findByJobIdAndKind(id, kind)
-        .orElseThrow(() -> new NotFoundException("job " + id + " has no " + kind + " artifact"));
+    ArtifactEntity entity =
+        artifacts
+            .findByJobIdAndKind(id, kind)
+            .orElseThrow(
+                () -> new NotFoundException("job " + id + " has no " + kind + " artifact"));
     return new StoredArtifact(store.resolve(entity.uri), entity.sha256.trim(), entity.bytes);
   }
 
   private Path output(UUID id, String kind) {
     succeeded(id);
-    return artifacts.findByJobIdAndKind(id, kind).map(a -> store.resolve(a.uri))
+    return artifacts
+        .findByJobIdAndKind(id, kind)
+        .map(a -> store.resolve(a.uri))
         .orElseThrow(() -> new NotFoundException("job " + id + " has no " + kind));
   }
 
   private void succeeded(UUID id) {
     JobEntity job = entity(id);
     if (job.status != JobStatus.SUCCEEDED) {
-      throw new ConflictException("job " + id + " is " + job.status + "; its outputs exist once it has SUCCEEDED");
+      throw new ConflictException(
+          "job " + id + " is " + job.status + "; its outputs exist once it has SUCCEEDED");
     }
   }
 
   /** One of the caller's jobs; another tenant's is as absent as a missing one. */
   private JobEntity entity(UUID id) {
-    return jobs.findByIdAndTenant(id, Caller.current().tenant()).orElseThrow(() -> new NotFoundException("job does not exist"));
+    return jobs.findByIdAndTenant(id, Caller.current().tenant())
+        .orElseThrow(() -> new NotFoundException("job does not exist"));
   }
 
   private JobView view(JobEntity job) {
@@ -237,11 +274,22 @@ public class Jobs {
     try {
       requested = JobPayload.read(job.request).model();
     } catch (JobPayload.Newer newer) {
-      requested = new JobRequest.ModelRef(job.modelId, null, null); // written by a newer replica: what the row says
+      requested =
+          new JobRequest.ModelRef(
+              job.modelId, null, null); // written by a newer replica: what the row says
     }
-    JobView.Model model = new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
-    return new JobView(job.id, job.status, model, new JobView.Progress(job.phase, job.progressDone,
-        job.progressTotal), job.createdAt, job.startedAt, job.finishedAt, job.attempt, map(job.error),
+    JobView.Model model =
+        new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
+    return new JobView(
+        job.id,
+        job.status,
+        model,
+        new JobView.Progress(job.phase, job.progressDone, job.progressTotal),
+        job.createdAt,
+        job.startedAt,
+        job.finishedAt,
+        job.attempt,
+        map(job.error),
         map(job.result));
   }
 

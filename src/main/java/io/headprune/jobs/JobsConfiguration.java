@@ -19,9 +19,16 @@ import org.springframework.transaction.support.TransactionTemplate;
 class JobsConfiguration {
 
   @Bean
-  JobResults jobResults(Repositories.JobRows jobs, Repositories.HeadScores scores, Repositories.Evaluations evaluations,
-      Repositories.Artifacts artifacts, ArtifactStore store, PlatformTransactionManager transactions, Clock clock) {
-    return new JobResults(jobs, scores, evaluations, artifacts, store, new TransactionTemplate(transactions), clock);
+  JobResults jobResults(
+      Repositories.JobRows jobs,
+      Repositories.HeadScores scores,
+      Repositories.Evaluations evaluations,
+      Repositories.Artifacts artifacts,
+      ArtifactStore store,
+      PlatformTransactionManager transactions,
+      Clock clock) {
+    return new JobResults(
+        jobs, scores, evaluations, artifacts, store, new TransactionTemplate(transactions), clock);
   }
 
   @Bean
@@ -30,12 +37,31 @@ class JobsConfiguration {
   }
 
   @Bean
-  JobRunner jobRunner(Repositories.JobRows jobs, Catalog catalog, JobResults results, ArtifactStore store,
-      WorkerDevices devices, PlatformTransactionManager transactions, JobMetrics metrics,
-      List<JobListener> listeners, @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
-      Clock clock, io.headprune.tenancy.Quotas quotas) {
-    return new JobRunner(quotas, jobs, catalog, results, store, devices, new TransactionTemplate(transactions), metrics,
-        listeners, progressInterval, clock, workerName());
+  JobRunner jobRunner(
+      Repositories.JobRows jobs,
+      Catalog catalog,
+      JobResults results,
+      ArtifactStore store,
+      WorkerDevices devices,
+      PlatformTransactionManager transactions,
+      JobMetrics metrics,
+      List<JobListener> listeners,
+      @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
+      Clock clock,
+      io.headprune.tenancy.Quotas quotas) {
+    return new JobRunner(
+        quotas,
+        jobs,
+        catalog,
+        results,
+        store,
+        devices,
+        new TransactionTemplate(transactions),
+        metrics,
+        listeners,
+        progressInterval,
+        clock,
+        workerName());
   }
 
   private static String workerName() {
@@ -49,11 +75,13 @@ class JobsConfiguration {
   @Bean
   ArchiveLimits archiveLimits(io.headprune.system.HeadpruneProperties properties) {
     var upload = properties.upload();
-    return new ArchiveLimits(upload.maxEntries(), upload.maxExpandedBytes().toBytes(), upload.maxCompressionRatio());
+    return new ArchiveLimits(
+        upload.maxEntries(), upload.maxExpandedBytes().toBytes(), upload.maxCompressionRatio());
   }
 
   @Bean
   DatasetReader.Limits datasetLimits(io.headprune.system.HeadpruneProperties properties) {
-    return new DatasetReader.Limits(properties.dataset().maxRows(), properties.dataset().maxLineChars());
+    return new DatasetReader.Limits(
+        properties.dataset().maxRows(), properties.dataset().maxLineChars());
   }
 }

@@ -13,7 +13,10 @@ import java.util.UUID;
 class ModelEntity {
   @Id UUID id;
   String tenant;
-  @Column(columnDefinition = "bpchar") String sha256;
+
+  @Column(columnDefinition = "bpchar")
+  String sha256;
+
   String source;
   String hubRepo;
   String hubRevision;

@@ -12,9 +12,16 @@ import java.util.UUID;
  * @param heads total attention heads
  * @param parameters number of parameters
  */
-public record ModelView(UUID id, String sha256, String architecture, int layers, int heads, long parameters) {
+public record ModelView(
+    UUID id, String sha256, String architecture, int layers, int heads, long parameters) {
 
   static ModelView of(ModelEntity entity) {
-    return new ModelView(entity.id, entity.sha256, entity.architecture, entity.layers, entity.heads, entity.parameters);
+    return new ModelView(
+        entity.id,
+        entity.sha256,
+        entity.architecture,
+        entity.layers,
+        entity.heads,
+        entity.parameters);
   }
 }

@@ -24,8 +24,11 @@ final class Repositories {
 
     Optional<ModelEntity> findByIdAndTenant(UUID id, String tenant);
 
-    /** The row, locked until the transaction ends: a job inserted meanwhile waits for the delete. */
-    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    /**
+     * The row, locked until the transaction ends: a job inserted meanwhile waits for the delete.
+     */
+    @org.springframework.data.jpa.repository.Lock(
+        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
     @Query("select m from ModelEntity m where m.id = ?1 and m.tenant = ?2")
     Optional<ModelEntity> lockById(UUID id, String tenant);
 
@@ -41,7 +44,8 @@ final class Repositories {
     Optional<DatasetEntity> findByIdAndTenant(UUID id, String tenant);
 
     /** The row, locked until the transaction ends. */
-    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @org.springframework.data.jpa.repository.Lock(
+        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
     @Query("select d from DatasetEntity d where d.id = ?1 and d.tenant = ?2")
     Optional<DatasetEntity> lockById(UUID id, String tenant);
 
@@ -61,12 +65,14 @@ final class Repositories {
     long countByStatus(JobStatus status);
 
     /** A queued or running job that reads model {@code id}, if any. */
-    @Query("select j.id from JobEntity j where j.modelId = ?1 and j.status in ('QUEUED', 'RUNNING')")
+    @Query(
+        "select j.id from JobEntity j where j.modelId = ?1 and j.status in ('QUEUED', 'RUNNING')")
     List<UUID> activeWithModel(UUID id, Pageable first);
 
     /** A queued or running job that reads dataset {@code id}, if any. */
-    @Query("select j.id from JobEntity j where (j.calibrationId = ?1 or j.evaluationId = ?1)"
-        + " and j.status in ('QUEUED', 'RUNNING')")
+    @Query(
+        "select j.id from JobEntity j where (j.calibrationId = ?1 or j.evaluationId = ?1)"
+            + " and j.status in ('QUEUED', 'RUNNING')")
     List<UUID> activeWithDataset(UUID id, Pageable first);
 
     @Query("select j.cancelRequested from JobEntity j where j.id = ?1")
@@ -74,22 +80,29 @@ final class Repositories {
 
     /** A revived job: queued again, no worker, until one claims it. */
     @Modifying
-    @Query("update JobEntity j set j.status = io.headprune.jobs.JobStatus.QUEUED, j.phase = 'queued', j.worker = null,"
-        + " j.updatedAt = ?2 where j.id = ?1 and j.status = io.headprune.jobs.JobStatus.RUNNING")
+    @Query(
+        "update JobEntity j set j.status = io.headprune.jobs.JobStatus.QUEUED, j.phase = 'queued', j.worker = null,"
+            + " j.updatedAt = ?2 where j.id = ?1 and j.status = io.headprune.jobs.JobStatus.RUNNING")
     int requeue(UUID id, java.time.Instant now);
 
     @Modifying
-    @Query("update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5 where j.id = ?1")
+    @Query(
+        "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5 where j.id = ?1")
     int progress(UUID id, String phase, long done, long total, java.time.Instant now);
 
-    /** Progress of attempt {@code attempt}, written only while that attempt owns the running job. */
+    /**
+     * Progress of attempt {@code attempt}, written only while that attempt owns the running job.
+     */
     @Modifying
-    @Query("update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5"
-        + " where j.id = ?1 and j.attempt = ?6 and j.status = io.headprune.jobs.JobStatus.RUNNING")
-    int progressOwned(UUID id, String phase, long done, long total, java.time.Instant now, int attempt);
+    @Query(
+        "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5"
+            + " where j.id = ?1 and j.attempt = ?6 and j.status = io.headprune.jobs.JobStatus.RUNNING")
+    int progressOwned(
+        UUID id, String phase, long done, long total, java.time.Instant now, int attempt);
 
     /** The job row, locked: whoever writes a result holds it until the write commits. */
-    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @org.springframework.data.jpa.repository.Lock(
+        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
     @Query("select j from JobEntity j where j.id = ?1")
     Optional<JobEntity> lockById(UUID id);
   }

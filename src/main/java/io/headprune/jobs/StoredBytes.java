@@ -31,14 +31,19 @@ class StoredBytes {
   void measureUnsized() {
     int measured = 0;
     for (String table : List.of("models", "datasets")) {
-      for (Map<String, Object> row : sql.queryForList("select id, storage_path from " + table
-          + " where bytes is null")) {
+      for (Map<String, Object> row :
+          sql.queryForList("select id, storage_path from " + table + " where bytes is null")) {
         long bytes = ArtifactStore.size(store.resolve((String) row.get("storage_path")));
-        measured += sql.update("update " + table + " set bytes = ? where id = ? and bytes is null", bytes, row.get("id"));
+        measured +=
+            sql.update(
+                "update " + table + " set bytes = ? where id = ? and bytes is null",
+                bytes,
+                row.get("id"));
       }
     }
     if (measured > 0) {
-      log.info("measured the stored size of {} models and datasets older than size records", measured);
+      log.info(
+          "measured the stored size of {} models and datasets older than size records", measured);
     }
   }
 }

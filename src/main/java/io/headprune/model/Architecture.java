@@ -10,13 +10,14 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Everything the rest of headprune knows about a model family, as data: its names, the inputs it
  * takes, how its config is read, where its heads sit in the weights, how a physically pruned
- * checkpoint records the change, and its forward pass. One family file (e.g. {@link Bert})
- * defines one of these; the loader, scorer, writers and service read nothing else.
+ * checkpoint records the change, and its forward pass. One family file (e.g. {@link Bert}) defines
+ * one of these; the loader, scorer, writers and service read nothing else.
  *
  * @param modelType config's {@code model_type}
  * @param classNames {@code architectures} entries accepted; the first is the task model
  * @param modality what examples are: text or images
- * @param imageProcessors {@code image_processor_type} values whose pipeline headprune reproduces (images only)
+ * @param imageProcessors {@code image_processor_type} values whose pipeline headprune reproduces
+ *     (images only)
  * @param config reads the family's config keys into a {@link ModelConfig}, refusing by name
  * @param layout where each layer's heads are in the checkpoint's tensors
  * @param physicalPruning how {@code pruned/} records removed heads
@@ -50,9 +51,9 @@ public record Architecture(
     /** The head count stays; {@code pruned_heads} lists the removed original indices per layer. */
     PRUNED_HEADS,
     /**
-     * A stock config with fewer heads: only whole key/value groups, the same number in every
-     * layer, can go; {@code num_attention_heads} and {@code num_key_value_heads} shrink and
-     * {@code head_dim} is written out.
+     * A stock config with fewer heads: only whole key/value groups, the same number in every layer,
+     * can go; {@code num_attention_heads} and {@code num_key_value_heads} shrink and {@code
+     * head_dim} is written out.
      */
     REDUCED_COUNTS
   }

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Multi-head self-attention with separate query, key, value and output projections and a gate
- * per example and head on the attention probabilities (Hugging Face's {@code head_mask}): the
- * small block BERT, RoBERTa, DistilBERT and ViT share.
+ * Multi-head self-attention with separate query, key, value and output projections and a gate per
+ * example and head on the attention probabilities (Hugging Face's {@code head_mask}): the small
+ * block BERT, RoBERTa, DistilBERT and ViT share.
  *
  * <p>Shapes: B batch, T tokens, E hidden, N heads of the layer, D head size.
  *
@@ -17,34 +17,51 @@ import ai.djl.ndarray.types.Shape;
 record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value, Dense output) {
 
   /**
-   * Scalar operands of the forward pass. They must live on the batch's manager: DJL's
-   * mul(Number) frees its scalar at once, and autograd would read freed memory in the backward.
+   * Scalar operands of the forward pass. They must live on the batch's manager: DJL's mul(Number)
+   * frees its scalar at once, and autograd would read freed memory in the backward.
    */
   record Constants(NDArray sqrtHeadSize, NDArray half, NDArray sqrtTwo, NDArray one) {
 
     static Constants on(NDManager scope, int headSize) {
-      return new Constants(scope.create((float) Math.sqrt(headSize)), scope.create(0.5f),
-          scope.create((float) Math.sqrt(2.0)), scope.create(1f));
+      return new Constants(
+          scope.create((float) Math.sqrt(headSize)),
+          scope.create(0.5f),
+          scope.create((float) Math.sqrt(2.0)),
+          scope.create(1f));
     }
   }
 
   /** Loads the four projections; q/k/v biases only when {@code qkvBias}, the output's always. */
-  static Attention load(Weights weights, String query, String key, String value, String output, int[] heads,
-      int headSize, long hidden, boolean qkvBias) {
+  static Attention load(
+      Weights weights,
+      String query,
+      String key,
+      String value,
+      String output,
+      int[] heads,
+      int headSize,
+      long hidden,
+      boolean qkvBias) {
     long inner = (long) heads.length * headSize;
     return new Attention(
         heads.clone(),
         headSize,
-        qkvBias ? Dense.load(weights, query, inner, hidden) : Dense.loadWithoutBias(weights, query, inner, hidden),
-        qkvBias ? Dense.load(weights, key, inner, hidden) : Dense.loadWithoutBias(weights, key, inner, hidden),
-        qkvBias ? Dense.load(weights, value, inner, hidden) : Dense.loadWithoutBias(weights, value, inner, hidden),
+        qkvBias
+            ? Dense.load(weights, query, inner, hidden)
+            : Dense.loadWithoutBias(weights, query, inner, hidden),
+        qkvBias
+            ? Dense.load(weights, key, inner, hidden)
+            : Dense.loadWithoutBias(weights, key, inner, hidden),
+        qkvBias
+            ? Dense.load(weights, value, inner, hidden)
+            : Dense.loadWithoutBias(weights, value, inner, hidden),
         Dense.load(weights, output, hidden, inner));
   }
 
   /**
-   * Runs attention on {@code hidden} (B, T, E). {@code keyMask} (B, 1, 1, T) is added to the
-   * scores (null: no padding); {@code gate} is (B, N) or (1, N), or null. Returns the output
-   * projection (B, T, E), before any residual, and the probabilities before gating (B, N, T, T).
+   * Runs attention on {@code hidden} (B, T, E). {@code keyMask} (B, 1, 1, T) is added to the scores
+   * (null: no padding); {@code gate} is (B, N) or (1, N), or null. Returns the output projection
+   * (B, T, E), before any residual, and the probabilities before gating (B, N, T, T).
    */
   NDArray[] forward(NDArray hidden, NDArray keyMask, NDArray gate, Constants constants) {
     long batch = hidden.getShape().get(0);
@@ -54,18 +71,32 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     NDArray k = split(key.apply(hidden)); // (B, N, T, D)
     NDArray v = split(value.apply(hidden)); // (B, N, T, D)
     NDArray[] attended =
-        attend(q, k, v, scores -> scores.div(constants.sqrtHeadSize()), keyMask, gate); // (B, N, T, D), (B, N, T, T)
-    NDArray context = attended[0].transpose(0, 2, 1, 3).reshape(batch, tokens, (long) count * headSize); // (B, T, N*D)
+        attend(
+            q,
+            k,
+            v,
+            scores -> scores.div(constants.sqrtHeadSize()),
+            keyMask,
+            gate); // (B, N, T, D), (B, N, T, T)
+    NDArray context =
+        attended[0]
+            .transpose(0, 2, 1, 3)
+            .reshape(batch, tokens, (long) count * headSize); // (B, T, N*D)
     return new NDArray[] {output.apply(context), attended[1]}; // (B, T, E), (B, N, T, T)
   }
 
   /**
-   * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T,
-   * T) additive, or null), gated per example and head, times v. Returns the context (B, N, T, D)
-   * and the probabilities before gating (B, N, T, T).
+   * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T, T)
+   * additive, or null), gated per example and head, times v. Returns the context (B, N, T, D) and
+   * the probabilities before gating (B, N, T, T).
    */
-  static NDArray[] attend(NDArray query, NDArray key, NDArray value, java.util.function.UnaryOperator<NDArray> scale,
-      NDArray mask, NDArray gate) {
+  static NDArray[] attend(
+      NDArray query,
+      NDArray key,
+      NDArray value,
+      java.util.function.UnaryOperator<NDArray> scale,
+      NDArray mask,
+      NDArray gate) {
     long count = query.getShape().get(1);
     NDArray scores = scale.apply(query.matMul(key.transpose(0, 1, 3, 2))); // (B, N, T, T)
     NDArray probabilities = (mask == null ? scores : scores.add(mask)).softmax(-1); // (B, N, T, T)
@@ -94,7 +125,9 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
   /** (B, T, N*D) to (B, N, T, D). */
   private NDArray split(NDArray projected) {
     Shape shape = projected.getShape();
-    return projected.reshape(shape.get(0), shape.get(1), heads.length, headSize).transpose(0, 2, 1, 3);
+    return projected
+        .reshape(shape.get(0), shape.get(1), heads.length, headSize)
+        .transpose(0, 2, 1, 3);
   }
 
   /** GELU with the exact erf, as transformers' "gelu": 0.5 · x · (1 + erf(x / √2)). */
@@ -106,7 +139,9 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
   double[] headWeightNorms() {
     int count = heads.length;
     double[] norms = new double[count];
-    float[][] rowsOf = {query.weight().toFloatArray(), key.weight().toFloatArray(), value.weight().toFloatArray()};
+    float[][] rowsOf = {
+      query.weight().toFloatArray(), key.weight().toFloatArray(), value.weight().toFloatArray()
+    };
     int hidden = (int) query.weight().getShape().get(1);
     float[] out = output.weight().toFloatArray(); // (E, N*D)
     int width = count * headSize;

@@ -17,7 +17,8 @@ import java.util.List;
  * @param pixelValues (B, 3, H, W) float32, or null for text
  * @param lengths number of real tokens of each example (an image's: its patches + 1)
  */
-public record Batch(NDArray inputIds, NDArray typeIds, NDArray attentionMask, NDArray pixelValues, int[] lengths) {
+public record Batch(
+    NDArray inputIds, NDArray typeIds, NDArray attentionMask, NDArray pixelValues, int[] lengths) {
 
   public Batch {
     lengths = lengths.clone();
@@ -50,7 +51,11 @@ public record Batch(NDArray inputIds, NDArray typeIds, NDArray attentionMask, ND
       java.util.Arrays.fill(mask, b * length, b * length + tokens.length(), 1f);
     }
     Shape shape = new Shape(size, length);
-    return new Batch(manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape), null,
+    return new Batch(
+        manager.create(ids, shape),
+        manager.create(types, shape),
+        manager.create(mask, shape),
+        null,
         lengths);
   }
 
@@ -58,18 +63,25 @@ public record Batch(NDArray inputIds, NDArray typeIds, NDArray attentionMask, ND
    * Stacks images of {@code height × width} (each 3 × H × W float32, channels first) on {@code
    * manager}; each counts {@code tokens} real tokens.
    */
-  public static Batch ofImages(NDManager manager, List<float[]> images, int height, int width, int tokens) {
+  public static Batch ofImages(
+      NDManager manager, List<float[]> images, int height, int width, int tokens) {
     int plane = 3 * height * width;
     float[] values = new float[images.size() * plane];
     for (int b = 0; b < images.size(); b++) {
       float[] image = images.get(b);
       if (image.length != plane) {
-        throw new IllegalArgumentException("image " + b + " has " + image.length + " values, expected " + plane);
+        throw new IllegalArgumentException(
+            "image " + b + " has " + image.length + " values, expected " + plane);
       }
       System.arraycopy(image, 0, values, b * plane, plane);
     }
     int[] lengths = new int[images.size()];
     java.util.Arrays.fill(lengths, tokens);
-    return new Batch(null, null, null, manager.create(values, new Shape(images.size(), 3, height, width)), lengths);
+    return new Batch(
+        null,
+        null,
+        null,
+        manager.create(values, new Shape(images.size(), 3, height, width)),
+        lengths);
   }
 }

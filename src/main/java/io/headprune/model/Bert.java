@@ -15,11 +15,11 @@ import java.util.List;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * BERT (Hugging Face {@code BertModel} / {@code BertForSequenceClassification}) in forward
- * order: config keys, weight names, head layout, then embeddings, encoder layers (self-attention
- * with head gates, attention output, feed-forward; {@link EncoderLayer}), pooler, classifier.
- * Eval mode (no dropout), erf GELU, absolute positions. Layers may have different head counts (a
- * checkpoint whose config carries {@code pruned_heads}).
+ * BERT (Hugging Face {@code BertModel} / {@code BertForSequenceClassification}) in forward order:
+ * config keys, weight names, head layout, then embeddings, encoder layers (self-attention with head
+ * gates, attention output, feed-forward; {@link EncoderLayer}), pooler, classifier. Eval mode (no
+ * dropout), erf GELU, absolute positions. Layers may have different head counts (a checkpoint whose
+ * config carries {@code pruned_heads}).
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
@@ -27,14 +27,28 @@ public final class Bert extends EncoderModel {
 
   /** BERT as data. */
   public static final Architecture ARCHITECTURE =
-      new Architecture("bert", List.of("BertForSequenceClassification", "BertModel"), Architecture.Modality.TEXT,
-          List.of(), raw -> config(raw, "bert", 0), Bert::layout, Architecture.PhysicalPruning.PRUNED_HEADS,
+      new Architecture(
+          "bert",
+          List.of("BertForSequenceClassification", "BertModel"),
+          Architecture.Modality.TEXT,
+          List.of(),
+          raw -> config(raw, "bert", 0),
+          Bert::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS,
           Bert::load);
 
   /** Weight names of a layer, under {@code [bert.]encoder.layer.<l>.}. */
-  static final EncoderLayer.Names NAMES = new EncoderLayer.Names("encoder.layer", "attention.self.query",
-      "attention.self.key", "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
-      "intermediate.dense", "output.dense", "output.LayerNorm");
+  static final EncoderLayer.Names NAMES =
+      new EncoderLayer.Names(
+          "encoder.layer",
+          "attention.self.query",
+          "attention.self.key",
+          "attention.self.value",
+          "attention.output.dense",
+          "attention.output.LayerNorm",
+          "intermediate.dense",
+          "output.dense",
+          "output.LayerNorm");
 
   private static final String BASE = "bert.";
 
@@ -45,8 +59,14 @@ public final class Bert extends EncoderModel {
 
   private record Embeddings(NDArray word, NDArray position, NDArray tokenType, Norm norm) {}
 
-  private Bert(ModelConfig config, NDManager manager, Embeddings embeddings, List<EncoderLayer> layers, Dense pooler,
-      Dense classifier, long parameters) {
+  private Bert(
+      ModelConfig config,
+      NDManager manager,
+      Embeddings embeddings,
+      List<EncoderLayer> layers,
+      Dense pooler,
+      Dense classifier,
+      long parameters) {
     super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
     this.embeddings = embeddings;
     this.layers = List.copyOf(layers);
@@ -69,10 +89,21 @@ public final class Bert extends EncoderModel {
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
     ConfigValues.positive(raw, "intermediate_size", 4 * ConfigValues.MAX_DIMENSION);
     ConfigValues.optionalPositive(raw, "type_vocab_size", 2, 1024);
-    return new ModelConfig(Models.className(raw, Models.architecture(raw)), modelType, hidden, layers, heads, heads,
-        hidden / heads, ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION), false,
-        false, raw.path("pad_token_id").asInt(defaultPad), ConfigValues.labels(raw),
-        ConfigValues.prunedHeads(raw, layers, heads), raw);
+    return new ModelConfig(
+        Models.className(raw, Models.architecture(raw)),
+        modelType,
+        hidden,
+        layers,
+        heads,
+        heads,
+        hidden / heads,
+        ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION),
+        false,
+        false,
+        raw.path("pad_token_id").asInt(defaultPad),
+        ConfigValues.labels(raw),
+        ConfigValues.prunedHeads(raw, layers, heads),
+        raw);
   }
 
   private static String base(Checkpoint checkpoint) {
@@ -88,36 +119,52 @@ public final class Bert extends EncoderModel {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     boolean prefixed = !base(checkpoint).isEmpty();
-    return Devices.loading(device, manager -> {
-      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-      long e = config.hiddenSize();
-      float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
-      int intermediate = raw.get("intermediate_size").asInt();
-      Embeddings embeddings =
-          new Embeddings(
-              weights.load("embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
-              weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
-              weights.load("embeddings.token_type_embeddings.weight", raw.path("type_vocab_size").asInt(2), e),
-              Norm.load(weights, "embeddings.LayerNorm", e, eps));
-      List<EncoderLayer> layers = new ArrayList<>();
-      for (int l = 0; l < config.layers(); l++) {
-        layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
-      }
-      Dense pooler = weights.has("pooler.dense.weight") ? Dense.load(weights, "pooler.dense", e, e) : null;
-      if (!config.hasTaskHead()) {
-        return new Bert(config, manager, embeddings, layers, pooler, null, weights.parameters());
-      }
-      if (!prefixed) {
-        throw new InvalidInputException(
-            "BertForSequenceClassification checkpoint is missing weight 'bert.embeddings.word_embeddings.weight'");
-      }
-      if (pooler == null) {
-        throw new InvalidInputException("checkpoint is missing weight 'bert.pooler.dense.weight'");
-      }
-      Weights head = new Weights(checkpoint, manager, "");
-      Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
-      return new Bert(config, manager, embeddings, layers, pooler, classifier, weights.parameters() + head.parameters());
-    });
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
+          int intermediate = raw.get("intermediate_size").asInt();
+          Embeddings embeddings =
+              new Embeddings(
+                  weights.load(
+                      "embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
+                  weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
+                  weights.load(
+                      "embeddings.token_type_embeddings.weight",
+                      raw.path("type_vocab_size").asInt(2),
+                      e),
+                  Norm.load(weights, "embeddings.LayerNorm", e, eps));
+          List<EncoderLayer> layers = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
+          }
+          Dense pooler =
+              weights.has("pooler.dense.weight") ? Dense.load(weights, "pooler.dense", e, e) : null;
+          if (!config.hasTaskHead()) {
+            return new Bert(
+                config, manager, embeddings, layers, pooler, null, weights.parameters());
+          }
+          if (!prefixed) {
+            throw new InvalidInputException(
+                "BertForSequenceClassification checkpoint is missing weight 'bert.embeddings.word_embeddings.weight'");
+          }
+          if (pooler == null) {
+            throw new InvalidInputException(
+                "checkpoint is missing weight 'bert.pooler.dense.weight'");
+          }
+          Weights head = new Weights(checkpoint, manager, "");
+          Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
+          return new Bert(
+              config,
+              manager,
+              embeddings,
+              layers,
+              pooler,
+              classifier,
+              weights.parameters() + head.parameters());
+        });
   }
 
   @Override
@@ -130,7 +177,10 @@ public final class Bert extends EncoderModel {
     long length = batch.inputIds().getShape().get(1);
     if (length > config.maxPositions()) {
       throw new InvalidInputException(
-          "sequence of " + length + " tokens exceeds max_position_embeddings " + config.maxPositions());
+          "sequence of "
+              + length
+              + " tokens exceeds max_position_embeddings "
+              + config.maxPositions());
     }
 
     // embeddings: word + token type + position (0 … T−1), LayerNorm
@@ -138,8 +188,12 @@ public final class Bert extends EncoderModel {
     NDArray hidden =
         Embedding.embedding(batch.inputIds(), embeddings.word(), SparseFormat.DENSE)
             .singletonOrThrow() // (B, T, E)
-            .add(Embedding.embedding(batch.typeIds(), embeddings.tokenType(), SparseFormat.DENSE).singletonOrThrow())
-            .add(Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE).singletonOrThrow());
+            .add(
+                Embedding.embedding(batch.typeIds(), embeddings.tokenType(), SparseFormat.DENSE)
+                    .singletonOrThrow())
+            .add(
+                Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE)
+                    .singletonOrThrow());
     hidden = embeddings.norm().apply(hidden); // (B, T, E)
 
     // encoder

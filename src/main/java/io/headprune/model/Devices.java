@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Devices by name, through DJL's device API: {@code auto}, {@code cpu}, {@code gpu0}, {@code gpu1}, …. */
+/**
+ * Devices by name, through DJL's device API: {@code auto}, {@code cpu}, {@code gpu0}, {@code gpu1},
+ * ….
+ */
 public final class Devices {
 
   /** The DJL engine headprune runs on. */
@@ -19,7 +22,8 @@ public final class Devices {
    * Runs {@code load} with a new long-lived manager on {@code device}, closing the manager if
    * loading fails: what every family's loader does with the manager its weights live on.
    */
-  static <T> T loading(Device device, java.util.function.Function<ai.djl.ndarray.NDManager, T> load) {
+  static <T> T loading(
+      Device device, java.util.function.Function<ai.djl.ndarray.NDManager, T> load) {
     ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager(device, ENGINE);
     try {
       return load.apply(manager);
@@ -47,11 +51,13 @@ public final class Devices {
       int index = Integer.parseInt(text.substring(3));
       int available = engine().getGpuCount();
       if (index >= available) {
-        throw new InvalidInputException("device " + name + " requested but " + available + " GPU(s) are visible");
+        throw new InvalidInputException(
+            "device " + name + " requested but " + available + " GPU(s) are visible");
       }
       return Device.gpu(index);
     }
-    throw new InvalidInputException("device '" + name + "' is not one of auto, cpu, gpu0, gpu1, ...");
+    throw new InvalidInputException(
+        "device '" + name + "' is not one of auto, cpu, gpu0, gpu1, ...");
   }
 
   /** Parses a comma-separated list; {@code auto} is every GPU, or the CPU when there is none. */

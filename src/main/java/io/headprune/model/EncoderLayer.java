@@ -9,16 +9,25 @@ import java.util.List;
 /**
  * The post-LayerNorm encoder layer BERT, RoBERTa and DistilBERT share (transformers' RobertaLayer
  * is a copy of BertLayer; DistilBERT's TransformerBlock computes the same under other names), in
- * forward order: self-attention with head gates, attention output, feed-forward. Each family
- * passes its own {@link Names}.
+ * forward order: self-attention with head gates, attention output, feed-forward. Each family passes
+ * its own {@link Names}.
  *
  * <p>Shapes: B batch, T tokens, E hidden, N heads of the layer, D head size, F feed-forward.
  */
-record EncoderLayer(Attention attention, Norm attentionNorm, Dense intermediate, Dense output, Norm outputNorm) {
+record EncoderLayer(
+    Attention attention, Norm attentionNorm, Dense intermediate, Dense output, Norm outputNorm) {
 
   /** The checkpoint names of a layer's weights, after {@code <layers>.<l>.}. */
-  record Names(String layers, String query, String key, String value, String attentionOutput, String attentionNorm,
-      String intermediate, String output, String outputNorm) {
+  record Names(
+      String layers,
+      String query,
+      String key,
+      String value,
+      String attentionOutput,
+      String attentionNorm,
+      String intermediate,
+      String output,
+      String outputNorm) {
 
     String prefix(String base, int layer) {
       return base + layers + "." + layer + ".";
@@ -27,18 +36,34 @@ record EncoderLayer(Attention attention, Norm attentionNorm, Dense intermediate,
     /** Where layer {@code l}'s heads are in the checkpoint (names under {@code base}). */
     HeadLayout.LayerHeads layout(String base, ModelConfig config, int l) {
       String p = prefix(base, l);
-      return HeadLayout.separateProjections(l, config.remainingHeads(l), config.headSize(), p + query, p + key,
-          p + value, p + attentionOutput, true);
+      return HeadLayout.separateProjections(
+          l,
+          config.remainingHeads(l),
+          config.headSize(),
+          p + query,
+          p + key,
+          p + value,
+          p + attentionOutput,
+          true);
     }
   }
 
   /** Loads layer {@code l}, its weights named as {@code names} says. */
-  static EncoderLayer load(Weights weights, ModelConfig config, int l, Names names, int intermediateSize, float eps) {
+  static EncoderLayer load(
+      Weights weights, ModelConfig config, int l, Names names, int intermediateSize, float eps) {
     String p = names.prefix("", l);
     long e = config.hiddenSize();
     return new EncoderLayer(
-        Attention.load(weights, p + names.query(), p + names.key(), p + names.value(), p + names.attentionOutput(),
-            config.remainingHeads(l), config.headSize(), e, true),
+        Attention.load(
+            weights,
+            p + names.query(),
+            p + names.key(),
+            p + names.value(),
+            p + names.attentionOutput(),
+            config.remainingHeads(l),
+            config.headSize(),
+            e,
+            true),
         Norm.load(weights, p + names.attentionNorm(), e, eps),
         Dense.load(weights, p + names.intermediate(), intermediateSize, e),
         Dense.load(weights, p + names.output(), e, intermediateSize),
@@ -55,12 +80,13 @@ record EncoderLayer(Attention attention, Norm attentionNorm, Dense intermediate,
   }
 
   /**
-   * Runs the layer. {@code gate} is (B, N) or (1, N), or null. Returns the layer's output
-   * (B, T, E) and its attention probabilities before gating (B, N, T, T).
+   * Runs the layer. {@code gate} is (B, N) or (1, N), or null. Returns the layer's output (B, T, E)
+   * and its attention probabilities before gating (B, N, T, T).
    */
   NDArray[] forward(NDArray hidden, NDArray keyMask, NDArray gate, Attention.Constants constants) {
     // self-attention; attention output: dense, residual, LayerNorm
-    NDArray[] attended = attention.forward(hidden, keyMask, gate, constants); // (B, T, E), (B, N, T, T)
+    NDArray[] attended =
+        attention.forward(hidden, keyMask, gate, constants); // (B, T, E), (B, N, T, T)
     NDArray normed = attentionNorm.apply(attended[0].add(hidden)); // (B, T, E)
 
     // feed-forward: dense, erf GELU, dense, residual, LayerNorm
@@ -73,14 +99,25 @@ record EncoderLayer(Attention attention, Norm attentionNorm, Dense intermediate,
   record Encoded(NDArray hidden, List<NDArray> attentions) {}
 
   /** Runs {@code layers} in order; padding keys get float32 min added to their scores, as in HF. */
-  static Encoded encode(List<EncoderLayer> layers, NDArray hidden, NDArray attentionMask, List<NDArray> gates,
+  static Encoded encode(
+      List<EncoderLayer> layers,
+      NDArray hidden,
+      NDArray attentionMask,
+      List<NDArray> gates,
       int headSize) {
     NDManager scope = hidden.getManager();
-    NDArray keyMask = attentionMask.neg().add(1f).mul(-Float.MAX_VALUE).expandDims(1).expandDims(1); // (B, 1, 1, T)
+    NDArray keyMask =
+        attentionMask
+            .neg()
+            .add(1f)
+            .mul(-Float.MAX_VALUE)
+            .expandDims(1)
+            .expandDims(1); // (B, 1, 1, T)
     Attention.Constants constants = Attention.Constants.on(scope, headSize);
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
-      NDArray[] result = layers.get(l).forward(hidden, keyMask, gates == null ? null : gates.get(l), constants);
+      NDArray[] result =
+          layers.get(l).forward(hidden, keyMask, gates == null ? null : gates.get(l), constants);
       hidden = result[0];
       attentions.add(result[1]);
     }

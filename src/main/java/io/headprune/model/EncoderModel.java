@@ -5,8 +5,8 @@ import io.headprune.checkpoint.ModelConfig;
 import java.util.List;
 
 /**
- * A model whose layers each have one {@link Attention} block (BERT, RoBERTa, DistilBERT, ViT):
- * its heads and their l2 norms come from those blocks.
+ * A model whose layers each have one {@link Attention} block (BERT, RoBERTa, DistilBERT, ViT): its
+ * heads and their l2 norms come from those blocks.
  */
 abstract class EncoderModel extends LoadedModel {
 

@@ -18,11 +18,11 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * GPT-2 (Hugging Face {@code GPT2LMHeadModel} / {@code GPT2ForSequenceClassification}, transformers
- * 4.x) in forward order: config keys, weight names, head layout, then token + position
- * embeddings; per block {@code h += c_proj(attention(c_attn(ln_1(h))))} with Conv1D weights stored
- * [in, out] and {@code c_attn}'s output columns [q | k | v], causal attention with a gate per
- * example and head; {@code h += mlp(ln_2(h))} with {@code gelu_new}; {@code ln_f}; the LM head
- * tied to {@code wte}, or the classifier {@code score} (no bias) on the last real token.
+ * 4.x) in forward order: config keys, weight names, head layout, then token + position embeddings;
+ * per block {@code h += c_proj(attention(c_attn(ln_1(h))))} with Conv1D weights stored [in, out]
+ * and {@code c_attn}'s output columns [q | k | v], causal attention with a gate per example and
+ * head; {@code h += mlp(ln_2(h))} with {@code gelu_new}; {@code ln_f}; the LM head tied to {@code
+ * wte}, or the classifier {@code score} (no bias) on the last real token.
  *
  * <p>Shapes: B batch, T tokens, E hidden ({@code n_embd}), N heads of the layer, D head size, F
  * inner size, V vocabulary, C labels.
@@ -31,8 +31,14 @@ public final class Gpt2 extends LoadedModel {
 
   /** GPT-2 as data. */
   public static final Architecture ARCHITECTURE =
-      new Architecture("gpt2", List.of("GPT2LMHeadModel", "GPT2ForSequenceClassification"),
-          Architecture.Modality.TEXT, List.of(), Gpt2::config, Gpt2::layout, Architecture.PhysicalPruning.PRUNED_HEADS,
+      new Architecture(
+          "gpt2",
+          List.of("GPT2LMHeadModel", "GPT2ForSequenceClassification"),
+          Architecture.Modality.TEXT,
+          List.of(),
+          Gpt2::config,
+          Gpt2::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS,
           Gpt2::load);
 
   private static final String BASE = "transformer.";
@@ -58,10 +64,25 @@ public final class Gpt2 extends LoadedModel {
     }
   }
 
-  private record Block(int[] heads, Norm before, Conv1d cAttn, Conv1d cProj, Norm after, Conv1d cFc, Conv1d mlpProj) {}
+  private record Block(
+      int[] heads,
+      Norm before,
+      Conv1d cAttn,
+      Conv1d cProj,
+      Norm after,
+      Conv1d cFc,
+      Conv1d mlpProj) {}
 
-  private Gpt2(ModelConfig config, NDManager manager, NDArray tokenEmbeddings, NDArray positionEmbeddings,
-      List<Block> blocks, Norm finalNorm, NDArray lmHead, NDArray classifier, long parameters) {
+  private Gpt2(
+      ModelConfig config,
+      NDManager manager,
+      NDArray tokenEmbeddings,
+      NDArray positionEmbeddings,
+      List<Block> blocks,
+      Norm finalNorm,
+      NDArray lmHead,
+      NDArray classifier,
+      long parameters) {
     super(config, manager, blocks.stream().map(Block::heads).toList(), parameters);
     this.tokenEmbeddings = tokenEmbeddings;
     this.positionEmbeddings = positionEmbeddings;
@@ -86,19 +107,33 @@ public final class Gpt2 extends LoadedModel {
     int layers = ConfigValues.positive(raw, "n_layer", 1024);
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
     ConfigValues.optionalPositive(raw, "n_inner", 4 * hidden, 4 * ConfigValues.MAX_DIMENSION);
-    ConfigValues.oneOf(raw, "activation_function", "gelu_new", "gelu_new", "gelu_pytorch_tanh", "gelu");
+    ConfigValues.oneOf(
+        raw, "activation_function", "gelu_new", "gelu_new", "gelu_pytorch_tanh", "gelu");
     ConfigValues.optionalPositiveNumber(raw, "layer_norm_epsilon", 1e-5);
     ConfigValues.optionalBoolean(raw, "scale_attn_weights", true);
     ConfigValues.optionalBoolean(raw, "tie_word_embeddings", true);
-    for (String flag : List.of("scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention")) {
+    for (String flag :
+        List.of(
+            "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention")) {
       if (ConfigValues.optionalBoolean(raw, flag, false)) {
         throw new UnsupportedModelException("config.json: " + flag + " true is not supported");
       }
     }
     String className = Models.className(raw, ARCHITECTURE);
-    return new ModelConfig(className, "gpt2", hidden, layers, heads, heads, hidden / heads,
-        ConfigValues.optionalPositive(raw, "n_positions", 1024, ConfigValues.MAX_DIMENSION), true,
-        className.equals("GPT2LMHeadModel"), 0, ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads),
+    return new ModelConfig(
+        className,
+        "gpt2",
+        hidden,
+        layers,
+        heads,
+        heads,
+        hidden / heads,
+        ConfigValues.optionalPositive(raw, "n_positions", 1024, ConfigValues.MAX_DIMENSION),
+        true,
+        className.equals("GPT2LMHeadModel"),
+        0,
+        ConfigValues.labels(raw),
+        ConfigValues.prunedHeads(raw, layers, heads),
         raw);
   }
 
@@ -114,12 +149,24 @@ public final class Gpt2 extends LoadedModel {
       int[] heads = config.remainingHeads(l);
       int n = heads.length;
       String p = base(checkpoint) + "h." + l + ".attn.";
-      List<HeadLayout.Block> qkv = List.of(new HeadLayout.Block(HeadLayout.Role.QUERY, n),
-          new HeadLayout.Block(HeadLayout.Role.KEY, n), new HeadLayout.Block(HeadLayout.Role.VALUE, n));
-      layers.add(new HeadLayout.LayerHeads(l, heads, n, config.headSize(), List.of(
-          new HeadLayout.Tensor(p + "c_attn.weight", 1, qkv),
-          new HeadLayout.Tensor(p + "c_attn.bias", 0, qkv),
-          new HeadLayout.Tensor(p + "c_proj.weight", 0, List.of(new HeadLayout.Block(HeadLayout.Role.OUTPUT, n))))));
+      List<HeadLayout.Block> qkv =
+          List.of(
+              new HeadLayout.Block(HeadLayout.Role.QUERY, n),
+              new HeadLayout.Block(HeadLayout.Role.KEY, n),
+              new HeadLayout.Block(HeadLayout.Role.VALUE, n));
+      layers.add(
+          new HeadLayout.LayerHeads(
+              l,
+              heads,
+              n,
+              config.headSize(),
+              List.of(
+                  new HeadLayout.Tensor(p + "c_attn.weight", 1, qkv),
+                  new HeadLayout.Tensor(p + "c_attn.bias", 0, qkv),
+                  new HeadLayout.Tensor(
+                      p + "c_proj.weight",
+                      0,
+                      List.of(new HeadLayout.Block(HeadLayout.Role.OUTPUT, n))))));
     }
     return new HeadLayout(layers);
   }
@@ -128,44 +175,64 @@ public final class Gpt2 extends LoadedModel {
   static Gpt2 load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    return Devices.loading(device, manager -> {
-      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-      long e = config.hiddenSize();
-      long inner = raw.path("n_inner").isIntegralNumber() ? raw.get("n_inner").asLong() : 4 * e;
-      float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_epsilon", 1e-5);
-      int vocab = raw.get("vocab_size").asInt();
-      NDArray wte = weights.load("wte.weight", vocab, e);
-      NDArray wpe = weights.load("wpe.weight", config.maxPositions(), e);
-      List<Block> blocks = new ArrayList<>();
-      for (int l = 0; l < config.layers(); l++) {
-        String p = "h." + l + ".";
-        int[] heads = config.remainingHeads(l);
-        long width = (long) heads.length * config.headSize();
-        String keys = " (from n_embd " + e + ", n_head " + config.attentionHeads() + ", n_inner " + inner + ")";
-        blocks.add(new Block(heads,
-            Norm.load(weights, p + "ln_1", e, eps),
-            named(() -> Conv1d.load(weights, p + "attn.c_attn", e, 3 * width), keys),
-            named(() -> Conv1d.load(weights, p + "attn.c_proj", width, e), keys),
-            Norm.load(weights, p + "ln_2", e, eps),
-            named(() -> Conv1d.load(weights, p + "mlp.c_fc", e, inner), keys),
-            named(() -> Conv1d.load(weights, p + "mlp.c_proj", inner, e), keys)));
-      }
-      Norm finalNorm = Norm.load(weights, "ln_f", e, eps);
-      Weights head = new Weights(checkpoint, manager, "");
-      NDArray lmHead = null;
-      NDArray classifier = null;
-      if (config.languageModel()) {
-        boolean tied = raw.path("tie_word_embeddings").asBoolean(true);
-        lmHead = tied ? wte : head.load("lm_head.weight", vocab, e);
-      } else {
-        if (base(checkpoint).isEmpty()) {
-          throw new InvalidInputException("GPT2ForSequenceClassification checkpoint is missing weight 'transformer.wte.weight'");
-        }
-        classifier = head.load("score.weight", config.labels().count(), e);
-      }
-      return new Gpt2(config, manager, wte, wpe, blocks, finalNorm, lmHead, classifier,
-          weights.parameters() + head.parameters());
-    });
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          long inner = raw.path("n_inner").isIntegralNumber() ? raw.get("n_inner").asLong() : 4 * e;
+          float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_epsilon", 1e-5);
+          int vocab = raw.get("vocab_size").asInt();
+          NDArray wte = weights.load("wte.weight", vocab, e);
+          NDArray wpe = weights.load("wpe.weight", config.maxPositions(), e);
+          List<Block> blocks = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            String p = "h." + l + ".";
+            int[] heads = config.remainingHeads(l);
+            long width = (long) heads.length * config.headSize();
+            String keys =
+                " (from n_embd "
+                    + e
+                    + ", n_head "
+                    + config.attentionHeads()
+                    + ", n_inner "
+                    + inner
+                    + ")";
+            blocks.add(
+                new Block(
+                    heads,
+                    Norm.load(weights, p + "ln_1", e, eps),
+                    named(() -> Conv1d.load(weights, p + "attn.c_attn", e, 3 * width), keys),
+                    named(() -> Conv1d.load(weights, p + "attn.c_proj", width, e), keys),
+                    Norm.load(weights, p + "ln_2", e, eps),
+                    named(() -> Conv1d.load(weights, p + "mlp.c_fc", e, inner), keys),
+                    named(() -> Conv1d.load(weights, p + "mlp.c_proj", inner, e), keys)));
+          }
+          Norm finalNorm = Norm.load(weights, "ln_f", e, eps);
+          Weights head = new Weights(checkpoint, manager, "");
+          NDArray lmHead = null;
+          NDArray classifier = null;
+          if (config.languageModel()) {
+            boolean tied = raw.path("tie_word_embeddings").asBoolean(true);
+            lmHead = tied ? wte : head.load("lm_head.weight", vocab, e);
+          } else {
+            if (base(checkpoint).isEmpty()) {
+              throw new InvalidInputException(
+                  "GPT2ForSequenceClassification checkpoint is missing weight 'transformer.wte.weight'");
+            }
+            classifier = head.load("score.weight", config.labels().count(), e);
+          }
+          return new Gpt2(
+              config,
+              manager,
+              wte,
+              wpe,
+              blocks,
+              finalNorm,
+              lmHead,
+              classifier,
+              weights.parameters() + head.parameters());
+        });
   }
 
   /** Loads a layer, naming the config keys its shape comes from when the checkpoint disagrees. */
@@ -182,7 +249,8 @@ public final class Gpt2 extends LoadedModel {
     NDManager scope = batch.inputIds().getManager();
     int length = (int) batch.inputIds().getShape().get(1);
     if (length > config.maxPositions()) {
-      throw new InvalidInputException("sequence of " + length + " tokens exceeds n_positions " + config.maxPositions());
+      throw new InvalidInputException(
+          "sequence of " + length + " tokens exceeds n_positions " + config.maxPositions());
     }
     long size = batch.size();
     int headSize = config.headSize();
@@ -194,7 +262,9 @@ public final class Gpt2 extends LoadedModel {
     NDArray hidden =
         Embedding.embedding(batch.inputIds(), tokenEmbeddings, SparseFormat.DENSE)
             .singletonOrThrow() // (B, T, E)
-            .add(Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE).singletonOrThrow());
+            .add(
+                Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE)
+                    .singletonOrThrow());
     NDArray mask = Attention.causalMask(scope, batch.lengths(), length); // (B, 1, T, T)
 
     List<NDArray> attentions = new ArrayList<>();
@@ -206,17 +276,27 @@ public final class Gpt2 extends LoadedModel {
       // attention: c_attn → [q | k | v], causal softmax, gate, c_proj
       NDArray qkv = block.cAttn().apply(block.before().apply(hidden)); // (B, T, 3·N·D)
       NDArray q = heads(qkv.get(":, :, 0:" + width), count, headSize); // (B, N, T, D)
-      NDArray k = heads(qkv.get(":, :, " + width + ":" + 2 * width), count, headSize); // (B, N, T, D)
+      NDArray k =
+          heads(qkv.get(":, :, " + width + ":" + 2 * width), count, headSize); // (B, N, T, D)
       NDArray v = heads(qkv.get(":, :, " + 2 * width + ":"), count, headSize); // (B, N, T, D)
-      NDArray[] attended = Attention.attend(q, k, v, scaleAttention ? s -> s.div(sqrtHeadSize) : s -> s, mask,
-          gates == null ? null : gates.get(l)); // (B, N, T, D), (B, N, T, T)
-      NDArray context = attended[0].transpose(0, 2, 1, 3).reshape(size, length, width); // (B, T, N·D)
+      NDArray[] attended =
+          Attention.attend(
+              q,
+              k,
+              v,
+              scaleAttention ? s -> s.div(sqrtHeadSize) : s -> s,
+              mask,
+              gates == null ? null : gates.get(l)); // (B, N, T, D), (B, N, T, T)
+      NDArray context =
+          attended[0].transpose(0, 2, 1, 3).reshape(size, length, width); // (B, T, N·D)
       hidden = hidden.add(block.cProj().apply(context)); // (B, T, E)
       attentions.add(attended[1]);
 
       // feed-forward: c_fc, GELU, c_proj
       NDArray inner = block.cFc().apply(block.after().apply(hidden)); // (B, T, F)
-      hidden = hidden.add(block.mlpProj().apply(tanhGelu ? gelu.tanh(inner) : gelu.erf(inner))); // (B, T, E)
+      hidden =
+          hidden.add(
+              block.mlpProj().apply(tanhGelu ? gelu.tanh(inner) : gelu.erf(inner))); // (B, T, E)
     }
     hidden = finalNorm.apply(hidden); // (B, T, E)
 
@@ -241,7 +321,8 @@ public final class Gpt2 extends LoadedModel {
       for (int h = 0; h < count; h++) {
         double sum = squares(projection, 0, (long) h * d, d); // the head's input rows of c_proj
         for (int part = 0; part < 3; part++) {
-          sum += squares(qkv, 1, (long) part * count * d + (long) h * d, d); // its q, k and v columns
+          sum +=
+              squares(qkv, 1, (long) part * count * d + (long) h * d, d); // its q, k and v columns
         }
         norms[l][h] = Math.sqrt(sum);
       }
@@ -265,11 +346,16 @@ public final class Gpt2 extends LoadedModel {
   }
 
   /** GELU variants, their scalars on the batch's manager (autograd keeps them). */
-  private record Gelu(NDArray half, NDArray one, NDArray sqrtTwo, NDArray sqrtTwoOverPi, NDArray cubic) {
+  private record Gelu(
+      NDArray half, NDArray one, NDArray sqrtTwo, NDArray sqrtTwoOverPi, NDArray cubic) {
 
     Gelu(NDManager scope) {
-      this(scope.create(0.5f), scope.create(1f), scope.create((float) Math.sqrt(2.0)),
-          scope.create((float) Math.sqrt(2.0 / Math.PI)), scope.create(0.044715f));
+      this(
+          scope.create(0.5f),
+          scope.create(1f),
+          scope.create((float) Math.sqrt(2.0)),
+          scope.create((float) Math.sqrt(2.0 / Math.PI)),
+          scope.create(0.044715f));
     }
 
     /** gelu_new: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))). */

@@ -4,12 +4,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Where every layer's attention heads sit in a checkpoint's tensors, so that generic code can
- * slice or zero a head without knowing the family: for each attention tensor, the axis that
- * carries heads and the blocks along it (a fused tensor such as GPT-2's {@code c_attn} holds
- * [q | k | v] blocks on one axis), each block a run of heads of one role. With grouped-query
- * attention the key/value blocks hold fewer heads than the query block, and query head slot
- * {@code s} reads key/value head {@code s / (queries / keyValues)}.
+ * Where every layer's attention heads sit in a checkpoint's tensors, so that generic code can slice
+ * or zero a head without knowing the family: for each attention tensor, the axis that carries heads
+ * and the blocks along it (a fused tensor such as GPT-2's {@code c_attn} holds [q | k | v] blocks
+ * on one axis), each block a run of heads of one role. With grouped-query attention the key/value
+ * blocks hold fewer heads than the query block, and query head slot {@code s} reads key/value head
+ * {@code s / (queries / keyValues)}.
  *
  * @param layers per layer, in order
  */
@@ -40,7 +40,8 @@ public record HeadLayout(List<LayerHeads> layers) {
    * One checkpoint tensor that carries heads.
    *
    * @param name the checkpoint key
-   * @param axis the axis along which the blocks lie (0 for (out, in) rows and biases, 1 for columns)
+   * @param axis the axis along which the blocks lie (0 for (out, in) rows and biases, 1 for
+   *     columns)
    * @param blocks the blocks in order along that axis
    */
   public record Tensor(String name, int axis, List<Block> blocks) {
@@ -59,14 +60,21 @@ public record HeadLayout(List<LayerHeads> layers) {
    * @param headSize size of one head along the head axis
    * @param tensors every tensor of the layer that carries heads
    */
-  public record LayerHeads(int layer, int[] queryHeads, int keyValueHeads, int headSize, List<Tensor> tensors) {
+  public record LayerHeads(
+      int layer, int[] queryHeads, int keyValueHeads, int headSize, List<Tensor> tensors) {
 
     public LayerHeads {
       queryHeads = queryHeads.clone();
       tensors = List.copyOf(tensors);
       if (keyValueHeads < 1 || queryHeads.length % keyValueHeads != 0) {
         throw new IllegalArgumentException(
-            "layer " + layer + ": " + queryHeads.length + " query heads cannot share " + keyValueHeads + " key/value heads");
+            "layer "
+                + layer
+                + ": "
+                + queryHeads.length
+                + " query heads cannot share "
+                + keyValueHeads
+                + " key/value heads");
       }
     }
 
@@ -82,8 +90,12 @@ public record HeadLayout(List<LayerHeads> layers) {
 
     @Override
     public boolean equals(Object other) {
-      return other instanceof LayerHeads that && layer == that.layer && Arrays.equals(queryHeads, that.queryHeads)
-          && keyValueHeads == that.keyValueHeads && headSize == that.headSize && tensors.equals(that.tensors);
+      return other instanceof LayerHeads that
+          && layer == that.layer
+          && Arrays.equals(queryHeads, that.queryHeads)
+          && keyValueHeads == that.keyValueHeads
+          && headSize == that.headSize
+          && tensors.equals(that.tensors);
     }
 
     @Override
@@ -93,8 +105,17 @@ public record HeadLayout(List<LayerHeads> layers) {
 
     @Override
     public String toString() {
-      return "LayerHeads[layer=" + layer + ", queryHeads=" + Arrays.toString(queryHeads) + ", keyValueHeads="
-          + keyValueHeads + ", headSize=" + headSize + ", tensors=" + tensors + "]";
+      return "LayerHeads[layer="
+          + layer
+          + ", queryHeads="
+          + Arrays.toString(queryHeads)
+          + ", keyValueHeads="
+          + keyValueHeads
+          + ", headSize="
+          + headSize
+          + ", tensors="
+          + tensors
+          + "]";
     }
   }
 
@@ -102,8 +123,15 @@ public record HeadLayout(List<LayerHeads> layers) {
    * The usual layout of separate query, key, value and output projections stored (out, in) as
    * {@code nn.Linear} does: q/k/v rows (and biases) per head, output columns per head.
    */
-  static LayerHeads separateProjections(int layer, int[] heads, int headSize, String query, String key, String value,
-      String output, boolean qkvBias) {
+  static LayerHeads separateProjections(
+      int layer,
+      int[] heads,
+      int headSize,
+      String query,
+      String key,
+      String value,
+      String output,
+      boolean qkvBias) {
     int n = heads.length;
     List<Tensor> tensors = new java.util.ArrayList<>();
     for (String[] named : new String[][] {{query, "QUERY"}, {key, "KEY"}, {value, "VALUE"}}) {

@@ -37,15 +37,24 @@ public final class Llama extends LoadedModel {
   /** Llama as data. */
   public static final Architecture LLAMA = family("llama", "LlamaForCausalLM");
 
-  /** Mistral as data: Llama without biases, with a sliding window that must cover every sequence. */
+  /**
+   * Mistral as data: Llama without biases, with a sliding window that must cover every sequence.
+   */
   public static final Architecture MISTRAL = family("mistral", "MistralForCausalLM");
 
   /** Qwen2 as data: Llama with q/k/v biases. */
   public static final Architecture QWEN2 = family("qwen2", "Qwen2ForCausalLM");
 
   private static Architecture family(String modelType, String className) {
-    return new Architecture(modelType, List.of(className), Architecture.Modality.TEXT, List.of(),
-        raw -> config(raw, modelType), Llama::layout, Architecture.PhysicalPruning.REDUCED_COUNTS, Llama::load);
+    return new Architecture(
+        modelType,
+        List.of(className),
+        Architecture.Modality.TEXT,
+        List.of(),
+        raw -> config(raw, modelType),
+        Llama::layout,
+        Architecture.PhysicalPruning.REDUCED_COUNTS,
+        Llama::load);
   }
 
   private static final String BASE = "model.";
@@ -59,11 +68,26 @@ public final class Llama extends LoadedModel {
   private final int keyValueHeads;
   private final Integer slidingWindow;
 
-  private record Layer(int[] heads, NDArray inputNorm, Dense query, Dense key, Dense value, Dense output,
-      NDArray postNorm, Dense gate, Dense up, Dense down) {}
+  private record Layer(
+      int[] heads,
+      NDArray inputNorm,
+      Dense query,
+      Dense key,
+      Dense value,
+      Dense output,
+      NDArray postNorm,
+      Dense gate,
+      Dense up,
+      Dense down) {}
 
-  private Llama(ModelConfig config, NDManager manager, NDArray embeddings, List<Layer> layers, NDArray finalNorm,
-      NDArray lmHead, long parameters) {
+  private Llama(
+      ModelConfig config,
+      NDManager manager,
+      NDArray embeddings,
+      List<Layer> layers,
+      NDArray finalNorm,
+      NDArray lmHead,
+      long parameters) {
     super(config, manager, layers.stream().map(Layer::heads).toList(), parameters);
     this.embeddings = embeddings;
     this.layers = List.copyOf(layers);
@@ -87,12 +111,16 @@ public final class Llama extends LoadedModel {
     int heads = ConfigValues.positive(raw, "num_attention_heads", 1024);
     int keyValue = ConfigValues.optionalPositive(raw, "num_key_value_heads", heads, 1024);
     if (heads % keyValue != 0) {
-      throw new InvalidInputException("config.json: num_attention_heads " + heads
-          + " is not a multiple of num_key_value_heads " + keyValue);
+      throw new InvalidInputException(
+          "config.json: num_attention_heads "
+              + heads
+              + " is not a multiple of num_key_value_heads "
+              + keyValue);
     }
     int headDim = ConfigValues.optionalPositive(raw, "head_dim", hidden / heads, 4096);
     if (headDim % 2 != 0) {
-      throw new InvalidInputException("config.json: head_dim " + headDim + " must be even for rotary positions");
+      throw new InvalidInputException(
+          "config.json: head_dim " + headDim + " must be even for rotary positions");
     }
     int layers = ConfigValues.positive(raw, "num_hidden_layers", 1024);
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
@@ -105,17 +133,34 @@ public final class Llama extends LoadedModel {
     ropeTheta(raw);
     JsonNode partial = raw.get("partial_rotary_factor");
     if (partial != null && !partial.isNull() && partial.asDouble() != 1.0) {
-      throw new UnsupportedModelException("config.json: partial_rotary_factor " + partial + " is not supported (1)");
+      throw new UnsupportedModelException(
+          "config.json: partial_rotary_factor " + partial + " is not supported (1)");
     }
     JsonNode pruned = raw.get("pruned_heads");
     if (pruned != null && !pruned.isNull() && !pruned.isEmpty()) {
-      throw new UnsupportedModelException("config.json: pruned_heads is not a " + modelType + " concept (transformers "
-          + "ignores it); a pruned checkpoint of this family is a stock config with fewer heads");
+      throw new UnsupportedModelException(
+          "config.json: pruned_heads is not a "
+              + modelType
+              + " concept (transformers "
+              + "ignores it); a pruned checkpoint of this family is a stock config with fewer heads");
     }
     int positions = ConfigValues.optionalPositive(raw, "max_position_embeddings", 2048, 1 << 24);
     String className = Models.className(raw, Models.architecture(raw));
-    return new ModelConfig(className, modelType, hidden, layers, heads, keyValue, headDim, positions, true, true, 0,
-        ConfigValues.labels(raw), java.util.Map.of(), raw);
+    return new ModelConfig(
+        className,
+        modelType,
+        hidden,
+        layers,
+        heads,
+        keyValue,
+        headDim,
+        positions,
+        true,
+        true,
+        0,
+        ConfigValues.labels(raw),
+        java.util.Map.of(),
+        raw);
   }
 
   /** rope_theta, or v5's rope_parameters; only the default (unscaled) rotary embedding. */
@@ -128,25 +173,33 @@ public final class Llama extends LoadedModel {
       theta = parameters.has("rope_theta") ? parameters.get("rope_theta") : theta;
     }
     if (scaling != null && !scaling.isNull()) {
-      String type = scaling.isObject() ? scaling.path("rope_type").asString(scaling.path("type").asString("")) : "";
+      String type =
+          scaling.isObject()
+              ? scaling.path("rope_type").asString(scaling.path("type").asString(""))
+              : "";
       if (!type.equals("default")) {
-        throw new UnsupportedModelException("config.json: rope_scaling " + scaling + " is not supported (only null or "
-            + "the default rotary embedding)");
+        throw new UnsupportedModelException(
+            "config.json: rope_scaling "
+                + scaling
+                + " is not supported (only null or "
+                + "the default rotary embedding)");
       }
     }
     if (theta == null || theta.isNull()) {
       return 10000.0;
     }
     if (!theta.isNumber() || !(theta.asDouble() > 0) || !Double.isFinite(theta.asDouble())) {
-      throw new InvalidInputException("config.json: rope_theta must be a positive number, got " + theta);
+      throw new InvalidInputException(
+          "config.json: rope_theta must be a positive number, got " + theta);
     }
     return theta.asDouble();
   }
 
   /** Mistral's sliding_window [4096], Qwen2's when use_sliding_window; null for none. */
   private static Integer slidingWindow(ObjectNode raw, String modelType) {
-    boolean windowed = modelType.equals("mistral")
-        || modelType.equals("qwen2") && raw.path("use_sliding_window").asBoolean(false);
+    boolean windowed =
+        modelType.equals("mistral")
+            || modelType.equals("qwen2") && raw.path("use_sliding_window").asBoolean(false);
     if (!windowed) {
       return null;
     }
@@ -158,18 +211,22 @@ public final class Llama extends LoadedModel {
   }
 
   private static boolean qkvBias(ModelConfig config) {
-    return config.modelType().equals("qwen2") || config.raw().path("attention_bias").asBoolean(false);
+    return config.modelType().equals("qwen2")
+        || config.raw().path("attention_bias").asBoolean(false);
   }
 
   private static boolean outputBias(ModelConfig config) {
-    return !config.modelType().equals("qwen2") && config.raw().path("attention_bias").asBoolean(false);
+    return !config.modelType().equals("qwen2")
+        && config.raw().path("attention_bias").asBoolean(false);
   }
 
   private static String base(Checkpoint checkpoint) {
     return checkpoint.tensors().containsKey(BASE + "embed_tokens.weight") ? BASE : "";
   }
 
-  /** q_proj rows per query head, k/v_proj rows per key/value head, o_proj columns per query head. */
+  /**
+   * q_proj rows per query head, k/v_proj rows per key/value head, o_proj columns per query head.
+   */
   static HeadLayout layout(Checkpoint checkpoint) {
     ModelConfig config = checkpoint.config();
     int heads = config.attentionHeads();
@@ -178,68 +235,98 @@ public final class Llama extends LoadedModel {
     for (int l = 0; l < config.layers(); l++) {
       String p = base(checkpoint) + "layers." + l + ".self_attn.";
       List<HeadLayout.Tensor> tensors = new ArrayList<>();
-      for (String[] named : new String[][] {{"q_proj", "QUERY"}, {"k_proj", "KEY"}, {"v_proj", "VALUE"}}) {
+      for (String[] named :
+          new String[][] {{"q_proj", "QUERY"}, {"k_proj", "KEY"}, {"v_proj", "VALUE"}}) {
         HeadLayout.Role role = HeadLayout.Role.valueOf(named[1]);
-        List<HeadLayout.Block> blocks = List.of(new HeadLayout.Block(role, role == HeadLayout.Role.QUERY ? heads : kv));
+        List<HeadLayout.Block> blocks =
+            List.of(new HeadLayout.Block(role, role == HeadLayout.Role.QUERY ? heads : kv));
         tensors.add(new HeadLayout.Tensor(p + named[0] + ".weight", 0, blocks));
         if (qkvBias(config)) {
           tensors.add(new HeadLayout.Tensor(p + named[0] + ".bias", 0, blocks));
         }
       }
-      tensors.add(new HeadLayout.Tensor(p + "o_proj.weight", 1, List.of(new HeadLayout.Block(HeadLayout.Role.OUTPUT,
-          heads))));
-      layers.add(new HeadLayout.LayerHeads(l, config.remainingHeads(l), kv, config.headSize(), tensors));
+      tensors.add(
+          new HeadLayout.Tensor(
+              p + "o_proj.weight",
+              1,
+              List.of(new HeadLayout.Block(HeadLayout.Role.OUTPUT, heads))));
+      layers.add(
+          new HeadLayout.LayerHeads(l, config.remainingHeads(l), kv, config.headSize(), tensors));
     }
     return new HeadLayout(layers);
   }
 
-  /** Loads a checkpoint of the family onto {@code device}, checking every expected weight and shape. */
+  /**
+   * Loads a checkpoint of the family onto {@code device}, checking every expected weight and shape.
+   */
   static Llama load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    return Devices.loading(device, manager -> {
-      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-      long e = config.hiddenSize();
-      long q = (long) config.attentionHeads() * config.headSize();
-      long kv = (long) config.keyValueHeads() * config.headSize();
-      long ffn = raw.get("intermediate_size").asLong();
-      int vocab = raw.get("vocab_size").asInt();
-      boolean mlpBias = raw.path("mlp_bias").asBoolean(false);
-      NDArray embeddings = weights.load("embed_tokens.weight", vocab, e);
-      List<Layer> layers = new ArrayList<>();
-      for (int l = 0; l < config.layers(); l++) {
-        String p = "layers." + l + ".";
-        layers.add(new Layer(config.remainingHeads(l),
-            weights.load(p + "input_layernorm.weight", e),
-            attention(weights, p + "self_attn.q_proj", q, e, qkvBias(config), config),
-            attention(weights, p + "self_attn.k_proj", kv, e, qkvBias(config), config),
-            attention(weights, p + "self_attn.v_proj", kv, e, qkvBias(config), config),
-            attention(weights, p + "self_attn.o_proj", e, q, outputBias(config), config),
-            weights.load(p + "post_attention_layernorm.weight", e),
-            dense(weights, p + "mlp.gate_proj", ffn, e, mlpBias),
-            dense(weights, p + "mlp.up_proj", ffn, e, mlpBias),
-            dense(weights, p + "mlp.down_proj", e, ffn, mlpBias)));
-      }
-      NDArray norm = weights.load("norm.weight", e);
-      Weights head = new Weights(checkpoint, manager, "");
-      boolean tied = raw.path("tie_word_embeddings").asBoolean(false);
-      NDArray lmHead = tied ? embeddings : head.load("lm_head.weight", vocab, e);
-      return new Llama(config, manager, embeddings, layers, norm, lmHead, weights.parameters() + head.parameters());
-    });
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          long q = (long) config.attentionHeads() * config.headSize();
+          long kv = (long) config.keyValueHeads() * config.headSize();
+          long ffn = raw.get("intermediate_size").asLong();
+          int vocab = raw.get("vocab_size").asInt();
+          boolean mlpBias = raw.path("mlp_bias").asBoolean(false);
+          NDArray embeddings = weights.load("embed_tokens.weight", vocab, e);
+          List<Layer> layers = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            String p = "layers." + l + ".";
+            layers.add(
+                new Layer(
+                    config.remainingHeads(l),
+                    weights.load(p + "input_layernorm.weight", e),
+                    attention(weights, p + "self_attn.q_proj", q, e, qkvBias(config), config),
+                    attention(weights, p + "self_attn.k_proj", kv, e, qkvBias(config), config),
+                    attention(weights, p + "self_attn.v_proj", kv, e, qkvBias(config), config),
+                    attention(weights, p + "self_attn.o_proj", e, q, outputBias(config), config),
+                    weights.load(p + "post_attention_layernorm.weight", e),
+                    dense(weights, p + "mlp.gate_proj", ffn, e, mlpBias),
+                    dense(weights, p + "mlp.up_proj", ffn, e, mlpBias),
+                    dense(weights, p + "mlp.down_proj", e, ffn, mlpBias)));
+          }
+          NDArray norm = weights.load("norm.weight", e);
+          Weights head = new Weights(checkpoint, manager, "");
+          boolean tied = raw.path("tie_word_embeddings").asBoolean(false);
+          NDArray lmHead = tied ? embeddings : head.load("lm_head.weight", vocab, e);
+          return new Llama(
+              config,
+              manager,
+              embeddings,
+              layers,
+              norm,
+              lmHead,
+              weights.parameters() + head.parameters());
+        });
   }
 
   private static Dense dense(Weights weights, String name, long out, long in, boolean bias) {
-    return bias ? Dense.load(weights, name, out, in) : Dense.loadWithoutBias(weights, name, out, in);
+    return bias
+        ? Dense.load(weights, name, out, in)
+        : Dense.loadWithoutBias(weights, name, out, in);
   }
 
   /** An attention projection, naming the config keys its shape comes from when it disagrees. */
-  private static Dense attention(Weights weights, String name, long out, long in, boolean bias, ModelConfig config) {
+  private static Dense attention(
+      Weights weights, String name, long out, long in, boolean bias, ModelConfig config) {
     try {
       return dense(weights, name, out, in, bias);
     } catch (InvalidInputException e) {
-      throw new InvalidInputException(e.getMessage() + " (from num_attention_heads " + config.attentionHeads()
-          + ", num_key_value_heads " + config.keyValueHeads() + ", head_dim " + config.headSize() + ", hidden_size "
-          + config.hiddenSize() + ")");
+      throw new InvalidInputException(
+          e.getMessage()
+              + " (from num_attention_heads "
+              + config.attentionHeads()
+              + ", num_key_value_heads "
+              + config.keyValueHeads()
+              + ", head_dim "
+              + config.headSize()
+              + ", hidden_size "
+              + config.hiddenSize()
+              + ")");
     }
   }
 
@@ -250,11 +337,18 @@ public final class Llama extends LoadedModel {
     int longest = java.util.Arrays.stream(batch.lengths()).max().orElse(0);
     if (length > config.maxPositions()) {
       throw new InvalidInputException(
-          "sequence of " + length + " tokens exceeds max_position_embeddings " + config.maxPositions());
+          "sequence of "
+              + length
+              + " tokens exceeds max_position_embeddings "
+              + config.maxPositions());
     }
     if (slidingWindow != null && longest > slidingWindow) {
-      throw new UnsupportedModelException("a sequence of " + longest + " tokens is longer than sliding_window "
-          + slidingWindow + "; sliding-window attention is not implemented (use a shorter --max-length)");
+      throw new UnsupportedModelException(
+          "a sequence of "
+              + longest
+              + " tokens is longer than sliding_window "
+              + slidingWindow
+              + "; sliding-window attention is not implemented (use a shorter --max-length)");
     }
     long size = batch.size();
     int d = config.headSize();
@@ -263,7 +357,9 @@ public final class Llama extends LoadedModel {
     NDArray[] rotary = rotary(scope, length, d); // cos, sin: (1, 1, T, D)
     NDArray mask = Attention.causalMask(scope, batch.lengths(), length); // (B, 1, T, T)
 
-    NDArray hidden = Embedding.embedding(batch.inputIds(), embeddings, SparseFormat.DENSE).singletonOrThrow(); // (B, T, E)
+    NDArray hidden =
+        Embedding.embedding(batch.inputIds(), embeddings, SparseFormat.DENSE)
+            .singletonOrThrow(); // (B, T, E)
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
       Layer layer = layers.get(l);
@@ -273,25 +369,38 @@ public final class Llama extends LoadedModel {
       // attention: RMSNorm, q/k/v with rotary positions, key/value heads repeated per group
       NDArray x = rmsNorm(hidden, layer.inputNorm(), epsilon); // (B, T, E)
       NDArray q = rope(heads(layer.query().apply(x), count, d), rotary); // (B, H, T, D)
-      NDArray k = rope(heads(layer.key().apply(x), keyValueHeads, d), rotary).repeat(1, groups); // (B, H, T, D)
+      NDArray k =
+          rope(heads(layer.key().apply(x), keyValueHeads, d), rotary)
+              .repeat(1, groups); // (B, H, T, D)
       NDArray v = heads(layer.value().apply(x), keyValueHeads, d).repeat(1, groups); // (B, H, T, D)
-      NDArray[] attended = Attention.attend(q, k, v, s -> s.mul(scale), mask,
-          gates == null ? null : gates.get(l)); // (B, H, T, D), (B, H, T, T)
-      NDArray context = attended[0].transpose(0, 2, 1, 3).reshape(size, length, (long) count * d); // (B, T, H·D)
+      NDArray[] attended =
+          Attention.attend(
+              q,
+              k,
+              v,
+              s -> s.mul(scale),
+              mask,
+              gates == null ? null : gates.get(l)); // (B, H, T, D), (B, H, T, T)
+      NDArray context =
+          attended[0].transpose(0, 2, 1, 3).reshape(size, length, (long) count * d); // (B, T, H·D)
       hidden = hidden.add(layer.output().apply(context)); // (B, T, E)
       attentions.add(attended[1]);
 
       // feed-forward: RMSNorm, down(silu(gate(x)) · up(x))
       NDArray y = rmsNorm(hidden, layer.postNorm(), epsilon); // (B, T, E)
       NDArray gated = layer.gate().apply(y);
-      NDArray activated = gated.mul(Activation.sigmoid(gated)).mul(layer.up().apply(y)); // (B, T, F)
+      NDArray activated =
+          gated.mul(Activation.sigmoid(gated)).mul(layer.up().apply(y)); // (B, T, F)
       hidden = hidden.add(layer.down().apply(activated)); // (B, T, E)
     }
     hidden = rmsNorm(hidden, finalNorm, epsilon); // (B, T, E)
     return new Output(hidden.matMul(lmHead.transpose()), attentions); // (B, T, V)
   }
 
-  /** weight · x / √(mean(x²) + eps), over the last axis (transformers: x · rsqrt(…), same to rounding). */
+  /**
+   * weight · x / √(mean(x²) + eps), over the last axis (transformers: x · rsqrt(…), same to
+   * rounding).
+   */
   private static NDArray rmsNorm(NDArray x, NDArray weight, NDArray epsilon) {
     NDArray variance = x.mul(x).mean(new int[] {-1}, true); // (B, T, 1)
     return x.div(variance.add(epsilon).sqrt()).mul(weight);
@@ -326,7 +435,9 @@ public final class Llama extends LoadedModel {
     return new NDArray[] {scope.create(cos, shape), scope.create(sin, shape)};
   }
 
-  /** x · cos + rotate_half(x) · sin, rotate_half(x) = cat(−x[D/2:], x[:D/2]) (halves, not pairs). */
+  /**
+   * x · cos + rotate_half(x) · sin, rotate_half(x) = cat(−x[D/2:], x[:D/2]) (halves, not pairs).
+   */
   private static NDArray rope(NDArray x, NDArray[] rotary) {
     long half = x.getShape().get(3) / 2;
     NDArray first = x.get(":, :, :, 0:" + half);
@@ -350,8 +461,12 @@ public final class Llama extends LoadedModel {
       norms[l] = new double[count];
       for (int h = 0; h < count; h++) {
         long group = (long) (h / groups) * d;
-        norms[l][h] = Math.sqrt(squares(q, 0, (long) h * d, d) + squares(k, 0, group, d) + squares(v, 0, group, d)
-            + squares(o, 1, (long) h * d, d));
+        norms[l][h] =
+            Math.sqrt(
+                squares(q, 0, (long) h * d, d)
+                    + squares(k, 0, group, d)
+                    + squares(v, 0, group, d)
+                    + squares(o, 1, (long) h * d, d));
       }
     }
     return norms;

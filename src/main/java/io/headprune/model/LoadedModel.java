@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * What every family's model has besides its forward pass: config, the manager that owns the
- * weights, each layer's (query) heads and the parameter count; and the arithmetic of the {@code
- * l2} criterion over 2-D weights.
+ * weights, each layer's (query) heads and the parameter count; and the arithmetic of the {@code l2}
+ * criterion over 2-D weights.
  */
 abstract class LoadedModel implements HeadModel {
 

@@ -11,13 +11,22 @@ import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The architectures headprune knows, and the entry points that dispatch on a config's model_type. */
+/**
+ * The architectures headprune knows, and the entry points that dispatch on a config's model_type.
+ */
 public final class Models {
 
   /** Every supported family; adding one is one new file and one entry here. */
   public static final List<Architecture> ARCHITECTURES =
-      List.of(Bert.ARCHITECTURE, Roberta.ARCHITECTURE, DistilBert.ARCHITECTURE, Vit.ARCHITECTURE, Gpt2.ARCHITECTURE,
-          Llama.LLAMA, Llama.MISTRAL, Llama.QWEN2);
+      List.of(
+          Bert.ARCHITECTURE,
+          Roberta.ARCHITECTURE,
+          DistilBert.ARCHITECTURE,
+          Vit.ARCHITECTURE,
+          Gpt2.ARCHITECTURE,
+          Llama.LLAMA,
+          Llama.MISTRAL,
+          Llama.QWEN2);
 
   private Models() {}
 
@@ -28,9 +37,16 @@ public final class Models {
         ARCHITECTURES.stream()
             .filter(a -> a.modelType().equals(modelType))
             .findFirst()
-            .orElseThrow(() -> new UnsupportedModelException("config.json: model_type '" + modelType
-                + "' is not supported (supported: "
-                + ARCHITECTURES.stream().map(Architecture::modelType).collect(Collectors.joining(", ")) + ")"));
+            .orElseThrow(
+                () ->
+                    new UnsupportedModelException(
+                        "config.json: model_type '"
+                            + modelType
+                            + "' is not supported (supported: "
+                            + ARCHITECTURES.stream()
+                                .map(Architecture::modelType)
+                                .collect(Collectors.joining(", "))
+                            + ")"));
     String name = className(raw, architecture);
     if (!architecture.classNames().contains(name)) {
       throw new UnsupportedModelException(
@@ -48,7 +64,9 @@ public final class Models {
   static String className(ObjectNode raw, Architecture architecture) {
     JsonNode list = raw.get("architectures");
     List<String> names = architecture.classNames();
-    return list != null && list.isArray() && !list.isEmpty() ? list.get(0).asString("") : names.get(names.size() - 1);
+    return list != null && list.isArray() && !list.isEmpty()
+        ? list.get(0).asString("")
+        : names.get(names.size() - 1);
   }
 
   /** Parses a config.json object with its family's description. */

@@ -8,7 +8,8 @@ import ai.djl.nn.norm.LayerNorm;
 record Norm(NDArray gamma, NDArray beta, float eps) {
 
   NDArray apply(NDArray input) {
-    return LayerNorm.layerNorm(input, new Shape(gamma.getShape().get(0)), gamma, beta, eps).singletonOrThrow();
+    return LayerNorm.layerNorm(input, new Shape(gamma.getShape().get(0)), gamma, beta, eps)
+        .singletonOrThrow();
   }
 
   /** Loads {@code name.weight} and {@code name.bias} of length {@code size}. */

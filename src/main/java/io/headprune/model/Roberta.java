@@ -15,25 +15,45 @@ import java.util.List;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * RoBERTa (Hugging Face {@code RobertaModel} / {@code RobertaForSequenceClassification}) in
- * forward order: embeddings whose positions count real tokens from {@code pad_token_id + 1},
- * the BERT encoder layers ({@link EncoderLayer}), and the classification head on the first
- * token: {@code out_proj(tanh(dense(h₀)))}. No pooler.
+ * RoBERTa (Hugging Face {@code RobertaModel} / {@code RobertaForSequenceClassification}) in forward
+ * order: embeddings whose positions count real tokens from {@code pad_token_id + 1}, the BERT
+ * encoder layers ({@link EncoderLayer}), and the classification head on the first token: {@code
+ * out_proj(tanh(dense(h₀)))}. No pooler.
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
 public final class Roberta extends EncoderModel {
 
-  /** RoBERTa as data: BERT's config keys (RobertaConfig extends BertConfig), padding id 1 by default. */
+  /**
+   * RoBERTa as data: BERT's config keys (RobertaConfig extends BertConfig), padding id 1 by
+   * default.
+   */
   public static final Architecture ARCHITECTURE =
-      new Architecture("roberta", List.of("RobertaForSequenceClassification", "RobertaModel"),
-          Architecture.Modality.TEXT, List.of(), raw -> Bert.config(raw, "roberta", 1), Roberta::layout,
-          Architecture.PhysicalPruning.PRUNED_HEADS, Roberta::load);
+      new Architecture(
+          "roberta",
+          List.of("RobertaForSequenceClassification", "RobertaModel"),
+          Architecture.Modality.TEXT,
+          List.of(),
+          raw -> Bert.config(raw, "roberta", 1),
+          Roberta::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS,
+          Roberta::load);
 
-  /** Weight names of a layer, under {@code [roberta.]encoder.layer.<l>.} (RobertaLayer copies BertLayer). */
-  private static final EncoderLayer.Names NAMES = new EncoderLayer.Names("encoder.layer", "attention.self.query",
-      "attention.self.key", "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
-      "intermediate.dense", "output.dense", "output.LayerNorm");
+  /**
+   * Weight names of a layer, under {@code [roberta.]encoder.layer.<l>.} (RobertaLayer copies
+   * BertLayer).
+   */
+  private static final EncoderLayer.Names NAMES =
+      new EncoderLayer.Names(
+          "encoder.layer",
+          "attention.self.query",
+          "attention.self.key",
+          "attention.self.value",
+          "attention.output.dense",
+          "attention.output.LayerNorm",
+          "intermediate.dense",
+          "output.dense",
+          "output.LayerNorm");
 
   private static final String BASE = "roberta.";
 
@@ -45,8 +65,14 @@ public final class Roberta extends EncoderModel {
 
   private record Embeddings(NDArray word, NDArray position, NDArray tokenType, Norm norm) {}
 
-  private Roberta(ModelConfig config, NDManager manager, Embeddings embeddings, List<EncoderLayer> layers,
-      Dense headDense, Dense headOut, long parameters) {
+  private Roberta(
+      ModelConfig config,
+      NDManager manager,
+      Embeddings embeddings,
+      List<EncoderLayer> layers,
+      Dense headDense,
+      Dense headOut,
+      long parameters) {
     super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
     this.layers = List.copyOf(layers);
     this.embeddings = embeddings;
@@ -67,33 +93,47 @@ public final class Roberta extends EncoderModel {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     boolean prefixed = !base(checkpoint).isEmpty();
-    return Devices.loading(device, manager -> {
-      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-      long e = config.hiddenSize();
-      float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
-      int intermediate = raw.get("intermediate_size").asInt();
-      Embeddings embeddings =
-          new Embeddings(
-              weights.load("embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
-              weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
-              weights.load("embeddings.token_type_embeddings.weight", raw.path("type_vocab_size").asInt(2), e),
-              Norm.load(weights, "embeddings.LayerNorm", e, eps));
-      List<EncoderLayer> layers = new ArrayList<>();
-      for (int l = 0; l < config.layers(); l++) {
-        layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
-      }
-      if (!config.hasTaskHead()) {
-        return new Roberta(config, manager, embeddings, layers, null, null, weights.parameters());
-      }
-      if (!prefixed) {
-        throw new InvalidInputException(
-            "RobertaForSequenceClassification checkpoint is missing weight 'roberta.embeddings.word_embeddings.weight'");
-      }
-      Weights head = new Weights(checkpoint, manager, "classifier.");
-      Dense dense = Dense.load(head, "dense", e, e);
-      Dense out = Dense.load(head, "out_proj", config.labels().count(), e);
-      return new Roberta(config, manager, embeddings, layers, dense, out, weights.parameters() + head.parameters());
-    });
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
+          int intermediate = raw.get("intermediate_size").asInt();
+          Embeddings embeddings =
+              new Embeddings(
+                  weights.load(
+                      "embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
+                  weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
+                  weights.load(
+                      "embeddings.token_type_embeddings.weight",
+                      raw.path("type_vocab_size").asInt(2),
+                      e),
+                  Norm.load(weights, "embeddings.LayerNorm", e, eps));
+          List<EncoderLayer> layers = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
+          }
+          if (!config.hasTaskHead()) {
+            return new Roberta(
+                config, manager, embeddings, layers, null, null, weights.parameters());
+          }
+          if (!prefixed) {
+            throw new InvalidInputException(
+                "RobertaForSequenceClassification checkpoint is missing weight 'roberta.embeddings.word_embeddings.weight'");
+          }
+          Weights head = new Weights(checkpoint, manager, "classifier.");
+          Dense dense = Dense.load(head, "dense", e, e);
+          Dense out = Dense.load(head, "out_proj", config.labels().count(), e);
+          return new Roberta(
+              config,
+              manager,
+              embeddings,
+              layers,
+              dense,
+              out,
+              weights.parameters() + head.parameters());
+        });
   }
 
   @Override
@@ -105,8 +145,14 @@ public final class Roberta extends EncoderModel {
     long length = batch.inputIds().getShape().get(1);
     int padding = config.padTokenId();
     if (length + padding + 1 > config.maxPositions()) {
-      throw new InvalidInputException("sequence of " + length + " tokens exceeds max_position_embeddings "
-          + config.maxPositions() + " (RoBERTa positions start at pad_token_id + 1 = " + (padding + 1) + ")");
+      throw new InvalidInputException(
+          "sequence of "
+              + length
+              + " tokens exceeds max_position_embeddings "
+              + config.maxPositions()
+              + " (RoBERTa positions start at pad_token_id + 1 = "
+              + (padding + 1)
+              + ")");
     }
 
     // embeddings: positions are padding_idx + 1, + 2, … for real tokens and padding_idx for padding
@@ -115,8 +161,12 @@ public final class Roberta extends EncoderModel {
     NDArray hidden =
         Embedding.embedding(batch.inputIds(), embeddings.word(), SparseFormat.DENSE)
             .singletonOrThrow() // (B, T, E)
-            .add(Embedding.embedding(batch.typeIds(), embeddings.tokenType(), SparseFormat.DENSE).singletonOrThrow())
-            .add(Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE).singletonOrThrow());
+            .add(
+                Embedding.embedding(batch.typeIds(), embeddings.tokenType(), SparseFormat.DENSE)
+                    .singletonOrThrow())
+            .add(
+                Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE)
+                    .singletonOrThrow());
     hidden = embeddings.norm().apply(hidden); // (B, T, E)
 
     // encoder

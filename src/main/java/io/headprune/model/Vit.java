@@ -15,13 +15,13 @@ import java.util.List;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * ViT (Hugging Face {@code ViTModel} / {@code ViTForImageClassification}) in forward order:
- * config keys, weight names, head layout, then the patch embedding (a convolution with kernel =
- * stride = patch size, patches flattened row-major), the CLS token prepended at index 0 and the
- * position embeddings added (no LayerNorm, no interpolation: the image must be {@code
- * image_size}); pre-LayerNorm layers {@code x += attention(layernorm_before(x))}, {@code x +=
- * output(gelu(intermediate(layernorm_after(x))))}; the final {@code vit.layernorm}; the
- * classifier on the CLS row.
+ * ViT (Hugging Face {@code ViTModel} / {@code ViTForImageClassification}) in forward order: config
+ * keys, weight names, head layout, then the patch embedding (a convolution with kernel = stride =
+ * patch size, patches flattened row-major), the CLS token prepended at index 0 and the position
+ * embeddings added (no LayerNorm, no interpolation: the image must be {@code image_size});
+ * pre-LayerNorm layers {@code x += attention(layernorm_before(x))}, {@code x +=
+ * output(gelu(intermediate(layernorm_after(x))))}; the final {@code vit.layernorm}; the classifier
+ * on the CLS row.
  *
  * <p>Shapes: B batch, C channels, S image size, P patches, T = P + 1 tokens, E hidden, F
  * feed-forward, L labels.
@@ -30,8 +30,15 @@ public final class Vit extends EncoderModel {
 
   /** ViT as data. */
   public static final Architecture ARCHITECTURE =
-      new Architecture("vit", List.of("ViTForImageClassification", "ViTModel"), Architecture.Modality.IMAGE,
-          List.of("ViTImageProcessor", "ViTImageProcessorFast", "ViTFeatureExtractor"), Vit::config, Vit::layout, Architecture.PhysicalPruning.PRUNED_HEADS, Vit::load);
+      new Architecture(
+          "vit",
+          List.of("ViTForImageClassification", "ViTModel"),
+          Architecture.Modality.IMAGE,
+          List.of("ViTImageProcessor", "ViTImageProcessorFast", "ViTFeatureExtractor"),
+          Vit::config,
+          Vit::layout,
+          Architecture.PhysicalPruning.PRUNED_HEADS,
+          Vit::load);
 
   private static final String BASE = "vit.";
 
@@ -44,13 +51,21 @@ public final class Vit extends EncoderModel {
   private final int imageSize;
   private final int patchSize;
 
-  private record Embeddings(NDArray cls, NDArray positions, NDArray patchWeight, NDArray patchBias) {}
+  private record Embeddings(
+      NDArray cls, NDArray positions, NDArray patchWeight, NDArray patchBias) {}
 
   /** One pre-LayerNorm block. */
-  private record Layer(Norm before, Attention attention, Norm after, Dense intermediate, Dense output) {}
+  private record Layer(
+      Norm before, Attention attention, Norm after, Dense intermediate, Dense output) {}
 
-  private Vit(ModelConfig config, NDManager manager, Embeddings embeddings, List<Layer> layers, Norm finalNorm,
-      Dense classifier, long parameters) {
+  private Vit(
+      ModelConfig config,
+      NDManager manager,
+      Embeddings embeddings,
+      List<Layer> layers,
+      Norm finalNorm,
+      Dense classifier,
+      long parameters) {
     super(config, manager, layers.stream().map(Layer::attention).toList(), parameters);
     this.embeddings = embeddings;
     this.layers = List.copyOf(layers);
@@ -78,14 +93,29 @@ public final class Vit extends EncoderModel {
     int patch = ConfigValues.optionalPositive(raw, "patch_size", 16, 8192);
     int channels = ConfigValues.optionalPositive(raw, "num_channels", 3, 3);
     if (channels != 3) {
-      throw new InvalidInputException("config.json: num_channels " + channels + " is not supported (RGB, 3)");
+      throw new InvalidInputException(
+          "config.json: num_channels " + channels + " is not supported (RGB, 3)");
     }
     if (patch > image) {
-      throw new InvalidInputException("config.json: patch_size " + patch + " is larger than image_size " + image);
+      throw new InvalidInputException(
+          "config.json: patch_size " + patch + " is larger than image_size " + image);
     }
     int grid = image / patch;
-    return new ModelConfig(Models.className(raw, ARCHITECTURE), "vit", hidden, layers, heads, heads, hidden / heads,
-        grid * grid + 1, false, false, 0, ConfigValues.labels(raw), ConfigValues.prunedHeads(raw, layers, heads), raw);
+    return new ModelConfig(
+        Models.className(raw, ARCHITECTURE),
+        "vit",
+        hidden,
+        layers,
+        heads,
+        heads,
+        hidden / heads,
+        grid * grid + 1,
+        false,
+        false,
+        0,
+        ConfigValues.labels(raw),
+        ConfigValues.prunedHeads(raw, layers, heads),
+        raw);
   }
 
   private static String base(Checkpoint checkpoint) {
@@ -102,9 +132,16 @@ public final class Vit extends EncoderModel {
     List<HeadLayout.LayerHeads> layers = new ArrayList<>();
     for (int l = 0; l < config.layers(); l++) {
       String p = base(checkpoint) + LAYERS + l + ".";
-      layers.add(HeadLayout.separateProjections(l, config.remainingHeads(l), config.headSize(),
-          p + "attention.attention.query", p + "attention.attention.key", p + "attention.attention.value",
-          p + "attention.output.dense", qkvBias(config)));
+      layers.add(
+          HeadLayout.separateProjections(
+              l,
+              config.remainingHeads(l),
+              config.headSize(),
+              p + "attention.attention.query",
+              p + "attention.attention.key",
+              p + "attention.attention.value",
+              p + "attention.output.dense",
+              qkvBias(config)));
     }
     return new HeadLayout(layers);
   }
@@ -113,42 +150,60 @@ public final class Vit extends EncoderModel {
   static Vit load(Checkpoint checkpoint, Device device) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
-    return Devices.loading(device, manager -> {
-      Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-      long e = config.hiddenSize();
-      int patch = raw.path("patch_size").asInt(16);
-      int ffn = raw.get("intermediate_size").asInt();
-      float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
-      Embeddings embeddings =
-          new Embeddings(
-              weights.load("embeddings.cls_token", 1, 1, e),
-              weights.load("embeddings.position_embeddings", 1, config.maxPositions(), e),
-              weights.load("embeddings.patch_embeddings.projection.weight", e, 3, patch, patch),
-              weights.load("embeddings.patch_embeddings.projection.bias", e));
-      List<Layer> layers = new ArrayList<>();
-      for (int l = 0; l < config.layers(); l++) {
-        String p = LAYERS + l + ".";
-        layers.add(new Layer(
-            Norm.load(weights, p + "layernorm_before", e, eps),
-            Attention.load(weights, p + "attention.attention.query", p + "attention.attention.key",
-                p + "attention.attention.value", p + "attention.output.dense", config.remainingHeads(l),
-                config.headSize(), e, qkvBias(config)),
-            Norm.load(weights, p + "layernorm_after", e, eps),
-            Dense.load(weights, p + "intermediate.dense", ffn, e),
-            Dense.load(weights, p + "output.dense", e, ffn)));
-      }
-      Norm finalNorm = Norm.load(weights, "layernorm", e, eps);
-      if (!config.hasTaskHead()) {
-        return new Vit(config, manager, embeddings, layers, finalNorm, null, weights.parameters());
-      }
-      if (base(checkpoint).isEmpty()) {
-        throw new InvalidInputException("ViTForImageClassification checkpoint is missing weight 'vit.embeddings.cls_token'");
-      }
-      Weights head = new Weights(checkpoint, manager, "");
-      Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
-      return new Vit(config, manager, embeddings, layers, finalNorm, classifier,
-          weights.parameters() + head.parameters());
-    });
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          int patch = raw.path("patch_size").asInt(16);
+          int ffn = raw.get("intermediate_size").asInt();
+          float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
+          Embeddings embeddings =
+              new Embeddings(
+                  weights.load("embeddings.cls_token", 1, 1, e),
+                  weights.load("embeddings.position_embeddings", 1, config.maxPositions(), e),
+                  weights.load("embeddings.patch_embeddings.projection.weight", e, 3, patch, patch),
+                  weights.load("embeddings.patch_embeddings.projection.bias", e));
+          List<Layer> layers = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            String p = LAYERS + l + ".";
+            layers.add(
+                new Layer(
+                    Norm.load(weights, p + "layernorm_before", e, eps),
+                    Attention.load(
+                        weights,
+                        p + "attention.attention.query",
+                        p + "attention.attention.key",
+                        p + "attention.attention.value",
+                        p + "attention.output.dense",
+                        config.remainingHeads(l),
+                        config.headSize(),
+                        e,
+                        qkvBias(config)),
+                    Norm.load(weights, p + "layernorm_after", e, eps),
+                    Dense.load(weights, p + "intermediate.dense", ffn, e),
+                    Dense.load(weights, p + "output.dense", e, ffn)));
+          }
+          Norm finalNorm = Norm.load(weights, "layernorm", e, eps);
+          if (!config.hasTaskHead()) {
+            return new Vit(
+                config, manager, embeddings, layers, finalNorm, null, weights.parameters());
+          }
+          if (base(checkpoint).isEmpty()) {
+            throw new InvalidInputException(
+                "ViTForImageClassification checkpoint is missing weight 'vit.embeddings.cls_token'");
+          }
+          Weights head = new Weights(checkpoint, manager, "");
+          Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
+          return new Vit(
+              config,
+              manager,
+              embeddings,
+              layers,
+              finalNorm,
+              classifier,
+              weights.parameters() + head.parameters());
+        });
   }
 
   @Override
@@ -163,9 +218,16 @@ public final class Vit extends EncoderModel {
     }
     Shape shape = pixels.getShape();
     if (shape.get(2) != imageSize || shape.get(3) != imageSize) {
-      throw new InvalidInputException("images are " + shape.get(3) + " × " + shape.get(2) + " but the model's "
-          + "image_size is " + imageSize + " (position embeddings are not interpolated): set the processor's size to "
-          + imageSize);
+      throw new InvalidInputException(
+          "images are "
+              + shape.get(3)
+              + " × "
+              + shape.get(2)
+              + " but the model's "
+              + "image_size is "
+              + imageSize
+              + " (position embeddings are not interpolated): set the processor's size to "
+              + imageSize);
     }
     NDManager scope = pixels.getManager();
     long size = shape.get(0);
@@ -173,11 +235,17 @@ public final class Vit extends EncoderModel {
 
     // embeddings: patches by a strided convolution, CLS first, then positions
     NDArray patches =
-        Conv2d.conv2d(pixels, embeddings.patchWeight(), embeddings.patchBias(), new Shape(patchSize, patchSize))
+        Conv2d.conv2d(
+                pixels,
+                embeddings.patchWeight(),
+                embeddings.patchBias(),
+                new Shape(patchSize, patchSize))
             .singletonOrThrow(); // (B, E, S/p, S/p)
     patches = patches.reshape(size, hiddenSize, -1).transpose(0, 2, 1); // (B, P, E)
     NDArray cls = embeddings.cls().broadcast(new Shape(size, 1, hiddenSize)); // (B, 1, E)
-    NDArray hidden = NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1).add(embeddings.positions()); // (B, T, E)
+    NDArray hidden =
+        NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1)
+            .add(embeddings.positions()); // (B, T, E)
 
     // pre-LayerNorm layers
     Attention.Constants constants = Attention.Constants.on(scope, config.headSize());
@@ -185,10 +253,18 @@ public final class Vit extends EncoderModel {
     for (int l = 0; l < layers.size(); l++) {
       Layer layer = layers.get(l);
       NDArray[] attended =
-          layer.attention().forward(layer.before().apply(hidden), null, gates == null ? null : gates.get(l), constants);
+          layer
+              .attention()
+              .forward(
+                  layer.before().apply(hidden),
+                  null,
+                  gates == null ? null : gates.get(l),
+                  constants);
       hidden = attended[0].add(hidden); // (B, T, E)
       attentions.add(attended[1]); // (B, N, T, T)
-      NDArray inner = Attention.gelu(layer.intermediate().apply(layer.after().apply(hidden)), constants); // (B, T, F)
+      NDArray inner =
+          Attention.gelu(
+              layer.intermediate().apply(layer.after().apply(hidden)), constants); // (B, T, F)
       hidden = layer.output().apply(inner).add(hidden); // (B, T, E)
     }
 

@@ -36,11 +36,17 @@ final class Weights {
     String key = prefix + name;
     TensorInfo info = checkpoint.tensors().get(key);
     if (info == null) {
-      throw new InvalidInputException("checkpoint is missing weight '" + key + "' " + Arrays.toString(shape));
+      throw new InvalidInputException(
+          "checkpoint is missing weight '" + key + "' " + Arrays.toString(shape));
     }
     if (!Arrays.equals(info.shape(), shape)) {
       throw new InvalidInputException(
-          "weight '" + key + "' has shape " + info.shapeText() + ", expected " + Arrays.toString(shape));
+          "weight '"
+              + key
+              + "' has shape "
+              + info.shapeText()
+              + ", expected "
+              + Arrays.toString(shape));
     }
     if (!info.dtype().isFloat() || info.dtype() == DType.F64) {
       throw new InvalidInputException(

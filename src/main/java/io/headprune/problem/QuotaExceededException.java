@@ -1,8 +1,8 @@
 package io.headprune.problem;
 
 /**
- * A tenant's quota refuses the request: which quota, its limit and the current use. A rate
- * ({@link Kind#RATE}) says when to retry; a full store ({@link Kind#STORAGE}) is a 413.
+ * A tenant's quota refuses the request: which quota, its limit and the current use. A rate ({@link
+ * Kind#RATE}) says when to retry; a full store ({@link Kind#STORAGE}) is a 413.
  */
 public class QuotaExceededException extends HeadpruneException {
 
@@ -20,7 +20,8 @@ public class QuotaExceededException extends HeadpruneException {
   private final long used;
   private final long retryAfterSeconds;
 
-  public QuotaExceededException(Kind kind, String quota, long limit, long used, long retryAfterSeconds, String message) {
+  public QuotaExceededException(
+      Kind kind, String quota, long limit, long used, long retryAfterSeconds, String message) {
     super(message);
     this.kind = kind;
     this.quota = quota;

@@ -3,7 +3,9 @@ package io.headprune.pruning;
 import io.headprune.problem.InvalidInputException;
 import java.util.Locale;
 
-/** HIES's weight α: fixed, or chosen per sparsity from {@link PruneOptions#ALPHA_GRID} by a rule. */
+/**
+ * HIES's weight α: fixed, or chosen per sparsity from {@link PruneOptions#ALPHA_GRID} by a rule.
+ */
 public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
 
   /** How an automatic α is chosen at each sparsity. */
@@ -26,7 +28,8 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
           return rule;
         }
       }
-      throw new InvalidInputException("alphaBy '" + text + "' is unknown; use divergence or metric");
+      throw new InvalidInputException(
+          "alphaBy '" + text + "' is unknown; use divergence or metric");
     }
   }
 
@@ -59,7 +62,8 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
     try {
       return new Fixed(Double.parseDouble(text));
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("alpha '" + text + "' is neither a number in [0, 1] nor auto");
+      throw new InvalidInputException(
+          "alpha '" + text + "' is neither a number in [0, 1] nor auto");
     }
   }
 }

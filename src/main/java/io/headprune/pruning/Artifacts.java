@@ -32,19 +32,27 @@ final class Artifacts {
    * Writes {@code out/pruned} (when the selection can be written as a smaller model), {@code
    * out/masked}, {@code scores.json} and {@code report.json}.
    */
-  static Pruner.Result write(Checkpoint checkpoint, Run run, Pruner.Result result, Path out, Device device,
+  static Pruner.Result write(
+      Checkpoint checkpoint,
+      Run run,
+      Pruner.Result result,
+      Path out,
+      Device device,
       Progress progress) {
     Architecture architecture = Models.architecture(checkpoint.config());
     boolean physical =
-        architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS || run.options.uniformGroups();
+        architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS
+            || run.options.uniformGroups();
     try {
       Files.createDirectories(out);
       progress.report("write", 0, 2);
       if (physical) {
-        CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
+        CheckpointPruner.write(
+            checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
       }
       progress.report("write", 1, 2);
-      CheckpointPruner.write(checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
+      CheckpointPruner.write(
+          checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
       progress.report("write", 2, 2);
       long elementBytes = elementBytes(checkpoint);
       Speedup speedup;
@@ -68,24 +76,43 @@ final class Artifacts {
 
   private static Outputs outputs(Architecture architecture, boolean physical, Run run) {
     if (architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS) {
-      return new Outputs("pruned/", "masked/", "pruned/ records pruned_heads, which transformers 4.x re-applies on load "
-          + "(v5 dropped head pruning); masked/ keeps the shapes and loads in any version");
+      return new Outputs(
+          "pruned/",
+          "masked/",
+          "pruned/ records pruned_heads, which transformers 4.x re-applies on load "
+              + "(v5 dropped head pruning); masked/ keeps the shapes and loads in any version");
     }
     if (!physical) {
-      return new Outputs(null, "masked/", "masked/ only: this model's pruned checkpoint is a stock config with fewer "
-          + "heads, which needs the same number of whole key/value groups removed in every layer; rerun with "
-          + "uniform-groups selection for it. masked/ keeps the shapes and loads in any transformers version");
+      return new Outputs(
+          null,
+          "masked/",
+          "masked/ only: this model's pruned checkpoint is a stock config with fewer "
+              + "heads, which needs the same number of whole key/value groups removed in every layer; rerun with "
+              + "uniform-groups selection for it. masked/ keeps the shapes and loads in any transformers version");
     }
     ModelConfig config = run.model.config();
     int groups = config.attentionHeads() / config.keyValueHeads();
     int removed = (int) run.artifactHeads.stream().filter(h -> h.layer() == 0).count();
     int left = config.attentionHeads() - removed;
     boolean v5 = config.hiddenSize() % left == 0;
-    return new Outputs("pruned/", "masked/", "pruned/ is a stock config with num_attention_heads " + left
-        + ", num_key_value_heads " + (config.keyValueHeads() - removed / groups) + " and head_dim " + config.headSize()
-        + " written out: transformers versions that honour head_dim load it (from 4.45 on for most classes; "
-        + "see the README for each class)" + (v5 ? ", v5 included" : "; not v5, whose config demands hidden_size "
-        + config.hiddenSize() + " divisible by the " + left + " heads left (keepLoadableBy v5 restricts the selection)"));
+    return new Outputs(
+        "pruned/",
+        "masked/",
+        "pruned/ is a stock config with num_attention_heads "
+            + left
+            + ", num_key_value_heads "
+            + (config.keyValueHeads() - removed / groups)
+            + " and head_dim "
+            + config.headSize()
+            + " written out: transformers versions that honour head_dim load it (from 4.45 on for most classes; "
+            + "see the README for each class)"
+            + (v5
+                ? ", v5 included"
+                : "; not v5, whose config demands hidden_size "
+                    + config.hiddenSize()
+                    + " divisible by the "
+                    + left
+                    + " heads left (keepLoadableBy v5 restricts the selection)"));
   }
 
   /** Bytes of one element of the checkpoint's attention weights (its storage dtype). */
@@ -100,13 +127,27 @@ final class Artifacts {
   static void writeJson(Path file, Object value) throws IOException {
     Path partial = file.resolveSibling(file.getFileName() + ".partial");
     Files.writeString(partial, Json.MAPPER.writeValueAsString(value) + "\n");
-    Files.move(partial, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+    Files.move(
+        partial,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static PruneReport with(PruneReport r, Speedup speedup, Outputs outputs) {
-    return new PruneReport(r.model(), r.metric(), r.dense(), r.data(), r.evaluations(), r.summary(), r.alpha(),
-        r.alphaComparison(), r.target(), r.artifact(), speedup, outputs);
+    return new PruneReport(
+        r.model(),
+        r.metric(),
+        r.dense(),
+        r.data(),
+        r.evaluations(),
+        r.summary(),
+        r.alpha(),
+        r.alphaComparison(),
+        r.target(),
+        r.artifact(),
+        speedup,
+        outputs);
   }
 
   private static double meanLength(Run run) {
@@ -116,7 +157,16 @@ final class Artifacts {
   private static Speedup unchanged(Run run, long elementBytes) {
     double flops = attentionFlops(run.model, meanLength(run));
     long cache = kvCacheBytesPerToken(run.model, elementBytes);
-    return new Speedup(run.model.parameters(), run.model.parameters(), 1.0, null, null, null, flops, flops, cache,
+    return new Speedup(
+        run.model.parameters(),
+        run.model.parameters(),
+        1.0,
+        null,
+        null,
+        null,
+        flops,
+        flops,
+        cache,
         cache);
   }
 
@@ -127,8 +177,17 @@ final class Artifacts {
     long cacheBefore = kvCacheBytesPerToken(run.model, elementBytes);
     long cacheAfter = kvCacheBytesPerToken(pruned, elementBytes);
     if (!run.options.measureLatency() || examples.get(0).choices() != null) {
-      return new Speedup(run.model.parameters(), pruned.parameters(), before / after, null, null, null, before, after,
-          cacheBefore, cacheAfter);
+      return new Speedup(
+          run.model.parameters(),
+          pruned.parameters(),
+          before / after,
+          null,
+          null,
+          null,
+          before,
+          after,
+          cacheBefore,
+          cacheAfter);
     }
     int batch = Math.max(run.options.batchSize(), 64);
     double[] dense = new double[LATENCY_RUNS];
@@ -141,8 +200,17 @@ final class Artifacts {
     }
     double denseMillis = median(dense);
     double prunedMillis = median(afterMillis);
-    return new Speedup(run.model.parameters(), pruned.parameters(), before / after, denseMillis / prunedMillis,
-        denseMillis, prunedMillis, before, after, cacheBefore, cacheAfter);
+    return new Speedup(
+        run.model.parameters(),
+        pruned.parameters(),
+        before / after,
+        denseMillis / prunedMillis,
+        denseMillis,
+        prunedMillis,
+        before,
+        after,
+        cacheBefore,
+        cacheAfter);
   }
 
   private static double time(HeadModel model, List<Encoded> examples, int batch) {
@@ -169,7 +237,10 @@ final class Artifacts {
     for (int[] heads : model.heads()) {
       double inner = heads.length * headSize;
       double keyValue = (double) heads.length / groupSize * headSize;
-      flops += 2 * (hidden * inner + 2 * hidden * keyValue) + 2 * (2 * tokens * inner) + 2 * (inner * hidden);
+      flops +=
+          2 * (hidden * inner + 2 * hidden * keyValue)
+              + 2 * (2 * tokens * inner)
+              + 2 * (inner * hidden);
     }
     return flops;
   }
@@ -183,5 +254,4 @@ final class Artifacts {
     }
     return elements * elementBytes;
   }
-
 }

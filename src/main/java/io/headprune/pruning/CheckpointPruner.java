@@ -33,16 +33,19 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes a pruned or masked copy of a checkpoint from its architecture's head layout: the tensors
- * the layout names are sliced or zeroed as raw bytes (so F32, F16 and BF16 weights keep their
- * dtype and exact bits), every other tensor is copied. The output is written under a temporary
- * name and renamed when complete: a reader never sees half a model.
+ * the layout names are sliced or zeroed as raw bytes (so F32, F16 and BF16 weights keep their dtype
+ * and exact bits), every other tensor is copied. The output is written under a temporary name and
+ * renamed when complete: a reader never sees half a model.
  */
 public final class CheckpointPruner {
 
-  /** Files copied beside the weights: the tokenizer's or image processor's, and the sharded index. */
+  /**
+   * Files copied beside the weights: the tokenizer's or image processor's, and the sharded index.
+   */
   private static final Pattern COPIED_FILES =
-      Pattern.compile("tokenizer(_config)?\\.json|special_tokens_map\\.json|added_tokens\\.json|vocab\\.(txt|json)"
-          + "|merges\\.txt|[^/]*\\.model|preprocessor_config\\.json|model\\.safetensors\\.index\\.json");
+      Pattern.compile(
+          "tokenizer(_config)?\\.json|special_tokens_map\\.json|added_tokens\\.json|vocab\\.(txt|json)"
+              + "|merges\\.txt|[^/]*\\.model|preprocessor_config\\.json|model\\.safetensors\\.index\\.json");
 
   private CheckpointPruner() {}
 
@@ -50,12 +53,14 @@ public final class CheckpointPruner {
   private record Located(LayerHeads layer, HeadLayout.Tensor tensor) {}
 
   /** Writes {@code checkpoint} without {@code heads} to {@code target} (which must not exist). */
-  public static void write(Checkpoint checkpoint, Collection<HeadRef> heads, PruneMode mode, Path target) {
+  public static void write(
+      Checkpoint checkpoint, Collection<HeadRef> heads, PruneMode mode, Path target) {
     ModelConfig config = checkpoint.config();
     Architecture architecture = Models.architecture(config);
     HeadLayout layout = Models.layout(checkpoint);
     Map<Integer, SortedSet<Integer>> byLayer = byLayer(heads, config);
-    if (mode == PruneMode.PHYSICAL && architecture.physicalPruning() == Architecture.PhysicalPruning.REDUCED_COUNTS) {
+    if (mode == PruneMode.PHYSICAL
+        && architecture.physicalPruning() == Architecture.PhysicalPruning.REDUCED_COUNTS) {
       checkUniform(byLayer, config);
     }
     Map<String, Located> located = new HashMap<>();
@@ -72,7 +77,8 @@ public final class CheckpointPruner {
       for (SafetensorsFile file : checkpoint.files()) {
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         for (TensorInfo info : file.tensors().values()) {
-          SafetensorsWriter.Tensor tensor = transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode);
+          SafetensorsWriter.Tensor tensor =
+              transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode);
           totalBytes += tensor.data().remaining();
           tensors.add(tensor);
         }
@@ -100,14 +106,21 @@ public final class CheckpointPruner {
     for (int l = 1; l < config.layers(); l++) {
       int removed = byLayer.getOrDefault(l, new TreeSet<>()).size();
       if (removed != first) {
-        throw new InvalidInputException("pruning removes " + first + " heads in layer 0 but " + removed + " in layer "
-            + l + ": a stock config with fewer heads needs the same number of whole key/value groups removed in every "
-            + "layer (uniform-groups selection); masked/ carries any selection");
+        throw new InvalidInputException(
+            "pruning removes "
+                + first
+                + " heads in layer 0 but "
+                + removed
+                + " in layer "
+                + l
+                + ": a stock config with fewer heads needs the same number of whole key/value groups removed in every "
+                + "layer (uniform-groups selection); masked/ carries any selection");
       }
     }
   }
 
-  private static Map<Integer, SortedSet<Integer>> byLayer(Collection<HeadRef> heads, ModelConfig config) {
+  private static Map<Integer, SortedSet<Integer>> byLayer(
+      Collection<HeadRef> heads, ModelConfig config) {
     Map<Integer, SortedSet<Integer>> byLayer = new TreeMap<>();
     for (HeadRef head : heads) {
       if (head.layer() >= config.layers()
@@ -126,7 +139,11 @@ public final class CheckpointPruner {
   }
 
   private static SafetensorsWriter.Tensor transform(
-      TensorInfo info, ByteBuffer data, Located located, Map<Integer, SortedSet<Integer>> byLayer, PruneMode mode) {
+      TensorInfo info,
+      ByteBuffer data,
+      Located located,
+      Map<Integer, SortedSet<Integer>> byLayer,
+      PruneMode mode) {
     SortedSet<Integer> pruned = located == null ? null : byLayer.get(located.layer().layer());
     if (pruned == null) {
       return new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), data);
@@ -140,8 +157,13 @@ public final class CheckpointPruner {
     return HeadSlicer.apply(info, data, located.tensor(), located.layer().headSize(), drop, mode);
   }
 
-  private static void writeConfig(ModelConfig config, Architecture.PhysicalPruning physical,
-      Map<Integer, SortedSet<Integer>> byLayer, PruneMode mode, Path directory) throws IOException {
+  private static void writeConfig(
+      ModelConfig config,
+      Architecture.PhysicalPruning physical,
+      Map<Integer, SortedSet<Integer>> byLayer,
+      PruneMode mode,
+      Path directory)
+      throws IOException {
     ObjectNode raw = config.raw().deepCopy();
     if (mode == PruneMode.PHYSICAL && physical == Architecture.PhysicalPruning.PRUNED_HEADS) {
       Map<Integer, SortedSet<Integer>> all = new TreeMap<>();
@@ -155,7 +177,9 @@ public final class CheckpointPruner {
           });
       raw.set("pruned_heads", prunedHeads);
     }
-    if (mode == PruneMode.PHYSICAL && physical == Architecture.PhysicalPruning.REDUCED_COUNTS && !byLayer.isEmpty()) {
+    if (mode == PruneMode.PHYSICAL
+        && physical == Architecture.PhysicalPruning.REDUCED_COUNTS
+        && !byLayer.isEmpty()) {
       int removed = byLayer.values().iterator().next().size();
       int groupSize = config.attentionHeads() / config.keyValueHeads();
       raw.put("num_attention_heads", config.attentionHeads() - removed);
@@ -165,7 +189,10 @@ public final class CheckpointPruner {
     Files.writeString(directory.resolve("config.json"), Json.MAPPER.writeValueAsString(raw) + "\n");
   }
 
-  /** A sharded checkpoint's index keeps its weight map; its metadata.total_size becomes the new size. */
+  /**
+   * A sharded checkpoint's index keeps its weight map; its metadata.total_size becomes the new
+   * size.
+   */
   private static void updateIndex(Path index, long totalBytes) throws IOException {
     if (!Files.isRegularFile(index)) {
       return;

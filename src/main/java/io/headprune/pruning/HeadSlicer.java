@@ -21,13 +21,14 @@ final class HeadSlicer {
   private HeadSlicer() {}
 
   /**
-   * Which units of each block go, given the query head slots that go. Query and output units
-   * are query heads. A key/value unit goes when every query head that reads it goes; in a
-   * physical pruning a key/value head still read by a kept query head next to a removed one
-   * cannot be expressed and is refused. A masked output zeroes the output columns of the removed
-   * heads, and their value rows when each value head serves one query head.
+   * Which units of each block go, given the query head slots that go. Query and output units are
+   * query heads. A key/value unit goes when every query head that reads it goes; in a physical
+   * pruning a key/value head still read by a kept query head next to a removed one cannot be
+   * expressed and is refused. A masked output zeroes the output columns of the removed heads, and
+   * their value rows when each value head serves one query head.
    */
-  static boolean[][] dropped(LayerHeads layer, HeadLayout.Tensor tensor, boolean[] queryDropped, PruneMode mode) {
+  static boolean[][] dropped(
+      LayerHeads layer, HeadLayout.Tensor tensor, boolean[] queryDropped, PruneMode mode) {
     List<Block> blocks = tensor.blocks();
     boolean[][] drop = new boolean[blocks.size()][];
     for (int b = 0; b < blocks.size(); b++) {
@@ -36,8 +37,17 @@ final class HeadSlicer {
       boolean query = block.role() == Role.QUERY || block.role() == Role.OUTPUT;
       int expected = query ? queryDropped.length : layer.keyValueHeads();
       if (block.heads() != expected) {
-        throw new IllegalStateException(tensor.name() + ": a " + block.role() + " block of " + block.heads()
-            + " heads in a layer of " + queryDropped.length + " query and " + layer.keyValueHeads() + " key/value heads");
+        throw new IllegalStateException(
+            tensor.name()
+                + ": a "
+                + block.role()
+                + " block of "
+                + block.heads()
+                + " heads in a layer of "
+                + queryDropped.length
+                + " query and "
+                + layer.keyValueHeads()
+                + " key/value heads");
       }
       if (mode == PruneMode.MASKED && (block.role() == Role.QUERY || block.role() == Role.KEY)) {
         continue;
@@ -57,7 +67,8 @@ final class HeadSlicer {
     return drop;
   }
 
-  private static boolean groupDropped(LayerHeads layer, boolean[] queryDropped, int keyValueHead, String tensor) {
+  private static boolean groupDropped(
+      LayerHeads layer, boolean[] queryDropped, int keyValueHead, String tensor) {
     int removed = 0;
     int members = 0;
     for (int slot = 0; slot < queryDropped.length; slot++) {
@@ -67,20 +78,36 @@ final class HeadSlicer {
       }
     }
     if (removed != 0 && removed != members) {
-      throw new InvalidInputException("layer " + layer.layer() + ": removing " + removed + " of the " + members
-          + " query heads that share key/value head " + keyValueHead + " (" + tensor + ") cannot be written as a "
-          + "smaller model; remove whole groups (uniform-groups selection) or use the masked output");
+      throw new InvalidInputException(
+          "layer "
+              + layer.layer()
+              + ": removing "
+              + removed
+              + " of the "
+              + members
+              + " query heads that share key/value head "
+              + keyValueHead
+              + " ("
+              + tensor
+              + ") cannot be written as a "
+              + "smaller model; remove whole groups (uniform-groups selection) or use the masked output");
     }
     return removed == members;
   }
 
   /** Keeps (physical) or zeroes (masked) the units {@code drop} marks. */
-  static SafetensorsWriter.Tensor apply(TensorInfo info, ByteBuffer data, HeadLayout.Tensor tensor, int headSize,
-      boolean[][] drop, PruneMode mode) {
+  static SafetensorsWriter.Tensor apply(
+      TensorInfo info,
+      ByteBuffer data,
+      HeadLayout.Tensor tensor,
+      int headSize,
+      boolean[][] drop,
+      PruneMode mode) {
     long[] shape = info.shape();
     int axis = tensor.axis();
     if (axis >= shape.length) {
-      throw new InvalidInputException("tensor '" + info.name() + "' has no axis " + axis + " to hold heads");
+      throw new InvalidInputException(
+          "tensor '" + info.name() + "' has no axis " + axis + " to hold heads");
     }
     long outer = 1;
     for (int i = 0; i < axis; i++) {
@@ -92,18 +119,30 @@ final class HeadSlicer {
     }
     long laid = tensor.blocks().stream().mapToLong(Block::heads).sum() * headSize;
     if (shape[axis] != laid) {
-      throw new InvalidInputException("tensor '" + info.name() + "' has " + shape[axis] + " along axis " + axis
-          + " but its layout holds " + laid + " (heads × head size)");
+      throw new InvalidInputException(
+          "tensor '"
+              + info.name()
+              + "' has "
+              + shape[axis]
+              + " along axis "
+              + axis
+              + " but its layout holds "
+              + laid
+              + " (heads × head size)");
     }
     int unitBytes = Math.toIntExact(headSize * inner);
     if (mode == PruneMode.MASKED) {
       ByteBuffer out = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
       out.put(data.duplicate()).flip();
-      forEachUnit(outer, drop, unitBytes, (offset, dropped) -> {
-        if (dropped) {
-          out.put(offset, new byte[unitBytes]);
-        }
-      });
+      forEachUnit(
+          outer,
+          drop,
+          unitBytes,
+          (offset, dropped) -> {
+            if (dropped) {
+              out.put(offset, new byte[unitBytes]);
+            }
+          });
       return new SafetensorsWriter.Tensor(info.name(), info.dtype(), shape, out);
     }
     long kept = 0;
@@ -112,12 +151,18 @@ final class HeadSlicer {
         kept += d ? 0 : 1;
       }
     }
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(outer * kept * unitBytes)).order(ByteOrder.LITTLE_ENDIAN);
-    forEachUnit(outer, drop, unitBytes, (offset, dropped) -> {
-      if (!dropped) {
-        out.put(data.slice(offset, unitBytes));
-      }
-    });
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(outer * kept * unitBytes))
+            .order(ByteOrder.LITTLE_ENDIAN);
+    forEachUnit(
+        outer,
+        drop,
+        unitBytes,
+        (offset, dropped) -> {
+          if (!dropped) {
+            out.put(data.slice(offset, unitBytes));
+          }
+        });
     long[] newShape = shape.clone();
     newShape[axis] = kept * headSize;
     return new SafetensorsWriter.Tensor(info.name(), info.dtype(), newShape, out.flip());
@@ -128,7 +173,8 @@ final class HeadSlicer {
   }
 
   /** Visits every head unit in storage order: outer index, then block, then unit. */
-  private static void forEachUnit(long outer, boolean[][] drop, int unitBytes, UnitVisitor visitor) {
+  private static void forEachUnit(
+      long outer, boolean[][] drop, int unitBytes, UnitVisitor visitor) {
     int offset = 0;
     for (long o = 0; o < outer; o++) {
       for (boolean[] block : drop) {

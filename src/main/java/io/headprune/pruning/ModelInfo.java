@@ -12,7 +12,8 @@ import io.headprune.model.HeadModel;
  * @param headsPerLayer heads of each layer
  * @param parameters number of parameters
  */
-public record ModelInfo(String name, String architecture, int layers, int heads, int[] headsPerLayer, long parameters) {
+public record ModelInfo(
+    String name, String architecture, int layers, int heads, int[] headsPerLayer, long parameters) {
 
   /** Describes {@code model}. */
   public static ModelInfo of(String name, HeadModel model) {

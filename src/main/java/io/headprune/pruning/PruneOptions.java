@@ -119,11 +119,15 @@ public record PruneOptions(
       throw new InvalidInputException("keepLoadableBy applies to uniform-groups selection only");
     }
     if (minHeadsPerLayer < 0) {
-      throw new InvalidInputException("minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
+      throw new InvalidInputException(
+          "minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
     }
   }
 
-  /** {@code "auto"} (chosen by {@code by}: divergence, the default, or metric) or a number in [0, 1]. */
+  /**
+   * {@code "auto"} (chosen by {@code by}: divergence, the default, or metric) or a number in [0,
+   * 1].
+   */
   public static Alpha parseAlpha(String text, String by) {
     return Alpha.parse(text, by);
   }
@@ -136,7 +140,24 @@ public record PruneOptions(
   /** Defaults of the command line: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
   public static PruneOptions cli(double sparsity) {
     return new PruneOptions(
-        List.of(Criterion.HIES), Criterion.HIES, List.of(sparsity), Target.sparsity(sparsity), new Alpha.Fixed(0.5),
-        Normalization.GLOBAL, 1, null, 128, 16, 1, null, 0.2, 0.3, true, false, 0.1, false, false);
+        List.of(Criterion.HIES),
+        Criterion.HIES,
+        List.of(sparsity),
+        Target.sparsity(sparsity),
+        new Alpha.Fixed(0.5),
+        Normalization.GLOBAL,
+        1,
+        null,
+        128,
+        16,
+        1,
+        null,
+        0.2,
+        0.3,
+        true,
+        false,
+        0.1,
+        false,
+        false);
   }
 }

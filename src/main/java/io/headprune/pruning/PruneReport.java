@@ -13,8 +13,8 @@ import java.util.List;
  * @param evaluations one row per criterion × sparsity × seed
  * @param summary one row per criterion × sparsity, over seeds
  * @param alpha the HIES weight used and, when automatic, the grid's validation results
- * @param alphaComparison with automatic α: per sparsity, HIES at the chosen α beside the best
- *     other criterion evaluated (empty otherwise)
+ * @param alphaComparison with automatic α: per sparsity, HIES at the chosen α beside the best other
+ *     criterion evaluated (empty otherwise)
  * @param target the artifact's sparsity and why
  * @param artifact the heads the artifact has removed
  * @param speedup parameters, attention FLOPs, KV cache and latency before and after
@@ -50,22 +50,39 @@ public record PruneReport(
    * @param evaluationRows rows of the evaluation file (0 without one; more than used when sampled)
    */
   public record DataSizes(
-      int pool, int calibrationPerSeed, int validation, int evaluation, String evaluationSource, int seeds,
-      int poolRows, int evaluationRows) {}
+      int pool,
+      int calibrationPerSeed,
+      int validation,
+      int evaluation,
+      String evaluationSource,
+      int seeds,
+      int poolRows,
+      int evaluationRows) {}
 
   /**
-   * One evaluation. {@code agreement} is the share of evaluation examples predicted as the
-   * unpruned model predicts them: headprune's stability proxy.
+   * One evaluation. {@code agreement} is the share of evaluation examples predicted as the unpruned
+   * model predicts them: headprune's stability proxy.
    */
   public record EvaluationRow(
-      String criterion, double sparsity, int seed, String metric, double value, double agreement, int[][] prunedHeads) {}
+      String criterion,
+      double sparsity,
+      int seed,
+      String metric,
+      double value,
+      double agreement,
+      int[][] prunedHeads) {}
 
   /**
-   * Mean and sample standard deviation (n − 1) across seeds, mean agreement, and the mean
-   * Jaccard overlap of the pruned-head sets across seed pairs.
+   * Mean and sample standard deviation (n − 1) across seeds, mean agreement, and the mean Jaccard
+   * overlap of the pruned-head sets across seed pairs.
    */
   public record SummaryRow(
-      String criterion, double sparsity, double mean, double std, double agreementMean, double jaccardMean) {}
+      String criterion,
+      double sparsity,
+      double mean,
+      double std,
+      double agreementMean,
+      double jaccardMean) {}
 
   /**
    * One α of the automatic grid at one sparsity: the rule's mean over seeds (mean KL for
@@ -87,36 +104,51 @@ public record PruneReport(
    * @param perSparsity the α at every sparsity evaluated, and at the artifact's
    * @param explanation the choice of the artifact's α in one sentence
    */
-  public record AlphaChoice(double value, boolean auto, String by, int heldOutExamples,
-      List<AlphaAtSparsity> perSparsity, String explanation) {}
+  public record AlphaChoice(
+      double value,
+      boolean auto,
+      String by,
+      int heldOutExamples,
+      List<AlphaAtSparsity> perSparsity,
+      String explanation) {}
 
   /**
    * At one sparsity: HIES with the automatically chosen α, and the best other criterion.
    *
-   * @param bestFixedCriterion the other criterion with the highest mean (null if none was evaluated)
+   * @param bestFixedCriterion the other criterion with the highest mean (null if none was
+   *     evaluated)
    */
   public record AlphaComparison(
-      double sparsity, double autoAlphaMean, double autoAlphaStd, String bestFixedCriterion, Double bestFixedMean,
+      double sparsity,
+      double autoAlphaMean,
+      double autoAlphaStd,
+      String bestFixedCriterion,
+      Double bestFixedMean,
       Double bestFixedStd) {}
 
   /** The artifact's sparsity, how it was chosen, and why. */
-  public record TargetChoice(String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}
+  public record TargetChoice(
+      String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}
 
   /**
-   * The criterion, sparsity, selection ("one-shot" or "iterative, step …") and heads of the
-   * written artifact.
+   * The criterion, sparsity, selection ("one-shot" or "iterative, step …") and heads of the written
+   * artifact.
    */
-  public record Artifact(String criterion, double sparsity, String selection, int[][] prunedHeads) {}
+  public record Artifact(
+      String criterion, double sparsity, String selection, int[][] prunedHeads) {}
 
   /**
    * Size and speed before and after physical pruning (equal before and after when only {@code
    * masked/} could be written).
    *
-   * @param flopsRatio attention FLOPs before / after (per token at the evaluation set's mean length)
-   * @param latencyRatio measured dense / pruned latency on the evaluation batches (null if not measured)
+   * @param flopsRatio attention FLOPs before / after (per token at the evaluation set's mean
+   *     length)
+   * @param latencyRatio measured dense / pruned latency on the evaluation batches (null if not
+   *     measured)
    * @param attentionFlopsBefore attention FLOPs per token before
    * @param attentionFlopsAfter attention FLOPs per token after
-   * @param kvCacheBytesPerTokenBefore bytes of keys and values cached per token, all layers, in the weights' dtype
+   * @param kvCacheBytesPerTokenBefore bytes of keys and values cached per token, all layers, in the
+   *     weights' dtype
    * @param kvCacheBytesPerTokenAfter the same after pruning
    */
   public record Speedup(

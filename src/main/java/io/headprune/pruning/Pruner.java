@@ -4,8 +4,8 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.model.Architecture;
-import io.headprune.model.Models;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneReport.Artifact;
 import io.headprune.scoring.Criterion;
@@ -13,8 +13,8 @@ import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.HeadScore;
 import io.headprune.scoring.HeadScorer;
-import io.headprune.scoring.Inputs;
 import io.headprune.scoring.HeadSelector;
+import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
@@ -29,8 +29,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * A whole pruning run: score every head per seed, evaluate every criterion at every sparsity,
- * choose α and the target, write {@code pruned/}, {@code masked/}, {@code scores.json} and
- * {@code report.json}.
+ * choose α and the target, write {@code pruned/}, {@code masked/}, {@code scores.json} and {@code
+ * report.json}.
  */
 public final class Pruner {
 
@@ -48,7 +48,9 @@ public final class Pruner {
     }
   }
 
-  /** Most calibration-pool examples a run reads (a larger file is sampled, and the report says so). */
+  /**
+   * Most calibration-pool examples a run reads (a larger file is sampled, and the report says so).
+   */
   public static final int POOL_CAP = 100_000;
 
   /** Most evaluation-set examples a run reads (likewise). */
@@ -58,54 +60,89 @@ public final class Pruner {
 
   /** Scores every head on every example of {@code data} (the {@code score} command). */
   public static ScoresDocument score(
-      Path modelDir, Path data, int maxLength, int batchSize, double alpha,
-      io.headprune.scoring.Normalization normalization, Device device, Progress progress) {
+      Path modelDir,
+      Path data,
+      int maxLength,
+      int batchSize,
+      double alpha,
+      io.headprune.scoring.Normalization normalization,
+      Device device,
+      Progress progress) {
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, maxLength)) {
       List<Encoded> examples = inputs.read(data);
       RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
-      return ScoresDocument.of(ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
+      return ScoresDocument.of(
+          ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
     }
   }
 
   /**
    * Runs {@code options} on the model in {@code modelDir}, calibrating on {@code data} and
-   * evaluating on {@code eval} (or a held-out part of {@code data} when null); writes the
-   * outputs under {@code out} when it is not null.
+   * evaluating on {@code eval} (or a held-out part of {@code data} when null); writes the outputs
+   * under {@code out} when it is not null.
    */
   public static Result prune(
-      Path modelDir, Path data, Path eval, PruneOptions options, Path out, Device device, Progress progress) {
+      Path modelDir,
+      Path data,
+      Path eval,
+      PruneOptions options,
+      Path out,
+      Device device,
+      Progress progress) {
     return prune(modelDir, name(modelDir), data, eval, options, out, device, progress);
   }
 
-  /** As {@link #prune(Path, Path, Path, PruneOptions, Path, Device, Progress)}, naming the model in the outputs. */
-  public static Result prune(Path modelDir, String modelName, Path data, Path eval, PruneOptions options, Path out,
-      Device device, Progress progress) {
+  /**
+   * As {@link #prune(Path, Path, Path, PruneOptions, Path, Device, Progress)}, naming the model in
+   * the outputs.
+   */
+  public static Result prune(
+      Path modelDir,
+      String modelName,
+      Path data,
+      Path eval,
+      PruneOptions options,
+      Path out,
+      Device device,
+      Progress progress) {
     checkOutput(out);
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
       if (options.uniformGroups()
-          && Models.architecture(checkpoint.config()).physicalPruning() != Architecture.PhysicalPruning.REDUCED_COUNTS) {
-        throw new InvalidInputException("uniform-groups selection removes whole key/value groups for models whose "
-            + "pruned checkpoint is a stock config with fewer heads; this model records pruned_heads instead: use "
-            + "one-shot or iterative selection");
+          && Models.architecture(checkpoint.config()).physicalPruning()
+              != Architecture.PhysicalPruning.REDUCED_COUNTS) {
+        throw new InvalidInputException(
+            "uniform-groups selection removes whole key/value groups for models whose "
+                + "pruned checkpoint is a stock config with fewer heads; this model records pruned_heads instead: use "
+                + "one-shot or iterative selection");
       }
       int fewest = Arrays.stream(model.heads()).mapToInt(h -> h.length).min().orElse(0);
       if (options.minHeadsPerLayer() > fewest) {
-        throw new InvalidInputException("minHeadsPerLayer " + options.minHeadsPerLayer() + " is more than the "
-            + fewest + " heads of this model's smallest layer");
+        throw new InvalidInputException(
+            "minHeadsPerLayer "
+                + options.minHeadsPerLayer()
+                + " is more than the "
+                + fewest
+                + " heads of this model's smallest layer");
       }
       List<Encoded> pool = inputs.read(data, DatasetReader.Limits.DEFAULT, POOL_CAP, progress);
       int poolRows = inputs.rowsRead();
       List<Encoded> evaluationSet =
-          eval == null ? null : inputs.read(eval, DatasetReader.Limits.DEFAULT, EVALUATION_CAP, progress);
+          eval == null
+              ? null
+              : inputs.read(eval, DatasetReader.Limits.DEFAULT, EVALUATION_CAP, progress);
       int evaluationRows = eval == null ? 0 : inputs.rowsRead();
       double evaluationFraction = eval == null ? options.evaluationFraction() : 0;
-      Splits splits = Splits.of(pool.size(), validationFraction(options, pool.size(), evaluationFraction),
-          evaluationFraction);
-      Run run = new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
+      Splits splits =
+          Splits.of(
+              pool.size(),
+              validationFraction(options, pool.size(), evaluationFraction),
+              evaluationFraction);
+      Run run =
+          new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
       Result result = run.execute(ModelInfo.of(modelName, model));
       if (out != null) {
         return Artifacts.write(checkpoint, run, result, out, device, progress);
@@ -116,15 +153,16 @@ public final class Pruner {
 
   /**
    * The share of the pool only α's choice sees: a validation split for the metric rule; for the
-   * divergence rule none when calibration draws leave pool examples unused (those are its
-   * held-out examples), else the same split, unlabeled.
+   * divergence rule none when calibration draws leave pool examples unused (those are its held-out
+   * examples), else the same split, unlabeled.
    */
   static double validationFraction(PruneOptions options, int poolSize, double evaluationFraction) {
     if (!(options.alpha() instanceof Alpha.Auto auto)) {
       return 0;
     }
     long calibrationPart = poolSize - Math.round(poolSize * evaluationFraction);
-    boolean unusedLeft = options.calibrationSize() != null && options.calibrationSize() < calibrationPart;
+    boolean unusedLeft =
+        options.calibrationSize() != null && options.calibrationSize() < calibrationPart;
     return auto.by() == Alpha.Rule.DIVERGENCE && unusedLeft ? 0 : options.validationFraction();
   }
 
@@ -134,10 +172,16 @@ public final class Pruner {
   }
 
   /** Selection for one criterion on one seed's scores. */
-  static List<HeadRef> select(Criterion criterion, ScoreTable table, ToDoubleFunction<HeadRef> weightNorms, long seed,
-      double sparsity, int minHeads) {
+  static List<HeadRef> select(
+      Criterion criterion,
+      ScoreTable table,
+      ToDoubleFunction<HeadRef> weightNorms,
+      long seed,
+      double sparsity,
+      int minHeads) {
     List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
-    return HeadSelector.select(heads, criterion.scores(table, weightNorms, seed), sparsity, minHeads);
+    return HeadSelector.select(
+        heads, criterion.scores(table, weightNorms, seed), sparsity, minHeads);
   }
 
   /** Mean of raw scores over seeds: the scores the artifact is selected with. */
@@ -172,10 +216,14 @@ public final class Pruner {
     }
   }
 
-  static Artifact artifact(Criterion criterion, double sparsity, PruneOptions options, List<HeadRef> heads) {
-    String selection = options.iterative() ? "iterative, step " + options.step()
-        : options.uniformGroups() ? "uniform-groups" + (options.loadableByV5() ? ", loadable by transformers v5" : "")
-        : "one-shot";
+  static Artifact artifact(
+      Criterion criterion, double sparsity, PruneOptions options, List<HeadRef> heads) {
+    String selection =
+        options.iterative()
+            ? "iterative, step " + options.step()
+            : options.uniformGroups()
+                ? "uniform-groups" + (options.loadableByV5() ? ", loadable by transformers v5" : "")
+                : "one-shot";
     return new Artifact(criterion.id(), sparsity, selection, pairs(heads));
   }
 
@@ -188,20 +236,25 @@ public final class Pruner {
   }
 
   /**
-   * The metric of a run: the requested one, or the task's — perplexity for a causal LM (accuracy
-   * on multiple-choice evaluation data), accuracy or Pearson for a classifier.
+   * The metric of a run: the requested one, or the task's — perplexity for a causal LM (accuracy on
+   * multiple-choice evaluation data), accuracy or Pearson for a classifier.
    */
   static Metric metric(PruneOptions options, HeadModel model, boolean choices) {
     if (model.config().languageModel()) {
       Metric metric = choices ? Metric.ACCURACY : Metric.PERPLEXITY;
       if (options.metric() != null && options.metric() != metric) {
-        throw new InvalidInputException("metric " + options.metric().id() + " does not apply to a causal language model "
-            + "evaluated on " + (choices ? "multiple-choice items (accuracy)" : "text (perplexity)"));
+        throw new InvalidInputException(
+            "metric "
+                + options.metric().id()
+                + " does not apply to a causal language model "
+                + "evaluated on "
+                + (choices ? "multiple-choice items (accuracy)" : "text (perplexity)"));
       }
       return metric;
     }
     var labels = model.config().labels();
-    Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(labels.regression());
+    Metric metric =
+        options.metric() != null ? options.metric() : Metric.defaultFor(labels.regression());
     metric.checkApplies(labels.regression(), labels.count());
     return metric;
   }

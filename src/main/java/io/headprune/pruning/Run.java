@@ -8,27 +8,27 @@ import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.pruning.PruneReport.TargetChoice;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
+import io.headprune.scoring.Evaluator;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.HeadScore;
-import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.ModelRunner;
-import io.headprune.scoring.Evaluator;
 import io.headprune.scoring.Predictions;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
 import java.util.ArrayList;
-import java.util.TreeSet;
-import java.util.function.Function;
-import java.util.function.ToDoubleFunction;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /** One pruning run's state: splits, per-seed scores, cached evaluations. */
 final class Run {
@@ -48,8 +48,12 @@ final class Run {
   final PruneOptions options;
   final Progress progress;
 
-  /** The outer phase last reported, re-reported by every batch of inner work (so cancel and shutdown reach it). */
+  /**
+   * The outer phase last reported, re-reported by every batch of inner work (so cancel and shutdown
+   * reach it).
+   */
   private String phase = "load";
+
   private long phaseDone;
   private long phaseTotal;
   final Metric metric;
@@ -61,16 +65,24 @@ final class Run {
   final List<RawScores> perSeed = new ArrayList<>();
   private final List<List<Encoded>> samples = new ArrayList<>();
   private ToDoubleFunction<HeadRef> weightNorms;
-  /** Evaluations by data part (by identity) and head set: identical selections are evaluated once. */
+
+  /**
+   * Evaluations by data part (by identity) and head set: identical selections are evaluated once.
+   */
   private final Map<Part, Map<List<HeadRef>, Evaluation>> cache = new java.util.IdentityHashMap<>();
+
   private final List<Encoded> pool;
   private final Splits splits;
+
   /** α per sparsity, chosen on first need (fixed α: never). */
   private final Map<Double, PruneReport.AlphaAtSparsity> alphas = new java.util.TreeMap<>();
+
   /** Per seed: the unpruned model's outputs on held-out pool examples, for the divergence rule. */
   private final Map<Integer, io.headprune.scoring.Divergence.Reference> heldOut = new HashMap<>();
+
   /** Mean KL by seed and head set: identical selections are measured once. */
   private final Map<Integer, Map<List<HeadRef>, Double>> divergences = new HashMap<>();
+
   private long alphaTrials;
   ScoreTable artifactTable;
   List<HeadRef> artifactHeads;
@@ -79,24 +91,38 @@ final class Run {
   private final int poolRows;
   private final int evaluationRows;
 
-  Run(HeadModel model, PruneOptions options, Progress progress, List<Encoded> pool, Splits splits,
-      List<Encoded> evaluationSet, int poolRows, int evaluationRows) {
+  Run(
+      HeadModel model,
+      PruneOptions options,
+      Progress progress,
+      List<Encoded> pool,
+      Splits splits,
+      List<Encoded> evaluationSet,
+      int poolRows,
+      int evaluationRows) {
     this.poolRows = poolRows;
     this.evaluationRows = evaluationRows;
     this.model = model;
     this.options = options;
-    this.progress = (name, done, total) -> {
-      phase = name;
-      phaseDone = done;
-      phaseTotal = total;
-      progress.report(name, done, total);
-    };
-    this.metric = Pruner.metric(options, model,
-        evaluationSet != null && !evaluationSet.isEmpty() && evaluationSet.get(0).choices() != null);
+    this.progress =
+        (name, done, total) -> {
+          phase = name;
+          phaseDone = done;
+          phaseTotal = total;
+          progress.report(name, done, total);
+        };
+    this.metric =
+        Pruner.metric(
+            options,
+            model,
+            evaluationSet != null
+                && !evaluationSet.isEmpty()
+                && evaluationSet.get(0).choices() != null);
     this.pool = pool;
     this.splits = splits;
     this.poolSize = pool.size();
-    this.evaluationSource = evaluationSet != null ? "evaluation set" : "held-out part of the calibration pool";
+    this.evaluationSource =
+        evaluationSet != null ? "evaluation set" : "held-out part of the calibration pool";
     this.evaluation = part(evaluationSet != null ? evaluationSet : pick(splits.evaluation()));
     this.validation = splits.validation().isEmpty() ? null : part(pick(splits.validation()));
     int wanted = options.calibrationSize() == null ? Integer.MAX_VALUE : options.calibrationSize();
@@ -109,12 +135,15 @@ final class Run {
 
   private Part part(List<Encoded> examples) {
     if (model.config().languageModel()) {
-      return new Part(examples, Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), dense()),
+      return new Part(
+          examples,
+          Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), dense()),
           null);
     }
     boolean regression = model.config().labels().regression();
-    double[] dense = Predictions.predicted(
-        ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), dense()), regression);
+    double[] dense =
+        Predictions.predicted(
+            ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), dense()), regression);
     double[] labels = new double[examples.size()];
     for (int i = 0; i < labels.length; i++) {
       Double label = examples.get(i).label();
@@ -144,31 +173,51 @@ final class Run {
     artifactSparsity = target.sparsity();
     double alpha = alphaAt(artifactSparsity);
     artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
-    artifactHeads = options.iterative()
-        ? iterative(options.criterion(), 0, artifactSparsity, alpha, artifactTable, pruned -> {
-          List<RawScores> rescored = new ArrayList<>();
-          samples.forEach(sample -> rescored.add(HeadScorer.score(model, sample, options.batchSize(), pruned,
-              within())));
-          return Pruner.mean(rescored);
-        })
-        : oneShot(options.criterion(), artifactTable, 0, artifactSparsity);
+    artifactHeads =
+        options.iterative()
+            ? iterative(
+                options.criterion(),
+                0,
+                artifactSparsity,
+                alpha,
+                artifactTable,
+                pruned -> {
+                  List<RawScores> rescored = new ArrayList<>();
+                  samples.forEach(
+                      sample ->
+                          rescored.add(
+                              HeadScorer.score(
+                                  model, sample, options.batchSize(), pruned, within())));
+                  return Pruner.mean(rescored);
+                })
+            : oneShot(options.criterion(), artifactTable, 0, artifactSparsity);
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
             info,
             metric.id(),
             new PruneReport.Dense(metric.id(), evaluation.denseValue()),
-            new PruneReport.DataSizes(poolSize, calibrationPerSeed, validation == null ? 0 : validation.examples().size(),
-                evaluation.examples().size(), evaluationSource, options.seeds(), poolRows, evaluationRows),
+            new PruneReport.DataSizes(
+                poolSize,
+                calibrationPerSeed,
+                validation == null ? 0 : validation.examples().size(),
+                evaluation.examples().size(),
+                evaluationSource,
+                options.seeds(),
+                poolRows,
+                evaluationRows),
             rows,
             summary,
             alphaChoice(alpha),
-            options.alpha() instanceof io.headprune.pruning.Alpha.Auto ? Summaries.compare(summary, metric) : List.of(),
+            options.alpha() instanceof io.headprune.pruning.Alpha.Auto
+                ? Summaries.compare(summary, metric)
+                : List.of(),
             target,
             Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
             null,
             null);
-    List<ScoreTable> seedTables = perSeed.stream().map(raw -> ScoreTable.of(raw, alpha, options.normalization())).toList();
+    List<ScoreTable> seedTables =
+        perSeed.stream().map(raw -> ScoreTable.of(raw, alpha, options.normalization())).toList();
     return new Pruner.Result(ScoresDocument.of(info, artifactTable), seedTables, report);
   }
 
@@ -177,12 +226,21 @@ final class Run {
       List<Encoded> sample = pick(splits.sample(calibrationPerSeed, seed));
       samples.add(sample);
       int current = seed;
-      perSeed.add(HeadScorer.score(model, sample, options.batchSize(),
-          (phase, done, total) -> progress.report(phase, (long) current * total + done, (long) options.seeds() * total)));
+      perSeed.add(
+          HeadScorer.score(
+              model,
+              sample,
+              options.batchSize(),
+              (phase, done, total) ->
+                  progress.report(
+                      phase, (long) current * total + done, (long) options.seeds() * total)));
     }
   }
 
-  /** Examples of seed {@code seed}'s held-out set that the divergence rule measures on, at most this many. */
+  /**
+   * Examples of seed {@code seed}'s held-out set that the divergence rule measures on, at most this
+   * many.
+   */
   static final int HELD_OUT_CAP = 256;
 
   /** The α at {@code sparsity}: the fixed one, or the one its rule chooses there (once). */
@@ -200,20 +258,30 @@ final class Run {
 
   /**
    * Tries every α of the grid at {@code sparsity} on every seed (one-shot HIES selection on the
-   * seed's scores, even for an iterative run: the grid would cost eleven iterative runs) and
-   * keeps the best mean: the lowest KL for divergence, the best metric for metric. Ties go to
-   * the larger α.
+   * seed's scores, even for an iterative run: the grid would cost eleven iterative runs) and keeps
+   * the best mean: the lowest KL for divergence, the best metric for metric. Ties go to the larger
+   * α.
    */
   private PruneReport.AlphaAtSparsity chooseAlpha(double sparsity, Alpha.Rule rule) {
     List<AlphaTrial> trials = new ArrayList<>();
-    long total = (long) PruneOptions.ALPHA_GRID.length * perSeed.size() * Math.max(1, options.sparsities().size());
+    long total =
+        (long) PruneOptions.ALPHA_GRID.length
+            * perSeed.size()
+            * Math.max(1, options.sparsities().size());
     for (double alpha : PruneOptions.ALPHA_GRID) {
       double[] values = new double[perSeed.size()];
       for (int seed = 0; seed < perSeed.size(); seed++) {
         progress.report("alpha", Math.min(alphaTrials++, total - 1), total);
-        List<HeadRef> heads = oneShot(Criterion.HIES, ScoreTable.of(perSeed.get(seed), alpha,
-            options.normalization()), seed, sparsity);
-        values[seed] = rule == Alpha.Rule.DIVERGENCE ? divergence(seed, heads) : evaluate(heads, validation).value();
+        List<HeadRef> heads =
+            oneShot(
+                Criterion.HIES,
+                ScoreTable.of(perSeed.get(seed), alpha, options.normalization()),
+                seed,
+                sparsity);
+        values[seed] =
+            rule == Alpha.Rule.DIVERGENCE
+                ? divergence(seed, heads)
+                : evaluate(heads, validation).value();
       }
       double mean = java.util.Arrays.stream(values).average().orElse(Double.NaN);
       double standardError = Summaries.sampleStd(values, mean) / Math.sqrt(values.length);
@@ -234,30 +302,39 @@ final class Run {
       if (Double.isNaN(mean)) {
         continue;
       }
-      boolean atLeastAsGood = Double.isNaN(bestMean)
-          || (rule == Alpha.Rule.DIVERGENCE ? mean <= bestMean : !metric.better(bestMean, mean));
+      boolean atLeastAsGood =
+          Double.isNaN(bestMean)
+              || (rule == Alpha.Rule.DIVERGENCE
+                  ? mean <= bestMean
+                  : !metric.better(bestMean, mean));
       if (atLeastAsGood && (Double.isNaN(best) || trial.alpha() >= best)) {
         bestMean = mean;
         best = trial.alpha();
       }
     }
     if (Double.isNaN(best)) {
-      throw new io.headprune.problem.InvalidInputException("automatic alpha found nothing to measure: the held-out "
-          + "examples are empty");
+      throw new io.headprune.problem.InvalidInputException(
+          "automatic alpha found nothing to measure: the held-out " + "examples are empty");
     }
     return best;
   }
 
-  /** Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with {@code heads} gated off. */
+  /**
+   * Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with {@code heads} gated off.
+   */
   private double divergence(int seed, List<HeadRef> heads) {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
     Double cached = forSeed.get(heads);
     if (cached == null) {
       io.headprune.scoring.Divergence.Reference reference =
-          heldOut.computeIfAbsent(seed, s -> io.headprune.scoring.Divergence.reference(model, heldOutExamples(s),
-              evaluationBatch(), dense()));
-      cached = io.headprune.scoring.Divergence.mean(model, reference, new HashSet<>(heads), evaluationBatch(),
-          within());
+          heldOut.computeIfAbsent(
+              seed,
+              s ->
+                  io.headprune.scoring.Divergence.reference(
+                      model, heldOutExamples(s), evaluationBatch(), dense()));
+      cached =
+          io.headprune.scoring.Divergence.mean(
+              model, reference, new HashSet<>(heads), evaluationBatch(), within());
       forSeed.put(List.copyOf(heads), cached);
     }
     return cached;
@@ -270,36 +347,62 @@ final class Run {
    */
   List<Encoded> heldOutExamples(int seed) {
     Set<Integer> used = new HashSet<>(splits.sample(calibrationPerSeed, seed));
-    List<Integer> unused = new ArrayList<>(splits.calibration().stream().filter(i -> !used.contains(i)).toList());
+    List<Integer> unused =
+        new ArrayList<>(splits.calibration().stream().filter(i -> !used.contains(i)).toList());
     if (unused.isEmpty()) {
       unused = new ArrayList<>(splits.validation());
     }
     java.util.Collections.shuffle(unused, new java.util.Random(0x4b4cL * 31 + seed));
-    return pick(unused.subList(0, Math.min(HELD_OUT_CAP, unused.size())).stream().sorted().toList());
+    return pick(
+        unused.subList(0, Math.min(HELD_OUT_CAP, unused.size())).stream().sorted().toList());
   }
 
   /** The report's account of α: per sparsity, and for the artifact in one sentence. */
   private AlphaChoice alphaChoice(double artifactAlpha) {
     if (!(options.alpha() instanceof Alpha.Auto auto)) {
-      return new AlphaChoice(artifactAlpha, false, null, 0, options.sparsities().stream()
-          .map(sparsity -> new PruneReport.AlphaAtSparsity(sparsity, artifactAlpha, List.of())).toList(),
+      return new AlphaChoice(
+          artifactAlpha,
+          false,
+          null,
+          0,
+          options.sparsities().stream()
+              .map(sparsity -> new PruneReport.AlphaAtSparsity(sparsity, artifactAlpha, List.of()))
+              .toList(),
           "α = " + artifactAlpha + " was given");
     }
-    int examples = auto.by() == Alpha.Rule.DIVERGENCE
-        ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
-        : (validation == null ? 0 : validation.examples().size());
+    int examples =
+        auto.by() == Alpha.Rule.DIVERGENCE
+            ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
+            : (validation == null ? 0 : validation.examples().size());
     PruneReport.AlphaAtSparsity chosen = alphas.get(artifactSparsity);
-    AlphaTrial best = chosen.grid().stream().filter(t -> t.alpha() == chosen.alpha()).findFirst().orElseThrow();
-    String explanation = auto.by() == Alpha.Rule.DIVERGENCE
-        ? String.format(java.util.Locale.ROOT, "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the lowest "
-            + "mean KL divergence from the unpruned model's outputs (%.4g ± %.2g) on %d held-out pool examples per "
-            + "seed over %d seed(s); ties go to the larger α", chosen.alpha(), artifactSparsity, best.mean(),
-            best.standardError(), examples, perSeed.size())
-        : String.format(java.util.Locale.ROOT, "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the best "
-            + "mean validation %s (%.4f ± %.4f, standard error) on %d validation examples over %d seed(s)",
-            chosen.alpha(), artifactSparsity, metric.id(), best.mean(), best.standardError(), examples,
-            perSeed.size());
-    return new AlphaChoice(artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
+    AlphaTrial best =
+        chosen.grid().stream().filter(t -> t.alpha() == chosen.alpha()).findFirst().orElseThrow();
+    String explanation =
+        auto.by() == Alpha.Rule.DIVERGENCE
+            ? String.format(
+                java.util.Locale.ROOT,
+                "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the lowest "
+                    + "mean KL divergence from the unpruned model's outputs (%.4g ± %.2g) on %d held-out pool examples per "
+                    + "seed over %d seed(s); ties go to the larger α",
+                chosen.alpha(),
+                artifactSparsity,
+                best.mean(),
+                best.standardError(),
+                examples,
+                perSeed.size())
+            : String.format(
+                java.util.Locale.ROOT,
+                "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the best "
+                    + "mean validation %s (%.4f ± %.4f, standard error) on %d validation examples over %d seed(s)",
+                chosen.alpha(),
+                artifactSparsity,
+                metric.id(),
+                best.mean(),
+                best.standardError(),
+                examples,
+                perSeed.size());
+    return new AlphaChoice(
+        artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
   }
 
   private List<EvaluationRow> evaluateAll() {
@@ -311,8 +414,15 @@ final class Run {
         for (int seed = 0; seed < perSeed.size(); seed++) {
           List<HeadRef> heads = select(criterion, seed, sparsity, alphaAt(sparsity));
           Evaluation result = evaluate(heads, evaluation);
-          rows.add(new EvaluationRow(criterion.id(), sparsity, seed, metric.id(), result.value(), result.agreement(),
-              Pruner.pairs(heads)));
+          rows.add(
+              new EvaluationRow(
+                  criterion.id(),
+                  sparsity,
+                  seed,
+                  metric.id(),
+                  result.value(),
+                  result.agreement(),
+                  Pruner.pairs(heads)));
           progress.report("evaluate", ++done, total);
         }
       }
@@ -323,25 +433,38 @@ final class Run {
   private TargetChoice chooseTarget() {
     PruneOptions.Target target = options.target();
     if (target.sparsity() != null) {
-      return new TargetChoice("sparsity", target.sparsity(), null, null, "sparsity given by the request");
+      return new TargetChoice(
+          "sparsity", target.sparsity(), null, null, "sparsity given by the request");
     }
     List<Double> grid = Pruner.grid(target.step());
     double[] means = new double[grid.size()];
     for (int i = 0; i < grid.size(); i++) {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
-        progress.report("target", (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
+        progress.report(
+            "target", (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
         // an automatic α is chosen at every grid sparsity by the same rule (once per sparsity)
-        sum += evaluate(select(options.criterion(), seed, grid.get(i), alphaAt(grid.get(i))), evaluation).value();
+        sum +=
+            evaluate(
+                    select(options.criterion(), seed, grid.get(i), alphaAt(grid.get(i))),
+                    evaluation)
+                .value();
       }
       means[i] = sum / perSeed.size();
     }
     int best = largestWithin(means, evaluation.denseValue(), target.maxMetricDrop(), metric);
     double chosen = best < 0 ? 0 : grid.get(best);
     double chosenMean = best < 0 ? evaluation.denseValue() : means[best];
-    String reason = String.format(java.util.Locale.ROOT,
-        "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
-        target.step(), metric.id(), perSeed.size(), chosenMean, target.maxMetricDrop(), evaluation.denseValue());
+    String reason =
+        String.format(
+            java.util.Locale.ROOT,
+            "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
+            target.step(),
+            metric.id(),
+            perSeed.size(),
+            chosenMean,
+            target.maxMetricDrop(),
+            evaluation.denseValue());
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
   }
 
@@ -352,14 +475,23 @@ final class Run {
     return weightNorms;
   }
 
-  /** The heads {@code criterion} prunes at {@code sparsity} on seed {@code seed}'s calibration sample. */
+  /**
+   * The heads {@code criterion} prunes at {@code sparsity} on seed {@code seed}'s calibration
+   * sample.
+   */
   private List<HeadRef> select(Criterion criterion, int seed, double sparsity, double alpha) {
     ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
     if (!options.iterative()) {
       return oneShot(criterion, table, seed, sparsity);
     }
-    return iterative(criterion, seed, sparsity, alpha, table,
-        pruned -> HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, within()));
+    return iterative(
+        criterion,
+        seed,
+        sparsity,
+        alpha,
+        table,
+        pruned ->
+            HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, within()));
   }
 
   /** One-shot selection on {@code table}: global, or whole key/value groups per layer. */
@@ -369,34 +501,57 @@ final class Run {
     }
     int hidden = model.config().hiddenSize();
     List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
-    return HeadSelector.uniformGroups(heads, criterion.scores(table, norms(), seed), sparsity,
-        model.config().keyValueHeads(), left -> !options.loadableByV5() || hidden % left == 0);
+    return HeadSelector.uniformGroups(
+        heads,
+        criterion.scores(table, norms(), seed),
+        sparsity,
+        model.config().keyValueHeads(),
+        left -> !options.loadableByV5() || hidden % left == 0);
   }
 
   /**
    * Iterative selection (§3.8): prune {@code step} of the heads at a time, re-scoring the model
    * with the heads pruned so far gated off; scores are normalised over the remaining heads.
    */
-  private List<HeadRef> iterative(Criterion criterion, int seed, double sparsity, double alpha, ScoreTable first,
+  private List<HeadRef> iterative(
+      Criterion criterion,
+      int seed,
+      double sparsity,
+      double alpha,
+      ScoreTable first,
       Function<Set<HeadRef>, RawScores> rescore) {
     return iterative(criterion, seed, sparsity, alpha, first, rescore, options, norms());
   }
 
   /** Iterative selection with {@code options}' step, normalisation and per-layer minimum. */
-  static List<HeadRef> iterative(Criterion criterion, int seed, double sparsity, double alpha, ScoreTable first,
-      Function<Set<HeadRef>, RawScores> rescore, PruneOptions options, ToDoubleFunction<HeadRef> norms) {
+  static List<HeadRef> iterative(
+      Criterion criterion,
+      int seed,
+      double sparsity,
+      double alpha,
+      ScoreTable first,
+      Function<Set<HeadRef>, RawScores> rescore,
+      PruneOptions options,
+      ToDoubleFunction<HeadRef> norms) {
     int total = first.heads().size();
     int wanted = HeadSelector.count(sparsity, total);
     Set<HeadRef> pruned = new TreeSet<>();
     ScoreTable table = first;
     for (double reached = options.step(); pruned.size() < wanted; reached += options.step()) {
-      int target = reached >= sparsity - 1e-9 ? wanted : Math.min(wanted, HeadSelector.count(reached, total));
+      int target =
+          reached >= sparsity - 1e-9
+              ? wanted
+              : Math.min(wanted, HeadSelector.count(reached, total));
       if (!pruned.isEmpty()) {
         table = ScoreTable.of(rescore.apply(pruned), alpha, options.normalization(), pruned);
       }
       List<HeadRef> remaining = table.heads().stream().map(HeadScore::ref).toList();
-      List<HeadRef> more = HeadSelector.selectCount(remaining, criterion.scores(table, norms, seed),
-          target - pruned.size(), options.minHeadsPerLayer());
+      List<HeadRef> more =
+          HeadSelector.selectCount(
+              remaining,
+              criterion.scores(table, norms, seed),
+              target - pruned.size(),
+              options.minHeadsPerLayer());
       if (more.isEmpty() && target == wanted) {
         break; // every layer is down to minHeadsPerLayer
       }
@@ -406,9 +561,8 @@ final class Run {
   }
 
   /**
-   * Index of the largest grid sparsity whose mean metric is within {@code maxDrop} of
-   * {@code dense}, or −1 if none is (the grid is ascending; qualifying points need not be
-   * contiguous).
+   * Index of the largest grid sparsity whose mean metric is within {@code maxDrop} of {@code
+   * dense}, or −1 if none is (the grid is ascending; qualifying points need not be contiguous).
    */
   static int largestWithin(double[] means, double dense, double maxDrop, Metric metric) {
     for (int i = means.length - 1; i >= 0; i--) {
@@ -427,7 +581,14 @@ final class Run {
       return cached;
     }
     Evaluator.Outcome outcome =
-        Evaluator.run(model, part.examples(), new HashSet<>(heads), metric, part.labels(), evaluationBatch(), within());
+        Evaluator.run(
+            model,
+            part.examples(),
+            new HashSet<>(heads),
+            metric,
+            part.labels(),
+            evaluationBatch(),
+            within());
     Evaluation result = new Evaluation(outcome.value(), outcome.agreement(part.dense()));
     forPart.put(List.copyOf(heads), result);
     return result;

@@ -20,6 +20,10 @@ public record ScoresDocument(
   /** The document for {@code table}. */
   public static ScoresDocument of(ModelInfo model, ScoreTable table) {
     return new ScoresDocument(
-        model, table.examples(), table.alpha(), table.normalization().name().toLowerCase(Locale.ROOT), table.heads());
+        model,
+        table.examples(),
+        table.alpha(),
+        table.normalization().name().toLowerCase(Locale.ROOT),
+        table.heads());
   }
 }

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Per criterion × sparsity: mean, sample std, mean agreement and mean pairwise Jaccard over seeds. */
+/**
+ * Per criterion × sparsity: mean, sample std, mean agreement and mean pairwise Jaccard over seeds.
+ */
 final class Summaries {
 
   private Summaries() {}
@@ -17,7 +19,9 @@ final class Summaries {
   static List<SummaryRow> of(List<EvaluationRow> rows, int seeds) {
     Map<String, List<EvaluationRow>> groups = new LinkedHashMap<>();
     for (EvaluationRow row : rows) {
-      groups.computeIfAbsent(row.criterion() + "@" + row.sparsity(), k -> new ArrayList<>()).add(row);
+      groups
+          .computeIfAbsent(row.criterion() + "@" + row.sparsity(), k -> new ArrayList<>())
+          .add(row);
     }
     List<SummaryRow> summary = new ArrayList<>();
     for (List<EvaluationRow> group : groups.values()) {
@@ -36,7 +40,8 @@ final class Summaries {
   }
 
   /** Per sparsity, HIES (at the automatic α) beside the best of the other criteria. */
-  static List<PruneReport.AlphaComparison> compare(List<SummaryRow> summary, io.headprune.scoring.Metric metric) {
+  static List<PruneReport.AlphaComparison> compare(
+      List<SummaryRow> summary, io.headprune.scoring.Metric metric) {
     List<PruneReport.AlphaComparison> rows = new ArrayList<>();
     for (SummaryRow hies : summary) {
       if (!hies.criterion().equals("hies")) {
@@ -44,13 +49,20 @@ final class Summaries {
       }
       SummaryRow best = null;
       for (SummaryRow other : summary) {
-        if (!other.criterion().equals("hies") && other.sparsity() == hies.sparsity()
+        if (!other.criterion().equals("hies")
+            && other.sparsity() == hies.sparsity()
             && (best == null || metric.better(other.mean(), best.mean()))) {
           best = other;
         }
       }
-      rows.add(new PruneReport.AlphaComparison(hies.sparsity(), hies.mean(), hies.std(),
-          best == null ? null : best.criterion(), best == null ? null : best.mean(), best == null ? null : best.std()));
+      rows.add(
+          new PruneReport.AlphaComparison(
+              hies.sparsity(),
+              hies.mean(),
+              hies.std(),
+              best == null ? null : best.criterion(),
+              best == null ? null : best.mean(),
+              best == null ? null : best.std()));
     }
     return rows;
   }

@@ -33,7 +33,8 @@ final class Buckets {
     List<int[]> batches = new ArrayList<>();
     for (int start = 0; start < order.length; ) {
       int end = start + 1;
-      while (end < order.length && end - start < size
+      while (end < order.length
+          && end - start < size
           && (long) (end - start + 1) * examples.get(order[end]).length() <= tokenBudget) {
         end++;
       }

@@ -24,7 +24,8 @@ public enum Criterion {
     try {
       return valueOf(text.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("criterion '" + text + "' is not one of hies, his, entropy, random, l2");
+      throw new InvalidInputException(
+          "criterion '" + text + "' is not one of hies, his, entropy, random, l2");
     }
   }
 
@@ -33,7 +34,10 @@ public enum Criterion {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** One score per row of {@code table}, in its order; {@code weightNorm} is read for {@code l2} only. */
+  /**
+   * One score per row of {@code table}, in its order; {@code weightNorm} is read for {@code l2}
+   * only.
+   */
   public double[] scores(ScoreTable table, ToDoubleFunction<HeadRef> weightNorm, long seed) {
     List<HeadScore> heads = table.heads();
     double[] scores = new double[heads.size()];

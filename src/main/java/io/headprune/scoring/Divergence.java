@@ -10,20 +10,20 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * How far a pruned model's outputs move from the unpruned model's: the mean KL(dense ‖ pruned)
- * of their output distributions over examples that need no labels. A classifier (text or image)
+ * How far a pruned model's outputs move from the unpruned model's: the mean KL(dense ‖ pruned) of
+ * their output distributions over examples that need no labels. A classifier (text or image)
  * compares its class distributions, one per example; a causal language model its next-token
- * distributions at every predicted position (mean over positions); a regression head, which has
- * no distribution, the mean squared difference of its outputs. Used to choose α per sparsity.
+ * distributions at every predicted position (mean over positions); a regression head, which has no
+ * distribution, the mean squared difference of its outputs. Used to choose α per sparsity.
  */
 public final class Divergence {
 
   private Divergence() {}
 
   /**
-   * The unpruned model's outputs on a set of examples, kept to compare pruned runs with. A
-   * language model's (B, T, V) logits are too large to keep: its dense pass runs again beside
-   * every pruned one.
+   * The unpruned model's outputs on a set of examples, kept to compare pruned runs with. A language
+   * model's (B, T, V) logits are too large to keep: its dense pass runs again beside every pruned
+   * one.
    */
   public static final class Reference {
     final List<Encoded> examples;
@@ -40,15 +40,21 @@ public final class Divergence {
   }
 
   /** The dense model's reference on {@code examples}. */
-  public static Reference reference(HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
+  public static Reference reference(
+      HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
     if (model.config().languageModel()) {
       return new Reference(examples, null);
     }
-    return new Reference(examples, ModelRunner.logits(model, examples, Set.of(), batchSize, progress));
+    return new Reference(
+        examples, ModelRunner.logits(model, examples, Set.of(), batchSize, progress));
   }
 
   /** Mean KL(dense ‖ pruned) over the reference's examples with {@code gatedOff} at gate 0. */
-  public static double mean(HeadModel model, Reference reference, Collection<HeadRef> gatedOff, int batchSize,
+  public static double mean(
+      HeadModel model,
+      Reference reference,
+      Collection<HeadRef> gatedOff,
+      int batchSize,
       Progress progress) {
     if (reference.examples.isEmpty()) {
       return Double.NaN;
@@ -59,8 +65,10 @@ public final class Divergence {
     float[][] pruned = ModelRunner.logits(model, reference.examples, gatedOff, batchSize, progress);
     double sum = 0;
     for (int i = 0; i < pruned.length; i++) {
-      sum += reference.logits[i].length == 1 ? square(reference.logits[i][0] - pruned[i][0])
-          : kl(reference.logits[i], pruned[i]);
+      sum +=
+          reference.logits[i].length == 1
+              ? square(reference.logits[i][0] - pruned[i][0])
+              : kl(reference.logits[i], pruned[i]);
     }
     return sum / pruned.length;
   }
@@ -98,14 +106,23 @@ public final class Divergence {
   }
 
   /** Next-token KL at every predicted position t < length − 1, averaged over all of them. */
-  private static double languageModel(HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff,
-      int batchSize, Progress progress) {
+  private static double languageModel(
+      HeadModel model,
+      List<Encoded> examples,
+      Collection<HeadRef> gatedOff,
+      int batchSize,
+      Progress progress) {
     double sum = 0;
     long positions = 0;
     long longest = examples.stream().mapToLong(Encoded::length).max().orElse(1);
     long vocabulary = model.config().raw().path("vocab_size").asLong(1);
     // two (B, T, V) float64 copies live at once: half the evaluator's budget per example
-    int size = (int) Math.max(1, Math.min(batchSize, Evaluator.LOGIT_BUDGET / 4 / Math.max(1, longest * vocabulary)));
+    int size =
+        (int)
+            Math.max(
+                1,
+                Math.min(
+                    batchSize, Evaluator.LOGIT_BUDGET / 4 / Math.max(1, longest * vocabulary)));
     List<int[]> batches = Buckets.of(examples, size);
     int done = 0;
     for (int[] indices : batches) {
@@ -113,11 +130,22 @@ public final class Divergence {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
         int tokens = (int) batch.inputIds().getShape().get(1);
         if (tokens >= 2) {
-          NDArray logP = model.forward(batch, null).logits().get(":, :-1, :").toType(DataType.FLOAT64, false)
-              .logSoftmax(2); // (B, T−1, V)
-          NDArray logQ = model.forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff)).logits()
-              .get(":, :-1, :").toType(DataType.FLOAT64, false).logSoftmax(2); // (B, T−1, V)
-          double[] perPosition = logP.exp().mul(logP.sub(logQ)).sum(new int[] {2}).toDoubleArray(); // (B, T−1)
+          NDArray logP =
+              model
+                  .forward(batch, null)
+                  .logits()
+                  .get(":, :-1, :")
+                  .toType(DataType.FLOAT64, false)
+                  .logSoftmax(2); // (B, T−1, V)
+          NDArray logQ =
+              model
+                  .forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
+                  .logits()
+                  .get(":, :-1, :")
+                  .toType(DataType.FLOAT64, false)
+                  .logSoftmax(2); // (B, T−1, V)
+          double[] perPosition =
+              logP.exp().mul(logP.sub(logQ)).sum(new int[] {2}).toDoubleArray(); // (B, T−1)
           for (int b = 0; b < indices.length; b++) {
             int predicted = Math.max(0, examples.get(indices[b]).length() - 1);
             for (int t = 0; t < predicted; t++) {

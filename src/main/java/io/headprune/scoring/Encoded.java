@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A prepared example with its label (null when unlabeled): tokens for text models, pixel values
- * for image models.
+ * A prepared example with its label (null when unlabeled): tokens for text models, pixel values for
+ * image models.
  *
  * @param tokens ids and type ids, special tokens included; null for an image or a choice item
  * @param image the prepared image; null for text
@@ -31,8 +31,8 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
   public record Image(float[] pixels, int height, int width, int tokens) {}
 
   /**
-   * A multiple-choice item: one sequence per choice, context (with special tokens) followed by
-   * the choice's tokens.
+   * A multiple-choice item: one sequence per choice, context (with special tokens) followed by the
+   * choice's tokens.
    *
    * @param contextLength tokens of the context; the choice's tokens follow
    * @param sequences one token sequence per choice
@@ -61,19 +61,24 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
     }
   }
 
-  /** Tokenizes multiple-choice items: ids = encode(context) ++ encode(choice, no special tokens). */
-  public static List<Encoded> ofChoices(TextTokenizer tokenizer, List<ChoiceDataset.ChoiceExample> items) {
+  /**
+   * Tokenizes multiple-choice items: ids = encode(context) ++ encode(choice, no special tokens).
+   */
+  public static List<Encoded> ofChoices(
+      TextTokenizer tokenizer, List<ChoiceDataset.ChoiceExample> items) {
     List<Encoded> encoded = new ArrayList<>(items.size());
     for (ChoiceDataset.ChoiceExample item : items) {
       Tokens context = tokenizer.encode(item.context(), null);
       List<Tokens> sequences = new ArrayList<>();
       for (String choice : item.choices()) {
         Tokens continuation = tokenizer.encodePlain(choice);
-        long[] ids = java.util.Arrays.copyOf(context.ids(), context.length() + continuation.length());
+        long[] ids =
+            java.util.Arrays.copyOf(context.ids(), context.length() + continuation.length());
         System.arraycopy(continuation.ids(), 0, ids, context.length(), continuation.length());
         sequences.add(new Tokens(ids, new long[ids.length]));
       }
-      encoded.add(new Encoded(null, null, new Choices(context.length(), sequences), (double) item.label()));
+      encoded.add(
+          new Encoded(null, null, new Choices(context.length(), sequences), (double) item.label()));
     }
     return encoded;
   }
@@ -84,12 +89,15 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
   }
 
   /** Tokenizes {@code examples} in order, reporting phase "load" as it goes. */
-  public static List<Encoded> of(TextTokenizer tokenizer, List<Example> examples, Progress progress) {
+  public static List<Encoded> of(
+      TextTokenizer tokenizer, List<Example> examples, Progress progress) {
     List<Encoded> encoded = new ArrayList<>(examples.size());
     int limit = tokenizer.maxCharacters();
     for (Example example : examples) {
-      encoded.add(new Encoded(tokenizer.encode(clip(example.text(), limit), clip(example.textPair(), limit)),
-          example.label()));
+      encoded.add(
+          new Encoded(
+              tokenizer.encode(clip(example.text(), limit), clip(example.textPair(), limit)),
+              example.label()));
       if (encoded.size() % 256 == 0) {
         progress.report("load", encoded.size(), examples.size());
       }
@@ -116,8 +124,11 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
       List<float[]> images = new ArrayList<>(indices.length);
       for (int i : indices) {
         Image image = examples.get(i).image();
-        if (image == null || image.height() != first.image().height() || image.width() != first.image().width()) {
-          throw new IllegalArgumentException("a batch mixes images of different sizes, or images and text");
+        if (image == null
+            || image.height() != first.image().height()
+            || image.width() != first.image().width()) {
+          throw new IllegalArgumentException(
+              "a batch mixes images of different sizes, or images and text");
         }
         images.add(image.pixels());
       }

@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * Evaluates a model with some heads gated off (§3.10), without gradients: a classifier's metric
- * over its predictions; a causal LM's perplexity over every predicted token, its predictions
- * being the argmax token at each position; a multiple-choice item's prediction the choice whose
- * tokens have the largest summed log-probability. Agreement compares predictions one to one.
+ * over its predictions; a causal LM's perplexity over every predicted token, its predictions being
+ * the argmax token at each position; a multiple-choice item's prediction the choice whose tokens
+ * have the largest summed log-probability. Agreement compares predictions one to one.
  */
 public final class Evaluator {
 
@@ -40,16 +40,24 @@ public final class Evaluator {
    * Runs {@code model} on {@code examples} with {@code gatedOff} at gate 0. {@code labels} are a
    * classifier's (unlabeled examples already filled in); other tasks read theirs from the data.
    */
-  public static Outcome run(HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff, Metric metric,
-      double[] labels, int batchSize, Progress progress) {
+  public static Outcome run(
+      HeadModel model,
+      List<Encoded> examples,
+      Collection<HeadRef> gatedOff,
+      Metric metric,
+      double[] labels,
+      int batchSize,
+      Progress progress) {
     if (!examples.isEmpty() && examples.get(0).choices() != null) {
       return choices(model, examples, gatedOff, batchSize, progress);
     }
     if (model.config().languageModel()) {
       return languageModel(model, examples, gatedOff, batchSize, progress);
     }
-    double[] predicted = Predictions.predicted(ModelRunner.logits(model, examples, gatedOff, batchSize, progress),
-        model.config().labels().regression());
+    double[] predicted =
+        Predictions.predicted(
+            ModelRunner.logits(model, examples, gatedOff, batchSize, progress),
+            model.config().labels().regression());
     return new Outcome(metric.compute(predicted, labels), predicted);
   }
 
@@ -60,8 +68,12 @@ public final class Evaluator {
     return (int) Math.max(1, Math.min(batchSize, LOGIT_BUDGET / Math.max(1, longest * vocabulary)));
   }
 
-  private static Outcome languageModel(HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff,
-      int batchSize, Progress progress) {
+  private static Outcome languageModel(
+      HeadModel model,
+      List<Encoded> examples,
+      Collection<HeadRef> gatedOff,
+      int batchSize,
+      Progress progress) {
     int[] offsets = new int[examples.size() + 1];
     for (int i = 0; i < examples.size(); i++) {
       offsets[i + 1] = offsets[i] + Math.max(0, examples.get(i).length() - 1);
@@ -85,7 +97,8 @@ public final class Evaluator {
       }
       progress.report("evaluate", ++done, batches.size());
     }
-    double perplexity = predictions.length == 0 ? Double.NaN : Math.exp(negativeLogLikelihood / predictions.length);
+    double perplexity =
+        predictions.length == 0 ? Double.NaN : Math.exp(negativeLogLikelihood / predictions.length);
     return new Outcome(perplexity, predictions);
   }
 
@@ -95,22 +108,34 @@ public final class Evaluator {
    */
   private record Predicted(float[] logProbabilities, long[] argmax, int width) {}
 
-  private static Predicted nextTokens(HeadModel model, NDManager scope, Batch batch, Collection<HeadRef> gatedOff) {
+  private static Predicted nextTokens(
+      HeadModel model, NDManager scope, Batch batch, Collection<HeadRef> gatedOff) {
     int tokens = (int) batch.inputIds().getShape().get(1);
     if (tokens < 2) {
       return new Predicted(new float[0], new long[0], 0);
     }
-    NDArray logits = model.forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff)).logits(); // (B, T, V)
+    NDArray logits =
+        model
+            .forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
+            .logits(); // (B, T, V)
     NDArray previous = logits.get(":, :-1, :"); // (B, T−1, V)
-    NDArray picked = previous.logSoftmax(2).gather(batch.inputIds().get(":, 1:").expandDims(2), 2); // (B, T−1, 1)
+    NDArray picked =
+        previous
+            .logSoftmax(2)
+            .gather(batch.inputIds().get(":, 1:").expandDims(2), 2); // (B, T−1, 1)
     return new Predicted(picked.toFloatArray(), previous.argMax(2).toLongArray(), tokens - 1);
   }
 
-  private static Outcome choices(HeadModel model, List<Encoded> items, Collection<HeadRef> gatedOff, int batchSize,
+  private static Outcome choices(
+      HeadModel model,
+      List<Encoded> items,
+      Collection<HeadRef> gatedOff,
+      int batchSize,
       Progress progress) {
     double[] predictions = new double[items.size()];
     double[] labels = new double[items.size()];
-    List<int[]> batches = Buckets.of(items, Math.max(1, languageModelBatch(model, items, batchSize) / 4));
+    List<int[]> batches =
+        Buckets.of(items, Math.max(1, languageModelBatch(model, items, batchSize) / 4));
     int done = 0;
     for (int[] indices : batches) {
       List<Tokens> sequences = new ArrayList<>();
@@ -127,7 +152,9 @@ public final class Evaluator {
           double bestScore = Double.NEGATIVE_INFINITY;
           for (int c = 0; c < item.sequences().size(); c++, row++) {
             double score = 0;
-            for (int t = Math.max(1, item.contextLength()); t < item.sequences().get(c).length(); t++) {
+            for (int t = Math.max(1, item.contextLength());
+                t < item.sequences().get(c).length();
+                t++) {
               score += next.logProbabilities()[row * next.width() + t - 1];
             }
             if (score > bestScore) {

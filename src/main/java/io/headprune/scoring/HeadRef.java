@@ -5,12 +5,15 @@ public record HeadRef(int layer, int head) implements Comparable<HeadRef> {
 
   public HeadRef {
     if (layer < 0 || head < 0) {
-      throw new IllegalArgumentException("layer and head must be non-negative, got " + layer + ", " + head);
+      throw new IllegalArgumentException(
+          "layer and head must be non-negative, got " + layer + ", " + head);
     }
   }
 
   @Override
   public int compareTo(HeadRef other) {
-    return layer != other.layer ? Integer.compare(layer, other.layer) : Integer.compare(head, other.head);
+    return layer != other.layer
+        ? Integer.compare(layer, other.layer)
+        : Integer.compare(head, other.head);
   }
 }

@@ -12,7 +12,13 @@ package io.headprune.scoring;
  * @param hies α·hisNorm + (1 − α)·(1 − entropyNorm)
  */
 public record HeadScore(
-    int layer, int head, double his, double entropy, double hisNorm, double entropyNorm, double hies) {
+    int layer,
+    int head,
+    double his,
+    double entropy,
+    double hisNorm,
+    double entropyNorm,
+    double hies) {
 
   /** This head's identity. */
   public HeadRef ref() {

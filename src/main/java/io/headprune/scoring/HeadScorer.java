@@ -15,10 +15,10 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Computes HIS and attention entropy (§3.1–3.4) with one forward and one backward pass per
- * batch: a gate per example and head (B, H_l) multiplies the attention probabilities, the
- * summed per-example losses are differentiated once, and each example's gate gradient is its
- * own ∂L(x)/∂g. The entropies come from the probabilities of the same forward pass.
+ * Computes HIS and attention entropy (§3.1–3.4) with one forward and one backward pass per batch: a
+ * gate per example and head (B, H_l) multiplies the attention probabilities, the summed per-example
+ * losses are differentiated once, and each example's gate gradient is its own ∂L(x)/∂g. The
+ * entropies come from the probabilities of the same forward pass.
  */
 public final class HeadScorer {
 
@@ -34,15 +34,20 @@ public final class HeadScorer {
   private HeadScorer() {}
 
   /** Scores every head of {@code model} on {@code examples}, {@code batchSize} at a time. */
-  public static RawScores score(HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
+  public static RawScores score(
+      HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
     return score(model, examples, batchSize, Set.of(), progress);
   }
 
   /**
-   * Scores with the heads in {@code gatedOff} at gate 0 (already pruned, for iterative
-   * selection); their own scores are meaningless and must not be used.
+   * Scores with the heads in {@code gatedOff} at gate 0 (already pruned, for iterative selection);
+   * their own scores are meaningless and must not be used.
    */
-  public static RawScores score(HeadModel model, List<Encoded> examples, int batchSize, Set<HeadRef> gatedOff,
+  public static RawScores score(
+      HeadModel model,
+      List<Encoded> examples,
+      int batchSize,
+      Set<HeadRef> gatedOff,
       Progress progress) {
     if (examples.isEmpty()) {
       throw new InvalidInputException("scoring needs at least one calibration example");
@@ -75,7 +80,12 @@ public final class HeadScorer {
   }
 
   private static void scoreBatch(
-      HeadModel model, List<Encoded> examples, int[] indices, NDManager scope, Set<HeadRef> gatedOff, double[][] his,
+      HeadModel model,
+      List<Encoded> examples,
+      int[] indices,
+      NDManager scope,
+      Set<HeadRef> gatedOff,
+      double[][] his,
       double[][] entropy) {
     int[][] heads = model.heads();
     Double[] labels = new Double[indices.length];
@@ -100,15 +110,18 @@ public final class HeadScorer {
     try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
       var output = model.forward(batch, gates);
       attentions = output.attentions();
-      NDArray loss = languageModel
-          ? Losses.languageModelSum(output.logits(), batch.inputIds(), batch.lengths())
-          : Losses.perExampleSum(output.logits(), labels, model.config().labels().regression());
+      NDArray loss =
+          languageModel
+              ? Losses.languageModelSum(output.logits(), batch.inputIds(), batch.lengths())
+              : Losses.perExampleSum(output.logits(), labels, model.config().labels().regression());
       collector.backward(loss);
     }
     int[] lengths = batch.lengths();
     int tokens = (int) attentions.get(0).getShape().get(2);
-    NDArray rowWeights = scope.create(rowWeights(lengths, tokens, model.config().causal()),
-        new Shape(size, 1, tokens)); // (B, 1, T) float64
+    NDArray rowWeights =
+        scope.create(
+            rowWeights(lengths, tokens, model.config().causal()),
+            new Shape(size, 1, tokens)); // (B, 1, T) float64
     for (int l = 0; l < heads.length; l++) {
       int count = heads[l].length;
       float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
@@ -124,8 +137,8 @@ public final class HeadScorer {
   }
 
   /**
-   * The weight of each query row in AE_x (§3.4): 1 / (ln c_t · rows) for the example's real rows
-   * t whose context c_t ≥ 2, 0 elsewhere; c_t = t + 1 in causal attention, n in bidirectional.
+   * The weight of each query row in AE_x (§3.4): 1 / (ln c_t · rows) for the example's real rows t
+   * whose context c_t ≥ 2, 0 elsewhere; c_t = t + 1 in causal attention, n in bidirectional.
    */
   static double[] rowWeights(int[] lengths, int tokens, boolean causal) {
     double[] weights = new double[lengths.length * tokens];

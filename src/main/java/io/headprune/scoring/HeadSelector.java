@@ -26,12 +26,14 @@ public final class HeadSelector {
    * head whose removal would leave its layer with fewer than {@code minHeadsPerLayer} heads.
    * Returned sorted by (layer, head).
    */
-  public static List<HeadRef> select(List<HeadRef> heads, double[] scores, double sparsity, int minHeadsPerLayer) {
+  public static List<HeadRef> select(
+      List<HeadRef> heads, double[] scores, double sparsity, int minHeadsPerLayer) {
     return selectCount(heads, scores, count(sparsity, heads.size()), minHeadsPerLayer);
   }
 
   /** The {@code wanted} lowest-scoring heads under the same rules (fewer if layers run out). */
-  public static List<HeadRef> selectCount(List<HeadRef> heads, double[] scores, int wanted, int minHeadsPerLayer) {
+  public static List<HeadRef> selectCount(
+      List<HeadRef> heads, double[] scores, int wanted, int minHeadsPerLayer) {
     if (heads.size() != scores.length) {
       throw new IllegalArgumentException(heads.size() + " heads but " + scores.length + " scores");
     }
@@ -41,9 +43,15 @@ public final class HeadSelector {
     Map<Integer, Integer> left = new HashMap<>();
     heads.forEach(head -> left.merge(head.layer(), 1, Integer::sum));
     Comparator<Integer> order =
-        Comparator.<Integer>comparingDouble(i -> scores[i]).thenComparing(heads::get, Comparator.naturalOrder());
+        Comparator.<Integer>comparingDouble(i -> scores[i])
+            .thenComparing(heads::get, Comparator.naturalOrder());
     List<HeadRef> pruned = new ArrayList<>();
-    for (int i : IntStream.range(0, heads.size()).boxed().sorted(order).mapToInt(Integer::intValue).toArray()) {
+    for (int i :
+        IntStream.range(0, heads.size())
+            .boxed()
+            .sorted(order)
+            .mapToInt(Integer::intValue)
+            .toArray()) {
       if (pruned.size() == wanted) {
         break;
       }
@@ -64,7 +72,11 @@ public final class HeadSelector {
    * further while {@code headsLeftAllowed} refuses the query heads that would be left. A group is
    * the query heads j·G … j·G + G − 1 of the layer, G = H / KV. Returns the query heads removed.
    */
-  public static List<HeadRef> uniformGroups(List<HeadRef> heads, double[] scores, double sparsity, int keyValueHeads,
+  public static List<HeadRef> uniformGroups(
+      List<HeadRef> heads,
+      double[] scores,
+      double sparsity,
+      int keyValueHeads,
       java.util.function.IntPredicate headsLeftAllowed) {
     Map<Integer, List<Integer>> byLayer = new java.util.TreeMap<>();
     for (int i = 0; i < heads.size(); i++) {
@@ -75,8 +87,14 @@ public final class HeadSelector {
     for (List<Integer> layer : byLayer.values()) {
       int queries = layer.size();
       if (queries % keyValueHeads != 0) {
-        throw new InvalidInputException("layer " + heads.get(layer.get(0)).layer() + " has " + queries
-            + " query heads, not a multiple of " + keyValueHeads + " key/value heads");
+        throw new InvalidInputException(
+            "layer "
+                + heads.get(layer.get(0)).layer()
+                + " has "
+                + queries
+                + " query heads, not a multiple of "
+                + keyValueHeads
+                + " key/value heads");
       }
       int size = queries / keyValueHeads;
       while (k > 0 && !headsLeftAllowed.test(queries - k * size)) {
@@ -92,14 +110,16 @@ public final class HeadSelector {
           means[g] += scores[sorted.get(g * size + j)] / size;
         }
       }
-      IntStream.range(0, keyValueHeads).boxed()
+      IntStream.range(0, keyValueHeads)
+          .boxed()
           .sorted(Comparator.<Integer>comparingDouble(g -> means[g]).thenComparing(g -> g))
           .limit(k)
-          .forEach(g -> {
-            for (int j = 0; j < size; j++) {
-              pruned.add(heads.get(sorted.get(g * size + j)));
-            }
-          });
+          .forEach(
+              g -> {
+                for (int j = 0; j < size; j++) {
+                  pruned.add(heads.get(sorted.get(g * size + j)));
+                }
+              });
     }
     pruned.sort(Comparator.naturalOrder());
     return pruned;

@@ -29,14 +29,22 @@ public final class Inputs implements AutoCloseable {
     this.images = images;
   }
 
-  /** Opens the tokenizer (truncating to {@code maxLength}) or the image processor of {@code checkpoint}. */
+  /**
+   * Opens the tokenizer (truncating to {@code maxLength}) or the image processor of {@code
+   * checkpoint}.
+   */
   public static Inputs open(Checkpoint checkpoint, int maxLength) {
     ModelConfig config = checkpoint.config();
     Architecture architecture = Models.architecture(config);
     if (architecture.modality() == Architecture.Modality.IMAGE) {
-      return new Inputs(config, null, ImageProcessor.open(checkpoint.directory(), architecture.imageProcessors()));
+      return new Inputs(
+          config,
+          null,
+          ImageProcessor.open(checkpoint.directory(), architecture.imageProcessors()));
     }
-    return new Inputs(config, TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, config.maxPositions())),
+    return new Inputs(
+        config,
+        TextTokenizer.open(checkpoint.directory(), Math.min(maxLength, config.maxPositions())),
         null);
   }
 
@@ -57,20 +65,24 @@ public final class Inputs implements AutoCloseable {
    */
   public List<Encoded> read(Path data, DatasetReader.Limits limits, int cap, Progress progress) {
     if (tokenizer != null && config.languageModel() && ChoiceDataset.isChoiceDataset(data)) {
-      return Encoded.ofChoices(tokenizer,
-          sample(ChoiceDataset.read(data, data.getFileName().toString(), limits), cap));
+      return Encoded.ofChoices(
+          tokenizer, sample(ChoiceDataset.read(data, data.getFileName().toString(), limits), cap));
     }
     if (tokenizer != null) {
-      return Encoded.of(tokenizer, sample(DatasetReader.read(data, config.labels(), limits), cap), progress);
+      return Encoded.of(
+          tokenizer, sample(DatasetReader.read(data, config.labels(), limits), cap), progress);
     }
-    List<ImageDataset.ImageExample> examples = sample(ImageDataset.read(data, config.labels(), limits), cap);
+    List<ImageDataset.ImageExample> examples =
+        sample(ImageDataset.read(data, config.labels(), limits), cap);
     List<Encoded> encoded = new ArrayList<>(examples.size());
     for (ImageDataset.ImageExample example : examples) {
       ImageProcessor.Prepared prepared =
           images.prepare(ImageDataset.bytes(example, ImageDataset.MAX_FILE_BYTES), example.name());
-      encoded.add(new Encoded(
-          new Encoded.Image(prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
-          example.label()));
+      encoded.add(
+          new Encoded(
+              new Encoded.Image(
+                  prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
+              example.label()));
       if (encoded.size() % 64 == 0) {
         progress.report("load", encoded.size(), examples.size());
       }
@@ -85,13 +97,16 @@ public final class Inputs implements AutoCloseable {
 
   private int rowsRead;
 
-  /** All of {@code rows}, or {@code cap} of them drawn with a fixed seed, in their original order. */
+  /**
+   * All of {@code rows}, or {@code cap} of them drawn with a fixed seed, in their original order.
+   */
   private <T> List<T> sample(List<T> rows, int cap) {
     rowsRead = rows.size();
     if (rows.size() <= cap) {
       return rows;
     }
-    List<Integer> indices = new ArrayList<>(java.util.stream.IntStream.range(0, rows.size()).boxed().toList());
+    List<Integer> indices =
+        new ArrayList<>(java.util.stream.IntStream.range(0, rows.size()).boxed().toList());
     java.util.Collections.shuffle(indices, new java.util.Random(SAMPLE_SEED));
     return indices.subList(0, cap).stream().sorted().map(rows::get).toList();
   }

@@ -50,7 +50,8 @@ final class Losses {
     }
     int classes = (int) logits.getShape().get(1);
     boolean unlabeled = java.util.Arrays.stream(labels).anyMatch(java.util.Objects::isNull);
-    long[] argmax = unlabeled ? logits.argMax(1).toLongArray() : null; // (B), only when some label is missing
+    long[] argmax =
+        unlabeled ? logits.argMax(1).toLongArray() : null; // (B), only when some label is missing
     float[] oneHot = new float[size * classes];
     for (int b = 0; b < size; b++) {
       int label = labels[b] == null ? (int) argmax[b] : labels[b].intValue();

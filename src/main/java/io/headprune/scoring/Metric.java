@@ -69,10 +69,15 @@ public enum Metric {
     boolean regressionMetric = this == PEARSON || this == SPEARMAN;
     if (regressionMetric != regression) {
       throw new InvalidInputException(
-          "metric " + id() + " does not apply to a " + (regression ? "regression" : "classification") + " model");
+          "metric "
+              + id()
+              + " does not apply to a "
+              + (regression ? "regression" : "classification")
+              + " model");
     }
     if (this == F1 && classes != 2) {
-      throw new InvalidInputException("metric f1 needs a binary task; the model has " + classes + " labels");
+      throw new InvalidInputException(
+          "metric f1 needs a binary task; the model has " + classes + " labels");
     }
   }
 
@@ -90,7 +95,9 @@ public enum Metric {
       case MCC -> matthews(predicted, labels);
       case PEARSON -> pearson(predicted, labels);
       case SPEARMAN -> pearson(ranks(predicted), ranks(labels));
-      case PERPLEXITY -> throw new IllegalStateException("perplexity comes from log-probabilities, not predictions");
+      case PERPLEXITY ->
+          throw new IllegalStateException(
+              "perplexity comes from log-probabilities, not predictions");
     };
   }
 
@@ -114,10 +121,14 @@ public enum Metric {
       falsePositive += p && !l ? 1 : 0;
       falseNegative += !p && l ? 1 : 0;
     }
-    return truePositive == 0 ? 0 : 2.0 * truePositive / (2.0 * truePositive + falsePositive + falseNegative);
+    return truePositive == 0
+        ? 0
+        : 2.0 * truePositive / (2.0 * truePositive + falsePositive + falseNegative);
   }
 
-  /** Matthews correlation for K classes (Gorodkin); 0 when the denominator is 0, as scikit-learn. */
+  /**
+   * Matthews correlation for K classes (Gorodkin); 0 when the denominator is 0, as scikit-learn.
+   */
   private static double matthews(double[] predicted, double[] labels) {
     int classes = 0;
     for (int i = 0; i < labels.length; i++) {

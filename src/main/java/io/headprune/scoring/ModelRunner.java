@@ -15,14 +15,19 @@ public final class ModelRunner {
 
   /** Logits of every example (input order), with the heads in {@code gatedOff} at gate 0. */
   public static float[][] logits(
-      HeadModel model, List<Encoded> examples, Collection<HeadRef> gatedOff, int batchSize, Progress progress) {
+      HeadModel model,
+      List<Encoded> examples,
+      Collection<HeadRef> gatedOff,
+      int batchSize,
+      Progress progress) {
     float[][] logits = new float[examples.size()][];
     List<int[]> batches = Buckets.of(examples, batchSize);
     int done = 0;
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
-        NDArray out = model.forward(batch, gates(scope, model.heads(), gatedOff)).logits(); // (B, C)
+        NDArray out =
+            model.forward(batch, gates(scope, model.heads(), gatedOff)).logits(); // (B, C)
         float[] flat = out.toFloatArray();
         int classes = (int) out.getShape().get(1);
         for (int b = 0; b < indices.length; b++) {
@@ -48,7 +53,6 @@ public final class ModelRunner {
       }
     }
   }
-
 
   /** One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. */
   public static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {

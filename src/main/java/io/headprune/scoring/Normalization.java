@@ -22,7 +22,8 @@ public enum Normalization {
     double[][] out = new double[values.length][];
     if (this == LAYER) {
       for (int l = 0; l < values.length; l++) {
-        out[l] = minMax(values[l], min(new double[][] {values[l]}), max(new double[][] {values[l]}));
+        out[l] =
+            minMax(values[l], min(new double[][] {values[l]}), max(new double[][] {values[l]}));
       }
       return out;
     }

@@ -17,8 +17,10 @@ public record RawScores(int[][] heads, double[][] his, double[][] entropy, int e
     double[][] keptEntropy = new double[heads.length][];
     for (int l = 0; l < heads.length; l++) {
       int layer = l;
-      int[] keep = java.util.stream.IntStream.range(0, heads[l].length)
-          .filter(i -> !excluded.contains(new HeadRef(layer, heads[layer][i]))).toArray();
+      int[] keep =
+          java.util.stream.IntStream.range(0, heads[l].length)
+              .filter(i -> !excluded.contains(new HeadRef(layer, heads[layer][i])))
+              .toArray();
       keptHeads[l] = java.util.Arrays.stream(keep).map(i -> heads[layer][i]).toArray();
       keptHis[l] = java.util.Arrays.stream(keep).mapToDouble(i -> his[layer][i]).toArray();
       keptEntropy[l] = java.util.Arrays.stream(keep).mapToDouble(i -> entropy[layer][i]).toArray();

@@ -13,7 +13,8 @@ import java.util.Set;
  * @param normalization global or per layer
  * @param examples number of calibration examples scored
  */
-public record ScoreTable(List<HeadScore> heads, double alpha, Normalization normalization, int examples) {
+public record ScoreTable(
+    List<HeadScore> heads, double alpha, Normalization normalization, int examples) {
 
   public ScoreTable {
     heads = List.copyOf(heads);
@@ -28,7 +29,8 @@ public record ScoreTable(List<HeadScore> heads, double alpha, Normalization norm
    * Combines raw scores of the heads not in {@code excluded} (already pruned) into HIES:
    * normalisation runs over the remaining heads only.
    */
-  public static ScoreTable of(RawScores raw, double alpha, Normalization normalization, Set<HeadRef> excluded) {
+  public static ScoreTable of(
+      RawScores raw, double alpha, Normalization normalization, Set<HeadRef> excluded) {
     if (!excluded.isEmpty()) {
       raw = raw.without(excluded);
     }
@@ -43,7 +45,13 @@ public record ScoreTable(List<HeadScore> heads, double alpha, Normalization norm
         double hies = alpha * hisNorm[l][i] + (1 - alpha) * (1 - entropyNorm[l][i]);
         rows.add(
             new HeadScore(
-                l, raw.heads()[l][i], raw.his()[l][i], raw.entropy()[l][i], hisNorm[l][i], entropyNorm[l][i], hies));
+                l,
+                raw.heads()[l][i],
+                raw.his()[l][i],
+                raw.entropy()[l][i],
+                hisNorm[l][i],
+                entropyNorm[l][i],
+                hies));
       }
     }
     return new ScoreTable(rows, alpha, normalization, raw.examples());

@@ -6,15 +6,16 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The calibration pool split once, deterministically, into the part calibration samples are
- * drawn from, a validation part (only for automatic α) and an evaluation part (only when no
- * evaluation set is given) — no example in two parts (§3.9).
+ * The calibration pool split once, deterministically, into the part calibration samples are drawn
+ * from, a validation part (only for automatic α) and an evaluation part (only when no evaluation
+ * set is given) — no example in two parts (§3.9).
  *
  * @param calibration indices calibration samples are drawn from
  * @param validation indices only α selection sees (may be empty)
  * @param evaluation held-out indices used as the evaluation set (may be empty)
  */
-public record Splits(List<Integer> calibration, List<Integer> validation, List<Integer> evaluation) {
+public record Splits(
+    List<Integer> calibration, List<Integer> validation, List<Integer> evaluation) {
 
   /** Most examples a held-out part takes: more adds little precision and much evaluation time. */
   public static final int HELD_OUT_CAP = 10_000;
@@ -30,9 +31,14 @@ public record Splits(List<Integer> calibration, List<Integer> validation, List<I
 
   /** Splits a pool of {@code size} examples. */
   public static Splits of(int size, double validationFraction, double evaluationFraction) {
-    if (validationFraction < 0 || evaluationFraction < 0 || validationFraction + evaluationFraction >= 1) {
+    if (validationFraction < 0
+        || evaluationFraction < 0
+        || validationFraction + evaluationFraction >= 1) {
       throw new InvalidInputException(
-          "validation and evaluation fractions " + validationFraction + " + " + evaluationFraction
+          "validation and evaluation fractions "
+              + validationFraction
+              + " + "
+              + evaluationFraction
               + " must be non-negative and leave part of the pool for calibration");
     }
     List<Integer> order = new ArrayList<>();
@@ -42,9 +48,11 @@ public record Splits(List<Integer> calibration, List<Integer> validation, List<I
     java.util.Collections.shuffle(order, new Random(SPLIT_SEED));
     int evaluation = (int) Math.min(HELD_OUT_CAP, Math.round(size * evaluationFraction));
     int validation = (int) Math.min(HELD_OUT_CAP, Math.round(size * validationFraction));
-    if (size - evaluation - validation < 1 || (evaluationFraction > 0 && evaluation < 1)
+    if (size - evaluation - validation < 1
+        || (evaluationFraction > 0 && evaluation < 1)
         || (validationFraction > 0 && validation < 1)) {
-      throw new InvalidInputException("calibration pool of " + size + " examples is too small to split");
+      throw new InvalidInputException(
+          "calibration pool of " + size + " examples is too small to split");
     }
     return new Splits(
         sorted(order.subList(evaluation + validation, size)),

@@ -4,7 +4,10 @@ import io.headprune.tenancy.Caller;
 import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.core.authority.AuthorityUtils;
 
-/** An authenticated request: its principal is the {@link Caller}; authorities are its role and those it includes. */
+/**
+ * An authenticated request: its principal is the {@link Caller}; authorities are its role and those
+ * it includes.
+ */
 final class CallerAuthentication extends AbstractAuthenticationToken {
 
   private final Caller caller;

@@ -23,7 +23,8 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
   static final int RETRY_SECONDS = 5;
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     try {
       chain.doFilter(request, response);
@@ -33,7 +34,11 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
       }
       log.warn("database unavailable while authenticating: {}", e.getMessage());
       response.setHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_SECONDS));
-      Problems.write(response, 503, "Service unavailable", "https://headprune.io/problems/database-unavailable",
+      Problems.write(
+          response,
+          503,
+          "Service unavailable",
+          "https://headprune.io/problems/database-unavailable",
           "the database is unreachable; retry in " + RETRY_SECONDS + " seconds");
     }
   }

@@ -24,8 +24,12 @@ import picocli.CommandLine.Parameters;
  * Settings as for the service: {@code --headprune.data-dir=…} or {@code --spring.datasource.url=…}
  * after the command's own options, or the environment.
  */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Creates, lists and revokes API keys in the "
-    + "database directly (for bootstrapping; the API's /v1/keys does the same over HTTP).",
+@Command(
+    name = "keys",
+    mixinStandardHelpOptions = true,
+    description =
+        "Creates, lists and revokes API keys in the "
+            + "database directly (for bootstrapping; the API's /v1/keys does the same over HTTP).",
     subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
 public final class KeysCommand {
 
@@ -33,21 +37,30 @@ public final class KeysCommand {
 
   /** Runs {@code args} (starting with "keys"); returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    List<String> own = Arrays.stream(args).skip(1).filter(a -> !a.startsWith("--spring.") && !a.startsWith("--headprune."))
-        .toList();
-    String[] settings = Arrays.stream(args).filter(a -> a.startsWith("--spring.") || a.startsWith("--headprune."))
-        .toArray(String[]::new);
+    List<String> own =
+        Arrays.stream(args)
+            .skip(1)
+            .filter(a -> !a.startsWith("--spring.") && !a.startsWith("--headprune."))
+            .toList();
+    String[] settings =
+        Arrays.stream(args)
+            .filter(a -> a.startsWith("--spring.") || a.startsWith("--headprune."))
+            .toArray(String[]::new);
     CommandLine line = new CommandLine(new KeysCommand(), new Factory(settings));
     line.setOut(out);
     line.setErr(err);
-    line.setParameterExceptionHandler((e, arguments) -> {
-      err.println("headprune keys: " + e.getMessage() + " (see keys --help)");
-      return CommandLine.ExitCode.USAGE;
-    });
-    line.setExecutionExceptionHandler((e, parsed, result) -> {
-      err.println("headprune keys: " + (e instanceof HeadpruneException ? e.getMessage() : "failed: " + e));
-      return e instanceof HeadpruneException ? 1 : 3;
-    });
+    line.setParameterExceptionHandler(
+        (e, arguments) -> {
+          err.println("headprune keys: " + e.getMessage() + " (see keys --help)");
+          return CommandLine.ExitCode.USAGE;
+        });
+    line.setExecutionExceptionHandler(
+        (e, parsed, result) -> {
+          err.println(
+              "headprune keys: "
+                  + (e instanceof HeadpruneException ? e.getMessage() : "failed: " + e));
+          return e instanceof HeadpruneException ? 1 : 3;
+        });
     return line.execute(own.toArray(String[]::new));
   }
 
@@ -71,10 +84,13 @@ public final class KeysCommand {
 
     @Override
     public Integer call() {
-      try (ConfigurableApplicationContext context = new SpringApplicationBuilder(HeadpruneApplication.class)
-          .web(WebApplicationType.NONE).logStartupInfo(false)
-          .properties("db-scheduler.enabled=false", "headprune.role=api", "spring.main.banner-mode=off")
-          .run(settings)) {
+      try (ConfigurableApplicationContext context =
+          new SpringApplicationBuilder(HeadpruneApplication.class)
+              .web(WebApplicationType.NONE)
+              .logStartupInfo(false)
+              .properties(
+                  "db-scheduler.enabled=false", "headprune.role=api", "spring.main.banner-mode=off")
+              .run(settings)) {
         return run(context.getBean(ApiKeys.class), spec.commandLine().getOut());
       }
     }
@@ -82,11 +98,19 @@ public final class KeysCommand {
     abstract int run(ApiKeys keys, PrintWriter out);
   }
 
-  @Command(name = "create", description = "Creates a key and prints it (once) as JSON; a new tenant name creates the tenant.")
+  @Command(
+      name = "create",
+      description =
+          "Creates a key and prints it (once) as JSON; a new tenant name creates the tenant.")
   static final class Create extends Database {
-    @Option(names = "--tenant", required = true, description = "the key's tenant") String tenant;
+    @Option(names = "--tenant", required = true, description = "the key's tenant")
+    String tenant;
 
-    @Option(names = "--role", required = true, description = "read, member, admin or platform-admin") String role;
+    @Option(
+        names = "--role",
+        required = true,
+        description = "read, member, admin or platform-admin")
+    String role;
 
     @Override
     int run(ApiKeys keys, PrintWriter out) {
@@ -102,7 +126,12 @@ public final class KeysCommand {
     int run(ApiKeys keys, PrintWriter out) {
       out.printf("%-12s %-20s %-15s %-28s %s%n", "PREFIX", "TENANT", "ROLE", "CREATED", "STATE");
       for (ApiKeys.KeyView key : keys.list(CLI)) {
-        out.printf("%-12s %-20s %-15s %-28s %s%n", key.prefix(), key.tenant(), key.role(), key.createdAt(),
+        out.printf(
+            "%-12s %-20s %-15s %-28s %s%n",
+            key.prefix(),
+            key.tenant(),
+            key.role(),
+            key.createdAt(),
             key.revoked() ? "revoked " + key.revokedAt() : "active");
       }
       return 0;
@@ -111,7 +140,8 @@ public final class KeysCommand {
 
   @Command(name = "revoke", description = "Revokes the key with this prefix.")
   static final class Revoke extends Database {
-    @Parameters(paramLabel = "PREFIX", description = "the key's prefix, as keys list shows it") String prefix;
+    @Parameters(paramLabel = "PREFIX", description = "the key's prefix, as keys list shows it")
+    String prefix;
 
     @Override
     int run(ApiKeys keys, PrintWriter out) {

@@ -11,22 +11,30 @@ import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
 
-/** 401 and 403 as application/problem+json that say what was wrong, with RFC 6750's WWW-Authenticate. */
+/**
+ * 401 and 403 as application/problem+json that say what was wrong, with RFC 6750's
+ * WWW-Authenticate.
+ */
 final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
 
   private static final tools.jackson.databind.json.JsonMapper COMPACT =
       tools.jackson.databind.json.JsonMapper.builder().build();
 
   @Override
-  public void commence(HttpServletRequest request, HttpServletResponse response, AuthenticationException e)
+  public void commence(
+      HttpServletRequest request, HttpServletResponse response, AuthenticationException e)
       throws IOException {
     String detail;
     String header = "Bearer";
     if (e instanceof Authenticators.Refused refused) {
       detail = refused.getError().getDescription(); // ours, written for the client
       header = "Bearer error=\"invalid_token\"";
-    } else if (e instanceof org.springframework.security.oauth2.server.resource.InvalidBearerTokenException jwt) {
-      detail = describe(jwt.getError().getDescription()); // the JWT library's words name classes and URLs
+    } else if (e
+        instanceof
+        org.springframework.security.oauth2.server.resource.InvalidBearerTokenException jwt) {
+      detail =
+          describe(
+              jwt.getError().getDescription()); // the JWT library's words name classes and URLs
       header = "Bearer error=\"invalid_token\"";
     } else if (request.getHeader(HttpHeaders.AUTHORIZATION) == null) {
       detail = "this call needs an Authorization: Bearer header with an API key (hp_…) or a token";
@@ -39,16 +47,27 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
   }
 
   @Override
-  public void handle(HttpServletRequest request, HttpServletResponse response, AccessDeniedException e)
+  public void handle(
+      HttpServletRequest request, HttpServletResponse response, AccessDeniedException e)
       throws IOException {
-    write(response, 403, "Forbidden", "https://headprune.io/problems/forbidden",
-        "this key's role may not " + request.getMethod() + " " + request.getRequestURI()
+    write(
+        response,
+        403,
+        "Forbidden",
+        "https://headprune.io/problems/forbidden",
+        "this key's role may not "
+            + request.getMethod()
+            + " "
+            + request.getRequestURI()
             + " (read: GET only; member: also uploads, jobs, deletes; admin: also keys, audit and usage)");
   }
 
-  /** Token errors from the decoder, without the library's internals (class names, URLs of key sets). */
+  /**
+   * Token errors from the decoder, without the library's internals (class names, URLs of key sets).
+   */
   private static String describe(String description) {
-    org.slf4j.LoggerFactory.getLogger(Problems.class).debug("bearer token refused: {}", description);
+    org.slf4j.LoggerFactory.getLogger(Problems.class)
+        .debug("bearer token refused: {}", description);
     String lower = description.toLowerCase(java.util.Locale.ROOT);
     if (lower.contains("expired")) {
       return "the token has expired";
@@ -56,8 +75,11 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
     if (lower.contains("iss claim") || lower.contains("issuer")) {
       return "the token comes from an issuer this service does not trust";
     }
-    if (lower.contains("signature") || lower.contains("algorithm") || lower.contains("malformed")
-        || lower.contains("jws") || lower.contains("jwt") && lower.contains("decode")) {
+    if (lower.contains("signature")
+        || lower.contains("algorithm")
+        || lower.contains("malformed")
+        || lower.contains("jws")
+        || lower.contains("jwt") && lower.contains("decode")) {
       return "the token's signature or format is invalid";
     }
     if (lower.contains("aud claim") || lower.contains("audience")) {
@@ -66,7 +88,8 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
     return description.replaceAll("https?://\\S+", "<url>");
   }
 
-  static void write(HttpServletResponse response, int status, String title, String type, String detail)
+  static void write(
+      HttpServletResponse response, int status, String title, String type, String detail)
       throws IOException {
     Map<String, Object> problem = new LinkedHashMap<>();
     problem.put("type", type);
@@ -74,7 +97,8 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
     problem.put("status", status);
     problem.put("detail", detail);
     response.setStatus(status);
-    response.setContentType("application/problem+json"); // JSON is UTF-8 (RFC 8259): no charset parameter
+    response.setContentType(
+        "application/problem+json"); // JSON is UTF-8 (RFC 8259): no charset parameter
     response.getOutputStream().write(COMPACT.writeValueAsBytes(problem));
   }
 }

@@ -29,10 +29,10 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Who may call what. Every {@code /v1} call needs a bearer API key or (when configured) an OIDC
- * JWT; GET needs the read role, other methods member, keys, audit and tenants admin. Health
- * probes are open and show no details without a key; metrics, prometheus and info need the read
- * role, or are open on a separate management port (which a deployment keeps off the public
- * network). Stateless: no session, no cookie, so no CSRF.
+ * JWT; GET needs the read role, other methods member, keys, audit and tenants admin. Health probes
+ * are open and show no details without a key; metrics, prometheus and info need the read role, or
+ * are open on a separate management port (which a deployment keeps off the public network).
+ * Stateless: no session, no cookie, so no CSRF.
  */
 @Configuration(proxyBeanMethods = false)
 @org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication
@@ -41,38 +41,68 @@ class SecurityConfiguration {
   private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
 
   @Bean
-  SecurityFilterChain securityFilterChain(HttpSecurity http, ApiKeys keys, Tenants tenants, SecuritySettings settings,
-      Environment environment) throws Exception {
+  SecurityFilterChain securityFilterChain(
+      HttpSecurity http,
+      ApiKeys keys,
+      Tenants tenants,
+      SecuritySettings settings,
+      Environment environment)
+      throws Exception {
     JwtDecoder jwts = settings.oidc().enabled() ? jwtDecoder(settings.oidc()) : null;
     AuthenticationManager manager = Authenticators.manager(keys, jwts, settings.oidc(), tenants);
     Problems problems = new Problems();
     RequestMatcher managementPort = managementPort(environment);
-    http.addFilterBefore(new DatabaseOutageFilter(),
-            org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter.class)
+    http.addFilterBefore(
+            new DatabaseOutageFilter(),
+            org.springframework.security.oauth2.server.resource.web.authentication
+                .BearerTokenAuthenticationFilter.class)
         .csrf(csrf -> csrf.disable())
-        .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+        .sessionManagement(
+            session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
         .requestCache(cache -> cache.disable())
         .formLogin(form -> form.disable())
         .httpBasic(basic -> basic.disable())
         .logout(logout -> logout.disable())
-        .exceptionHandling(errors -> errors.authenticationEntryPoint(problems).accessDeniedHandler(problems))
-        .oauth2ResourceServer(bearer -> bearer.authenticationManagerResolver(request -> manager)
-            .authenticationEntryPoint(problems).accessDeniedHandler(problems))
-        .authorizeHttpRequests(rules -> rules
-            .requestMatchers(managementPort).permitAll()
-            .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
-            .requestMatchers("/actuator", "/actuator/**").hasRole("READ")
-            .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml", "/swagger-ui.html",
-                "/swagger-ui/**").permitAll()
-            .requestMatchers("/error").permitAll()
-            .requestMatchers("/v1/keys", "/v1/keys/**", "/v1/audit", "/v1/tenants/**").hasRole("ADMIN")
-            .requestMatchers(HttpMethod.GET).hasRole("READ")
-            .requestMatchers(HttpMethod.HEAD).hasRole("READ")
-            .anyRequest().hasRole("MEMBER"));
+        .exceptionHandling(
+            errors -> errors.authenticationEntryPoint(problems).accessDeniedHandler(problems))
+        .oauth2ResourceServer(
+            bearer ->
+                bearer
+                    .authenticationManagerResolver(request -> manager)
+                    .authenticationEntryPoint(problems)
+                    .accessDeniedHandler(problems))
+        .authorizeHttpRequests(
+            rules ->
+                rules
+                    .requestMatchers(managementPort)
+                    .permitAll()
+                    .requestMatchers("/actuator/health", "/actuator/health/**")
+                    .permitAll()
+                    .requestMatchers("/actuator", "/actuator/**")
+                    .hasRole("READ")
+                    .requestMatchers(
+                        "/v3/api-docs",
+                        "/v3/api-docs/**",
+                        "/v3/api-docs.yaml",
+                        "/swagger-ui.html",
+                        "/swagger-ui/**")
+                    .permitAll()
+                    .requestMatchers("/error")
+                    .permitAll()
+                    .requestMatchers("/v1/keys", "/v1/keys/**", "/v1/audit", "/v1/tenants/**")
+                    .hasRole("ADMIN")
+                    .requestMatchers(HttpMethod.GET)
+                    .hasRole("READ")
+                    .requestMatchers(HttpMethod.HEAD)
+                    .hasRole("READ")
+                    .anyRequest()
+                    .hasRole("MEMBER"));
     return http.build();
   }
 
-  /** Requests that arrive on a separate management port (none when actuator shares the API's port). */
+  /**
+   * Requests that arrive on a separate management port (none when actuator shares the API's port).
+   */
   private static RequestMatcher managementPort(Environment environment) {
     Integer management = environment.getProperty("management.server.port", Integer.class);
     Integer server = environment.getProperty("server.port", Integer.class, 8080);
@@ -82,13 +112,20 @@ class SecurityConfiguration {
     return request -> request.getLocalPort() == management;
   }
 
-  /** JWTs signed by the provider's keys, from its issuer, unexpired, and for this audience if one is set. */
+  /**
+   * JWTs signed by the provider's keys, from its issuer, unexpired, and for this audience if one is
+   * set.
+   */
   private static JwtDecoder jwtDecoder(SecuritySettings.Oidc oidc) {
     List<OAuth2TokenValidator<Jwt>> validators = new ArrayList<>();
-    validators.add(oidc.issuerUri() != null ? JwtValidators.createDefaultWithIssuer(oidc.issuerUri())
-        : JwtValidators.createDefault());
+    validators.add(
+        oidc.issuerUri() != null
+            ? JwtValidators.createDefaultWithIssuer(oidc.issuerUri())
+            : JwtValidators.createDefault());
     if (oidc.audience() != null) {
-      validators.add(new JwtClaimValidator<List<String>>("aud", aud -> aud != null && aud.contains(oidc.audience())));
+      validators.add(
+          new JwtClaimValidator<List<String>>(
+              "aud", aud -> aud != null && aud.contains(oidc.audience())));
     }
     OAuth2TokenValidator<Jwt> validator = new DelegatingOAuth2TokenValidator<>(validators);
     if (oidc.jwkSetUri() != null) {
@@ -97,19 +134,22 @@ class SecurityConfiguration {
       return decoder;
     }
     // discovery on first use, so the service starts while the provider is briefly away
-    return new SupplierJwtDecoder(() -> {
-      NimbusJwtDecoder decoder = (NimbusJwtDecoder) JwtDecoders.fromIssuerLocation(oidc.issuerUri());
-      decoder.setJwtValidator(validator);
-      return decoder;
-    });
+    return new SupplierJwtDecoder(
+        () -> {
+          NimbusJwtDecoder decoder =
+              (NimbusJwtDecoder) JwtDecoders.fromIssuerLocation(oidc.issuerUri());
+          decoder.setJwtValidator(validator);
+          return decoder;
+        });
   }
 
   /**
-   * The first start of a process that serves the API creates the platform-admin key (see
-   * {@link ApiKeys#bootstrap}).
+   * The first start of a process that serves the API creates the platform-admin key (see {@link
+   * ApiKeys#bootstrap}).
    */
   @Bean
-  ApplicationRunner adminKey(ApiKeys keys, SecuritySettings settings, HeadpruneProperties properties) {
+  ApplicationRunner adminKey(
+      ApiKeys keys, SecuritySettings settings, HeadpruneProperties properties) {
     return arguments -> {
       if (properties.role().servesApi()) {
         keys.bootstrap(settings.adminKey(), properties.dataDir().resolve("admin.key"));

@@ -5,6 +5,7 @@ package io.headprune.storage;
  *
  * @param maxEntries most entries
  * @param maxExpandedBytes largest total expanded size
- * @param maxCompressionRatio largest expanded/compressed ratio of one entry, and of the whole archive
+ * @param maxCompressionRatio largest expanded/compressed ratio of one entry, and of the whole
+ *     archive
  */
 public record ArchiveLimits(int maxEntries, long maxExpandedBytes, int maxCompressionRatio) {}

@@ -45,12 +45,17 @@ public final class Archives {
       }
     } catch (IOException e) {
       // the I/O message may name server paths: the client learns what it can act on
-      throw new InvalidInputException("archive '" + name + "' is truncated or not a valid "
-          + (lower.endsWith(".zip") ? ".zip" : ".tar.gz") + " file");
+      throw new InvalidInputException(
+          "archive '"
+              + name
+              + "' is truncated or not a valid "
+              + (lower.endsWith(".zip") ? ".zip" : ".tar.gz")
+              + " file");
     }
   }
 
-  private static void extractZip(Path archive, Path target, ArchiveLimits limits) throws IOException {
+  private static void extractZip(Path archive, Path target, ArchiveLimits limits)
+      throws IOException {
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       Budget budget = new Budget(limits, Files.size(archive));
       Enumeration<ZipArchiveEntry> entries = zip.getEntries();
@@ -58,7 +63,8 @@ public final class Archives {
         ZipArchiveEntry entry = entries.nextElement();
         budget.entry(entry.getName());
         if (entry.isUnixSymlink()) {
-          throw new InvalidInputException("archive entry '" + entry.getName() + "' is a symbolic link");
+          throw new InvalidInputException(
+              "archive entry '" + entry.getName() + "' is a symbolic link");
         }
         Path destination = destination(target, entry);
         if (entry.isDirectory()) {
@@ -72,7 +78,8 @@ public final class Archives {
     }
   }
 
-  private static void extractTarGz(Path archive, Path target, ArchiveLimits limits) throws IOException {
+  private static void extractTarGz(Path archive, Path target, ArchiveLimits limits)
+      throws IOException {
     try (InputStream file = new BufferedInputStream(Files.newInputStream(archive));
         GzipCompressorInputStream gzip = new GzipCompressorInputStream(file);
         TarArchiveInputStream tar = new TarArchiveInputStream(gzip)) {
@@ -84,7 +91,8 @@ public final class Archives {
           throw new InvalidInputException("archive entry '" + entry.getName() + "' is a link");
         }
         if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
-          throw new InvalidInputException("archive entry '" + entry.getName() + "' is a device or pipe");
+          throw new InvalidInputException(
+              "archive entry '" + entry.getName() + "' is a device or pipe");
         }
         Path destination = destination(target, entry);
         if (entry.isDirectory()) {
@@ -93,7 +101,8 @@ public final class Archives {
           // a tar's entries share one gzip stream: the ratio is judged against the whole archive
           copy(tar, destination, entry.getName(), Math.max(compressedTotal, 1), budget);
         } else {
-          throw new InvalidInputException("archive entry '" + entry.getName() + "' is not a file or directory");
+          throw new InvalidInputException(
+              "archive entry '" + entry.getName() + "' is not a file or directory");
         }
       }
     }
@@ -102,20 +111,31 @@ public final class Archives {
   private static Path destination(Path target, ArchiveEntry entry) {
     String name = entry.getName();
     if (name.length() > 1024) {
-      throw new InvalidInputException("archive entry '" + name.substring(0, 64) + "…' has a name of " + name.length()
-          + " characters, more than 1024");
+      throw new InvalidInputException(
+          "archive entry '"
+              + name.substring(0, 64)
+              + "…' has a name of "
+              + name.length()
+              + " characters, more than 1024");
     }
-    if (name.isEmpty() || name.startsWith("/") || name.startsWith("\\") || name.contains("\0")
+    if (name.isEmpty()
+        || name.startsWith("/")
+        || name.startsWith("\\")
+        || name.contains("\0")
         || name.matches("^[A-Za-z]:.*")) {
-      throw new InvalidInputException("archive entry '" + name + "' has an absolute or invalid path");
+      throw new InvalidInputException(
+          "archive entry '" + name + "' has an absolute or invalid path");
     }
     for (String part : name.split("[/\\\\]")) {
       if (part.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-        throw new InvalidInputException("archive entry '" + name.substring(0, Math.min(64, name.length()))
-            + "…' has a path part longer than 255 bytes");
+        throw new InvalidInputException(
+            "archive entry '"
+                + name.substring(0, Math.min(64, name.length()))
+                + "…' has a path part longer than 255 bytes");
       }
       if (part.equals("..")) {
-        throw new InvalidInputException("archive entry '" + name + "' escapes the archive with '..'");
+        throw new InvalidInputException(
+            "archive entry '" + name + "' escapes the archive with '..'");
       }
     }
     Path destination = target.resolve(name).normalize();
@@ -125,7 +145,8 @@ public final class Archives {
     return destination;
   }
 
-  private static void copy(InputStream in, Path destination, String name, long compressed, Budget budget)
+  private static void copy(
+      InputStream in, Path destination, String name, long compressed, Budget budget)
       throws IOException {
     if (Files.exists(destination)) {
       throw new InvalidInputException("archive entry '" + name + "' appears twice");
@@ -137,9 +158,13 @@ public final class Archives {
       for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
         written += read;
         budget.bytes(read, name);
-        if (written / (double) compressed > budget.limits.maxCompressionRatio() && written > 1 << 20) {
+        if (written / (double) compressed > budget.limits.maxCompressionRatio()
+            && written > 1 << 20) {
           throw new InvalidInputException(
-              "archive entry '" + name + "' expands more than " + budget.limits.maxCompressionRatio()
+              "archive entry '"
+                  + name
+                  + "' expands more than "
+                  + budget.limits.maxCompressionRatio()
                   + " times its compressed size (a zip bomb?)");
         }
         out.write(buffer, 0, read);
@@ -148,9 +173,9 @@ public final class Archives {
   }
 
   /**
-   * Counts entries and expanded bytes against the limits: the total size, and the total
-   * expansion ratio against the whole archive (many entries each under the per-entry ratio can
-   * still add up to a bomb).
+   * Counts entries and expanded bytes against the limits: the total size, and the total expansion
+   * ratio against the whole archive (many entries each under the per-entry ratio can still add up
+   * to a bomb).
    */
   private static final class Budget {
     final ArchiveLimits limits;
@@ -165,7 +190,8 @@ public final class Archives {
 
     void entry(String name) {
       if (++entries > limits.maxEntries()) {
-        throw new InvalidInputException("archive has more than " + limits.maxEntries() + " entries");
+        throw new InvalidInputException(
+            "archive has more than " + limits.maxEntries() + " entries");
       }
     }
 
@@ -173,11 +199,19 @@ public final class Archives {
       bytes += count;
       if (bytes > limits.maxExpandedBytes()) {
         throw new InvalidInputException(
-            "archive expands to more than " + limits.maxExpandedBytes() + " bytes (at entry '" + name + "')");
+            "archive expands to more than "
+                + limits.maxExpandedBytes()
+                + " bytes (at entry '"
+                + name
+                + "')");
       }
       if (bytes > 1 << 20 && bytes / (double) archiveBytes > limits.maxCompressionRatio()) {
-        throw new InvalidInputException("archive expands to more than " + limits.maxCompressionRatio()
-            + " times its size in total (at entry '" + name + "'; a zip bomb?)");
+        throw new InvalidInputException(
+            "archive expands to more than "
+                + limits.maxCompressionRatio()
+                + " times its size in total (at entry '"
+                + name
+                + "'; a zip bomb?)");
       }
     }
   }
@@ -204,6 +238,7 @@ public final class Archives {
         tar.closeArchiveEntry();
       }
     }
-    Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

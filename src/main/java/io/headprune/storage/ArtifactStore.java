@@ -13,8 +13,8 @@ import java.util.UUID;
 
 /**
  * The local artifact store. Layout under the root: {@code models/<sha256>/} (extracted model
- * directories), {@code datasets/<sha256>.<ext>}, {@code jobs/<id>/} (a job's outputs),
- * {@code incoming/} and {@code work/} (temporary, never served).
+ * directories), {@code datasets/<sha256>.<ext>}, {@code jobs/<id>/} (a job's outputs), {@code
+ * incoming/} and {@code work/} (temporary, never served).
  */
 public final class ArtifactStore {
 
@@ -107,13 +107,17 @@ public final class ArtifactStore {
       return 0;
     }
     try (var files = Files.walk(path)) {
-      return files.filter(Files::isRegularFile).mapToLong(file -> {
-        try {
-          return Files.size(file);
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }).sum();
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              file -> {
+                try {
+                  return Files.size(file);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              })
+          .sum();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("measuring stored bytes", e);
     }

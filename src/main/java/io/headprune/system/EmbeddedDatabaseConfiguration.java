@@ -18,11 +18,11 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
- * The embedded default: with no {@code spring.datasource.url}, start a real PostgreSQL from
- * Maven Central's binaries (zonky) with its data under {@code data-dir/postgres}, kept between
- * runs — durably: zonky starts PostgreSQL for throwaway test databases (fsync off, asynchronous
- * commit), which a power loss would turn into lost or corrupt job history, so fsync,
- * synchronous_commit and full_page_writes are switched back on.
+ * The embedded default: with no {@code spring.datasource.url}, start a real PostgreSQL from Maven
+ * Central's binaries (zonky) with its data under {@code data-dir/postgres}, kept between runs —
+ * durably: zonky starts PostgreSQL for throwaway test databases (fsync off, asynchronous commit),
+ * which a power loss would turn into lost or corrupt job history, so fsync, synchronous_commit and
+ * full_page_writes are switched back on.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(EmbeddedDatabaseConfiguration.NoDatasourceUrl.class)
@@ -52,7 +52,10 @@ class EmbeddedDatabaseConfiguration {
     }
   }
 
-  /** Starts PostgreSQL on {@code directory} with durable settings (later -c options override zonky's -F). */
+  /**
+   * Starts PostgreSQL on {@code directory} with durable settings (later -c options override zonky's
+   * -F).
+   */
   static EmbeddedPostgres start(Path directory) throws IOException {
     return EmbeddedPostgres.builder()
         .setDataDirectory(directory)

@@ -16,7 +16,8 @@ class EngineInfoContributor implements InfoContributor {
   private final HeadpruneProperties properties;
   private final String version;
 
-  EngineInfoContributor(HeadpruneProperties properties, @Value("${headprune.version:0.1.0}") String version) {
+  EngineInfoContributor(
+      HeadpruneProperties properties, @Value("${headprune.version:0.1.0}") String version) {
     this.properties = properties;
     this.version = version;
   }
@@ -29,8 +30,16 @@ class EngineInfoContributor implements InfoContributor {
     headprune.put("workerDevices", properties.worker().devices());
     builder.withDetail("headprune", headprune);
     Engine engine = Devices.engine();
-    builder.withDetail("djl", Map.of("version", Engine.getDjlVersion(), "engine", engine.getEngineName()));
-    builder.withDetail("pytorch", Map.of("version", engine.getVersion(), "gpus", engine.getGpuCount(),
-        "devices", Devices.parseList("auto").stream().map(Object::toString).toList()));
+    builder.withDetail(
+        "djl", Map.of("version", Engine.getDjlVersion(), "engine", engine.getEngineName()));
+    builder.withDetail(
+        "pytorch",
+        Map.of(
+            "version",
+            engine.getVersion(),
+            "gpus",
+            engine.getGpuCount(),
+            "devices",
+            Devices.parseList("auto").stream().map(Object::toString).toList()));
   }
 }

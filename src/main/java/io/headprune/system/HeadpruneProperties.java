@@ -6,8 +6,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
 /**
- * headprune's settings ({@code headprune.*} in application.yml, or environment variables such
- * as {@code HEADPRUNE_ROLE}).
+ * headprune's settings ({@code headprune.*} in application.yml, or environment variables such as
+ * {@code HEADPRUNE_ROLE}).
  *
  * @param role api, worker or both
  * @param dataDir where the embedded PostgreSQL and the artifacts live
@@ -16,7 +16,8 @@ import org.springframework.util.unit.DataSize;
  * @param dataset limits on datasets
  */
 @ConfigurationProperties("headprune")
-public record HeadpruneProperties(Role role, Path dataDir, Worker worker, Upload upload, Dataset dataset) {
+public record HeadpruneProperties(
+    Role role, Path dataDir, Worker worker, Upload upload, Dataset dataset) {
 
   /** Which parts of the service run in this process. */
   public enum Role {
@@ -47,7 +48,8 @@ public record HeadpruneProperties(Role role, Path dataDir, Worker worker, Upload
    * @param maxEntries most entries in an archive
    * @param maxCompressionRatio largest expanded/compressed ratio of one entry
    */
-  public record Upload(DataSize maxBytes, DataSize maxExpandedBytes, int maxEntries, int maxCompressionRatio) {}
+  public record Upload(
+      DataSize maxBytes, DataSize maxExpandedBytes, int maxEntries, int maxCompressionRatio) {}
 
   /**
    * @param maxRows most rows of a dataset

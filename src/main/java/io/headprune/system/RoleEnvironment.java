@@ -9,23 +9,29 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * Turns {@code headprune.role} into the settings it implies: an api process schedules jobs but
- * never runs them ({@code db-scheduler.enabled=false}); a worker runs one job per device
- * ({@code db-scheduler.threads}).
+ * never runs them ({@code db-scheduler.enabled=false}); a worker runs one job per device ({@code
+ * db-scheduler.threads}).
  */
 public class RoleEnvironment implements EnvironmentPostProcessor {
 
   @Override
-  public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+  public void postProcessEnvironment(
+      ConfigurableEnvironment environment, SpringApplication application) {
     String role = environment.getProperty("headprune.role", "both").toLowerCase(Locale.ROOT);
     if (role.equals("api")) {
       // the role decides, whatever else is configured
-      environment.getPropertySources()
-          .addFirst(new MapPropertySource("headprune-role", Map.of("db-scheduler.enabled", "false")));
+      environment
+          .getPropertySources()
+          .addFirst(
+              new MapPropertySource("headprune-role", Map.of("db-scheduler.enabled", "false")));
     }
     // a default only: an explicit db-scheduler.threads wins
     String devices = environment.getProperty("headprune.worker.devices", "auto").trim();
     int count = devices.equalsIgnoreCase("auto") ? 1 : devices.split(",").length;
-    environment.getPropertySources()
-        .addLast(new MapPropertySource("headprune-devices", Map.of("db-scheduler.threads", Integer.toString(count))));
+    environment
+        .getPropertySources()
+        .addLast(
+            new MapPropertySource(
+                "headprune-devices", Map.of("db-scheduler.threads", Integer.toString(count))));
   }
 }

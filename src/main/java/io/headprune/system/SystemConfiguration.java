@@ -26,9 +26,10 @@ class SystemConfiguration {
    */
   @org.springframework.context.annotation.Bean
   org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer strictRequestBodies() {
-    return builder -> builder
-        .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-        .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+    return builder ->
+        builder
+            .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
   }
 }

@@ -42,10 +42,23 @@ public class ApiKeys {
   public record NewKey(String key, String prefix, String tenant, String role, Instant createdAt) {}
 
   /** A key as listings show it (never the key). */
-  public record KeyView(String prefix, String tenant, String role, Instant createdAt, Instant lastUsedAt,
-      boolean revoked, Instant revokedAt) {
+  public record KeyView(
+      String prefix,
+      String tenant,
+      String role,
+      Instant createdAt,
+      Instant lastUsedAt,
+      boolean revoked,
+      Instant revokedAt) {
     static KeyView of(ApiKeyEntity row) {
-      return new KeyView(row.prefix, row.tenant, row.role, row.createdAt, row.lastUsedAt, row.revoked, row.revokedAt);
+      return new KeyView(
+          row.prefix,
+          row.tenant,
+          row.role,
+          row.createdAt,
+          row.lastUsedAt,
+          row.revoked,
+          row.revokedAt);
     }
   }
 
@@ -54,7 +67,11 @@ public class ApiKeys {
   private final Audit audit;
   private final Clock clock;
 
-  ApiKeys(TenancyRepositories.Keys keys, TenancyRepositories.Tenants tenants, Audit audit, Clock clock) {
+  ApiKeys(
+      TenancyRepositories.Keys keys,
+      TenancyRepositories.Tenants tenants,
+      Audit audit,
+      Clock clock) {
     this.keys = keys;
     this.tenants = tenants;
     this.audit = audit;
@@ -62,17 +79,21 @@ public class ApiKeys {
   }
 
   /**
-   * Creates a key of {@code role} for {@code tenant} on behalf of {@code by}; a tenant that does not
-   * exist yet is created (by a platform admin only).
+   * Creates a key of {@code role} for {@code tenant} on behalf of {@code by}; a tenant that does
+   * not exist yet is created (by a platform admin only).
    */
   @Transactional
   public NewKey create(String tenant, Role role, Caller by) {
     if (tenant == null || !TENANT.matcher(tenant).matches()) {
-      throw new InvalidInputException("tenant '" + tenant + "' must be 1 to 63 lower-case letters, digits or dashes, "
-          + "starting with a letter or digit");
+      throw new InvalidInputException(
+          "tenant '"
+              + tenant
+              + "' must be 1 to 63 lower-case letters, digits or dashes, "
+              + "starting with a letter or digit");
     }
     if (!by.mayAdminister(tenant)) {
-      throw new ForbiddenException("a " + by.role().wire() + " key can create keys of its own tenant only");
+      throw new ForbiddenException(
+          "a " + by.role().wire() + " key can create keys of its own tenant only");
     }
     if (role == Role.PLATFORM_ADMIN && by.role() != Role.PLATFORM_ADMIN) {
       throw new ForbiddenException("only a platform-admin key can create platform-admin keys");
@@ -97,7 +118,8 @@ public class ApiKeys {
     String key;
     do {
       key = KeyHashes.generate();
-    } while (keys.existsById(KeyHashes.prefix(key))); // 48-bit prefixes: a clash is all but impossible
+    } while (keys.existsById(
+        KeyHashes.prefix(key))); // 48-bit prefixes: a clash is all but impossible
     store(key, tenant, role, now);
     return new NewKey(key, KeyHashes.prefix(key), tenant, role.wire(), now);
   }
@@ -115,16 +137,22 @@ public class ApiKeys {
   /** The keys {@code by} may see: its tenant's, or every key for a platform admin. */
   @Transactional(readOnly = true)
   public List<KeyView> list(Caller by) {
-    List<ApiKeyEntity> rows = by.role() == Role.PLATFORM_ADMIN ? keys.findAllByOrderByTenantAscCreatedAtAsc()
-        : keys.findByTenantOrderByCreatedAtAsc(by.tenant());
+    List<ApiKeyEntity> rows =
+        by.role() == Role.PLATFORM_ADMIN
+            ? keys.findAllByOrderByTenantAscCreatedAtAsc()
+            : keys.findByTenantOrderByCreatedAtAsc(by.tenant());
     return rows.stream().map(KeyView::of).toList();
   }
 
-  /** Revokes the key with {@code prefix}; a key of a tenant {@code by} does not administer is a 404. */
+  /**
+   * Revokes the key with {@code prefix}; a key of a tenant {@code by} does not administer is a 404.
+   */
   @Transactional
   public KeyView revoke(String prefix, Caller by) {
-    ApiKeyEntity row = keys.findById(prefix).filter(k -> by.mayAdminister(k.tenant))
-        .orElseThrow(() -> new NotFoundException("key does not exist"));
+    ApiKeyEntity row =
+        keys.findById(prefix)
+            .filter(k -> by.mayAdminister(k.tenant))
+            .orElseThrow(() -> new NotFoundException("key does not exist"));
     if (!row.revoked) {
       row.revoked = true;
       row.revokedAt = clock.instant();
@@ -165,28 +193,42 @@ public class ApiKeys {
     }
     if (configured != null && !configured.isBlank()) {
       if (!KeyHashes.wellFormed(configured)) {
-        throw new IllegalStateException("headprune.security.admin-key must be hp_ followed by at least 22 base64url "
-            + "characters, e.g. hp_$(openssl rand -hex 24)");
+        throw new IllegalStateException(
+            "headprune.security.admin-key must be hp_ followed by at least 22 base64url "
+                + "characters, e.g. hp_$(openssl rand -hex 24)");
       }
       store(configured, DEFAULT_TENANT, Role.PLATFORM_ADMIN, clock.instant());
       audit.record(DEFAULT_TENANT, "bootstrap", "key.create", KeyHashes.prefix(configured));
-      log.info("created the platform-admin key {}… from headprune.security.admin-key", KeyHashes.prefix(configured));
+      log.info(
+          "created the platform-admin key {}… from headprune.security.admin-key",
+          KeyHashes.prefix(configured));
       return;
     }
     NewKey key = insert(DEFAULT_TENANT, Role.PLATFORM_ADMIN);
     audit.record(DEFAULT_TENANT, "bootstrap", "key.create", key.prefix());
     writePrivate(file, key.key());
-    log.info("created the platform-admin key {}…; it is in {} (readable by this user only)", key.prefix(), file);
+    log.info(
+        "created the platform-admin key {}…; it is in {} (readable by this user only)",
+        key.prefix(),
+        file);
   }
 
-  /** Writes {@code text} to {@code file}, readable and writable by its owner only, replacing it atomically. */
+  /**
+   * Writes {@code text} to {@code file}, readable and writable by its owner only, replacing it
+   * atomically.
+   */
   static void writePrivate(Path file, String text) {
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
-      Path temporary = Files.createTempFile(file.toAbsolutePath().getParent(), ".admin", ".key",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path temporary =
+          Files.createTempFile(
+              file.toAbsolutePath().getParent(),
+              ".admin",
+              ".key",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(temporary, text + "\n", StandardCharsets.US_ASCII);
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("writing the admin key", e);
     }

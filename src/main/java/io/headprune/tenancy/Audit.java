@@ -14,7 +14,8 @@ import org.springframework.transaction.annotation.Transactional;
 public class Audit {
 
   /** Actions an upload records; the uploads-per-hour quota counts them. */
-  public static final java.util.List<String> UPLOADS = java.util.List.of("model.upload", "dataset.upload");
+  public static final java.util.List<String> UPLOADS =
+      java.util.List.of("model.upload", "dataset.upload");
 
   /**
    * One audit row as {@code GET /v1/audit} shows it.
@@ -25,7 +26,8 @@ public class Audit {
    * @param target the id it happened to
    * @param at when
    */
-  public record Entry(long id, String tenant, String actor, String action, String target, Instant at) {}
+  public record Entry(
+      long id, String tenant, String actor, String action, String target, Instant at) {}
 
   private final TenancyRepositories.AuditRows rows;
   private final Clock clock;
@@ -57,7 +59,8 @@ public class Audit {
   /** A page of {@code tenant}'s trail, newest first. */
   @Transactional(readOnly = true)
   public Page<Entry> list(String tenant, int page, int size) {
-    return rows.findByTenant(tenant, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "at", "id")))
+    return rows.findByTenant(
+            tenant, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "at", "id")))
         .map(a -> new Entry(a.id, a.tenant, a.actor, a.action, a.target, a.at));
   }
 }

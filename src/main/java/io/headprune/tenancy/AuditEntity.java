@@ -11,7 +11,10 @@ import java.time.Instant;
 @Entity
 @Table(name = "audit")
 class AuditEntity {
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY) Long id;
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  Long id;
+
   String tenant;
   String actor;
   String action;

@@ -7,14 +7,15 @@ import org.springframework.security.core.context.SecurityContextHolder;
 
 /**
  * Who makes a request: its tenant, its role and, for the audit trail, the actor (an API key's
- * prefix, or {@code jwt:<subject>}). The security layer puts it in Spring Security's context as
- * the authentication's principal.
+ * prefix, or {@code jwt:<subject>}). The security layer puts it in Spring Security's context as the
+ * authentication's principal.
  */
 public record Caller(String tenant, Role role, String actor) {
 
   /** The caller of the current request. */
   public static Caller current() {
-    return find().orElseThrow(() -> new IllegalStateException("no authenticated caller on this thread"));
+    return find()
+        .orElseThrow(() -> new IllegalStateException("no authenticated caller on this thread"));
   }
 
   /** The caller of the current request, if it is authenticated. */
@@ -34,8 +35,12 @@ public record Caller(String tenant, Role role, String actor) {
   /** Refuses (403) unless this caller may act on {@code tenant}. */
   public void checkAdministers(String tenant) {
     if (!mayAdminister(tenant)) {
-      throw new ForbiddenException("a " + role.wire() + " key of tenant " + this.tenant
-          + " cannot administer another tenant");
+      throw new ForbiddenException(
+          "a "
+              + role.wire()
+              + " key of tenant "
+              + this.tenant
+              + " cannot administer another tenant");
     }
   }
 }

@@ -16,7 +16,9 @@ final class KeyHashes {
 
   static final String MARK = "hp_";
 
-  /** Characters of a key shown in listings and used to find its row: the mark and 8 more (48 bits). */
+  /**
+   * Characters of a key shown in listings and used to find its row: the mark and 8 more (48 bits).
+   */
   static final int PREFIX_LENGTH = MARK.length() + 8;
 
   /** Length of a generated key. */
@@ -38,8 +40,13 @@ final class KeyHashes {
 
   /** Whether {@code presented} looks like a key at all (the mark, then base64url, long enough). */
   static boolean wellFormed(String presented) {
-    return presented != null && presented.startsWith(MARK) && presented.length() >= PREFIX_LENGTH + 14
-        && presented.length() <= 200 && presented.chars().skip(MARK.length())
+    return presented != null
+        && presented.startsWith(MARK)
+        && presented.length() >= PREFIX_LENGTH + 14
+        && presented.length() <= 200
+        && presented
+            .chars()
+            .skip(MARK.length())
             .allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '-' || c == '_');
   }
 

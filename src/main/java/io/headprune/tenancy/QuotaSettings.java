@@ -9,7 +9,8 @@ import org.springframework.util.unit.DataSize;
  *
  * @param queuedJobs most jobs a tenant may have waiting (a submission beyond it: 429)
  * @param runningJobs most jobs of a tenant that run at once (more wait in the queue)
- * @param storedBytes most bytes of models, datasets and outputs a tenant may store (an upload beyond it: 413)
+ * @param storedBytes most bytes of models, datasets and outputs a tenant may store (an upload
+ *     beyond it: 413)
  * @param uploadsPerHour most uploads a tenant may make in any hour (beyond it: 429)
  */
 @ConfigurationProperties("headprune.quota")

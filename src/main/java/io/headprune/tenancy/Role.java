@@ -32,7 +32,10 @@ public enum Role {
     return compareTo(other) >= 0;
   }
 
-  /** Spring Security authorities: this role and every role it includes ({@code ROLE_MEMBER}, {@code ROLE_READ}). */
+  /**
+   * Spring Security authorities: this role and every role it includes ({@code ROLE_MEMBER}, {@code
+   * ROLE_READ}).
+   */
   public List<String> authorities() {
     List<String> authorities = new ArrayList<>();
     for (Role role : values()) {
@@ -52,6 +55,7 @@ public enum Role {
         }
       }
     }
-    throw new InvalidInputException("role '" + wire + "' does not exist; use read, member, admin or platform-admin");
+    throw new InvalidInputException(
+        "role '" + wire + "' does not exist; use read, member, admin or platform-admin");
   }
 }

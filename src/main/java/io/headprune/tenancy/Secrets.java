@@ -35,11 +35,14 @@ public class Secrets {
     try {
       bytes = Base64.getDecoder().decode(keyEncryptionKey.strip());
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("headprune.security.key-encryption-key must be base64 (of 32 bytes)");
+      throw new IllegalStateException(
+          "headprune.security.key-encryption-key must be base64 (of 32 bytes)");
     }
     if (bytes.length != 32) {
-      throw new IllegalStateException("headprune.security.key-encryption-key must be base64 of 32 bytes, not "
-          + bytes.length + " (e.g. openssl rand -base64 32)");
+      throw new IllegalStateException(
+          "headprune.security.key-encryption-key must be base64 of 32 bytes, not "
+              + bytes.length
+              + " (e.g. openssl rand -base64 32)");
     }
     key = new SecretKeySpec(bytes, "AES");
   }
@@ -51,8 +54,9 @@ public class Secrets {
 
   byte[] encrypt(String tenant, String secret) {
     if (key == null) {
-      throw new ConflictException("this service has no key-encryption key (headprune.security.key-encryption-key), "
-          + "so it cannot store secrets such as Hub tokens");
+      throw new ConflictException(
+          "this service has no key-encryption key (headprune.security.key-encryption-key), "
+              + "so it cannot store secrets such as Hub tokens");
     }
     try {
       byte[] nonce = new byte[NONCE];
@@ -69,16 +73,21 @@ public class Secrets {
 
   String decrypt(String tenant, byte[] stored) {
     if (key == null) {
-      throw new IllegalStateException("a stored secret needs headprune.security.key-encryption-key to be read");
+      throw new IllegalStateException(
+          "a stored secret needs headprune.security.key-encryption-key to be read");
     }
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
       cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, stored, 0, NONCE));
       cipher.updateAAD(tenant.getBytes(StandardCharsets.UTF_8));
-      return new String(cipher.doFinal(stored, NONCE, stored.length - NONCE), StandardCharsets.UTF_8);
+      return new String(
+          cipher.doFinal(stored, NONCE, stored.length - NONCE), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("a stored secret of tenant " + tenant + " does not decrypt with the configured "
-          + "key-encryption key (was the key changed?)");
+      throw new IllegalStateException(
+          "a stored secret of tenant "
+              + tenant
+              + " does not decrypt with the configured "
+              + "key-encryption key (was the key changed?)");
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.headprune.tenancy;
 
-import java.time.Clock;
 import java.sql.Timestamp;
+import java.time.Clock;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
@@ -15,7 +15,12 @@ public class Tenants {
   private final TenancyRepositories.Tenants rows;
   private final Audit audit;
 
-  Tenants(JdbcTemplate sql, Clock clock, Secrets secrets, TenancyRepositories.Tenants rows, Audit audit) {
+  Tenants(
+      JdbcTemplate sql,
+      Clock clock,
+      Secrets secrets,
+      TenancyRepositories.Tenants rows,
+      Audit audit) {
     this.sql = sql;
     this.clock = clock;
     this.secrets = secrets;
@@ -30,11 +35,13 @@ public class Tenants {
   @org.springframework.transaction.annotation.Transactional
   public void setHubToken(String tenant, String token, Caller by) {
     by.checkAdministers(tenant);
-    TenantEntity row = rows.lockById(tenant).orElseThrow(() -> new io.headprune.problem.NotFoundException(
-        "tenant does not exist"));
-    if (token != null && (token.isBlank() || token.length() > 1000 || !token.matches("[\\x21-\\x7e]+"))) {
-      throw new io.headprune.problem.InvalidInputException("token must be 1 to 1000 printable characters without "
-          + "spaces");
+    TenantEntity row =
+        rows.lockById(tenant)
+            .orElseThrow(() -> new io.headprune.problem.NotFoundException("tenant does not exist"));
+    if (token != null
+        && (token.isBlank() || token.length() > 1000 || !token.matches("[\\x21-\\x7e]+"))) {
+      throw new io.headprune.problem.InvalidInputException(
+          "token must be 1 to 1000 printable characters without " + "spaces");
     }
     row.hubToken = token == null ? null : secrets.encrypt(tenant, token);
     audit.record(tenant, by.actor(), token == null ? "hub-token.delete" : "hub-token.set", tenant);
@@ -61,7 +68,9 @@ public class Tenants {
 
   /** Creates tenant {@code name} unless it exists (safe when replicas race). */
   public void ensure(String name) {
-    sql.update("insert into tenants (id, created_at) values (?, ?) on conflict (id) do nothing", name,
+    sql.update(
+        "insert into tenants (id, created_at) values (?, ?) on conflict (id) do nothing",
+        name,
         Timestamp.from(clock.instant()));
   }
 }

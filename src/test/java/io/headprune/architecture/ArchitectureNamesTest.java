@@ -16,14 +16,16 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Architectures are data (ARCHITECTURE §2): only {@code model/} knows a family. No class
- * elsewhere uses a family's class, and no string literal outside {@code model/} names one, so a
- * per-family branch in checkpoint, scoring, pruning or jobs cannot come back unnoticed.
+ * Architectures are data (ARCHITECTURE §2): only {@code model/} knows a family. No class elsewhere
+ * uses a family's class, and no string literal outside {@code model/} names one, so a per-family
+ * branch in checkpoint, scoring, pruning or jobs cannot come back unnoticed.
  */
 class ArchitectureNamesTest {
 
   private static final JavaClasses CLASSES =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.headprune");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("io.headprune");
 
   /** Family names as they appear in model_type values, class names and weight prefixes. */
   private static final Pattern FAMILY =

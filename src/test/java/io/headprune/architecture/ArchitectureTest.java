@@ -12,18 +12,30 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
   private static final JavaClasses CLASSES =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.headprune");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("io.headprune");
 
   @Test
   void engineImportsNothingFromSpringOrJpa() {
     noClasses()
         .that()
-        .resideInAnyPackage("io.headprune.checkpoint..", "io.headprune.model..", "io.headprune.scoring..",
-            "io.headprune.pruning..", "io.headprune.problem..", "io.headprune.cli..", "io.headprune.hub..",
+        .resideInAnyPackage(
+            "io.headprune.checkpoint..",
+            "io.headprune.model..",
+            "io.headprune.scoring..",
+            "io.headprune.pruning..",
+            "io.headprune.problem..",
+            "io.headprune.cli..",
+            "io.headprune.hub..",
             "io.headprune.storage..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("org.springframework..", "jakarta.persistence..", "org.hibernate..", "jakarta.servlet..")
+        .resideInAnyPackage(
+            "org.springframework..",
+            "jakarta.persistence..",
+            "org.hibernate..",
+            "jakarta.servlet..")
         .check(CLASSES);
   }
 

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DatasetReaderTest {
 
   private static final Labels LABELS =
-      new Labels(2, Map.of(0, "dog_first", 1, "cat_first"), Map.of("dog_first", 0, "cat_first", 1), null);
+      new Labels(
+          2, Map.of(0, "dog_first", 1, "cat_first"), Map.of("dog_first", 0, "cat_first", 1), null);
 
   @TempDir Path dir;
 
@@ -26,11 +27,14 @@ class DatasetReaderTest {
   @Test
   void jsonLinesWithIndicesNamesPairsAndUnlabeledRowsAreRead() throws IOException {
     Path path =
-        file("d.jsonl", "{\"text\":\"a\",\"label\":1}\n\n{\"text\":\"b\",\"text_pair\":\"c\",\"label\":\"dog_first\"}\n"
-            + "{\"text\":\"d\"}\n");
+        file(
+            "d.jsonl",
+            "{\"text\":\"a\",\"label\":1}\n\n{\"text\":\"b\",\"text_pair\":\"c\",\"label\":\"dog_first\"}\n"
+                + "{\"text\":\"d\"}\n");
     List<Example> examples = DatasetReader.read(path, LABELS);
     assertThat(examples)
-        .containsExactly(new Example("a", null, 1.0), new Example("b", "c", 0.0), new Example("d", null, null));
+        .containsExactly(
+            new Example("a", null, 1.0), new Example("b", "c", 0.0), new Example("d", null, null));
   }
 
   @Test
@@ -68,7 +72,8 @@ class DatasetReaderTest {
   @Test
   void aLabelIndexOutOfRangeIsNamed() throws IOException {
     Path path = file("d.jsonl", "{\"text\":\"a\",\"label\":7}\n");
-    assertThatThrownBy(() -> DatasetReader.read(path, LABELS)).hasMessageContaining("label 7 is outside [0, 1]");
+    assertThatThrownBy(() -> DatasetReader.read(path, LABELS))
+        .hasMessageContaining("label 7 is outside [0, 1]");
   }
 
   @Test
@@ -82,13 +87,19 @@ class DatasetReaderTest {
   @Test
   void invalidUtf8IsRejected() throws IOException {
     Path path = dir.resolve("d.jsonl");
-    Files.write(path, new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
-    assertThatThrownBy(() -> DatasetReader.read(path, LABELS)).hasMessageContaining("not valid UTF-8");
+    Files.write(
+        path,
+        new byte[] {
+          '{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'
+        });
+    assertThatThrownBy(() -> DatasetReader.read(path, LABELS))
+        .hasMessageContaining("not valid UTF-8");
   }
 
   @Test
   void missingTextIsNamed() throws IOException {
     Path path = file("d.jsonl", "{\"label\":1}\n");
-    assertThatThrownBy(() -> DatasetReader.read(path, LABELS)).hasMessageContaining("\"text\" is missing");
+    assertThatThrownBy(() -> DatasetReader.read(path, LABELS))
+        .hasMessageContaining("\"text\" is missing");
   }
 }

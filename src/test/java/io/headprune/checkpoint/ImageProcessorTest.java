@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Every image of the ViT fixture prepared exactly as the reference (transformers'
- * ViTImageProcessor on Pillow) prepares it: the sha256 of the resized 8-bit RGB bytes and of the
- * float32 pixel values, per image, from the fixture's expected_outputs.json. The images come in
- * RGB, L, RGBA and P modes and in sizes that need up- and downscaling.
+ * Every image of the ViT fixture prepared exactly as the reference (transformers' ViTImageProcessor
+ * on Pillow) prepares it: the sha256 of the resized 8-bit RGB bytes and of the float32 pixel
+ * values, per image, from the fixture's expected_outputs.json. The images come in RGB, L, RGBA and
+ * P modes and in sizes that need up- and downscaling.
  */
 class ImageProcessorTest {
 
@@ -26,23 +26,29 @@ class ImageProcessorTest {
 
   @Test
   void everyImageIsResizedAndNormalisedToTheReferencesLastBit() throws Exception {
-    ImageProcessor processor = ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
-    JsonNode checksums = Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("image_checksums");
+    ImageProcessor processor =
+        ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
+    JsonNode checksums =
+        Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("image_checksums");
     int checked = 0;
     for (Map.Entry<String, JsonNode> entry : checksums.properties()) {
       String image = entry.getKey();
-      ImageProcessor.Prepared prepared = processor.prepare(Files.readAllBytes(DIR.resolve(image)), image);
+      ImageProcessor.Prepared prepared =
+          processor.prepare(Files.readAllBytes(DIR.resolve(image)), image);
       byte[] resized = new byte[prepared.resized().length];
       for (int i = 0; i < resized.length; i++) {
         resized[i] = (byte) prepared.resized()[i];
       }
-      ByteBuffer pixels = ByteBuffer.allocate(prepared.pixels().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer pixels =
+          ByteBuffer.allocate(prepared.pixels().length * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (float value : prepared.pixels()) {
         pixels.putFloat(value);
       }
-      assertThat(sha256(resized)).as("resized bytes of %s", image)
+      assertThat(sha256(resized))
+          .as("resized bytes of %s", image)
           .isEqualTo(entry.getValue().get("resized_uint8_hwc_sha256").asString());
-      assertThat(sha256(pixels.array())).as("pixel values of %s", image)
+      assertThat(sha256(pixels.array()))
+          .as("pixel values of %s", image)
           .isEqualTo(entry.getValue().get("pixel_values_f32le_chw_sha256").asString());
       checked++;
     }
@@ -51,15 +57,19 @@ class ImageProcessorTest {
 
   @Test
   void theSampledImagesEqualTheReferencesValues() throws Exception {
-    ImageProcessor processor = ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
-    for (JsonNode sample : Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("preprocessing")) {
+    ImageProcessor processor =
+        ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
+    for (JsonNode sample :
+        Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("preprocessing")) {
       String image = sample.get("image").asString();
-      ImageProcessor.Prepared prepared = processor.prepare(Files.readAllBytes(DIR.resolve(image)), image);
+      ImageProcessor.Prepared prepared =
+          processor.prepare(Files.readAllBytes(DIR.resolve(image)), image);
       JsonNode rows = sample.get("resized_uint8_hwc");
       for (int y = 0; y < rows.size(); y++) {
         for (int x = 0; x < rows.get(y).size(); x++) {
           for (int c = 0; c < 3; c++) {
-            assertThat(prepared.resized()[(y * 16 + x) * 3 + c]).as("%s at (%d, %d, %d)", image, y, x, c)
+            assertThat(prepared.resized()[(y * 16 + x) * 3 + c])
+                .as("%s at (%d, %d, %d)", image, y, x, c)
                 .isEqualTo(rows.get(y).get(x).get(c).asInt());
           }
         }
@@ -83,8 +93,10 @@ class ImageProcessorTest {
       pixels[i * 3] = pixels[i * 3 + 1] = pixels[i * 3 + 2] = i;
     }
     ImageFiles.Rgb image = new ImageFiles.Rgb(pixels, 2, 3);
-    assertThat(firstChannel(ImageFiles.orient(image, 6))).containsExactly(3, 0, 4, 1, 5, 2); // 90° clockwise
-    assertThat(firstChannel(ImageFiles.orient(image, 8))).containsExactly(2, 5, 1, 4, 0, 3); // 90° counter-clockwise
+    assertThat(firstChannel(ImageFiles.orient(image, 6)))
+        .containsExactly(3, 0, 4, 1, 5, 2); // 90° clockwise
+    assertThat(firstChannel(ImageFiles.orient(image, 8)))
+        .containsExactly(2, 5, 1, 4, 0, 3); // 90° counter-clockwise
     assertThat(firstChannel(ImageFiles.orient(image, 3))).containsExactly(5, 4, 3, 2, 1, 0);
     assertThat(firstChannel(ImageFiles.orient(image, 2))).containsExactly(2, 1, 0, 5, 4, 3);
     assertThat(ImageFiles.orient(image, 6).height()).isEqualTo(3);

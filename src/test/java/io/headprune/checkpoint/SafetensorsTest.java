@@ -30,7 +30,8 @@ class SafetensorsTest {
   /** A file with the given header JSON and {@code dataBytes} bytes of data. */
   private Path raw(String header, int dataBytes) throws IOException {
     byte[] json = header.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer file = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer file =
+        ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
     file.putLong(json.length).put(json);
     Path path = dir.resolve("t.safetensors");
     Files.write(path, file.array());
@@ -48,7 +49,8 @@ class SafetensorsTest {
     byte[] bytes = Files.readAllBytes(path);
     long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat((8 + headerLength) % 8).isZero();
-    assertThat(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8)).startsWith("{\"__metadata__\":{\"format\":\"pt\"}");
+    assertThat(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8))
+        .startsWith("{\"__metadata__\":{\"format\":\"pt\"}");
     try (SafetensorsFile file = SafetensorsFile.open(path)) {
       assertThat(file.metadata()).isEqualTo(Map.of("format", "pt"));
       assertThat(file.tensors().get("a").shape()).containsExactly(2, 2);
@@ -69,7 +71,8 @@ class SafetensorsTest {
 
   @Test
   void headerLengthPastTheEndOfTheFileIsRejected() throws IOException {
-    ByteBuffer file = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).put(new byte[8]);
+    ByteBuffer file =
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).put(new byte[8]);
     Path path = dir.resolve("t.safetensors");
     Files.write(path, file.array());
     assertThatThrownBy(() -> SafetensorsFile.open(path))
@@ -79,7 +82,11 @@ class SafetensorsTest {
 
   @Test
   void hugeHeaderLengthIsRejectedBeforeAllocating() throws IOException {
-    ByteBuffer file = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE).put(new byte[8]);
+    ByteBuffer file =
+        ByteBuffer.allocate(16)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(Long.MAX_VALUE)
+            .put(new byte[8]);
     Path path = dir.resolve("t.safetensors");
     Files.write(path, file.array());
     assertThatThrownBy(() -> SafetensorsFile.open(path)).hasMessageContaining("header length");
@@ -88,8 +95,10 @@ class SafetensorsTest {
   @Test
   void overlappingOffsetsAreRejected() throws IOException {
     Path path =
-        raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        raw(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            12);
     assertThatThrownBy(() -> SafetensorsFile.open(path))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("overlap");

@@ -17,20 +17,23 @@ class TokenizerTest {
 
   private Path vocabOnly(List<String> vocabulary, boolean lowerCase) throws IOException {
     Files.write(dir.resolve("vocab.txt"), vocabulary);
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": " + lowerCase + "}");
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": " + lowerCase + "}");
     return dir;
   }
 
   @Test
   void vocabTxtAloneGivesTheSameIdsAsTokenizerJsonOnTheFixture() throws IOException {
     Path model = Fixtures.copy(Fixtures.tinyBert(), dir.resolve("model"));
-    List<Example> examples = DatasetReader.read(model.resolve("eval.jsonl"), Models.config(model).labels());
+    List<Example> examples =
+        DatasetReader.read(model.resolve("eval.jsonl"), Models.config(model).labels());
     try (TextTokenizer json = TextTokenizer.open(model, 64)) {
       Files.delete(model.resolve("tokenizer.json"));
       try (TextTokenizer vocab = TextTokenizer.open(model, 64)) {
         assertThat(vocab.getClass().getSimpleName()).isEqualTo("WordPieceTokenizer");
         for (Example example : examples) {
-          assertThat(vocab.encode(example.text(), null).ids()).isEqualTo(json.encode(example.text(), null).ids());
+          assertThat(vocab.encode(example.text(), null).ids())
+              .isEqualTo(json.encode(example.text(), null).ids());
         }
       }
     }
@@ -38,7 +41,10 @@ class TokenizerTest {
 
   @Test
   void wordPieceSplitsLowerCasesStripsAccentsAndSeparatesPunctuation() throws IOException {
-    Path model = vocabOnly(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "cafe", ",", "!"), true);
+    Path model =
+        vocabOnly(
+            List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "cafe", ",", "!"),
+            true);
     try (TextTokenizer tokenizer = TextTokenizer.open(model, 64)) {
       TextTokenizer.Tokens tokens = tokenizer.encode("UnAffable, Café!  xyz", null);
       // [CLS] un ##aff ##able , cafe ! [UNK] [SEP]

@@ -24,9 +24,9 @@ import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The deployment files parse and agree with each other and with the app: compose, Dockerfile,
- * and the Helm chart (values validated against values.schema.json; templates rendered by
- * {@code helm template} when helm is on PATH).
+ * The deployment files parse and agree with each other and with the app: compose, Dockerfile, and
+ * the Helm chart (values validated against values.schema.json; templates rendered by {@code helm
+ * template} when helm is on PATH).
  */
 class DeploymentFilesTest {
 
@@ -40,15 +40,19 @@ class DeploymentFilesTest {
   @SuppressWarnings("unchecked")
   void composeDefinesPostgresApiAndWorkerWithTheAppsSettings() throws IOException {
     Map<String, Object> compose = (Map<String, Object>) yaml(Path.of("docker-compose.yml"));
-    Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) compose.get("services");
+    Map<String, Map<String, Object>> services =
+        (Map<String, Map<String, Object>>) compose.get("services");
     assertThat(services).containsKeys("postgres", "api", "worker", "worker-gpu");
     assertThat((String) services.get("postgres").get("image")).startsWith("postgres:16");
     assertThat(services.get("postgres")).containsKey("healthcheck");
     Map<String, String> api = (Map<String, String>) services.get("api").get("environment");
     Map<String, String> worker = (Map<String, String>) services.get("worker").get("environment");
     assertThat(api).containsEntry("HEADPRUNE_ROLE", "api").containsKey("SPRING_DATASOURCE_URL");
-    assertThat(worker).containsEntry("HEADPRUNE_ROLE", "worker").containsKey("SPRING_DATASOURCE_URL");
-    Map<String, Map<String, String>> dependsOn = (Map<String, Map<String, String>>) services.get("worker").get("depends_on");
+    assertThat(worker)
+        .containsEntry("HEADPRUNE_ROLE", "worker")
+        .containsKey("SPRING_DATASOURCE_URL");
+    Map<String, Map<String, String>> dependsOn =
+        (Map<String, Map<String, String>>) services.get("worker").get("depends_on");
     assertThat(dependsOn.get("postgres")).containsEntry("condition", "service_healthy");
     assertThat((List<String>) services.get("worker-gpu").get("profiles")).containsExactly("gpu");
     assertThat(services.get("api").get("ports").toString()).contains("8080:8080");
@@ -57,9 +61,16 @@ class DeploymentFilesTest {
   @Test
   void dockerfileRunsAsNonRootOfflineWithAHealthcheckOnActuator() throws IOException {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
-    assertThat(dockerfile).contains("DJL_OFFLINE=true").contains("DJL_CACHE_DIR=").contains("USER headprune")
-        .contains("HEALTHCHECK").contains("/actuator/health/liveness").contains("ARG VARIANT=cpu")
-        .contains("nvidia/cuda:12.8").contains("-Pcuda").contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/headprune.jar\"]");
+    assertThat(dockerfile)
+        .contains("DJL_OFFLINE=true")
+        .contains("DJL_CACHE_DIR=")
+        .contains("USER headprune")
+        .contains("HEALTHCHECK")
+        .contains("/actuator/health/liveness")
+        .contains("ARG VARIANT=cpu")
+        .contains("nvidia/cuda:12.8")
+        .contains("-Pcuda")
+        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/headprune.jar\"]");
     assertThat(Files.readString(Path.of(".dockerignore"))).contains("target/");
     String pom = Files.readString(Path.of("pom.xml"));
     assertThat(pom).contains("<id>cuda</id>").contains("pytorch-native-cu128");
@@ -69,11 +80,13 @@ class DeploymentFilesTest {
   void chartYamlParsesAndValuesMatchTheirSchema() throws IOException {
     assertThat(yaml(CHART.resolve("Chart.yaml"))).asString().contains("headprune");
     JsonNode values = Json.MAPPER.valueToTree(yaml(CHART.resolve("values.yaml")));
-    var schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-        .getSchema(Json.MAPPER.readTree(Files.readString(CHART.resolve("values.schema.json"))));
+    var schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+            .getSchema(Json.MAPPER.readTree(Files.readString(CHART.resolve("values.schema.json"))));
     List<Error> errors = schema.validate(values);
     assertThat(errors).isEmpty();
-    ((tools.jackson.databind.node.ObjectNode) values.get("workers").get("gpu")).put("devices", "tpu0");
+    ((tools.jackson.databind.node.ObjectNode) values.get("workers").get("gpu"))
+        .put("devices", "tpu0");
     assertThat(schema.validate(values)).as("the schema rejects a bad device list").isNotEmpty();
   }
 
@@ -105,22 +118,31 @@ class DeploymentFilesTest {
   void probesUseTheActuatorGroupsTheAppServes() throws IOException {
     String helpers = Files.readString(CHART.resolve("templates/_helpers.tpl"));
     String application = Files.readString(Path.of("src/main/resources/application.yml"));
-    assertThat(helpers).contains("/actuator/health/liveness").contains("/actuator/health/readiness");
+    assertThat(helpers)
+        .contains("/actuator/health/liveness")
+        .contains("/actuator/health/readiness");
     assertThat(application).contains("liveness:").contains("readiness:").contains("probes:");
     String configMap = Files.readString(CHART.resolve("templates/configmap.yaml"));
     assertThat(configMap).contains("SPRING_DATASOURCE_URL").contains("HEADPRUNE_DATA_DIR");
     String workers = Files.readString(CHART.resolve("templates/worker-deployment.yaml"));
-    assertThat(workers).contains("HEADPRUNE_ROLE").contains("value: worker").contains("HEADPRUNE_WORKER_DEVICES")
+    assertThat(workers)
+        .contains("HEADPRUNE_ROLE")
+        .contains("value: worker")
+        .contains("HEADPRUNE_WORKER_DEVICES")
         .contains("terminationGracePeriodSeconds");
   }
 
   @Test
   void templatesRenderWithHelmWhenItIsInstalled() throws Exception {
     Assumptions.assumeTrue(onPath("helm"), "helm is not on PATH: `helm template` skipped");
-    for (String set : List.of("database.password=secret",
-        "database.password=secret,workers.cpu.keda.enabled=true,api.ingress.enabled=true")) {
-      Process helm = new ProcessBuilder("helm", "template", "test", CHART.toString(), "--set", set)
-          .redirectErrorStream(true).start();
+    for (String set :
+        List.of(
+            "database.password=secret",
+            "database.password=secret,workers.cpu.keda.enabled=true,api.ingress.enabled=true")) {
+      Process helm =
+          new ProcessBuilder("helm", "template", "test", CHART.toString(), "--set", set)
+              .redirectErrorStream(true)
+              .start();
       String output = new String(helm.getInputStream().readAllBytes());
       assertThat(helm.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(helm.exitValue()).as(output).isZero();

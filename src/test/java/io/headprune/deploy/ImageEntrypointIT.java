@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The image's entrypoint, run here: the packaged jar started with the Dockerfile's ENTRYPOINT
- * and ENV (paths and port moved to temporary ones), on the embedded default database; it
- * becomes live and ready, reports its engine, and exits promptly on SIGTERM.
+ * The image's entrypoint, run here: the packaged jar started with the Dockerfile's ENTRYPOINT and
+ * ENV (paths and port moved to temporary ones), on the embedded default database; it becomes live
+ * and ready, reports its engine, and exits promptly on SIGTERM.
  */
 class ImageEntrypointIT {
 
@@ -59,8 +59,9 @@ class ImageEntrypointIT {
   void theEntrypointStartsLiveAndStopsOnSigterm() throws Exception {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
     Map<String, String> env = environment(dockerfile);
-    assertThat(env).containsEntry("DJL_OFFLINE", "true").containsKeys("DJL_CACHE_DIR", "HEADPRUNE_DATA_DIR",
-        "HEADPRUNE_ROLE", "SERVER_PORT");
+    assertThat(env)
+        .containsEntry("DJL_OFFLINE", "true")
+        .containsKeys("DJL_CACHE_DIR", "HEADPRUNE_DATA_DIR", "HEADPRUNE_ROLE", "SERVER_PORT");
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -68,18 +69,27 @@ class ImageEntrypointIT {
     env.put("DJL_CACHE_DIR", scratch.resolve("djl").toString());
     env.put("HEADPRUNE_DATA_DIR", scratch.resolve("data").toString());
     env.put("SERVER_PORT", Integer.toString(port));
-    List<String> command = entrypoint(dockerfile).stream()
-        .map(part -> part.equals("/app/headprune.jar") ? Path.of("target/headprune.jar").toAbsolutePath().toString() : part)
-        .toList();
+    List<String> command =
+        entrypoint(dockerfile).stream()
+            .map(
+                part ->
+                    part.equals("/app/headprune.jar")
+                        ? Path.of("target/headprune.jar").toAbsolutePath().toString()
+                        : part)
+            .toList();
     assertThat(command.get(0)).isEqualTo("java");
 
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(scratch.resolve("log.txt").toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(scratch.resolve("log.txt").toFile());
     builder.environment().putAll(env);
     Process process = builder.start();
     try {
       HttpClient http = HttpClient.newHttpClient();
-      Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+      Awaitility.await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
           .ignoreExceptions()
           .until(() -> get(http, port, "/actuator/health/readiness").contains("\"status\":\"UP\""));
       assertThat(get(http, port, "/actuator/health/liveness")).contains("UP");
@@ -88,8 +98,13 @@ class ImageEntrypointIT {
       assertThat(keyFile).exists();
       String key = Files.readString(keyFile).strip();
       assertThat(get(http, port, "/actuator/info")).contains("\"status\":401");
-      String info = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/info"))
-          .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString()).body();
+      String info =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/info"))
+                      .header("Authorization", "Bearer " + key)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       assertThat(info).contains("pytorch").contains("2.7.1");
       assertThat(scratch.resolve("data/postgres/PG_VERSION")).exists();
     } finally {
@@ -103,8 +118,11 @@ class ImageEntrypointIT {
     assertThat(process.exitValue()).isIn(0, 143);
   }
 
-  private static String get(HttpClient http, int port, String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+  private static String get(HttpClient http, int port, String path)
+      throws IOException, InterruptedException {
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

@@ -36,9 +36,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * More than a thousand generated hostile inputs — mutated safetensors headers, truncated and
- * oversized files, path-traversal, link and device archives, zip bombs, deep and huge JSON,
- * wrong encodings, absurd configs, bad requests: each gets a 4xx problem+json, the service
- * stays healthy, and no row or file is left behind.
+ * oversized files, path-traversal, link and device archives, zip bombs, deep and huge JSON, wrong
+ * encodings, absurd configs, bad requests: each gets a 4xx problem+json, the service stays healthy,
+ * and no row or file is left behind.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
 class HostileInputTest extends ServiceTest {
@@ -64,12 +64,19 @@ class HostileInputTest extends ServiceTest {
   @Test
   void everyHostileInputGetsAProblemAndLeavesNothingBehind() throws IOException {
     model = new LinkedHashMap<>();
-    for (String name : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-        "special_tokens_map.json", "vocab.txt")) {
+    for (String name :
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt")) {
       model.put(name, Files.readAllBytes(Fixtures.tinyBert().resolve(name)));
     }
     String modelId = (String) upload("/v1/models", exampleModelArchive()).get("id");
-    String datasetId = (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
+    String datasetId =
+        (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
     Map<String, Integer> before = counts();
     List<String> modelsBefore = listing("models");
 
@@ -92,7 +99,14 @@ class HostileInputTest extends ServiceTest {
       try {
         response = send(c);
       } catch (RuntimeException e) {
-        failures.add(c.kind() + " " + c.filename() + " (" + c.body().length + " bytes) -> " + e.getMessage());
+        failures.add(
+            c.kind()
+                + " "
+                + c.filename()
+                + " ("
+                + c.body().length
+                + " bytes) -> "
+                + e.getMessage());
         continue;
       }
       int status = response.getStatusCode().value();
@@ -101,12 +115,24 @@ class HostileInputTest extends ServiceTest {
       String type = String.valueOf(response.getHeaders().getContentType());
       String body = response.getBody() == null ? "" : response.getBody();
       String names = c.kind().contains("@") ? c.kind().substring(c.kind().indexOf('@') + 1) : "";
-      if (status < 400 || status >= 500 || !type.startsWith("application/problem+json") || !body.contains("\"detail\"")
-          || !body.contains(names) || leaksInternals(body)) {
-        failures.add(c.kind() + " -> " + status + " " + type + " " + body.substring(0, Math.min(300, body.length())));
+      if (status < 400
+          || status >= 500
+          || !type.startsWith("application/problem+json")
+          || !body.contains("\"detail\"")
+          || !body.contains(names)
+          || leaksInternals(body)) {
+        failures.add(
+            c.kind()
+                + " -> "
+                + status
+                + " "
+                + type
+                + " "
+                + body.substring(0, Math.min(300, body.length())));
       }
     }
-    System.out.printf("hostile inputs: %d cases; by kind %s; status codes %s%n", cases.size(), kinds, statuses);
+    System.out.printf(
+        "hostile inputs: %d cases; by kind %s; status codes %s%n", cases.size(), kinds, statuses);
     assertThat(failures).isEmpty();
     assertThat(get("/actuator/health").get("status")).isEqualTo("UP");
     assertThat(counts()).isEqualTo(before);
@@ -117,23 +143,35 @@ class HostileInputTest extends ServiceTest {
   /** A server path, or a Java class or package name, in what the client reads. */
   private static boolean leaksInternals(String body) {
     return body.contains(DATA.toString())
-        || java.util.regex.Pattern.compile("\\b(java|javax|io\\.headprune|tools\\.jackson|org\\.springframework)\\.[a-z]")
-            .matcher(body).find();
+        || java.util.regex.Pattern.compile(
+                "\\b(java|javax|io\\.headprune|tools\\.jackson|org\\.springframework)\\.[a-z]")
+            .matcher(body)
+            .find();
   }
 
   private ResponseEntity<String> send(Case c) {
     if (c.filename() == null) {
-      return http.post().uri(c.path()).contentType(MediaType.APPLICATION_JSON).body(c.body()).retrieve()
+      return http.post()
+          .uri(c.path())
+          .contentType(MediaType.APPLICATION_JSON)
+          .body(c.body())
+          .retrieve()
           .toEntity(String.class);
     }
     LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
-    parts.add("file", new ByteArrayResource(c.body()) {
-      @Override
-      public String getFilename() {
-        return c.filename();
-      }
-    });
-    return http.post().uri(c.path()).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+    parts.add(
+        "file",
+        new ByteArrayResource(c.body()) {
+          @Override
+          public String getFilename() {
+            return c.filename();
+          }
+        });
+    return http.post()
+        .uri(c.path())
+        .contentType(MediaType.MULTIPART_FORM_DATA)
+        .body(parts)
+        .retrieve()
         .toEntity(String.class);
   }
 
@@ -154,7 +192,8 @@ class HostileInputTest extends ServiceTest {
 
   private Case modelCase(String kind, Map<String, byte[]> files) {
     boolean zip = random.nextInt(3) == 0;
-    return zip ? new Case(kind, "/v1/models", "model.zip", Payloads.zip(files, Set.of()))
+    return zip
+        ? new Case(kind, "/v1/models", "model.zip", Payloads.zip(files, Set.of()))
         : new Case(kind, "/v1/models", "model.tar.gz", Payloads.tarGz(Payloads.entries(files)));
   }
 
@@ -166,11 +205,15 @@ class HostileInputTest extends ServiceTest {
     String headerText = new String(original, 8, (int) headerLength, StandardCharsets.UTF_8);
     byte[] data = Arrays.copyOfRange(original, 8 + (int) headerLength, original.length);
     List<String> names = new ArrayList<>();
-    Json.MAPPER.readTree(headerText).properties().forEach(e -> {
-      if (!e.getKey().equals("__metadata__")) {
-        names.add(e.getKey());
-      }
-    });
+    Json.MAPPER
+        .readTree(headerText)
+        .properties()
+        .forEach(
+            e -> {
+              if (!e.getKey().equals("__metadata__")) {
+                names.add(e.getKey());
+              }
+            });
     List<Case> cases = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       ObjectNode header = (ObjectNode) Json.MAPPER.readTree(headerText);
@@ -179,7 +222,9 @@ class HostileInputTest extends ServiceTest {
       byte[] file;
       int kind = i % 12;
       switch (kind) {
-        case 0 -> tensor.put("dtype", List.of("F8", "X", "", "f32", "Q4_K", "F128").get(random.nextInt(6)));
+        case 0 ->
+            tensor.put(
+                "dtype", List.of("F8", "X", "", "f32", "Q4_K", "F128").get(random.nextInt(6)));
         case 1 -> {
           ArrayNode shape = (ArrayNode) tensor.get("shape");
           int d = shape.isEmpty() ? -1 : random.nextInt(shape.size());
@@ -195,8 +240,12 @@ class HostileInputTest extends ServiceTest {
           long begin = offsets.get(0).asLong();
           long end = offsets.get(1).asLong();
           switch (random.nextInt(4)) {
-            case 0 -> offsets.set(0, Math.max(0, begin - 4 - random.nextInt(64))).set(1, end - 4 - 0);
-            case 1 -> offsets.set(1, end + 1 + random.nextInt(1 << 20)).set(0, begin + 1 + random.nextInt(4));
+            case 0 ->
+                offsets.set(0, Math.max(0, begin - 4 - random.nextInt(64))).set(1, end - 4 - 0);
+            case 1 ->
+                offsets
+                    .set(1, end + 1 + random.nextInt(1 << 20))
+                    .set(0, begin + 1 + random.nextInt(4));
             case 2 -> offsets.set(0, -1 - random.nextInt(100));
             default -> offsets.set(0, end).set(1, begin);
           }
@@ -211,12 +260,22 @@ class HostileInputTest extends ServiceTest {
             nest = nest.putObject("x");
           }
         }
-        default -> { }
+        default -> {}
       }
       byte[] json = Payloads.utf8(header.toString());
       switch (kind) {
-        case 8 -> file = Payloads.safetensors(header.toString(), data,
-            List.of(0L, 1L, Long.MAX_VALUE, -1L, (long) json.length + 1 + random.nextInt(1 << 24)).get(random.nextInt(5)));
+        case 8 ->
+            file =
+                Payloads.safetensors(
+                    header.toString(),
+                    data,
+                    List.of(
+                            0L,
+                            1L,
+                            Long.MAX_VALUE,
+                            -1L,
+                            (long) json.length + 1 + random.nextInt(1 << 24))
+                        .get(random.nextInt(5)));
         case 9 -> {
           byte[] whole = Payloads.safetensors(header.toString(), data, json.length);
           file = Arrays.copyOf(whole, random.nextInt(whole.length - 1));
@@ -231,8 +290,15 @@ class HostileInputTest extends ServiceTest {
         case 11 -> {
           byte[] junk = new byte[8 + random.nextInt(512)];
           random.nextBytes(junk);
-          String text = List.of("[]", "\"x\"", "1", "{", "null", new String(junk, StandardCharsets.ISO_8859_1))
-              .get(random.nextInt(6));
+          String text =
+              List.of(
+                      "[]",
+                      "\"x\"",
+                      "1",
+                      "{",
+                      "null",
+                      new String(junk, StandardCharsets.ISO_8859_1))
+                  .get(random.nextInt(6));
           file = Payloads.safetensors(text, data, Payloads.utf8(text).length);
         }
         default -> file = Payloads.safetensors(header.toString(), data, json.length);
@@ -251,16 +317,35 @@ class HostileInputTest extends ServiceTest {
       ObjectNode config = (ObjectNode) Json.MAPPER.readTree(original);
       byte[] bytes = null;
       switch (i % 16) {
-        case 0 -> config.put("hidden_size", List.of(0L, -1L, 1_000_000_000L, 63L, 128L).get(random.nextInt(5)));
-        case 1 -> config.put("num_hidden_layers", List.of(0L, -3L, 1_000_000L, 5L).get(random.nextInt(4)));
-        case 2 -> config.put("num_attention_heads", List.of(0L, 5L, 7L, 3L, 1_000_000L).get(random.nextInt(5)));
-        case 3 -> config.put("vocab_size", List.of(0L, 70L, 10_000_000_000L).get(random.nextInt(3)));
+        case 0 ->
+            config.put(
+                "hidden_size", List.of(0L, -1L, 1_000_000_000L, 63L, 128L).get(random.nextInt(5)));
+        case 1 ->
+            config.put(
+                "num_hidden_layers", List.of(0L, -3L, 1_000_000L, 5L).get(random.nextInt(4)));
+        case 2 ->
+            config.put(
+                "num_attention_heads", List.of(0L, 5L, 7L, 3L, 1_000_000L).get(random.nextInt(5)));
+        case 3 ->
+            config.put("vocab_size", List.of(0L, 70L, 10_000_000_000L).get(random.nextInt(3)));
         case 4 -> config.put("intermediate_size", 129 + random.nextInt(1000));
-        case 5 -> config.put("model_type", List.of("gpt2", "", "llama", "bert2").get(random.nextInt(4)));
-        case 6 -> config.putArray("architectures").add(List.of("BertForMaskedLM", "Foo", "").get(random.nextInt(3)));
-        case 7 -> config.putObject("pruned_heads").putArray(List.of("0", "9", "x").get(random.nextInt(3)))
-            .add(0).add(1).add(2).add(3).add(4 + random.nextInt(4));
-        case 8 -> config.put("hidden_act", List.of("relu", "gelu_new", "silu").get(random.nextInt(3)));
+        case 5 ->
+            config.put("model_type", List.of("gpt2", "", "llama", "bert2").get(random.nextInt(4)));
+        case 6 ->
+            config
+                .putArray("architectures")
+                .add(List.of("BertForMaskedLM", "Foo", "").get(random.nextInt(3)));
+        case 7 ->
+            config
+                .putObject("pruned_heads")
+                .putArray(List.of("0", "9", "x").get(random.nextInt(3)))
+                .add(0)
+                .add(1)
+                .add(2)
+                .add(3)
+                .add(4 + random.nextInt(4));
+        case 8 ->
+            config.put("hidden_act", List.of("relu", "gelu_new", "silu").get(random.nextInt(3)));
         case 9 -> config.put("position_embedding_type", "relative_key");
         case 10 -> config.put("max_position_embeddings", 65 + random.nextInt(100));
         case 11 -> config.putObject("id2label").put("0", "a").put("1", "b").put("2", "c");
@@ -271,7 +356,8 @@ class HostileInputTest extends ServiceTest {
           deep.append("[".repeat(depth)).append("]".repeat(depth)).append('}');
           bytes = Payloads.utf8(deep.toString());
         }
-        case 14 -> bytes = Payloads.utf8(original.substring(0, random.nextInt(original.length() - 1)));
+        case 14 ->
+            bytes = Payloads.utf8(original.substring(0, random.nextInt(original.length() - 1)));
         default -> {
           bytes = new byte[1 + random.nextInt(200)];
           random.nextBytes(bytes);
@@ -288,36 +374,49 @@ class HostileInputTest extends ServiceTest {
   private List<Case> archiveAttacks(int count) {
     List<Case> cases = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      List<Entry> entries = new ArrayList<>(Payloads.entries(model).iterator().hasNext()
-          ? (List<Entry>) Payloads.entries(model) : List.of());
+      List<Entry> entries =
+          new ArrayList<>(
+              Payloads.entries(model).iterator().hasNext()
+                  ? (List<Entry>) Payloads.entries(model)
+                  : List.of());
       String evil = "evil" + random.nextInt(1000) + ".txt";
       switch (i % 15) {
         case 0 -> entries.add(Entry.file("../" + evil, Payloads.utf8("x")));
         case 1 -> entries.add(Entry.file("a/../../" + evil, Payloads.utf8("x")));
         case 2 -> entries.add(Entry.file("/tmp/" + evil, Payloads.utf8("x")));
-        case 3 -> entries.add(Entry.symlink("link" + i, List.of("/etc/passwd", "../../x", "/").get(random.nextInt(3))));
+        case 3 ->
+            entries.add(
+                Entry.symlink(
+                    "link" + i, List.of("/etc/passwd", "../../x", "/").get(random.nextInt(3))));
         case 4 -> entries.add(Entry.hardlink("hard" + i, "/etc/passwd"));
-        case 5 -> entries.add(Entry.special("dev" + i, List.of(TarConstants.LF_CHR, TarConstants.LF_BLK,
-            TarConstants.LF_FIFO).get(random.nextInt(3))));
+        case 5 ->
+            entries.add(
+                Entry.special(
+                    "dev" + i,
+                    List.of(TarConstants.LF_CHR, TarConstants.LF_BLK, TarConstants.LF_FIFO)
+                        .get(random.nextInt(3))));
         case 6 -> {
           for (int n = 0; n < 60 + random.nextInt(100); n++) {
             entries.add(Entry.file("many/" + n, new byte[] {1}));
           }
         }
-        case 7 -> entries.add(Entry.file("bomb.bin", new byte[9 * 1024 * 1024 + random.nextInt(1024)]));
+        case 7 ->
+            entries.add(Entry.file("bomb.bin", new byte[9 * 1024 * 1024 + random.nextInt(1024)]));
         case 8 -> entries.add(Entry.file("config.json", model.get("config.json")));
         case 9 -> {
           String missing = List.of("config.json", "model.safetensors").get(random.nextInt(2));
           entries.removeIf(e -> e.name().equals(missing));
         }
-        default -> { }
+        default -> {}
       }
       byte[] body;
       String filename = "model.tar.gz";
       switch (i % 15) {
         case 10 -> {
           Map<String, byte[]> files = new LinkedHashMap<>(model);
-          files.put(List.of("../" + evil, "/abs/" + evil, "x/../../" + evil).get(random.nextInt(3)), new byte[] {1});
+          files.put(
+              List.of("../" + evil, "/abs/" + evil, "x/../../" + evil).get(random.nextInt(3)),
+              new byte[] {1});
           body = Payloads.zip(files, Set.of());
           filename = "model.zip";
         }
@@ -340,7 +439,9 @@ class HostileInputTest extends ServiceTest {
         case 14 -> {
           body = new byte[1 + random.nextInt(4096)];
           random.nextBytes(body);
-          filename = List.of("model.tar.gz", "model.zip", "model.tgz", "model.bin", "model").get(random.nextInt(5));
+          filename =
+              List.of("model.tar.gz", "model.zip", "model.tgz", "model.bin", "model")
+                  .get(random.nextInt(5));
         }
         default -> body = Payloads.tarGz(entries);
       }
@@ -365,18 +466,43 @@ class HostileInputTest extends ServiceTest {
           body[body.length - 1] = (byte) 0x28;
         }
         case 1 -> body = ("\uFEFF" + good).getBytes(StandardCharsets.UTF_16LE);
-        case 2 -> body = "{\"text\": \"caf\u00e9 dog\", \"label\": 1}\n".getBytes(StandardCharsets.ISO_8859_1);
-        case 3 -> body = Payloads.utf8(good.repeat(1 + random.nextInt(5)) + "not json " + random.nextInt() + "\n");
-        case 4 -> body = Payloads.utf8(List.of("[1, 2]", "42", "\"text\"", "true").get(random.nextInt(4)) + "\n");
+        case 2 ->
+            body =
+                "{\"text\": \"caf\u00e9 dog\", \"label\": 1}\n"
+                    .getBytes(StandardCharsets.ISO_8859_1);
+        case 3 ->
+            body =
+                Payloads.utf8(
+                    good.repeat(1 + random.nextInt(5)) + "not json " + random.nextInt() + "\n");
+        case 4 ->
+            body =
+                Payloads.utf8(
+                    List.of("[1, 2]", "42", "\"text\"", "true").get(random.nextInt(4)) + "\n");
         case 5 -> body = Payloads.utf8("{\"label\": 1}\n");
-        case 6 -> body = Payloads.utf8("{\"text\": " + List.of("1", "null", "[]", "{}").get(random.nextInt(4)) + "}\n");
-        case 7 -> body = Payloads.utf8("{\"text\": \"a\", \"text_pair\": " + random.nextInt() + "}\n");
-        case 8 -> body = Payloads.utf8("{\"text\": \"a\", \"label\": " + List.of("true", "{}", "[1]").get(random.nextInt(3)) + "}\n");
+        case 6 ->
+            body =
+                Payloads.utf8(
+                    "{\"text\": "
+                        + List.of("1", "null", "[]", "{}").get(random.nextInt(4))
+                        + "}\n");
+        case 7 ->
+            body = Payloads.utf8("{\"text\": \"a\", \"text_pair\": " + random.nextInt() + "}\n");
+        case 8 ->
+            body =
+                Payloads.utf8(
+                    "{\"text\": \"a\", \"label\": "
+                        + List.of("true", "{}", "[1]").get(random.nextInt(3))
+                        + "}\n");
         case 9 -> {
           int depth = 70 + random.nextInt(3000);
-          body = Payloads.utf8("{\"text\": \"a\", \"x\": " + "[".repeat(depth) + "]".repeat(depth) + "}\n");
+          body =
+              Payloads.utf8(
+                  "{\"text\": \"a\", \"x\": " + "[".repeat(depth) + "]".repeat(depth) + "}\n");
         }
-        case 10 -> body = Payloads.utf8("{\"text\": \"" + "a".repeat(20001 + random.nextInt(10000)) + "\"}\n");
+        case 10 ->
+            body =
+                Payloads.utf8(
+                    "{\"text\": \"" + "a".repeat(20001 + random.nextInt(10000)) + "\"}\n");
         case 11 -> body = Payloads.utf8(good.repeat(2001 + random.nextInt(100)));
         case 12 -> body = Payloads.utf8("\n".repeat(random.nextInt(5)));
         case 13 -> {
@@ -427,11 +553,17 @@ class HostileInputTest extends ServiceTest {
     return cases;
   }
 
-  private void addDecoderCases(List<Case> cases, String fixture, Map<String, String> mutations) throws IOException {
+  private void addDecoderCases(List<Case> cases, String fixture, Map<String, String> mutations)
+      throws IOException {
     Path dir = Fixtures.resource("fixtures/" + fixture);
     Map<String, byte[]> files = new LinkedHashMap<>();
-    for (String name : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-        "special_tokens_map.json")) {
+    for (String name :
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json")) {
       files.put(name, Files.readAllBytes(dir.resolve(name)));
     }
     String config = new String(files.get("config.json"), StandardCharsets.UTF_8);
@@ -439,8 +571,14 @@ class HostileInputTest extends ServiceTest {
       String key = mutation.getKey().strip();
       ObjectNode edited = (ObjectNode) Json.MAPPER.readTree(config);
       edited.set(key, Json.MAPPER.readTree(mutation.getValue()));
-      Map<String, byte[]> changed = Payloads.model(files, Map.of("config.json", Payloads.utf8(edited.toString())));
-      cases.add(new Case("decoder@" + key, "/v1/models", "model.tar.gz", Payloads.tarGz(Payloads.entries(changed))));
+      Map<String, byte[]> changed =
+          Payloads.model(files, Map.of("config.json", Payloads.utf8(edited.toString())));
+      cases.add(
+          new Case(
+              "decoder@" + key,
+              "/v1/models",
+              "model.tar.gz",
+              Payloads.tarGz(Payloads.entries(changed))));
     }
   }
 
@@ -472,7 +610,9 @@ class HostileInputTest extends ServiceTest {
           expect = "images/noise.jpg";
         }
         case 3 -> {
-          files.put("images/cut.jpg", Arrays.copyOf(jpeg, jpeg.length / 2 + random.nextInt(jpeg.length / 3)));
+          files.put(
+              "images/cut.jpg",
+              Arrays.copyOf(jpeg, jpeg.length / 2 + random.nextInt(jpeg.length / 3)));
           expect = "images/cut.jpg";
         }
         case 4 -> {
@@ -481,30 +621,44 @@ class HostileInputTest extends ServiceTest {
         }
         case 5 -> {
           files.put("images/ok.png", png);
-          cases.add(imageDataset("image@leaves the dataset", "{\"image\": \"images/../../ok.png\", \"label\": 0}\n",
-              files));
+          cases.add(
+              imageDataset(
+                  "image@leaves the dataset",
+                  "{\"image\": \"images/../../ok.png\", \"label\": 0}\n",
+                  files));
           continue;
         }
         case 6 -> {
           files.put("images/ok.png", png);
-          cases.add(imageDataset("image@is absolute", "{\"image\": \"/etc/hostname\", \"label\": 0}\n", files));
+          cases.add(
+              imageDataset(
+                  "image@is absolute", "{\"image\": \"/etc/hostname\", \"label\": 0}\n", files));
           continue;
         }
         case 7 -> {
           files.put("images/ok.png", png);
-          cases.add(imageDataset("image@images/missing.png' does not exist",
-              "{\"image\": \"images/missing.png\", \"label\": 0}\n", files));
+          cases.add(
+              imageDataset(
+                  "image@images/missing.png' does not exist",
+                  "{\"image\": \"images/missing.png\", \"label\": 0}\n",
+                  files));
           continue;
         }
         case 8 -> {
           files.put("images/ok.png", png);
-          cases.add(imageDataset("image@more than 2000 rows",
-              "{\"image\": \"images/ok.png\", \"label\": 0}\n".repeat(2001 + random.nextInt(50)), files));
+          cases.add(
+              imageDataset(
+                  "image@more than 2000 rows",
+                  "{\"image\": \"images/ok.png\", \"label\": 0}\n"
+                      .repeat(2001 + random.nextInt(50)),
+                  files));
           continue;
         }
         case 9 -> {
           files.put("images/ok.png", png);
-          cases.add(imageDataset("image@\\\"image\\\" is missing", "{\"text\": \"a\", \"label\": 0}\n", files));
+          cases.add(
+              imageDataset(
+                  "image@\\\"image\\\" is missing", "{\"text\": \"a\", \"label\": 0}\n", files));
           continue;
         }
         case 10 -> {
@@ -518,7 +672,8 @@ class HostileInputTest extends ServiceTest {
         }
       }
       String first = files.keySet().iterator().next();
-      cases.add(imageDataset("image@" + expect, "{\"image\": \"" + first + "\", \"label\": 1}\n", files));
+      cases.add(
+          imageDataset("image@" + expect, "{\"image\": \"" + first + "\", \"label\": 1}\n", files));
     }
     return cases;
   }
@@ -527,14 +682,20 @@ class HostileInputTest extends ServiceTest {
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("data.jsonl", Payloads.utf8(jsonl));
     files.putAll(images);
-    return random.nextBoolean() ? new Case(kind, "/v1/datasets", "images.zip", Payloads.zip(files, Set.of()))
+    return random.nextBoolean()
+        ? new Case(kind, "/v1/datasets", "images.zip", Payloads.zip(files, Set.of()))
         : new Case(kind, "/v1/datasets", "images.tar.gz", Payloads.tarGz(Payloads.entries(files)));
   }
 
   // ---- job requests --------------------------------------------------------------------
 
   private List<Case> requestAttacks(int count, String modelId, String datasetId) {
-    String valid = "{\"model\": {\"id\": \"" + modelId + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}";
+    String valid =
+        "{\"model\": {\"id\": \""
+            + modelId
+            + "\"}, \"calibration\": {\"id\": \""
+            + datasetId
+            + "\"}";
     List<Case> cases = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String body;
@@ -543,33 +704,93 @@ class HostileInputTest extends ServiceTest {
           String whole = valid + ", \"seeds\": 2}";
           body = whole.substring(0, random.nextInt(whole.length() - 1));
         }
-        case 1 -> body = valid + ", \"seeds\": " + List.of("0", "-1", "1000000000", "\"x\"", "2.5").get(random.nextInt(5)) + "}";
+        case 1 ->
+            body =
+                valid
+                    + ", \"seeds\": "
+                    + List.of("0", "-1", "1000000000", "\"x\"", "2.5").get(random.nextInt(5))
+                    + "}";
         case 2 -> body = valid + ", \"sparsities\": [" + (1 + random.nextInt(1000)) + ".5]}";
-        case 3 -> body = valid + ", \"criteria\": [\"" + UUID.randomUUID().toString().substring(0, 6) + "\"]}";
-        case 4 -> body = valid + ", \"batchSize\": " + List.of("0", "100000", "-5").get(random.nextInt(3)) + "}";
-        case 5 -> body = valid + ", \"alpha\": " + List.of("\"often\"", "1.5", "-0.1", "\"2\"").get(random.nextInt(4)) + "}";
-        case 6 -> body = valid + ", \"target\": " + List.of("{}", "{\"sparsity\": 0.3, \"maxMetricDrop\": 0.1}",
-            "{\"sparsity\": 1.5}", "{\"maxMetricDrop\": -1}").get(random.nextInt(4)) + "}";
-        case 7 -> body = "{\"model\": {\"id\": \"" + UUID.randomUUID() + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}}";
-        case 8 -> body = "{\"model\": {\"id\": \"" + modelId + "\"}, \"calibration\": {\"id\": \"" + UUID.randomUUID() + "\"}}";
-        case 9 -> body = "{\"model\": {\"hub\": \"" + List.of("../x", "a/b/c", "/x", "x y").get(random.nextInt(4))
-            + "\"}, \"calibration\": {\"id\": \"" + datasetId + "\"}}";
+        case 3 ->
+            body =
+                valid
+                    + ", \"criteria\": [\""
+                    + UUID.randomUUID().toString().substring(0, 6)
+                    + "\"]}";
+        case 4 ->
+            body =
+                valid
+                    + ", \"batchSize\": "
+                    + List.of("0", "100000", "-5").get(random.nextInt(3))
+                    + "}";
+        case 5 ->
+            body =
+                valid
+                    + ", \"alpha\": "
+                    + List.of("\"often\"", "1.5", "-0.1", "\"2\"").get(random.nextInt(4))
+                    + "}";
+        case 6 ->
+            body =
+                valid
+                    + ", \"target\": "
+                    + List.of(
+                            "{}",
+                            "{\"sparsity\": 0.3, \"maxMetricDrop\": 0.1}",
+                            "{\"sparsity\": 1.5}",
+                            "{\"maxMetricDrop\": -1}")
+                        .get(random.nextInt(4))
+                    + "}";
+        case 7 ->
+            body =
+                "{\"model\": {\"id\": \""
+                    + UUID.randomUUID()
+                    + "\"}, \"calibration\": {\"id\": \""
+                    + datasetId
+                    + "\"}}";
+        case 8 ->
+            body =
+                "{\"model\": {\"id\": \""
+                    + modelId
+                    + "\"}, \"calibration\": {\"id\": \""
+                    + UUID.randomUUID()
+                    + "\"}}";
+        case 9 ->
+            body =
+                "{\"model\": {\"hub\": \""
+                    + List.of("../x", "a/b/c", "/x", "x y").get(random.nextInt(4))
+                    + "\"}, \"calibration\": {\"id\": \""
+                    + datasetId
+                    + "\"}}";
         case 10 -> {
           int depth = 600 + random.nextInt(5000);
           body = "{\"model\": " + "[".repeat(depth) + "]".repeat(depth) + "}";
         }
-        case 11 -> body = valid + ", \"sparsities\": [" + "0.1,".repeat(50 + random.nextInt(500)) + "0.2]}";
-        case 12 -> body = "{\"model\": {\"id\": \"" + modelId + "\", \"hub\": \"org/x\"}, \"calibration\": {\"id\": \""
-            + datasetId + "\"}}";
+        case 11 ->
+            body =
+                valid + ", \"sparsities\": [" + "0.1,".repeat(50 + random.nextInt(500)) + "0.2]}";
+        case 12 ->
+            body =
+                "{\"model\": {\"id\": \""
+                    + modelId
+                    + "\", \"hub\": \"org/x\"}, \"calibration\": {\"id\": \""
+                    + datasetId
+                    + "\"}}";
         default -> {
           byte[] junk = new byte[1 + random.nextInt(256)];
           random.nextBytes(junk);
           body = new String(junk, StandardCharsets.ISO_8859_1);
         }
       }
-      cases.add(new Case("request#" + (i % 14), "/v1/jobs", null, body.getBytes(StandardCharsets.ISO_8859_1)));
+      cases.add(
+          new Case(
+              "request#" + (i % 14), "/v1/jobs", null, body.getBytes(StandardCharsets.ISO_8859_1)));
     }
-    cases.add(new Case("request", "/v1/jobs", null, Payloads.utf8(valid + ", \"x\": \"" + "a".repeat(2 << 20) + "\"}")));
+    cases.add(
+        new Case(
+            "request",
+            "/v1/jobs",
+            null,
+            Payloads.utf8(valid + ", \"x\": \"" + "a".repeat(2 << 20) + "\"}")));
     return cases;
   }
 
@@ -578,8 +799,12 @@ class HostileInputTest extends ServiceTest {
     for (int i = 0; i < 4; i++) {
       byte[] big = new byte[(5 << 20) + random.nextInt(1 << 20)];
       random.nextBytes(big);
-      cases.add(new Case("oversized", i % 2 == 0 ? "/v1/models" : "/v1/datasets",
-          i % 2 == 0 ? "big.tar.gz" : "big.jsonl", big));
+      cases.add(
+          new Case(
+              "oversized",
+              i % 2 == 0 ? "/v1/models" : "/v1/datasets",
+              i % 2 == 0 ? "big.tar.gz" : "big.jsonl",
+              big));
     }
     return cases;
   }

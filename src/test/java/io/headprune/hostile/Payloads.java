@@ -65,7 +65,9 @@ final class Payloads {
     return bytes.toByteArray();
   }
 
-  /** A zip; entries named in {@code symlinks} are stored as Unix symbolic links to their content. */
+  /**
+   * A zip; entries named in {@code symlinks} are stored as Unix symbolic links to their content.
+   */
   static byte[] zip(Map<String, byte[]> entries, java.util.Set<String> symlinks) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
@@ -88,8 +90,13 @@ final class Payloads {
   static byte[] image(String format, int width, int height) {
     java.util.Random random = new java.util.Random(width * 31L + height);
     boolean deep = format.equals("png16");
-    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height,
-        deep ? java.awt.image.BufferedImage.TYPE_USHORT_GRAY : java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    java.awt.image.BufferedImage image =
+        new java.awt.image.BufferedImage(
+            width,
+            height,
+            deep
+                ? java.awt.image.BufferedImage.TYPE_USHORT_GRAY
+                : java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
         image.getRaster().setSample(x, y, 0, random.nextInt(deep ? 65536 : 256));
@@ -108,12 +115,20 @@ final class Payloads {
     return bytes.toByteArray();
   }
 
-  /** A PNG signature and a valid IHDR declaring {@code width × height}, then a tiny IDAT and IEND. */
+  /**
+   * A PNG signature and a valid IHDR declaring {@code width × height}, then a tiny IDAT and IEND.
+   */
   static byte[] pngHeaderOnly(int width, int height) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     bytes.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
     java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13);
-    ihdr.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    ihdr.putInt(width)
+        .putInt(height)
+        .put((byte) 8)
+        .put((byte) 2)
+        .put((byte) 0)
+        .put((byte) 0)
+        .put((byte) 0);
     chunk(bytes, "IHDR", ihdr.array());
     chunk(bytes, "IDAT", new byte[] {0x78, (byte) 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
     chunk(bytes, "IEND", new byte[0]);
@@ -146,7 +161,8 @@ final class Payloads {
   /** A safetensors file from a header text and a data section. */
   static byte[] safetensors(String header, byte[] data, long declaredLength) {
     byte[] json = header.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(declaredLength).put(json).put(data);
     return out.array();
   }

@@ -3,8 +3,8 @@ package io.headprune.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.headprune.model.Models;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.model.Models;
 import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
@@ -26,8 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** The Hub client, scripted → run → verified against a local fake Hub and CDN. */
 class HubClientTest {
 
-  private static final List<String> MODEL_FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
-      "tokenizer_config.json", "special_tokens_map.json", "vocab.txt");
+  private static final List<String> MODEL_FILES =
+      List.of(
+          "config.json",
+          "model.safetensors",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "vocab.txt");
 
   @TempDir Path cache;
 
@@ -39,7 +45,9 @@ class HubClientTest {
   }
 
   private HubClient client(String token, boolean offline) {
-    return new HubClient(new HubSettings(URI.create(fake.endpoint()), token, cache, offline, Duration.ofSeconds(1), 4));
+    return new HubClient(
+        new HubSettings(
+            URI.create(fake.endpoint()), token, cache, offline, Duration.ofSeconds(1), 4));
   }
 
   @Test
@@ -48,15 +56,18 @@ class HubClientTest {
     HubSnapshot snapshot = client("hf_secret", false).model("org/tiny", "main");
     assertThat(snapshot.commit()).isEqualTo(repo.commit());
     // one revision answer gives both the commit and the file list
-    assertThat(fake.hubRequests.stream().filter(r -> r.getUrl().encodedPath().startsWith("/api/"))).hasSize(1);
+    assertThat(fake.hubRequests.stream().filter(r -> r.getUrl().encodedPath().startsWith("/api/")))
+        .hasSize(1);
     Path folder = cache.resolve("models--org--tiny");
     assertThat(Files.readString(folder.resolve("refs/main"))).isEqualTo(repo.commit());
     assertThat(snapshot.directory()).isEqualTo(folder.resolve("snapshots/" + repo.commit()));
     Path weights = snapshot.directory().resolve("model.safetensors");
     assertThat(Files.isSymbolicLink(weights)).isTrue();
-    String sha = FakeHub.sha256(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
+    String sha =
+        FakeHub.sha256(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
     assertThat(Files.readSymbolicLink(weights)).hasToString("../../blobs/" + sha);
-    assertThat(Files.readAllBytes(weights)).isEqualTo(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
+    assertThat(Files.readAllBytes(weights))
+        .isEqualTo(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
     try (Checkpoint checkpoint = Models.open(snapshot.directory())) {
       assertThat(checkpoint.tensors()).containsKey("bert.embeddings.word_embeddings.weight");
     }
@@ -66,23 +77,39 @@ class HubClientTest {
   void aRedirectToAnotherHostCarriesNoAuthorization() {
     fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, true);
     client("hf_secret", false).model("org/tiny", "main");
-    assertThat(fake.hubRequests).allSatisfy(request ->
-        assertThat(request.getHeaders().get("Authorization")).isEqualTo("Bearer hf_secret"));
-    assertThat(fake.cdnRequests).isNotEmpty().allSatisfy(request ->
-        assertThat(request.getHeaders().get("Authorization")).isNull());
+    assertThat(fake.hubRequests)
+        .allSatisfy(
+            request ->
+                assertThat(request.getHeaders().get("Authorization"))
+                    .isEqualTo("Bearer hf_secret"));
+    assertThat(fake.cdnRequests)
+        .isNotEmpty()
+        .allSatisfy(request -> assertThat(request.getHeaders().get("Authorization")).isNull());
   }
 
   @Test
   void shardedWeightsAreFetchedThroughTheirIndex() throws IOException {
     byte[] weights = Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors"));
-    String index = "{\"metadata\": {}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\","
-        + " \"b\": \"model-00002-of-00002.safetensors\"}}";
-    fake.add("org/sharded", Map.of("config.json", Files.readAllBytes(Fixtures.tinyBert().resolve("config.json")),
-        "model.safetensors.index.json", index.getBytes(), "model-00001-of-00002.safetensors", weights,
-        "model-00002-of-00002.safetensors", new byte[] {1, 2, 3}), false, false);
+    String index =
+        "{\"metadata\": {}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\","
+            + " \"b\": \"model-00002-of-00002.safetensors\"}}";
+    fake.add(
+        "org/sharded",
+        Map.of(
+            "config.json",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("config.json")),
+            "model.safetensors.index.json",
+            index.getBytes(),
+            "model-00001-of-00002.safetensors",
+            weights,
+            "model-00002-of-00002.safetensors",
+            new byte[] {1, 2, 3}),
+        false,
+        false);
     HubSnapshot snapshot = client(null, false).model("org/sharded", "main");
     assertThat(snapshot.directory().resolve("model-00001-of-00002.safetensors")).exists();
-    assertThat(snapshot.directory().resolve("model-00002-of-00002.safetensors")).hasBinaryContent(new byte[] {1, 2, 3});
+    assertThat(snapshot.directory().resolve("model-00002-of-00002.safetensors"))
+        .hasBinaryContent(new byte[] {1, 2, 3});
   }
 
   @Test
@@ -91,18 +118,26 @@ class HubClientTest {
     fake.addModel("org/gated", Fixtures.tinyBert(), MODEL_FILES, true, false);
     fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
     assertThatThrownBy(() -> client(null, false).model("org/private", "main"))
-        .isInstanceOf(ForbiddenException.class).hasMessageContaining("set HF_TOKEN");
+        .isInstanceOf(ForbiddenException.class)
+        .hasMessageContaining("set HF_TOKEN");
     assertThatThrownBy(() -> client("hf_secret", false).model("org/gated", "main"))
-        .isInstanceOf(ForbiddenException.class).hasMessageContaining("gated");
+        .isInstanceOf(ForbiddenException.class)
+        .hasMessageContaining("gated");
     assertThatThrownBy(() -> client("hf_secret", false).model("org/nope", "main"))
-        .isInstanceOf(NotFoundException.class).hasMessageContaining("org/nope was not found");
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining("org/nope was not found");
     assertThatThrownBy(() -> client("hf_secret", false).model("org/tiny", "v9"))
-        .isInstanceOf(NotFoundException.class).hasMessageContaining("revision v9 was not found");
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining("revision v9 was not found");
   }
 
   @Test
   void aModelWithoutSafetensorsIsNamedWithWhatWasFound() {
-    fake.add("org/pickled", Map.of("config.json", "{}".getBytes(), "pytorch_model.bin", new byte[] {1}), false, false);
+    fake.add(
+        "org/pickled",
+        Map.of("config.json", "{}".getBytes(), "pytorch_model.bin", new byte[] {1}),
+        false,
+        false);
     assertThatThrownBy(() -> client(null, false).model("org/pickled", "main"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("no safetensors weights (found: config.json, pytorch_model.bin)");
@@ -136,7 +171,8 @@ class HubClientTest {
     HubSnapshot snapshot = client(null, false).model("org/tiny", "main");
     assertThat(Files.readAllBytes(snapshot.directory().resolve("model.safetensors")))
         .isEqualTo(Files.readAllBytes(Fixtures.tinyBert().resolve("model.safetensors")));
-    assertThat(fake.cdnRequests.get(fake.cdnRequests.size() - 1).getHeaders().get("Range")).startsWith("bytes=");
+    assertThat(fake.cdnRequests.get(fake.cdnRequests.size() - 1).getHeaders().get("Range"))
+        .startsWith("bytes=");
   }
 
   @Test
@@ -144,7 +180,8 @@ class HubClientTest {
     FakeHub.Repo repo = fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.WRONG_SHA);
     assertThatThrownBy(() -> client(null, false).model("org/tiny", "main"))
-        .isInstanceOf(UpstreamException.class).hasMessageContaining("SHA-256 of model.safetensors");
+        .isInstanceOf(UpstreamException.class)
+        .hasMessageContaining("SHA-256 of model.safetensors");
     Path folder = cache.resolve("models--org--tiny");
     assertThat(folder.resolve("snapshots/" + repo.commit() + "/model.safetensors")).doesNotExist();
     try (var blobs = Files.list(folder.resolve("blobs"))) {
@@ -162,7 +199,8 @@ class HubClientTest {
     assertThat(offline).isEqualTo(online);
     assertThat(fake.hubRequests.size() + fake.cdnRequests.size()).isEqualTo(requests);
     assertThatThrownBy(() -> client(null, true).model("org/other", "main"))
-        .isInstanceOf(UpstreamException.class).hasMessageContaining("HF_HUB_OFFLINE=1");
+        .isInstanceOf(UpstreamException.class)
+        .hasMessageContaining("HF_HUB_OFFLINE=1");
   }
 
   @Test
@@ -177,7 +215,8 @@ class HubClientTest {
       assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
           .noneMatch(name -> name.contains("incomplete") || name.equals("train.jsonl"));
     }
-    assertThatThrownBy(() -> client.datasetFile("org/big", "train.jsonl", "main", Long.MAX_VALUE, 100))
+    assertThatThrownBy(
+            () -> client.datasetFile("org/big", "train.jsonl", "main", Long.MAX_VALUE, 100))
         .isInstanceOf(io.headprune.problem.InvalidInputException.class)
         .hasMessageContaining("has more than 100 lines");
     try (var files = Files.walk(cache)) {
@@ -192,8 +231,11 @@ class HubClientTest {
 
   @Test
   void datasetFilesComeFromDatasetRepositories() throws IOException {
-    fake.add("datasets/org/calib", Map.of("train.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl"))),
-        false, false);
+    fake.add(
+        "datasets/org/calib",
+        Map.of("train.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl"))),
+        false,
+        false);
     Path file = client(null, false).datasetFile("org/calib", "train.jsonl", "main");
     assertThat(file.toString()).contains("datasets--org--calib");
     assertThat(Files.readAllLines(file)).hasSize(256);
@@ -201,8 +243,10 @@ class HubClientTest {
 
   @Test
   void namesThatCouldEscapeTheCacheAreRefused() {
-    assertThatThrownBy(() -> client(null, false).model("../etc", "main")).isInstanceOf(InvalidInputException.class);
-    assertThatThrownBy(() -> client(null, false).model("org/x", "../../x")).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> client(null, false).model("../etc", "main"))
+        .isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> client(null, false).model("org/x", "../../x"))
+        .isInstanceOf(InvalidInputException.class);
     assertThatThrownBy(() -> client(null, false).datasetFile("org/x", "../secret", "main"))
         .isInstanceOf(InvalidInputException.class);
   }

@@ -8,14 +8,21 @@ import io.headprune.problem.InvalidInputException;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** A queued job's options survive an upgrade: read back identically, strictly, with a schema version. */
+/**
+ * A queued job's options survive an upgrade: read back identically, strictly, with a schema
+ * version.
+ */
 class JobPayloadTest {
 
   private static JobRequest normalized() {
-    JobRequest request = Json.MAPPER.readValue("""
+    JobRequest request =
+        Json.MAPPER.readValue(
+            """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "alpha": "auto", "alphaBy": "metric",
          "sparsities": [0.1, 0.5], "target": {"maxMetricDrop": 0.02}, "seeds": 3, "selection": "iterative"}
-        """.formatted(UUID.randomUUID(), UUID.randomUUID()), JobRequest.class);
+        """
+                .formatted(UUID.randomUUID(), UUID.randomUUID()),
+            JobRequest.class);
     return JobSpec.of(request).normalized();
   }
 
@@ -26,7 +33,8 @@ class JobPayloadTest {
     assertThat(Json.MAPPER.readTree(stored).get("schema").asInt()).isEqualTo(JobPayload.SCHEMA);
     assertThat(JobPayload.read(stored)).isEqualTo(normalized);
     // and the options it stands for are the same
-    assertThat(JobSpec.of(JobPayload.read(stored)).options()).isEqualTo(JobSpec.of(normalized).options());
+    assertThat(JobSpec.of(JobPayload.read(stored)).options())
+        .isEqualTo(JobSpec.of(normalized).options());
   }
 
   @Test
@@ -39,14 +47,18 @@ class JobPayloadTest {
   void anUnknownFieldOrANewerSchemaIsRefused() {
     String stored = JobPayload.write(normalized());
     String unknownField = stored.replaceFirst("\"seeds\"", "\"seedz\": 1, \"seeds\"");
-    assertThatThrownBy(() -> JobPayload.read(unknownField)).isInstanceOf(InvalidInputException.class)
+    assertThatThrownBy(() -> JobPayload.read(unknownField))
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("seedz");
     String unknownTop = stored.replaceFirst("\"schema\"", "\"priority\": 1, \"schema\"");
-    assertThatThrownBy(() -> JobPayload.read(unknownTop)).isInstanceOf(InvalidInputException.class)
+    assertThatThrownBy(() -> JobPayload.read(unknownTop))
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("priority");
     String newer = stored.replaceFirst("\"schema\" ?: ?2", "\"schema\": 3");
     assertThat(newer).isNotEqualTo(stored);
-    assertThatThrownBy(() -> JobPayload.read(newer)).isInstanceOf(JobPayload.Newer.class)
-        .hasMessageContaining("schema 3").hasMessageContaining("newer headprune");
+    assertThatThrownBy(() -> JobPayload.read(newer))
+        .isInstanceOf(JobPayload.Newer.class)
+        .hasMessageContaining("schema 3")
+        .hasMessageContaining("newer headprune");
   }
 }

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
-/** Rows from before sizes were recorded get their size on disk at start; measured rows are left alone. */
+/**
+ * Rows from before sizes were recorded get their size on disk at start; measured rows are left
+ * alone.
+ */
 class StoredBytesTest {
 
   @TempDir Path data;
@@ -21,8 +24,8 @@ class StoredBytesTest {
   @Test
   void unsizedRowsAreMeasuredOnce() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
-    DriverManagerDataSource source = new DriverManagerDataSource(database.url(), database.username(),
-        database.password());
+    DriverManagerDataSource source =
+        new DriverManagerDataSource(database.url(), database.username(), database.password());
     Flyway.configure().dataSource(source).load().migrate();
     ArtifactStore store = new ArtifactStore(data);
     Path model = store.model("old-model");
@@ -32,14 +35,17 @@ class StoredBytesTest {
     JdbcTemplate sql = new JdbcTemplate(source);
     UUID old = UUID.randomUUID();
     UUID sized = UUID.randomUUID();
-    String insert = "insert into models (id, tenant, sha256, source, architecture, layers, heads, parameters,"
-        + " storage_path, created_at, bytes) values (?, 'default', ?, 'upload', 'BertModel', 1, 1, 1, ?, now(), ?)";
+    String insert =
+        "insert into models (id, tenant, sha256, source, architecture, layers, heads, parameters,"
+            + " storage_path, created_at, bytes) values (?, 'default', ?, 'upload', 'BertModel', 1, 1, 1, ?, now(), ?)";
     sql.update(insert, old, "a".repeat(64), store.uri(model), null);
     sql.update(insert, sized, "b".repeat(64), store.uri(model), 7L);
 
     new StoredBytes(sql, store).measureUnsized();
 
-    assertThat(sql.queryForObject("select bytes from models where id = ?", Long.class, old)).isEqualTo(1300L);
-    assertThat(sql.queryForObject("select bytes from models where id = ?", Long.class, sized)).isEqualTo(7L);
+    assertThat(sql.queryForObject("select bytes from models where id = ?", Long.class, old))
+        .isEqualTo(1300L);
+    assertThat(sql.queryForObject("select bytes from models where id = ?", Long.class, sized))
+        .isEqualTo(7L);
   }
 }

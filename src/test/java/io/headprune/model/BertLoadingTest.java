@@ -43,7 +43,8 @@ class BertLoadingTest {
   @Test
   void aMissingWeightIsNamed() {
     Path model = copy();
-    Checkpoints.rewrite(model, t -> t.name().equals("bert.encoder.layer.2.attention.self.key.bias") ? null : t);
+    Checkpoints.rewrite(
+        model, t -> t.name().equals("bert.encoder.layer.2.attention.self.key.bias") ? null : t);
     assertThatThrownBy(() -> load(model))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("missing weight 'bert.encoder.layer.2.attention.self.key.bias' [64]");
@@ -54,9 +55,10 @@ class BertLoadingTest {
     Path model = copy();
     Checkpoints.rewrite(
         model,
-        t -> t.name().equals("bert.pooler.dense.bias")
-            ? new SafetensorsWriter.Tensor(t.name(), t.dtype(), new long[] {8, 8}, t.data())
-            : t);
+        t ->
+            t.name().equals("bert.pooler.dense.bias")
+                ? new SafetensorsWriter.Tensor(t.name(), t.dtype(), new long[] {8, 8}, t.data())
+                : t);
     assertThatThrownBy(() -> load(model))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("weight 'bert.pooler.dense.bias' has shape [8, 8], expected [64]");
@@ -75,32 +77,39 @@ class BertLoadingTest {
   void multiLabelHeadsAreRefusedRatherThanScoredWithTheWrongLoss() {
     Path model = copy();
     Checkpoints.editConfig(model, c -> c.put("problem_type", "multi_label_classification"));
-    assertThatThrownBy(() -> load(model)).hasMessageContaining("multi_label_classification is not supported");
+    assertThatThrownBy(() -> load(model))
+        .hasMessageContaining("multi_label_classification is not supported");
   }
 
   @Test
   void absurdDimensionsAreRejectedBeforeAnyAllocation() {
     Path model = copy();
     Checkpoints.editConfig(model, c -> c.put("vocab_size", 4_000_000_000L));
-    assertThatThrownBy(() -> load(model)).hasMessageContaining("vocab_size = 4000000000 is outside");
+    assertThatThrownBy(() -> load(model))
+        .hasMessageContaining("vocab_size = 4000000000 is outside");
   }
 
   @Test
   void half16AndBfloat16WeightsLoadAndComputeInFloat32() {
     float[][] reference;
     try (TinyBert tiny = TinyBert.load()) {
-      reference = ModelRunner.logits(tiny.model, tiny.evaluation.subList(0, 64), Set.of(), 64, Progress.NONE);
+      reference =
+          ModelRunner.logits(
+              tiny.model, tiny.evaluation.subList(0, 64), Set.of(), 64, Progress.NONE);
     }
     for (DType type : List.of(DType.F16, DType.BF16)) {
       Path model = Fixtures.copy(Fixtures.tinyBert(), dir.resolve(type.name()));
       Checkpoints.rewrite(model, t -> Checkpoints.narrow(t, type));
       try (TinyBert narrowed = TinyBert.load(model)) {
-        float[][] logits = ModelRunner.logits(narrowed.model, narrowed.evaluation.subList(0, 64), Set.of(), 64,
-            Progress.NONE);
+        float[][] logits =
+            ModelRunner.logits(
+                narrowed.model, narrowed.evaluation.subList(0, 64), Set.of(), 64, Progress.NONE);
         for (int i = 0; i < logits.length; i++) {
           for (int c = 0; c < 2; c++) {
-            // rounding the weights to 11 (F16) or 8 (BF16) mantissa bits moves logits a little, not a lot
-            assertThat(Math.abs(logits[i][c] - reference[i][c])).isLessThan(type == DType.F16 ? 0.05f : 0.5f);
+            // rounding the weights to 11 (F16) or 8 (BF16) mantissa bits moves logits a little, not
+            // a lot
+            assertThat(Math.abs(logits[i][c] - reference[i][c]))
+                .isLessThan(type == DType.F16 ? 0.05f : 0.5f);
           }
         }
       }
@@ -120,7 +129,8 @@ class BertLoadingTest {
       for (TensorInfo info : file.tensors().values()) {
         var bytes = java.nio.ByteBuffer.allocate((int) info.byteLength());
         bytes.put(file.bytes(info.name())).flip();
-        String shard = i++ % 2 == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+        String shard =
+            i++ % 2 == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
         (shard.contains("00001-of") ? first : second)
             .add(new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), bytes));
         weightMap.put(info.name(), shard);
@@ -133,10 +143,14 @@ class BertLoadingTest {
     float[][] sharded;
     float[][] reference;
     try (TinyBert tiny = TinyBert.load(model)) {
-      sharded = ModelRunner.logits(tiny.model, tiny.evaluation.subList(0, 32), Set.of(), 32, Progress.NONE);
+      sharded =
+          ModelRunner.logits(
+              tiny.model, tiny.evaluation.subList(0, 32), Set.of(), 32, Progress.NONE);
     }
     try (TinyBert tiny = TinyBert.load()) {
-      reference = ModelRunner.logits(tiny.model, tiny.evaluation.subList(0, 32), Set.of(), 32, Progress.NONE);
+      reference =
+          ModelRunner.logits(
+              tiny.model, tiny.evaluation.subList(0, 32), Set.of(), 32, Progress.NONE);
     }
     assertThat(sharded).isDeepEqualTo(reference);
   }

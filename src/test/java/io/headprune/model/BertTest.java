@@ -36,7 +36,8 @@ class BertTest {
   @Test
   void tokenizerReproducesTheReferenceInputIds() {
     Path dir = Fixtures.tinyBert();
-    JsonNode expected = Fixtures.json("fixtures/tiny-bert-order/expected_outputs.json").get("input_ids_first3");
+    JsonNode expected =
+        Fixtures.json("fixtures/tiny-bert-order/expected_outputs.json").get("input_ids_first3");
     try (Checkpoint checkpoint = Models.open(dir);
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       var examples = DatasetReader.read(dir.resolve("eval.jsonl"), checkpoint.config().labels());
@@ -52,7 +53,8 @@ class BertTest {
   }
 
   private static void assertLogitsMatchExpected(Path dir) {
-    JsonNode expected = Fixtures.json("fixtures/" + dir.getFileName() + "/expected_outputs.json").get("logits");
+    JsonNode expected =
+        Fixtures.json("fixtures/" + dir.getFileName() + "/expected_outputs.json").get("logits");
     try (Checkpoint checkpoint = Models.open(dir);
         Bert bert = Bert.load(checkpoint, Device.cpu());
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {

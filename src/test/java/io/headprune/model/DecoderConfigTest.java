@@ -21,15 +21,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Llama family's config variants: Mistral is Llama under another name (its sliding window
- * must cover every sequence), v5's rope_parameters equal rope_theta, and what is not implemented
- * is refused by name.
+ * The Llama family's config variants: Mistral is Llama under another name (its sliding window must
+ * cover every sequence), v5's rope_parameters equal rope_theta, and what is not implemented is
+ * refused by name.
  */
 class DecoderConfigTest {
 
   @TempDir Path dir;
 
-  private Path variant(String name, java.util.function.Consumer<tools.jackson.databind.node.ObjectNode> edit) {
+  private Path variant(
+      String name, java.util.function.Consumer<tools.jackson.databind.node.ObjectNode> edit) {
     Path model = Fixtures.copy(Fixtures.resource("fixtures/tiny-llama-gqa"), dir.resolve(name));
     Checkpoints.editConfig(model, edit);
     return model;
@@ -40,35 +41,46 @@ class DecoderConfigTest {
         HeadModel loaded = Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 64)) {
       List<Encoded> text = inputs.read(model.resolve("eval.jsonl"));
-      return Evaluator.run(loaded, text, Set.of(), Metric.PERPLEXITY, null, 32, Progress.NONE).value();
+      return Evaluator.run(loaded, text, Set.of(), Metric.PERPLEXITY, null, 32, Progress.NONE)
+          .value();
     }
   }
 
   @Test
   void mistralWithAWideWindowAndV5RopeParametersComputeWhatLlamaDoes() {
     double llama = perplexity(Fixtures.resource("fixtures/tiny-llama-gqa"));
-    Path mistral = variant("mistral", c -> {
-      c.put("model_type", "mistral");
-      c.putArray("architectures").add("MistralForCausalLM");
-      c.put("sliding_window", 4096);
-    });
-    Path v5 = variant("v5", c -> {
-      c.remove("rope_theta");
-      c.remove("rope_scaling");
-      c.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 10000.0);
-    });
+    Path mistral =
+        variant(
+            "mistral",
+            c -> {
+              c.put("model_type", "mistral");
+              c.putArray("architectures").add("MistralForCausalLM");
+              c.put("sliding_window", 4096);
+            });
+    Path v5 =
+        variant(
+            "v5",
+            c -> {
+              c.remove("rope_theta");
+              c.remove("rope_scaling");
+              c.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 10000.0);
+            });
     assertThat(perplexity(mistral)).isCloseTo(llama, within(1e-9 * llama));
     assertThat(perplexity(v5)).isCloseTo(llama, within(1e-9 * llama));
-    assertThat(llama).isCloseTo(6.528101286966611, within(1e-5)); // decoder_ref.py evaluate: densePerplexity
+    assertThat(llama)
+        .isCloseTo(6.528101286966611, within(1e-5)); // decoder_ref.py evaluate: densePerplexity
   }
 
   @Test
   void aSlidingWindowShorterThanTheDataIsRefusedByName() {
-    Path mistral = variant("narrow", c -> {
-      c.put("model_type", "mistral");
-      c.putArray("architectures").add("MistralForCausalLM");
-      c.put("sliding_window", 4);
-    });
+    Path mistral =
+        variant(
+            "narrow",
+            c -> {
+              c.put("model_type", "mistral");
+              c.putArray("architectures").add("MistralForCausalLM");
+              c.put("sliding_window", 4);
+            });
     assertThatThrownBy(() -> perplexity(mistral))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("longer than sliding_window 4");
@@ -76,7 +88,10 @@ class DecoderConfigTest {
 
   @Test
   void ropeScalingIsRefusedByName() {
-    Path scaled = variant("scaled", c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0));
+    Path scaled =
+        variant(
+            "scaled",
+            c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0));
     assertThatThrownBy(() -> Models.config(scaled))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageStartingWith("config.json: rope_scaling");

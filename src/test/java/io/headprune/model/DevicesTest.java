@@ -25,6 +25,7 @@ class DevicesTest {
     assertThatThrownBy(() -> Devices.parse("gpu" + gpus))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining(gpus + " GPU(s) are visible");
-    assertThatThrownBy(() -> Devices.parse("tpu0")).hasMessageContaining("not one of auto, cpu, gpu0");
+    assertThatThrownBy(() -> Devices.parse("tpu0"))
+        .hasMessageContaining("not one of auto, cpu, gpu0");
   }
 }

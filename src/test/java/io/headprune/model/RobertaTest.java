@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * RoBERTa checked by equivalence: the tiny BERT fixture rewritten as a RoBERTa checkpoint
- * (positions shifted to start at pad + 1, BERT's pooler and classifier as RoBERTa's
- * classification head, one token type) computes the same function, so its logits and head
- * scores must equal BERT's — whose scores match the independent reference.
+ * (positions shifted to start at pad + 1, BERT's pooler and classifier as RoBERTa's classification
+ * head, one token type) computes the same function, so its logits and head scores must equal BERT's
+ * — whose scores match the independent reference.
  */
 class RobertaTest {
 
@@ -39,37 +39,52 @@ class RobertaTest {
   /** The tiny BERT as RobertaForSequenceClassification, with pad_token_id 0. */
   private Path roberta() throws IOException {
     Path model = Fixtures.copy(Fixtures.tinyBert(), dir.resolve("roberta"));
-    Checkpoints.rewrite(model, tensor -> {
-      String name = tensor.name();
-      if (name.equals("bert.embeddings.position_embeddings.weight")) {
-        long[] shape = tensor.shape(); // (64, E) → (65, E): row p + 1 holds BERT's row p, row 0 (padding) zeros
-        ByteBuffer shifted = ByteBuffer.allocate((int) ((shape[0] + 1) * shape[1] * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        shifted.position((int) (shape[1] * 4));
-        shifted.put(tensor.data().duplicate()).flip();
-        return new SafetensorsWriter.Tensor("roberta.embeddings.position_embeddings.weight", DType.F32,
-            new long[] {shape[0] + 1, shape[1]}, shifted);
-      }
-      if (name.equals("bert.embeddings.token_type_embeddings.weight")) {
-        long[] shape = tensor.shape(); // keep type 0 only, as RoBERTa's type_vocab_size 1
-        ByteBuffer first = tensor.data().duplicate().limit((int) (shape[1] * 4));
-        return new SafetensorsWriter.Tensor("roberta.embeddings.token_type_embeddings.weight", DType.F32,
-            new long[] {1, shape[1]}, first.slice());
-      }
-      if (name.startsWith("bert.pooler.dense.")) {
-        return Checkpoints.rename(tensor, name.replace("bert.pooler.dense.", "classifier.dense."));
-      }
-      if (name.startsWith("classifier.")) {
-        return Checkpoints.rename(tensor, name.replace("classifier.", "classifier.out_proj."));
-      }
-      return Checkpoints.rename(tensor, name.replace("bert.", "roberta."));
-    });
-    Checkpoints.editConfig(model, config -> {
-      config.put("model_type", "roberta");
-      config.putArray("architectures").add("RobertaForSequenceClassification");
-      config.put("max_position_embeddings", 65);
-      config.put("type_vocab_size", 1);
-      config.put("pad_token_id", 0);
-    });
+    Checkpoints.rewrite(
+        model,
+        tensor -> {
+          String name = tensor.name();
+          if (name.equals("bert.embeddings.position_embeddings.weight")) {
+            long[] shape =
+                tensor.shape(); // (64, E) → (65, E): row p + 1 holds BERT's row p, row 0 (padding)
+            // zeros
+            ByteBuffer shifted =
+                ByteBuffer.allocate((int) ((shape[0] + 1) * shape[1] * 4))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            shifted.position((int) (shape[1] * 4));
+            shifted.put(tensor.data().duplicate()).flip();
+            return new SafetensorsWriter.Tensor(
+                "roberta.embeddings.position_embeddings.weight",
+                DType.F32,
+                new long[] {shape[0] + 1, shape[1]},
+                shifted);
+          }
+          if (name.equals("bert.embeddings.token_type_embeddings.weight")) {
+            long[] shape = tensor.shape(); // keep type 0 only, as RoBERTa's type_vocab_size 1
+            ByteBuffer first = tensor.data().duplicate().limit((int) (shape[1] * 4));
+            return new SafetensorsWriter.Tensor(
+                "roberta.embeddings.token_type_embeddings.weight",
+                DType.F32,
+                new long[] {1, shape[1]},
+                first.slice());
+          }
+          if (name.startsWith("bert.pooler.dense.")) {
+            return Checkpoints.rename(
+                tensor, name.replace("bert.pooler.dense.", "classifier.dense."));
+          }
+          if (name.startsWith("classifier.")) {
+            return Checkpoints.rename(tensor, name.replace("classifier.", "classifier.out_proj."));
+          }
+          return Checkpoints.rename(tensor, name.replace("bert.", "roberta."));
+        });
+    Checkpoints.editConfig(
+        model,
+        config -> {
+          config.put("model_type", "roberta");
+          config.putArray("architectures").add("RobertaForSequenceClassification");
+          config.put("max_position_embeddings", 65);
+          config.put("type_vocab_size", 1);
+          config.put("pad_token_id", 0);
+        });
     return model;
   }
 
@@ -79,14 +94,18 @@ class RobertaTest {
     try (TinyBert bert = TinyBert.load();
         TinyBert roberta = TinyBert.load(model)) {
       assertThat(roberta.model).isInstanceOf(Roberta.class);
-      float[][] expected = ModelRunner.logits(bert.model, bert.evaluation, Set.of(), 64, Progress.NONE);
-      float[][] actual = ModelRunner.logits(roberta.model, roberta.evaluation, Set.of(), 64, Progress.NONE);
+      float[][] expected =
+          ModelRunner.logits(bert.model, bert.evaluation, Set.of(), 64, Progress.NONE);
+      float[][] actual =
+          ModelRunner.logits(roberta.model, roberta.evaluation, Set.of(), 64, Progress.NONE);
       assertThat(Checkpoints.maxAbsDifference(actual, expected)).isLessThan(1e-5);
       RawScores bertScores = HeadScorer.score(bert.model, bert.calibration, 16, Progress.NONE);
-      RawScores robertaScores = HeadScorer.score(roberta.model, roberta.calibration, 16, Progress.NONE);
+      RawScores robertaScores =
+          HeadScorer.score(roberta.model, roberta.calibration, 16, Progress.NONE);
       for (int l = 0; l < 4; l++) {
         for (int h = 0; h < 4; h++) {
-          assertThat(robertaScores.his()[l][h]).isCloseTo(bertScores.his()[l][h], within(1e-4 * bertScores.his()[l][h]));
+          assertThat(robertaScores.his()[l][h])
+              .isCloseTo(bertScores.his()[l][h], within(1e-4 * bertScores.his()[l][h]));
           assertThat(robertaScores.entropy()[l][h])
               .isCloseTo(bertScores.entropy()[l][h], within(1e-6 * bertScores.entropy()[l][h]));
         }
@@ -97,7 +116,8 @@ class RobertaTest {
   @Test
   void prunedRobertaKeepsItsTypeAndGivesTheGatedLogits() throws IOException {
     Path model = roberta();
-    List<HeadRef> heads = List.of(new HeadRef(0, 3), new HeadRef(2, 0), new HeadRef(2, 1), new HeadRef(3, 2));
+    List<HeadRef> heads =
+        List.of(new HeadRef(0, 3), new HeadRef(2, 0), new HeadRef(2, 1), new HeadRef(3, 2));
     Path pruned = dir.resolve("pruned");
     try (Checkpoint checkpoint = Models.open(model)) {
       CheckpointPruner.write(checkpoint, heads, PruneMode.PHYSICAL, pruned);
@@ -109,8 +129,11 @@ class RobertaTest {
     assertThat(Models.config(pruned).prunedHeads().get(2)).containsExactly(0, 1);
     try (TinyBert original = TinyBert.load(model);
         TinyBert smaller = TinyBert.load(pruned)) {
-      float[][] gated = ModelRunner.logits(original.model, original.evaluation, Set.copyOf(heads), 64, Progress.NONE);
-      float[][] physical = ModelRunner.logits(smaller.model, smaller.evaluation, Set.of(), 64, Progress.NONE);
+      float[][] gated =
+          ModelRunner.logits(
+              original.model, original.evaluation, Set.copyOf(heads), 64, Progress.NONE);
+      float[][] physical =
+          ModelRunner.logits(smaller.model, smaller.evaluation, Set.of(), 64, Progress.NONE);
       assertThat(Checkpoints.maxAbsDifference(physical, gated)).isLessThan(1e-4);
       assertThat(smaller.model.parameters()).isLessThan(original.model.parameters());
     }

@@ -26,11 +26,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
-/** ViT against the reference (shared/reference/vit_ref.py): logits, evaluation, pruned and masked outputs. */
+/**
+ * ViT against the reference (shared/reference/vit_ref.py): logits, evaluation, pruned and masked
+ * outputs.
+ */
 class VitTest {
 
   private static final List<HeadRef> HEADS =
-      List.of(new HeadRef(0, 0), new HeadRef(0, 1), new HeadRef(1, 1), new HeadRef(1, 3), new HeadRef(2, 1));
+      List.of(
+          new HeadRef(0, 0),
+          new HeadRef(0, 1),
+          new HeadRef(1, 1),
+          new HeadRef(1, 3),
+          new HeadRef(2, 1));
 
   private static TinyVit vit;
 
@@ -56,22 +64,30 @@ class VitTest {
       for (int c = 0; c < 2; c++) {
         double want = expected.get("logits").get(i).get(c).asDouble();
         worst = Math.max(worst, Math.abs(logits[i][c] - want));
-        assertThat((double) logits[i][c]).as("image %d class %d", i, c).isCloseTo(want, within(1e-4));
+        assertThat((double) logits[i][c])
+            .as("image %d class %d", i, c)
+            .isCloseTo(want, within(1e-4));
       }
     }
     double accuracy = Predictions.accuracy(Predictions.predicted(logits, false), vit.evaluation);
     assertThat(accuracy).isEqualTo(expected.get("accuracy").asDouble());
-    System.out.printf("ViT parity: worst |logit difference| %.3e over %d images%n", worst, logits.length);
+    System.out.printf(
+        "ViT parity: worst |logit difference| %.3e over %d images%n", worst, logits.length);
   }
 
   @Test
   void gatedEvaluationEqualsTheReferences() {
     // vit_ref.py evaluate … --pruned '[[0,0],[0,1],[1,1],[1,3],[2,1]]'
     JsonNode expected = Fixtures.json("golden/evaluate-vit-0.0-0.1-1.1-1.3-2.1.json");
-    double[] dense = Predictions.predicted(ModelRunner.logits(vit.model, vit.evaluation, Set.of(), 64, Progress.NONE), false);
+    double[] dense =
+        Predictions.predicted(
+            ModelRunner.logits(vit.model, vit.evaluation, Set.of(), 64, Progress.NONE), false);
     double[] gated =
-        Predictions.predicted(ModelRunner.logits(vit.model, vit.evaluation, Set.copyOf(HEADS), 64, Progress.NONE), false);
-    assertThat(Predictions.accuracy(gated, vit.evaluation)).isEqualTo(expected.get("accuracy").asDouble());
+        Predictions.predicted(
+            ModelRunner.logits(vit.model, vit.evaluation, Set.copyOf(HEADS), 64, Progress.NONE),
+            false);
+    assertThat(Predictions.accuracy(gated, vit.evaluation))
+        .isEqualTo(expected.get("accuracy").asDouble());
     assertThat(Predictions.agreement(gated, dense)).isEqualTo(expected.get("agreement").asDouble());
   }
 
@@ -83,14 +99,16 @@ class VitTest {
     }
     assertThat(Models.config(dir.resolve("pruned")).prunedHeads().get(1)).containsExactly(1, 3);
     assertThat(dir.resolve("pruned/preprocessor_config.json")).exists();
-    float[][] gated = ModelRunner.logits(vit.model, vit.evaluation, Set.copyOf(HEADS), 64, Progress.NONE);
+    float[][] gated =
+        ModelRunner.logits(vit.model, vit.evaluation, Set.copyOf(HEADS), 64, Progress.NONE);
     for (String kind : List.of("pruned", "masked")) {
       try (TinyVit reloaded = TinyVit.load(dir.resolve(kind))) {
         if (kind.equals("pruned")) {
           assertThat(reloaded.model.heads()).isDeepEqualTo(new int[][] {{2, 3}, {0, 2}, {0, 2, 3}});
           assertThat(reloaded.model.parameters()).isLessThan(vit.model.parameters());
         }
-        float[][] logits = ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
+        float[][] logits =
+            ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
         assertThat(Checkpoints.maxAbsDifference(logits, gated)).as(kind).isLessThan(1e-4);
       }
     }
@@ -99,10 +117,16 @@ class VitTest {
   @Test
   void anImageSizeOtherThanTheConfigsIsRefused() throws Exception {
     Path model = Fixtures.copy(TinyVit.directory(), dir.resolve("vit"));
-    Files.writeString(model.resolve("preprocessor_config.json"), Files.readString(model.resolve("preprocessor_config.json"))
-        .replace("\"height\": 16", "\"height\": 20").replace("\"width\": 16", "\"width\": 20"));
+    Files.writeString(
+        model.resolve("preprocessor_config.json"),
+        Files.readString(model.resolve("preprocessor_config.json"))
+            .replace("\"height\": 16", "\"height\": 20")
+            .replace("\"width\": 16", "\"width\": 20"));
     try (TinyVit resized = TinyVit.load(model)) {
-      assertThatThrownBy(() -> ModelRunner.logits(resized.model, resized.evaluation, Set.of(), 64, Progress.NONE))
+      assertThatThrownBy(
+              () ->
+                  ModelRunner.logits(
+                      resized.model, resized.evaluation, Set.of(), 64, Progress.NONE))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("image_size is 16")
           .hasMessageContaining("not interpolated");

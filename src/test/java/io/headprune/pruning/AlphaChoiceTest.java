@@ -29,11 +29,12 @@ class AlphaChoiceTest {
     // softmax([0, ln 3]) = (1/4, 3/4), softmax([0, 0]) = (1/2, 1/2):
     // KL = 1/4 · ln(1/2) + 3/4 · ln(3/2) = 0.1308120…
     double expected = 0.25 * Math.log(0.5) + 0.75 * Math.log(1.5);
-    assertThat(Divergence.kl(new float[] {0, (float) Math.log(3)}, new float[] {0, 0})).isCloseTo(expected,
-        within(1e-7));
+    assertThat(Divergence.kl(new float[] {0, (float) Math.log(3)}, new float[] {0, 0}))
+        .isCloseTo(expected, within(1e-7));
     assertThat(expected).isCloseTo(0.130812, within(1e-6));
     // shifting logits changes no distribution; identical distributions are 0
-    assertThat(Divergence.kl(new float[] {1, 2, 3}, new float[] {11, 12, 13})).isCloseTo(0, within(1e-12));
+    assertThat(Divergence.kl(new float[] {1, 2, 3}, new float[] {11, 12, 13}))
+        .isCloseTo(0, within(1e-12));
     // not symmetric: KL(q ‖ p) = 1/2 ln 2 + 1/2 ln(2/3) = 0.1438410…
     assertThat(Divergence.kl(new float[] {0, 0}, new float[] {0, (float) Math.log(3)}))
         .isCloseTo(0.5 * Math.log(2) + 0.5 * Math.log(2.0 / 3), within(1e-7));
@@ -41,18 +42,29 @@ class AlphaChoiceTest {
 
   @Test
   void theGridTakesTheLowestDivergenceAndTiesGoToTheLargerAlpha() {
-    List<AlphaTrial> trials = List.of(new AlphaTrial(0.0, 0.30, 0), new AlphaTrial(0.1, 0.10, 0),
-        new AlphaTrial(0.2, 0.10, 0), new AlphaTrial(0.3, 0.20, 0), new AlphaTrial(0.4, Double.NaN, 0));
+    List<AlphaTrial> trials =
+        List.of(
+            new AlphaTrial(0.0, 0.30, 0),
+            new AlphaTrial(0.1, 0.10, 0),
+            new AlphaTrial(0.2, 0.10, 0),
+            new AlphaTrial(0.3, 0.20, 0),
+            new AlphaTrial(0.4, Double.NaN, 0));
     assertThat(Run.best(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.2);
     // the metric rule: the highest accuracy, ties to the larger α too
     assertThat(Run.best(trials, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.0);
-    List<AlphaTrial> tied = List.of(new AlphaTrial(0.5, 0.9, 0), new AlphaTrial(0.6, 0.9, 0),
-        new AlphaTrial(0.7, 0.8, 0));
+    List<AlphaTrial> tied =
+        List.of(
+            new AlphaTrial(0.5, 0.9, 0), new AlphaTrial(0.6, 0.9, 0), new AlphaTrial(0.7, 0.8, 0));
     assertThat(Run.best(tied, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.6);
     // perplexity: lower is better
     assertThat(Run.best(tied, Alpha.Rule.METRIC, Metric.PERPLEXITY)).isEqualTo(0.7);
-    assertThatThrownBy(() -> Run.best(List.of(new AlphaTrial(0.5, Double.NaN, 0)), Alpha.Rule.DIVERGENCE,
-        Metric.ACCURACY)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(
+            () ->
+                Run.best(
+                    List.of(new AlphaTrial(0.5, Double.NaN, 0)),
+                    Alpha.Rule.DIVERGENCE,
+                    Metric.ACCURACY))
+        .isInstanceOf(InvalidInputException.class);
   }
 
   @Test
@@ -60,18 +72,26 @@ class AlphaChoiceTest {
     try (Checkpoint checkpoint = Models.open(Fixtures.tinyBert());
         HeadModel model = Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 64)) {
-      List<Encoded> examples = inputs.read(Fixtures.tinyBert().resolve("eval.jsonl"),
-          io.headprune.checkpoint.DatasetReader.Limits.DEFAULT, 40, Progress.NONE);
+      List<Encoded> examples =
+          inputs.read(
+              Fixtures.tinyBert().resolve("eval.jsonl"),
+              io.headprune.checkpoint.DatasetReader.Limits.DEFAULT,
+              40,
+              Progress.NONE);
       Divergence.Reference reference = Divergence.reference(model, examples, 16, Progress.NONE);
-      assertThat(Divergence.mean(model, reference, Set.of(), 7, Progress.NONE)).isCloseTo(0, within(1e-6));
+      assertThat(Divergence.mean(model, reference, Set.of(), 7, Progress.NONE))
+          .isCloseTo(0, within(1e-6));
       Set<HeadRef> off = Set.of(new HeadRef(0, 1), new HeadRef(2, 0), new HeadRef(3, 3));
-      float[][] dense = io.headprune.scoring.ModelRunner.logits(model, examples, Set.of(), 5, Progress.NONE);
-      float[][] pruned = io.headprune.scoring.ModelRunner.logits(model, examples, off, 5, Progress.NONE);
+      float[][] dense =
+          io.headprune.scoring.ModelRunner.logits(model, examples, Set.of(), 5, Progress.NONE);
+      float[][] pruned =
+          io.headprune.scoring.ModelRunner.logits(model, examples, off, 5, Progress.NONE);
       double sum = 0;
       for (int i = 0; i < examples.size(); i++) {
         sum += Divergence.kl(dense[i], pruned[i]);
       }
-      assertThat(Divergence.mean(model, reference, off, 16, Progress.NONE)).isPositive()
+      assertThat(Divergence.mean(model, reference, off, 16, Progress.NONE))
+          .isPositive()
           .isCloseTo(sum / examples.size(), within(1e-6));
     }
   }

@@ -15,8 +15,8 @@ import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.HeadScore;
-import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
@@ -33,10 +33,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Decoder outputs (ARCHITECTURE §4): GPT-2's pruned/ (pruned_heads) and masked/, the Llama
- * family's masked/ and, for whole key/value groups, a pruned/ that is a stock config with fewer
- * heads; each reloads and gives the logits of the original model with those heads gated off.
- * Selections equal the reference's (decoder_ref.py select, with and without --uniform-groups).
+ * Decoder outputs (ARCHITECTURE §4): GPT-2's pruned/ (pruned_heads) and masked/, the Llama family's
+ * masked/ and, for whole key/value groups, a pruned/ that is a stock config with fewer heads; each
+ * reloads and gives the logits of the original model with those heads gated off. Selections equal
+ * the reference's (decoder_ref.py select, with and without --uniform-groups).
  */
 class DecoderPruningTest {
 
@@ -51,8 +51,10 @@ class DecoderPruningTest {
     write(model, heads, PruneMode.MASKED);
     assertThat(Models.config(dir.resolve("pruned")).prunedHeads()).isNotEmpty();
     float[] gated = logits(model, model, heads);
-    assertThat(maxDifference(logits(dir.resolve("pruned"), model, List.of()), gated)).isLessThan(1e-4);
-    assertThat(maxDifference(logits(dir.resolve("masked"), model, List.of()), gated)).isLessThan(1e-4);
+    assertThat(maxDifference(logits(dir.resolve("pruned"), model, List.of()), gated))
+        .isLessThan(1e-4);
+    assertThat(maxDifference(logits(dir.resolve("masked"), model, List.of()), gated))
+        .isLessThan(1e-4);
   }
 
   @ParameterizedTest
@@ -68,11 +70,14 @@ class DecoderPruningTest {
     int groupSize = original.attentionHeads() / original.keyValueHeads();
     assertThat(pruned.raw().has("pruned_heads")).isFalse();
     assertThat(pruned.attentionHeads()).isEqualTo(original.attentionHeads() - removedPerLayer);
-    assertThat(pruned.keyValueHeads()).isEqualTo(original.keyValueHeads() - removedPerLayer / groupSize);
+    assertThat(pruned.keyValueHeads())
+        .isEqualTo(original.keyValueHeads() - removedPerLayer / groupSize);
     assertThat(pruned.raw().get("head_dim").asInt()).isEqualTo(original.headSize());
     float[] gated = logits(model, model, heads);
-    assertThat(maxDifference(logits(dir.resolve("pruned"), model, List.of()), gated)).isLessThan(1e-4);
-    assertThat(maxDifference(logits(dir.resolve("masked"), model, List.of()), gated)).isLessThan(1e-4);
+    assertThat(maxDifference(logits(dir.resolve("pruned"), model, List.of()), gated))
+        .isLessThan(1e-4);
+    assertThat(maxDifference(logits(dir.resolve("masked"), model, List.of()), gated))
+        .isLessThan(1e-4);
   }
 
   @Test
@@ -80,7 +85,9 @@ class DecoderPruningTest {
     Path model = Fixtures.resource("fixtures/tiny-llama-gqa");
     List<HeadRef> heads = golden("tiny-llama-gqa", "select-hies-0.5");
     write(model, heads, PruneMode.MASKED);
-    assertThat(maxDifference(logits(dir.resolve("masked"), model, List.of()), logits(model, model, heads)))
+    assertThat(
+            maxDifference(
+                logits(dir.resolve("masked"), model, List.of()), logits(model, model, heads)))
         .isLessThan(1e-4);
     assertThatThrownBy(() -> write(model, heads, PruneMode.PHYSICAL))
         .isInstanceOf(InvalidInputException.class)
@@ -95,8 +102,12 @@ class DecoderPruningTest {
     try (Checkpoint checkpoint = Models.open(model);
         HeadModel loaded = Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 128)) {
-      ScoreTable table = ScoreTable.of(HeadScorer.score(loaded, inputs.read(model.resolve("calib.jsonl")), 16,
-          Progress.NONE), 0.5, Normalization.GLOBAL);
+      ScoreTable table =
+          ScoreTable.of(
+              HeadScorer.score(
+                  loaded, inputs.read(model.resolve("calib.jsonl")), 16, Progress.NONE),
+              0.5,
+              Normalization.GLOBAL);
       List<HeadRef> all = table.heads().stream().map(HeadScore::ref).toList();
       assertThat(HeadSelector.select(all, Criterion.HIES.scores(table, h -> 0, 0), 0.5, 1))
           .isEqualTo(golden(fixture, "select-hies-0.5"));
@@ -105,8 +116,11 @@ class DecoderPruningTest {
       if (loaded.config().keyValueHeads() < loaded.config().attentionHeads()) {
         int kv = loaded.config().keyValueHeads();
         for (Criterion criterion : List.of(Criterion.HIES, Criterion.HIS)) {
-          assertThat(HeadSelector.uniformGroups(all, criterion.scores(table, h -> 0, 0), 0.5, kv, left -> true))
-              .as(criterion.id()).isEqualTo(golden(fixture, "uniform-" + criterion.id() + "-0.5"));
+          assertThat(
+                  HeadSelector.uniformGroups(
+                      all, criterion.scores(table, h -> 0, 0), 0.5, kv, left -> true))
+              .as(criterion.id())
+              .isEqualTo(golden(fixture, "uniform-" + criterion.id() + "-0.5"));
         }
       }
     }
@@ -114,7 +128,8 @@ class DecoderPruningTest {
 
   @Test
   void keepingLoadableByV5RemovesFewerGroupsWhenTheHiddenSizeWouldNotDivide() {
-    // 12 query heads in 4 groups of 3, hidden 48: removing 2 groups leaves 6 (48 % 6 = 0), 3 leave 3 (fine),
+    // 12 query heads in 4 groups of 3, hidden 48: removing 2 groups leaves 6 (48 % 6 = 0), 3 leave
+    // 3 (fine),
     // but with hidden 40 neither 6 nor 9 divides and no group may go
     List<HeadRef> heads = new ArrayList<>();
     double[] scores = new double[12];
@@ -122,7 +137,8 @@ class DecoderPruningTest {
       heads.add(new HeadRef(0, h));
       scores[h] = h;
     }
-    assertThat(HeadSelector.uniformGroups(heads, scores, 0.5, 4, left -> 48 % left == 0)).hasSize(6);
+    assertThat(HeadSelector.uniformGroups(heads, scores, 0.5, 4, left -> 48 % left == 0))
+        .hasSize(6);
     assertThat(HeadSelector.uniformGroups(heads, scores, 0.5, 4, left -> 40 % left == 0)).isEmpty();
     assertThat(HeadSelector.uniformGroups(heads, scores, 0.5, 4, left -> true)).hasSize(6);
   }
@@ -137,7 +153,8 @@ class DecoderPruningTest {
 
   private void write(Path model, Collection<HeadRef> heads, PruneMode mode) {
     try (Checkpoint checkpoint = Models.open(model)) {
-      CheckpointPruner.write(checkpoint, heads, mode, dir.resolve(mode == PruneMode.PHYSICAL ? "pruned" : "masked"));
+      CheckpointPruner.write(
+          checkpoint, heads, mode, dir.resolve(mode == PruneMode.PHYSICAL ? "pruned" : "masked"));
     }
   }
 
@@ -148,9 +165,12 @@ class DecoderPruningTest {
         Inputs inputs = Inputs.open(checkpoint, 128);
         NDManager scope = model.manager().newSubManager()) {
       List<Encoded> examples = inputs.read(fixture.resolve("eval.jsonl")).subList(0, 24);
-      List<io.headprune.checkpoint.TextTokenizer.Tokens> tokens = examples.stream().map(Encoded::tokens).toList();
+      List<io.headprune.checkpoint.TextTokenizer.Tokens> tokens =
+          examples.stream().map(Encoded::tokens).toList();
       Batch batch = Batch.of(scope, tokens, 0);
-      return model.forward(batch, io.headprune.scoring.ModelRunner.gates(scope, model.heads(), gatedOff)).logits()
+      return model
+          .forward(batch, io.headprune.scoring.ModelRunner.gates(scope, model.heads(), gatedOff))
+          .logits()
           .toFloatArray();
     }
   }

@@ -16,9 +16,9 @@ import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Every long loop of a run reports progress, which is where a worker stops for cancellation and
@@ -38,17 +38,45 @@ class LongWorkTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"load", "dense", "score", "alpha", "target", "evaluate", "write"})
-  void everyPhaseReportsProgressAndCanBeStoppedThere(String phase, @org.junit.jupiter.api.io.TempDir Path out) {
-    PruneOptions options = new PruneOptions(List.of(Criterion.HIES, Criterion.HIS), Criterion.HIES, List.of(0.25),
-        new PruneOptions.Target(null, 0.5, 0.25), new Alpha.Auto(Alpha.Rule.DIVERGENCE), Normalization.GLOBAL, 1, 32, 64, 16, 1, null, 0.2, 0.3, false,
-        false, 0.1, false, false);
-    Progress stopping = (name, done, total) -> {
-      if (name.equals(phase)) {
-        throw new Stop(name);
-      }
-    };
-    assertThatThrownBy(() -> Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), null, options, out.resolve("run"),
-        Device.cpu(), stopping))
+  void everyPhaseReportsProgressAndCanBeStoppedThere(
+      String phase, @org.junit.jupiter.api.io.TempDir Path out) {
+    PruneOptions options =
+        new PruneOptions(
+            List.of(Criterion.HIES, Criterion.HIS),
+            Criterion.HIES,
+            List.of(0.25),
+            new PruneOptions.Target(null, 0.5, 0.25),
+            new Alpha.Auto(Alpha.Rule.DIVERGENCE),
+            Normalization.GLOBAL,
+            1,
+            32,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            false,
+            false,
+            0.1,
+            false,
+            false);
+    Progress stopping =
+        (name, done, total) -> {
+          if (name.equals(phase)) {
+            throw new Stop(name);
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                Pruner.prune(
+                    MODEL,
+                    MODEL.resolve("calib.jsonl"),
+                    null,
+                    options,
+                    out.resolve("run"),
+                    Device.cpu(),
+                    stopping))
         .isInstanceOf(Stop.class)
         .hasMessage(phase);
     assertThat(out.resolve("run/pruned")).doesNotExist();
@@ -59,14 +87,19 @@ class LongWorkTest {
     try (Checkpoint checkpoint = Models.open(MODEL);
         Inputs inputs = Inputs.open(checkpoint, 64)) {
       List<Encoded> all = inputs.read(MODEL.resolve("calib.jsonl"));
-      List<Encoded> sample = inputs.read(MODEL.resolve("calib.jsonl"), DatasetReader.Limits.DEFAULT, 10, Progress.NONE);
+      List<Encoded> sample =
+          inputs.read(
+              MODEL.resolve("calib.jsonl"), DatasetReader.Limits.DEFAULT, 10, Progress.NONE);
       assertThat(inputs.rowsRead()).isEqualTo(256);
       assertThat(sample).hasSize(10);
-      List<Encoded> again = inputs.read(MODEL.resolve("calib.jsonl"), DatasetReader.Limits.DEFAULT, 10, Progress.NONE);
+      List<Encoded> again =
+          inputs.read(
+              MODEL.resolve("calib.jsonl"), DatasetReader.Limits.DEFAULT, 10, Progress.NONE);
       for (int i = 0; i < 10; i++) {
         long[] ids = sample.get(i).tokens().ids();
         assertThat(again.get(i).tokens().ids()).isEqualTo(ids);
-        assertThat(all.stream().anyMatch(e -> java.util.Arrays.equals(e.tokens().ids(), ids))).isTrue();
+        assertThat(all.stream().anyMatch(e -> java.util.Arrays.equals(e.tokens().ids(), ids)))
+            .isTrue();
       }
     }
   }
@@ -75,9 +108,12 @@ class LongWorkTest {
   void aMegabyteTextIsClippedBeforeTokenisingWithTheSameTokens() {
     try (TextTokenizer tokenizer = TextTokenizer.open(MODEL, 64)) {
       String text = "the cat saw the dog ".repeat(50_000); // 1,000,000 characters
-      Encoded clipped = Encoded.of(tokenizer, List.of(new io.headprune.checkpoint.Example(text, null, null))).get(0);
+      Encoded clipped =
+          Encoded.of(tokenizer, List.of(new io.headprune.checkpoint.Example(text, null, null)))
+              .get(0);
       assertThat(tokenizer.maxCharacters()).isEqualTo(64 * 64);
-      assertThat(clipped.tokens().ids()).isEqualTo(tokenizer.encode(text.substring(0, 2000), null).ids());
+      assertThat(clipped.tokens().ids())
+          .isEqualTo(tokenizer.encode(text.substring(0, 2000), null).ids());
       assertThat(clipped.length()).isEqualTo(64);
     }
   }

@@ -12,7 +12,6 @@ import io.headprune.scoring.Progress;
 import io.headprune.scoring.Splits;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -26,12 +25,32 @@ class PruneRunTest {
   private static PruneReport report;
 
   private static PruneOptions options(int seeds, Alpha alpha, PruneOptions.Target target) {
-    return new PruneOptions(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM), Criterion.HIES,
-        List.of(0.25, 0.5), target, alpha, Normalization.GLOBAL, seeds, 24, 64, 16, 1, null, 0.2, 0.3, false, false, 0.1, false, false);
+    return new PruneOptions(
+        List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM),
+        Criterion.HIES,
+        List.of(0.25, 0.5),
+        target,
+        alpha,
+        Normalization.GLOBAL,
+        seeds,
+        24,
+        64,
+        16,
+        1,
+        null,
+        0.2,
+        0.3,
+        false,
+        false,
+        0.1,
+        false,
+        false);
   }
 
   private static PruneReport run(PruneOptions options) {
-    return Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), null, options, null, Device.cpu(), Progress.NONE).report();
+    return Pruner.prune(
+            MODEL, MODEL.resolve("calib.jsonl"), null, options, null, Device.cpu(), Progress.NONE)
+        .report();
   }
 
   @BeforeAll
@@ -46,7 +65,9 @@ class PruneRunTest {
     all.addAll(splits.validation());
     all.addAll(splits.evaluation());
     assertThat(all).hasSize(256);
-    assertThat(splits.calibration().size() + splits.validation().size() + splits.evaluation().size()).isEqualTo(256);
+    assertThat(
+            splits.calibration().size() + splits.validation().size() + splits.evaluation().size())
+        .isEqualTo(256);
     assertThat(Splits.of(256, 0.2, 0.3)).isEqualTo(splits);
     assertThat(splits.sample(32, 7)).isEqualTo(splits.sample(32, 7)).hasSize(32);
     assertThat(splits.sample(32, 7)).isNotEqualTo(splits.sample(32, 8));
@@ -57,7 +78,9 @@ class PruneRunTest {
   @Test
   void theSameOptionsGiveTheSameReport() {
     PruneReport again = run(options(3, new Alpha.Fixed(0.5), PruneOptions.Target.sparsity(0.25)));
-    assertThat(again.evaluations()).usingRecursiveFieldByFieldElementComparator().isEqualTo(report.evaluations());
+    assertThat(again.evaluations())
+        .usingRecursiveFieldByFieldElementComparator()
+        .isEqualTo(report.evaluations());
     assertThat(again.summary()).isEqualTo(report.summary());
     assertThat(again.artifact().prunedHeads()).isDeepEqualTo(report.artifact().prunedHeads());
   }
@@ -68,20 +91,25 @@ class PruneRunTest {
     assertThat(report.data().evaluationSource()).contains("held-out");
     assertThat(report.data().evaluation()).isEqualTo(77); // round(0.3 × 256)
     assertThat(report.data().calibrationPerSeed()).isEqualTo(24);
-    List<String> randomSets = report.evaluations().stream()
-        .filter(r -> r.criterion().equals("random") && r.sparsity() == 0.5)
-        .map(r -> java.util.Arrays.deepToString(r.prunedHeads())).toList();
+    List<String> randomSets =
+        report.evaluations().stream()
+            .filter(r -> r.criterion().equals("random") && r.sparsity() == 0.5)
+            .map(r -> java.util.Arrays.deepToString(r.prunedHeads()))
+            .toList();
     assertThat(new HashSet<>(randomSets)).hasSizeGreaterThan(1);
   }
 
   @Test
   void summaryStdAndJaccardMatchAnIndependentRecomputation() {
     for (SummaryRow row : report.summary()) {
-      List<EvaluationRow> rows = report.evaluations().stream()
-          .filter(r -> r.criterion().equals(row.criterion()) && r.sparsity() == row.sparsity()).toList();
+      List<EvaluationRow> rows =
+          report.evaluations().stream()
+              .filter(r -> r.criterion().equals(row.criterion()) && r.sparsity() == row.sparsity())
+              .toList();
       assertThat(rows).hasSize(3);
       double mean = rows.stream().mapToDouble(EvaluationRow::value).sum() / 3;
-      double variance = rows.stream().mapToDouble(r -> (r.value() - mean) * (r.value() - mean)).sum() / 2;
+      double variance =
+          rows.stream().mapToDouble(r -> (r.value() - mean) * (r.value() - mean)).sum() / 2;
       assertThat(row.mean()).isCloseTo(mean, within(1e-12));
       assertThat(row.std()).isCloseTo(Math.sqrt(variance), within(1e-12));
       double jaccard = 0;
@@ -110,99 +138,229 @@ class PruneRunTest {
   @Test
   void maxMetricDropPicksTheLargestQualifyingSparsity() {
     double[] means = {0.90, 0.89, 0.80, 0.885, 0.70};
-    assertThat(Run.largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY)).isEqualTo(3); // 0.885 ≥ 0.88, though 0.80 is not
-    assertThat(Run.largestWithin(means, 0.90, 0.0, io.headprune.scoring.Metric.ACCURACY)).isEqualTo(0);
-    assertThat(Run.largestWithin(means, 0.95, 0.01, io.headprune.scoring.Metric.ACCURACY)).isEqualTo(-1);
+    assertThat(Run.largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY))
+        .isEqualTo(3); // 0.885 ≥ 0.88, though 0.80 is not
+    assertThat(Run.largestWithin(means, 0.90, 0.0, io.headprune.scoring.Metric.ACCURACY))
+        .isEqualTo(0);
+    assertThat(Run.largestWithin(means, 0.95, 0.01, io.headprune.scoring.Metric.ACCURACY))
+        .isEqualTo(-1);
     // perplexity: lower is better, and the budget bounds its relative rise
     double[] perplexities = {7.5, 7.6, 9.0, 7.7, 12.0};
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.25, io.headprune.scoring.Metric.PERPLEXITY)).isEqualTo(3);
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.01, io.headprune.scoring.Metric.PERPLEXITY)).isEqualTo(0);
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY)).isEqualTo(-1);
-    PruneReport budget = run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target(null, 1.0, 0.05)));
+    assertThat(Run.largestWithin(perplexities, 7.48, 0.25, io.headprune.scoring.Metric.PERPLEXITY))
+        .isEqualTo(3);
+    assertThat(Run.largestWithin(perplexities, 7.48, 0.01, io.headprune.scoring.Metric.PERPLEXITY))
+        .isEqualTo(0);
+    assertThat(Run.largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY))
+        .isEqualTo(-1);
+    PruneReport budget =
+        run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target(null, 1.0, 0.05)));
     // any metric is within 1.0 of the dense one: the largest grid point qualifies
     assertThat(budget.target().sparsity()).isEqualTo(0.95);
     assertThat(budget.target().reason()).contains("largest sparsity");
-    assertThat(budget.artifact().prunedHeads().length).isEqualTo(12); // 15 wanted, every layer keeps one head
+    assertThat(budget.artifact().prunedHeads().length)
+        .isEqualTo(12); // 15 wanted, every layer keeps one head
   }
 
   @Test
   void automaticAlphaByMetricIsChosenPerSparsityOnTheValidationSplit() {
-    PruneReport auto = run(options(1, new Alpha.Auto(Alpha.Rule.METRIC), PruneOptions.Target.sparsity(0.25)));
+    PruneReport auto =
+        run(options(1, new Alpha.Auto(Alpha.Rule.METRIC), PruneOptions.Target.sparsity(0.25)));
     assertThat(auto.alpha().auto()).isTrue();
     assertThat(auto.alpha().by()).isEqualTo("metric");
-    assertThat(auto.alpha().heldOutExamples()).isEqualTo(51); // the validation split, round(0.2 × 256)
+    assertThat(auto.alpha().heldOutExamples())
+        .isEqualTo(51); // the validation split, round(0.2 × 256)
     assertThat(auto.data().validation()).isEqualTo(51);
-    assertThat(auto.alpha().perSparsity()).extracting(PruneReport.AlphaAtSparsity::sparsity).containsExactly(0.25, 0.5);
+    assertThat(auto.alpha().perSparsity())
+        .extracting(PruneReport.AlphaAtSparsity::sparsity)
+        .containsExactly(0.25, 0.5);
     for (PruneReport.AlphaAtSparsity at : auto.alpha().perSparsity()) {
-      assertThat(at.grid()).extracting(PruneReport.AlphaTrial::alpha)
+      assertThat(at.grid())
+          .extracting(PruneReport.AlphaTrial::alpha)
           .containsExactly(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0);
-      double best = at.grid().stream().mapToDouble(PruneReport.AlphaTrial::mean).max().orElseThrow();
+      double best =
+          at.grid().stream().mapToDouble(PruneReport.AlphaTrial::mean).max().orElseThrow();
       // the best mean; of equal means, the largest α
-      double largestBest = at.grid().stream().filter(t -> t.mean() == best).mapToDouble(PruneReport.AlphaTrial::alpha)
-          .max().orElseThrow();
+      double largestBest =
+          at.grid().stream()
+              .filter(t -> t.mean() == best)
+              .mapToDouble(PruneReport.AlphaTrial::alpha)
+              .max()
+              .orElseThrow();
       assertThat(at.alpha()).isEqualTo(largestBest);
     }
     // the artifact (sparsity 0.25) uses the α chosen for 0.25
     assertThat(auto.alpha().value()).isEqualTo(auto.alpha().perSparsity().get(0).alpha());
     assertThat(auto.alpha().explanation()).contains("51 validation examples");
-    assertThat(auto.alphaComparison()).hasSize(2).allSatisfy(row -> {
-      SummaryRow bestOther = auto.summary().stream()
-          .filter(s -> !s.criterion().equals("hies") && s.sparsity() == row.sparsity())
-          .max(java.util.Comparator.comparingDouble(SummaryRow::mean)).orElseThrow();
-      assertThat(row.bestFixedCriterion()).isEqualTo(bestOther.criterion());
-      assertThat(row.autoAlphaMean()).isEqualTo(auto.summary().stream()
-          .filter(s -> s.criterion().equals("hies") && s.sparsity() == row.sparsity()).findFirst().orElseThrow().mean());
-    });
+    assertThat(auto.alphaComparison())
+        .hasSize(2)
+        .allSatisfy(
+            row -> {
+              SummaryRow bestOther =
+                  auto.summary().stream()
+                      .filter(s -> !s.criterion().equals("hies") && s.sparsity() == row.sparsity())
+                      .max(java.util.Comparator.comparingDouble(SummaryRow::mean))
+                      .orElseThrow();
+              assertThat(row.bestFixedCriterion()).isEqualTo(bestOther.criterion());
+              assertThat(row.autoAlphaMean())
+                  .isEqualTo(
+                      auto.summary().stream()
+                          .filter(
+                              s -> s.criterion().equals("hies") && s.sparsity() == row.sparsity())
+                          .findFirst()
+                          .orElseThrow()
+                          .mean());
+            });
     assertThat(report.alphaComparison()).isEmpty();
   }
 
   @Test
   void automaticAlphaByDivergenceUsesThePoolExamplesNoDrawUsed() {
-    PruneReport auto = run(options(1, new Alpha.Auto(Alpha.Rule.DIVERGENCE), PruneOptions.Target.sparsity(0.5)));
+    PruneReport auto =
+        run(options(1, new Alpha.Auto(Alpha.Rule.DIVERGENCE), PruneOptions.Target.sparsity(0.5)));
     assertThat(auto.alpha().by()).isEqualTo("divergence");
-    assertThat(auto.data().validation()).isZero(); // no split carved: 24 of 179 examples drawn, the rest held out
+    assertThat(auto.data().validation())
+        .isZero(); // no split carved: 24 of 179 examples drawn, the rest held out
     assertThat(auto.alpha().heldOutExamples()).isEqualTo(155); // 256 − 77 evaluation − 24 drawn
     for (PruneReport.AlphaAtSparsity at : auto.alpha().perSparsity()) {
-      double lowest = at.grid().stream().mapToDouble(PruneReport.AlphaTrial::mean).min().orElseThrow();
+      double lowest =
+          at.grid().stream().mapToDouble(PruneReport.AlphaTrial::mean).min().orElseThrow();
       assertThat(at.grid()).allSatisfy(t -> assertThat(t.mean()).isNotNegative());
-      double largestLowest = at.grid().stream().filter(t -> t.mean() == lowest)
-          .mapToDouble(PruneReport.AlphaTrial::alpha).max().orElseThrow();
+      double largestLowest =
+          at.grid().stream()
+              .filter(t -> t.mean() == lowest)
+              .mapToDouble(PruneReport.AlphaTrial::alpha)
+              .max()
+              .orElseThrow();
       assertThat(at.alpha()).isEqualTo(largestLowest);
     }
     assertThat(auto.alpha().value()).isEqualTo(auto.alpha().perSparsity().get(1).alpha());
-    // the summary's HIES rows are at each sparsity's own α: HIES at 0.25 equals a fixed-α run at that α
+    // the summary's HIES rows are at each sparsity's own α: HIES at 0.25 equals a fixed-α run at
+    // that α
     double alphaAtQuarter = auto.alpha().perSparsity().get(0).alpha();
-    PruneReport fixed = run(options(1, new Alpha.Fixed(alphaAtQuarter), PruneOptions.Target.sparsity(0.5)));
-    assertThat(auto.evaluations().stream().filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
-        .map(e -> java.util.Arrays.deepToString(e.prunedHeads())).toList())
-        .isEqualTo(fixed.evaluations().stream().filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
-            .map(e -> java.util.Arrays.deepToString(e.prunedHeads())).toList());
+    PruneReport fixed =
+        run(options(1, new Alpha.Fixed(alphaAtQuarter), PruneOptions.Target.sparsity(0.5)));
+    assertThat(
+            auto.evaluations().stream()
+                .filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
+                .map(e -> java.util.Arrays.deepToString(e.prunedHeads()))
+                .toList())
+        .isEqualTo(
+            fixed.evaluations().stream()
+                .filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
+                .map(e -> java.util.Arrays.deepToString(e.prunedHeads()))
+                .toList());
   }
 
   @Test
   void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
-    PruneOptions measured = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
-        PruneOptions.Target.sparsity(0.5), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, true, false,
-        0.1, false, false);
-    PruneReport written = Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), measured,
-        out.resolve("run"), Device.cpu(), Progress.NONE).report();
-    assertThat(written.speedup().parametersAfter()).isLessThan(written.speedup().parametersBefore());
-    assertThat(written.speedup().flopsRatio()).isCloseTo(2.0, within(1e-9)); // 8 of 16 heads gone: attention FLOPs halve
-    // half the attention heads gone: the whole model gets no more than 2× faster (attention is part of its work),
+    PruneOptions measured =
+        new PruneOptions(
+            List.of(Criterion.HIES),
+            Criterion.HIES,
+            List.of(0.5),
+            PruneOptions.Target.sparsity(0.5),
+            new Alpha.Fixed(0.5),
+            Normalization.GLOBAL,
+            1,
+            null,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            true,
+            false,
+            0.1,
+            false,
+            false);
+    PruneReport written =
+        Pruner.prune(
+                MODEL,
+                MODEL.resolve("calib.jsonl"),
+                MODEL.resolve("eval.jsonl"),
+                measured,
+                out.resolve("run"),
+                Device.cpu(),
+                Progress.NONE)
+            .report();
+    assertThat(written.speedup().parametersAfter())
+        .isLessThan(written.speedup().parametersBefore());
+    assertThat(written.speedup().flopsRatio())
+        .isCloseTo(2.0, within(1e-9)); // 8 of 16 heads gone: attention FLOPs halve
+    // half the attention heads gone: the whole model gets no more than 2× faster (attention is part
+    // of its work),
     // and not slower beyond timing noise
-    assertThat(written.speedup().latencyRatio()).isBetween(0.67, written.speedup().flopsRatio() * 1.25);
+    assertThat(written.speedup().latencyRatio())
+        .isBetween(0.67, written.speedup().flopsRatio() * 1.25);
     assertThat(out.resolve("run/report.json")).exists();
   }
 
   @Test
   void iterativeSelectionReScoresAfterEachStep() {
-    PruneOptions oneShot = new PruneOptions(List.of(Criterion.HIES), Criterion.HIES, List.of(0.5),
-        PruneOptions.Target.sparsity(0.5), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
-        0.1, false, false);
-    PruneOptions wholeStep = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
-        oneShot.target(), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.6, false, false);
-    PruneOptions steps = new PruneOptions(oneShot.criteria(), oneShot.criterion(), oneShot.sparsities(),
-        oneShot.target(), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, true, 0.1, false, false);
+    PruneOptions oneShot =
+        new PruneOptions(
+            List.of(Criterion.HIES),
+            Criterion.HIES,
+            List.of(0.5),
+            PruneOptions.Target.sparsity(0.5),
+            new Alpha.Fixed(0.5),
+            Normalization.GLOBAL,
+            1,
+            null,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            false,
+            false,
+            0.1,
+            false,
+            false);
+    PruneOptions wholeStep =
+        new PruneOptions(
+            oneShot.criteria(),
+            oneShot.criterion(),
+            oneShot.sparsities(),
+            oneShot.target(),
+            new Alpha.Fixed(0.5),
+            Normalization.GLOBAL,
+            1,
+            null,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            false,
+            true,
+            0.6,
+            false,
+            false);
+    PruneOptions steps =
+        new PruneOptions(
+            oneShot.criteria(),
+            oneShot.criterion(),
+            oneShot.sparsities(),
+            oneShot.target(),
+            new Alpha.Fixed(0.5),
+            Normalization.GLOBAL,
+            1,
+            null,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            false,
+            true,
+            0.1,
+            false,
+            false);
     int[][] single = run(oneShot).artifact().prunedHeads();
     // one step as large as the target is one-shot selection
     assertThat(run(wholeStep).artifact().prunedHeads()).isDeepEqualTo(single);
@@ -212,7 +370,8 @@ class PruneRunTest {
     for (int[] head : iterative) {
       perLayer[head[0]]++;
     }
-    assertThat(java.util.Arrays.stream(perLayer).max().orElseThrow()).isLessThanOrEqualTo(3); // a head stays per layer
+    assertThat(java.util.Arrays.stream(perLayer).max().orElseThrow())
+        .isLessThanOrEqualTo(3); // a head stays per layer
   }
 
   @Test
@@ -220,10 +379,17 @@ class PruneRunTest {
     try (io.headprune.support.TinyBert tiny = io.headprune.support.TinyBert.load()) {
       var sample = tiny.calibration.subList(0, 32);
       var before = io.headprune.scoring.HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
-      var after = io.headprune.scoring.HeadScorer.score(tiny.model, sample, 16,
-          Set.of(new io.headprune.scoring.HeadRef(0, 0), new io.headprune.scoring.HeadRef(1, 2)), Progress.NONE);
+      var after =
+          io.headprune.scoring.HeadScorer.score(
+              tiny.model,
+              sample,
+              16,
+              Set.of(
+                  new io.headprune.scoring.HeadRef(0, 0), new io.headprune.scoring.HeadRef(1, 2)),
+              Progress.NONE);
       assertThat(after.his()[3][1]).isNotEqualTo(before.his()[3][1]);
-      assertThat(after.entropy()[0][1]).isEqualTo(before.entropy()[0][1]); // layer 0's inputs do not change
+      assertThat(after.entropy()[0][1])
+          .isEqualTo(before.entropy()[0][1]); // layer 0's inputs do not change
     }
   }
 }

@@ -3,11 +3,11 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.headprune.model.Models;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DType;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.checkpoint.SafetensorsFile;
+import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.ModelRunner;
@@ -26,8 +26,15 @@ class PrunedCheckpointTest {
 
   /** The heads the reference selects at sparsity 0.5 with HIES (golden/select-hies-0.5.json). */
   private static final List<HeadRef> HEADS =
-      List.of(new HeadRef(0, 3), new HeadRef(1, 1), new HeadRef(2, 0), new HeadRef(2, 1), new HeadRef(2, 2),
-          new HeadRef(3, 0), new HeadRef(3, 2), new HeadRef(3, 3));
+      List.of(
+          new HeadRef(0, 3),
+          new HeadRef(1, 1),
+          new HeadRef(2, 0),
+          new HeadRef(2, 1),
+          new HeadRef(2, 2),
+          new HeadRef(3, 0),
+          new HeadRef(3, 2),
+          new HeadRef(3, 3));
 
   @TempDir Path dir;
 
@@ -42,7 +49,9 @@ class PrunedCheckpointTest {
     try (Checkpoint checkpoint = Models.open(source)) {
       CheckpointPruner.write(checkpoint, HEADS, mode, target);
     }
-    Fixtures.copy(Fixtures.tinyBert(), dir.resolve("data-" + mode)); // eval.jsonl beside the model for TinyBert
+    Fixtures.copy(
+        Fixtures.tinyBert(),
+        dir.resolve("data-" + mode)); // eval.jsonl beside the model for TinyBert
     for (String data : List.of("calib.jsonl", "eval.jsonl")) {
       try {
         Files.copy(Fixtures.tinyBert().resolve(data), target.resolve(data));
@@ -60,25 +69,34 @@ class PrunedCheckpointTest {
     assertThat(config.prunedHeads().get(2)).containsExactly(0, 1, 2);
     assertThat(config.attentionHeads()).isEqualTo(4);
     try (SafetensorsFile file = SafetensorsFile.open(pruned.resolve("model.safetensors"))) {
-      assertThat(file.tensors().get("bert.encoder.layer.2.attention.self.query.weight").shape()).containsExactly(16, 64);
-      assertThat(file.tensors().get("bert.encoder.layer.3.attention.output.dense.weight").shape()).containsExactly(64, 16);
+      assertThat(file.tensors().get("bert.encoder.layer.2.attention.self.query.weight").shape())
+          .containsExactly(16, 64);
+      assertThat(file.tensors().get("bert.encoder.layer.3.attention.output.dense.weight").shape())
+          .containsExactly(64, 16);
       assertThat(file.metadata()).containsEntry("format", "pt");
     }
-    assertThat(Checkpoints.maxAbsDifference(logits(pruned, Set.of()), logits(Fixtures.tinyBert(), Set.copyOf(HEADS)))).isLessThan(1e-4);
+    assertThat(
+            Checkpoints.maxAbsDifference(
+                logits(pruned, Set.of()), logits(Fixtures.tinyBert(), Set.copyOf(HEADS))))
+        .isLessThan(1e-4);
   }
 
   @Test
   void maskedModelKeepsShapesAndGivesTheGatedModelsLogits() {
     Path masked = write(Fixtures.tinyBert(), PruneMode.MASKED);
     assertThat(Models.config(masked).prunedHeads()).isEmpty();
-    assertThat(Checkpoints.maxAbsDifference(logits(masked, Set.of()), logits(Fixtures.tinyBert(), Set.copyOf(HEADS)))).isLessThan(1e-4);
+    assertThat(
+            Checkpoints.maxAbsDifference(
+                logits(masked, Set.of()), logits(Fixtures.tinyBert(), Set.copyOf(HEADS))))
+        .isLessThan(1e-4);
   }
 
   @Test
   void pruningAnAlreadyPrunedCheckpointAccumulatesPrunedHeads() {
     Path target = dir.resolve("again");
     try (Checkpoint checkpoint = Models.open(Fixtures.tinyBertPruned())) {
-      CheckpointPruner.write(checkpoint, List.of(new HeadRef(2, 1), new HeadRef(3, 3)), PruneMode.PHYSICAL, target);
+      CheckpointPruner.write(
+          checkpoint, List.of(new HeadRef(2, 1), new HeadRef(3, 3)), PruneMode.PHYSICAL, target);
     }
     ModelConfig config = Models.config(target);
     assertThat(config.prunedHeads().get(2)).containsExactly(1, 3);
@@ -103,7 +121,8 @@ class PrunedCheckpointTest {
   void removingEveryHeadOfALayerIsRefusedAndLeavesNothingBehind() {
     Path target = dir.resolve("bad");
     try (Checkpoint checkpoint = Models.open(Fixtures.tinyBert())) {
-      List<HeadRef> all = List.of(new HeadRef(1, 0), new HeadRef(1, 1), new HeadRef(1, 2), new HeadRef(1, 3));
+      List<HeadRef> all =
+          List.of(new HeadRef(1, 0), new HeadRef(1, 1), new HeadRef(1, 2), new HeadRef(1, 3));
       assertThatThrownBy(() -> CheckpointPruner.write(checkpoint, all, PruneMode.PHYSICAL, target))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("every head of layer 1");

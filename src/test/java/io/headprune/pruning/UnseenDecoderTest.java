@@ -18,10 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A decoder written after the engine (fixtures/random-mistral-gqa/make.py): Mistral, grouped
- * query heads, an explicit head_dim that is not hidden / heads, q/k/v/o biases, tied embeddings,
- * BF16 weights in two shards. A whole uniform-groups run — scores, selection, evaluation,
- * pruned/ — gives the reference's numbers.
+ * A decoder written after the engine (fixtures/random-mistral-gqa/make.py): Mistral, grouped query
+ * heads, an explicit head_dim that is not hidden / heads, q/k/v/o biases, tied embeddings, BF16
+ * weights in two shards. A whole uniform-groups run — scores, selection, evaluation, pruned/ —
+ * gives the reference's numbers.
  */
 class UnseenDecoderTest {
 
@@ -31,20 +31,49 @@ class UnseenDecoderTest {
   void aUniformGroupsRunOnAnUnseenShardedBf16MistralGivesTheReferencesNumbers() {
     Path model = Fixtures.resource("fixtures/random-mistral-gqa");
     JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
-    PruneOptions options = new PruneOptions(List.of(Criterion.HIES, Criterion.HIS), Criterion.HIES, List.of(0.5),
-        PruneOptions.Target.sparsity(0.5), new Alpha.Fixed(0.5), Normalization.GLOBAL, 1, null, 64, 16, 1, null, 0.2, 0.3, false, false,
-        0.1, true, false);
-    Pruner.Result result = Pruner.prune(model, model.resolve("calib.jsonl"), model.resolve("eval.jsonl"), options,
-        out.resolve("run"), Device.cpu(), Progress.NONE);
+    PruneOptions options =
+        new PruneOptions(
+            List.of(Criterion.HIES, Criterion.HIS),
+            Criterion.HIES,
+            List.of(0.5),
+            PruneOptions.Target.sparsity(0.5),
+            new Alpha.Fixed(0.5),
+            Normalization.GLOBAL,
+            1,
+            null,
+            64,
+            16,
+            1,
+            null,
+            0.2,
+            0.3,
+            false,
+            false,
+            0.1,
+            true,
+            false);
+    Pruner.Result result =
+        Pruner.prune(
+            model,
+            model.resolve("calib.jsonl"),
+            model.resolve("eval.jsonl"),
+            options,
+            out.resolve("run"),
+            Device.cpu(),
+            Progress.NONE);
 
-    io.headprune.scoring.DecoderGoldenScoresTest.assertMatches("random-mistral-gqa", result.perSeed().get(0),
+    io.headprune.scoring.DecoderGoldenScoresTest.assertMatches(
+        "random-mistral-gqa",
+        result.perSeed().get(0),
         Fixtures.json("fixtures/random-mistral-gqa/golden-scores.json"));
     int[][] removed = result.report().artifact().prunedHeads();
-    assertThat(Arrays.deepToString(removed)).isEqualTo(golden.get("uniform-hies-0.5").toString().replace(",", ", "));
+    assertThat(Arrays.deepToString(removed))
+        .isEqualTo(golden.get("uniform-hies-0.5").toString().replace(",", ", "));
     JsonNode evaluation = golden.get("evaluate-uniform");
     PruneReport.EvaluationRow hies = result.report().evaluations().get(0);
     assertThat(hies.metric()).isEqualTo("perplexity");
-    assertThat(hies.value()).isCloseTo(evaluation.get("perplexity").asDouble(), within(1e-5 * hies.value()));
+    assertThat(hies.value())
+        .isCloseTo(evaluation.get("perplexity").asDouble(), within(1e-5 * hies.value()));
     assertThat(hies.agreement()).isEqualTo(evaluation.get("agreement").asDouble());
     assertThat(result.report().dense().value())
         .isCloseTo(evaluation.get("densePerplexity").asDouble(), within(1e-5 * hies.value()));
@@ -55,13 +84,21 @@ class UnseenDecoderTest {
     assertThat(pruned.headSize()).isEqualTo(12);
     JsonNode index = Fixtures.jsonFile(out.resolve("run/pruned/model.safetensors.index.json"));
     long shards = 0;
-    for (String shard : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
-      try (var file = io.headprune.checkpoint.SafetensorsFile.open(out.resolve("run/pruned").resolve(shard))) {
-        shards += file.tensors().values().stream().mapToLong(io.headprune.checkpoint.TensorInfo::byteLength).sum();
+    for (String shard :
+        List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+      try (var file =
+          io.headprune.checkpoint.SafetensorsFile.open(out.resolve("run/pruned").resolve(shard))) {
+        shards +=
+            file.tensors().values().stream()
+                .mapToLong(io.headprune.checkpoint.TensorInfo::byteLength)
+                .sum();
       }
     }
     assertThat(index.get("metadata").get("total_size").asLong()).isEqualTo(shards);
-    assertThat(index.get("weight_map").size()).isEqualTo(
-        Fixtures.json("fixtures/random-mistral-gqa/model.safetensors.index.json").get("weight_map").size());
+    assertThat(index.get("weight_map").size())
+        .isEqualTo(
+            Fixtures.json("fixtures/random-mistral-gqa/model.safetensors.index.json")
+                .get("weight_map")
+                .size());
   }
 }

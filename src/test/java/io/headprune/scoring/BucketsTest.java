@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** Batches follow length order and close on a count or a padded-token budget, whichever comes first. */
+/**
+ * Batches follow length order and close on a count or a padded-token budget, whichever comes first.
+ */
 class BucketsTest {
 
   private static Encoded ofLength(int length) {
@@ -17,11 +19,13 @@ class BucketsTest {
   @Test
   void batchesAreLengthSortedAndCutByCountAndTokens() {
     // lengths 10, 100, 20, 100, 30, 10
-    List<Encoded> examples = IntStream.of(10, 100, 20, 100, 30, 10).mapToObj(BucketsTest::ofLength).toList();
+    List<Encoded> examples =
+        IntStream.of(10, 100, 20, 100, 30, 10).mapToObj(BucketsTest::ofLength).toList();
     List<int[]> byCount = Buckets.of(examples, 4);
     assertThat(byCount).hasSize(2);
     assertThat(byCount.get(0)).containsExactly(0, 5, 2, 4);
-    // a 200-token budget: 10+10 (2 × 10), then 20 and 30 would pad to 3 × 30 = 90 ≤ 200, 4 × 100 is not
+    // a 200-token budget: 10+10 (2 × 10), then 20 and 30 would pad to 3 × 30 = 90 ≤ 200, 4 × 100 is
+    // not
     List<int[]> byTokens = Buckets.of(examples, 4, 200);
     assertThat(byTokens.stream().map(b -> b.length).toList()).containsExactly(4, 2);
     List<int[]> tight = Buckets.of(examples, 4, 100);

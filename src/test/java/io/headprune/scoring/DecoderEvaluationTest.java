@@ -35,18 +35,25 @@ class DecoderEvaluationTest {
       List<Encoded> text = inputs.read(dir.resolve("eval.jsonl"));
       JsonNode want = golden.get("evaluate");
       if (model.config().languageModel()) {
-        Evaluator.Outcome dense = Evaluator.run(model, text, Set.of(), Metric.PERPLEXITY, null, 16, Progress.NONE);
-        Evaluator.Outcome gated = Evaluator.run(model, text, heads, Metric.PERPLEXITY, null, 16, Progress.NONE);
+        Evaluator.Outcome dense =
+            Evaluator.run(model, text, Set.of(), Metric.PERPLEXITY, null, 16, Progress.NONE);
+        Evaluator.Outcome gated =
+            Evaluator.run(model, text, heads, Metric.PERPLEXITY, null, 16, Progress.NONE);
         assertThat(gated.predictions()).hasSize(want.get("predictedTokens").asInt());
-        assertThat(dense.value()).isCloseTo(want.get("densePerplexity").asDouble(), within(1e-5 * dense.value()));
-        assertThat(gated.value()).isCloseTo(want.get("perplexity").asDouble(), within(1e-5 * gated.value()));
+        assertThat(dense.value())
+            .isCloseTo(want.get("densePerplexity").asDouble(), within(1e-5 * dense.value()));
+        assertThat(gated.value())
+            .isCloseTo(want.get("perplexity").asDouble(), within(1e-5 * gated.value()));
         assertThat(gated.agreement(dense)).isEqualTo(want.get("agreement").asDouble());
-        System.out.printf("%s: perplexity %.6f (reference %.6f), agreement %.5f%n", fixture, gated.value(),
-            want.get("perplexity").asDouble(), gated.agreement(dense));
+        System.out.printf(
+            "%s: perplexity %.6f (reference %.6f), agreement %.5f%n",
+            fixture, gated.value(), want.get("perplexity").asDouble(), gated.agreement(dense));
       } else {
         double[] labels = text.stream().mapToDouble(Encoded::label).toArray();
-        Evaluator.Outcome dense = Evaluator.run(model, text, Set.of(), Metric.ACCURACY, labels, 16, Progress.NONE);
-        Evaluator.Outcome gated = Evaluator.run(model, text, heads, Metric.ACCURACY, labels, 16, Progress.NONE);
+        Evaluator.Outcome dense =
+            Evaluator.run(model, text, Set.of(), Metric.ACCURACY, labels, 16, Progress.NONE);
+        Evaluator.Outcome gated =
+            Evaluator.run(model, text, heads, Metric.ACCURACY, labels, 16, Progress.NONE);
         assertThat(dense.value()).isEqualTo(want.get("denseAccuracy").asDouble());
         assertThat(gated.value()).isEqualTo(want.get("accuracy").asDouble());
         assertThat(gated.agreement(dense)).isEqualTo(want.get("agreement").asDouble());
@@ -54,8 +61,10 @@ class DecoderEvaluationTest {
       if (Files.exists(dir.resolve("eval-choices.jsonl"))) {
         List<Encoded> items = inputs.read(dir.resolve("eval-choices.jsonl"));
         JsonNode choices = golden.get("evaluate-choices");
-        Evaluator.Outcome dense = Evaluator.run(model, items, Set.of(), Metric.ACCURACY, null, 16, Progress.NONE);
-        Evaluator.Outcome gated = Evaluator.run(model, items, heads, Metric.ACCURACY, null, 16, Progress.NONE);
+        Evaluator.Outcome dense =
+            Evaluator.run(model, items, Set.of(), Metric.ACCURACY, null, 16, Progress.NONE);
+        Evaluator.Outcome gated =
+            Evaluator.run(model, items, heads, Metric.ACCURACY, null, 16, Progress.NONE);
         assertThat(dense.value()).isEqualTo(choices.get("denseAccuracy").asDouble());
         assertThat(gated.value()).isEqualTo(choices.get("accuracy").asDouble());
         assertThat(gated.agreement(dense)).isEqualTo(choices.get("agreement").asDouble());

@@ -1,6 +1,5 @@
 package io.headprune.scoring;
 
-
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.HeadModel;
@@ -27,20 +26,28 @@ public class DecoderGoldenScoresTest {
       try (Checkpoint checkpoint = Models.open(dir);
           HeadModel model = Models.load(checkpoint, Device.cpu());
           Inputs inputs = Inputs.open(checkpoint, 128)) {
-        RawScores raw = HeadScorer.score(model, inputs.read(dir.resolve("calib.jsonl")), batchSize, Progress.NONE);
-        assertMatches(fixture + " batch " + batchSize, ScoreTable.of(raw, 0.5, Normalization.GLOBAL),
+        RawScores raw =
+            HeadScorer.score(
+                model, inputs.read(dir.resolve("calib.jsonl")), batchSize, Progress.NONE);
+        assertMatches(
+            fixture + " batch " + batchSize,
+            ScoreTable.of(raw, 0.5, Normalization.GLOBAL),
             Fixtures.json("fixtures/" + fixture + "/golden-scores.json"));
       }
     }
   }
 
-  /** Every head's raw and normalised scores against a reference score file (HIS 1e-3, AE 1e-4 relative). */
+  /**
+   * Every head's raw and normalised scores against a reference score file (HIS 1e-3, AE 1e-4
+   * relative).
+   */
   public static void assertMatches(String what, ScoreTable table, JsonNode golden) {
     io.headprune.support.GoldenScores.assertMatches(what, table, golden);
   }
 
   static List<HeadRef> pairs(JsonNode list) {
     return java.util.stream.StreamSupport.stream(list.spliterator(), false)
-        .map(p -> new HeadRef(p.get(0).asInt(), p.get(1).asInt())).toList();
+        .map(p -> new HeadRef(p.get(0).asInt(), p.get(1).asInt()))
+        .toList();
   }
 }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Parity with the independent plain-PyTorch reference (shared/reference/hies_ref.py), whose
- * outputs on the tiny BERT fixture are committed under src/test/resources/golden.
+ * Parity with the independent plain-PyTorch reference (shared/reference/hies_ref.py), whose outputs
+ * on the tiny BERT fixture are committed under src/test/resources/golden.
  */
 class GoldenScoresTest {
 
@@ -34,12 +34,15 @@ class GoldenScoresTest {
 
   @Test
   void scoresMatchTheReferenceWithGlobalNormalisation() {
-    assertMatches(ScoreTable.of(raw, 0.5, Normalization.GLOBAL), Fixtures.json("golden/scores-global.json"));
+    assertMatches(
+        ScoreTable.of(raw, 0.5, Normalization.GLOBAL), Fixtures.json("golden/scores-global.json"));
   }
 
   @Test
   void scoresMatchTheReferenceWithLayerNormalisationAndAlpha03() {
-    assertMatches(ScoreTable.of(raw, 0.3, Normalization.LAYER), Fixtures.json("golden/scores-layer-a03.json"));
+    assertMatches(
+        ScoreTable.of(raw, 0.3, Normalization.LAYER),
+        Fixtures.json("golden/scores-layer-a03.json"));
   }
 
   @Test
@@ -47,9 +50,13 @@ class GoldenScoresTest {
     ScoreTable table = ScoreTable.of(raw, 0.5, Normalization.GLOBAL);
     List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
     for (Criterion criterion : List.of(Criterion.HIES, Criterion.HIS, Criterion.ENTROPY)) {
-      double[] scores = criterion.scores(table, Criterion.weightNorms(tiny.model.heads(), tiny.model.headWeightNorms()), 0);
+      double[] scores =
+          criterion.scores(
+              table, Criterion.weightNorms(tiny.model.heads(), tiny.model.headWeightNorms()), 0);
       List<HeadRef> selected = HeadSelector.select(heads, scores, 0.5, 1);
-      assertThat(selected).as(criterion.id()).isEqualTo(golden("golden/select-" + criterion.id() + "-0.5.json"));
+      assertThat(selected)
+          .as(criterion.id())
+          .isEqualTo(golden("golden/select-" + criterion.id() + "-0.5.json"));
     }
   }
 
@@ -60,7 +67,8 @@ class GoldenScoresTest {
       for (int l = 0; l < raw.his().length; l++) {
         for (int h = 0; h < raw.his()[l].length; h++) {
           assertThat(other.his()[l][h]).isCloseTo(raw.his()[l][h], within(1e-4 * raw.his()[l][h]));
-          assertThat(other.entropy()[l][h]).isCloseTo(raw.entropy()[l][h], within(1e-4 * raw.entropy()[l][h]));
+          assertThat(other.entropy()[l][h])
+              .isCloseTo(raw.entropy()[l][h], within(1e-4 * raw.entropy()[l][h]));
         }
       }
     }
@@ -74,7 +82,8 @@ class GoldenScoresTest {
       assertMatches(table, Fixtures.json("golden/scores-random-bert-3x6.json"));
       List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
       double[] hies = Criterion.HIES.scores(table, head -> 0, 0);
-      assertThat(HeadSelector.select(heads, hies, 0.4, 1)).isEqualTo(golden("golden/select-random-bert-3x6-0.4.json"));
+      assertThat(HeadSelector.select(heads, hies, 0.4, 1))
+          .isEqualTo(golden("golden/select-random-bert-3x6-0.4.json"));
     }
   }
 
@@ -102,11 +111,14 @@ class GoldenScoresTest {
       worstHis = Math.max(worstHis, Math.abs(got.his() - his) / his);
       worstEntropy = Math.max(worstEntropy, Math.abs(got.entropy() - entropy) / entropy);
       assertThat(got.his()).as("his %s", got.ref()).isCloseTo(his, within(1e-3 * his));
-      assertThat(got.entropy()).as("entropy %s", got.ref()).isCloseTo(entropy, within(1e-4 * entropy));
+      assertThat(got.entropy())
+          .as("entropy %s", got.ref())
+          .isCloseTo(entropy, within(1e-4 * entropy));
       assertThat(got.entropyNorm()).isCloseTo(want.get("entropyNorm").asDouble(), within(1e-4));
       assertThat(got.hisNorm()).isCloseTo(want.get("hisNorm").asDouble(), within(1e-3));
       assertThat(got.hies()).isCloseTo(want.get("hies").asDouble(), within(1e-3));
     }
-    System.out.printf("parity: worst relative HIS %.3e, worst relative entropy %.3e%n", worstHis, worstEntropy);
+    System.out.printf(
+        "parity: worst relative HIS %.3e, worst relative entropy %.3e%n", worstHis, worstEntropy);
   }
 }

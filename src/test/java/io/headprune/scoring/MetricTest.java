@@ -38,13 +38,15 @@ class MetricTest {
     assertThat(Metric.PEARSON.compute(new double[] {1, 2, 3, 4}, new double[] {2, 4, 6, 8}))
         .isCloseTo(1, within(1e-12));
     // x = (1, 2, 3), y = (1, 3, 2): cov = 1, var x = 2, var y = 2 → 0.5
-    assertThat(Metric.PEARSON.compute(new double[] {1, 2, 3}, new double[] {1, 3, 2})).isCloseTo(0.5, within(1e-12));
+    assertThat(Metric.PEARSON.compute(new double[] {1, 2, 3}, new double[] {1, 3, 2}))
+        .isCloseTo(0.5, within(1e-12));
   }
 
   @Test
   void spearmanGivesTiesTheirAverageRank() {
     assertThat(Metric.ranks(new double[] {10, 20, 20, 30})).containsExactly(1, 2.5, 2.5, 4);
-    // ranks x = (1, 2.5, 2.5, 4), y = (1, 2, 3, 4): cov = 4.5, var x = 4.5, var y = 5 → 4.5 / sqrt(22.5)
+    // ranks x = (1, 2.5, 2.5, 4), y = (1, 2, 3, 4): cov = 4.5, var x = 4.5, var y = 5 → 4.5 /
+    // sqrt(22.5)
     assertThat(Metric.SPEARMAN.compute(new double[] {10, 20, 20, 30}, new double[] {1, 2, 3, 4}))
         .isCloseTo(4.5 / Math.sqrt(22.5), within(1e-12));
   }

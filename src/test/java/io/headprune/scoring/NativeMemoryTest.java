@@ -16,7 +16,8 @@ class NativeMemoryTest {
   /** Resident memory outside the JVM's own heaps (kB): native allocations such as tensors. */
   private static long nativeKilobytes() throws IOException {
     var memory = java.lang.management.ManagementFactory.getMemoryMXBean();
-    long jvm = memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted();
+    long jvm =
+        memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted();
     return residentKilobytes() - jvm / 1024;
   }
 
@@ -37,7 +38,8 @@ class NativeMemoryTest {
         examples.addAll(tiny.calibration);
       }
       examples = examples.subList(0, 4 * 500);
-      HeadScorer.score(tiny.model, examples.subList(0, 4 * 50), 4, Progress.NONE); // warm-up: allocator pools
+      HeadScorer.score(
+          tiny.model, examples.subList(0, 4 * 50), 4, Progress.NONE); // warm-up: allocator pools
       System.gc();
       long before = nativeKilobytes();
       int[] batches = {0};
@@ -45,16 +47,19 @@ class NativeMemoryTest {
       System.gc();
       long growth = nativeKilobytes() - before;
       assertThat(batches[0]).isEqualTo(500);
-      // Each batch allocates about 1 MB of tensors (4 layers of activations, attentions and gradients):
+      // Each batch allocates about 1 MB of tensors (4 layers of activations, attentions and
+      // gradients):
       // a leak would add about 500 MB here.
       assertThat(growth).as("native memory growth in kB").isLessThan(64 * 1024);
-      assertThat(tiny.model.manager().getManagedArrays().size()).as("arrays left on the weights' manager")
+      assertThat(tiny.model.manager().getManagedArrays().size())
+          .as("arrays left on the weights' manager")
           .isLessThanOrEqualTo(initialArrays(tiny));
     }
   }
 
   private static int initialArrays(TinyBert tiny) {
-    // embeddings 3 + LayerNorm 2, per layer 16 (6 dense layers × 2 + 2 LayerNorms × 2), pooler 2, classifier 2
+    // embeddings 3 + LayerNorm 2, per layer 16 (6 dense layers × 2 + 2 LayerNorms × 2), pooler 2,
+    // classifier 2
     return 5 + 16 * tiny.model.heads().length + 4;
   }
 
@@ -65,28 +70,34 @@ class NativeMemoryTest {
     try (TinyBert tiny = TinyBert.load()) {
       List<Encoded> sample = tiny.calibration.subList(0, 48);
       RawScores reference = HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
-      java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-      Thread churn = new Thread(() -> {
-        while (running.get()) {
-          for (int i = 0; i < 64; i++) {
-            java.nio.ByteBuffer.allocateDirect(1 << 16);
-          }
-          System.gc(); // frees unreachable direct buffers; a pause lets the scoring thread run
-          try {
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      });
+      java.util.concurrent.atomic.AtomicBoolean running =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread churn =
+          new Thread(
+              () -> {
+                while (running.get()) {
+                  for (int i = 0; i < 64; i++) {
+                    java.nio.ByteBuffer.allocateDirect(1 << 16);
+                  }
+                  System.gc(); // frees unreachable direct buffers; a pause lets the scoring thread
+                  // run
+                  try {
+                    Thread.sleep(20);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              });
       churn.start();
       try {
         for (int run = 0; run < 3; run++) {
           RawScores scores = HeadScorer.score(tiny.model, sample, 1, Progress.NONE);
           for (int l = 0; l < reference.his().length; l++) {
             for (int h = 0; h < reference.his()[l].length; h++) {
-              assertThat(scores.his()[l][h]).isCloseTo(reference.his()[l][h],
-                  org.assertj.core.api.Assertions.within(1e-3 * reference.his()[l][h]));
+              assertThat(scores.his()[l][h])
+                  .isCloseTo(
+                      reference.his()[l][h],
+                      org.assertj.core.api.Assertions.within(1e-3 * reference.his()[l][h]));
             }
           }
         }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 /**
- * ViT scores against the independent plain-PyTorch reference (shared/reference/vit_ref.py) on
- * the tiny ViT fixture: n(x) = 16 patches + CLS, no padding.
+ * ViT scores against the independent plain-PyTorch reference (shared/reference/vit_ref.py) on the
+ * tiny ViT fixture: n(x) = 16 patches + CLS, no padding.
  */
 class VitGoldenScoresTest {
 
@@ -34,12 +34,15 @@ class VitGoldenScoresTest {
 
   @Test
   void scoresMatchTheReference() {
-    assertMatches(ScoreTable.of(raw, 0.5, Normalization.GLOBAL), Fixtures.json("golden/scores-vit.json"));
+    assertMatches(
+        ScoreTable.of(raw, 0.5, Normalization.GLOBAL), Fixtures.json("golden/scores-vit.json"));
   }
 
   @Test
   void scoresMatchTheReferenceWithLayerNormalisationAndAlpha03() {
-    assertMatches(ScoreTable.of(raw, 0.3, Normalization.LAYER), Fixtures.json("golden/scores-vit-layer-a03.json"));
+    assertMatches(
+        ScoreTable.of(raw, 0.3, Normalization.LAYER),
+        Fixtures.json("golden/scores-vit-layer-a03.json"));
   }
 
   @Test
@@ -56,12 +59,15 @@ class VitGoldenScoresTest {
 
   @Test
   void aVitOfOtherShapesWithBicubicResizeAndHalfPrecisionMatchesTheReferenceToo() {
-    // fixtures/random-vit-2x6/make.py: random weights, 6 heads of size 8, patch 8 of 24, no q/k/v biases, F16
+    // fixtures/random-vit-2x6/make.py: random weights, 6 heads of size 8, patch 8 of 24, no q/k/v
+    // biases, F16
     java.nio.file.Path dir = Fixtures.resource("fixtures/random-vit-2x6");
     try (io.headprune.checkpoint.Checkpoint checkpoint = io.headprune.model.Models.open(dir);
-        io.headprune.model.HeadModel model = io.headprune.model.Models.load(checkpoint, ai.djl.Device.cpu());
+        io.headprune.model.HeadModel model =
+            io.headprune.model.Models.load(checkpoint, ai.djl.Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 128)) {
-      RawScores scores = HeadScorer.score(model, inputs.read(dir.resolve("calib.jsonl")), 16, Progress.NONE);
+      RawScores scores =
+          HeadScorer.score(model, inputs.read(dir.resolve("calib.jsonl")), 16, Progress.NONE);
       ScoreTable table = ScoreTable.of(scores, 0.5, Normalization.GLOBAL);
       assertMatches(table, Fixtures.json("golden/scores-random-vit-2x6.json"));
       List<HeadRef> heads = table.heads().stream().map(HeadScore::ref).toList();
@@ -77,7 +83,8 @@ class VitGoldenScoresTest {
     for (int l = 0; l < one.his().length; l++) {
       for (int h = 0; h < one.his()[l].length; h++) {
         assertThat(many.his()[l][h]).isCloseTo(one.his()[l][h], within(1e-4 * one.his()[l][h]));
-        assertThat(many.entropy()[l][h]).isCloseTo(one.entropy()[l][h], within(1e-5 * one.entropy()[l][h]));
+        assertThat(many.entropy()[l][h])
+            .isCloseTo(one.entropy()[l][h], within(1e-5 * one.entropy()[l][h]));
       }
     }
   }

@@ -41,11 +41,17 @@ class AdminKeyBootstrapTest {
       key = Files.readString(file).strip();
       assertThat(key).matches("hp_[A-Za-z0-9_-]{43}");
       int port = Integer.parseInt(first.getEnvironment().getProperty("local.server.port"));
-      List<Map> keys = Instances.client(port, key).get().uri("/v1/keys").retrieve().body(List.class);
+      List<Map> keys =
+          Instances.client(port, key).get().uri("/v1/keys").retrieve().body(List.class);
       assertThat(keys).hasSize(1);
-      assertThat(keys.get(0)).containsEntry("role", "platform-admin").containsEntry("tenant", "default")
+      assertThat(keys.get(0))
+          .containsEntry("role", "platform-admin")
+          .containsEntry("tenant", "default")
           .containsEntry("prefix", key.substring(0, 11));
-      assertThat(output.getAll()).contains(file.toString()).contains(key.substring(0, 11)).doesNotContain(key);
+      assertThat(output.getAll())
+          .contains(file.toString())
+          .contains(key.substring(0, 11))
+          .doesNotContain(key);
     }
     try (ConfigurableApplicationContext second = Instances.start(database, data, noConfiguredKey)) {
       assertThat(Files.readString(file).strip()).isEqualTo(key);

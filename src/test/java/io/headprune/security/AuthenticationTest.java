@@ -53,13 +53,17 @@ class AuthenticationTest extends ServiceTest {
 
   private static MockWebServer provider() {
     MockWebServer server = new MockWebServer();
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
-            .body(new JWKSet(SIGNING.toPublicJWK()).toString()).build();
-      }
-    });
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse.Builder()
+                .code(200)
+                .addHeader("Content-Type", "application/json")
+                .body(new JWKSet(SIGNING.toPublicJWK()).toString())
+                .build();
+          }
+        });
     try {
       server.start();
     } catch (IOException e) {
@@ -75,20 +79,35 @@ class AuthenticationTest extends ServiceTest {
   }
 
   private RestClient as(String authorization) {
-    RestClient.Builder builder = RestClient.builder().baseUrl("http://localhost:" + port)
-        .defaultStatusHandler(status -> true, (request, response) -> {});
+    RestClient.Builder builder =
+        RestClient.builder()
+            .baseUrl("http://localhost:" + port)
+            .defaultStatusHandler(status -> true, (request, response) -> {});
     if (authorization != null) {
       builder.defaultHeader("Authorization", authorization);
     }
     return builder.build();
   }
 
-  private static String jwt(RSAKey key, String issuer, Instant expires, String tenant, Object role) {
+  private static String jwt(
+      RSAKey key, String issuer, Instant expires, String tenant, Object role) {
     try {
-      JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject("pipeline-7").claim("tenant", tenant)
-          .claim("role", role).issueTime(Date.from(expires.minusSeconds(3600))).expirationTime(Date.from(expires)).build();
-      SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID())
-          .type(JOSEObjectType.JWT).build(), claims);
+      JWTClaimsSet claims =
+          new JWTClaimsSet.Builder()
+              .issuer(issuer)
+              .subject("pipeline-7")
+              .claim("tenant", tenant)
+              .claim("role", role)
+              .issueTime(Date.from(expires.minusSeconds(3600)))
+              .expirationTime(Date.from(expires))
+              .build();
+      SignedJWT jwt =
+          new SignedJWT(
+              new JWSHeader.Builder(JWSAlgorithm.RS256)
+                  .keyID(key.getKeyID())
+                  .type(JOSEObjectType.JWT)
+                  .build(),
+              claims);
       jwt.sign(new RSASSASigner(key));
       return jwt.serialize();
     } catch (Exception e) {
@@ -97,17 +116,24 @@ class AuthenticationTest extends ServiceTest {
   }
 
   private void assertUnauthorized(String authorization, String detailPart) {
-    ResponseEntity<Map> response = as(authorization).get().uri("/v1/jobs").retrieve().toEntity(Map.class);
+    ResponseEntity<Map> response =
+        as(authorization).get().uri("/v1/jobs").retrieve().toEntity(Map.class);
     assertThat(response.getStatusCode().value()).as(authorization).isEqualTo(401);
-    assertThat(response.getHeaders().getContentType().toString()).isEqualTo("application/problem+json");
+    assertThat(response.getHeaders().getContentType().toString())
+        .isEqualTo("application/problem+json");
     assertThat(response.getHeaders().getFirst("WWW-Authenticate")).startsWith("Bearer");
     assertThat((String) response.getBody().get("detail")).as(authorization).contains(detailPart);
     assertThat(response.getBody().toString()).doesNotContain("Exception").doesNotContain("http://");
   }
 
   private String createKey(String tenant, String role) {
-    Map body = http.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", tenant, "role", role)).retrieve().body(Map.class);
+    Map body =
+        http.post()
+            .uri("/v1/keys")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(Map.of("tenant", tenant, "role", role))
+            .retrieve()
+            .body(Map.class);
     return (String) body.get("key");
   }
 
@@ -116,24 +142,43 @@ class AuthenticationTest extends ServiceTest {
     assertUnauthorized(null, "needs an Authorization: Bearer header");
     assertUnauthorized("Basic dXNlcjpwYXNz", "no valid bearer token");
     assertUnauthorized("Bearer ", "no valid bearer token");
-    assertUnauthorized("Bearer hp_!!!not-a-key", "no valid bearer token"); // characters a bearer token cannot hold
+    assertUnauthorized(
+        "Bearer hp_!!!not-a-key", "no valid bearer token"); // characters a bearer token cannot hold
     assertUnauthorized("Bearer hp_short", "unknown or revoked");
     String real = createKey("default", "member");
     // the right prefix, the wrong rest
-    assertUnauthorized("Bearer " + real.substring(0, 11) + "x".repeat(real.length() - 11), "unknown or revoked");
+    assertUnauthorized(
+        "Bearer " + real.substring(0, 11) + "x".repeat(real.length() - 11), "unknown or revoked");
     assertUnauthorized("Bearer hp_" + "A".repeat(43), "unknown or revoked");
   }
 
   @Test
   void aRevokedKeyStopsWorkingAtOnce() {
     String key = createKey("default", "read");
-    assertThat(as("Bearer " + key).get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            as("Bearer " + key)
+                .get()
+                .uri("/v1/jobs")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(200);
-    assertThat(http.delete().uri("/v1/keys/" + key.substring(0, 11)).retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(204);
+    assertThat(
+            http.delete()
+                .uri("/v1/keys/" + key.substring(0, 11))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
     assertUnauthorized("Bearer " + key, "unknown or revoked");
-    Map listed = ((List<Map>) http.get().uri("/v1/keys").retrieve().body(List.class)).stream()
-        .filter(k -> k.get("prefix").equals(key.substring(0, 11))).findFirst().orElseThrow();
+    Map listed =
+        ((List<Map>) http.get().uri("/v1/keys").retrieve().body(List.class))
+            .stream()
+                .filter(k -> k.get("prefix").equals(key.substring(0, 11)))
+                .findFirst()
+                .orElseThrow();
     assertThat(listed.get("revoked")).isEqualTo(true);
     assertThat(listed.toString()).doesNotContain(key);
   }
@@ -141,58 +186,130 @@ class AuthenticationTest extends ServiceTest {
   @Test
   void badTokensAre401() {
     Instant later = Instant.now().plusSeconds(600);
-    assertUnauthorized("Bearer " + jwt(SIGNING, ISSUER, Instant.now().minusSeconds(600), "acme", "member"), "expired");
-    assertUnauthorized("Bearer " + jwt(SIGNING, "https://elsewhere.example.test", later, "acme", "member"), "issuer");
-    assertUnauthorized("Bearer " + jwt(STRANGER, ISSUER, later, "acme", "member"), "signature or format");
-    String unsigned = new PlainJWT(new JWTClaimsSet.Builder().issuer(ISSUER).subject("x").claim("tenant", "acme")
-        .claim("role", "admin").expirationTime(Date.from(later)).build()).serialize(); // alg: none
+    assertUnauthorized(
+        "Bearer " + jwt(SIGNING, ISSUER, Instant.now().minusSeconds(600), "acme", "member"),
+        "expired");
+    assertUnauthorized(
+        "Bearer " + jwt(SIGNING, "https://elsewhere.example.test", later, "acme", "member"),
+        "issuer");
+    assertUnauthorized(
+        "Bearer " + jwt(STRANGER, ISSUER, later, "acme", "member"), "signature or format");
+    String unsigned =
+        new PlainJWT(
+                new JWTClaimsSet.Builder()
+                    .issuer(ISSUER)
+                    .subject("x")
+                    .claim("tenant", "acme")
+                    .claim("role", "admin")
+                    .expirationTime(Date.from(later))
+                    .build())
+            .serialize(); // alg: none
     assertUnauthorized("Bearer " + unsigned, "signature or format");
-    assertUnauthorized("Bearer " + jwt(SIGNING, ISSUER, later, "Not A Tenant", "member"), "must name a tenant");
-    assertUnauthorized("Bearer " + jwt(SIGNING, ISSUER, later, "acme", "superuser"), "must name a role");
+    assertUnauthorized(
+        "Bearer " + jwt(SIGNING, ISSUER, later, "Not A Tenant", "member"), "must name a tenant");
+    assertUnauthorized(
+        "Bearer " + jwt(SIGNING, ISSUER, later, "acme", "superuser"), "must name a role");
   }
 
   @Test
   void aValidTokenActsForItsTenantWithItsRole() {
     Instant later = Instant.now().plusSeconds(600);
     RestClient reader = as("Bearer " + jwt(SIGNING, ISSUER, later, "acme", List.of("read")));
-    assertThat(reader.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(200);
-    ResponseEntity<Map> submit = reader.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON)
-        .body("{}").retrieve().toEntity(Map.class);
+    assertThat(reader.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(200);
+    ResponseEntity<Map> submit =
+        reader
+            .post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body("{}")
+            .retrieve()
+            .toEntity(Map.class);
     assertThat(submit.getStatusCode().value()).isEqualTo(403);
-    assertThat(submit.getHeaders().getContentType().toString()).isEqualTo("application/problem+json");
+    assertThat(submit.getHeaders().getContentType().toString())
+        .isEqualTo("application/problem+json");
 
-    RestClient admin = as("Bearer " + jwt(SIGNING, ISSUER, later, "acme", List.of("read", "admin")));
+    RestClient admin =
+        as("Bearer " + jwt(SIGNING, ISSUER, later, "acme", List.of("read", "admin")));
     Map usage = admin.get().uri("/v1/tenants/acme/usage").retrieve().body(Map.class);
     assertThat(usage.get("tenant")).isEqualTo("acme");
-    assertThat(admin.get().uri("/v1/tenants/default/usage").retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            admin
+                .get()
+                .uri("/v1/tenants/default/usage")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(403);
   }
 
   @Test
   void rolesLimitWhatAValidKeyMayDo() {
     RestClient reader = as("Bearer " + createKey("default", "read"));
-    assertThat(reader.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(200);
-    ResponseEntity<Map> submit = reader.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body("{}")
-        .retrieve().toEntity(Map.class);
+    assertThat(reader.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(200);
+    ResponseEntity<Map> submit =
+        reader
+            .post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body("{}")
+            .retrieve()
+            .toEntity(Map.class);
     assertThat(submit.getStatusCode().value()).isEqualTo(403);
     assertThat((String) submit.getBody().get("detail")).contains("role may not POST /v1/jobs");
     // another spelling of the path is not a way around the rule
     String base = "http://localhost:" + port;
-    assertThat(reader.post().uri(java.net.URI.create(base + "/%76%31/jobs")).contentType(MediaType.APPLICATION_JSON)
-        .body("{}").retrieve().toBodilessEntity().getStatusCode().value()).isIn(400, 403);
+    assertThat(
+            reader
+                .post()
+                .uri(java.net.URI.create(base + "/%76%31/jobs"))
+                .contentType(MediaType.APPLICATION_JSON)
+                .body("{}")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isIn(400, 403);
 
     RestClient member = as("Bearer " + createKey("default", "member"));
-    assertThat(member.get().uri("/v1/keys").retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(403);
-    assertThat(member.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", "default", "role", "admin")).retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(member.get().uri("/v1/keys").retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(403);
+    assertThat(
+            member
+                .post()
+                .uri("/v1/keys")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("tenant", "default", "role", "admin"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(403);
     RestClient admin = as("Bearer " + createKey("default", "admin"));
-    assertThat(admin.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", "default", "role", "platform-admin")).retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(403); // an admin cannot mint a platform-admin
-    assertThat(admin.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", "newcomer", "role", "admin")).retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(403); // nor create tenants
+    assertThat(
+            admin
+                .post()
+                .uri("/v1/keys")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("tenant", "default", "role", "platform-admin"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(403); // an admin cannot mint a platform-admin
+    assertThat(
+            admin
+                .post()
+                .uri("/v1/keys")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("tenant", "newcomer", "role", "admin"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(403); // nor create tenants
   }
 
   @Test
@@ -200,21 +317,41 @@ class AuthenticationTest extends ServiceTest {
     RestClient anonymous = as(null);
     Map health = anonymous.get().uri("/actuator/health").retrieve().body(Map.class);
     assertThat(health).containsKey("status").doesNotContainKey("components");
-    assertThat(anonymous.get().uri("/actuator/health/readiness").retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            anonymous
+                .get()
+                .uri("/actuator/health/readiness")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(200);
-    assertThat(anonymous.get().uri("/actuator/health/liveness").retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            anonymous
+                .get()
+                .uri("/actuator/health/liveness")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(200);
     for (String path : List.of("/actuator/metrics", "/actuator/prometheus", "/actuator/info")) {
-      assertThat(anonymous.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value()).as(path)
+      assertThat(anonymous.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value())
+          .as(path)
           .isEqualTo(401);
     }
     RestClient reader = as("Bearer " + createKey("default", "read"));
-    assertThat(reader.get().uri("/actuator/health").retrieve().body(Map.class)).containsKey("components");
+    assertThat(reader.get().uri("/actuator/health").retrieve().body(Map.class))
+        .containsKey("components");
     for (String path : List.of("/actuator/metrics", "/actuator/prometheus", "/actuator/info")) {
-      assertThat(reader.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value()).as(path).isEqualTo(200);
+      assertThat(reader.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value())
+          .as(path)
+          .isEqualTo(200);
     }
     for (String path : List.of("/actuator/env", "/actuator/beans", "/actuator/heapdump")) {
-      assertThat(reader.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value()).as(path).isEqualTo(404);
+      assertThat(reader.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value())
+          .as(path)
+          .isEqualTo(404);
     }
     assertThat(Instances.ADMIN_KEY).startsWith("hp_");
   }

@@ -37,13 +37,17 @@ class KeysCommandTest {
     TestDatabase.Database database = TestDatabase.fresh();
     Run created = keys(database, "create", "--tenant", "ops", "--role", "admin");
     assertThat(created.code()).as(created.err()).isZero();
-    Map<String, Object> key = io.headprune.checkpoint.Json.MAPPER.readValue(created.out(), Map.class);
+    Map<String, Object> key =
+        io.headprune.checkpoint.Json.MAPPER.readValue(created.out(), Map.class);
     assertThat((String) key.get("key")).matches("hp_[A-Za-z0-9_-]{43}");
     assertThat(key).containsEntry("tenant", "ops").containsEntry("role", "admin");
 
     Run listed = keys(database, "list");
     assertThat(listed.code()).isZero();
-    assertThat(listed.out()).contains((String) key.get("prefix")).contains("ops").contains("active")
+    assertThat(listed.out())
+        .contains((String) key.get("prefix"))
+        .contains("ops")
+        .contains("active")
         .doesNotContain((String) key.get("key"));
 
     assertThat(keys(database, "revoke", (String) key.get("prefix")).code()).isZero();

@@ -32,12 +32,18 @@ import org.springframework.web.client.RestClient;
 @SuppressWarnings({"rawtypes", "unchecked"})
 class QuotaTest extends ServiceTest {
 
-  /** The example model's stored size: the quota admits it and 200 bytes more (a small dataset, not its calib.jsonl). */
+  /**
+   * The example model's stored size: the quota admits it and 200 bytes more (a small dataset, not
+   * its calib.jsonl).
+   */
   private static long modelBytes() {
     try {
       Path archive = Archive.tarGz(Fixtures.tinyBert(), Files.createTempFile("model", ".tar.gz"));
       Path unpacked = Files.createTempDirectory("model");
-      io.headprune.storage.Archives.extract(archive, "model.tar.gz", unpacked,
+      io.headprune.storage.Archives.extract(
+          archive,
+          "model.tar.gz",
+          unpacked,
           new io.headprune.storage.ArchiveLimits(100, 1L << 30, 1000));
       return io.headprune.storage.ArtifactStore.size(unpacked);
     } catch (IOException e) {
@@ -55,15 +61,27 @@ class QuotaTest extends ServiceTest {
   }
 
   private RestClient tenant(String name) {
-    String key = (String) http.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", name, "role", "member")).retrieve().body(Map.class).get("key");
+    String key =
+        (String)
+            http.post()
+                .uri("/v1/keys")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("tenant", name, "role", "member"))
+                .retrieve()
+                .body(Map.class)
+                .get("key");
     return Instances.client(port, key);
   }
 
   private static ResponseEntity<Map> upload(RestClient client, String path, Path file) {
     LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
     parts.add("file", new FileSystemResource(file));
-    return client.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+    return client
+        .post()
+        .uri(path)
+        .contentType(MediaType.MULTIPART_FORM_DATA)
+        .body(parts)
+        .retrieve()
         .toEntity(Map.class);
   }
 
@@ -74,17 +92,36 @@ class QuotaTest extends ServiceTest {
   @Test
   void twentyConcurrentSubmissionsAtALimitOfFiveAdmitExactlyFive() throws Exception {
     RestClient client = tenant("queue-limited");
-    String model = (String) upload(client, "/v1/models", Archive.tarGz(Fixtures.tinyBert(),
-        DATA.resolve("quota-model.tar.gz"))).getBody().get("id");
+    String model =
+        (String)
+            upload(
+                    client,
+                    "/v1/models",
+                    Archive.tarGz(Fixtures.tinyBert(), DATA.resolve("quota-model.tar.gz")))
+                .getBody()
+                .get("id");
     Path data = DATA.resolve("quota-calib.jsonl");
-    Files.writeString(data, "{\"text\": \"one\", \"label\": 0}\n{\"text\": \"two\", \"label\": 1}\n");
+    Files.writeString(
+        data, "{\"text\": \"one\", \"label\": 0}\n{\"text\": \"two\", \"label\": 1}\n");
     String calibration = (String) upload(client, "/v1/datasets", data).getBody().get("id");
-    String body = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}}";
+    String body =
+        "{\"model\": {\"id\": \""
+            + model
+            + "\"}, \"calibration\": {\"id\": \""
+            + calibration
+            + "\"}}";
     ExecutorService pool = Executors.newFixedThreadPool(20);
     List<Future<ResponseEntity<Map>>> answers = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      Callable<ResponseEntity<Map>> submit = () -> client.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON)
-          .body(body).retrieve().toEntity(Map.class);
+      Callable<ResponseEntity<Map>> submit =
+          () ->
+              client
+                  .post()
+                  .uri("/v1/jobs")
+                  .contentType(MediaType.APPLICATION_JSON)
+                  .body(body)
+                  .retrieve()
+                  .toEntity(Map.class);
       answers.add(pool.submit(submit));
     }
     int accepted = 0;
@@ -93,9 +130,13 @@ class QuotaTest extends ServiceTest {
       if (response.getStatusCode().value() == 202) {
         accepted++;
       } else {
-        assertThat(response.getStatusCode().value()).as(String.valueOf(response.getBody())).isEqualTo(429);
+        assertThat(response.getStatusCode().value())
+            .as(String.valueOf(response.getBody()))
+            .isEqualTo(429);
         assertThat(response.getHeaders().getFirst("Retry-After")).matches("\\d+");
-        assertThat(response.getBody()).containsEntry("quota", "queued-jobs").containsEntry("limit", 5)
+        assertThat(response.getBody())
+            .containsEntry("quota", "queued-jobs")
+            .containsEntry("limit", 5)
             .containsEntry("used", 5);
       }
     }
@@ -114,25 +155,39 @@ class QuotaTest extends ServiceTest {
     assertThat(upload(client, "/v1/models", broken).getStatusCode().value()).isEqualTo(422);
     assertThat(usage("store-limited")).containsEntry("storedBytes", 0);
 
-    ResponseEntity<Map> model = upload(client, "/v1/models", Archive.tarGz(Fixtures.tinyBert(),
-        DATA.resolve("store-model.tar.gz")));
+    ResponseEntity<Map> model =
+        upload(
+            client,
+            "/v1/models",
+            Archive.tarGz(Fixtures.tinyBert(), DATA.resolve("store-model.tar.gz")));
     assertThat(model.getStatusCode().value()).isEqualTo(201);
     Map usage = usage("store-limited");
     assertThat(((Number) usage.get("storedBytes")).longValue()).isEqualTo(modelBytes());
-    assertThat(((Number) ((Map) usage.get("limits")).get("storedBytes")).longValue()).isEqualTo(modelBytes() + 200);
+    assertThat(((Number) ((Map) usage.get("limits")).get("storedBytes")).longValue())
+        .isEqualTo(modelBytes() + 200);
 
-    ResponseEntity<Map> refused = upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    ResponseEntity<Map> refused =
+        upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
     assertThat(refused.getStatusCode().value()).isEqualTo(413);
-    assertThat(refused.getHeaders().getContentType().toString()).isEqualTo("application/problem+json");
+    assertThat(refused.getHeaders().getContentType().toString())
+        .isEqualTo("application/problem+json");
     assertThat(refused.getBody()).containsEntry("quota", "stored-bytes");
     assertThat((String) refused.getBody().get("detail")).contains("quota stored-bytes");
-    assertThat(((Number) usage("store-limited").get("storedBytes")).longValue()).isEqualTo(modelBytes());
+    assertThat(((Number) usage("store-limited").get("storedBytes")).longValue())
+        .isEqualTo(modelBytes());
     try (var incoming = Files.list(DATA.resolve("artifacts").resolve("incoming"))) {
       assertThat(incoming.toList()).as("nothing of a refused upload is left").isEmpty();
     }
     // deleting frees the bytes
-    assertThat(client.delete().uri("/v1/models/" + model.getBody().get("id")).retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(204);
+    assertThat(
+            client
+                .delete()
+                .uri("/v1/models/" + model.getBody().get("id"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
     assertThat(usage("store-limited")).containsEntry("storedBytes", 0);
   }
 
@@ -148,7 +203,9 @@ class QuotaTest extends ServiceTest {
     Files.writeString(fifth, "{\"text\": \"upload 5\", \"label\": 0}\n");
     ResponseEntity<Map> refused = upload(client, "/v1/datasets", fifth);
     assertThat(refused.getStatusCode().value()).isEqualTo(429);
-    assertThat(refused.getBody()).containsEntry("quota", "uploads-per-hour").containsEntry("limit", 4)
+    assertThat(refused.getBody())
+        .containsEntry("quota", "uploads-per-hour")
+        .containsEntry("limit", 4)
         .containsEntry("used", 4);
     long retry = Long.parseLong(refused.getHeaders().getFirst("Retry-After"));
     assertThat(retry).isBetween(3500L, 3601L);

@@ -24,15 +24,23 @@ class BadRequestsTest extends ServiceTest {
   @BeforeEach
   void uploads() {
     model = (String) upload("/v1/models", exampleModelArchive()).get("id");
-    calibration = (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
+    calibration =
+        (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
   }
 
   private ResponseEntity<Map> submit(String json) {
-    return http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(json).retrieve().toEntity(Map.class);
+    return http.post()
+        .uri("/v1/jobs")
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(json)
+        .retrieve()
+        .toEntity(Map.class);
   }
 
   private static void assertProblem(ResponseEntity<Map> response, int status, String detail) {
-    assertThat(response.getStatusCode().value()).as(String.valueOf(response.getBody())).isEqualTo(status);
+    assertThat(response.getStatusCode().value())
+        .as(String.valueOf(response.getBody()))
+        .isEqualTo(status);
     assertThat(response.getHeaders().getContentType()).hasToString("application/problem+json");
     assertThat((String) response.getBody().get("detail")).contains(detail);
     assertThat(response.getBody().get("status")).isEqualTo(status);
@@ -40,21 +48,45 @@ class BadRequestsTest extends ServiceTest {
 
   @Test
   void aMissingModelIsNamed() {
-    assertProblem(submit("{\"calibration\": {\"id\": \"" + calibration + "\"}}"), 400, "model: model is required");
+    assertProblem(
+        submit("{\"calibration\": {\"id\": \"" + calibration + "\"}}"),
+        400,
+        "model: model is required");
   }
 
   @Test
   void anUnknownCriterionIsNamed() {
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
-        + "\"}, \"criteria\": [\"hies\", \"magic\"]}"), 400, "unknown criterion 'magic'");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + calibration
+                + "\"}, \"criteria\": [\"hies\", \"magic\"]}"),
+        400,
+        "unknown criterion 'magic'");
   }
 
   @Test
   void aSparsityOutsideTheUnitIntervalIsNamed() {
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
-        + "\"}, \"sparsities\": [0.5, 1.0]}"), 400, "sparsity must be in [0, 1)");
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration
-        + "\"}, \"target\": {\"sparsity\": -0.1}}"), 400, "target sparsity must be in [0, 1)");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + calibration
+                + "\"}, \"sparsities\": [0.5, 1.0]}"),
+        400,
+        "sparsity must be in [0, 1)");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + calibration
+                + "\"}, \"target\": {\"sparsity\": -0.1}}"),
+        400,
+        "target sparsity must be in [0, 1)");
   }
 
   @Test
@@ -66,22 +98,51 @@ class BadRequestsTest extends ServiceTest {
   @Test
   void unknownIdsAreNotFound() {
     String unknown = UUID.randomUUID().toString();
-    assertProblem(submit("{\"model\": {\"id\": \"" + unknown + "\"}, \"calibration\": {\"id\": \"" + calibration
-        + "\"}}"), 404, "the model (model.id) does not exist");
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + unknown
-        + "\"}}"), 404, "the calibration dataset (calibration.id) does not exist");
-    assertProblem(http.get().uri("/v1/jobs/" + unknown).retrieve().toEntity(Map.class), 404, "does not exist");
-    assertProblem(http.post().uri("/v1/jobs/" + unknown + "/cancel").retrieve().toEntity(Map.class), 404,
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + unknown
+                + "\"}, \"calibration\": {\"id\": \""
+                + calibration
+                + "\"}}"),
+        404,
+        "the model (model.id) does not exist");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + unknown
+                + "\"}}"),
+        404,
+        "the calibration dataset (calibration.id) does not exist");
+    assertProblem(
+        http.get().uri("/v1/jobs/" + unknown).retrieve().toEntity(Map.class),
+        404,
         "does not exist");
-    assertProblem(http.get().uri("/v1/jobs/not-a-uuid").retrieve().toEntity(Map.class), 400, "not-a-uuid");
+    assertProblem(
+        http.post().uri("/v1/jobs/" + unknown + "/cancel").retrieve().toEntity(Map.class),
+        404,
+        "does not exist");
+    assertProblem(
+        http.get().uri("/v1/jobs/not-a-uuid").retrieve().toEntity(Map.class), 400, "not-a-uuid");
   }
 
   @Test
   void aDatasetWithLabelsTheModelDoesNotKnowIsRejectedAtSubmission() throws Exception {
-    Path data = Files.writeString(DATA.resolve("birds.jsonl"), "{\"text\": \"cat dog\", \"label\": \"bird_first\"}\n");
+    Path data =
+        Files.writeString(
+            DATA.resolve("birds.jsonl"), "{\"text\": \"cat dog\", \"label\": \"bird_first\"}\n");
     String dataset = (String) upload("/v1/datasets", data).get("id");
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + dataset + "\"}}"),
-        422, "label 'bird_first' is not in the model's label2id");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + dataset
+                + "\"}}"),
+        422,
+        "label 'bird_first' is not in the model's label2id");
   }
 
   @Test
@@ -95,49 +156,75 @@ class BadRequestsTest extends ServiceTest {
 
   @Test
   void listingRejectsAnUnknownStatusAndBadPaging() {
-    assertProblem(http.get().uri("/v1/jobs?status=SLEEPING").retrieve().toEntity(Map.class), 400, "SLEEPING");
-    assertProblem(http.get().uri("/v1/jobs?size=0").retrieve().toEntity(Map.class), 400, "size must be at least 1");
+    assertProblem(
+        http.get().uri("/v1/jobs?status=SLEEPING").retrieve().toEntity(Map.class), 400, "SLEEPING");
+    assertProblem(
+        http.get().uri("/v1/jobs?size=0").retrieve().toEntity(Map.class),
+        400,
+        "size must be at least 1");
   }
 
   private ResponseEntity<Map> uploadEntity(String path, Path file) {
     var parts = new org.springframework.util.LinkedMultiValueMap<String, Object>();
     parts.add("file", new org.springframework.core.io.FileSystemResource(file));
-    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
+    return http.post()
+        .uri(path)
+        .contentType(MediaType.MULTIPART_FORM_DATA)
+        .body(parts)
+        .retrieve()
         .toEntity(Map.class);
   }
 
   @Test
   void aPageBeyondTheBoundIsABadRequestNotAServerError() {
-    ResponseEntity<Map> response = http.get().uri("/v1/jobs?page=2147483647&size=200").retrieve().toEntity(Map.class);
+    ResponseEntity<Map> response =
+        http.get().uri("/v1/jobs?page=2147483647&size=200").retrieve().toEntity(Map.class);
     assertProblem(response, 400, "page must be at most 1000000");
   }
 
   @Test
   void aClassLabelBeyondAnyIntegerIsNamedAtSubmission() throws Exception {
     Path file = java.nio.file.Files.createTempFile("huge-label", ".jsonl");
-    java.nio.file.Files.writeString(file, "{\"text\": \"cat dog\", \"label\": 99999999999999999999999}\n");
+    java.nio.file.Files.writeString(
+        file, "{\"text\": \"cat dog\", \"label\": 99999999999999999999999}\n");
     String dataset = (String) upload("/v1/datasets", file).get("id");
-    assertProblem(submit("{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + dataset + "\"}}"),
-        422, "label 99999999999999999999999 is outside [0, 1]");
+    assertProblem(
+        submit(
+            "{\"model\": {\"id\": \""
+                + model
+                + "\"}, \"calibration\": {\"id\": \""
+                + dataset
+                + "\"}}"),
+        422,
+        "label 99999999999999999999999 is outside [0, 1]");
   }
 
   @Test
   void concurrentUploadsOfTheSameBytesCreateOneModel() throws Exception {
-    Path archive = io.headprune.support.Archive.tarGz(Fixtures.resource("fixtures/random-bert-3x6"),
-        java.nio.file.Files.createTempDirectory("concurrent").resolve("random-bert.tar.gz"));
+    Path archive =
+        io.headprune.support.Archive.tarGz(
+            Fixtures.resource("fixtures/random-bert-3x6"),
+            java.nio.file.Files.createTempDirectory("concurrent").resolve("random-bert.tar.gz"));
     int uploads = 12;
     var pool = java.util.concurrent.Executors.newFixedThreadPool(uploads);
     try {
       java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
       List<java.util.concurrent.Future<ResponseEntity<Map>>> futures = new java.util.ArrayList<>();
       for (int i = 0; i < uploads; i++) {
-        futures.add(pool.submit(() -> {
-          start.await();
-          org.springframework.util.LinkedMultiValueMap<String, Object> parts = new org.springframework.util.LinkedMultiValueMap<>();
-          parts.add("file", new org.springframework.core.io.FileSystemResource(archive));
-          return http.post().uri("/v1/models").contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve()
-              .toEntity(Map.class);
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  org.springframework.util.LinkedMultiValueMap<String, Object> parts =
+                      new org.springframework.util.LinkedMultiValueMap<>();
+                  parts.add("file", new org.springframework.core.io.FileSystemResource(archive));
+                  return http.post()
+                      .uri("/v1/models")
+                      .contentType(MediaType.MULTIPART_FORM_DATA)
+                      .body(parts)
+                      .retrieve()
+                      .toEntity(Map.class);
+                }));
       }
       start.countDown();
       List<Integer> statuses = new java.util.ArrayList<>();
@@ -157,7 +244,12 @@ class BadRequestsTest extends ServiceTest {
 
   @Test
   void jsonIsReadStrictly() {
-    String start = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}";
+    String start =
+        "{\"model\": {\"id\": \""
+            + model
+            + "\"}, \"calibration\": {\"id\": \""
+            + calibration
+            + "\"}";
     assertProblem(submit(start + ", \"sedes\": 5}"), 400, "unknown field 'sedes'");
     assertProblem(submit(start + ", \"seeds\": 2, \"seeds\": 3}"), 400, "seeds");
     ResponseEntity<Map> text = submit(start + ", \"seeds\": \"5\"}");
@@ -165,13 +257,23 @@ class BadRequestsTest extends ServiceTest {
     assertThat((String) text.getBody().get("detail")).doesNotContain("java.");
   }
 
-
   @Test
   void boundsThatMakeNoSenseForAPruningJobAreNamed() {
-    String start = "{\"model\": {\"id\": \"" + model + "\"}, \"calibration\": {\"id\": \"" + calibration + "\"}";
-    assertProblem(submit(start + ", \"minHeadsPerLayer\": 1000000}"), 422,
+    String start =
+        "{\"model\": {\"id\": \""
+            + model
+            + "\"}, \"calibration\": {\"id\": \""
+            + calibration
+            + "\"}";
+    assertProblem(
+        submit(start + ", \"minHeadsPerLayer\": 1000000}"),
+        422,
         "minHeadsPerLayer 1000000 is more than the 4 heads of this model's smallest layer");
-    assertProblem(submit(start + ", \"target\": {\"maxMetricDrop\": 1e308}}"), 400, "maxMetricDrop must be in [0, 1]");
-    assertProblem(submit(start + ", \"target\": {\"maxMetricDrop\": 1e309}}"), 400, "maxMetricDrop");
+    assertProblem(
+        submit(start + ", \"target\": {\"maxMetricDrop\": 1e308}}"),
+        400,
+        "maxMetricDrop must be in [0, 1]");
+    assertProblem(
+        submit(start + ", \"target\": {\"maxMetricDrop\": 1e309}}"), 400, "maxMetricDrop");
   }
 }

@@ -40,48 +40,86 @@ class CancelRunningJobTest extends ServiceTest {
   }
 
   @Test
-  void cancellingARunningJobEndsItCancelledWithNoArtifactsAndFreesItsInputs() throws InterruptedException {
+  void cancellingARunningJobEndsItCancelledWithNoArtifactsAndFreesItsInputs()
+      throws InterruptedException {
     Map<String, Object> model = upload("/v1/models", exampleModelArchive());
-    Map<String, Object> calibration = upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    String body = """
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "seeds": 1, "calibrationSize": 64, "batchSize": 4}
-        """.formatted(model.get("id"), calibration.get("id"));
-    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .body(Map.class).get("id");
+        """
+            .formatted(model.get("id"), calibration.get("id"));
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .retrieve()
+                .body(Map.class)
+                .get("id");
     assertThat(SCORING.await(2, TimeUnit.MINUTES)).isTrue();
     assertThat(get("/v1/jobs/" + id).get("status")).isEqualTo("RUNNING");
     // inputs of a running job cannot be deleted
-    var modelInUse = http.delete().uri("/v1/models/" + model.get("id")).retrieve().toEntity(Map.class);
+    var modelInUse =
+        http.delete().uri("/v1/models/" + model.get("id")).retrieve().toEntity(Map.class);
     assertThat(modelInUse.getStatusCode().value()).isEqualTo(409);
     assertThat((String) modelInUse.getBody().get("detail")).contains("is used by job " + id);
-    var datasetInUse = http.delete().uri("/v1/datasets/" + calibration.get("id")).retrieve().toEntity(Map.class);
+    var datasetInUse =
+        http.delete().uri("/v1/datasets/" + calibration.get("id")).retrieve().toEntity(Map.class);
     assertThat(datasetInUse.getStatusCode().value()).isEqualTo(409);
 
-    Map<String, Object> cancelled = http.post().uri("/v1/jobs/" + id + "/cancel").retrieve().body(Map.class);
-    assertThat(cancelled.get("status")).isEqualTo("RUNNING"); // requested; the worker stops at the next batch
+    Map<String, Object> cancelled =
+        http.post().uri("/v1/jobs/" + id + "/cancel").retrieve().body(Map.class);
+    assertThat(cancelled.get("status"))
+        .isEqualTo("RUNNING"); // requested; the worker stops at the next batch
     RELEASE.countDown();
 
-    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).isEqualTo("CANCELLED");
     assertThat(DATA.resolve("artifacts/jobs/" + id)).doesNotExist();
     assertThat(DATA.resolve("artifacts/work/" + id)).doesNotExist();
-    var artifact = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toEntity(Map.class);
+    var artifact =
+        http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toEntity(Map.class);
     assertThat(artifact.getStatusCode().value()).isEqualTo(409);
 
     // once it has ended they can, files and all; the job keeps its history
     java.nio.file.Path stored;
     try (var models = java.nio.file.Files.list(DATA.resolve("artifacts/models"))) {
-      stored = models.filter(p -> p.getFileName().toString().contains(String.valueOf(model.get("id")))).findFirst()
-          .orElseThrow();
+      stored =
+          models
+              .filter(p -> p.getFileName().toString().contains(String.valueOf(model.get("id"))))
+              .findFirst()
+              .orElseThrow();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    assertThat(http.delete().uri("/v1/models/" + model.get("id")).retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            http.delete()
+                .uri("/v1/models/" + model.get("id"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(204);
-    assertThat(http.delete().uri("/v1/datasets/" + calibration.get("id")).retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(204);
+    assertThat(
+            http.delete()
+                .uri("/v1/datasets/" + calibration.get("id"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
     assertThat(stored).doesNotExist();
-    assertThat(http.get().uri("/v1/models/" + model.get("id")).retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            http.get()
+                .uri("/v1/models/" + model.get("id"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(404);
     assertThat(get("/v1/jobs/" + id).get("status")).isEqualTo("CANCELLED");
   }

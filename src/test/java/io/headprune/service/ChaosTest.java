@@ -42,6 +42,7 @@ class ChaosTest {
 
   /** What the victim's listener does; set per case. */
   static volatile String phase;
+
   static volatile CountDownLatch reached;
   static volatile CountDownLatch release;
 
@@ -75,24 +76,34 @@ class ChaosTest {
   }
 
   // the victim heartbeats once an hour: frozen, its jobs look dead to the survivor within 2 s
-  private static final List<String> VICTIM = List.of("--db-scheduler.polling-interval=200ms",
-      "--db-scheduler.heartbeat-interval=1h");
-  private static final List<String> SURVIVOR = List.of("--db-scheduler.polling-interval=300ms",
-      "--db-scheduler.heartbeat-interval=500ms", "--db-scheduler.missed-heartbeats-limit=4");
+  private static final List<String> VICTIM =
+      List.of("--db-scheduler.polling-interval=200ms", "--db-scheduler.heartbeat-interval=1h");
+  private static final List<String> SURVIVOR =
+      List.of(
+          "--db-scheduler.polling-interval=300ms",
+          "--db-scheduler.heartbeat-interval=500ms",
+          "--db-scheduler.missed-heartbeats-limit=4");
 
   @BeforeAll
   static void database() throws IOException {
     data = Files.createTempDirectory("headprune-chaos");
-    postgres = EmbeddedPostgres.builder().setDataDirectory(data.resolve("postgres")).setCleanDataDirectory(false)
-        .start();
+    postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(data.resolve("postgres"))
+            .setCleanDataDirectory(false)
+            .start();
     port = postgres.getPort();
-    database = new TestDatabase.Database("jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
+    database =
+        new TestDatabase.Database(
+            "jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
     survivor = Instances.start(database, data, SURVIVOR);
     http = Instances.client(survivor);
     inputs(http);
   }
 
-  /** The survivor takes no job while the victim claims the case's job (paused), and every job after. */
+  /**
+   * The survivor takes no job while the victim claims the case's job (paused), and every job after.
+   */
   private static Scheduler survivorScheduler() {
     return survivor.getBean(Scheduler.class);
   }
@@ -108,49 +119,87 @@ class ChaosTest {
   /** Uploads the example model and its datasets once. */
   private static void inputs(RestClient client) {
     {
-      model = (String) Instances.upload(client, "/v1/models", Archive.tarGz(Fixtures.tinyBert(),
-          data.resolve("m.tar.gz"))).get("id");
-      calibration = (String) Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"))
-          .get("id");
-      evaluation = (String) Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"))
-          .get("id");
+      model =
+          (String)
+              Instances.upload(
+                      client,
+                      "/v1/models",
+                      Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")))
+                  .get("id");
+      calibration =
+          (String)
+              Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"))
+                  .get("id");
+      evaluation =
+          (String)
+              Instances.upload(client, "/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"))
+                  .get("id");
     }
   }
 
   private static String submit(RestClient client) {
-    String body = """
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"}, "criteria": ["hies"],
          "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16, "batchSize": 4}
-        """.formatted(model, calibration, evaluation);
-    return (String) client.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .body(Map.class).get("id");
+        """
+            .formatted(model, calibration, evaluation);
+    return (String)
+        client
+            .post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .body(Map.class)
+            .get("id");
   }
 
   private static Map<String, Object> awaitEnd(String id) {
-    return Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+    return Awaitility.await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
         .ignoreExceptions()
-        .until(() -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+        .until(
+            () -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
             j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
   }
 
-  /** SUCCEEDED once: one row per output kind and per head, the outputs on disk, no attempt's scratch left. */
+  /**
+   * SUCCEEDED once: one row per output kind and per head, the outputs on disk, no attempt's scratch
+   * left.
+   */
   private static void assertSucceededOnce(String id, String what) throws IOException {
     Map<String, Object> job = awaitEnd(id);
     assertThat(job.get("status")).as(what + ": " + job.get("error")).isEqualTo("SUCCEEDED");
     assertThat(job.get("error")).as(what).isNull();
     JdbcTemplate sql = new JdbcTemplate(survivor.getBean(javax.sql.DataSource.class));
-    assertThat(sql.queryForList("select kind from artifacts where job_id = ?::uuid order by kind", String.class, id))
-        .as(what).containsExactly("masked", "pruned", "report", "scores");
+    assertThat(
+            sql.queryForList(
+                "select kind from artifacts where job_id = ?::uuid order by kind",
+                String.class,
+                id))
+        .as(what)
+        .containsExactly("masked", "pruned", "report", "scores");
     // 16 heads, scores of the artifact plus one seed's
-    assertThat(sql.queryForObject("select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
-        .as(what).isEqualTo(32);
-    assertThat(sql.queryForObject("select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
-        .as(what).isEqualTo(1);
+    assertThat(
+            sql.queryForObject(
+                "select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
+        .as(what)
+        .isEqualTo(32);
+    assertThat(
+            sql.queryForObject(
+                "select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
+        .as(what)
+        .isEqualTo(1);
     try (var files = Files.list(data.resolve("artifacts/jobs").resolve(id))) {
-      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).as(what)
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .as(what)
           .containsExactly("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json");
     }
-    Awaitility.await(what).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+    Awaitility.await(what)
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> leftovers(id).isEmpty());
   }
 
@@ -173,7 +222,8 @@ class ChaosTest {
       reached = new CountDownLatch(1);
       release = new CountDownLatch(1);
       survivorScheduler().pause();
-      try (ConfigurableApplicationContext victim = Instances.start(database, data, VICTIM, Hold.class)) {
+      try (ConfigurableApplicationContext victim =
+          Instances.start(database, data, VICTIM, Hold.class)) {
         String id = submit(Instances.client(victim));
         assertThat(reached.await(2, TimeUnit.MINUTES)).as("frozen in " + where).isTrue();
         survivorScheduler().resume();
@@ -184,7 +234,8 @@ class ChaosTest {
         cases.add("frozen in " + where);
       }
 
-      // closed mid-phase: the victim hands the job back (or, writing, finishes it) and the survivor completes it
+      // closed mid-phase: the victim hands the job back (or, writing, finishes it) and the survivor
+      // completes it
       reached = new CountDownLatch(1);
       release = new CountDownLatch(1);
       survivorScheduler().pause();
@@ -195,7 +246,9 @@ class ChaosTest {
       Thread closing = new Thread(victim::close);
       closing.start();
       Scheduler scheduler = victim.getBean(Scheduler.class);
-      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
           .until(() -> scheduler.getSchedulerState().isShuttingDown());
       release.countDown();
       closing.join(60_000);
@@ -209,20 +262,42 @@ class ChaosTest {
     reached = new CountDownLatch(1);
     release = new CountDownLatch(1);
     survivorScheduler().pause();
-    try (ConfigurableApplicationContext victim = Instances.start(database, data,
-        List.of("--db-scheduler.polling-interval=200ms", "--db-scheduler.heartbeat-interval=500ms",
-            "--db-scheduler.missed-heartbeats-limit=4"), Hold.class)) {
+    try (ConfigurableApplicationContext victim =
+        Instances.start(
+            database,
+            data,
+            List.of(
+                "--db-scheduler.polling-interval=200ms",
+                "--db-scheduler.heartbeat-interval=500ms",
+                "--db-scheduler.missed-heartbeats-limit=4"),
+            Hold.class)) {
       String id = submit(Instances.client(victim));
       assertThat(reached.await(2, TimeUnit.MINUTES)).isTrue();
       survivorScheduler().resume();
       postgres.close();
       release.countDown(); // the job's next progress write finds the database away
-      RestClient probe = Instances.client(victim.getEnvironment().getProperty("local.server.port", Integer.class), null);
-      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-          .until(() -> probe.get().uri("/actuator/health/readiness").retrieve().toBodilessEntity().getStatusCode()
-              .value() == 503);
-      postgres = EmbeddedPostgres.builder().setDataDirectory(data.resolve("postgres")).setCleanDataDirectory(false)
-          .setPort(port).start();
+      RestClient probe =
+          Instances.client(
+              victim.getEnvironment().getProperty("local.server.port", Integer.class), null);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  probe
+                          .get()
+                          .uri("/actuator/health/readiness")
+                          .retrieve()
+                          .toBodilessEntity()
+                          .getStatusCode()
+                          .value()
+                      == 503);
+      postgres =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(data.resolve("postgres"))
+              .setCleanDataDirectory(false)
+              .setPort(port)
+              .start();
       assertSucceededOnce(id, "database restarted");
       cases.add("database restarted");
     }

@@ -16,8 +16,8 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 
 /**
- * While PostgreSQL is away the API answers a fast 503 problem with Retry-After, readiness goes
- * DOWN and liveness stays UP; when it is back, everything answers again without a restart.
+ * While PostgreSQL is away the API answers a fast 503 problem with Retry-After, readiness goes DOWN
+ * and liveness stays UP; when it is back, everything answers again without a restart.
  */
 class DatabaseOutageTest {
 
@@ -26,15 +26,18 @@ class DatabaseOutageTest {
   @Test
   void whileTheDatabaseIsAwayTheApiAnswers503FastAndRecovers() throws Exception {
     Path directory = data.resolve("postgres");
-    EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(directory).setCleanDataDirectory(false)
-        .start();
+    EmbeddedPostgres postgres =
+        EmbeddedPostgres.builder().setDataDirectory(directory).setCleanDataDirectory(false).start();
     int port = postgres.getPort();
     TestDatabase.Database database =
-        new TestDatabase.Database("jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
+        new TestDatabase.Database(
+            "jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
     EmbeddedPostgres restarted = null;
-    try (ConfigurableApplicationContext api = Instances.start(database, data, List.of("--headprune.role=api"))) {
+    try (ConfigurableApplicationContext api =
+        Instances.start(database, data, List.of("--headprune.role=api"))) {
       RestClient http = Instances.client(api);
-      assertThat(http.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(200);
+      assertThat(http.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value())
+          .isEqualTo(200);
 
       postgres.close();
       long start = System.nanoTime();
@@ -42,21 +45,54 @@ class DatabaseOutageTest {
       Duration took = Duration.ofNanos(System.nanoTime() - start);
       assertThat(away.getStatusCode().value()).isEqualTo(503);
       assertThat(away.getHeaders().getFirst("Retry-After")).isEqualTo("5");
-      assertThat(String.valueOf(away.getHeaders().getContentType())).startsWith("application/problem+json");
+      assertThat(String.valueOf(away.getHeaders().getContentType()))
+          .startsWith("application/problem+json");
       assertThat(away.getBody()).contains("database is unreachable");
       assertThat(took).isLessThan(Duration.ofSeconds(15));
-      // probes carry no key (a key is verified in the database, which is away: that call is a 503 too)
-      RestClient probe = Instances.client(api.getEnvironment().getProperty("local.server.port", Integer.class), null);
-      assertThat(probe.get().uri("/actuator/health/readiness").retrieve().toBodilessEntity().getStatusCode().value())
+      // probes carry no key (a key is verified in the database, which is away: that call is a 503
+      // too)
+      RestClient probe =
+          Instances.client(
+              api.getEnvironment().getProperty("local.server.port", Integer.class), null);
+      assertThat(
+              probe
+                  .get()
+                  .uri("/actuator/health/readiness")
+                  .retrieve()
+                  .toBodilessEntity()
+                  .getStatusCode()
+                  .value())
           .isEqualTo(503);
-      assertThat(probe.get().uri("/actuator/health/liveness").retrieve().toBodilessEntity().getStatusCode().value())
+      assertThat(
+              probe
+                  .get()
+                  .uri("/actuator/health/liveness")
+                  .retrieve()
+                  .toBodilessEntity()
+                  .getStatusCode()
+                  .value())
           .isEqualTo(200);
 
-      restarted = EmbeddedPostgres.builder().setDataDirectory(directory).setCleanDataDirectory(false).setPort(port)
-          .start();
-      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(
-          () -> http.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value() == 200);
-      assertThat(http.get().uri("/actuator/health/readiness").retrieve().toBodilessEntity().getStatusCode().value())
+      restarted =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(directory)
+              .setCleanDataDirectory(false)
+              .setPort(port)
+              .start();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  http.get().uri("/v1/jobs").retrieve().toBodilessEntity().getStatusCode().value()
+                      == 200);
+      assertThat(
+              http.get()
+                  .uri("/actuator/health/readiness")
+                  .retrieve()
+                  .toBodilessEntity()
+                  .getStatusCode()
+                  .value())
           .isEqualTo(200);
     } finally {
       if (restarted != null) {

@@ -22,9 +22,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.web.client.RestClient;
 
 /**
- * A worker paused past its job's revival (a GC pause, a frozen VM, a partition: here a latch)
- * and then released must not touch the job the next attempt owns: the job ends SUCCEEDED once,
- * by attempt 2, with one set of artifacts and no error, and the paused attempt leaves no trace.
+ * A worker paused past its job's revival (a GC pause, a frozen VM, a partition: here a latch) and
+ * then released must not touch the job the next attempt owns: the job ends SUCCEEDED once, by
+ * attempt 2, with one set of artifacts and no error, and the paused attempt leaves no trace.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
 class FencingTest {
@@ -57,35 +57,55 @@ class FencingTest {
   @Test
   void aWorkerPausedPastRevivalLeavesTheJobToItsOwner() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
-    // the first instance heartbeats once an hour: paused, its job looks dead to the second one after 2 s
-    List<String> first = List.of("--db-scheduler.polling-interval=500ms", "--db-scheduler.heartbeat-interval=1h");
-    List<String> second = List.of("--db-scheduler.polling-interval=500ms", "--db-scheduler.heartbeat-interval=500ms",
-        "--db-scheduler.missed-heartbeats-limit=4");
-    try (ConfigurableApplicationContext paused = Instances.start(database, data, first, Freeze.class)) {
+    // the first instance heartbeats once an hour: paused, its job looks dead to the second one
+    // after 2 s
+    List<String> first =
+        List.of("--db-scheduler.polling-interval=500ms", "--db-scheduler.heartbeat-interval=1h");
+    List<String> second =
+        List.of(
+            "--db-scheduler.polling-interval=500ms",
+            "--db-scheduler.heartbeat-interval=500ms",
+            "--db-scheduler.missed-heartbeats-limit=4");
+    try (ConfigurableApplicationContext paused =
+        Instances.start(database, data, first, Freeze.class)) {
       String id = Instances.submitSmallJob(Instances.client(paused), data, 1, 16, 16);
       assertThat(FROZEN.await(2, TimeUnit.MINUTES)).isTrue();
       try (ConfigurableApplicationContext owner = Instances.start(database, data, second)) {
         RestClient http = Instances.client(owner);
-        Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
-            .until(() -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
-                j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+        Map<String, Object> job =
+            Awaitility.await()
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                    () -> http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+                    j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
         assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
         assertThat(job.get("attempt")).isEqualTo(2);
         List<String> artifacts = listing(data.resolve("artifacts/jobs/" + id));
 
         RELEASE.countDown(); // the paused attempt wakes up and reports its next batch
         assertThat(RESUMED.await(1, TimeUnit.MINUTES)).isTrue();
-        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+        Awaitility.await()
+            .atMost(Duration.ofMinutes(1))
+            .pollInterval(Duration.ofMillis(200))
             .until(() -> !Files.exists(data.resolve("artifacts/work/" + id + "/attempt-1")));
         Map<String, Object> after = http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class);
         assertThat(after.get("status")).isEqualTo("SUCCEEDED");
         assertThat(after.get("attempt")).isEqualTo(2);
         assertThat(after.get("error")).isNull();
-        assertThat(after.get("finishedAt")).isEqualTo(job.get("finishedAt")); // the paused attempt wrote nothing
-        assertThat(listing(data.resolve("artifacts/jobs/" + id))).isEqualTo(artifacts)
+        assertThat(after.get("finishedAt"))
+            .isEqualTo(job.get("finishedAt")); // the paused attempt wrote nothing
+        assertThat(listing(data.resolve("artifacts/jobs/" + id)))
+            .isEqualTo(artifacts)
             .containsExactly("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json");
-        assertThat(http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toBodilessEntity()
-            .getStatusCode().value()).isEqualTo(200);
+        assertThat(
+                http.get()
+                    .uri("/v1/jobs/" + id + "/artifacts/pruned")
+                    .retrieve()
+                    .toBodilessEntity()
+                    .getStatusCode()
+                    .value())
+            .isEqualTo(200);
       }
     } finally {
       RELEASE.countDown();

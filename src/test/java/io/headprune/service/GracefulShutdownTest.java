@@ -21,8 +21,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.web.client.RestClient;
 
 /**
- * SIGTERM (the JVM's shutdown hook closes the context) during a running job: the worker stops
- * at the next batch, hands the job back to the queue, and exits; another instance completes it.
+ * SIGTERM (the JVM's shutdown hook closes the context) during a running job: the worker stops at
+ * the next batch, hands the job back to the queue, and exits; another instance completes it.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
 class GracefulShutdownTest {
@@ -53,7 +53,8 @@ class GracefulShutdownTest {
   void shutdownDuringAJobHandsItBackAndAnotherInstanceCompletesIt() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
     List<String> polling = List.of("--db-scheduler.polling-interval=500ms");
-    ConfigurableApplicationContext first = Instances.start(database, data, polling, SlowBatches.class);
+    ConfigurableApplicationContext first =
+        Instances.start(database, data, polling, SlowBatches.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 2, 128, 2);
     assertThat(SCORING.await(2, TimeUnit.MINUTES)).isTrue();
 
@@ -63,9 +64,13 @@ class GracefulShutdownTest {
 
     try (ConfigurableApplicationContext second = Instances.start(database, data, polling)) {
       RestClient other = Instances.client(second);
-      Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
-          .until(() -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
-              j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      Map<String, Object> job =
+          Awaitility.await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofMillis(250))
+              .until(
+                  () -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+                  j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
       assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
       assertThat(job.get("attempt")).isEqualTo(2);
     }

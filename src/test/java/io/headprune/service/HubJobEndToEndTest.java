@@ -27,7 +27,9 @@ class HubJobEndToEndTest extends ServiceTest {
     registry.add("headprune.hub.endpoint", HUB::endpoint);
     registry.add("headprune.hub.token", () -> "hf_secret");
     registry.add("headprune.hub.cache", () -> DATA.resolve("hub-cache").toString());
-    registry.add("headprune.security.key-encryption-key", () -> "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    registry.add(
+        "headprune.security.key-encryption-key",
+        () -> "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
   }
 
   @AfterAll
@@ -36,33 +38,64 @@ class HubJobEndToEndTest extends ServiceTest {
   }
 
   private ResponseEntity<Map> submit(String json) {
-    return http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(json).retrieve().toEntity(Map.class);
+    return http.post()
+        .uri("/v1/jobs")
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(json)
+        .retrieve()
+        .toEntity(Map.class);
   }
 
   @Test
   void aJobFromAHubModelAndHubDatasetsRecordsTheCommitAndSucceeds() throws IOException {
-    FakeHub.Repo model = HUB.addModel("org/tiny-bert", Fixtures.tinyBert(), List.of("config.json", "model.safetensors",
-        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"), false, true);
-    HUB.add("datasets/org/order", Map.of("calib.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
-        "eval.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))), false, false);
-    ResponseEntity<Map> submitted = submit("""
+    FakeHub.Repo model =
+        HUB.addModel(
+            "org/tiny-bert",
+            Fixtures.tinyBert(),
+            List.of(
+                "config.json",
+                "model.safetensors",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "special_tokens_map.json",
+                "vocab.txt"),
+            false,
+            true);
+    HUB.add(
+        "datasets/org/order",
+        Map.of(
+            "calib.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
+            "eval.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))),
+        false,
+        false);
+    ResponseEntity<Map> submitted =
+        submit(
+            """
         {"model": {"hub": "org/tiny-bert", "revision": "main"},
          "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
          "evaluation": {"hub": "datasets/org/order", "file": "eval.jsonl", "revision": "main"},
          "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1, "calibrationSize": 256}
         """);
-    assertThat(submitted.getStatusCode().value()).as(String.valueOf(submitted.getBody())).isEqualTo(202);
+    assertThat(submitted.getStatusCode().value())
+        .as(String.valueOf(submitted.getBody()))
+        .isEqualTo(202);
     String id = (String) submitted.getBody().get("id");
     assertThat((Map<String, Object>) submitted.getBody().get("model"))
-        .containsEntry("hub", "org/tiny-bert").containsEntry("commit", model.commit());
-    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+        .containsEntry("hub", "org/tiny-bert")
+        .containsEntry("commit", model.commit());
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     Map<String, Object> result = (Map<String, Object>) job.get("result");
     // all 256 calibration examples, one seed: the reference's selection at sparsity 0.5
     assertThat(result.get("prunedHeads"))
-        .isEqualTo(io.headprune.checkpoint.Json.MAPPER.convertValue(Fixtures.json("golden/select-hies-0.5.json"),
-            List.class));
-    assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main")).hasContent(model.commit());
+        .isEqualTo(
+            io.headprune.checkpoint.Json.MAPPER.convertValue(
+                Fixtures.json("golden/select-hies-0.5.json"), List.class));
+    assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main"))
+        .hasContent(model.commit());
   }
 
   /**
@@ -71,36 +104,100 @@ class HubJobEndToEndTest extends ServiceTest {
    */
   @Test
   void aTenantReadsPrivateRepositoriesWithItsOwnTokenOnly() throws IOException {
-    HUB.addModel("org/private-bert", Fixtures.tinyBert(), List.of("config.json", "model.safetensors",
-        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"), false, true);
-    HUB.add("datasets/org/order", Map.of("calib.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
-        "eval.jsonl", Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))), false, false);
-    String key = (String) http.post().uri("/v1/keys").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("tenant", "acme", "role", "admin")).retrieve().body(Map.class).get("key");
+    HUB.addModel(
+        "org/private-bert",
+        Fixtures.tinyBert(),
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt"),
+        false,
+        true);
+    HUB.add(
+        "datasets/org/order",
+        Map.of(
+            "calib.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
+            "eval.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))),
+        false,
+        false);
+    String key =
+        (String)
+            http.post()
+                .uri("/v1/keys")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("tenant", "acme", "role", "admin"))
+                .retrieve()
+                .body(Map.class)
+                .get("key");
     var acme = io.headprune.support.Instances.client(port, key);
-    String job = """
+    String job =
+        """
         {"model": {"hub": "org/private-bert"}, "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
          "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1}""";
-    ResponseEntity<Map> refused = acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job)
-        .retrieve().toEntity(Map.class);
+    ResponseEntity<Map> refused =
+        acme.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(job)
+            .retrieve()
+            .toEntity(Map.class);
     assertThat(refused.getStatusCode().value()).isEqualTo(403);
     assertThat((String) refused.getBody().get("detail")).contains("needs authentication");
 
-    assertThat(acme.put().uri("/v1/tenants/acme/hub-token").contentType(MediaType.APPLICATION_JSON)
-        .body(Map.of("token", "hf_secret")).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(204);
-    byte[] stored = new org.springframework.jdbc.core.JdbcTemplate(dataSource)
-        .queryForObject("select hub_token from tenants where id = 'acme'", byte[].class);
-    assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("hf_secret");
-    ResponseEntity<Map> accepted = acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job)
-        .retrieve().toEntity(Map.class);
-    assertThat(accepted.getStatusCode().value()).as(String.valueOf(accepted.getBody())).isEqualTo(202);
-    assertThat(acme.delete().uri("/v1/tenants/acme/hub-token").retrieve().toBodilessEntity().getStatusCode().value())
+    assertThat(
+            acme.put()
+                .uri("/v1/tenants/acme/hub-token")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("token", "hf_secret"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
         .isEqualTo(204);
-    assertThat(acme.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(job).retrieve()
-        .toBodilessEntity().getStatusCode().value()).isEqualTo(403);
+    byte[] stored =
+        new org.springframework.jdbc.core.JdbcTemplate(dataSource)
+            .queryForObject("select hub_token from tenants where id = 'acme'", byte[].class);
+    assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .doesNotContain("hf_secret");
+    ResponseEntity<Map> accepted =
+        acme.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(job)
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(accepted.getStatusCode().value())
+        .as(String.valueOf(accepted.getBody()))
+        .isEqualTo(202);
+    assertThat(
+            acme.delete()
+                .uri("/v1/tenants/acme/hub-token")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
+    assertThat(
+            acme.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(job)
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(403);
     // the audit trail says it happened, not what the token was
     String audit = acme.get().uri("/v1/audit").retrieve().body(String.class);
-    assertThat(audit).contains("hub-token.set").contains("hub-token.delete").doesNotContain("hf_secret");
+    assertThat(audit)
+        .contains("hub-token.set")
+        .contains("hub-token.delete")
+        .doesNotContain("hf_secret");
   }
 
   @org.springframework.beans.factory.annotation.Autowired javax.sql.DataSource dataSource;
@@ -109,10 +206,12 @@ class HubJobEndToEndTest extends ServiceTest {
   void missingRepositoriesRevisionsAndDeniedAccessAreProblems() {
     HUB.addModel("org/gated", Fixtures.tinyBert(), List.of("config.json"), true, false);
     String calibration = "{\"hub\": \"datasets/org/order\", \"file\": \"calib.jsonl\"}";
-    ResponseEntity<Map> missing = submit("{\"model\": {\"hub\": \"org/absent\"}, \"calibration\": " + calibration + "}");
+    ResponseEntity<Map> missing =
+        submit("{\"model\": {\"hub\": \"org/absent\"}, \"calibration\": " + calibration + "}");
     assertThat(missing.getStatusCode().value()).isEqualTo(404);
     assertThat((String) missing.getBody().get("detail")).contains("org/absent was not found");
-    ResponseEntity<Map> gated = submit("{\"model\": {\"hub\": \"org/gated\"}, \"calibration\": " + calibration + "}");
+    ResponseEntity<Map> gated =
+        submit("{\"model\": {\"hub\": \"org/gated\"}, \"calibration\": " + calibration + "}");
     assertThat(gated.getStatusCode().value()).isEqualTo(403);
     assertThat((String) gated.getBody().get("detail")).contains("gated");
     assertThat(gated.getHeaders().getContentType()).hasToString("application/problem+json");

@@ -13,16 +13,20 @@ class OpenApiContractTest extends ServiceTest {
 
   @Test
   void servedDocumentEqualsTheCommittedOpenapiYaml() throws IOException {
-    // the YAML is UTF-8 whatever charset the response names (read as Latin-1, "…" would become mojibake)
-    String served = new String(http.get().uri("/v3/api-docs.yaml").retrieve().body(byte[].class),
-        java.nio.charset.StandardCharsets.UTF_8);
+    // the YAML is UTF-8 whatever charset the response names (read as Latin-1, "…" would become
+    // mojibake)
+    String served =
+        new String(
+            http.get().uri("/v3/api-docs.yaml").retrieve().body(byte[].class),
+            java.nio.charset.StandardCharsets.UTF_8);
     Path committed = Path.of("openapi.yaml");
     Path fresh = Path.of("target", "openapi.yaml");
     Files.createDirectories(fresh.getParent());
     Files.writeString(fresh, served);
     assertThat(committed).exists();
     assertThat(Files.readString(committed).strip())
-        .as("openapi.yaml differs from what the app serves; the served version is in target/openapi.yaml")
+        .as(
+            "openapi.yaml differs from what the app serves; the served version is in target/openapi.yaml")
         .isEqualTo(served.strip());
   }
 }

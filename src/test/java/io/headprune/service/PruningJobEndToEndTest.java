@@ -27,42 +27,67 @@ import org.springframework.http.ResponseEntity;
 @SuppressWarnings({"rawtypes", "unchecked"})
 class PruningJobEndToEndTest extends ServiceTest {
 
-  @org.springframework.beans.factory.annotation.Autowired org.springframework.jdbc.core.JdbcTemplate jdbc;
+  @org.springframework.beans.factory.annotation.Autowired
+  org.springframework.jdbc.core.JdbcTemplate jdbc;
 
   @Test
   void uploadSubmitPollDownloadAndReloadThePrunedModel() throws Exception {
     Map<String, Object> model = upload("/v1/models", exampleModelArchive());
-    assertThat(model).containsEntry("architecture", "BertForSequenceClassification").containsEntry("heads", 16);
+    assertThat(model)
+        .containsEntry("architecture", "BertForSequenceClassification")
+        .containsEntry("heads", 16);
     Map<String, Object> again = upload("/v1/models", exampleModelArchive());
     assertThat(again.get("id")).isEqualTo(model.get("id"));
-    Map<String, Object> calibration = upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    Map<String, Object> evaluation = upload("/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"));
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    Map<String, Object> evaluation =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"));
     assertThat(calibration).containsEntry("rows", 256);
 
-    String body = """
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
          "criteria": ["hies", "his", "random"], "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5},
          "seeds": 2, "calibrationSize": 64}
-        """.formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
-    ResponseEntity<Map> submitted = http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body)
-        .retrieve().toEntity(Map.class);
+        """
+            .formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
+    ResponseEntity<Map> submitted =
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .toEntity(Map.class);
     assertThat(submitted.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
     String id = (String) submitted.getBody().get("id");
     assertThat(submitted.getHeaders().getLocation()).hasToString("/v1/jobs/" + id);
 
-    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     assertThat(job.get("attempt")).isEqualTo(1);
-    // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at once
-    assertThat(java.time.Duration.between(java.time.Instant.parse((String) job.get("createdAt")),
-        java.time.Instant.parse((String) job.get("startedAt")))).isLessThan(java.time.Duration.ofSeconds(5));
+    // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at
+    // once
+    assertThat(
+            java.time.Duration.between(
+                java.time.Instant.parse((String) job.get("createdAt")),
+                java.time.Instant.parse((String) job.get("startedAt"))))
+        .isLessThan(java.time.Duration.ofSeconds(5));
 
     // per-seed scores and the artifact's (seed null, with the pruned flags), and every evaluation
-    assertThat(jdbc.queryForObject("select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
+    assertThat(
+            jdbc.queryForObject(
+                "select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
         .isEqualTo(16 * 3);
-    assertThat(jdbc.queryForObject("select count(*) from head_scores where job_id = ?::uuid and seed is null and pruned",
-        Integer.class, id)).isEqualTo(8);
-    assertThat(jdbc.queryForObject("select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
+    assertThat(
+            jdbc.queryForObject(
+                "select count(*) from head_scores where job_id = ?::uuid and seed is null and pruned",
+                Integer.class,
+                id))
+        .isEqualTo(8);
+    assertThat(
+            jdbc.queryForObject(
+                "select count(*) from evaluations where job_id = ?::uuid", Integer.class, id))
         .isEqualTo(3 * 2 * 2);
     Map<String, Object> scores = get("/v1/jobs/" + id + "/scores");
     assertThat((List<?>) scores.get("heads")).hasSize(16);
@@ -70,19 +95,29 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat((List<?>) report.get("evaluations")).hasSize(3 * 2 * 2);
     assertThat((List<?>) report.get("summary")).hasSize(3 * 2);
 
-    ResponseEntity<byte[]> download = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve()
-        .toEntity(byte[].class);
+    ResponseEntity<byte[]> download =
+        http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toEntity(byte[].class);
     assertThat(download.getStatusCode()).isEqualTo(HttpStatus.OK);
-    String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.getBody()));
+    String sha256 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.getBody()));
     assertThat(download.getHeaders().getETag()).isEqualTo("\"" + sha256 + "\"");
-    ResponseEntity<byte[]> range = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").header("Range", "bytes=0-99")
-        .retrieve().toEntity(byte[].class);
+    ResponseEntity<byte[]> range =
+        http.get()
+            .uri("/v1/jobs/" + id + "/artifacts/pruned")
+            .header("Range", "bytes=0-99")
+            .retrieve()
+            .toEntity(byte[].class);
     assertThat(range.getStatusCode()).isEqualTo(HttpStatus.PARTIAL_CONTENT);
     assertThat(range.getBody()).hasSize(100);
-    ResponseEntity<byte[]> beyond = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned")
-        .header("Range", "bytes=" + download.getBody().length + "-").retrieve().toEntity(byte[].class);
+    ResponseEntity<byte[]> beyond =
+        http.get()
+            .uri("/v1/jobs/" + id + "/artifacts/pruned")
+            .header("Range", "bytes=" + download.getBody().length + "-")
+            .retrieve()
+            .toEntity(byte[].class);
     assertThat(beyond.getStatusCode().value()).isEqualTo(416);
-    assertThat(beyond.getHeaders().getFirst("Content-Range")).isEqualTo("bytes */" + download.getBody().length);
+    assertThat(beyond.getHeaders().getFirst("Content-Range"))
+        .isEqualTo("bytes */" + download.getBody().length);
     assertThat(beyond.getBody()).isNullOrEmpty();
 
     Path archive = Files.createTempFile("pruned", ".tar.gz");
@@ -94,8 +129,10 @@ class PruningJobEndToEndTest extends ServiceTest {
       Files.copy(Fixtures.tinyBert().resolve(data), prunedDir.resolve(data));
     }
     @SuppressWarnings("unchecked")
-    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
-    Set<HeadRef> heads = pruned.stream().map(p -> new HeadRef(p.get(0), p.get(1))).collect(Collectors.toSet());
+    List<List<Integer>> pruned =
+        (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    Set<HeadRef> heads =
+        pruned.stream().map(p -> new HeadRef(p.get(0), p.get(1))).collect(Collectors.toSet());
     assertThat(heads).hasSize(8);
     assertThat(worstDifference(prunedDir, heads)).isLessThan(1e-4);
   }
@@ -116,29 +153,58 @@ class PruningJobEndToEndTest extends ServiceTest {
   void aVitJobWithUploadedImageArchivesGivesTheReferencesSelection() throws Exception {
     Path vit = io.headprune.support.TinyVit.directory();
     Path work = Files.createTempDirectory("vit-upload");
-    Map<String, Object> model = upload("/v1/models", io.headprune.support.Archive.tarGz(vit, work.resolve("vit.tar.gz")));
-    assertThat(model).containsEntry("architecture", "ViTForImageClassification").containsEntry("heads", 12);
+    Map<String, Object> model =
+        upload("/v1/models", io.headprune.support.Archive.tarGz(vit, work.resolve("vit.tar.gz")));
+    assertThat(model)
+        .containsEntry("architecture", "ViTForImageClassification")
+        .containsEntry("heads", 12);
     Map<String, Object> calibration =
-        upload("/v1/datasets", io.headprune.support.Archive.imageDatasetZip(vit, "calib.jsonl", work.resolve("calib.zip")));
+        upload(
+            "/v1/datasets",
+            io.headprune.support.Archive.imageDatasetZip(
+                vit, "calib.jsonl", work.resolve("calib.zip")));
     Map<String, Object> evaluation =
-        upload("/v1/datasets", io.headprune.support.Archive.imageDatasetZip(vit, "eval.jsonl", work.resolve("eval.zip")));
+        upload(
+            "/v1/datasets",
+            io.headprune.support.Archive.imageDatasetZip(
+                vit, "eval.jsonl", work.resolve("eval.zip")));
     assertThat(calibration).containsEntry("rows", 128);
     assertThat(evaluation).containsEntry("rows", 256);
 
-    // all 128 calibration images in one seed: the artifact's scores are the reference's (golden/scores-vit.json)
-    String body = """
+    // all 128 calibration images in one seed: the artifact's scores are the reference's
+    // (golden/scores-vit.json)
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
          "criteria": ["hies", "his", "random"], "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5},
          "seeds": 1, "calibrationSize": 128}
-        """.formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
-    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .toEntity(Map.class).getBody().get("id");
-    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+        """
+            .formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .retrieve()
+                .toEntity(Map.class)
+                .getBody()
+                .get("id");
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
-    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
-    assertThat(pruned).isEqualTo(List.of(List.of(0, 2), List.of(1, 0), List.of(1, 2), List.of(2, 0), List.of(2, 2),
-        List.of(2, 3))); // vit_ref.py select … --sparsity 0.5
+    List<List<Integer>> pruned =
+        (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    assertThat(pruned)
+        .isEqualTo(
+            List.of(
+                List.of(0, 2),
+                List.of(1, 0),
+                List.of(1, 2),
+                List.of(2, 0),
+                List.of(2, 2),
+                List.of(2, 3))); // vit_ref.py select … --sparsity 0.5
     assertThat(((Map<String, Object>) report.get("dense")).get("value")).isEqualTo(0.9921875);
   }
 
@@ -146,33 +212,61 @@ class PruningJobEndToEndTest extends ServiceTest {
   void aGroupedQueryDecoderJobRemovesWholeGroupsAndServesAStockPrunedModel() throws Exception {
     Path llama = Fixtures.resource("fixtures/tiny-llama-gqa");
     Path work = Files.createTempDirectory("llama-upload");
-    Map<String, Object> model = upload("/v1/models", io.headprune.support.Archive.tarGz(llama, work.resolve("llama.tar.gz")));
+    Map<String, Object> model =
+        upload(
+            "/v1/models", io.headprune.support.Archive.tarGz(llama, work.resolve("llama.tar.gz")));
     assertThat(model).containsEntry("architecture", "LlamaForCausalLM").containsEntry("heads", 24);
     Map<String, Object> calibration = upload("/v1/datasets", llama.resolve("calib.jsonl"));
     Map<String, Object> choices = upload("/v1/datasets", llama.resolve("eval-choices.jsonl"));
     assertThat(choices).containsEntry("rows", 64);
 
-    // one seed over all 64 calibration texts: the reference's uniform-groups selection (golden/decoders.json)
-    String body = """
+    // one seed over all 64 calibration texts: the reference's uniform-groups selection
+    // (golden/decoders.json)
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
          "criteria": ["hies", "his"], "sparsities": [0.5], "target": {"sparsity": 0.5},
          "seeds": 1, "calibrationSize": 64, "selection": "uniform-groups"}
-        """.formatted(model.get("id"), calibration.get("id"), choices.get("id"));
-    String id = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .toEntity(Map.class).getBody().get("id");
-    Map<String, Object> job = awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+        """
+            .formatted(model.get("id"), calibration.get("id"), choices.get("id"));
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .retrieve()
+                .toEntity(Map.class)
+                .getBody()
+                .get("id");
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
     assertThat(report.get("metric")).isEqualTo("accuracy"); // multiple-choice evaluation data
-    List<List<Integer>> pruned = (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
-    assertThat(pruned).isEqualTo(List.of(List.of(0, 4), List.of(0, 5), List.of(0, 6), List.of(0, 7), List.of(1, 4),
-        List.of(1, 5), List.of(1, 6), List.of(1, 7), List.of(2, 0), List.of(2, 1), List.of(2, 2), List.of(2, 3)));
+    List<List<Integer>> pruned =
+        (List<List<Integer>>) ((Map<String, Object>) report.get("artifact")).get("prunedHeads");
+    assertThat(pruned)
+        .isEqualTo(
+            List.of(
+                List.of(0, 4),
+                List.of(0, 5),
+                List.of(0, 6),
+                List.of(0, 7),
+                List.of(1, 4),
+                List.of(1, 5),
+                List.of(1, 6),
+                List.of(1, 7),
+                List.of(2, 0),
+                List.of(2, 1),
+                List.of(2, 2),
+                List.of(2, 3)));
     Map<String, Object> speedup = (Map<String, Object>) report.get("speedup");
     assertThat(((Number) speedup.get("kvCacheBytesPerTokenAfter")).longValue() * 2)
         .isEqualTo(((Number) speedup.get("kvCacheBytesPerTokenBefore")).longValue());
 
-    ResponseEntity<byte[]> download = http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve()
-        .toEntity(byte[].class);
+    ResponseEntity<byte[]> download =
+        http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toEntity(byte[].class);
     Path archive = work.resolve("pruned.tar.gz");
     Files.write(archive, download.getBody());
     Path unpacked = work.resolve("unpacked");
@@ -184,16 +278,38 @@ class PruningJobEndToEndTest extends ServiceTest {
 
     // a global selection of the same model can only be written as masked/: the job still succeeds
     String global = body.replace(", \"selection\": \"uniform-groups\"", "");
-    String second = (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(global)
-        .retrieve().toEntity(Map.class).getBody().get("id");
-    Map<String, Object> masked = awaitJob(second, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    String second =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(global)
+                .retrieve()
+                .toEntity(Map.class)
+                .getBody()
+                .get("id");
+    Map<String, Object> masked =
+        awaitJob(second, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(masked.get("status")).as(String.valueOf(masked.get("error"))).isEqualTo("SUCCEEDED");
     assertThat((Map<String, Object>) ((Map<String, Object>) masked.get("result")).get("links"))
-        .containsKeys("masked", "scores", "report").doesNotContainKey("pruned");
-    assertThat(http.get().uri("/v1/jobs/" + second + "/artifacts/pruned").retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(404);
-    assertThat(http.get().uri("/v1/jobs/" + second + "/artifacts/masked").retrieve().toBodilessEntity()
-        .getStatusCode().value()).isEqualTo(200);
+        .containsKeys("masked", "scores", "report")
+        .doesNotContainKey("pruned");
+    assertThat(
+            http.get()
+                .uri("/v1/jobs/" + second + "/artifacts/pruned")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(404);
+    assertThat(
+            http.get()
+                .uri("/v1/jobs/" + second + "/artifacts/masked")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(200);
   }
 
   @Test
@@ -202,8 +318,17 @@ class PruningJobEndToEndTest extends ServiceTest {
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
     Path jobDir = DATA.resolve("artifacts/jobs/" + id);
     assertThat(jobDir.resolve("pruned.tar.gz")).exists();
-    assertThat(http.delete().uri("/v1/jobs/" + id).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(204);
-    assertThat(http.get().uri("/v1/jobs/" + id).retrieve().toBodilessEntity().getStatusCode().value()).isEqualTo(404);
+    assertThat(
+            http.delete()
+                .uri("/v1/jobs/" + id)
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
+    assertThat(
+            http.get().uri("/v1/jobs/" + id).retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(404);
     assertThat(jobDir).doesNotExist();
   }
 

@@ -32,16 +32,20 @@ class WorkerDeathTest {
   static final CountDownLatch CLAIMED = new CountDownLatch(1);
 
   /** A worker is dead after 4 missed heartbeats of 500 ms. */
-  static final List<String> SHORT_HEARTBEATS = List.of(
-      "--db-scheduler.polling-interval=500ms",
-      "--db-scheduler.heartbeat-interval=500ms",
-      "--db-scheduler.missed-heartbeats-limit=4",
-      "--db-scheduler.shutdown-max-wait=1s",
-      "--spring.lifecycle.timeout-per-shutdown-phase=5s");
+  static final List<String> SHORT_HEARTBEATS =
+      List.of(
+          "--db-scheduler.polling-interval=500ms",
+          "--db-scheduler.heartbeat-interval=500ms",
+          "--db-scheduler.missed-heartbeats-limit=4",
+          "--db-scheduler.shutdown-max-wait=1s",
+          "--spring.lifecycle.timeout-per-shutdown-phase=5s");
 
   @TempDir Path data;
 
-  /** The first instance's worker hangs for good at its first progress report, as if its process froze. */
+  /**
+   * The first instance's worker hangs for good at its first progress report, as if its process
+   * froze.
+   */
   @Configuration(proxyBeanMethods = false)
   static class Hang {
     @Bean
@@ -62,24 +66,31 @@ class WorkerDeathTest {
   @Test
   void aJobWhoseWorkerStopsHeartbeatingIsCompletedByAnotherInstance() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
-    ConfigurableApplicationContext first = Instances.start(database, data, SHORT_HEARTBEATS, Hang.class);
+    ConfigurableApplicationContext first =
+        Instances.start(database, data, SHORT_HEARTBEATS, Hang.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
     assertThat(CLAIMED.await(2, TimeUnit.MINUTES)).isTrue();
     first.close(); // its scheduler stops heartbeating; the hung worker thread never finishes
 
-    try (ConfigurableApplicationContext second = Instances.start(database, data, SHORT_HEARTBEATS)) {
+    try (ConfigurableApplicationContext second =
+        Instances.start(database, data, SHORT_HEARTBEATS)) {
       RestClient other = Instances.client(second);
-      Map<String, Object> job = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250))
-          .until(() -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
-              j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      Map<String, Object> job =
+          Awaitility.await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofMillis(250))
+              .until(
+                  () -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+                  j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
       assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
       assertThat(job.get("attempt")).isEqualTo(2);
       try (Stream<Path> files = Files.list(data.resolve("artifacts/jobs/" + id))) {
         assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
             .isEqualTo(List.of("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json"));
       }
-      assertThat(((Map<String, Object>) job.get("result")).get("links")).asInstanceOf(
-          org.assertj.core.api.InstanceOfAssertFactories.MAP).hasSize(4);
+      assertThat(((Map<String, Object>) job.get("result")).get("links"))
+          .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+          .hasSize(4);
     }
   }
 }

@@ -15,7 +15,10 @@ class ArchivesTest {
 
   @TempDir Path dir;
 
-  /** A .tar.gz of {@code count} files of {@code size} zero bytes (each compresses to almost nothing). */
+  /**
+   * A .tar.gz of {@code count} files of {@code size} zero bytes (each compresses to almost
+   * nothing).
+   */
   private Path zeros(int count, int size) throws IOException {
     Path source = Files.createDirectories(dir.resolve("source"));
     for (int i = 0; i < count; i++) {
@@ -39,7 +42,8 @@ class ArchivesTest {
   @Test
   void anArchiveWithinTheRatioExpands() throws IOException {
     Path archive = zeros(2, 100 * 1024);
-    Archives.extract(archive, "zeros.tar.gz", dir.resolve("out"), new ArchiveLimits(100, 1L << 30, 200));
+    Archives.extract(
+        archive, "zeros.tar.gz", dir.resolve("out"), new ArchiveLimits(100, 1L << 30, 200));
     assertThat(dir.resolve("out/model/zeros1.bin")).hasSize(100 * 1024);
   }
 }

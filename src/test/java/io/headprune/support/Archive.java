@@ -37,8 +37,17 @@ public final class Archive {
   public static Path tarGz(Path modelDir, Path target) {
     try {
       Path staging = Files.createTempDirectory("model");
-      for (String name : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-          "special_tokens_map.json", "vocab.txt", "preprocessor_config.json", "merges.txt"}) {
+      for (String name :
+          new String[] {
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt",
+            "preprocessor_config.json",
+            "merges.txt"
+          }) {
         if (Files.exists(modelDir.resolve(name))) {
           Files.copy(modelDir.resolve(name), staging.resolve(name));
         }

@@ -21,15 +21,21 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** Rewrites {@code dir/model.safetensors}, passing every tensor through {@code change} (null drops it). */
+  /**
+   * Rewrites {@code dir/model.safetensors}, passing every tensor through {@code change} (null drops
+   * it).
+   */
   public static void rewrite(Path dir, UnaryOperator<SafetensorsWriter.Tensor> change) {
     Path weights = dir.resolve("model.safetensors");
     List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
     try (SafetensorsFile file = SafetensorsFile.open(weights)) {
       for (TensorInfo info : file.tensors().values()) {
-        ByteBuffer copy = ByteBuffer.allocate((int) info.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer copy =
+            ByteBuffer.allocate((int) info.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
         copy.put(file.bytes(info.name())).flip();
-        SafetensorsWriter.Tensor changed = change.apply(new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), copy));
+        SafetensorsWriter.Tensor changed =
+            change.apply(
+                new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), copy));
         if (changed != null) {
           tensors.add(changed);
         }
@@ -50,7 +56,10 @@ public final class Checkpoints {
     }
   }
 
-  /** Converts an F32 tensor to F16 (IEEE half, round to nearest even) or BF16 (round to nearest even). */
+  /**
+   * Converts an F32 tensor to F16 (IEEE half, round to nearest even) or BF16 (round to nearest
+   * even).
+   */
   public static SafetensorsWriter.Tensor narrow(SafetensorsWriter.Tensor tensor, DType to) {
     ByteBuffer in = tensor.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int count = in.remaining() / 4;

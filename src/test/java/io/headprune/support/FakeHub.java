@@ -23,13 +23,18 @@ import okio.Buffer;
 
 /**
  * A scriptable Hugging Face Hub on two MockWebServers: the endpoint (API and resolve URLs) and a
- * CDN on another host that LFS downloads (*.safetensors) are redirected to. Serves Range
- * requests; faults can be scripted per file.
+ * CDN on another host that LFS downloads (*.safetensors) are redirected to. Serves Range requests;
+ * faults can be scripted per file.
  */
 public final class FakeHub implements AutoCloseable {
 
   /** Faults a download can meet once. */
-  public enum Fault { TRUNCATE_ONCE, STALL_ONCE, WRONG_SHA, BAD_SIZE }
+  public enum Fault {
+    TRUNCATE_ONCE,
+    STALL_ONCE,
+    WRONG_SHA,
+    BAD_SIZE
+  }
 
   /** A repository: its commit and files. */
   public record Repo(String commit, Map<String, byte[]> files, boolean gated, boolean needsToken) {}
@@ -45,20 +50,22 @@ public final class FakeHub implements AutoCloseable {
 
   public FakeHub(String token) {
     this.token = token;
-    hub.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        hubRequests.add(request);
-        return endpoint(request);
-      }
-    });
-    cdn.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        cdnRequests.add(request);
-        return cdn(request);
-      }
-    });
+    hub.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            hubRequests.add(request);
+            return endpoint(request);
+          }
+        });
+    cdn.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            cdnRequests.add(request);
+            return cdn(request);
+          }
+        });
     try {
       hub.start();
       cdn.start();
@@ -73,7 +80,8 @@ public final class FakeHub implements AutoCloseable {
   }
 
   /** Serves a model directory's files as repository {@code repo} at a fixed commit. */
-  public Repo addModel(String repo, Path directory, List<String> names, boolean gated, boolean needsToken) {
+  public Repo addModel(
+      String repo, Path directory, List<String> names, boolean gated, boolean needsToken) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     try {
       for (String name : names) {
@@ -85,7 +93,9 @@ public final class FakeHub implements AutoCloseable {
     return add(repo, files, gated, needsToken);
   }
 
-  /** Serves the given files as repository {@code repo} (prefix datasets/ for a dataset repository). */
+  /**
+   * Serves the given files as repository {@code repo} (prefix datasets/ for a dataset repository).
+   */
   public Repo add(String repo, Map<String, byte[]> files, boolean gated, boolean needsToken) {
     String commit = sha256(repo.getBytes()).substring(0, 40);
     Repo value = new Repo(commit, files, gated, needsToken);
@@ -101,7 +111,8 @@ public final class FakeHub implements AutoCloseable {
   private MockResponse endpoint(RecordedRequest request) {
     String path = request.getUrl().encodedPath();
     String[] parts = path.substring(1).split("/");
-    boolean authorized = token == null || ("Bearer " + token).equals(request.getHeaders().get("Authorization"));
+    boolean authorized =
+        token == null || ("Bearer " + token).equals(request.getHeaders().get("Authorization"));
     if (path.startsWith("/api/")) {
       // /api/{models|datasets}/{org}/{name}/revision/{rev}
       String repo = (parts[1].equals("datasets") ? "datasets/" : "") + parts[2] + "/" + parts[3];
@@ -125,8 +136,11 @@ public final class FakeHub implements AutoCloseable {
       List<Map<String, String>> siblings = new ArrayList<>();
       value.files().keySet().forEach(name -> siblings.add(Map.of("rfilename", name)));
       info.put("siblings", siblings);
-      return new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
-          .body(Json.MAPPER.writeValueAsString(info)).build();
+      return new MockResponse.Builder()
+          .code(200)
+          .addHeader("Content-Type", "application/json")
+          .body(Json.MAPPER.writeValueAsString(info))
+          .build();
     }
     // /{datasets/}?{org}/{name}/resolve/{commit}/{file}
     int offset = parts[0].equals("datasets") ? 1 : 0;
@@ -145,15 +159,22 @@ public final class FakeHub implements AutoCloseable {
       if (fault != null && fault != Fault.WRONG_SHA && fault != Fault.BAD_SIZE) {
         faults.put(sha, fault); // the CDN meets it
       }
-      return new MockResponse.Builder().code(302)
-          .addHeader("Location", "http://" + cdn.getHostName() + ":" + cdn.getPort() + "/blobs/" + sha)
+      return new MockResponse.Builder()
+          .code(302)
+          .addHeader(
+              "Location", "http://" + cdn.getHostName() + ":" + cdn.getPort() + "/blobs/" + sha)
           .addHeader("X-Linked-Etag", "\"" + linked + "\"")
-          .addHeader("X-Linked-Size", fault == Fault.BAD_SIZE ? "abc" : String.valueOf(bytes.length))
+          .addHeader(
+              "X-Linked-Size", fault == Fault.BAD_SIZE ? "abc" : String.valueOf(bytes.length))
           .addHeader("X-Repo-Commit", value.commit())
           .build();
     }
-    return ranged(request, bytes, faults.remove(file),
-        Map.of("ETag", "\"" + sha256(bytes).substring(0, 40) + "\"", "X-Repo-Commit", value.commit()));
+    return ranged(
+        request,
+        bytes,
+        faults.remove(file),
+        Map.of(
+            "ETag", "\"" + sha256(bytes).substring(0, 40) + "\"", "X-Repo-Commit", value.commit()));
   }
 
   private MockResponse cdn(RecordedRequest request) {
@@ -165,21 +186,28 @@ public final class FakeHub implements AutoCloseable {
     return ranged(request, bytes, faults.remove(sha), Map.of());
   }
 
-  private static MockResponse ranged(RecordedRequest request, byte[] bytes, Fault fault, Map<String, String> headers) {
+  private static MockResponse ranged(
+      RecordedRequest request, byte[] bytes, Fault fault, Map<String, String> headers) {
     String range = request.getHeaders().get("Range");
     int from = 0;
     MockResponse.Builder response = new MockResponse.Builder().code(200);
     headers.forEach(response::addHeader);
     if (range != null && range.startsWith("bytes=")) {
       from = Integer.parseInt(range.substring(6, range.indexOf('-')));
-      response.code(206).addHeader("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
+      response
+          .code(206)
+          .addHeader(
+              "Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
     }
     Buffer body = new Buffer().write(bytes, from, bytes.length - from);
     if (fault == Fault.TRUNCATE_ONCE) {
       // announce the whole length, send half, then drop the connection
       Buffer half = new Buffer().write(bytes, from, (bytes.length - from) / 2);
-      return response.body(half).setHeader("Content-Length", bytes.length - from)
-          .onResponseEnd(SocketEffect.ShutdownConnection.INSTANCE).build();
+      return response
+          .body(half)
+          .setHeader("Content-Length", bytes.length - from)
+          .onResponseEnd(SocketEffect.ShutdownConnection.INSTANCE)
+          .build();
     }
     if (fault == Fault.STALL_ONCE) {
       return response.body(body).throttleBody(4096, 30, TimeUnit.SECONDS).build();
@@ -188,8 +216,11 @@ public final class FakeHub implements AutoCloseable {
   }
 
   private static MockResponse error(int code, String errorCode, String message) {
-    MockResponse.Builder response = new MockResponse.Builder().code(code).addHeader("X-Error-Message", message)
-        .body("{\"error\":\"" + message + "\"}");
+    MockResponse.Builder response =
+        new MockResponse.Builder()
+            .code(code)
+            .addHeader("X-Error-Message", message)
+            .body("{\"error\":\"" + message + "\"}");
     if (errorCode != null) {
       response.addHeader("X-Error-Code", errorCode);
     }

@@ -28,17 +28,21 @@ public final class Instances {
    * classes (test listeners). Unless {@code settings} say otherwise, the first start creates the
    * platform-admin key {@link #ADMIN_KEY}.
    */
-  public static ConfigurableApplicationContext start(TestDatabase.Database database, Path data, List<String> settings,
-      Class<?>... extra) {
-    Class<?>[] sources = Stream.concat(Stream.of(HeadpruneApplication.class), Stream.of(extra)).toArray(Class<?>[]::new);
-    List<String> arguments = new ArrayList<>(List.of(
-        "--server.port=0",
-        "--spring.datasource.url=" + database.url(),
-        "--spring.datasource.username=" + database.username(),
-        "--spring.datasource.password=" + database.password(),
-        "--headprune.data-dir=" + data,
-        "--headprune.worker.devices=cpu",
-        "--headprune.worker.progress-interval=0s"));
+  public static ConfigurableApplicationContext start(
+      TestDatabase.Database database, Path data, List<String> settings, Class<?>... extra) {
+    Class<?>[] sources =
+        Stream.concat(Stream.of(HeadpruneApplication.class), Stream.of(extra))
+            .toArray(Class<?>[]::new);
+    List<String> arguments =
+        new ArrayList<>(
+            List.of(
+                "--server.port=0",
+                "--spring.datasource.url=" + database.url(),
+                "--spring.datasource.username=" + database.username(),
+                "--spring.datasource.password=" + database.password(),
+                "--headprune.data-dir=" + data,
+                "--headprune.worker.devices=cpu",
+                "--headprune.worker.progress-interval=0s"));
     if (settings.stream().noneMatch(s -> s.startsWith("--headprune.security.admin-key"))) {
       arguments.add("--headprune.security.admin-key=" + ADMIN_KEY);
     }
@@ -52,15 +56,20 @@ public final class Instances {
     return client(port);
   }
 
-  /** A client of the service on {@code port}, with the admin key, that returns every status instead of throwing. */
+  /**
+   * A client of the service on {@code port}, with the admin key, that returns every status instead
+   * of throwing.
+   */
   public static RestClient client(int port) {
     return client(port, ADMIN_KEY);
   }
 
   /** A client of the service on {@code port} with API key {@code key} (null: none). */
   public static RestClient client(int port, String key) {
-    RestClient.Builder builder = RestClient.builder().baseUrl("http://localhost:" + port)
-        .defaultStatusHandler(status -> true, (request, response) -> {});
+    RestClient.Builder builder =
+        RestClient.builder()
+            .baseUrl("http://localhost:" + port)
+            .defaultStatusHandler(status -> true, (request, response) -> {});
     if (key != null) {
       builder.defaultHeader("Authorization", "Bearer " + key);
     }
@@ -72,19 +81,35 @@ public final class Instances {
   public static Map<String, Object> upload(RestClient http, String path, Path file) {
     LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
     parts.add("file", new FileSystemResource(file));
-    return http.post().uri(path).contentType(MediaType.MULTIPART_FORM_DATA).body(parts).retrieve().body(Map.class);
+    return http.post()
+        .uri(path)
+        .contentType(MediaType.MULTIPART_FORM_DATA)
+        .body(parts)
+        .retrieve()
+        .body(Map.class);
   }
 
   /** Submits a small job (one seed, one criterion) on the example model; returns its id. */
   @SuppressWarnings("unchecked")
-  public static String submitSmallJob(RestClient http, Path data, int seeds, int calibrationSize, int batchSize) {
-    Map<String, Object> model = upload(http, "/v1/models", Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")));
-    Map<String, Object> calibration = upload(http, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    String body = """
+  public static String submitSmallJob(
+      RestClient http, Path data, int seeds, int calibrationSize, int batchSize) {
+    Map<String, Object> model =
+        upload(http, "/v1/models", Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+    Map<String, Object> calibration =
+        upload(http, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String body =
+        """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"], "sparsities": [0.25],
          "target": {"sparsity": 0.25}, "seeds": %d, "calibrationSize": %d, "batchSize": %d}
-        """.formatted(model.get("id"), calibration.get("id"), seeds, calibrationSize, batchSize);
-    return (String) http.post().uri("/v1/jobs").contentType(MediaType.APPLICATION_JSON).body(body).retrieve()
-        .body(Map.class).get("id");
+        """
+            .formatted(model.get("id"), calibration.get("id"), seeds, calibrationSize, batchSize);
+    return (String)
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .body(Map.class)
+            .get("id");
   }
 }

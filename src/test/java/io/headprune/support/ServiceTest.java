@@ -75,7 +75,9 @@ public abstract class ServiceTest {
 
   /** Polls job {@code id} until {@code condition} holds (at most two minutes). */
   protected Map<String, Object> awaitJob(String id, Predicate<Map<String, Object>> condition) {
-    return Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+    return Awaitility.await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> get("/v1/jobs/" + id), condition);
   }
 }

@@ -11,9 +11,9 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * Real PostgreSQL for tests: a Testcontainers postgres:16 when a Docker engine answers,
- * otherwise an embedded PostgreSQL (zonky). Started once per JVM; every caller gets a fresh
- * database on it, so test classes never see each other's rows.
+ * Real PostgreSQL for tests: a Testcontainers postgres:16 when a Docker engine answers, otherwise
+ * an embedded PostgreSQL (zonky). Started once per JVM; every caller gets a fresh database on it,
+ * so test classes never see each other's rows.
  */
 public final class TestDatabase {
 
@@ -36,7 +36,8 @@ public final class TestDatabase {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create a test database on " + s.kind(), e);
     }
-    return new Database("jdbc:postgresql://" + s.host() + ":" + s.port() + "/" + name, s.username(), s.password());
+    return new Database(
+        "jdbc:postgresql://" + s.host() + ":" + s.port() + "/" + name, s.username(), s.password());
   }
 
   private static Server server() {
@@ -46,19 +47,29 @@ public final class TestDatabase {
     if (dockerAvailable()) {
       PostgreSQLContainer container = new PostgreSQLContainer("postgres:16");
       container.start();
-      server = new Server(container.getHost(), container.getMappedPort(5432), container.getUsername(),
-          container.getPassword(), "Testcontainers postgres:16");
+      server =
+          new Server(
+              container.getHost(),
+              container.getMappedPort(5432),
+              container.getUsername(),
+              container.getPassword(),
+              "Testcontainers postgres:16");
     } else {
       try {
         EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          try {
-            postgres.close();
-          } catch (IOException ignored) {
-            // the JVM is exiting
-          }
-        }));
-        server = new Server("localhost", postgres.getPort(), "postgres", "postgres", "embedded PostgreSQL");
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      try {
+                        postgres.close();
+                      } catch (IOException ignored) {
+                        // the JVM is exiting
+                      }
+                    }));
+        server =
+            new Server(
+                "localhost", postgres.getPort(), "postgres", "postgres", "embedded PostgreSQL");
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
       }

@@ -23,8 +23,10 @@ public final class TinyBert implements AutoCloseable {
       model = Models.load(checkpoint, Device.cpu());
       var labels = checkpoint.config().labels();
       calibration = Encoded.of(tokenizer, DatasetReader.read(dir.resolve("calib.jsonl"), labels));
-      evaluation = withEvaluation
-          ? Encoded.of(tokenizer, DatasetReader.read(dir.resolve("eval.jsonl"), labels)) : List.of();
+      evaluation =
+          withEvaluation
+              ? Encoded.of(tokenizer, DatasetReader.read(dir.resolve("eval.jsonl"), labels))
+              : List.of();
     }
   }
 

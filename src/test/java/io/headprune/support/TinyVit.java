@@ -9,7 +9,9 @@ import io.headprune.scoring.Inputs;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The tiny ViT fixture (3 layers × 4 heads, 16 × 16 images), loaded with its calib and eval sets. */
+/**
+ * The tiny ViT fixture (3 layers × 4 heads, 16 × 16 images), loaded with its calib and eval sets.
+ */
 public final class TinyVit implements AutoCloseable {
 
   public final HeadModel model;

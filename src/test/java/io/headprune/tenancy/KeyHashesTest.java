@@ -30,9 +30,12 @@ class KeyHashesTest {
     String key = KeyHashes.generate();
     byte[] stored = KeyHashes.sha256(key);
     assertThat(KeyHashes.matches(key, stored)).isTrue();
-    assertThat(KeyHashes.matches(key.substring(0, key.length() - 1) + "x", stored)).isEqualTo(key.endsWith("x"));
+    assertThat(KeyHashes.matches(key.substring(0, key.length() - 1) + "x", stored))
+        .isEqualTo(key.endsWith("x"));
     assertThat(KeyHashes.matches(key, null)).isFalse(); // no row with its prefix
-    assertThat(KeyHashes.matches("hp_" + "0".repeat(43), null)).as("the stand-in hash never matches").isFalse();
+    assertThat(KeyHashes.matches("hp_" + "0".repeat(43), null))
+        .as("the stand-in hash never matches")
+        .isFalse();
   }
 
   /**
@@ -70,7 +73,9 @@ class KeyHashesTest {
     assertThat(sink).isFalse();
     double ratio = (double) median(wrong) / median(unknown);
     assertThat(ratio).as("median wrong-key time / median unknown-key time").isBetween(0.8, 1.25);
-    assertThat((double) median(skipped) / median(unknown)).as("a path without hashing is told apart").isLessThan(0.5);
+    assertThat((double) median(skipped) / median(unknown))
+        .as("a path without hashing is told apart")
+        .isLessThan(0.5);
   }
 
   private static long median(long[] values) {
