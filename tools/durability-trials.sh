@@ -93,8 +93,8 @@ main() {
   for i in 1 2 3 4 5; do
     id=$(submit $CALIB $EVAL); await_phase $id 'RUNNING:(score|evaluate)'
     victim=$(worker_running $id); port=$([ "$victim" = worker1 ] && echo 8091 || echo 8092)
-    kill -9 $(pid_of $victim); start $victim $port worker
-    log "kill -9 #$i ($victim in $(field $id "d['progress']['phase']")): $(await_end $id) attempt=$(field $id "d['attempt']") $(outputs $id)"
+    phase=$(field $id "d['progress']['phase']"); kill -9 $(pid_of $victim); start $victim $port worker
+    log "kill -9 #$i ($victim in $phase): $(await_end $id) attempt=$(field $id "d['attempt']") $(outputs $id)"
   done
 
   for i in 1 2 3; do

@@ -1,5 +1,6 @@
 package io.headprune.cli;
 
+import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import java.io.PrintWriter;
 
@@ -7,7 +8,7 @@ import java.io.PrintWriter;
 final class ConsoleProgress implements Progress {
 
   private final PrintWriter err;
-  private String phase = "";
+  private Phase phase;
   private long lastPrint;
 
   ConsoleProgress(PrintWriter err) {
@@ -15,11 +16,12 @@ final class ConsoleProgress implements Progress {
   }
 
   @Override
-  public void report(String phase, long done, long total) {
+  public void report(Phase phase, long done, long total) {
     long now = System.nanoTime();
-    boolean newPhase = !phase.equals(this.phase);
+    boolean newPhase = phase != this.phase;
     if (newPhase || done == total || now - lastPrint > 1_000_000_000L) {
-      err.printf("%s: %d/%d (%d%%)%n", phase, done, total, total == 0 ? 100 : 100 * done / total);
+      err.printf(
+          "%s: %d/%d (%d%%)%n", phase.id(), done, total, total == 0 ? 100 : 100 * done / total);
       err.flush();
       this.phase = phase;
       lastPrint = now;

@@ -162,7 +162,7 @@ class JobResults {
     job.result = Json.MAPPER.writeValueAsString(summary);
     job.status = JobStatus.SUCCEEDED;
     job.error = null;
-    job.phase = "done";
+    job.phase = io.headprune.scoring.Phase.DONE.id();
     job.finishedAt = now;
     job.updatedAt = now;
   }

@@ -6,6 +6,7 @@ import io.headprune.checkpoint.Json;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.Pruner;
+import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import io.headprune.storage.ArtifactStore;
 import java.nio.file.Path;
@@ -164,7 +165,7 @@ class JobRunner {
                   .ifPresent(
                       row -> {
                         row.status = JobStatus.QUEUED;
-                        row.phase = "queued";
+                        row.phase = Phase.QUEUED.id();
                         row.worker = null;
                         row.updatedAt = clock.instant();
                       }));
@@ -209,10 +210,10 @@ class JobRunner {
   private Path hubModel(JobEntity job, JobSpec spec) {
     UUID id = job.id;
     transactions.executeWithoutResult(
-        status -> jobs.progress(id, "download", 0, 1, clock.instant()));
+        status -> jobs.progress(id, Phase.DOWNLOAD.id(), 0, 1, clock.instant()));
     Path directory = catalog.hubModel(job.tenant, spec.normalized().model().hub(), job.hubCommit);
     transactions.executeWithoutResult(
-        status -> jobs.progress(id, "download", 1, 1, clock.instant()));
+        status -> jobs.progress(id, Phase.DOWNLOAD.id(), 1, 1, clock.instant()));
     return directory;
   }
 
@@ -240,7 +241,7 @@ class JobRunner {
     Instant now = clock.instant();
     job.status = JobStatus.RUNNING;
     job.attempt++;
-    job.phase = "load";
+    job.phase = Phase.LOAD.id();
     job.progressDone = 0;
     job.progressTotal = 0;
     job.worker = workerName;
@@ -263,7 +264,8 @@ class JobRunner {
                 .ifPresent(
                     job -> {
                       job.status = status;
-                      job.phase = status == JobStatus.CANCELLED ? "cancelled" : "failed";
+                      job.phase =
+                          (status == JobStatus.CANCELLED ? Phase.CANCELLED : Phase.FAILED).id();
                       job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
                       job.finishedAt = clock.instant();
                       job.updatedAt = job.finishedAt;
@@ -286,7 +288,7 @@ class JobRunner {
     private final UUID id;
     private final int attempt;
     private final ExecutionContext context;
-    private String phase = "";
+    private Phase phase;
     private Instant lastWrite = Instant.MIN;
 
     JobProgress(UUID id, int attempt, ExecutionContext context) {
@@ -296,19 +298,19 @@ class JobRunner {
     }
 
     @Override
-    public void report(String phase, long done, long total) {
+    public void report(Phase phase, long done, long total) {
       listeners.forEach(listener -> listener.onProgress(id, attempt, phase, done, total));
-      if (context.getSchedulerState().isShuttingDown() && !phase.equals("write")) {
+      if (context.getSchedulerState().isShuttingDown() && phase.handedBackOnShutdown()) {
         throw new HandedBack();
       }
       Instant now = clock.instant();
-      if (!phase.equals(this.phase)
+      if (phase != this.phase
           || done == total
           || Duration.between(lastWrite, now).compareTo(progressInterval) >= 0) {
         String state =
             transactions.execute(
                 status -> {
-                  if (jobs.progressOwned(id, phase, done, total, now, attempt) == 1) {
+                  if (jobs.progressOwned(id, phase.id(), done, total, now, attempt) == 1) {
                     return jobs.cancelRequested(id).orElse(true) ? "cancel" : "run";
                   }
                   return jobs.findById(id).isPresent()

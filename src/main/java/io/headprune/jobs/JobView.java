@@ -40,9 +40,10 @@ public record JobView(
   public record Model(UUID id, String hub, String revision, String commit) {}
 
   /**
-   * @param phase queued, load, score, evaluate, write, persist or done
+   * @param phase queued, download, load, dense, score, alpha, target, evaluate, write, done,
+   *     cancelled or failed
    * @param done units of the phase finished
    * @param total units of the phase
    */
-  public record Progress(String phase, long done, long total) {}
+  public record Progress(io.headprune.scoring.Phase phase, long done, long total) {}
 }

@@ -126,7 +126,7 @@ public class Jobs {
     job.id = UUID.randomUUID();
     job.tenant = tenant;
     job.status = JobStatus.QUEUED;
-    job.phase = "queued";
+    job.phase = io.headprune.scoring.Phase.QUEUED.id();
     job.modelId = modelId;
     job.hubCommit = hubCommit;
     job.calibrationId = calibration;
@@ -190,7 +190,7 @@ public class Jobs {
     if (job.status == JobStatus.QUEUED) {
       scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
       job.status = JobStatus.CANCELLED;
-      job.phase = "cancelled";
+      job.phase = io.headprune.scoring.Phase.CANCELLED.id();
       job.finishedAt = clock.instant();
       metrics.finished(JobStatus.CANCELLED, null);
     } else {
@@ -284,7 +284,8 @@ public class Jobs {
         job.id,
         job.status,
         model,
-        new JobView.Progress(job.phase, job.progressDone, job.progressTotal),
+        new JobView.Progress(
+            io.headprune.scoring.Phase.of(job.phase), job.progressDone, job.progressTotal),
         job.createdAt,
         job.startedAt,
         job.finishedAt,

@@ -13,6 +13,7 @@ import io.headprune.pruning.PruneReport.Outputs;
 import io.headprune.pruning.PruneReport.Speedup;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.ModelRunner;
+import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,15 +46,15 @@ final class Artifacts {
             || run.options.uniformGroups();
     try {
       Files.createDirectories(out);
-      progress.report("write", 0, 2);
+      progress.report(Phase.WRITE, 0, 2);
       if (physical) {
         CheckpointPruner.write(
             checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
       }
-      progress.report("write", 1, 2);
+      progress.report(Phase.WRITE, 1, 2);
       CheckpointPruner.write(
           checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
-      progress.report("write", 2, 2);
+      progress.report(Phase.WRITE, 2, 2);
       long elementBytes = elementBytes(checkpoint);
       Speedup speedup;
       if (physical) {

@@ -15,6 +15,7 @@ import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.ModelRunner;
+import io.headprune.scoring.Phase;
 import io.headprune.scoring.Predictions;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
@@ -52,7 +53,7 @@ final class Run {
    * The outer phase last reported, re-reported by every batch of inner work (so cancel and shutdown
    * reach it).
    */
-  private String phase = "load";
+  private Phase phase = Phase.LOAD;
 
   private long phaseDone;
   private long phaseTotal;
@@ -154,7 +155,7 @@ final class Run {
 
   /** Progress of the unpruned model's pass over a data part: phase "dense". */
   private Progress dense() {
-    return (name, done, total) -> progress.report("dense", done, total);
+    return (name, done, total) -> progress.report(Phase.DENSE, done, total);
   }
 
   /** Progress of work inside a step: each batch re-reports the step's own phase and count. */
@@ -271,7 +272,7 @@ final class Run {
     for (double alpha : PruneOptions.ALPHA_GRID) {
       double[] values = new double[perSeed.size()];
       for (int seed = 0; seed < perSeed.size(); seed++) {
-        progress.report("alpha", Math.min(alphaTrials++, total - 1), total);
+        progress.report(Phase.ALPHA, Math.min(alphaTrials++, total - 1), total);
         List<HeadRef> heads =
             oneShot(
                 Criterion.HIES,
@@ -423,7 +424,7 @@ final class Run {
                   result.value(),
                   result.agreement(),
                   Pruner.pairs(heads)));
-          progress.report("evaluate", ++done, total);
+          progress.report(Phase.EVALUATE, ++done, total);
         }
       }
     }
@@ -442,7 +443,7 @@ final class Run {
       double sum = 0;
       for (int seed = 0; seed < perSeed.size(); seed++) {
         progress.report(
-            "target", (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
+            Phase.TARGET, (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
         // an automatic α is chosen at every grid sparsity by the same rule (once per sparsity)
         sum +=
             evaluate(

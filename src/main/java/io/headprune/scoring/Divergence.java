@@ -155,7 +155,7 @@ public final class Divergence {
           }
         }
       }
-      progress.report("alpha", ++done, batches.size());
+      progress.report(Phase.ALPHA, ++done, batches.size());
     }
     return positions == 0 ? Double.NaN : sum / positions;
   }

@@ -99,7 +99,7 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
               tokenizer.encode(clip(example.text(), limit), clip(example.textPair(), limit)),
               example.label()));
       if (encoded.size() % 256 == 0) {
-        progress.report("load", encoded.size(), examples.size());
+        progress.report(Phase.LOAD, encoded.size(), examples.size());
       }
     }
     return encoded;

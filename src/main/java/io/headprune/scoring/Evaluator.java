@@ -95,7 +95,7 @@ public final class Evaluator {
           }
         }
       }
-      progress.report("evaluate", ++done, batches.size());
+      progress.report(Phase.EVALUATE, ++done, batches.size());
     }
     double perplexity =
         predictions.length == 0 ? Double.NaN : Math.exp(negativeLogLikelihood / predictions.length);
@@ -166,7 +166,7 @@ public final class Evaluator {
           labels[i] = items.get(i).label();
         }
       }
-      progress.report("evaluate", ++done, batches.size());
+      progress.report(Phase.EVALUATE, ++done, batches.size());
     }
     return new Outcome(Metric.ACCURACY.compute(predictions, labels), predictions);
   }

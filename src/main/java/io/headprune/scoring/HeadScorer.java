@@ -68,7 +68,7 @@ public final class HeadScorer {
       } finally {
         GRADIENTS.unlock();
       }
-      progress.report("score", ++done, batches.size());
+      progress.report(Phase.SCORE, ++done, batches.size());
     }
     for (int l = 0; l < heads.length; l++) {
       for (int h = 0; h < heads[l].length; h++) {

@@ -84,7 +84,7 @@ public final class Inputs implements AutoCloseable {
                   prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
               example.label()));
       if (encoded.size() % 64 == 0) {
-        progress.report("load", encoded.size(), examples.size());
+        progress.report(Phase.LOAD, encoded.size(), examples.size());
       }
     }
     return encoded;

@@ -36,7 +36,7 @@ public final class ModelRunner {
           logits[indices[b]] = row;
         }
       }
-      progress.report("evaluate", ++done, batches.size());
+      progress.report(Phase.EVALUATE, ++done, batches.size());
     }
     return logits;
   }

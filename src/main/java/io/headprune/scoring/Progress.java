@@ -8,5 +8,5 @@ public interface Progress {
   Progress NONE = (phase, done, total) -> {};
 
   /** {@code done} of {@code total} units of {@code phase} are finished. */
-  void report(String phase, long done, long total);
+  void report(Phase phase, long done, long total);
 }

@@ -63,8 +63,8 @@ class LongWorkTest {
             false);
     Progress stopping =
         (name, done, total) -> {
-          if (name.equals(phase)) {
-            throw new Stop(name);
+          if (name.id().equals(phase)) {
+            throw new Stop(name.id());
           }
         };
     assertThatThrownBy(

@@ -27,7 +27,7 @@ class CancelRunningJobTest extends ServiceTest {
     @Bean
     JobListener holdAtFirstBatch() {
       return (job, attempt, phase, done, total) -> {
-        if (phase.equals("score") && SCORING.getCount() > 0) {
+        if (phase == io.headprune.scoring.Phase.SCORE && SCORING.getCount() > 0) {
           SCORING.countDown();
           try {
             RELEASE.await(2, TimeUnit.MINUTES);

@@ -63,7 +63,7 @@ class ChaosTest {
     JobListener hold() {
       return (job, attempt, current, done, total) -> {
         CountDownLatch here = reached;
-        if (attempt == 1 && current.equals(phase) && here != null && here.getCount() > 0) {
+        if (attempt == 1 && current.id().equals(phase) && here != null && here.getCount() > 0) {
           here.countDown();
           try {
             release.await(3, TimeUnit.MINUTES);

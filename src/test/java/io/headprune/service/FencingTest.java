@@ -41,7 +41,7 @@ class FencingTest {
     @Bean
     JobListener freeze() {
       return (job, attempt, phase, done, total) -> {
-        if (attempt == 1 && phase.equals("score") && FROZEN.getCount() > 0) {
+        if (attempt == 1 && phase == io.headprune.scoring.Phase.SCORE && FROZEN.getCount() > 0) {
           FROZEN.countDown();
           try {
             RELEASE.await(3, TimeUnit.MINUTES);

@@ -37,7 +37,7 @@ class GracefulShutdownTest {
     @Bean
     JobListener slow() {
       return (job, attempt, phase, done, total) -> {
-        if (phase.equals("score")) {
+        if (phase == io.headprune.scoring.Phase.SCORE) {
           SCORING.countDown();
           try {
             Thread.sleep(200);

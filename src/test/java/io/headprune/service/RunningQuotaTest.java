@@ -39,7 +39,7 @@ class RunningQuotaTest {
     @Bean
     JobListener hold() {
       return (job, attempt, phase, done, total) -> {
-        if (phase.equals("score") && RUNNING.getCount() > 0) {
+        if (phase == io.headprune.scoring.Phase.SCORE && RUNNING.getCount() > 0) {
           RUNNING.countDown();
           try {
             RELEASE.await(3, TimeUnit.MINUTES);
