@@ -35,10 +35,16 @@ import org.springframework.web.client.RestClient;
  * and once the database itself stops and starts mid-job. Every job must end SUCCEEDED exactly once,
  * with one set of rows and artifacts and no scratch files left by any attempt.
  */
-@SuppressWarnings({"rawtypes", "unchecked"})
+@SuppressWarnings({"rawtypes", "unchecked", "try"})
 class ChaosTest {
 
-  private static final List<String> PHASES = List.of("load", "dense", "score", "evaluate", "write");
+  // a job with automatic α and a metric budget passes through every phase of the engine
+  private static final List<String> PHASES =
+      List.of("load", "dense", "score", "alpha", "target", "evaluate", "write");
+
+  /** Progress reports of the held attempt after its release (a cancel must end it at the first). */
+  static final java.util.concurrent.atomic.AtomicInteger AFTER_RELEASE =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /** What the victim's listener does; set per case. */
   static volatile String phase;
@@ -63,6 +69,9 @@ class ChaosTest {
     JobListener hold() {
       return (job, attempt, current, done, total) -> {
         CountDownLatch here = reached;
+        if (attempt == 1 && here != null && here.getCount() == 0 && release.getCount() == 0) {
+          AFTER_RELEASE.incrementAndGet();
+        }
         if (attempt == 1 && current.id().equals(phase) && here != null && here.getCount() > 0) {
           here.countDown();
           try {
@@ -96,25 +105,36 @@ class ChaosTest {
     database =
         new TestDatabase.Database(
             "jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
-    survivor = Instances.start(database, data, SURVIVOR);
-    http = Instances.client(survivor);
-    inputs(http);
-  }
-
-  /**
-   * The survivor takes no job while the victim claims the case's job (paused), and every job after.
-   */
-  private static Scheduler survivorScheduler() {
-    return survivor.getBean(Scheduler.class);
   }
 
   @AfterAll
   static void stop() throws IOException {
-    if (survivor != null) {
-      survivor.close();
-    }
     postgres.close();
   }
+
+  /**
+   * Starts the survivor once the victim holds its job: a survivor running earlier would find the
+   * victim's hour-long heartbeat dead within 2 s and revive the job before it reached the phase.
+   */
+  private static ConfigurableApplicationContext survivor() {
+    survivor = Instances.start(database, data, SURVIVOR);
+    http = Instances.client(survivor);
+    return survivor;
+  }
+
+  /** The example model and datasets, uploaded once through the first instance. */
+  private static void ensureInputs(ConfigurableApplicationContext instance) {
+    if (model == null) {
+      inputs(Instances.client(instance));
+    }
+  }
+
+  // a worker that heartbeats like the survivor: nobody takes its job while it runs
+  private static final List<String> LIVE =
+      List.of(
+          "--db-scheduler.polling-interval=200ms",
+          "--db-scheduler.heartbeat-interval=500ms",
+          "--db-scheduler.missed-heartbeats-limit=4");
 
   /** Uploads the example model and its datasets once. */
   private static void inputs(RestClient client) {
@@ -138,12 +158,17 @@ class ChaosTest {
   }
 
   private static String submit(RestClient client) {
+    return submit(client, "one-shot");
+  }
+
+  private static String submit(RestClient client, String selection) {
     String body =
         """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"}, "criteria": ["hies"],
-         "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16, "batchSize": 4}
+         "sparsities": [0.25], "target": {"maxMetricDrop": 0.02}, "alpha": "auto", "selection": "%s",
+         "seeds": 1, "calibrationSize": 16, "batchSize": 4}
         """
-            .formatted(model, calibration, evaluation);
+            .formatted(model, calibration, evaluation, selection);
     return (String)
         client
             .post()
@@ -221,59 +246,53 @@ class ChaosTest {
       phase = where;
       reached = new CountDownLatch(1);
       release = new CountDownLatch(1);
-      survivorScheduler().pause();
       try (ConfigurableApplicationContext victim =
           Instances.start(database, data, VICTIM, Hold.class)) {
+        ensureInputs(victim);
         String id = submit(Instances.client(victim));
         assertThat(reached.await(2, TimeUnit.MINUTES)).as("frozen in " + where).isTrue();
-        survivorScheduler().resume();
-        Map<String, Object> done = awaitEnd(id);
-        assertThat(done.get("attempt")).as("frozen in " + where).isEqualTo(2);
-        release.countDown();
-        assertSucceededOnce(id, "frozen in " + where);
-        cases.add("frozen in " + where);
+        try (ConfigurableApplicationContext ignored = survivor()) {
+          Map<String, Object> done = awaitEnd(id);
+          assertThat(done.get("attempt")).as("frozen in " + where).isEqualTo(2);
+          release.countDown();
+          assertSucceededOnce(id, "frozen in " + where);
+          cases.add("frozen in " + where);
+        }
       }
 
       // closed mid-phase: the victim hands the job back (or, writing, finishes it) and the survivor
       // completes it
       reached = new CountDownLatch(1);
       release = new CountDownLatch(1);
-      survivorScheduler().pause();
       ConfigurableApplicationContext victim = Instances.start(database, data, VICTIM, Hold.class);
       String id = submit(Instances.client(victim));
       assertThat(reached.await(2, TimeUnit.MINUTES)).as("closed in " + where).isTrue();
-      survivorScheduler().resume();
-      Thread closing = new Thread(victim::close);
-      closing.start();
-      Scheduler scheduler = victim.getBean(Scheduler.class);
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(30))
-          .pollInterval(Duration.ofMillis(20))
-          .until(() -> scheduler.getSchedulerState().isShuttingDown());
-      release.countDown();
-      closing.join(60_000);
-      assertThat(closing.isAlive()).as("closed in " + where).isFalse();
-      assertSucceededOnce(id, "closed in " + where);
-      cases.add("closed in " + where);
+      try (ConfigurableApplicationContext ignored = survivor()) {
+        Thread closing = new Thread(victim::close);
+        closing.start();
+        Scheduler scheduler = victim.getBean(Scheduler.class);
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> scheduler.getSchedulerState().isShuttingDown());
+        release.countDown();
+        closing.join(60_000);
+        assertThat(closing.isAlive()).as("closed in " + where).isFalse();
+        assertSucceededOnce(id, "closed in " + where);
+        cases.add("closed in " + where);
+      }
     }
 
     // the database stops for a few seconds mid-job and starts again on the same files
     phase = "score";
     reached = new CountDownLatch(1);
     release = new CountDownLatch(1);
-    survivorScheduler().pause();
     try (ConfigurableApplicationContext victim =
-        Instances.start(
-            database,
-            data,
-            List.of(
-                "--db-scheduler.polling-interval=200ms",
-                "--db-scheduler.heartbeat-interval=500ms",
-                "--db-scheduler.missed-heartbeats-limit=4"),
-            Hold.class)) {
+        Instances.start(database, data, LIVE, Hold.class)) {
+      survivor = victim; // it completes the job itself once the database is back
+      http = Instances.client(victim);
       String id = submit(Instances.client(victim));
       assertThat(reached.await(2, TimeUnit.MINUTES)).isTrue();
-      survivorScheduler().resume();
       postgres.close();
       release.countDown(); // the job's next progress write finds the database away
       RestClient probe =
@@ -302,5 +321,61 @@ class ChaosTest {
       cases.add("database restarted");
     }
     assertThat(cases).hasSize(2 * PHASES.size() + 1);
+  }
+
+  /**
+   * A job cancelled while it chooses α, searches the target, or re-scores iteratively ends
+   * CANCELLED at its next progress report (one batch), leaving no rows, outputs or scratch.
+   */
+  @Test
+  void aJobCancelledInTheLongLoopsEndsAtItsNextBatch() throws Exception {
+    try (ConfigurableApplicationContext victim =
+        Instances.start(database, data, LIVE, Hold.class)) {
+      ensureInputs(victim);
+      RestClient client = Instances.client(victim);
+      for (String[] where :
+          new String[][] {
+            {"alpha", "one-shot"}, {"target", "one-shot"}, {"evaluate", "iterative"}
+          }) {
+        phase = where[0];
+        reached = new CountDownLatch(1);
+        release = new CountDownLatch(1);
+        AFTER_RELEASE.set(0);
+        String id = submit(client, where[1]);
+        assertThat(reached.await(2, TimeUnit.MINUTES)).as("cancelled in " + where[0]).isTrue();
+        assertThat(
+                client
+                    .post()
+                    .uri("/v1/jobs/" + id + "/cancel")
+                    .retrieve()
+                    .toBodilessEntity()
+                    .getStatusCode()
+                    .value())
+            .isEqualTo(200);
+        release.countDown();
+        Map<String, Object> job =
+            Awaitility.await()
+                .atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                    () -> client.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+                    j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+        assertThat(job.get("status")).as("cancelled in " + where[0]).isEqualTo("CANCELLED");
+        assertThat(AFTER_RELEASE.get())
+            .as("reports after the cancel, in " + where[0])
+            .isLessThanOrEqualTo(1);
+        JdbcTemplate sql = new JdbcTemplate(victim.getBean(javax.sql.DataSource.class));
+        assertThat(
+                sql.queryForObject(
+                    "select count(*) from artifacts where job_id = ?::uuid", Integer.class, id))
+            .isZero();
+        assertThat(
+                sql.queryForObject(
+                    "select count(*) from head_scores where job_id = ?::uuid", Integer.class, id))
+            .isZero();
+        assertThat(data.resolve("artifacts/jobs").resolve(id)).doesNotExist();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leftovers(id).isEmpty());
+      }
+    }
   }
 }
