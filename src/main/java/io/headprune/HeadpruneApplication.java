@@ -14,18 +14,20 @@ import org.springframework.data.jpa.repository.config.EnableJpaRepositories;
 public class HeadpruneApplication {
 
   public static void main(String[] args) {
-    if (Cli.handles(args)) {
-      System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
-      int code =
-          Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
-      System.exit(code);
+    if (Cli.servesWith(args)) {
+      String[] settings =
+          args.length > 0 && args[0].equals("serve")
+              ? java.util.Arrays.copyOfRange(args, 1, args.length)
+              : args;
+      SpringApplication.run(HeadpruneApplication.class, settings);
+      return;
     }
-    if (args.length > 0 && args[0].equals("keys")) {
-      System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
-      System.exit(
-          io.headprune.security.KeysCommand.run(
-              args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.setProperty("logback.configurationFile", "headprune-cli-logback.xml");
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    if (args[0].equals("keys")) {
+      System.exit(io.headprune.security.KeysCommand.run(args, out, err));
     }
-    SpringApplication.run(HeadpruneApplication.class, args);
+    System.exit(Cli.run(args, out, err));
   }
 }

@@ -45,13 +45,31 @@ class JobsController {
   @Operation(
       operationId = "submitJob",
       summary = "Submit a pruning job",
-      description = "202 with Location: /v1/jobs/{id}.")
+      description =
+          "202 with Location: /v1/jobs/{id}. With an Idempotency-Key header, a retry with the same key"
+              + " and body within 24 hours answers 200 with the same job and Location; another body"
+              + " with that key is a 409.")
   @PostMapping(
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request) {
-    JobView job = jobs.submit(request);
-    return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
+  ResponseEntity<JobView> submit(
+      @Valid @RequestBody JobRequest request,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "a client-chosen key (1 to 255 printable characters) that makes retries of this"
+                      + " submission safe: the same key and body give the same job for 24 hours")
+          @org.springframework.web.bind.annotation.RequestHeader(
+              value = "Idempotency-Key",
+              required = false)
+          @jakarta.validation.constraints.Pattern(
+              regexp = "[\\x21-\\x7e]{1,255}",
+              message =
+                  "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces")
+          String idempotencyKey) {
+    io.headprune.jobs.Stored<JobView> job = jobs.submit(request, idempotencyKey);
+    return ResponseEntity.status(job.created() ? 202 : 200)
+        .location(URI.create("/v1/jobs/" + job.value().id()))
+        .body(job.value());
   }
 
   @Operation(operationId = "getJob", summary = "A job: status, progress, attempt, error or result")

@@ -12,7 +12,20 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
     description = "Scores and prunes transformer attention heads with HIES.",
-    subcommands = {ScoreCommand.class, PruneCommand.class})
+    subcommands = {ScoreCommand.class, PruneCommand.class},
+    footer = {
+      "",
+      "Also:",
+      "  keys create|list|revoke   API keys, straight in the service's database",
+      "  serve (or no arguments)   the REST service"
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:bad input (one line on stderr names it)",
+      "2:usage error: unknown command or option, conflicting options",
+      "3:failure that is not the input's fault"
+    })
 public final class Cli {
 
   /** Exit code for input the commands cannot accept. */
@@ -21,15 +34,21 @@ public final class Cli {
   /** Exit code for failures that are not the input's fault. */
   static final int FAILURE = 3;
 
-  /** The subcommands the command line understands. */
-  public static boolean handles(String[] args) {
-    return args.length > 0
-        && (args[0].equals("score")
-            || args[0].equals("prune")
-            || args[0].equals("--help")
-            || args[0].equals("-h")
-            || args[0].equals("--version")
-            || args[0].equals("-V"));
+  /** Every command of the jar, for the usage error of an unknown one. */
+  public static final java.util.List<String> COMMANDS =
+      java.util.List.of("score", "prune", "keys", "serve");
+
+  /**
+   * Whether {@code args} start the service: no arguments, {@code serve}, or only Spring-style
+   * settings ({@code --server.port=9090}). Anything else is a command, and an unknown one a usage
+   * error: a typo never starts a service.
+   */
+  public static boolean servesWith(String[] args) {
+    if (args.length == 0 || args[0].equals("serve")) {
+      return true;
+    }
+    return args[0].startsWith("--")
+        && java.util.Arrays.stream(args).allMatch(a -> a.startsWith("--") && a.contains("="));
   }
 
   /** Runs the command line and returns its exit code. */
@@ -40,6 +59,10 @@ public final class Cli {
     commandLine.setParameterExceptionHandler(
         (exception, arguments) -> {
           err.println("headprune: " + exception.getMessage() + " (see --help)");
+          if (exception instanceof CommandLine.UnmatchedArgumentException unmatched
+              && unmatched.getCommandLine() == commandLine) {
+            err.println("headprune: commands: " + String.join(", ", COMMANDS));
+          }
           return CommandLine.ExitCode.USAGE;
         });
     commandLine.setExecutionExceptionHandler(

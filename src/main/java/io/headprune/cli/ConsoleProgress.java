@@ -3,28 +3,80 @@ package io.headprune.cli;
 import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.function.LongSupplier;
 
-/** Progress lines on stderr: at the start and end of a phase and at most once a second between. */
+/**
+ * Progress lines on stderr, with the phase's unit and an estimate of the time left: {@code score:
+ * batch 3/10 (30%), about 12 s left}. At the start and end of a phase and at most once a second
+ * between.
+ */
 final class ConsoleProgress implements Progress {
 
   private final PrintWriter err;
+  private final LongSupplier nanos;
   private Phase phase;
+  private long phaseStart;
   private long lastPrint;
+  private String lastLine = "";
 
-  ConsoleProgress(PrintWriter err) {
+  ConsoleProgress(PrintWriter err, LongSupplier nanos) {
     this.err = err;
+    this.nanos = nanos;
+  }
+
+  /** What one unit of a phase is. */
+  static String unit(Phase phase) {
+    return switch (phase) {
+      case LOAD -> "row";
+      case ALPHA -> "trial";
+      case TARGET -> "evaluation";
+      case WRITE -> "output";
+      default -> "batch";
+    };
   }
 
   @Override
   public void report(Phase phase, long done, long total) {
-    long now = System.nanoTime();
+    long now = nanos.getAsLong();
     boolean newPhase = phase != this.phase;
-    if (newPhase || done == total || now - lastPrint > 1_000_000_000L) {
-      err.printf(
-          "%s: %d/%d (%d%%)%n", phase.id(), done, total, total == 0 ? 100 : 100 * done / total);
-      err.flush();
+    if (newPhase) {
       this.phase = phase;
+      phaseStart = now;
+    }
+    if (newPhase || done == total || now - lastPrint > 1_000_000_000L) {
+      StringBuilder line = new StringBuilder();
+      line.append(
+          String.format(
+              Locale.ROOT,
+              "%s: %s %d/%d (%d%%)",
+              phase.id(),
+              unit(phase),
+              done,
+              total,
+              total == 0 ? 100 : 100 * done / total));
+      if (done > 0 && done < total) {
+        double perUnit = (now - phaseStart) / 1e9 / done;
+        line.append(
+            String.format(Locale.ROOT, ", about %s left", duration(perUnit * (total - done))));
+      }
+      if (!line.toString()
+          .equals(lastLine)) { // an inner step re-reporting its phase says nothing new
+        err.println(line);
+        err.flush();
+        lastLine = line.toString();
+      }
       lastPrint = now;
     }
+  }
+
+  static String duration(double seconds) {
+    if (seconds < 90) {
+      return Math.round(seconds) + " s";
+    }
+    if (seconds < 5400) {
+      return Math.round(seconds / 60) + " min";
+    }
+    return String.format(Locale.ROOT, "%.1f h", seconds / 3600);
   }
 }

@@ -35,4 +35,17 @@ final class EngineOptions {
       defaultValue = "auto",
       description = "auto, cpu, gpu0, ... (default: ${DEFAULT-VALUE})")
   String device;
+
+  @Option(
+      names = "--json",
+      description = "print the result document on stdout (scores for score, the report for prune)")
+  boolean json;
+
+  @Option(names = "--quiet", description = "no progress lines on stderr")
+  boolean quiet;
+
+  /** Progress lines on {@code err}, unless quiet. */
+  io.headprune.scoring.Progress progress(java.io.PrintWriter err) {
+    return quiet ? io.headprune.scoring.Progress.NONE : new ConsoleProgress(err, System::nanoTime);
+  }
 }

@@ -24,6 +24,13 @@ import picocli.CommandLine.Spec;
 /** {@code prune}: score, evaluate, and write pruned/, masked/, scores.json and report.json. */
 @Command(
     name = "prune",
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:bad input (one line on stderr names it)",
+      "2:usage error: unknown option, conflicting options",
+      "3:failure that is not the input's fault"
+    },
     mixinStandardHelpOptions = true,
     description = "Prune the lowest-scoring attention heads.")
 final class PruneCommand implements Callable<Integer> {
@@ -133,6 +140,15 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "output directory")
   Path out;
 
+  @Option(
+      names = "--force",
+      description =
+          "replace the outputs (pruned/, masked/, scores.json, report.json) of an earlier run in --out")
+  boolean force;
+
+  /** The files and directories a run writes into --out. */
+  static final List<String> OUTPUTS = List.of("pruned", "masked", "scores.json", "report.json");
+
   /**
    * The artifact's sparsity when neither --sparsity nor --max-metric-drop is given (a job's default
    * target).
@@ -142,7 +158,21 @@ final class PruneCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (sparsity != null && maxMetricDrop != null) {
-      throw new InvalidInputException("give one of --sparsity and --max-metric-drop, not both");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "give one of --sparsity and --max-metric-drop, not both");
+    }
+    List<String> earlier =
+        OUTPUTS.stream().filter(name -> java.nio.file.Files.exists(out.resolve(name))).toList();
+    if (!earlier.isEmpty()) {
+      if (!force) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            out
+                + " holds the outputs of an earlier run ("
+                + String.join(", ", earlier)
+                + "); use --force to replace them, or another --out");
+      }
+      earlier.forEach(name -> io.headprune.storage.ArtifactStore.delete(out.resolve(name)));
     }
     if (sparsity == null && maxMetricDrop == null) {
       sparsity = DEFAULT_SPARSITY;
@@ -156,39 +186,65 @@ final class PruneCommand implements Callable<Integer> {
         sparsities == null
             ? (sparsity == null ? List.of() : List.of(sparsity))
             : numbers(sparsities);
-    PruneOptions.Target target = new PruneOptions.Target(sparsity, maxMetricDrop, 0.05);
     PruneOptions options =
-        new PruneOptions(
-            evaluated,
-            artifact,
-            grid,
-            target,
-            PruneOptions.parseAlpha(alpha.toLowerCase(Locale.ROOT), alphaBy),
-            Normalization.parse(engine.normalization),
-            seeds,
-            calibrationSize,
-            engine.maxLength,
-            engine.batchSize,
-            minHeadsPerLayer,
-            metric == null ? null : Metric.parse(metric),
-            0.2,
-            0.3,
-            !noLatency,
-            iterative,
-            step,
-            uniformGroups,
-            "v5".equals(keepLoadableBy));
+        PruneOptions.cli(grid.isEmpty() ? DEFAULT_SPARSITY : grid.get(0)).toBuilder()
+            .criteria(evaluated)
+            .criterion(artifact)
+            .sparsities(grid)
+            .target(PruneOptions.Target.of(sparsity, maxMetricDrop))
+            .alpha(PruneOptions.parseAlpha(alpha.toLowerCase(Locale.ROOT), alphaBy))
+            .normalization(Normalization.parse(engine.normalization))
+            .seeds(seeds)
+            .calibrationSize(calibrationSize)
+            .maxLength(engine.maxLength)
+            .batchSize(engine.batchSize)
+            .minHeadsPerLayer(minHeadsPerLayer)
+            .metric(metric == null ? null : Metric.parse(metric))
+            .measureLatency(!noLatency)
+            .selection(selection())
+            .build();
+    Path directory = engine.model.toAbsolutePath().normalize().getFileName();
+    String name = directory == null ? engine.model.toString() : directory.toString();
+    // the model card records the command that made it
+    String command =
+        "java -jar headprune.jar "
+            + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Pruner.Result result =
         Pruner.prune(
             engine.model,
+            name,
+            new Pruner.Origin(name, null, command),
             engine.data,
             eval,
             options,
             out,
             Devices.parse(engine.device),
-            new ConsoleProgress(spec.commandLine().getErr()));
-    print(result.report(), spec.commandLine().getOut());
+            engine.progress(spec.commandLine().getErr()));
+    if (engine.json) {
+      spec.commandLine()
+          .getOut()
+          .println(io.headprune.checkpoint.Json.MAPPER.writeValueAsString(result.report()));
+    } else {
+      print(result.report(), spec.commandLine().getOut());
+    }
+    spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  private PruneOptions.Selection selection() {
+    if (iterative && uniformGroups) {
+      throw new InvalidInputException(
+          "selection is either --iterative or --uniform-groups, not both");
+    }
+    if (keepLoadableBy != null && !uniformGroups) {
+      throw new InvalidInputException("--keep-loadable-by applies to --uniform-groups only");
+    }
+    if (iterative) {
+      return new PruneOptions.Selection.Iterative(step);
+    }
+    return uniformGroups
+        ? new PruneOptions.Selection.UniformGroups("v5".equals(keepLoadableBy))
+        : new PruneOptions.Selection.OneShot();
   }
 
   private static List<Double> numbers(String list) {

@@ -17,6 +17,13 @@ import picocli.CommandLine.Spec;
 /** {@code score}: HIS, attention entropy and HIES of every head, on every example of the data. */
 @Command(
     name = "score",
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:bad input (one line on stderr names it)",
+      "2:usage error: unknown option, conflicting options",
+      "3:failure that is not the input's fault"
+    },
     mixinStandardHelpOptions = true,
     description = "Score every attention head (HIS, entropy, HIES).")
 final class ScoreCommand implements Callable<Integer> {
@@ -31,11 +38,15 @@ final class ScoreCommand implements Callable<Integer> {
       description = "HIES weight in [0, 1] (default: ${DEFAULT-VALUE})")
   double alpha;
 
-  @Option(names = "--out", required = true, description = "scores.json to write")
+  @Option(names = "--out", description = "scores.json to write (required unless --json)")
   Path out;
 
   @Override
   public Integer call() throws Exception {
+    if (out == null && !engine.json) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "give --out FILE, --json, or both");
+    }
     Normalization norm = Normalization.parse(engine.normalization);
     ScoresDocument scores =
         Pruner.score(
@@ -46,16 +57,46 @@ final class ScoreCommand implements Callable<Integer> {
             alpha,
             norm,
             Devices.parse(engine.device),
-            new ConsoleProgress(spec.commandLine().getErr()));
-    Path parent = out.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Files.writeString(out, Json.MAPPER.writeValueAsString(scores) + "\n");
-    spec.commandLine()
-        .getErr()
-        .printf(
-            "scored %d heads on %d examples; wrote %s%n",
-            scores.heads().size(), scores.examples(), out);
-    spec.commandLine().getErr().flush();
+            engine.progress(spec.commandLine().getErr()));
+    String document = Json.MAPPER.writeValueAsString(scores) + "\n";
+    if (out != null) {
+      Path parent = out.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      Files.writeString(out, document);
+    }
+    if (engine.json) {
+      spec.commandLine().getOut().print(document);
+      spec.commandLine().getOut().flush();
+    } else {
+      // the result on stdout: one line per head, most important first by HIES
+      spec.commandLine()
+          .getOut()
+          .printf("%-5s %-4s %12s %10s %8s%n", "layer", "head", "his", "entropy", "hies");
+      scores.heads().stream()
+          .sorted(
+              java.util.Comparator.comparingDouble(io.headprune.scoring.HeadScore::hies).reversed())
+          .forEach(
+              h ->
+                  spec.commandLine()
+                      .getOut()
+                      .printf(
+                          java.util.Locale.ROOT,
+                          "%-5d %-4d %12.6g %10.6f %8.4f%n",
+                          h.layer(),
+                          h.head(),
+                          h.his(),
+                          h.entropy(),
+                          h.hies()));
+      spec.commandLine().getOut().flush();
+    }
+    if (!engine.quiet) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "scored %d heads on %d examples%s%n",
+              scores.heads().size(), scores.examples(), out == null ? "" : "; wrote " + out);
+      spec.commandLine().getErr().flush();
+    }
     return 0;
   }
 }

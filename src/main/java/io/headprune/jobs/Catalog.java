@@ -514,6 +514,11 @@ public class Catalog {
     return hubFor(tenant).model(repo, commit).directory();
   }
 
+  /** The SHA-256 of a stored model's upload. */
+  String modelSha256(UUID id) {
+    return modelEntity(id).sha256.trim();
+  }
+
   Path modelPath(UUID id) {
     return store.resolve(modelEntity(id).storagePath);
   }

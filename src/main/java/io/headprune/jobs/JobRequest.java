@@ -1,5 +1,6 @@
 package io.headprune.jobs;
 
+import io.headprune.pruning.PruneOptions;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -74,16 +75,26 @@ public record JobRequest(
     @Pattern(regexp = "global|layer", message = "normalization must be global or layer")
         String normalization,
     @Min(value = 1, message = "seeds must be at least 1")
-        @Max(value = 20, message = "seeds must be at most 20")
+        @Max(
+            value = PruneOptions.MAX_SEEDS,
+            message = "seeds must be at most " + PruneOptions.MAX_SEEDS)
         Integer seeds,
     @Min(value = 1, message = "calibrationSize must be at least 1")
-        @Max(value = 100000, message = "calibrationSize must be at most 100000")
+        @Max(
+            value = PruneOptions.MAX_CALIBRATION_SIZE,
+            message = "calibrationSize must be at most " + PruneOptions.MAX_CALIBRATION_SIZE)
         Integer calibrationSize,
-    @Min(value = 2, message = "maxLength must be at least 2")
-        @Max(value = 8192, message = "maxLength must be at most 8192")
+    @Min(
+            value = PruneOptions.MIN_LENGTH,
+            message = "maxLength must be at least " + PruneOptions.MIN_LENGTH)
+        @Max(
+            value = PruneOptions.MAX_LENGTH,
+            message = "maxLength must be at most " + PruneOptions.MAX_LENGTH)
         Integer maxLength,
     @Min(value = 1, message = "batchSize must be at least 1")
-        @Max(value = 1024, message = "batchSize must be at most 1024")
+        @Max(
+            value = PruneOptions.MAX_BATCH,
+            message = "batchSize must be at most " + PruneOptions.MAX_BATCH)
         Integer batchSize,
     @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
     @Pattern(

@@ -135,10 +135,17 @@ class JobRunner {
           job.modelId != null
               ? "model " + job.modelId
               : spec.normalized().model().hub() + "@" + job.hubCommit;
+      Pruner.Origin origin =
+          job.modelId != null
+              ? new Pruner.Origin(
+                  "sha256:" + catalog.modelSha256(job.modelId), null, "headprune job " + id)
+              : new Pruner.Origin(
+                  spec.normalized().model().hub(), job.hubCommit, "headprune job " + id);
       Pruner.Result result =
           Pruner.prune(
               modelDir,
               modelName,
+              origin,
               calibration,
               evaluation,
               spec.options(),

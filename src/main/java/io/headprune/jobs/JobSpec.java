@@ -5,7 +5,6 @@ import io.headprune.pruning.PruneOptions;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
-import java.util.List;
 
 /**
  * A job request with every default filled in, and the engine options it stands for.
@@ -15,8 +14,8 @@ import java.util.List;
  */
 record JobSpec(JobRequest normalized, PruneOptions options) {
 
-  static final List<String> DEFAULT_CRITERIA = List.of("hies", "his", "random");
-  static final List<Double> DEFAULT_SPARSITIES = List.of(0.1, 0.3, 0.5);
+  /** Every default of a job, from the one place that keeps them. */
+  private static final PruneOptions DEFAULTS = PruneOptions.defaults();
 
   /** Applies the defaults of ARCHITECTURE.md §6 and builds (and so validates) the options. */
   static JobSpec of(JobRequest r) {
@@ -42,17 +41,21 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             model,
             r.calibration(),
             r.evaluation(),
-            r.criteria() == null ? DEFAULT_CRITERIA : r.criteria(),
-            r.criterion() == null ? "hies" : r.criterion(),
-            r.sparsities() == null ? DEFAULT_SPARSITIES : r.sparsities(),
+            r.criteria() == null
+                ? DEFAULTS.criteria().stream().map(Criterion::id).toList()
+                : r.criteria(),
+            r.criterion() == null ? DEFAULTS.criterion().id() : r.criterion(),
+            r.sparsities() == null ? DEFAULTS.sparsities() : r.sparsities(),
             target,
-            r.alpha() == null ? "0.5" : r.alpha(),
-            r.normalization() == null ? "global" : r.normalization(),
-            r.seeds() == null ? 5 : r.seeds(),
-            r.calibrationSize() == null ? 32 : r.calibrationSize(),
-            r.maxLength() == null ? 128 : r.maxLength(),
-            r.batchSize() == null ? 16 : r.batchSize(),
-            r.minHeadsPerLayer() == null ? 1 : r.minHeadsPerLayer(),
+            r.alpha() == null ? String.valueOf(DEFAULTS.fixedAlpha()) : r.alpha(),
+            r.normalization() == null
+                ? DEFAULTS.normalization().name().toLowerCase(java.util.Locale.ROOT)
+                : r.normalization(),
+            r.seeds() == null ? DEFAULTS.seeds() : r.seeds(),
+            r.calibrationSize() == null ? DEFAULTS.calibrationSize() : r.calibrationSize(),
+            r.maxLength() == null ? DEFAULTS.maxLength() : r.maxLength(),
+            r.batchSize() == null ? DEFAULTS.batchSize() : r.batchSize(),
+            r.minHeadsPerLayer() == null ? DEFAULTS.minHeadsPerLayer() : r.minHeadsPerLayer(),
             r.metric(),
             selection(r).equals("iterative"),
             r.step() == null ? 0.1 : r.step(),
@@ -60,27 +63,36 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy(),
             "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy());
     PruneOptions options =
-        new PruneOptions(
-            normalized.criteria().stream().map(Criterion::parse).toList(),
-            Criterion.parse(normalized.criterion()),
-            normalized.sparsities(),
-            new PruneOptions.Target(target.sparsity(), target.maxMetricDrop(), 0.05),
-            io.headprune.pruning.PruneOptions.parseAlpha(normalized.alpha(), normalized.alphaBy()),
-            Normalization.parse(normalized.normalization()),
-            normalized.seeds(),
-            normalized.calibrationSize(),
-            normalized.maxLength(),
-            normalized.batchSize(),
-            normalized.minHeadsPerLayer(),
-            normalized.metric() == null ? null : Metric.parse(normalized.metric()),
-            0.2,
-            0.3,
-            true,
-            normalized.iterative(),
-            normalized.step(),
-            normalized.selection().equals("uniform-groups"),
-            normalized.keepLoadableBy().equals("v5"));
+        PruneOptions.defaults().toBuilder()
+            .criteria(normalized.criteria().stream().map(Criterion::parse).toList())
+            .criterion(Criterion.parse(normalized.criterion()))
+            .sparsities(normalized.sparsities())
+            .target(PruneOptions.Target.of(target.sparsity(), target.maxMetricDrop()))
+            .alpha(PruneOptions.parseAlpha(normalized.alpha(), normalized.alphaBy()))
+            .normalization(Normalization.parse(normalized.normalization()))
+            .seeds(normalized.seeds())
+            .calibrationSize(normalized.calibrationSize())
+            .maxLength(normalized.maxLength())
+            .batchSize(normalized.batchSize())
+            .minHeadsPerLayer(normalized.minHeadsPerLayer())
+            .metric(normalized.metric() == null ? null : Metric.parse(normalized.metric()))
+            .selection(typedSelection(normalized))
+            .build();
     return new JobSpec(normalized, options);
+  }
+
+  /** The typed selection of a normalised request. */
+  private static PruneOptions.Selection typedSelection(JobRequest normalized) {
+    if (normalized.keepLoadableBy().equals("v5")
+        && !normalized.selection().equals("uniform-groups")) {
+      throw new InvalidInputException("keepLoadableBy applies to uniform-groups selection only");
+    }
+    return switch (normalized.selection()) {
+      case "iterative" -> new PruneOptions.Selection.Iterative(normalized.step());
+      case "uniform-groups" ->
+          new PruneOptions.Selection.UniformGroups(normalized.keepLoadableBy().equals("v5"));
+      default -> new PruneOptions.Selection.OneShot();
+    };
   }
 
   /** The selection a request asks for; the older {@code iterative: true} means iterative. */

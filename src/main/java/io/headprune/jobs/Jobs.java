@@ -46,6 +46,7 @@ public class Jobs {
   private final Clock clock;
   private final Quotas quotas;
   private final Audit audit;
+  private final IdempotencyKeys idempotency;
 
   Jobs(
       Repositories.JobRows jobs,
@@ -58,7 +59,9 @@ public class Jobs {
       JobMetrics metrics,
       Clock clock,
       Quotas quotas,
-      Audit audit) {
+      Audit audit,
+      IdempotencyKeys idempotency) {
+    this.idempotency = idempotency;
     this.quotas = quotas;
     this.audit = audit;
     this.jobs = jobs;
@@ -75,8 +78,33 @@ public class Jobs {
   /** Validates {@code request}, inserts the job and schedules it, in one transaction. */
   @Transactional
   public JobView submit(JobRequest request) {
+    return submit(request, null).value();
+  }
+
+  /**
+   * As {@link #submit(JobRequest)}, with an {@code Idempotency-Key} (or null): the same key with
+   * the same body gives the job it created before ({@code created} false).
+   */
+  @Transactional
+  public Stored<JobView> submit(JobRequest request, String idempotencyKey) {
     JobSpec spec = JobSpec.of(request);
     String tenant = Caller.current().tenant();
+    UUID id = UUID.randomUUID();
+    if (idempotencyKey != null) {
+      IdempotencyKeys.check(idempotencyKey);
+      var earlier = idempotency.claim(tenant, idempotencyKey, IdempotencyKeys.hash(request), id);
+      if (earlier.isPresent()) {
+        JobEntity existing =
+            jobs.findByIdAndTenant(earlier.get(), tenant)
+                .orElseThrow(
+                    () ->
+                        new ConflictException(
+                            "the job Idempotency-Key "
+                                + idempotencyKey
+                                + " created has been deleted; use a new key"));
+        return new Stored<>(view(existing), false);
+      }
+    }
     UUID modelId = null;
     String hubCommit = null;
     Labels labels = null;
@@ -123,7 +151,7 @@ public class Jobs {
     quotas.admitQueuedJob(tenant); // the tenant's row stays locked until this job is committed
     Instant now = clock.instant();
     JobEntity job = new JobEntity();
-    job.id = UUID.randomUUID();
+    job.id = id;
     job.tenant = tenant;
     job.status = JobStatus.QUEUED;
     job.phase = io.headprune.scoring.Phase.QUEUED.id();
@@ -140,7 +168,7 @@ public class Jobs {
     wakeWorkerAfterCommit();
     audit.record("job.submit", job.id);
     metrics.submitted();
-    return view(job);
+    return new Stored<>(view(job), true);
   }
 
   /**

@@ -35,38 +35,50 @@ final class Artifacts {
    */
   static Pruner.Result write(
       Checkpoint checkpoint,
-      Run run,
-      Pruner.Result result,
+      HeadModel model,
+      PruneOptions options,
+      Run.Outcome outcome,
+      ModelCard.Provenance provenance,
       Path out,
       Device device,
       Progress progress) {
+    Pruner.Result result = outcome.result();
     Architecture architecture = Models.architecture(checkpoint.config());
     boolean physical =
         architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS
-            || run.options.uniformGroups();
+            || options.uniformGroups();
     try {
       Files.createDirectories(out);
       progress.report(Phase.WRITE, 0, 2);
       if (physical) {
         CheckpointPruner.write(
-            checkpoint, run.artifactHeads, PruneMode.PHYSICAL, out.resolve("pruned"));
+            checkpoint, outcome.heads(), PruneMode.PHYSICAL, out.resolve("pruned"));
       }
       progress.report(Phase.WRITE, 1, 2);
-      CheckpointPruner.write(
-          checkpoint, run.artifactHeads, PruneMode.MASKED, out.resolve("masked"));
+      CheckpointPruner.write(checkpoint, outcome.heads(), PruneMode.MASKED, out.resolve("masked"));
       progress.report(Phase.WRITE, 2, 2);
       long elementBytes = elementBytes(checkpoint);
       Speedup speedup;
       if (physical) {
         try (Checkpoint pruned = Models.open(out.resolve("pruned"));
             HeadModel prunedModel = Models.load(pruned, device)) {
-          speedup = speedup(run, prunedModel, elementBytes);
+          speedup = speedup(model, options, outcome, prunedModel, elementBytes);
         }
       } else {
-        speedup = unchanged(run, elementBytes);
+        speedup = unchanged(model, outcome, elementBytes);
       }
-      Outputs outputs = outputs(architecture, physical, run);
+      Outputs outputs = outputs(architecture, physical, model, outcome);
       PruneReport report = with(result.report(), speedup, outputs);
+      for (String kind : physical ? List.of("pruned", "masked") : List.of("masked")) {
+        ModelCard.write(
+            out.resolve(kind),
+            checkpoint.directory(),
+            provenance,
+            report,
+            options,
+            kind,
+            versions());
+      }
       writeJson(out.resolve("scores.json"), result.scores());
       writeJson(out.resolve("report.json"), report);
       return new Pruner.Result(result.scores(), result.perSeed(), report);
@@ -75,7 +87,22 @@ final class Artifacts {
     }
   }
 
-  private static Outputs outputs(Architecture architecture, boolean physical, Run run) {
+  /** headprune's, DJL's and PyTorch's versions, for the model card. */
+  static java.util.Map<String, String> versions() {
+    java.util.Map<String, String> versions = new java.util.LinkedHashMap<>();
+    String own = Artifacts.class.getPackage().getImplementationVersion();
+    versions.put("headprune", own == null ? "dev" : own);
+    versions.put("DJL", ai.djl.engine.Engine.getDjlVersion());
+    try {
+      versions.put("PyTorch", ai.djl.engine.Engine.getEngine("PyTorch").getVersion());
+    } catch (RuntimeException e) {
+      versions.put("PyTorch", "unknown");
+    }
+    return versions;
+  }
+
+  private static Outputs outputs(
+      Architecture architecture, boolean physical, HeadModel model, Run.Outcome outcome) {
     if (architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS) {
       return new Outputs(
           "pruned/",
@@ -91,9 +118,9 @@ final class Artifacts {
               + "heads, which needs the same number of whole key/value groups removed in every layer; rerun with "
               + "uniform-groups selection for it. masked/ keeps the shapes and loads in any transformers version");
     }
-    ModelConfig config = run.model.config();
+    ModelConfig config = model.config();
     int groups = config.attentionHeads() / config.keyValueHeads();
-    int removed = (int) run.artifactHeads.stream().filter(h -> h.layer() == 0).count();
+    int removed = (int) outcome.heads().stream().filter(h -> h.layer() == 0).count();
     int left = config.attentionHeads() - removed;
     boolean v5 = config.hiddenSize() % left == 0;
     return new Outputs(
@@ -151,35 +178,31 @@ final class Artifacts {
         outputs);
   }
 
-  private static double meanLength(Run run) {
-    return run.evaluation.examples().stream().mapToInt(Encoded::length).average().orElse(1);
+  private static double meanLength(Run.Outcome outcome) {
+    return outcome.evaluationExamples().stream().mapToInt(Encoded::length).average().orElse(1);
   }
 
-  private static Speedup unchanged(Run run, long elementBytes) {
-    double flops = attentionFlops(run.model, meanLength(run));
-    long cache = kvCacheBytesPerToken(run.model, elementBytes);
+  private static Speedup unchanged(HeadModel model, Run.Outcome outcome, long elementBytes) {
+    double flops = attentionFlops(model, meanLength(outcome));
+    long cache = kvCacheBytesPerToken(model, elementBytes);
     return new Speedup(
-        run.model.parameters(),
-        run.model.parameters(),
-        1.0,
-        null,
-        null,
-        null,
-        flops,
-        flops,
-        cache,
-        cache);
+        model.parameters(), model.parameters(), 1.0, null, null, null, flops, flops, cache, cache);
   }
 
-  private static Speedup speedup(Run run, HeadModel pruned, long elementBytes) {
-    List<Encoded> examples = run.evaluation.examples();
-    double before = attentionFlops(run.model, meanLength(run));
-    double after = attentionFlops(pruned, meanLength(run));
-    long cacheBefore = kvCacheBytesPerToken(run.model, elementBytes);
+  private static Speedup speedup(
+      HeadModel model,
+      PruneOptions options,
+      Run.Outcome outcome,
+      HeadModel pruned,
+      long elementBytes) {
+    List<Encoded> examples = outcome.evaluationExamples();
+    double before = attentionFlops(model, meanLength(outcome));
+    double after = attentionFlops(pruned, meanLength(outcome));
+    long cacheBefore = kvCacheBytesPerToken(model, elementBytes);
     long cacheAfter = kvCacheBytesPerToken(pruned, elementBytes);
-    if (!run.options.measureLatency() || examples.get(0).choices() != null) {
+    if (!options.measureLatency() || examples.get(0).choices() != null) {
       return new Speedup(
-          run.model.parameters(),
+          model.parameters(),
           pruned.parameters(),
           before / after,
           null,
@@ -190,19 +213,19 @@ final class Artifacts {
           cacheBefore,
           cacheAfter);
     }
-    int batch = Math.max(run.options.batchSize(), 64);
+    int batch = Math.max(options.batchSize(), 64);
     double[] dense = new double[LATENCY_RUNS];
     double[] afterMillis = new double[LATENCY_RUNS];
-    ModelRunner.run(run.model, examples, batch); // warm-up
+    ModelRunner.run(model, examples, batch); // warm-up
     ModelRunner.run(pruned, examples, batch);
     for (int i = 0; i < LATENCY_RUNS; i++) {
-      dense[i] = time(run.model, examples, batch);
+      dense[i] = time(model, examples, batch);
       afterMillis[i] = time(pruned, examples, batch);
     }
     double denseMillis = median(dense);
     double prunedMillis = median(afterMillis);
     return new Speedup(
-        run.model.parameters(),
+        model.parameters(),
         pruned.parameters(),
         before / after,
         denseMillis / prunedMillis,

@@ -7,12 +7,14 @@ import io.headprune.scoring.Normalization;
 import java.util.List;
 
 /**
- * Everything a pruning run can be told (ARCHITECTURE.md §3, §5, §6).
+ * Everything a pruning run can be told (ARCHITECTURE.md §3, §5, §6), built and validated once —
+ * from a job request or the command line's flags — with the defaults ({@link #defaults()}, {@link
+ * #cli}) and the bounds (the constants here) in this one place.
  *
  * @param criteria criteria evaluated side by side
  * @param criterion the criterion the artifact is pruned with
  * @param sparsities sparsities every criterion is evaluated at
- * @param target the sparsity of the artifact, given or chosen by a metric budget
+ * @param target the sparsity of the artifact: given, or chosen by a metric budget
  * @param alpha HIES weight: fixed, or chosen per sparsity by a rule
  * @param normalization min–max over the model or within each layer
  * @param seeds number of seeds (0 … seeds − 1)
@@ -21,13 +23,10 @@ import java.util.List;
  * @param batchSize examples per forward/backward pass
  * @param minHeadsPerLayer heads every layer keeps
  * @param metric task metric, or null for the task's default
- * @param validationFraction share of the pool held out for automatic α
+ * @param selection one-shot, iterative (re-scoring after each step) or uniform key/value groups
+ * @param validationFraction share of the pool held out for automatic α, when its rule needs one
  * @param evaluationFraction share of the pool held out when no evaluation set is given
  * @param measureLatency whether to time the dense and the pruned model
- * @param iterative re-score after each {@code step} of sparsity instead of selecting in one shot
- * @param step sparsity pruned per iterative step
- * @param uniformGroups remove whole key/value groups, the same number in every layer (§3.8)
- * @param loadableByV5 with uniform groups, keep hidden_size divisible by the query heads left
  */
 public record PruneOptions(
     List<Criterion> criteria,
@@ -42,44 +41,99 @@ public record PruneOptions(
     int batchSize,
     int minHeadsPerLayer,
     Metric metric,
+    Selection selection,
     double validationFraction,
     double evaluationFraction,
-    boolean measureLatency,
-    boolean iterative,
-    double step,
-    boolean uniformGroups,
-    boolean loadableByV5) {
+    boolean measureLatency) {
 
-  /** Most seeds a run takes (the API and the command line alike). */
+  /** Most seeds a run takes. */
   public static final int MAX_SEEDS = 20;
+
+  /** Most examples a seed draws. */
+  public static final int MAX_CALIBRATION_SIZE = 100_000;
+
+  /** Shortest and longest token limit per example. */
+  public static final int MIN_LENGTH = 2;
+
+  public static final int MAX_LENGTH = 8192;
+
+  /** Most examples per pass. */
+  public static final int MAX_BATCH = 1024;
 
   /** Grid of α tried when α is automatic. */
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
 
-  /**
-   * The artifact's sparsity: given, or the largest on a grid of {@code step} whose mean metric
-   * stays within {@code maxMetricDrop} of the unpruned model's.
-   */
-  public record Target(Double sparsity, Double maxMetricDrop, double step) {
+  /** The artifact's sparsity. */
+  public sealed interface Target permits Target.Sparsity, Target.MetricBudget {
 
-    public Target {
-      if ((sparsity == null) == (maxMetricDrop == null)) {
-        throw new InvalidInputException("target needs exactly one of sparsity and maxMetricDrop");
+    /** A given sparsity in [0, 1). */
+    record Sparsity(double value) implements Target {
+      public Sparsity {
+        if (!(value >= 0 && value < 1)) {
+          throw new InvalidInputException("target sparsity " + value + " is outside [0, 1)");
+        }
       }
-      if (sparsity != null && !(sparsity >= 0 && sparsity < 1)) {
-        throw new InvalidInputException("target sparsity " + sparsity + " is outside [0, 1)");
-      }
-      if (maxMetricDrop != null && !(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
-        throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " is outside [0, 1]");
-      }
-      if (!(step > 0 && step < 1)) {
-        throw new InvalidInputException("target step " + step + " is outside (0, 1)");
+    }
+
+    /**
+     * The largest sparsity on a grid of {@code step} whose mean metric stays within {@code
+     * maxMetricDrop} of the unpruned model's (a relative rise for perplexity).
+     */
+    record MetricBudget(double maxMetricDrop, double step) implements Target {
+      public MetricBudget {
+        if (!(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
+          throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " is outside [0, 1]");
+        }
+        if (!(step > 0 && step < 1)) {
+          throw new InvalidInputException("target step " + step + " is outside (0, 1)");
+        }
       }
     }
 
     /** A fixed target sparsity. */
-    public static Target sparsity(double sparsity) {
-      return new Target(sparsity, null, 0.05);
+    static Target sparsity(double sparsity) {
+      return new Sparsity(sparsity);
+    }
+
+    /**
+     * Exactly one of {@code sparsity} and {@code maxMetricDrop}, as a request or flags give them.
+     */
+    static Target of(Double sparsity, Double maxMetricDrop) {
+      if ((sparsity == null) == (maxMetricDrop == null)) {
+        throw new InvalidInputException("target needs exactly one of sparsity and maxMetricDrop");
+      }
+      return sparsity != null ? new Sparsity(sparsity) : new MetricBudget(maxMetricDrop, 0.05);
+    }
+  }
+
+  /** How heads are chosen for a sparsity. */
+  public sealed interface Selection
+      permits Selection.OneShot, Selection.Iterative, Selection.UniformGroups {
+
+    /** The lowest-scoring heads at once. */
+    record OneShot() implements Selection {}
+
+    /** {@code step} of the heads at a time, re-scoring with the pruned heads gated off (§3.8). */
+    record Iterative(double step) implements Selection {
+      public Iterative {
+        if (!(step > 0 && step < 1)) {
+          throw new InvalidInputException("step " + step + " is outside (0, 1)");
+        }
+      }
+    }
+
+    /**
+     * Whole key/value groups, the same number in every layer (§3.8); {@code loadableByV5} keeps
+     * hidden_size divisible by the query heads left.
+     */
+    record UniformGroups(boolean loadableByV5) implements Selection {}
+
+    /** The name in requests and reports: one-shot, iterative or uniform-groups. */
+    default String id() {
+      if (this instanceof Iterative) {
+        return "iterative";
+      }
+      return this instanceof UniformGroups ? "uniform-groups" : "one-shot";
     }
   }
 
@@ -94,34 +148,49 @@ public record PruneOptions(
         throw new InvalidInputException("sparsity " + sparsity + " is outside [0, 1)");
       }
     }
-    if (alpha == null) {
-      throw new InvalidInputException("alpha is required: a number in [0, 1] or auto");
+    if (target == null || alpha == null || selection == null || criterion == null) {
+      throw new InvalidInputException("target, alpha, selection and criterion are required");
     }
     if (seeds < 1 || seeds > MAX_SEEDS) {
       throw new InvalidInputException("seeds " + seeds + " is outside [1, " + MAX_SEEDS + "]");
     }
-    if (calibrationSize != null && calibrationSize < 1) {
-      throw new InvalidInputException("calibrationSize " + calibrationSize + " must be at least 1");
+    if (calibrationSize != null
+        && (calibrationSize < 1 || calibrationSize > MAX_CALIBRATION_SIZE)) {
+      throw new InvalidInputException(
+          "calibrationSize " + calibrationSize + " is outside [1, " + MAX_CALIBRATION_SIZE + "]");
     }
-    if (maxLength < 2 || maxLength > 8192) {
-      throw new InvalidInputException("maxLength " + maxLength + " is outside [2, 8192]");
+    if (maxLength < MIN_LENGTH || maxLength > MAX_LENGTH) {
+      throw new InvalidInputException(
+          "maxLength " + maxLength + " is outside [" + MIN_LENGTH + ", " + MAX_LENGTH + "]");
     }
-    if (batchSize < 1 || batchSize > 1024) {
-      throw new InvalidInputException("batchSize " + batchSize + " is outside [1, 1024]");
-    }
-    if (!(step > 0 && step < 1)) {
-      throw new InvalidInputException("step " + step + " is outside (0, 1)");
-    }
-    if (uniformGroups && iterative) {
-      throw new InvalidInputException("selection is either iterative or uniform-groups, not both");
-    }
-    if (loadableByV5 && !uniformGroups) {
-      throw new InvalidInputException("keepLoadableBy applies to uniform-groups selection only");
+    if (batchSize < 1 || batchSize > MAX_BATCH) {
+      throw new InvalidInputException(
+          "batchSize " + batchSize + " is outside [1, " + MAX_BATCH + "]");
     }
     if (minHeadsPerLayer < 0) {
       throw new InvalidInputException(
           "minHeadsPerLayer " + minHeadsPerLayer + " must be non-negative");
     }
+  }
+
+  /** Whether heads are re-scored after each step. */
+  public boolean iterative() {
+    return selection instanceof Selection.Iterative;
+  }
+
+  /** The iterative step (0 for other selections). */
+  public double step() {
+    return selection instanceof Selection.Iterative iterative ? iterative.step() : 0;
+  }
+
+  /** Whether whole key/value groups are removed, the same number per layer. */
+  public boolean uniformGroups() {
+    return selection instanceof Selection.UniformGroups;
+  }
+
+  /** With uniform groups, whether hidden_size stays divisible by the query heads left. */
+  public boolean loadableByV5() {
+    return selection instanceof Selection.UniformGroups groups && groups.loadableByV5();
   }
 
   /**
@@ -137,27 +206,182 @@ public record PruneOptions(
     return alpha instanceof Alpha.Fixed fixed ? fixed.value() : null;
   }
 
-  /** Defaults of the command line: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
-  public static PruneOptions cli(double sparsity) {
+  /**
+   * A job's defaults: hies, his and random at 0.1, 0.3 and 0.5; the artifact at 0.3; α 0.5; 5 seeds
+   * of 32 examples; 128 tokens; batches of 16; one head kept per layer; one-shot selection.
+   */
+  public static PruneOptions defaults() {
     return new PruneOptions(
-        List.of(Criterion.HIES),
+        List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM),
         Criterion.HIES,
-        List.of(sparsity),
-        Target.sparsity(sparsity),
+        List.of(0.1, 0.3, 0.5),
+        Target.sparsity(0.3),
         new Alpha.Fixed(0.5),
         Normalization.GLOBAL,
-        1,
-        null,
+        5,
+        32,
         128,
         16,
         1,
         null,
+        new Selection.OneShot(),
         0.2,
         0.3,
-        true,
-        false,
-        0.1,
-        false,
-        false);
+        true);
+  }
+
+  /** The command line's defaults: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
+  public static PruneOptions cli(double sparsity) {
+    return defaults().toBuilder()
+        .criteria(List.of(Criterion.HIES))
+        .sparsities(List.of(sparsity))
+        .target(Target.sparsity(sparsity))
+        .seeds(1)
+        .calibrationSize(null)
+        .build();
+  }
+
+  /** A builder starting from these options. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Options changed by name from a starting point; validated when built. */
+  public static final class Builder {
+    private List<Criterion> criteria;
+    private Criterion criterion;
+    private List<Double> sparsities;
+    private Target target;
+    private Alpha alpha;
+    private Normalization normalization;
+    private int seeds;
+    private Integer calibrationSize;
+    private int maxLength;
+    private int batchSize;
+    private int minHeadsPerLayer;
+    private Metric metric;
+    private Selection selection;
+    private double validationFraction;
+    private double evaluationFraction;
+    private boolean measureLatency;
+
+    private Builder(PruneOptions from) {
+      criteria = from.criteria;
+      criterion = from.criterion;
+      sparsities = from.sparsities;
+      target = from.target;
+      alpha = from.alpha;
+      normalization = from.normalization;
+      seeds = from.seeds;
+      calibrationSize = from.calibrationSize;
+      maxLength = from.maxLength;
+      batchSize = from.batchSize;
+      minHeadsPerLayer = from.minHeadsPerLayer;
+      metric = from.metric;
+      selection = from.selection;
+      validationFraction = from.validationFraction;
+      evaluationFraction = from.evaluationFraction;
+      measureLatency = from.measureLatency;
+    }
+
+    public Builder criteria(List<Criterion> value) {
+      criteria = value;
+      return this;
+    }
+
+    public Builder criterion(Criterion value) {
+      criterion = value;
+      return this;
+    }
+
+    public Builder sparsities(List<Double> value) {
+      sparsities = value;
+      return this;
+    }
+
+    public Builder target(Target value) {
+      target = value;
+      return this;
+    }
+
+    public Builder alpha(Alpha value) {
+      alpha = value;
+      return this;
+    }
+
+    public Builder normalization(Normalization value) {
+      normalization = value;
+      return this;
+    }
+
+    public Builder seeds(int value) {
+      seeds = value;
+      return this;
+    }
+
+    public Builder calibrationSize(Integer value) {
+      calibrationSize = value;
+      return this;
+    }
+
+    public Builder maxLength(int value) {
+      maxLength = value;
+      return this;
+    }
+
+    public Builder batchSize(int value) {
+      batchSize = value;
+      return this;
+    }
+
+    public Builder minHeadsPerLayer(int value) {
+      minHeadsPerLayer = value;
+      return this;
+    }
+
+    public Builder metric(Metric value) {
+      metric = value;
+      return this;
+    }
+
+    public Builder selection(Selection value) {
+      selection = value;
+      return this;
+    }
+
+    public Builder validationFraction(double value) {
+      validationFraction = value;
+      return this;
+    }
+
+    public Builder evaluationFraction(double value) {
+      evaluationFraction = value;
+      return this;
+    }
+
+    public Builder measureLatency(boolean value) {
+      measureLatency = value;
+      return this;
+    }
+
+    public PruneOptions build() {
+      return new PruneOptions(
+          criteria,
+          criterion,
+          sparsities,
+          target,
+          alpha,
+          normalization,
+          seeds,
+          calibrationSize,
+          maxLength,
+          batchSize,
+          minHeadsPerLayer,
+          metric,
+          selection,
+          validationFraction,
+          evaluationFraction,
+          measureLatency);
+    }
   }
 }

@@ -107,6 +107,40 @@ public final class Pruner {
       Path out,
       Device device,
       Progress progress) {
+    return prune(
+        modelDir,
+        modelName,
+        new Origin(modelName, null, "headprune prune --model " + modelName),
+        data,
+        eval,
+        options,
+        out,
+        device,
+        progress);
+  }
+
+  /**
+   * Where a model came from and what made its pruned version: the model card's header and its
+   * reproduction section.
+   *
+   * @param baseModel a Hub id ({@code org/name}), {@code sha256:<hex>} of an upload, or a local
+   *     directory's name
+   * @param baseModelCommit the Hub commit, or null
+   * @param madeBy the command line or the job that made it
+   */
+  public record Origin(String baseModel, String baseModelCommit, String madeBy) {}
+
+  /** As above, with the origin the model cards record. */
+  public static Result prune(
+      Path modelDir,
+      String modelName,
+      Origin origin,
+      Path data,
+      Path eval,
+      PruneOptions options,
+      Path out,
+      Device device,
+      Progress progress) {
     checkOutput(out);
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
@@ -143,11 +177,19 @@ public final class Pruner {
               evaluationFraction);
       Run run =
           new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
-      Result result = run.execute(ModelInfo.of(modelName, model));
+      Run.Outcome outcome = run.execute(ModelInfo.of(modelName, model));
       if (out != null) {
-        return Artifacts.write(checkpoint, run, result, out, device, progress);
+        return Artifacts.write(
+            checkpoint,
+            model,
+            options,
+            outcome,
+            new ModelCard.Provenance(origin.baseModel(), origin.baseModelCommit(), origin.madeBy()),
+            out,
+            device,
+            progress);
       }
-      return result;
+      return outcome.result();
     }
   }
 

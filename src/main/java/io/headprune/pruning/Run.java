@@ -85,9 +85,6 @@ final class Run {
   private final Map<Integer, Map<List<HeadRef>, Double>> divergences = new HashMap<>();
 
   private long alphaTrials;
-  ScoreTable artifactTable;
-  List<HeadRef> artifactHeads;
-  double artifactSparsity;
 
   private final int poolRows;
   private final int evaluationRows;
@@ -167,31 +164,27 @@ final class Run {
     return Math.max(options.batchSize(), 64);
   }
 
-  Pruner.Result execute(ModelInfo info) {
+  /**
+   * What a run hands to the writer of its outputs.
+   *
+   * @param result the scores and the report
+   * @param heads the heads the artifact prunes
+   * @param evaluationExamples the examples latency is measured on
+   */
+  record Outcome(Pruner.Result result, List<HeadRef> heads, List<Encoded> evaluationExamples) {}
+
+  /** The heads the artifact prunes, the table they were selected on, and the α of that table. */
+  private record Selection(List<HeadRef> heads, ScoreTable table, double alpha) {}
+
+  /**
+   * The experiment, top to bottom: scores per seed → (α per sparsity, on first need) → evaluations
+   * → target → the artifact's selection → the report.
+   */
+  Outcome execute(ModelInfo info) {
     scoreSeeds();
     List<EvaluationRow> rows = evaluateAll();
     TargetChoice target = chooseTarget();
-    artifactSparsity = target.sparsity();
-    double alpha = alphaAt(artifactSparsity);
-    artifactTable = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
-    artifactHeads =
-        options.iterative()
-            ? iterative(
-                options.criterion(),
-                0,
-                artifactSparsity,
-                alpha,
-                artifactTable,
-                pruned -> {
-                  List<RawScores> rescored = new ArrayList<>();
-                  samples.forEach(
-                      sample ->
-                          rescored.add(
-                              HeadScorer.score(
-                                  model, sample, options.batchSize(), pruned, within())));
-                  return Pruner.mean(rescored);
-                })
-            : oneShot(options.criterion(), artifactTable, 0, artifactSparsity);
+    Selection artifact = selectArtifact(target.sparsity());
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
@@ -209,17 +202,47 @@ final class Run {
                 evaluationRows),
             rows,
             summary,
-            alphaChoice(alpha),
-            options.alpha() instanceof io.headprune.pruning.Alpha.Auto
-                ? Summaries.compare(summary, metric)
-                : List.of(),
+            alphaChoice(artifact.alpha(), target.sparsity()),
+            options.alpha() instanceof Alpha.Auto ? Summaries.compare(summary, metric) : List.of(),
             target,
-            Pruner.artifact(options.criterion(), artifactSparsity, options, artifactHeads),
+            Pruner.artifact(options.criterion(), target.sparsity(), options, artifact.heads()),
             null,
             null);
     List<ScoreTable> seedTables =
-        perSeed.stream().map(raw -> ScoreTable.of(raw, alpha, options.normalization())).toList();
-    return new Pruner.Result(ScoresDocument.of(info, artifactTable), seedTables, report);
+        perSeed.stream()
+            .map(raw -> ScoreTable.of(raw, artifact.alpha(), options.normalization()))
+            .toList();
+    Pruner.Result result =
+        new Pruner.Result(ScoresDocument.of(info, artifact.table()), seedTables, report);
+    return new Outcome(result, artifact.heads(), evaluation.examples());
+  }
+
+  /**
+   * The artifact's heads at {@code sparsity}: selected on the seeds' mean scores at that sparsity's
+   * α, one-shot or iteratively re-scored on every seed's sample.
+   */
+  private Selection selectArtifact(double sparsity) {
+    double alpha = alphaAt(sparsity);
+    ScoreTable table = ScoreTable.of(Pruner.mean(perSeed), alpha, options.normalization());
+    List<HeadRef> heads =
+        options.iterative()
+            ? iterative(
+                options.criterion(),
+                0,
+                sparsity,
+                alpha,
+                table,
+                pruned -> {
+                  List<RawScores> rescored = new ArrayList<>();
+                  samples.forEach(
+                      sample ->
+                          rescored.add(
+                              HeadScorer.score(
+                                  model, sample, options.batchSize(), pruned, within())));
+                  return Pruner.mean(rescored);
+                })
+            : oneShot(options.criterion(), table, 0, sparsity);
+    return new Selection(heads, table, alpha);
   }
 
   private void scoreSeeds() {
@@ -359,7 +382,7 @@ final class Run {
   }
 
   /** The report's account of α: per sparsity, and for the artifact in one sentence. */
-  private AlphaChoice alphaChoice(double artifactAlpha) {
+  private AlphaChoice alphaChoice(double artifactAlpha, double artifactSparsity) {
     if (!(options.alpha() instanceof Alpha.Auto auto)) {
       return new AlphaChoice(
           artifactAlpha,
@@ -432,11 +455,11 @@ final class Run {
   }
 
   private TargetChoice chooseTarget() {
-    PruneOptions.Target target = options.target();
-    if (target.sparsity() != null) {
+    if (options.target() instanceof PruneOptions.Target.Sparsity given) {
       return new TargetChoice(
-          "sparsity", target.sparsity(), null, null, "sparsity given by the request");
+          "sparsity", given.value(), null, null, "sparsity given by the request");
     }
+    PruneOptions.Target.MetricBudget target = (PruneOptions.Target.MetricBudget) options.target();
     List<Double> grid = Pruner.grid(target.step());
     double[] means = new double[grid.size()];
     for (int i = 0; i < grid.size(); i++) {

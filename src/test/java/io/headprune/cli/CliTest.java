@@ -80,7 +80,25 @@ class CliTest {
     assertThat(report.get("artifact").get("prunedHeads").toString())
         .isEqualTo(Fixtures.json("golden/select-hies-0.5.json").toString());
     assertThat(out.toString()).contains("criterion").contains("hies");
-    assertThat(err.toString()).contains("score: 16/16");
+    assertThat(err.toString()).contains("score: batch 16/16");
+    // both outputs carry a model card whose YAML header the Hub reads
+    for (String kind : new String[] {"pruned", "masked"}) {
+      String card = Files.readString(target.resolve(kind + "/README.md"));
+      assertThat(card).startsWith("---\n");
+      java.util.Map<String, Object> header =
+          new org.yaml.snakeyaml.Yaml().load(card.substring(4, card.indexOf("\n---\n", 4)));
+      assertThat(header)
+          .containsEntry("base_model", "tiny-bert-order")
+          .containsEntry("library_name", "transformers")
+          .containsEntry("tags", java.util.List.of("pruning", "headprune"));
+      assertThat(card)
+          .contains("with 8 of 16 attention heads pruned")
+          .contains("| 3 | 0, 2, 3 | 1 of 4 |")
+          .contains("| unpruned | 0.9863 |")
+          .contains("java -jar headprune.jar prune --model")
+          .contains("DJL 0.36.0")
+          .contains("PyTorch 2.7.1");
+    }
   }
 
   @Test
@@ -125,5 +143,109 @@ class CliTest {
   void unknownOptionsAreUsageErrors() {
     assertThat(run("prune", "--sparsity", "0.5", "--bogus")).isEqualTo(2);
     assertThat(err.toString().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  void aTypoIsAUsageErrorThatStartsNothing() {
+    assertThat(Cli.servesWith(new String[] {"scores", "--model", "x"})).isFalse();
+    assertThat(run("scores", "--model", "x")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("Unmatched argument")
+        .contains("commands: score, prune, keys, serve");
+    assertThat(out.toString()).isEmpty();
+    // what does start the service
+    assertThat(Cli.servesWith(new String[] {})).isTrue();
+    assertThat(Cli.servesWith(new String[] {"serve", "--server.port=0"})).isTrue();
+    assertThat(Cli.servesWith(new String[] {"--server.port=9090"})).isTrue();
+    assertThat(Cli.servesWith(new String[] {"--help"})).isFalse();
+  }
+
+  @Test
+  void helpNamesEveryExitCode() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString())
+        .contains("Exit codes:")
+        .contains("0")
+        .contains("usage error")
+        .contains("3")
+        .contains("keys create|list|revoke")
+        .contains("serve");
+    out.getBuffer().setLength(0);
+    assertThat(run("prune", "--help")).isZero();
+    assertThat(out.toString())
+        .contains("Exit codes:")
+        .contains("--force")
+        .contains("--json")
+        .contains("--quiet");
+  }
+
+  @Test
+  void jsonPutsTheDocumentOnStdoutAndProgressStaysOnStderr() throws IOException {
+    Path model = Fixtures.tinyBert();
+    int code =
+        run(
+            "score",
+            "--model",
+            model.toString(),
+            "--data",
+            model.resolve("calib.jsonl").toString(),
+            "--device",
+            "cpu",
+            "--json");
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode scores = Json.MAPPER.readTree(out.toString());
+    assertThat(scores.get("heads")).hasSize(16);
+    assertThat(err.toString()).contains("score: batch 16/16");
+
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
+    Path target = dir.resolve("json-run");
+    String[] prune = {
+      "prune",
+      "--model",
+      model.toString(),
+      "--data",
+      model.resolve("calib.jsonl").toString(),
+      "--device",
+      "cpu",
+      "--sparsity",
+      "0.25",
+      "--no-latency",
+      "--json",
+      "--quiet",
+      "--out",
+      target.toString()
+    };
+    assertThat(run(prune)).as(err.toString()).isZero();
+    JsonNode report = Json.MAPPER.readTree(out.toString());
+    assertThat(report.get("artifact").get("prunedHeads")).hasSize(4);
+    assertThat(err.toString()).as("--quiet").isEmpty();
+
+    // the same --out again is a usage error unless --force replaces the earlier outputs
+    out.getBuffer().setLength(0);
+    assertThat(run(prune)).isEqualTo(2);
+    assertThat(err.toString()).contains("use --force");
+    String[] forced = java.util.Arrays.copyOf(prune, prune.length + 1);
+    forced[prune.length] = "--force";
+    err.getBuffer().setLength(0);
+    assertThat(run(forced)).as(err.toString()).isZero();
+    assertThat(target.resolve("pruned/config.json")).exists();
+  }
+
+  @Test
+  void progressLinesNameTheUnitAndTheTimeLeft() {
+    StringWriter lines = new StringWriter();
+    long[] now = {0};
+    ConsoleProgress progress = new ConsoleProgress(new PrintWriter(lines, true), () -> now[0]);
+    progress.report(io.headprune.scoring.Phase.SCORE, 0, 10);
+    now[0] = 3_000_000_000L; // a clock set by the test: 3 s for the first 3 batches
+    progress.report(io.headprune.scoring.Phase.SCORE, 3, 10);
+    now[0] = 3_500_000_000L; // within a second of the last line: not printed
+    progress.report(io.headprune.scoring.Phase.SCORE, 4, 10);
+    progress.report(io.headprune.scoring.Phase.WRITE, 0, 2);
+    assertThat(lines.toString().lines().toList())
+        .containsExactly(
+            "score: batch 0/10 (0%)",
+            "score: batch 3/10 (30%), about 7 s left", "write: output 0/2 (0%)");
   }
 }

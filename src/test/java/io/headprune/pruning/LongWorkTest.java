@@ -41,26 +41,24 @@ class LongWorkTest {
   void everyPhaseReportsProgressAndCanBeStoppedThere(
       String phase, @org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions options =
-        new PruneOptions(
-            List.of(Criterion.HIES, Criterion.HIS),
-            Criterion.HIES,
-            List.of(0.25),
-            new PruneOptions.Target(null, 0.5, 0.25),
-            new Alpha.Auto(Alpha.Rule.DIVERGENCE),
-            Normalization.GLOBAL,
-            1,
-            32,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            false,
-            false,
-            0.1,
-            false,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(List.of(Criterion.HIES, Criterion.HIS))
+            .criterion(Criterion.HIES)
+            .sparsities(List.of(0.25))
+            .target(new PruneOptions.Target.MetricBudget(0.5, 0.25))
+            .alpha(new Alpha.Auto(Alpha.Rule.DIVERGENCE))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(32)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(false)
+            .selection(new PruneOptions.Selection.OneShot())
+            .build();
     Progress stopping =
         (name, done, total) -> {
           if (name.id().equals(phase)) {

@@ -25,26 +25,24 @@ class PruneRunTest {
   private static PruneReport report;
 
   private static PruneOptions options(int seeds, Alpha alpha, PruneOptions.Target target) {
-    return new PruneOptions(
-        List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM),
-        Criterion.HIES,
-        List.of(0.25, 0.5),
-        target,
-        alpha,
-        Normalization.GLOBAL,
-        seeds,
-        24,
-        64,
-        16,
-        1,
-        null,
-        0.2,
-        0.3,
-        false,
-        false,
-        0.1,
-        false,
-        false);
+    return PruneOptions.defaults().toBuilder()
+        .criteria(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM))
+        .criterion(Criterion.HIES)
+        .sparsities(List.of(0.25, 0.5))
+        .target(target)
+        .alpha(alpha)
+        .normalization(Normalization.GLOBAL)
+        .seeds(seeds)
+        .calibrationSize(24)
+        .maxLength(64)
+        .batchSize(16)
+        .minHeadsPerLayer(1)
+        .metric(null)
+        .validationFraction(0.2)
+        .evaluationFraction(0.3)
+        .measureLatency(false)
+        .selection(new PruneOptions.Selection.OneShot())
+        .build();
   }
 
   private static PruneReport run(PruneOptions options) {
@@ -153,7 +151,7 @@ class PruneRunTest {
     assertThat(Run.largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY))
         .isEqualTo(-1);
     PruneReport budget =
-        run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target(null, 1.0, 0.05)));
+        run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target.MetricBudget(1.0, 0.05)));
     // any metric is within 1.0 of the dense one: the largest grid point qualifies
     assertThat(budget.target().sparsity()).isEqualTo(0.95);
     assertThat(budget.target().reason()).contains("largest sparsity");
@@ -254,26 +252,24 @@ class PruneRunTest {
   @Test
   void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions measured =
-        new PruneOptions(
-            List.of(Criterion.HIES),
-            Criterion.HIES,
-            List.of(0.5),
-            PruneOptions.Target.sparsity(0.5),
-            new Alpha.Fixed(0.5),
-            Normalization.GLOBAL,
-            1,
-            null,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            true,
-            false,
-            0.1,
-            false,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(List.of(Criterion.HIES))
+            .criterion(Criterion.HIES)
+            .sparsities(List.of(0.5))
+            .target(PruneOptions.Target.sparsity(0.5))
+            .alpha(new Alpha.Fixed(0.5))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(null)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(true)
+            .selection(new PruneOptions.Selection.OneShot())
+            .build();
     PruneReport written =
         Pruner.prune(
                 MODEL,
@@ -299,68 +295,62 @@ class PruneRunTest {
   @Test
   void iterativeSelectionReScoresAfterEachStep() {
     PruneOptions oneShot =
-        new PruneOptions(
-            List.of(Criterion.HIES),
-            Criterion.HIES,
-            List.of(0.5),
-            PruneOptions.Target.sparsity(0.5),
-            new Alpha.Fixed(0.5),
-            Normalization.GLOBAL,
-            1,
-            null,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            false,
-            false,
-            0.1,
-            false,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(List.of(Criterion.HIES))
+            .criterion(Criterion.HIES)
+            .sparsities(List.of(0.5))
+            .target(PruneOptions.Target.sparsity(0.5))
+            .alpha(new Alpha.Fixed(0.5))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(null)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(false)
+            .selection(new PruneOptions.Selection.OneShot())
+            .build();
     PruneOptions wholeStep =
-        new PruneOptions(
-            oneShot.criteria(),
-            oneShot.criterion(),
-            oneShot.sparsities(),
-            oneShot.target(),
-            new Alpha.Fixed(0.5),
-            Normalization.GLOBAL,
-            1,
-            null,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            false,
-            true,
-            0.6,
-            false,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(oneShot.criteria())
+            .criterion(oneShot.criterion())
+            .sparsities(oneShot.sparsities())
+            .target(oneShot.target())
+            .alpha(new Alpha.Fixed(0.5))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(null)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(false)
+            .selection(new PruneOptions.Selection.Iterative(0.6))
+            .build();
     PruneOptions steps =
-        new PruneOptions(
-            oneShot.criteria(),
-            oneShot.criterion(),
-            oneShot.sparsities(),
-            oneShot.target(),
-            new Alpha.Fixed(0.5),
-            Normalization.GLOBAL,
-            1,
-            null,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            false,
-            true,
-            0.1,
-            false,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(oneShot.criteria())
+            .criterion(oneShot.criterion())
+            .sparsities(oneShot.sparsities())
+            .target(oneShot.target())
+            .alpha(new Alpha.Fixed(0.5))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(null)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(false)
+            .selection(new PruneOptions.Selection.Iterative(0.1))
+            .build();
     int[][] single = run(oneShot).artifact().prunedHeads();
     // one step as large as the target is one-shot selection
     assertThat(run(wholeStep).artifact().prunedHeads()).isDeepEqualTo(single);

@@ -32,26 +32,24 @@ class UnseenDecoderTest {
     Path model = Fixtures.resource("fixtures/random-mistral-gqa");
     JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
     PruneOptions options =
-        new PruneOptions(
-            List.of(Criterion.HIES, Criterion.HIS),
-            Criterion.HIES,
-            List.of(0.5),
-            PruneOptions.Target.sparsity(0.5),
-            new Alpha.Fixed(0.5),
-            Normalization.GLOBAL,
-            1,
-            null,
-            64,
-            16,
-            1,
-            null,
-            0.2,
-            0.3,
-            false,
-            false,
-            0.1,
-            true,
-            false);
+        PruneOptions.defaults().toBuilder()
+            .criteria(List.of(Criterion.HIES, Criterion.HIS))
+            .criterion(Criterion.HIES)
+            .sparsities(List.of(0.5))
+            .target(PruneOptions.Target.sparsity(0.5))
+            .alpha(new Alpha.Fixed(0.5))
+            .normalization(Normalization.GLOBAL)
+            .seeds(1)
+            .calibrationSize(null)
+            .maxLength(64)
+            .batchSize(16)
+            .minHeadsPerLayer(1)
+            .metric(null)
+            .validationFraction(0.2)
+            .evaluationFraction(0.3)
+            .measureLatency(false)
+            .selection(new PruneOptions.Selection.UniformGroups(false))
+            .build();
     Pruner.Result result =
         Pruner.prune(
             model,

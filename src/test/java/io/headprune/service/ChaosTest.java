@@ -87,6 +87,8 @@ class ChaosTest {
   // the victim heartbeats once an hour: frozen, its jobs look dead to the survivor within 2 s
   private static final List<String> VICTIM =
       List.of("--db-scheduler.polling-interval=200ms", "--db-scheduler.heartbeat-interval=1h");
+  // an instance that serves the API but claims no job (it would run the queued one)
+  private static final List<String> SURVIVOR_PAUSED = List.of("--headprune.role=api");
   private static final List<String> SURVIVOR =
       List.of(
           "--db-scheduler.polling-interval=300ms",
@@ -375,6 +377,40 @@ class ChaosTest {
             .isZero();
         assertThat(data.resolve("artifacts/jobs").resolve(id)).doesNotExist();
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leftovers(id).isEmpty());
+      }
+
+      // shut down while re-scoring iteratively: the worker hands the job back, QUEUED, nothing kept
+      phase = "evaluate";
+      reached = new CountDownLatch(1);
+      release = new CountDownLatch(1);
+      String id = submit(client, "iterative");
+      assertThat(reached.await(2, TimeUnit.MINUTES)).isTrue();
+      Thread closing = new Thread(victim::close);
+      closing.start();
+      Scheduler scheduler = victim.getBean(Scheduler.class);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> scheduler.getSchedulerState().isShuttingDown());
+      release.countDown();
+      closing.join(60_000);
+      assertThat(closing.isAlive()).isFalse();
+      try (ConfigurableApplicationContext reader =
+          Instances.start(database, data, SURVIVOR_PAUSED)) {
+        JdbcTemplate rows = new JdbcTemplate(reader.getBean(javax.sql.DataSource.class));
+        assertThat(
+                rows.queryForObject("select status from jobs where id = ?::uuid", String.class, id))
+            .isEqualTo("QUEUED");
+        assertThat(
+                rows.queryForObject(
+                    "select count(*) from artifacts where job_id = ?::uuid", Integer.class, id))
+            .isZero();
+        // cancel it, so that no later case's worker runs it
+        Instances.client(reader)
+            .post()
+            .uri("/v1/jobs/" + id + "/cancel")
+            .retrieve()
+            .toBodilessEntity();
       }
     }
   }

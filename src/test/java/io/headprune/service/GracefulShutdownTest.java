@@ -28,19 +28,23 @@ import org.springframework.web.client.RestClient;
 class GracefulShutdownTest {
 
   static final CountDownLatch SCORING = new CountDownLatch(1);
+  static final CountDownLatch STOPPING = new CountDownLatch(1);
 
   @TempDir Path data;
 
-  /** Slows the first instance's batches so that the shutdown lands mid-job. */
+  /**
+   * Holds the first instance's first scoring batch until its shutdown has begun, so that the
+   * shutdown lands mid-job (no timing involved).
+   */
   @Configuration(proxyBeanMethods = false)
-  static class SlowBatches {
+  static class HoldFirstBatch {
     @Bean
-    JobListener slow() {
+    JobListener hold() {
       return (job, attempt, phase, done, total) -> {
-        if (phase == io.headprune.scoring.Phase.SCORE) {
+        if (phase == io.headprune.scoring.Phase.SCORE && SCORING.getCount() > 0) {
           SCORING.countDown();
           try {
-            Thread.sleep(200);
+            STOPPING.await(2, TimeUnit.MINUTES);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
@@ -54,12 +58,22 @@ class GracefulShutdownTest {
     TestDatabase.Database database = TestDatabase.fresh();
     List<String> polling = List.of("--db-scheduler.polling-interval=500ms");
     ConfigurableApplicationContext first =
-        Instances.start(database, data, polling, SlowBatches.class);
+        Instances.start(database, data, polling, HoldFirstBatch.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 2, 128, 2);
     assertThat(SCORING.await(2, TimeUnit.MINUTES)).isTrue();
 
     Instant stopping = Instant.now();
-    first.close();
+    Thread closing = new Thread(first::close);
+    closing.start();
+    com.github.kagkarlsson.scheduler.Scheduler scheduler =
+        first.getBean(com.github.kagkarlsson.scheduler.Scheduler.class);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> scheduler.getSchedulerState().isShuttingDown());
+    STOPPING.countDown(); // the held batch ends; the next report finds the worker stopping
+    closing.join(60_000);
+    assertThat(closing.isAlive()).isFalse();
     assertThat(Duration.between(stopping, Instant.now())).isLessThan(Duration.ofSeconds(30));
 
     try (ConfigurableApplicationContext second = Instances.start(database, data, polling)) {
