@@ -59,6 +59,23 @@ class JobQueue {
         .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
   }
 
+  /** Delivers a job's completion callback, retried as {@link CallbackDelivery} says. */
+  @Bean
+  OneTimeTask<String> deliverCallbackTask(CallbackDelivery delivery) {
+    return Tasks.oneTime(Callbacks.DELIVERY)
+        .onFailure(
+            (complete, operations) -> {
+              java.time.Instant at =
+                  complete
+                      .getCause()
+                      .filter(CallbackDelivery.Retry.class::isInstance)
+                      .map(cause -> ((CallbackDelivery.Retry) cause).at)
+                      .orElse(complete.getTimeDone().plusSeconds(5));
+              operations.reschedule(complete, at);
+            })
+        .execute((instance, context) -> delivery.deliver(UUID.fromString(instance.getData())));
+  }
+
   /**
    * With {@code db-scheduler.enabled=false} (the api role) jobs are only scheduled, never run here.
    */

@@ -39,6 +39,7 @@ import java.util.UUID;
  *     iterative})
  * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads
  *     left
+ * @param callback where the terminal status is POSTed (optional)
  * @param alphaBy with alpha "auto": divergence (the lowest KL from the unpruned model's outputs on
  *     held-out pool examples, per sparsity; default) or metric (the best validation metric)
  */
@@ -111,7 +112,25 @@ public record JobRequest(
         String selection,
     @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy,
     @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric")
-        String alphaBy) {
+        String alphaBy,
+    @Valid Callback callback) {
+
+  /**
+   * Where the job's terminal status is POSTed, signed with {@code secret} (HMAC-SHA256). The secret
+   * is stored encrypted and never shown; a stored request holds the URL only.
+   *
+   * @param url an https URL whose host the service's allow-list names
+   * @param secret 16 to 256 characters shared with the receiver
+   */
+  public record Callback(
+      @jakarta.validation.constraints.NotBlank(message = "callback.url is required")
+          @jakarta.validation.constraints.Size(max = 2048, message = "callback.url is too long")
+          String url,
+      @jakarta.validation.constraints.Size(
+              min = 16,
+              max = 256,
+              message = "callback.secret must be 16 to 256 characters")
+          String secret) {}
 
   /**
    * A model: {@code {"id": …}} or {@code {"hub": "org/name", "revision": "main"}}.

@@ -35,6 +35,8 @@ class JobResults {
   private final TransactionTemplate transactions;
   private final Clock clock;
 
+  private final Callbacks callbacks;
+
   JobResults(
       Repositories.JobRows jobs,
       Repositories.HeadScores scores,
@@ -42,7 +44,9 @@ class JobResults {
       Repositories.Artifacts artifacts,
       ArtifactStore store,
       TransactionTemplate transactions,
-      Clock clock) {
+      Clock clock,
+      Callbacks callbacks) {
+    this.callbacks = callbacks;
     this.jobs = jobs;
     this.scores = scores;
     this.evaluations = evaluations;
@@ -161,6 +165,7 @@ class JobResults {
     summary.put("links", links);
     job.result = Json.MAPPER.writeValueAsString(summary);
     job.status = JobStatus.SUCCEEDED;
+    callbacks.scheduleDelivery(job.id);
     job.error = null;
     job.phase = io.headprune.scoring.Phase.DONE.id();
     job.finishedAt = now;

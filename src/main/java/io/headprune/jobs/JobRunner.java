@@ -78,6 +78,12 @@ class JobRunner {
   private final Clock clock;
   private final String workerName;
   private final io.headprune.tenancy.Quotas quotas;
+  private Callbacks callbacks;
+
+  /** Set by the configuration: terminal states schedule the job's callback. */
+  void callbacks(Callbacks callbacks) {
+    this.callbacks = callbacks;
+  }
 
   JobRunner(
       io.headprune.tenancy.Quotas quotas,
@@ -274,6 +280,7 @@ class JobRunner {
                       job.phase =
                           (status == JobStatus.CANCELLED ? Phase.CANCELLED : Phase.FAILED).id();
                       job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
+                      callbacks.scheduleDelivery(job.id);
                       job.finishedAt = clock.instant();
                       job.updatedAt = job.finishedAt;
                     }));

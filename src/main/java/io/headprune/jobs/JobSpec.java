@@ -61,7 +61,9 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.step() == null ? 0.1 : r.step(),
             selection(r),
             r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy(),
-            "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy());
+            "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy(),
+            // the secret is stored apart, encrypted: the stored request keeps the URL only
+            r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null));
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())

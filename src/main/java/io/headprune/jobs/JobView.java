@@ -18,6 +18,7 @@ import java.util.UUID;
  * @param attempt how many times a worker has started it (more than 1 after a worker died)
  * @param error the problem detail of a failed job
  * @param result where the outputs are and what they say, once SUCCEEDED
+ * @param callback the completion callback and its delivery attempts, if the job has one
  */
 public record JobView(
     UUID id,
@@ -29,7 +30,28 @@ public record JobView(
     Instant finishedAt,
     int attempt,
     Map<String, Object> error,
-    Map<String, Object> result) {
+    Map<String, Object> result,
+    Callback callback) {
+
+  /**
+   * @param url where the terminal status is POSTed
+   * @param deliveredAt when a delivery was answered 2xx
+   * @param gaveUpAt when retries stopped without success
+   * @param attempts every delivery attempt
+   */
+  public record Callback(
+      String url,
+      Instant deliveredAt,
+      Instant gaveUpAt,
+      java.util.List<CallbackAttempt> attempts) {}
+
+  /**
+   * @param attempt 1, 2, …
+   * @param at when it was made
+   * @param status the receiver's HTTP status (null when no answer came)
+   * @param error why it failed, when it did
+   */
+  public record CallbackAttempt(int attempt, Instant at, Integer status, String error) {}
 
   /**
    * @param id an uploaded model's id

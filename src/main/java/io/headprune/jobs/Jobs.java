@@ -47,6 +47,7 @@ public class Jobs {
   private final Quotas quotas;
   private final Audit audit;
   private final IdempotencyKeys idempotency;
+  private final Callbacks callbacks;
 
   Jobs(
       Repositories.JobRows jobs,
@@ -60,7 +61,9 @@ public class Jobs {
       Clock clock,
       Quotas quotas,
       Audit audit,
-      IdempotencyKeys idempotency) {
+      IdempotencyKeys idempotency,
+      Callbacks callbacks) {
+    this.callbacks = callbacks;
     this.idempotency = idempotency;
     this.quotas = quotas;
     this.audit = audit;
@@ -162,7 +165,10 @@ public class Jobs {
     job.request = JobPayload.write(spec.normalized());
     job.createdAt = now;
     job.updatedAt = now;
-    jobs.save(job);
+    jobs.saveAndFlush(job); // the callback's row references it
+    if (request.callback() != null) {
+      callbacks.register(job.id, tenant, request.callback());
+    }
     scheduler.scheduleIfNotExists(
         JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
     wakeWorkerAfterCommit();
@@ -219,6 +225,7 @@ public class Jobs {
       scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
       job.status = JobStatus.CANCELLED;
       job.phase = io.headprune.scoring.Phase.CANCELLED.id();
+      callbacks.scheduleDelivery(job.id);
       job.finishedAt = clock.instant();
       metrics.finished(JobStatus.CANCELLED, null);
     } else {
@@ -319,7 +326,13 @@ public class Jobs {
         job.finishedAt,
         job.attempt,
         map(job.error),
-        map(job.result));
+        map(job.result),
+        callbacks.view(job.id));
+  }
+
+  /** A job as its callback reports it (on a worker: no caller, the job's own id). */
+  JobView viewForCallback(UUID id) {
+    return jobs.findById(id).map(this::view).orElse(null);
   }
 
   private static Map<String, Object> map(String json) {

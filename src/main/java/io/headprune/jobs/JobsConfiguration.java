@@ -26,9 +26,17 @@ class JobsConfiguration {
       Repositories.Artifacts artifacts,
       ArtifactStore store,
       PlatformTransactionManager transactions,
-      Clock clock) {
+      Clock clock,
+      Callbacks callbacks) {
     return new JobResults(
-        jobs, scores, evaluations, artifacts, store, new TransactionTemplate(transactions), clock);
+        jobs,
+        scores,
+        evaluations,
+        artifacts,
+        store,
+        new TransactionTemplate(transactions),
+        clock,
+        callbacks);
   }
 
   @Bean
@@ -48,20 +56,24 @@ class JobsConfiguration {
       List<JobListener> listeners,
       @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
       Clock clock,
-      io.headprune.tenancy.Quotas quotas) {
-    return new JobRunner(
-        quotas,
-        jobs,
-        catalog,
-        results,
-        store,
-        devices,
-        new TransactionTemplate(transactions),
-        metrics,
-        listeners,
-        progressInterval,
-        clock,
-        workerName());
+      io.headprune.tenancy.Quotas quotas,
+      Callbacks callbacks) {
+    JobRunner runner =
+        new JobRunner(
+            quotas,
+            jobs,
+            catalog,
+            results,
+            store,
+            devices,
+            new TransactionTemplate(transactions),
+            metrics,
+            listeners,
+            progressInterval,
+            clock,
+            workerName());
+    runner.callbacks(callbacks);
+    return runner;
   }
 
   private static String workerName() {

@@ -52,7 +52,7 @@ public class Secrets {
     return key != null;
   }
 
-  byte[] encrypt(String tenant, String secret) {
+  public byte[] encrypt(String tenant, String secret) {
     if (key == null) {
       throw new ConflictException(
           "this service has no key-encryption key (headprune.security.key-encryption-key), "
@@ -71,7 +71,7 @@ public class Secrets {
     }
   }
 
-  String decrypt(String tenant, byte[] stored) {
+  public String decrypt(String tenant, byte[] stored) {
     if (key == null) {
       throw new IllegalStateException(
           "a stored secret needs headprune.security.key-encryption-key to be read");

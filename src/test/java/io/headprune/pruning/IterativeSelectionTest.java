@@ -31,22 +31,9 @@ class IterativeSelectionTest {
   @Test
   void reScoringChangesTheSecondChoice() {
     PruneOptions options =
-        PruneOptions.defaults().toBuilder()
-            .criteria(List.of(Criterion.HIES))
-            .criterion(Criterion.HIES)
-            .sparsities(List.of(0.5))
-            .target(PruneOptions.Target.sparsity(0.5))
+        TestOptions.small()
             .alpha(new Alpha.Fixed(1.0))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
             .minHeadsPerLayer(0)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
             .selection(new PruneOptions.Selection.Iterative(0.25))
             .build();
     RawScores first = scores(0.1, 0.2, 0.3, 0.9);

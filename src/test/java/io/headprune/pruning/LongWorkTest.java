@@ -11,7 +11,6 @@ import io.headprune.model.Models;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.Inputs;
-import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
@@ -41,23 +40,12 @@ class LongWorkTest {
   void everyPhaseReportsProgressAndCanBeStoppedThere(
       String phase, @org.junit.jupiter.api.io.TempDir Path out) {
     PruneOptions options =
-        PruneOptions.defaults().toBuilder()
+        TestOptions.small()
             .criteria(List.of(Criterion.HIES, Criterion.HIS))
-            .criterion(Criterion.HIES)
             .sparsities(List.of(0.25))
             .target(new PruneOptions.Target.MetricBudget(0.5, 0.25))
             .alpha(new Alpha.Auto(Alpha.Rule.DIVERGENCE))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
             .calibrationSize(32)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
-            .selection(new PruneOptions.Selection.OneShot())
             .build();
     Progress stopping =
         (name, done, total) -> {

@@ -7,7 +7,6 @@ import ai.djl.Device;
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.scoring.Criterion;
-import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.Splits;
 import io.headprune.support.Fixtures;
@@ -25,23 +24,13 @@ class PruneRunTest {
   private static PruneReport report;
 
   private static PruneOptions options(int seeds, Alpha alpha, PruneOptions.Target target) {
-    return PruneOptions.defaults().toBuilder()
+    return TestOptions.small()
         .criteria(List.of(Criterion.HIES, Criterion.HIS, Criterion.RANDOM))
-        .criterion(Criterion.HIES)
         .sparsities(List.of(0.25, 0.5))
         .target(target)
         .alpha(alpha)
-        .normalization(Normalization.GLOBAL)
         .seeds(seeds)
         .calibrationSize(24)
-        .maxLength(64)
-        .batchSize(16)
-        .minHeadsPerLayer(1)
-        .metric(null)
-        .validationFraction(0.2)
-        .evaluationFraction(0.3)
-        .measureLatency(false)
-        .selection(new PruneOptions.Selection.OneShot())
         .build();
   }
 
@@ -251,25 +240,7 @@ class PruneRunTest {
 
   @Test
   void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
-    PruneOptions measured =
-        PruneOptions.defaults().toBuilder()
-            .criteria(List.of(Criterion.HIES))
-            .criterion(Criterion.HIES)
-            .sparsities(List.of(0.5))
-            .target(PruneOptions.Target.sparsity(0.5))
-            .alpha(new Alpha.Fixed(0.5))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(true)
-            .selection(new PruneOptions.Selection.OneShot())
-            .build();
+    PruneOptions measured = TestOptions.small().measureLatency(true).build();
     PruneReport written =
         Pruner.prune(
                 MODEL,
@@ -294,63 +265,11 @@ class PruneRunTest {
 
   @Test
   void iterativeSelectionReScoresAfterEachStep() {
-    PruneOptions oneShot =
-        PruneOptions.defaults().toBuilder()
-            .criteria(List.of(Criterion.HIES))
-            .criterion(Criterion.HIES)
-            .sparsities(List.of(0.5))
-            .target(PruneOptions.Target.sparsity(0.5))
-            .alpha(new Alpha.Fixed(0.5))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
-            .selection(new PruneOptions.Selection.OneShot())
-            .build();
+    PruneOptions oneShot = TestOptions.small().build();
     PruneOptions wholeStep =
-        PruneOptions.defaults().toBuilder()
-            .criteria(oneShot.criteria())
-            .criterion(oneShot.criterion())
-            .sparsities(oneShot.sparsities())
-            .target(oneShot.target())
-            .alpha(new Alpha.Fixed(0.5))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
-            .selection(new PruneOptions.Selection.Iterative(0.6))
-            .build();
+        oneShot.toBuilder().selection(new PruneOptions.Selection.Iterative(0.6)).build();
     PruneOptions steps =
-        PruneOptions.defaults().toBuilder()
-            .criteria(oneShot.criteria())
-            .criterion(oneShot.criterion())
-            .sparsities(oneShot.sparsities())
-            .target(oneShot.target())
-            .alpha(new Alpha.Fixed(0.5))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
-            .selection(new PruneOptions.Selection.Iterative(0.1))
-            .build();
+        oneShot.toBuilder().selection(new PruneOptions.Selection.Iterative(0.1)).build();
     int[][] single = run(oneShot).artifact().prunedHeads();
     // one step as large as the target is one-shot selection
     assertThat(run(wholeStep).artifact().prunedHeads()).isDeepEqualTo(single);

@@ -7,7 +7,6 @@ import ai.djl.Device;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.model.Models;
 import io.headprune.scoring.Criterion;
-import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
@@ -32,22 +31,8 @@ class UnseenDecoderTest {
     Path model = Fixtures.resource("fixtures/random-mistral-gqa");
     JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
     PruneOptions options =
-        PruneOptions.defaults().toBuilder()
+        TestOptions.small()
             .criteria(List.of(Criterion.HIES, Criterion.HIS))
-            .criterion(Criterion.HIES)
-            .sparsities(List.of(0.5))
-            .target(PruneOptions.Target.sparsity(0.5))
-            .alpha(new Alpha.Fixed(0.5))
-            .normalization(Normalization.GLOBAL)
-            .seeds(1)
-            .calibrationSize(null)
-            .maxLength(64)
-            .batchSize(16)
-            .minHeadsPerLayer(1)
-            .metric(null)
-            .validationFraction(0.2)
-            .evaluationFraction(0.3)
-            .measureLatency(false)
             .selection(new PruneOptions.Selection.UniformGroups(false))
             .build();
     Pruner.Result result =

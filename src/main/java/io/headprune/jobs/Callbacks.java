@@ -1,0 +1,194 @@
+package io.headprune.jobs;
+
+import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
+import io.headprune.problem.ConflictException;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.tenancy.Secrets;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Completion callbacks: registered with a job (URL checked against the allow-list and the network
+ * policy, secret encrypted), scheduled in the transaction that makes the job terminal, delivered by
+ * a worker ({@link CallbackDelivery}).
+ */
+@Component
+class Callbacks {
+
+  /** The task that delivers one job's callback; its data is the job id. */
+  static final TaskDescriptor<String> DELIVERY =
+      TaskDescriptor.of("deliver-callback", String.class);
+
+  private final JdbcTemplate sql;
+  private final Secrets secrets;
+  private final CallbackSettings settings;
+  private final org.springframework.beans.factory.ObjectProvider<SchedulerClient> scheduler;
+  private final Clock clock;
+
+  Callbacks(
+      JdbcTemplate sql,
+      Secrets secrets,
+      CallbackSettings settings,
+      // looked up on use: the scheduler's tasks need the job runner, which needs this
+      org.springframework.beans.factory.ObjectProvider<SchedulerClient> scheduler,
+      Clock clock) {
+    this.sql = sql;
+    this.secrets = secrets;
+    this.settings = settings;
+    this.scheduler = scheduler;
+    this.clock = clock;
+  }
+
+  /**
+   * Checks {@code callback} and stores it with job {@code job} (in the submission's transaction).
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  void register(UUID job, String tenant, JobRequest.Callback callback) {
+    if (callback.secret() == null) {
+      throw new InvalidInputException("callback.secret is required (16 to 256 characters)");
+    }
+    URI url = check(callback.url());
+    if (!secrets.available()) {
+      throw new ConflictException(
+          "callbacks need headprune.security.key-encryption-key: their secrets are stored encrypted");
+    }
+    sql.update(
+        "insert into callbacks (job_id, tenant, url, secret) values (?, ?, ?, ?)",
+        job,
+        tenant,
+        url.toString(),
+        secrets.encrypt(tenant, callback.secret()));
+  }
+
+  /**
+   * Schedules the delivery of job {@code job}'s callback, if it has one (in the terminal
+   * transition's transaction).
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  void scheduleDelivery(UUID job) {
+    Integer callbacks =
+        sql.queryForObject("select count(*) from callbacks where job_id = ?", Integer.class, job);
+    if (callbacks != null && callbacks > 0) {
+      SchedulerClient client = scheduler.getObject();
+      client.scheduleIfNotExists(
+          DELIVERY.instance(job.toString()).data(job.toString()).scheduledTo(clock.instant()));
+      // a local scheduler polls only now and then: wake it once the row is visible
+      if (client instanceof com.github.kagkarlsson.scheduler.Scheduler local
+          && org.springframework.transaction.support.TransactionSynchronizationManager
+              .isSynchronizationActive()) {
+        org.springframework.transaction.support.TransactionSynchronizationManager
+            .registerSynchronization(
+                new org.springframework.transaction.support.TransactionSynchronization() {
+                  @Override
+                  public void afterCommit() {
+                    local.triggerCheckForDueExecutions();
+                  }
+                });
+      }
+    }
+  }
+
+  /**
+   * The URL of a callback if the service may call it: https (or http when allowed), a host of the
+   * allow-list, and — unless private networks are allowed — no address of the host on loopback,
+   * link-local, private or unique-local networks. Checked at submission and again at each delivery
+   * (a name may resolve elsewhere later).
+   */
+  URI check(String text) {
+    URI url;
+    try {
+      url = new URI(text);
+    } catch (java.net.URISyntaxException e) {
+      throw new InvalidInputException("callback.url is not a URL");
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !(scheme.equals("http") && settings.allowHttp())) {
+      throw new InvalidInputException(
+          "callback.url must be https" + (settings.allowHttp() ? " or http" : ""));
+    }
+    String host = url.getHost();
+    if (host == null || url.getUserInfo() != null) {
+      throw new InvalidInputException("callback.url needs a host and no user information");
+    }
+    String lower = host.toLowerCase(Locale.ROOT);
+    boolean listed =
+        settings.allowedHosts().stream()
+            .map(h -> h.toLowerCase(Locale.ROOT))
+            .anyMatch(h -> h.startsWith("*.") ? lower.endsWith(h.substring(1)) : lower.equals(h));
+    if (!listed) {
+      throw new InvalidInputException(
+          "callback host "
+              + host
+              + " is not allowed: the service calls only hosts that headprune.callbacks.allowed-hosts names");
+    }
+    if (!settings.allowPrivateNetworks()) {
+      InetAddress[] addresses;
+      try {
+        addresses = InetAddress.getAllByName(host);
+      } catch (UnknownHostException e) {
+        throw new InvalidInputException("callback host " + host + " does not resolve");
+      }
+      for (InetAddress address : addresses) {
+        if (internal(address)) {
+          throw new InvalidInputException(
+              "callback host "
+                  + host
+                  + " resolves to an internal address; the service does not call into private networks");
+        }
+      }
+    }
+    return url;
+  }
+
+  /** Loopback, link-local, private (site-local), unique-local (fc00::/7), wildcard or multicast. */
+  static boolean internal(InetAddress address) {
+    byte[] bytes = address.getAddress();
+    boolean uniqueLocal = bytes.length == 16 && (bytes[0] & 0xfe) == 0xfc;
+    boolean carrierGrade = bytes.length == 4 && (bytes[0] & 0xff) == 100 && (bytes[1] & 0xc0) == 64;
+    return address.isLoopbackAddress()
+        || address.isLinkLocalAddress()
+        || address.isSiteLocalAddress()
+        || address.isAnyLocalAddress()
+        || address.isMulticastAddress()
+        || uniqueLocal
+        || carrierGrade;
+  }
+
+  /** What a job's view says of its callback: the URL, whether it was delivered, each attempt. */
+  JobView.Callback view(UUID job) {
+    List<Map<String, Object>> rows =
+        sql.queryForList(
+            "select url, delivered_at, given_up_at from callbacks where job_id = ?", job);
+    if (rows.isEmpty()) {
+      return null;
+    }
+    List<JobView.CallbackAttempt> attempts =
+        sql.query(
+            "select attempt, at, status, error from callback_attempts where job_id = ? order by attempt",
+            (r, i) ->
+                new JobView.CallbackAttempt(
+                    r.getInt("attempt"),
+                    r.getTimestamp("at").toInstant(),
+                    (Integer) r.getObject("status"),
+                    r.getString("error")),
+            job);
+    Map<String, Object> row = rows.get(0);
+    return new JobView.Callback(
+        (String) row.get("url"),
+        row.get("delivered_at") == null ? null : ((Timestamp) row.get("delivered_at")).toInstant(),
+        row.get("given_up_at") == null ? null : ((Timestamp) row.get("given_up_at")).toInstant(),
+        attempts);
+  }
+}
