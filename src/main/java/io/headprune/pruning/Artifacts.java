@@ -68,7 +68,21 @@ final class Artifacts {
         speedup = unchanged(model, outcome, elementBytes);
       }
       Outputs outputs = outputs(architecture, physical, model, outcome);
-      PruneReport report = with(result.report(), speedup, outputs);
+      PruneReport report =
+          with(
+              result.report(),
+              speedup,
+              outputs,
+              new PruneReport.Provenance(
+                  provenance.baseModel(),
+                  provenance.baseModelCommit(),
+                  provenance.madeBy(),
+                  provenance.inputs(),
+                  options,
+                  versions(),
+                  device.toString(),
+                  provenance.startedAt(),
+                  java.time.Instant.now()));
       for (String kind : physical ? List.of("pruned", "masked") : List.of("masked")) {
         ModelCard.write(
             out.resolve(kind),
@@ -162,7 +176,8 @@ final class Artifacts {
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static PruneReport with(PruneReport r, Speedup speedup, Outputs outputs) {
+  private static PruneReport with(
+      PruneReport r, Speedup speedup, Outputs outputs, PruneReport.Provenance provenance) {
     return new PruneReport(
         r.model(),
         r.metric(),
@@ -175,7 +190,8 @@ final class Artifacts {
         r.target(),
         r.artifact(),
         speedup,
-        outputs);
+        outputs,
+        provenance);
   }
 
   private static double meanLength(Run.Outcome outcome) {

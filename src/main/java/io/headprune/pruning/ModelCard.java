@@ -29,7 +29,12 @@ final class ModelCard {
    * @param baseModelCommit the Hub commit, or null
    * @param madeBy the command line or job that made it
    */
-  record Provenance(String baseModel, String baseModelCommit, String madeBy) {}
+  record Provenance(
+      String baseModel,
+      String baseModelCommit,
+      String madeBy,
+      java.util.Map<String, String> inputs,
+      java.time.Instant startedAt) {}
 
   static void write(
       Path dir,

@@ -32,7 +32,32 @@ public record PruneReport(
     TargetChoice target,
     Artifact artifact,
     Speedup speedup,
-    Outputs outputs) {
+    Outputs outputs,
+    Provenance provenance) {
+
+  /**
+   * How the run was made, enough to repeat it.
+   *
+   * @param baseModel the model's origin: a Hub id, {@code sha256:} of an upload, or a directory
+   * @param baseModelCommit the Hub commit, or null
+   * @param madeBy the command line or the job
+   * @param inputs SHA-256 of the calibration data and, if given, the evaluation data
+   * @param options every option of the run
+   * @param versions headprune, DJL and PyTorch
+   * @param device where it ran
+   * @param startedAt when the run started
+   * @param finishedAt when its outputs were written
+   */
+  public record Provenance(
+      String baseModel,
+      String baseModelCommit,
+      String madeBy,
+      java.util.Map<String, String> inputs,
+      PruneOptions options,
+      java.util.Map<String, String> versions,
+      String device,
+      java.time.Instant startedAt,
+      java.time.Instant finishedAt) {}
 
   /** The unpruned model's metric and value. */
   public record Dense(String metric, double value) {}

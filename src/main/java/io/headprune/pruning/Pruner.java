@@ -142,6 +142,7 @@ public final class Pruner {
       Device device,
       Progress progress) {
     checkOutput(out);
+    java.time.Instant started = java.time.Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
@@ -184,7 +185,12 @@ public final class Pruner {
             model,
             options,
             outcome,
-            new ModelCard.Provenance(origin.baseModel(), origin.baseModelCommit(), origin.madeBy()),
+            new ModelCard.Provenance(
+                origin.baseModel(),
+                origin.baseModelCommit(),
+                origin.madeBy(),
+                inputs(data, eval),
+                started),
             out,
             device,
             progress);
@@ -206,6 +212,20 @@ public final class Pruner {
     boolean unusedLeft =
         options.calibrationSize() != null && options.calibrationSize() < calibrationPart;
     return auto.by() == Alpha.Rule.DIVERGENCE && unusedLeft ? 0 : options.validationFraction();
+  }
+
+  /** SHA-256 of the calibration data and of the evaluation data, if given. */
+  private static java.util.Map<String, String> inputs(Path data, Path eval) {
+    java.util.Map<String, String> inputs = new java.util.LinkedHashMap<>();
+    try {
+      inputs.put("calibration", io.headprune.storage.ArtifactStore.sha256(data));
+      if (eval != null) {
+        inputs.put("evaluation", io.headprune.storage.ArtifactStore.sha256(eval));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("hashing the input data", e);
+    }
+    return inputs;
   }
 
   private static String name(Path modelDir) {

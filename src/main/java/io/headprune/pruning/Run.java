@@ -207,6 +207,7 @@ final class Run {
             target,
             Pruner.artifact(options.criterion(), target.sparsity(), options, artifact.heads()),
             null,
+            null,
             null);
     List<ScoreTable> seedTables =
         perSeed.stream()

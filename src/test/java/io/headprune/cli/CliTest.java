@@ -81,6 +81,20 @@ class CliTest {
         .isEqualTo(Fixtures.json("golden/select-hies-0.5.json").toString());
     assertThat(out.toString()).contains("criterion").contains("hies");
     assertThat(err.toString()).contains("score: batch 16/16");
+    // report.json says how the run was made: inputs' SHA-256, options, versions, device, times
+    JsonNode provenance = report.get("provenance");
+    assertThat(provenance.get("inputs").get("calibration").asString())
+        .isEqualTo(io.headprune.storage.ArtifactStore.sha256(model.resolve("calib.jsonl")));
+    assertThat(provenance.get("inputs").get("evaluation").asString())
+        .isEqualTo(io.headprune.storage.ArtifactStore.sha256(model.resolve("eval.jsonl")));
+    assertThat(provenance.get("baseModel").asString()).isEqualTo("tiny-bert-order");
+    assertThat(provenance.get("madeBy").asString())
+        .startsWith("java -jar headprune.jar prune --model");
+    assertThat(provenance.get("options").get("sparsities").get(0).asDouble()).isEqualTo(0.5);
+    assertThat(provenance.get("versions").get("PyTorch").asString()).isEqualTo("2.7.1");
+    assertThat(provenance.get("device").asString()).isEqualTo("cpu()");
+    assertThat(java.time.Instant.parse(provenance.get("finishedAt").asString()))
+        .isAfterOrEqualTo(java.time.Instant.parse(provenance.get("startedAt").asString()));
     // both outputs carry a model card whose YAML header the Hub reads
     for (String kind : new String[] {"pruned", "masked"}) {
       String card = Files.readString(target.resolve(kind + "/README.md"));
