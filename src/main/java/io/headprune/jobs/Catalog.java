@@ -375,15 +375,7 @@ public class Catalog {
             .orElseThrow(() -> new NotFoundException("model does not exist"));
     List<UUID> users =
         jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
-    if (!users.isEmpty()) {
-      throw new ConflictException(
-          "model "
-              + id
-              + " is used by job "
-              + users.get(0)
-              + ", which is queued or "
-              + "running; cancel it or wait for it to finish");
-    }
+    refuseWhileUsed("model", id, users);
     models.delete(model);
     audit.record("model.delete", id);
     deleteAfterCommit(store.resolve(model.storagePath));
@@ -398,18 +390,23 @@ public class Catalog {
             .orElseThrow(() -> new NotFoundException("dataset does not exist"));
     List<UUID> users =
         jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
-    if (!users.isEmpty()) {
-      throw new ConflictException(
-          "dataset "
-              + id
-              + " is used by job "
-              + users.get(0)
-              + ", which is queued or "
-              + "running; cancel it or wait for it to finish");
-    }
+    refuseWhileUsed("dataset", id, users);
     datasets.delete(dataset);
     audit.record("dataset.delete", id);
     deleteAfterCommit(store.resolve(dataset.storagePath));
+  }
+
+  /** 409 while a queued or running job uses the model or dataset about to be deleted. */
+  private static void refuseWhileUsed(String kind, UUID id, List<UUID> users) {
+    if (!users.isEmpty()) {
+      throw new ConflictException(
+          kind
+              + " "
+              + id
+              + " is used by job "
+              + users.get(0)
+              + ", which is queued or running; cancel it or wait for it to finish");
+    }
   }
 
   /** Files go once the rows are gone for good: a rolled-back delete keeps both. */
