@@ -34,6 +34,7 @@ ENV DJL_OFFLINE=true \
     HEADPRUNE_DATA_DIR=/data \
     HEADPRUNE_ROLE=both \
     SERVER_PORT=8080 \
+    OMP_WAIT_POLICY=PASSIVE \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75"
 USER headprune
 WORKDIR /app

@@ -14,6 +14,7 @@ import org.springframework.data.jpa.repository.config.EnableJpaRepositories;
 public class HeadpruneApplication {
 
   public static void main(String[] args) {
+    threads();
     if (Cli.servesWith(args)) {
       String[] settings =
           args.length > 0 && args[0].equals("serve")
@@ -29,5 +30,21 @@ public class HeadpruneApplication {
       System.exit(io.headprune.security.KeysCommand.run(args, out, err));
     }
     System.exit(Cli.run(args, out, err));
+  }
+
+  /**
+   * PyTorch's CPU threads: intra-op as many as this process may use (cgroup-aware, so a container's
+   * CPU limit counts, not the host's cores), inter-op one (the engine runs one op graph at a time;
+   * more threads only compete). Settings given with -D win.
+   */
+  static void threads() {
+    System.setProperty(
+        "ai.djl.pytorch.num_threads",
+        System.getProperty(
+            "ai.djl.pytorch.num_threads",
+            Integer.toString(Runtime.getRuntime().availableProcessors())));
+    System.setProperty(
+        "ai.djl.pytorch.num_interop_threads",
+        System.getProperty("ai.djl.pytorch.num_interop_threads", "1"));
   }
 }
