@@ -1,11 +1,65 @@
-{{- define "headprune.fullname" -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- define "headprune.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{- define "headprune.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "headprune.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The standard labels of every object. */}}
 {{- define "headprune.labels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "headprune.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: headprune
+{{- end -}}
+
+{{- define "headprune.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "headprune.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod settings every Deployment shares: service account, pull secrets, pod security context. */}}
+{{- define "headprune.podSpec" -}}
+serviceAccountName: {{ include "headprune.serviceAccountName" . }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end -}}
+
+{{/* Pod annotations: a checksum of the configuration, so that a changed setting rolls the pods. */}}
+{{- define "headprune.podAnnotations" -}}
+checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
+prometheus.io/scrape: "true"
+prometheus.io/path: /actuator/prometheus
+prometheus.io/port: {{ .Values.api.managementPort | quote }}
+{{- end -}}
+
+{{/* Writable scratch for a read-only root filesystem: /tmp and DJL's native-library cache. */}}
+{{- define "headprune.scratchMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: djl-cache
+  mountPath: /var/cache/djl
+{{- end -}}
+
+{{- define "headprune.scratchVolumes" -}}
+- name: tmp
+  emptyDir: {}
+- name: djl-cache
+  emptyDir: {}
 {{- end -}}
 
 {{- define "headprune.secretName" -}}

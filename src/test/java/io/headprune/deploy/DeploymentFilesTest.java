@@ -95,8 +95,8 @@ class DeploymentFilesTest {
     JsonNode values = Json.MAPPER.valueToTree(yaml(CHART.resolve("values.yaml")));
     Pattern reference = Pattern.compile("\\.Values((?:\\.[A-Za-z][A-Za-z0-9]*)+)");
     Set<String> missing = new TreeSet<>();
-    try (var templates = Files.list(CHART.resolve("templates"))) {
-      for (Path template : templates.toList()) {
+    try (var templates = Files.walk(CHART.resolve("templates"))) {
+      for (Path template : templates.filter(Files::isRegularFile).toList()) {
         String text = Files.readString(template);
         assertThat(count(text, "{{")).as(template + " braces").isEqualTo(count(text, "}}"));
         Matcher matcher = reference.matcher(text);
