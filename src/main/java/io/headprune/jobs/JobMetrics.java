@@ -17,7 +17,6 @@ class JobMetrics {
   private final MeterRegistry registry;
   private final Counter submitted;
   private final Counter headsScored;
-  private final Timer duration;
 
   JobMetrics(MeterRegistry registry, Repositories.JobRows jobs) {
     this.registry = registry;
@@ -29,12 +28,10 @@ class JobMetrics {
         Counter.builder("headprune.heads.scored")
             .description("attention heads scored (per seed)")
             .register(registry);
-    this.duration =
-        Timer.builder("headprune.jobs.duration")
-            .description("run time of finished jobs")
-            .register(registry);
     Gauge.builder("headprune.jobs.queue.depth", jobs, rows -> rows.countByStatus(JobStatus.QUEUED))
-        .description("jobs waiting for a worker")
+        .description(
+            "jobs waiting for a worker, cluster-wide: every instance reads the same database count,"
+                + " so take max, not sum, over pods")
         .register(registry);
   }
 
@@ -42,13 +39,22 @@ class JobMetrics {
     submitted.increment();
   }
 
-  void finished(JobStatus status, Duration took) {
+  /** A job ended with {@code status}; {@code took} is its run time (null if it never ran). */
+  void finished(JobStatus status, String criterion, Duration took) {
     Counter.builder("headprune.jobs.finished")
         .tag("status", status.name())
         .register(registry)
         .increment();
     if (took != null) {
-      duration.record(took);
+      Timer.builder("headprune.jobs.duration")
+          .description("run time of finished jobs, by status and the artifact's criterion")
+          .tag("status", status.name())
+          .tag("criterion", criterion)
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofSeconds(1))
+          .maximumExpectedValue(Duration.ofHours(24))
+          .register(registry)
+          .record(took);
     }
   }
 

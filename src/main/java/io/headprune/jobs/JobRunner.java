@@ -131,8 +131,10 @@ class JobRunner {
       throw new HandedBack();
     }
     Instant started = clock.instant();
+    String criterion = "unknown"; // until the options are read
     try {
       JobSpec spec = JobSpec.of(JobPayload.read(job.request));
+      criterion = spec.options().criterion().id();
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
       Path calibration = catalog.datasetPath(job.calibrationId);
       Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
@@ -160,7 +162,7 @@ class JobRunner {
               progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       results.persist(id, attempt, work, result);
-      metrics.finished(JobStatus.SUCCEEDED, Duration.between(started, clock.instant()));
+      metrics.finished(JobStatus.SUCCEEDED, criterion, Duration.between(started, clock.instant()));
     } catch (LostOwnership lost) {
       log.warn(
           "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
@@ -169,7 +171,7 @@ class JobRunner {
           attempt);
     } catch (Cancelled cancelled) {
       end(id, attempt, JobStatus.CANCELLED, null);
-      metrics.finished(JobStatus.CANCELLED, Duration.between(started, clock.instant()));
+      metrics.finished(JobStatus.CANCELLED, criterion, Duration.between(started, clock.instant()));
     } catch (HandedBack handedBack) {
       transactions.executeWithoutResult(
           status ->
@@ -190,7 +192,7 @@ class JobRunner {
           attempt,
           JobStatus.FAILED,
           problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
-      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
       if (Databases.unreachable(e)) {
         // not the job's fault: db-scheduler runs it again once the database answers; never FAILED
@@ -205,7 +207,7 @@ class JobRunner {
           attempt,
           JobStatus.FAILED,
           problem("Engine failure", 500, "the engine failed (logged)"));
-      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (Error e) {
       log.error("job {} failed", id, e);
       end(
@@ -213,7 +215,7 @@ class JobRunner {
           attempt,
           JobStatus.FAILED,
           problem("Engine failure", 500, "the engine failed (logged)"));
-      metrics.finished(JobStatus.FAILED, Duration.between(started, clock.instant()));
+      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } finally {
       devices.release(device);
       ArtifactStore.delete(work);

@@ -227,7 +227,7 @@ public class Jobs {
       job.phase = io.headprune.scoring.Phase.CANCELLED.id();
       callbacks.scheduleDelivery(job.id);
       job.finishedAt = clock.instant();
-      metrics.finished(JobStatus.CANCELLED, null);
+      metrics.finished(JobStatus.CANCELLED, "unknown", null);
     } else {
       job.cancelRequested = true;
     }

@@ -62,5 +62,10 @@ class ActuatorAndFailureTest extends ServiceTest {
     assertThat((String) error.get("detail")).contains("too small to split");
     assertThat(DATA.resolve("artifacts/jobs/" + id)).doesNotExist();
     assertThat(DATA.resolve("artifacts/work/" + id)).doesNotExist();
+    // the run time is a histogram by status and criterion
+    String prometheus = http.get().uri("/actuator/prometheus").retrieve().body(String.class);
+    assertThat(prometheus)
+        .containsPattern(
+            "headprune_jobs_duration_seconds_bucket\\{[^}]*criterion=\"hies\"[^}]*status=\"FAILED\"");
   }
 }
