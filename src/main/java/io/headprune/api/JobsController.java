@@ -131,6 +131,21 @@ class JobsController {
   }
 
   @Operation(
+      operationId = "getJobReportPage",
+      summary =
+          "report.html of a succeeded job: heatmap of head scores, metric curves per criterion,"
+              + " stability, decisions (self-contained, no network)")
+  @GetMapping(value = "/{id}/report.html", produces = MediaType.TEXT_HTML_VALUE)
+  ResponseEntity<Resource> reportPage(@PathVariable UUID id) {
+    return ResponseEntity.ok()
+        .contentType(new MediaType("text", "html", java.nio.charset.StandardCharsets.UTF_8))
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:")
+        .body(new FileSystemResource(jobs.reportPage(id)));
+  }
+
+  @Operation(
       operationId = "getJobArtifact",
       summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
   @GetMapping(value = "/{id}/artifacts/{kind}", produces = "application/gzip")

@@ -147,7 +147,8 @@ final class PruneCommand implements Callable<Integer> {
   boolean force;
 
   /** The files and directories a run writes into --out. */
-  static final List<String> OUTPUTS = List.of("pruned", "masked", "scores.json", "report.json");
+  static final List<String> OUTPUTS =
+      List.of("pruned", "masked", "scores.json", "report.json", "report.html");
 
   /**
    * The artifact's sparsity when neither --sparsity nor --max-metric-drop is given (a job's default

@@ -72,6 +72,7 @@ class JobResults {
       Archives.tarGz(out.resolve("masked"), "masked", packed.resolve("masked.tar.gz"));
       Files.copy(out.resolve("scores.json"), packed.resolve("scores.json"));
       Files.copy(out.resolve("report.json"), packed.resolve("report.json"));
+      Files.copy(out.resolve("report.html"), packed.resolve("report.html"));
     } catch (IOException e) {
       throw new UncheckedIOException("packing the outputs of job " + id, e);
     }

@@ -263,6 +263,18 @@ public class Jobs {
     return output(id, "report");
   }
 
+  /** The job's report.html, once it has succeeded. */
+  @Transactional(readOnly = true)
+  public Path reportPage(UUID id) {
+    succeeded(id);
+    Path page = store.job(id).resolve("report.html");
+    if (!java.nio.file.Files.isRegularFile(page)) {
+      throw new NotFoundException(
+          "job " + id + " has no report page (it ran before pages were written)");
+    }
+    return page;
+  }
+
   /** A stored output with its SHA-256. */
   public record StoredArtifact(Path path, String sha256, long bytes) {}
 

@@ -95,6 +95,10 @@ final class Artifacts {
       }
       writeJson(out.resolve("scores.json"), result.scores());
       writeJson(out.resolve("report.json"), report);
+      Files.writeString(
+          out.resolve("report.html"),
+          ReportPage.html(report, result.scores()),
+          java.nio.charset.StandardCharsets.UTF_8);
       return new Pruner.Result(result.scores(), result.perSeed(), report);
     } catch (IOException e) {
       throw new UncheckedIOException("writing outputs to " + out.getFileName(), e);

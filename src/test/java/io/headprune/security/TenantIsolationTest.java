@@ -158,6 +158,12 @@ class TenantIsolationTest extends ServiceTest {
             404,
             c -> c.get().uri("/v1/jobs/" + job + "/scores").retrieve().toEntity(String.class)));
     matrix.put(
+        "GET /v1/jobs/{id}/report.html",
+        new Row(
+            404,
+            c ->
+                c.get().uri("/v1/jobs/" + job + "/report.html").retrieve().toEntity(String.class)));
+    matrix.put(
         "GET /v1/jobs/{id}/report",
         new Row(
             404,

@@ -222,7 +222,8 @@ class ChaosTest {
     try (var files = Files.list(data.resolve("artifacts/jobs").resolve(id))) {
       assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
           .as(what)
-          .containsExactly("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json");
+          .containsExactly(
+              "masked.tar.gz", "pruned.tar.gz", "report.html", "report.json", "scores.json");
     }
     Awaitility.await(what)
         .atMost(Duration.ofMinutes(1))

@@ -97,7 +97,8 @@ class FencingTest {
             .isEqualTo(job.get("finishedAt")); // the paused attempt wrote nothing
         assertThat(listing(data.resolve("artifacts/jobs/" + id)))
             .isEqualTo(artifacts)
-            .containsExactly("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json");
+            .containsExactly(
+                "masked.tar.gz", "pruned.tar.gz", "report.html", "report.json", "scores.json");
         assertThat(
                 http.get()
                     .uri("/v1/jobs/" + id + "/artifacts/pruned")

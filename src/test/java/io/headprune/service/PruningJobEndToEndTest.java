@@ -94,6 +94,18 @@ class PruningJobEndToEndTest extends ServiceTest {
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
     assertThat((List<?>) report.get("evaluations")).hasSize(3 * 2 * 2);
     assertThat((List<?>) report.get("summary")).hasSize(3 * 2);
+    ResponseEntity<String> page =
+        http.get().uri("/v1/jobs/" + id + "/report.html").retrieve().toEntity(String.class);
+    assertThat(page.getHeaders().getContentType().toString()).startsWith("text/html");
+    assertThat(page.getHeaders().getFirst("Content-Security-Policy"))
+        .startsWith("default-src 'none'");
+    assertThat(
+            java.util.regex.Pattern.compile("<rect class=\"cell")
+                .matcher(page.getBody())
+                .results()
+                .count())
+        .isEqualTo(16);
+    assertThat(page.getBody()).contains("<path class=\"curve\" data-criterion=\"random\"");
 
     ResponseEntity<byte[]> download =
         http.get().uri("/v1/jobs/" + id + "/artifacts/pruned").retrieve().toEntity(byte[].class);

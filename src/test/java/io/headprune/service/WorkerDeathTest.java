@@ -86,7 +86,9 @@ class WorkerDeathTest {
       assertThat(job.get("attempt")).isEqualTo(2);
       try (Stream<Path> files = Files.list(data.resolve("artifacts/jobs/" + id))) {
         assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
-            .isEqualTo(List.of("masked.tar.gz", "pruned.tar.gz", "report.json", "scores.json"));
+            .isEqualTo(
+                List.of(
+                    "masked.tar.gz", "pruned.tar.gz", "report.html", "report.json", "scores.json"));
       }
       assertThat(((Map<String, Object>) job.get("result")).get("links"))
           .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)

@@ -1,0 +1,350 @@
+package io.headprune.pruning;
+
+import io.headprune.scoring.HeadScore;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code report.html}: one self-contained page (inline SVG, CSS and a few lines of script; a
+ * Content-Security-Policy that allows nothing from the network) with the layer × head heatmap of
+ * HIES, HIS and AE (switchable, pruned heads marked, values on hover), the metric-vs-sparsity
+ * curves per criterion with ±std bands and the unpruned line, Jaccard and agreement per sparsity,
+ * the target decision, α explained in one sentence, and the speed-up.
+ */
+final class ReportPage {
+
+  private ReportPage() {}
+
+  private static final String[] COLOURS = {
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"
+  };
+
+  static String html(PruneReport report, ScoresDocument scores) {
+    StringBuilder page = new StringBuilder();
+    String title = "headprune report — " + escape(report.model().name());
+    page.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
+        .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
+        .append("style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n")
+        .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .append("<title>")
+        .append(title)
+        .append("</title>\n<style>\n")
+        .append(
+            "body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:1em;max-width:960px;color:#222}")
+        .append(
+            "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}svg{width:100%;height:auto}")
+        .append(
+            "table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;")
+        .append("text-align:right}th{background:#f4f4f4}.cell{stroke:#fff;stroke-width:1}")
+        .append(".pruned{stroke:#000;stroke-width:2.5}.band{opacity:.15}.dense{stroke:#555;")
+        .append("stroke-dasharray:4 3}.note{color:#555}@media print{button{display:none}}")
+        .append("button{margin-right:.4em}button.on{font-weight:bold}\n</style></head><body>\n");
+    page.append("<h1>").append(title).append("</h1>\n");
+    page.append("<p>")
+        .append(escape(report.model().architecture()))
+        .append(", ")
+        .append(report.model().layers())
+        .append(" layers, ")
+        .append(report.model().heads())
+        .append(" heads, ")
+        .append(report.model().parameters())
+        .append(" parameters. Data: ")
+        .append(report.data().calibrationPerSeed())
+        .append(" calibration examples per seed, ")
+        .append(report.data().seeds())
+        .append(" seed(s), ")
+        .append(report.data().evaluation())
+        .append(" evaluation examples (")
+        .append(escape(report.data().evaluationSource()))
+        .append("). Unpruned ")
+        .append(escape(report.metric()))
+        .append(": ")
+        .append(number(report.dense().value()))
+        .append(".</p>\n");
+    heatmap(page, report, scores);
+    curves(page, report);
+    stability(page, report);
+    decisions(page, report);
+    page.append("</body></html>\n");
+    return page.toString();
+  }
+
+  private static void heatmap(StringBuilder page, PruneReport report, ScoresDocument scores) {
+    Set<List<Integer>> pruned = new HashSet<>();
+    for (int[] head : report.artifact().prunedHeads()) {
+      pruned.add(List.of(head[0], head[1]));
+    }
+    int layers = report.model().layers();
+    int width = java.util.Arrays.stream(report.model().headsPerLayer()).max().orElse(1);
+    int cell = 28;
+    page.append("<h2>Heads</h2>\n<p>")
+        .append("<button data-metric=\"hies\" class=\"on\">HIES</button>")
+        .append("<button data-metric=\"his\">HIS (normalised)</button>")
+        .append("<button data-metric=\"ae\">AE (normalised)</button>")
+        .append(
+            " <span class=\"note\">layer × head; darker is more important; a black border marks ")
+        .append("a pruned head; hover for values</span></p>\n");
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<svg id=\"heatmap\" viewBox=\"0 0 %d %d\" style=\"max-width:%dpx\" role=\"img\""
+                + " aria-label=\"head scores\">%n",
+            60 + width * cell,
+            24 + layers * cell,
+            (60 + width * cell) * 2));
+    for (int h = 0; h < width; h++) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"14\" font-size=\"10\" text-anchor=\"middle\">%d</text>",
+              60 + h * cell + cell / 2,
+              h));
+    }
+    for (int l = 0; l < layers; l++) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"4\" y=\"%d\" font-size=\"10\">layer %d</text>",
+              24 + l * cell + cell / 2 + 4,
+              l));
+    }
+    for (HeadScore head : scores.heads()) {
+      boolean off = pruned.contains(List.of(head.layer(), head.head()));
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<rect class=\"cell%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
+                  + "data-hies=\"%s\" data-his=\"%s\" data-ae=\"%s\"><title>layer %d head %d%s: HIES %s, "
+                  + "HIS %s (normalised %s), AE %s (normalised %s)</title></rect>%n",
+              off ? " pruned" : "",
+              60 + head.head() * cell,
+              20 + head.layer() * cell,
+              cell - 2,
+              cell - 2,
+              colour(head.hies()),
+              number(head.hies()),
+              number(head.hisNorm()),
+              number(1 - head.entropyNorm()),
+              head.layer(),
+              head.head(),
+              off ? " (pruned)" : "",
+              number(head.hies()),
+              number(head.his()),
+              number(head.hisNorm()),
+              number(head.entropy()),
+              number(head.entropyNorm())));
+    }
+    page.append("</svg>\n<script>\n")
+        .append("function shade(v){var t=Math.max(0,Math.min(1,v));")
+        .append("return 'rgb('+Math.round(255-t*200)+','+Math.round(255-t*150)+',255)';}\n")
+        .append("document.querySelectorAll('button[data-metric]').forEach(function(b){")
+        .append("b.addEventListener('click',function(){var m=b.getAttribute('data-metric');")
+        .append(
+            "document.querySelectorAll('button[data-metric]').forEach(function(o){o.className=o===b?'on':'';});")
+        .append("document.querySelectorAll('#heatmap .cell').forEach(function(c){")
+        .append("c.setAttribute('fill',shade(parseFloat(c.getAttribute('data-'+m))));});});});\n")
+        .append("</script>\n");
+  }
+
+  /** The fill of a score in [0, 1]: white to blue. */
+  static String colour(double value) {
+    double t = Math.max(0, Math.min(1, Double.isFinite(value) ? value : 0));
+    return String.format(
+        Locale.ROOT, "rgb(%d,%d,255)", Math.round(255 - t * 200), Math.round(255 - t * 150));
+  }
+
+  private static void curves(StringBuilder page, PruneReport report) {
+    Map<String, List<PruneReport.SummaryRow>> byCriterion = new LinkedHashMap<>();
+    for (PruneReport.SummaryRow row : report.summary()) {
+      byCriterion.computeIfAbsent(row.criterion(), c -> new ArrayList<>()).add(row);
+    }
+    double dense = report.dense().value();
+    double low = dense;
+    double high = dense;
+    double maxSparsity = 0;
+    for (PruneReport.SummaryRow row : report.summary()) {
+      low = Math.min(low, row.mean() - row.std());
+      high = Math.max(high, row.mean() + row.std());
+      maxSparsity = Math.max(maxSparsity, row.sparsity());
+    }
+    if (high - low < 1e-9) {
+      high = low + 1;
+    }
+    double x0 = 50;
+    double x1 = 590;
+    double y0 = 20;
+    double y1 = 260;
+    double top = high;
+    double bottom = low;
+    double right = maxSparsity == 0 ? 1 : maxSparsity;
+    java.util.function.DoubleUnaryOperator x = s -> x0 + (x1 - x0) * s / right;
+    java.util.function.DoubleUnaryOperator y = v -> y1 - (y1 - y0) * (v - bottom) / (top - bottom);
+    page.append("<h2>")
+        .append(escape(report.metric()))
+        .append(" by sparsity</h2>\n")
+        .append(
+            "<p class=\"note\">mean over seeds, shaded ±1 std; dashed: the unpruned model</p>\n")
+        .append(
+            "<svg id=\"curves\" viewBox=\"0 0 720 300\" role=\"img\" aria-label=\"metric curves\">\n");
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
+                + "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>%n",
+            x0,
+            y1,
+            x1,
+            y1,
+            x0,
+            y0,
+            x0,
+            y1));
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"4\" y=\"%.1f\" font-size=\"10\">%s</text><text x=\"4\" y=\"%.1f\" font-size=\"10\">%s</text>%n",
+            y0 + 4,
+            number(top),
+            y1,
+            number(bottom)));
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<line class=\"dense\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>%n",
+            x0,
+            y.applyAsDouble(dense),
+            x1,
+            y.applyAsDouble(dense)));
+    int i = 0;
+    for (Map.Entry<String, List<PruneReport.SummaryRow>> entry : byCriterion.entrySet()) {
+      String colour = COLOURS[i % COLOURS.length];
+      List<PruneReport.SummaryRow> rows = entry.getValue();
+      StringBuilder line = new StringBuilder();
+      StringBuilder upper = new StringBuilder();
+      StringBuilder lower = new StringBuilder();
+      for (PruneReport.SummaryRow row : rows) {
+        double px = x.applyAsDouble(row.sparsity());
+        line.append(line.length() == 0 ? "M" : " L")
+            .append(String.format(Locale.ROOT, "%.1f %.1f", px, y.applyAsDouble(row.mean())));
+        upper.append(
+            String.format(Locale.ROOT, "%.1f,%.1f ", px, y.applyAsDouble(row.mean() + row.std())));
+        lower.insert(
+            0,
+            String.format(Locale.ROOT, "%.1f,%.1f ", px, y.applyAsDouble(row.mean() - row.std())));
+      }
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<polygon class=\"band\" fill=\"%s\" points=\"%s%s\"/>%n",
+              colour,
+              upper,
+              lower));
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<path class=\"curve\" data-criterion=\"%s\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\">"
+                  + "<title>%s</title></path>%n",
+              escape(entry.getKey()),
+              line,
+              colour,
+              escape(entry.getKey())));
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"600\" y=\"%d\" font-size=\"12\" fill=\"%s\">%s</text>%n",
+              30 + 16 * i,
+              colour,
+              escape(entry.getKey())));
+      i++;
+    }
+    for (PruneReport.SummaryRow row :
+        report.summary().stream()
+            .filter(r -> r.criterion().equals(report.summary().get(0).criterion()))
+            .toList()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.2f</text>",
+              x.applyAsDouble(row.sparsity()),
+              y1 + 14,
+              row.sparsity()));
+    }
+    page.append("\n</svg>\n");
+  }
+
+  private static void stability(StringBuilder page, PruneReport report) {
+    page.append(
+            "<h2>Stability across seeds</h2>\n<table><tr><th>criterion</th><th>sparsity</th><th>")
+        .append(escape(report.metric()))
+        .append(
+            " mean ± std</th><th>agreement with unpruned</th><th>Jaccard of pruned sets</th></tr>\n");
+    for (PruneReport.SummaryRow row : report.summary()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%.2f</td><td>%s ± %s</td><td>%s</td><td>%s</td></tr>%n",
+              escape(row.criterion()),
+              row.sparsity(),
+              number(row.mean()),
+              number(row.std()),
+              number(row.agreementMean()),
+              number(row.jaccardMean())));
+    }
+    page.append("</table>\n");
+  }
+
+  private static void decisions(StringBuilder page, PruneReport report) {
+    page.append("<h2>Decisions</h2>\n<ul>\n");
+    page.append("<li>Target: sparsity ")
+        .append(String.format(Locale.ROOT, "%.2f", report.target().sparsity()))
+        .append(" — ")
+        .append(escape(report.target().reason()))
+        .append(".</li>\n");
+    page.append("<li>α: ").append(escape(report.alpha().explanation())).append(".</li>\n");
+    page.append("<li>Pruned ")
+        .append(report.artifact().prunedHeads().length)
+        .append(" of ")
+        .append(report.model().heads())
+        .append(" heads with ")
+        .append(escape(report.artifact().criterion()))
+        .append(" (")
+        .append(escape(report.artifact().selection()))
+        .append(").</li>\n");
+    PruneReport.Speedup speedup = report.speedup();
+    if (speedup != null) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<li>Speed-up: parameters %d → %d; attention FLOPs ratio %.3f%s; KV cache %d → %d bytes per token.</li>%n",
+              speedup.parametersBefore(),
+              speedup.parametersAfter(),
+              speedup.flopsRatio(),
+              speedup.latencyRatio() == null
+                  ? ""
+                  : String.format(
+                      Locale.ROOT, "; measured latency ratio %.3f", speedup.latencyRatio()),
+              speedup.kvCacheBytesPerTokenBefore(),
+              speedup.kvCacheBytesPerTokenAfter()));
+    }
+    page.append("</ul>\n");
+  }
+
+  private static String number(double value) {
+    return Double.isFinite(value) ? String.format(Locale.ROOT, "%.4g", value) : "—";
+  }
+
+  static String escape(String text) {
+    if (text == null) {
+      return "";
+    }
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
+  }
+}
