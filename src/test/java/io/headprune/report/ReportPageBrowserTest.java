@@ -128,6 +128,31 @@ class ReportPageBrowserTest {
         .doesNotContain("Refused to")
         .doesNotContain("net::ERR_");
 
+    // the AE button repaints every cell from its data-ae value (the page's own script, clicked in
+    // the browser)
+    Path clicked = dir.resolve("clicked.html");
+    Files.writeString(
+        clicked,
+        Files.readString(page)
+            .replace(
+                "</body>",
+                "<script>document.querySelector('button[data-metric=ae]').click();</script></body>"));
+    Run switched = chromium(browser, "--dump-dom", clicked.toUri().toString());
+    var cells =
+        Pattern.compile(
+                "<rect class=\"cell[^>]*fill=\"rgb\\((\\d+),(\\d+),255\\)\"[^>]*data-ae=\"([^\"]+)\"")
+            .matcher(switched.out())
+            .results()
+            .toList();
+    assertThat(cells).hasSize(16);
+    for (var cell : cells) {
+      double ae = Double.parseDouble(cell.group(3));
+      assertThat(Integer.parseInt(cell.group(1))).isEqualTo((int) Math.round(255 - ae * 200));
+      assertThat(Integer.parseInt(cell.group(2))).isEqualTo((int) Math.round(255 - ae * 150));
+    }
+    assertThat(switched.out()).contains("data-metric=\"ae\" class=\"on\"");
+    assertThat(switched.err()).doesNotContain("Uncaught");
+
     Run shot =
         chromium(
             browser,
