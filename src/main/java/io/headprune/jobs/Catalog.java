@@ -243,11 +243,19 @@ public class Catalog {
         ChoiceDataset.isChoiceDataset(named)
             ? ChoiceDataset.read(named, filename, datasetLimits).size()
             : DatasetReader.read(named, filename, null, datasetLimits).size();
+    return saveDataset(tenant, sha256, format, rows, named);
+  }
+
+  /**
+   * Moves a validated dataset ({@code source}: a file, or an image dataset's directory) to a place
+   * of its own — tenants never share (or delete) each other's files — and saves its row.
+   */
+  private Stored<DatasetView> saveDataset(
+      String tenant, String sha256, String format, int rows, Path source) throws IOException {
     DatasetEntity entity = new DatasetEntity();
     entity.id = UUID.randomUUID();
-    // a file of its own per row: tenants never share (or delete) each other's files
     Path target = store.dataset(sha256 + "-" + entity.id, format);
-    Files.move(named, target, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
     entity.tenant = tenant;
     entity.sha256 = sha256;
     entity.format = format;
@@ -290,28 +298,7 @@ public class Catalog {
         int rows = ImageDataset.validate(jsonl, datasetLimits);
         Path root = jsonl.getParent();
         Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
-        DatasetEntity entity = new DatasetEntity();
-        entity.id = UUID.randomUUID();
-        Path target =
-            store.dataset(sha256 + "-" + entity.id, IMAGES); // its own directory, as a model's
-        Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
-        entity.tenant = tenant;
-        entity.sha256 = sha256;
-        entity.format = IMAGES;
-        entity.rows = rows;
-        entity.storagePath = store.uri(target);
-        entity.bytes = ArtifactStore.size(target);
-        entity.createdAt = clock.instant();
-        return saveOnce(
-            entity,
-            entity.bytes,
-            datasets,
-            sha -> datasets.findByTenantAndSha256(tenant, sha),
-            sha256,
-            target,
-            DatasetView::of,
-            "dataset.upload",
-            e -> e.id);
+        return saveDataset(tenant, sha256, IMAGES, rows, root);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing dataset upload", e);

@@ -37,6 +37,35 @@ class HubJobEndToEndTest extends ServiceTest {
     HUB.close();
   }
 
+  /** The example model as a Hub repository that needs a token. */
+  private static FakeHub.Repo addPrivateModel(String repo) {
+    return HUB.addModel(
+        repo,
+        Fixtures.tinyBert(),
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt"),
+        false,
+        true);
+  }
+
+  /** The example's calibration and evaluation files as a public Hub dataset repository. */
+  private static void addOrderDatasets() throws IOException {
+    HUB.add(
+        "datasets/org/order",
+        Map.of(
+            "calib.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
+            "eval.jsonl",
+            Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))),
+        false,
+        false);
+  }
+
   private ResponseEntity<Map> submit(String json) {
     return http.post()
         .uri("/v1/jobs")
@@ -48,28 +77,8 @@ class HubJobEndToEndTest extends ServiceTest {
 
   @Test
   void aJobFromAHubModelAndHubDatasetsRecordsTheCommitAndSucceeds() throws IOException {
-    FakeHub.Repo model =
-        HUB.addModel(
-            "org/tiny-bert",
-            Fixtures.tinyBert(),
-            List.of(
-                "config.json",
-                "model.safetensors",
-                "tokenizer.json",
-                "tokenizer_config.json",
-                "special_tokens_map.json",
-                "vocab.txt"),
-            false,
-            true);
-    HUB.add(
-        "datasets/org/order",
-        Map.of(
-            "calib.jsonl",
-            Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
-            "eval.jsonl",
-            Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))),
-        false,
-        false);
+    FakeHub.Repo model = addPrivateModel("org/tiny-bert");
+    addOrderDatasets();
     ResponseEntity<Map> submitted =
         submit(
             """
@@ -104,27 +113,8 @@ class HubJobEndToEndTest extends ServiceTest {
    */
   @Test
   void aTenantReadsPrivateRepositoriesWithItsOwnTokenOnly() throws IOException {
-    HUB.addModel(
-        "org/private-bert",
-        Fixtures.tinyBert(),
-        List.of(
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "special_tokens_map.json",
-            "vocab.txt"),
-        false,
-        true);
-    HUB.add(
-        "datasets/org/order",
-        Map.of(
-            "calib.jsonl",
-            Files.readAllBytes(Fixtures.tinyBert().resolve("calib.jsonl")),
-            "eval.jsonl",
-            Files.readAllBytes(Fixtures.tinyBert().resolve("eval.jsonl"))),
-        false,
-        false);
+    addPrivateModel("org/private-bert");
+    addOrderDatasets();
     String key =
         (String)
             http.post()
