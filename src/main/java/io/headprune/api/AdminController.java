@@ -6,6 +6,10 @@ import io.headprune.tenancy.Caller;
 import io.headprune.tenancy.Quotas;
 import io.headprune.tenancy.Role;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -71,6 +75,19 @@ class AdminController {
       description =
           "201. An admin creates keys of its own tenant; a platform-admin of any tenant, and a new tenant "
               + "name creates the tenant.")
+  @ApiResponse(
+      responseCode = "201",
+      description = "The new key, shown this once",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/keys/{prefix}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = ApiKeys.NewKey.class)))
   @PostMapping(
       value = "/v1/keys",
       consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -92,6 +109,7 @@ class AdminController {
       operationId = "revokeKey",
       summary = "Revoke an API key by its prefix",
       description = "204; a key of a tenant the caller does not administer is a 404.")
+  @ApiResponse(responseCode = "204", description = "Done")
   @DeleteMapping("/v1/keys/{prefix}")
   ResponseEntity<Void> revoke(@PathVariable String prefix) {
     keys.revoke(prefix, checkAdmin());
@@ -115,6 +133,7 @@ class AdminController {
       description =
           "204. The tenant's jobs then read Hub models and datasets with it; without one, only the default "
               + "tenant uses the service's HF_TOKEN. 409 when the service has no key-encryption key.")
+  @ApiResponse(responseCode = "204", description = "Done")
   @org.springframework.web.bind.annotation.PutMapping(
       value = "/v1/tenants/{id}/hub-token",
       consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -127,6 +146,7 @@ class AdminController {
       operationId = "deleteHubToken",
       summary = "Remove the tenant's Hugging Face token",
       description = "204.")
+  @ApiResponse(responseCode = "204", description = "Done")
   @DeleteMapping("/v1/tenants/{id}/hub-token")
   ResponseEntity<Void> deleteHubToken(@PathVariable String id) {
     tenants.setHubToken(id, null, checkAdmin());

@@ -5,6 +5,10 @@ import io.headprune.jobs.DatasetView;
 import io.headprune.jobs.ModelView;
 import io.headprune.jobs.Stored;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,6 +43,32 @@ class CatalogController {
       operationId = "uploadModel",
       summary = "Upload a model (.zip or .tar.gz of a Hugging Face model directory)",
       description = "201 for new bytes; the same bytes again give 200 and the same id.")
+  @ApiResponse(
+      responseCode = "201",
+      description = "Stored: new bytes",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/models/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = ModelView.class)))
+  @ApiResponse(
+      responseCode = "200",
+      description = "These bytes were stored already: the same model",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/models/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = ModelView.class)))
   @PostMapping(
       value = "/v1/models",
       consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
@@ -59,6 +89,7 @@ class CatalogController {
       summary = "Delete a model and its files",
       description =
           "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @ApiResponse(responseCode = "204", description = "Deleted")
   @org.springframework.web.bind.annotation.DeleteMapping("/v1/models/{id}")
   ResponseEntity<Void> deleteModel(@PathVariable UUID id) {
     catalog.deleteModel(id);
@@ -73,6 +104,32 @@ class CatalogController {
           "Text: one example a line or row. Images (image classifiers): an archive holding one JSONL of {\"image\": "
               + "\"<path relative to the JSONL>\", \"label\": …} and the PNG or JPEG files it names; every image is "
               + "decoded to check it. 201 for new bytes; the same bytes again give 200 and the same id.")
+  @ApiResponse(
+      responseCode = "201",
+      description = "Stored: new bytes",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/datasets/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = DatasetView.class)))
+  @ApiResponse(
+      responseCode = "200",
+      description = "These bytes were stored already: the same dataset",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/datasets/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = DatasetView.class)))
   @PostMapping(
       value = "/v1/datasets",
       consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
@@ -93,6 +150,7 @@ class CatalogController {
       summary = "Delete a dataset and its files",
       description =
           "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
+  @ApiResponse(responseCode = "204", description = "Deleted")
   @org.springframework.web.bind.annotation.DeleteMapping("/v1/datasets/{id}")
   ResponseEntity<Void> deleteDataset(@PathVariable UUID id) {
     catalog.deleteDataset(id);

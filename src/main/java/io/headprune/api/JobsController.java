@@ -5,6 +5,10 @@ import io.headprune.jobs.JobStatus;
 import io.headprune.jobs.JobView;
 import io.headprune.jobs.Jobs;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -49,6 +53,32 @@ class JobsController {
           "202 with Location: /v1/jobs/{id}. With an Idempotency-Key header, a retry with the same key"
               + " and body within 24 hours answers 200 with the same job and Location; another body"
               + " with that key is a 409.")
+  @ApiResponse(
+      responseCode = "202",
+      description = "Accepted: the job is queued",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/jobs/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobView.class)))
+  @ApiResponse(
+      responseCode = "200",
+      description = "A retry with the same Idempotency-Key and body: the job it made",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/v1/jobs/{id}",
+              required = true,
+              schema = @Schema(type = "string", format = "uri-reference")),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobView.class)))
   @PostMapping(
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
@@ -108,6 +138,7 @@ class JobsController {
   @Operation(
       operationId = "deleteJob",
       summary = "Delete a job with its scores, evaluations and artifacts")
+  @ApiResponse(responseCode = "204", description = "Deleted")
   @DeleteMapping("/{id}")
   ResponseEntity<Void> delete(@PathVariable UUID id) {
     jobs.delete(id);
@@ -115,6 +146,13 @@ class JobsController {
   }
 
   @Operation(operationId = "getJobScores", summary = "scores.json of a succeeded job")
+  @ApiResponse(
+      responseCode = "200",
+      description = "scores.json: one row per head",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = io.headprune.pruning.ScoresDocument.class)))
   @GetMapping(value = "/{id}/scores", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> scores(@PathVariable UUID id) {
     return ResponseEntity.ok()
@@ -123,6 +161,13 @@ class JobsController {
   }
 
   @Operation(operationId = "getJobReport", summary = "report.json of a succeeded job")
+  @ApiResponse(
+      responseCode = "200",
+      description = "report.json",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = io.headprune.pruning.PruneReport.class)))
   @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> report(@PathVariable UUID id) {
     return ResponseEntity.ok()
@@ -135,6 +180,11 @@ class JobsController {
       summary =
           "report.html of a succeeded job: heatmap of head scores, metric curves per criterion,"
               + " stability, decisions (self-contained, no network)")
+  @ApiResponse(
+      responseCode = "200",
+      description = "report.html, served with a Content-Security-Policy that allows no network",
+      headers = @Header(name = "Content-Security-Policy", schema = @Schema(type = "string")),
+      content = @Content(mediaType = "text/html", schema = @Schema(type = "string")))
   @GetMapping(value = "/{id}/report.html", produces = MediaType.TEXT_HTML_VALUE)
   ResponseEntity<Resource> reportPage(@PathVariable UUID id) {
     return ResponseEntity.ok()
@@ -147,7 +197,62 @@ class JobsController {
 
   @Operation(
       operationId = "getJobArtifact",
-      summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)")
+      summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)",
+      description =
+          "kind is pruned or masked. If-None-Match with the ETag gives 304; a Range header gives 206"
+              + " with that part, or 416 when no part of it lies inside the file.")
+  @ApiResponse(
+      responseCode = "200",
+      description = "The whole file",
+      headers = {
+        @Header(
+            name = "ETag",
+            description = "\"<sha256 of the file>\"",
+            schema = @Schema(type = "string")),
+        @Header(
+            name = "Accept-Ranges",
+            schema = @Schema(type = "string", allowableValues = "bytes")),
+        @Header(name = "Content-Disposition", schema = @Schema(type = "string"))
+      },
+      content =
+          @Content(
+              mediaType = "application/gzip",
+              schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "206",
+      description = "The byte range a Range header asked for",
+      headers = {
+        @Header(
+            name = "ETag",
+            description = "\"<sha256 of the file>\"",
+            schema = @Schema(type = "string")),
+        @Header(
+            name = "Content-Range",
+            description = "bytes <first>-<last>/<size>",
+            required = true,
+            schema = @Schema(type = "string"))
+      },
+      content =
+          @Content(
+              mediaType = "application/gzip",
+              schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "304",
+      description = "If-None-Match named the current ETag: the copy the client has is current",
+      headers =
+          @Header(
+              name = "ETag",
+              description = "\"<sha256 of the file>\"",
+              schema = @Schema(type = "string")))
+  @ApiResponse(
+      responseCode = "416",
+      description = "No range of the Range header starts inside the file",
+      headers =
+          @Header(
+              name = "Content-Range",
+              description = "bytes */<size>",
+              required = true,
+              schema = @Schema(type = "string")))
   @GetMapping(value = "/{id}/artifacts/{kind}", produces = "application/gzip")
   ResponseEntity<Resource> artifact(
       @PathVariable UUID id, @PathVariable String kind, WebRequest request) {

@@ -1,5 +1,6 @@
 package io.headprune.api;
 
+import io.headprune.problem.ProblemType;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.servers.Server;
@@ -10,8 +11,15 @@ import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import jakarta.annotation.Nullable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springdoc.core.customizers.PropertyCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -51,10 +59,68 @@ class OpenApiDefinition {
               "Input the engine cannot accept: invalid checkpoint, archive or dataset, unknown label");
 
   /**
+   * Record components marked {@link Nullable} may be JSON null; unbounded floating-point values are
+   * {@code Real} (a number, or NaN and the infinities as strings, as Jackson writes them). Bounded
+   * ones are validated request fields, finite by construction.
+   */
+  @Bean
+  @SuppressWarnings("unchecked") // an enum's values: swagger's Schema<T> is typed by the value
+  PropertyCustomizer nullableAndReal() {
+    return (property, type) -> {
+      Schema<?> schema = property;
+      Class<?> raw = raw(type.getType());
+      boolean floating =
+          raw == double.class || raw == Double.class || raw == float.class || raw == Float.class;
+      if (floating && property.getMinimum() == null && property.getMaximum() == null) {
+        schema = new Schema<>().$ref("#/components/schemas/Real");
+        schema.setDescription(property.getDescription());
+      }
+      boolean nullable =
+          type.getCtxAnnotations() != null
+              && Arrays.stream(type.getCtxAnnotations())
+                  .anyMatch(a -> a.annotationType() == Nullable.class);
+      if (!nullable) {
+        return schema;
+      }
+      if (schema.getName() != null) {
+        // a model: the schema handed in is the component itself, so refer to it, never change it
+        schema = new Schema<>().$ref("#/components/schemas/" + schema.getName());
+      }
+      if (schema.get$ref() != null || schema.getTypes() == null) {
+        Schema<?> either = new Schema<>();
+        either.setAnyOf(List.of(schema, new Schema<>().types(Set.of("null"))));
+        either.setDescription(schema.getDescription());
+        schema.setDescription(null);
+        return either;
+      }
+      Set<String> types = new java.util.LinkedHashSet<>(schema.getTypes());
+      types.add("null");
+      schema.setTypes(types);
+      if (schema.getEnum() != null && !schema.getEnum().contains(null)) {
+        List<Object> values = new ArrayList<>(schema.getEnum());
+        values.add(null);
+        ((Schema<Object>) schema).setEnum(values);
+      }
+      return schema;
+    };
+  }
+
+  private static Class<?> raw(java.lang.reflect.Type type) {
+    if (type instanceof Class<?> c) {
+      return c;
+    }
+    if (type instanceof com.fasterxml.jackson.databind.JavaType javaType) {
+      return javaType.getRawClass();
+    }
+    return Object.class;
+  }
+
+  /**
    * Bearer API keys or OIDC tokens on every /v1 operation; the problem+json responses every
    * operation may give.
    */
   @Bean
+  @SuppressWarnings("unchecked") // swagger's allOf is a raw List<Schema>
   OpenApiCustomizer problemResponses(org.springframework.core.env.Environment environment) {
     String issuer = environment.getProperty("headprune.security.oidc.issuer-uri");
     return openApi -> {
@@ -95,9 +161,74 @@ class OpenApiDefinition {
                                   .addSecurityItem(
                                       new io.swagger.v3.oas.models.security.SecurityRequirement()
                                           .addList("openIdConnect"))));
+      Schema<String> notFinite = new Schema<>();
+      notFinite.setTypes(Set.of("string"));
+      notFinite.setEnum(List.of("NaN", "Infinity", "-Infinity"));
+      Schema<Object> real = new Schema<>();
+      real.setDescription(
+          "A number; NaN, Infinity and -Infinity (an undefined metric, say) are the strings"
+              + " \"NaN\", \"Infinity\" and \"-Infinity\", as JSON has no literal for them");
+      real.setAnyOf(List.of(new Schema<>().types(Set.of("number")), notFinite));
+      openApi.getComponents().addSchemas("Real", real);
+      // swagger-core marks a @Nullable model's own component nullable (type: "null"); the property
+      // carries the nullability (anyOf with null, above), the object stays an object
+      for (Schema<?> schema : openApi.getComponents().getSchemas().values()) {
+        if (schema.getProperties() != null
+            && ("null".equals(schema.getType())
+                || schema.getTypes() != null && schema.getTypes().contains("null"))) {
+          schema.setType("object");
+          schema.setTypes(Set.of("object"));
+        }
+      }
+      // a subtype of a discriminated union names its kind, so that exactly one of oneOf matches
+      var components = openApi.getComponents().getSchemas();
+      for (Schema<?> union : List.copyOf(components.values())) {
+        if (union.getDiscriminator() == null || union.getDiscriminator().getMapping() == null) {
+          continue;
+        }
+        String property = union.getDiscriminator().getPropertyName();
+        union
+            .getDiscriminator()
+            .getMapping()
+            .forEach(
+                (kind, ref) -> {
+                  Schema<?> subtype = components.get(ref.substring(ref.lastIndexOf('/') + 1));
+                  if (subtype == null) {
+                    return;
+                  }
+                  Schema<?> own =
+                      subtype.getAllOf() == null
+                          ? subtype
+                          : ((List<Schema<?>>) (List<?>) subtype.getAllOf())
+                              .stream()
+                                  .filter(part -> part.get$ref() == null)
+                                  .findFirst()
+                                  .orElse(subtype);
+                  StringSchema named = new StringSchema();
+                  named.setEnum(List.of(kind));
+                  own.addProperty(property, named);
+                  own.addRequiredItem(property);
+                });
+      }
+      // springdoc gives every response the operation's media type; these have no body
+      openApi.getPaths().values().stream()
+          .flatMap(path -> path.readOperations().stream())
+          .flatMap(operation -> operation.getResponses().entrySet().stream())
+          .filter(response -> List.of("204", "304", "416").contains(response.getKey()))
+          .forEach(response -> response.getValue().setContent(null));
+      StringSchema problemType = new StringSchema();
+      problemType.setFormat("uri");
+      problemType.setEnum(
+          Arrays.stream(ProblemType.values()).map(t -> t.uri().toString()).toList());
       Schema<?> problem =
           new ObjectSchema()
-              .addProperty("type", new StringSchema())
+              .addProperty(
+                  "type",
+                  problemType.description(
+                      "the kind of problem: "
+                          + Arrays.stream(ProblemType.values())
+                              .map(t -> t.uri() + " (" + t.status() + ", " + t.meaning() + ")")
+                              .collect(Collectors.joining("; "))))
               .addProperty("title", new StringSchema())
               .addProperty("status", new IntegerSchema())
               .addProperty("detail", new StringSchema().description("names the problem"))

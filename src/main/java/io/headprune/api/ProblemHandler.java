@@ -5,6 +5,7 @@ import io.headprune.problem.EngineException;
 import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.NotFoundException;
+import io.headprune.problem.ProblemType;
 import io.headprune.problem.UpstreamException;
 import jakarta.validation.ConstraintViolationException;
 import java.io.UncheckedIOException;
@@ -51,6 +52,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
               HttpStatus.INTERNAL_SERVER_ERROR,
               "the database failed the request (logged at " + java.time.Instant.now() + ")");
       problem.setTitle("Database failure");
+      problem.setType(ProblemType.INTERNAL.uri());
       return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
           .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(problem);
@@ -61,6 +63,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             HttpStatus.SERVICE_UNAVAILABLE,
             "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds");
     problem.setTitle("Service unavailable");
+    problem.setType(ProblemType.DATABASE_UNAVAILABLE.uri());
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
         .header(HttpHeaders.RETRY_AFTER, Integer.toString(DATABASE_RETRY_SECONDS))
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -76,6 +79,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     HttpStatus status = rate ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.CONTENT_TOO_LARGE;
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
     problem.setTitle(e.title());
+    problem.setType(ProblemType.QUOTA_EXCEEDED.uri());
     problem.setProperty("quota", e.quota());
     problem.setProperty("limit", e.limit());
     problem.setProperty("used", e.used());
@@ -94,6 +98,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
     problem.setTitle(e.title());
+    problem.setType(ProblemType.of(e).uri());
     // an occurrence id rather than the request path: a 404 for another tenant's id echoes nothing
     // of it
     problem.setInstance(java.net.URI.create("urn:uuid:" + java.util.UUID.randomUUID()));
@@ -119,6 +124,20 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     return HttpStatus.UNPROCESSABLE_CONTENT;
   }
 
+  /**
+   * Spring's own errors (405, 406, 415, a bad parameter) and those built by the overrides below get
+   * the type URI of their status.
+   */
+  @Override
+  protected ResponseEntity<Object> createResponseEntity(
+      Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
+    if (body instanceof ProblemDetail problem
+        && java.net.URI.create("about:blank").equals(problem.getType())) {
+      problem.setType(ProblemType.ofStatus(statusCode.value()).uri());
+    }
+    return super.createResponseEntity(body, headers, statusCode, request);
+  }
+
   @ExceptionHandler(ConstraintViolationException.class)
   ProblemDetail constraint(ConstraintViolationException e) {
     String detail =
@@ -128,6 +147,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             .collect(Collectors.joining("; "));
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
     problem.setTitle("Invalid request");
+    problem.setType(ProblemType.INVALID_REQUEST.uri());
     return problem;
   }
 
@@ -142,6 +162,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 + java.time.Instant.now()
                 + ")");
     problem.setTitle("Storage failure");
+    problem.setType(ProblemType.INTERNAL.uri());
     return problem;
   }
 

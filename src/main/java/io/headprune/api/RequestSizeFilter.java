@@ -33,7 +33,9 @@ class RequestSizeFilter extends OncePerRequestFilter {
       response
           .getWriter()
           .write(
-              "{\"type\":\"about:blank\",\"title\":\"Request too large\",\"status\":413,"
+              "{\"type\":\""
+                  + io.headprune.problem.ProblemType.TOO_LARGE.uri()
+                  + "\",\"title\":\"Request too large\",\"status\":413,"
                   + "\"detail\":\"request body of "
                   + request.getContentLengthLong()
                   + " bytes exceeds the limit of "

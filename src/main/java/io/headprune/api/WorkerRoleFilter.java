@@ -29,7 +29,9 @@ class WorkerRoleFilter extends OncePerRequestFilter {
       response
           .getWriter()
           .write(
-              "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,"
+              "{\"type\":\""
+                  + io.headprune.problem.ProblemType.NOT_FOUND.uri()
+                  + "\",\"title\":\"Not found\",\"status\":404,"
                   + "\"detail\":\"this process runs the worker role; the API is served by api processes\"}");
       return;
     }

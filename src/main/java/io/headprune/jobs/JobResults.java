@@ -106,7 +106,7 @@ class JobResults {
       throw new UncheckedIOException("moving the outputs of job " + id, e);
     }
     Instant now = clock.instant();
-    Map<String, Object> links = new LinkedHashMap<>();
+    Map<String, JobView.Link> links = new LinkedHashMap<>();
     for (String kind : List.of("pruned", "masked", "scores", "report")) {
       Path file =
           target.resolve(
@@ -131,7 +131,7 @@ class JobResults {
           kind.equals("pruned") || kind.equals("masked")
               ? "/v1/jobs/" + id + "/artifacts/" + kind
               : "/v1/jobs/" + id + "/" + kind;
-      links.put(kind, Map.of("href", href, "sha256", artifact.sha256, "bytes", artifact.bytes));
+      links.put(kind, new JobView.Link(href, artifact.sha256, artifact.bytes));
     }
     PruneReport report = result.report();
     Set<List<Integer>> pruned = new HashSet<>();
@@ -155,15 +155,16 @@ class JobResults {
       row.prunedHeads = Json.MAPPER.writeValueAsString(evaluation.prunedHeads());
       evaluations.save(row);
     }
-    Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("criterion", report.artifact().criterion());
-    summary.put("sparsity", report.artifact().sparsity());
-    summary.put("selection", report.artifact().selection());
-    summary.put("prunedHeads", report.artifact().prunedHeads());
-    summary.put("alpha", report.alpha().value());
-    summary.put("dense", report.dense());
-    summary.put("speedup", report.speedup());
-    summary.put("links", links);
+    JobView.Result summary =
+        new JobView.Result(
+            report.artifact().criterion(),
+            report.artifact().sparsity(),
+            report.artifact().selection(),
+            report.artifact().prunedHeads(),
+            report.alpha().value(),
+            report.dense(),
+            report.speedup(),
+            links);
     job.result = Json.MAPPER.writeValueAsString(summary);
     job.status = JobStatus.SUCCEEDED;
     callbacks.scheduleDelivery(job.id);

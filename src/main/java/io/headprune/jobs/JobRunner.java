@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.task.ExecutionContext;
 import io.headprune.checkpoint.Json;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.ProblemType;
 import io.headprune.pruning.Pruner;
 import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
@@ -187,11 +188,7 @@ class JobRunner {
       log.info("job {} handed back to the queue at shutdown", id);
       throw handedBack;
     } catch (HeadpruneException e) {
-      end(
-          id,
-          attempt,
-          JobStatus.FAILED,
-          problem(e.title(), e instanceof InvalidInputException ? 422 : 500, e.getMessage()));
+      end(id, attempt, JobStatus.FAILED, problem(ProblemType.of(e), e.title(), e.getMessage()));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
       if (Databases.unreachable(e)) {
@@ -206,7 +203,7 @@ class JobRunner {
           id,
           attempt,
           JobStatus.FAILED,
-          problem("Engine failure", 500, "the engine failed (logged)"));
+          problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (Error e) {
       log.error("job {} failed", id, e);
@@ -214,7 +211,7 @@ class JobRunner {
           id,
           attempt,
           JobStatus.FAILED,
-          problem("Engine failure", 500, "the engine failed (logged)"));
+          problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } finally {
       devices.release(device);
@@ -288,11 +285,11 @@ class JobRunner {
                     }));
   }
 
-  static Map<String, Object> problem(String title, int status, String detail) {
+  static Map<String, Object> problem(ProblemType type, String title, String detail) {
     Map<String, Object> problem = new LinkedHashMap<>();
-    problem.put("type", "about:blank");
+    problem.put("type", type.uri().toString());
     problem.put("title", title);
-    problem.put("status", status);
+    problem.put("status", type.status());
     problem.put("detail", detail);
     return problem;
   }

@@ -1,5 +1,6 @@
 package io.headprune.jobs;
 
+import jakarta.annotation.Nullable;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
@@ -26,12 +27,54 @@ public record JobView(
     Model model,
     Progress progress,
     Instant createdAt,
-    Instant startedAt,
-    Instant finishedAt,
+    @Nullable Instant startedAt,
+    @Nullable Instant finishedAt,
     int attempt,
-    Map<String, Object> error,
-    Map<String, Object> result,
-    Callback callback) {
+    @Nullable Failure error,
+    @Nullable Result result,
+    @Nullable Callback callback) {
+
+  /**
+   * Why a job failed or was cancelled: an RFC 9457 problem.
+   *
+   * @param type the kind of problem, https://headprune.io/problems/…
+   * @param title a short title of the kind
+   * @param status the HTTP status a request failing so would get
+   * @param detail what went wrong
+   */
+  @io.swagger.v3.oas.annotations.media.Schema(name = "JobFailure")
+  public record Failure(String type, String title, int status, String detail) {}
+
+  /**
+   * A succeeded job's outcome (report.json has the rest).
+   *
+   * @param criterion the criterion of the artifact
+   * @param sparsity share of heads removed
+   * @param selection one-shot, iterative (with its step) or uniform groups
+   * @param prunedHeads [layer, head] of every head removed
+   * @param alpha the HIES α of the artifact
+   * @param dense the unpruned model's metric
+   * @param speedup size and speed before and after
+   * @param links scores, report, reportPage, pruned (when written) and masked: where to get each
+   */
+  @io.swagger.v3.oas.annotations.media.Schema(name = "JobResult")
+  public record Result(
+      String criterion,
+      double sparsity,
+      String selection,
+      int[][] prunedHeads,
+      double alpha,
+      io.headprune.pruning.PruneReport.Dense dense,
+      io.headprune.pruning.PruneReport.Speedup speedup,
+      Map<String, Link> links) {}
+
+  /**
+   * @param href where to GET it
+   * @param sha256 SHA-256 of its bytes
+   * @param bytes its size
+   */
+  @io.swagger.v3.oas.annotations.media.Schema(name = "JobLink")
+  public record Link(String href, String sha256, long bytes) {}
 
   /**
    * @param url where the terminal status is POSTed
@@ -39,10 +82,11 @@ public record JobView(
    * @param gaveUpAt when retries stopped without success
    * @param attempts every delivery attempt
    */
+  @io.swagger.v3.oas.annotations.media.Schema(name = "CallbackStatus")
   public record Callback(
       String url,
-      Instant deliveredAt,
-      Instant gaveUpAt,
+      @Nullable Instant deliveredAt,
+      @Nullable Instant gaveUpAt,
       java.util.List<CallbackAttempt> attempts) {}
 
   /**
@@ -51,7 +95,8 @@ public record JobView(
    * @param status the receiver's HTTP status (null when no answer came)
    * @param error why it failed, when it did
    */
-  public record CallbackAttempt(int attempt, Instant at, Integer status, String error) {}
+  public record CallbackAttempt(
+      int attempt, Instant at, @Nullable Integer status, @Nullable String error) {}
 
   /**
    * @param id an uploaded model's id
@@ -59,7 +104,12 @@ public record JobView(
    * @param revision the requested revision
    * @param commit the commit the revision resolved to when the job was submitted
    */
-  public record Model(UUID id, String hub, String revision, String commit) {}
+  @io.swagger.v3.oas.annotations.media.Schema(name = "JobModel")
+  public record Model(
+      @Nullable UUID id,
+      @Nullable String hub,
+      @Nullable String revision,
+      @Nullable String commit) {}
 
   /**
    * @param phase queued, download, load, dense, score, alpha, target, evaluate, write, done,

@@ -15,8 +15,6 @@ import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
@@ -26,7 +24,6 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
-import tools.jackson.core.type.TypeReference;
 
 /** Submitting, inspecting, cancelling and deleting pruning jobs. */
 @Service
@@ -337,8 +334,8 @@ public class Jobs {
         job.startedAt,
         job.finishedAt,
         job.attempt,
-        map(job.error),
-        map(job.result),
+        read(job.error, JobView.Failure.class),
+        read(job.result, JobView.Result.class),
         callbacks.view(job.id));
   }
 
@@ -347,10 +344,7 @@ public class Jobs {
     return jobs.findById(id).map(this::view).orElse(null);
   }
 
-  private static Map<String, Object> map(String json) {
-    if (json == null) {
-      return null;
-    }
-    return Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
+  private static <T> T read(String json, Class<T> type) {
+    return json == null ? null : Json.MAPPER.readValue(json, type);
   }
 }

@@ -28,6 +28,7 @@ import java.util.List;
  * @param evaluationFraction share of the pool held out when no evaluation set is given
  * @param measureLatency whether to time the dense and the pruned model
  */
+@io.swagger.v3.oas.annotations.media.Schema(name = "PruneOptions")
 public record PruneOptions(
     List<Criterion> criteria,
     Criterion criterion,
@@ -36,11 +37,11 @@ public record PruneOptions(
     Alpha alpha,
     Normalization normalization,
     int seeds,
-    Integer calibrationSize,
+    @jakarta.annotation.Nullable Integer calibrationSize,
     int maxLength,
     int batchSize,
     int minHeadsPerLayer,
-    Metric metric,
+    @jakarta.annotation.Nullable Metric metric,
     Selection selection,
     double validationFraction,
     double evaluationFraction,
@@ -63,11 +64,38 @@ public record PruneOptions(
   /** Grid of α tried when α is automatic. */
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
 
-  /** The artifact's sparsity. */
+  /** The artifact's sparsity; in JSON, {@code kind} says which. */
+  @com.fasterxml.jackson.annotation.JsonTypeInfo(
+      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
+      property = "kind")
+  @com.fasterxml.jackson.annotation.JsonSubTypes({
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
+        value = Target.Sparsity.class,
+        name = "sparsity"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
+        value = Target.MetricBudget.class,
+        name = "maxMetricDrop")
+  })
+  @io.swagger.v3.oas.annotations.media.Schema(
+      name = "TargetOption",
+      discriminatorProperty = "kind",
+      discriminatorMapping = {
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "sparsity",
+            schema = Target.Sparsity.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "maxMetricDrop",
+            schema = Target.MetricBudget.class)
+      })
   public sealed interface Target permits Target.Sparsity, Target.MetricBudget {
 
     /** A given sparsity in [0, 1). */
-    record Sparsity(double value) implements Target {
+    @io.swagger.v3.oas.annotations.media.Schema(name = "TargetSparsity")
+    record Sparsity(
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+            double value)
+        implements Target {
       public Sparsity {
         if (!(value >= 0 && value < 1)) {
           throw new InvalidInputException("target sparsity " + value + " is outside [0, 1)");
@@ -79,7 +107,15 @@ public record PruneOptions(
      * The largest sparsity on a grid of {@code step} whose mean metric stays within {@code
      * maxMetricDrop} of the unpruned model's (a relative rise for perplexity).
      */
-    record MetricBudget(double maxMetricDrop, double step) implements Target {
+    @io.swagger.v3.oas.annotations.media.Schema(name = "TargetMaxMetricDrop")
+    record MetricBudget(
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+            double maxMetricDrop,
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+            double step)
+        implements Target {
       public MetricBudget {
         if (!(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
           throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " is outside [0, 1]");
@@ -106,15 +142,49 @@ public record PruneOptions(
     }
   }
 
-  /** How heads are chosen for a sparsity. */
+  /** How heads are chosen for a sparsity; in JSON, {@code kind} says which. */
+  @com.fasterxml.jackson.annotation.JsonTypeInfo(
+      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
+      property = "kind")
+  @com.fasterxml.jackson.annotation.JsonSubTypes({
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
+        value = Selection.OneShot.class,
+        name = "one-shot"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
+        value = Selection.Iterative.class,
+        name = "iterative"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
+        value = Selection.UniformGroups.class,
+        name = "uniform-groups")
+  })
+  @io.swagger.v3.oas.annotations.media.Schema(
+      name = "SelectionOption",
+      discriminatorProperty = "kind",
+      discriminatorMapping = {
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "one-shot",
+            schema = Selection.OneShot.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "iterative",
+            schema = Selection.Iterative.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "uniform-groups",
+            schema = Selection.UniformGroups.class)
+      })
   public sealed interface Selection
       permits Selection.OneShot, Selection.Iterative, Selection.UniformGroups {
 
     /** The lowest-scoring heads at once. */
+    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionOneShot")
     record OneShot() implements Selection {}
 
     /** {@code step} of the heads at a time, re-scoring with the pruned heads gated off (§3.8). */
-    record Iterative(double step) implements Selection {
+    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionIterative")
+    record Iterative(
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+            double step)
+        implements Selection {
       public Iterative {
         if (!(step > 0 && step < 1)) {
           throw new InvalidInputException("step " + step + " is outside (0, 1)");
@@ -126,9 +196,15 @@ public record PruneOptions(
      * Whole key/value groups, the same number in every layer (§3.8); {@code loadableByV5} keeps
      * hidden_size divisible by the query heads left.
      */
-    record UniformGroups(boolean loadableByV5) implements Selection {}
+    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionUniformGroups")
+    record UniformGroups(
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+            boolean loadableByV5)
+        implements Selection {}
 
     /** The name in requests and reports: one-shot, iterative or uniform-groups. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     default String id() {
       if (this instanceof Iterative) {
         return "iterative";

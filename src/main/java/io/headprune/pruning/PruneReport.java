@@ -1,5 +1,6 @@
 package io.headprune.pruning;
 
+import jakarta.annotation.Nullable;
 import java.util.List;
 
 /**
@@ -50,7 +51,7 @@ public record PruneReport(
    */
   public record Provenance(
       String baseModel,
-      String baseModelCommit,
+      @Nullable String baseModelCommit,
       String madeBy,
       java.util.Map<String, String> inputs,
       PruneOptions options,
@@ -132,7 +133,7 @@ public record PruneReport(
   public record AlphaChoice(
       double value,
       boolean auto,
-      String by,
+      @Nullable String by,
       int heldOutExamples,
       List<AlphaAtSparsity> perSparsity,
       String explanation) {}
@@ -147,13 +148,17 @@ public record PruneReport(
       double sparsity,
       double autoAlphaMean,
       double autoAlphaStd,
-      String bestFixedCriterion,
-      Double bestFixedMean,
-      Double bestFixedStd) {}
+      @Nullable String bestFixedCriterion,
+      @Nullable Double bestFixedMean,
+      @Nullable Double bestFixedStd) {}
 
   /** The artifact's sparsity, how it was chosen, and why. */
   public record TargetChoice(
-      String kind, double sparsity, Double maxMetricDrop, Double meanMetric, String reason) {}
+      String kind,
+      double sparsity,
+      @Nullable Double maxMetricDrop,
+      @Nullable Double meanMetric,
+      String reason) {}
 
   /**
    * The criterion, sparsity, selection ("one-shot" or "iterative, step …") and heads of the written
@@ -180,9 +185,9 @@ public record PruneReport(
       long parametersBefore,
       long parametersAfter,
       double flopsRatio,
-      Double latencyRatio,
-      Double latencyDenseMillis,
-      Double latencyPrunedMillis,
+      @Nullable Double latencyRatio,
+      @Nullable Double latencyDenseMillis,
+      @Nullable Double latencyPrunedMillis,
       double attentionFlopsBefore,
       double attentionFlopsAfter,
       long kvCacheBytesPerTokenBefore,
@@ -195,5 +200,5 @@ public record PruneReport(
    * @param masked "masked/"
    * @param note why pruned/ is missing, and which transformers versions load what
    */
-  public record Outputs(String pruned, String masked, String note) {}
+  public record Outputs(@Nullable String pruned, String masked, @Nullable String note) {}
 }

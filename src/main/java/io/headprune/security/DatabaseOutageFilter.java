@@ -38,7 +38,7 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
           response,
           503,
           "Service unavailable",
-          "https://headprune.io/problems/database-unavailable",
+          io.headprune.problem.ProblemType.DATABASE_UNAVAILABLE.uri().toString(),
           "the database is unreachable; retry in " + RETRY_SECONDS + " seconds");
     }
   }

@@ -43,7 +43,12 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
       header = "Bearer error=\"invalid_token\"";
     }
     response.setHeader(HttpHeaders.WWW_AUTHENTICATE, header);
-    write(response, 401, "Unauthorized", "https://headprune.io/problems/unauthorized", detail);
+    write(
+        response,
+        401,
+        "Unauthorized",
+        io.headprune.problem.ProblemType.UNAUTHORIZED.uri().toString(),
+        detail);
   }
 
   @Override
@@ -54,7 +59,7 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
         response,
         403,
         "Forbidden",
-        "https://headprune.io/problems/forbidden",
+        io.headprune.problem.ProblemType.FORBIDDEN.uri().toString(),
         "this key's role may not "
             + request.getMethod()
             + " "

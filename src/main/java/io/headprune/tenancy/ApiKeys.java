@@ -47,9 +47,9 @@ public class ApiKeys {
       String tenant,
       String role,
       Instant createdAt,
-      Instant lastUsedAt,
+      @jakarta.annotation.Nullable Instant lastUsedAt,
       boolean revoked,
-      Instant revokedAt) {
+      @jakarta.annotation.Nullable Instant revokedAt) {
     static KeyView of(ApiKeyEntity row) {
       return new KeyView(
           row.prefix,

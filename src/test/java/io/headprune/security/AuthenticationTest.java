@@ -82,7 +82,8 @@ class AuthenticationTest extends ServiceTest {
     RestClient.Builder builder =
         RestClient.builder()
             .baseUrl("http://localhost:" + port)
-            .defaultStatusHandler(status -> true, (request, response) -> {});
+            .defaultStatusHandler(status -> true, (request, response) -> {})
+            .requestInterceptor(io.headprune.support.Contract.COMMITTED.interceptor());
     if (authorization != null) {
       builder.defaultHeader("Authorization", authorization);
     }

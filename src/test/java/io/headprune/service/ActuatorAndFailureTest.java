@@ -59,6 +59,7 @@ class ActuatorAndFailureTest extends ServiceTest {
     assertThat(job.get("status")).isEqualTo("FAILED");
     Map<String, Object> error = (Map<String, Object>) job.get("error");
     assertThat(error).containsEntry("status", 422);
+    assertThat(error).containsEntry("type", "https://headprune.io/problems/invalid-input");
     assertThat((String) error.get("detail")).contains("too small to split");
     assertThat(DATA.resolve("artifacts/jobs/" + id)).doesNotExist();
     assertThat(DATA.resolve("artifacts/work/" + id)).doesNotExist();

@@ -69,7 +69,8 @@ public final class Instances {
     RestClient.Builder builder =
         RestClient.builder()
             .baseUrl("http://localhost:" + port)
-            .defaultStatusHandler(status -> true, (request, response) -> {});
+            .defaultStatusHandler(status -> true, (request, response) -> {})
+            .requestInterceptor(Contract.COMMITTED.interceptor());
     if (key != null) {
       builder.defaultHeader("Authorization", "Bearer " + key);
     }

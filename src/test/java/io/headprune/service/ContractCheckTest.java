@@ -1,0 +1,156 @@
+package io.headprune.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headprune.support.Contract;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+
+/**
+ * The contract checker that every test client runs on every response can fail: responses the
+ * contract does not describe, made up here, are caught, and a faithful one passes.
+ */
+class ContractCheckTest {
+
+  private static final String JOB = "/v1/jobs/0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11";
+
+  private static final String QUEUED =
+      """
+      {"id": "0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11", "status": "%s",
+       "model": {"id": null, "hub": "org/model", "revision": "main", "commit": null},
+       "progress": {"phase": "queued", "done": 0, "total": 0},
+       "createdAt": "2026-11-30T01:00:00Z", "startedAt": null, "finishedAt": null,
+       "attempt": 0, "error": null, "result": null, "callback": null}
+      """;
+
+  private static List<String> check(
+      String method, String path, int status, MediaType type, String body) {
+    HttpHeaders headers = new HttpHeaders();
+    if (type != null) {
+      headers.setContentType(type);
+    }
+    return Contract.COMMITTED.violations(
+        method, path, status, headers, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aFaithfulJobPasses() {
+    assertThat(check("GET", JOB, 200, MediaType.APPLICATION_JSON, QUEUED.formatted("QUEUED")))
+        .isEmpty();
+  }
+
+  @Test
+  void aStatusOutsideTheEnumFails() {
+    assertThat(check("GET", JOB, 200, MediaType.APPLICATION_JSON, QUEUED.formatted("DONE")))
+        .singleElement()
+        .asString()
+        .contains("status");
+  }
+
+  @Test
+  void aFieldOfTheWrongTypeFails() {
+    String body = QUEUED.formatted("QUEUED").replace("\"attempt\": 0", "\"attempt\": \"zero\"");
+    assertThat(check("GET", JOB, 200, MediaType.APPLICATION_JSON, body)).isNotEmpty();
+  }
+
+  @Test
+  void aNullWhereTheContractPromisesAValueFails() {
+    String body = QUEUED.formatted("QUEUED").replace("\"2026-11-30T01:00:00Z\"", "null");
+    assertThat(check("GET", JOB, 200, MediaType.APPLICATION_JSON, body))
+        .anySatisfy(v -> assertThat(v).contains("createdAt"));
+  }
+
+  @Test
+  void anUndescribedStatusFails() {
+    assertThat(check("GET", JOB, 418, MediaType.APPLICATION_JSON, "{}"))
+        .singleElement()
+        .asString()
+        .contains("418 is not among");
+  }
+
+  @Test
+  void aSubmissionWithoutLocationFails() {
+    assertThat(
+            check("POST", "/v1/jobs", 202, MediaType.APPLICATION_JSON, QUEUED.formatted("QUEUED")))
+        .containsExactly("required header Location is missing");
+  }
+
+  @Test
+  void aBodyOnANoContentAnswerFails() {
+    assertThat(check("DELETE", JOB, 204, MediaType.APPLICATION_JSON, "{}"))
+        .singleElement()
+        .asString()
+        .contains("no body");
+  }
+
+  @Test
+  void anUndeclaredMediaTypeFails() {
+    assertThat(check("GET", JOB, 200, MediaType.TEXT_PLAIN, "QUEUED"))
+        .singleElement()
+        .asString()
+        .contains("Content-Type text/plain");
+  }
+
+  @Test
+  void aProblemWithAnUnknownTypeUriFails() {
+    String problem =
+        "{\"type\": \"about:blank\", \"title\": \"Not found\", \"status\": 404, \"detail\": \"x\"}";
+    assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, problem)).isNotEmpty();
+    assertThat(
+            check(
+                "GET",
+                JOB,
+                404,
+                MediaType.APPLICATION_PROBLEM_JSON,
+                problem.replace("about:blank", "https://headprune.io/problems/not-found")))
+        .isEmpty();
+  }
+
+  @Test
+  void aProblemOfAnotherKindThanItsStatusFails() {
+    String problem =
+        "{\"type\": \"https://headprune.io/problems/conflict\", \"title\": \"Conflict\","
+            + " \"status\": 404, \"detail\": \"x\"}";
+    assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, problem))
+        .containsExactly("a https://headprune.io/problems/conflict problem answers 409, not 404");
+  }
+
+  @Test
+  void aMethodThePathDoesNotHaveMustBeRefused() {
+    assertThat(check("PUT", "/v1/jobs", 200, MediaType.APPLICATION_JSON, "{}"))
+        .singleElement()
+        .asString()
+        .contains("no operation PUT");
+  }
+
+  @Test
+  void metricsMayBeNaNButNotArbitraryStrings() {
+    String scores =
+        """
+        {"model": {"name": "m", "architecture": "BertForSequenceClassification", "layers": 1,
+                   "heads": 1, "headsPerLayer": [1], "parameters": 10},
+         "examples": 4, "alpha": 0.5, "normalization": "global",
+         "heads": [{"layer": 0, "head": 0, "his": %s, "entropy": 1.0, "hisNorm": 0.0,
+                    "entropyNorm": 0.0, "hies": 0.5}]}
+        """;
+    assertThat(
+            check(
+                "GET",
+                JOB + "/scores",
+                200,
+                MediaType.APPLICATION_JSON,
+                scores.formatted("\"NaN\"")))
+        .isEmpty();
+    assertThat(
+            check(
+                "GET",
+                JOB + "/scores",
+                200,
+                MediaType.APPLICATION_JSON,
+                scores.formatted("\"big\"")))
+        .isNotEmpty();
+  }
+}
