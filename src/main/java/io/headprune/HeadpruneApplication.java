@@ -29,6 +29,7 @@ public class HeadpruneApplication {
     if (args[0].equals("keys")) {
       System.exit(io.headprune.security.KeysCommand.run(args, out, err));
     }
+    Cli.loadEngineEarly(args);
     System.exit(Cli.run(args, out, err));
   }
 

@@ -52,6 +52,32 @@ public final class Cli {
   }
 
   /** Runs the command line and returns its exit code. */
+  /**
+   * For {@code score} and {@code prune}: loads PyTorch's native library on a background thread
+   * while this one reads the arguments, the model's headers, the tokenizer and the data (about half
+   * a second of a short run's start-up). A failure here is left for the command to meet and report.
+   */
+  public static void loadEngineEarly(String[] args) {
+    java.util.List<String> given = java.util.Arrays.asList(args);
+    if (!given.isEmpty()
+        && (given.get(0).equals("score") || given.get(0).equals("prune"))
+        && !given.contains("--help")
+        && !given.contains("-h")) {
+      Thread loader =
+          new Thread(
+              () -> {
+                try {
+                  ai.djl.engine.Engine.getInstance();
+                } catch (RuntimeException | LinkageError e) {
+                  // the command's own first use reports it
+                }
+              },
+              "engine-loader");
+      loader.setDaemon(true);
+      loader.start();
+    }
+  }
+
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine commandLine = new CommandLine(new Cli());
     commandLine.setOut(out);

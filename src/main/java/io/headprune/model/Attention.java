@@ -130,9 +130,12 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
         .transpose(0, 2, 1, 3);
   }
 
-  /** GELU with the exact erf, as transformers' "gelu": 0.5 · x · (1 + erf(x / √2)). */
+  /**
+   * GELU with the exact erf, as transformers' "gelu": 0.5 · x · (1 + erf(x / √2)), as PyTorch's one
+   * fused operator (one tensor kept for the backward, not five).
+   */
   static NDArray gelu(NDArray x, Constants constants) {
-    return x.mul(constants.half()).mul(x.div(constants.sqrtTwo()).erf().add(constants.one()));
+    return ai.djl.nn.Activation.gelu(x);
   }
 
   /** Per head, the L2 norm of its query/key/value rows and output columns. */

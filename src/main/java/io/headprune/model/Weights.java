@@ -56,6 +56,11 @@ final class Weights {
     if (checkpoint.isDataless()) {
       return null; // checked and counted; a dataless model is described, never run
     }
+    if (info.dtype() == DType.F32 && !manager.getDevice().isGpu()) {
+      // float32 on the CPU: the tensor is the file's page-cache pages, mapped read-only (nothing
+      // writes to a weight in place), so the weights are neither read up front nor held twice
+      return manager.create(checkpoint.fileOf(key).bytes(key), new Shape(shape), DataType.FLOAT32);
+    }
     ByteBuffer floats = Floats.toFloat32(checkpoint.fileOf(key), info);
     return manager.create(floats, new Shape(shape), DataType.FLOAT32);
   }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -26,6 +27,13 @@ import java.util.List;
 final class Artifacts {
 
   private static final int LATENCY_RUNS = 5;
+
+  /**
+   * Examples latency is timed on: every k-th of the evaluation set in length order, so the sample
+   * keeps its spread of lengths; timing all of them five times each way cost more than the rest of
+   * a job.
+   */
+  private static final int LATENCY_EXAMPLES = 64;
 
   private Artifacts() {}
 
@@ -215,7 +223,7 @@ final class Artifacts {
       Run.Outcome outcome,
       HeadModel pruned,
       long elementBytes) {
-    List<Encoded> examples = outcome.evaluationExamples();
+    List<Encoded> examples = latencySample(outcome.evaluationExamples());
     double before = attentionFlops(model, meanLength(outcome));
     double after = attentionFlops(pruned, meanLength(outcome));
     long cacheBefore = kvCacheBytesPerToken(model, elementBytes);
@@ -255,6 +263,20 @@ final class Artifacts {
         after,
         cacheBefore,
         cacheAfter);
+  }
+
+  /** At most {@link #LATENCY_EXAMPLES} of {@code examples}, evenly spread over their lengths. */
+  static List<Encoded> latencySample(List<Encoded> examples) {
+    if (examples.size() <= LATENCY_EXAMPLES) {
+      return examples;
+    }
+    List<Encoded> sorted =
+        examples.stream().sorted(java.util.Comparator.comparingInt(Encoded::length)).toList();
+    List<Encoded> sample = new ArrayList<>(LATENCY_EXAMPLES);
+    for (int i = 0; i < LATENCY_EXAMPLES; i++) {
+      sample.add(sorted.get((int) ((long) i * sorted.size() / LATENCY_EXAMPLES)));
+    }
+    return sample;
   }
 
   private static double time(HeadModel model, List<Encoded> examples, int batch) {

@@ -21,6 +21,22 @@ final class Buckets {
    * tokens, not a count (a single example longer than the budget is a batch of its own).
    */
   static List<int[]> of(List<Encoded> examples, int size, long tokenBudget) {
+    return of(examples, size, tokenBudget, 1.0);
+  }
+
+  /**
+   * Batches for a pass over {@code examples}: at most {@code size} examples and {@code tokenBudget}
+   * padded tokens each, and a batch closes early rather than let padding pass {@code maxPadding} of
+   * its slots. Memory and time then follow the real tokens: long texts come a few at a time, short
+   * ones many, and little of either is spent on padding.
+   */
+  static List<int[]> byTokens(
+      List<Encoded> examples, int size, long tokenBudget, double maxPadding) {
+    return of(examples, size, tokenBudget, maxPadding);
+  }
+
+  private static List<int[]> of(
+      List<Encoded> examples, int size, long tokenBudget, double maxPadding) {
     if (size < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + size);
     }
@@ -33,9 +49,14 @@ final class Buckets {
     List<int[]> batches = new ArrayList<>();
     for (int start = 0; start < order.length; ) {
       int end = start + 1;
-      while (end < order.length
-          && end - start < size
-          && (long) (end - start + 1) * examples.get(order[end]).length() <= tokenBudget) {
+      long real = examples.get(order[start]).length();
+      while (end < order.length && end - start < size) {
+        long longest = examples.get(order[end]).length();
+        long slots = (end - start + 1) * longest;
+        if (slots > tokenBudget || slots - (real + longest) > maxPadding * slots) {
+          break;
+        }
+        real += longest;
         end++;
       }
       int[] batch = new int[end - start];

@@ -42,6 +42,7 @@ public final class Divergence {
   /** The dense model's reference on {@code examples}. */
   public static Reference reference(
       HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
+    io.headprune.model.Autograd.offForThisThread();
     if (model.config().languageModel()) {
       return new Reference(examples, null);
     }
@@ -59,6 +60,7 @@ public final class Divergence {
     if (reference.examples.isEmpty()) {
       return Double.NaN;
     }
+    io.headprune.model.Autograd.offForThisThread();
     if (reference.logits == null) {
       return languageModel(model, reference.examples, gatedOff, batchSize, progress);
     }

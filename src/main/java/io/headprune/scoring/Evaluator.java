@@ -48,6 +48,7 @@ public final class Evaluator {
       double[] labels,
       int batchSize,
       Progress progress) {
+    io.headprune.model.Autograd.offForThisThread();
     if (!examples.isEmpty() && examples.get(0).choices() != null) {
       return choices(model, examples, gatedOff, batchSize, progress);
     }

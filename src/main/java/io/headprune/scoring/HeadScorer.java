@@ -26,10 +26,18 @@ public final class HeadScorer {
   private static final ReentrantLock GRADIENTS = new ReentrantLock();
 
   /**
-   * Padded tokens a scoring batch may hold per example of its batch size: a batch of 16 takes up to
-   * 16 × 128 = 2,048 tokens, so longer sequences come fewer at a time and memory follows tokens.
+   * Padded tokens a scoring batch may hold (the batch size caps the examples): what its forward and
+   * backward keep alive grows with it, and beyond a few hundred tokens the matrix products are as
+   * efficient as they get on a CPU. {@code -Dheadprune.scoring.batch-tokens=N} changes it (a GPU
+   * wants more).
    */
-  static final int TOKENS_PER_EXAMPLE = 128;
+  static final long BATCH_TOKENS = Long.getLong("headprune.scoring.batch-tokens", 512);
+
+  /** Share of a batch's token slots padding may take before the batch closes. */
+  static final double MAX_PADDING = 0.10;
+
+  /** Time per part of a scoring batch, on stderr at exit with {@code -Dheadprune.profile=true}. */
+  static final Profile PROFILE = Profile.named("scoring", Boolean.getBoolean("headprune.profile"));
 
   private HeadScorer() {}
 
@@ -59,15 +67,18 @@ public final class HeadScorer {
       his[l] = new double[heads[l].length];
       entropy[l] = new double[heads[l].length];
     }
-    List<int[]> batches = Buckets.of(examples, batchSize, (long) batchSize * TOKENS_PER_EXAMPLE);
+    List<int[]> batches = Buckets.byTokens(examples, batchSize, BATCH_TOKENS, MAX_PADDING);
     int done = 0;
     for (int[] indices : batches) {
       GRADIENTS.lock();
+      long freeing;
       try (NDManager scope = model.manager().newSubManager()) {
         scoreBatch(model, examples, indices, scope, gatedOff, his, entropy);
+        freeing = System.nanoTime();
       } finally {
         GRADIENTS.unlock();
       }
+      PROFILE.add("freeing the batch's tensors", freeing);
       progress.report(Phase.SCORE, ++done, batches.size());
     }
     for (int l = 0; l < heads.length; l++) {
@@ -92,6 +103,7 @@ public final class HeadScorer {
     for (int b = 0; b < indices.length; b++) {
       labels[b] = examples.get(indices[b]).label();
     }
+    long mark = System.nanoTime();
     Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
     int size = indices.length;
     List<NDArray> gates = new ArrayList<>(heads.length);
@@ -107,15 +119,20 @@ public final class HeadScorer {
     }
     List<NDArray> attentions;
     boolean languageModel = model.config().languageModel();
+    mark = PROFILE.add("inputs and gates", mark);
     try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
       var output = model.forward(batch, gates);
       attentions = output.attentions();
+      mark = PROFILE.add("forward", mark);
       NDArray loss =
           languageModel
               ? Losses.languageModelSum(output.logits(), batch.inputIds(), batch.lengths())
               : Losses.perExampleSum(output.logits(), labels, model.config().labels().regression());
+      mark = PROFILE.add("loss", mark);
       collector.backward(loss);
+      mark = PROFILE.add("backward", mark);
     }
+    mark = PROFILE.add("gradient collector close", mark);
     int[] lengths = batch.lengths();
     int tokens = (int) attentions.get(0).getShape().get(2);
     NDArray rowWeights =
@@ -125,7 +142,9 @@ public final class HeadScorer {
     for (int l = 0; l < heads.length; l++) {
       int count = heads[l].length;
       float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
+      mark = PROFILE.add("gradient read-out", mark);
       double[] attentionEntropy = weightedEntropies(attentions.get(l), rowWeights); // (B, N): AE_x
+      mark = PROFILE.add("entropy", mark);
       for (int b = 0; b < size; b++) {
         int n = lengths[b];
         for (int h = 0; h < count; h++) {
@@ -133,6 +152,7 @@ public final class HeadScorer {
           entropy[l][h] += attentionEntropy[b * count + h];
         }
       }
+      mark = PROFILE.add("sums in Java", mark);
     }
   }
 

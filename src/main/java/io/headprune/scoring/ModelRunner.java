@@ -2,6 +2,7 @@ package io.headprune.scoring;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import java.util.ArrayList;
@@ -11,7 +12,18 @@ import java.util.List;
 /** Runs a model without gradients over many examples, optionally with heads gated off. */
 public final class ModelRunner {
 
+  /**
+   * Padded tokens an inference batch may hold (the batch size caps the examples): nothing is kept
+   * for a backward, so it can be larger than a scoring batch.
+   */
+  static final long BATCH_TOKENS = Long.getLong("headprune.inference.batch-tokens", 4096);
+
   private ModelRunner() {}
+
+  /** Length-sorted batches of at most {@code batchSize} examples, little padding and bounded. */
+  static List<int[]> batches(List<Encoded> examples, int batchSize) {
+    return Buckets.byTokens(examples, batchSize, BATCH_TOKENS, HeadScorer.MAX_PADDING);
+  }
 
   /** Logits of every example (input order), with the heads in {@code gatedOff} at gate 0. */
   public static float[][] logits(
@@ -20,8 +32,9 @@ public final class ModelRunner {
       Collection<HeadRef> gatedOff,
       int batchSize,
       Progress progress) {
+    Autograd.offForThisThread();
     float[][] logits = new float[examples.size()][];
-    List<int[]> batches = Buckets.of(examples, batchSize);
+    List<int[]> batches = batches(examples, batchSize);
     int done = 0;
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
@@ -46,7 +59,8 @@ public final class ModelRunner {
    * batch so that an asynchronous device has finished: what a latency measurement times.
    */
   public static void run(HeadModel model, List<Encoded> examples, int batchSize) {
-    for (int[] indices : Buckets.of(examples, batchSize)) {
+    Autograd.offForThisThread();
+    for (int[] indices : batches(examples, batchSize)) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
         model.forward(batch, null).logits().sum().toFloatArray();

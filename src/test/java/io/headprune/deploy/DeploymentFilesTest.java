@@ -70,7 +70,11 @@ class DeploymentFilesTest {
         .contains("ARG VARIANT=cpu")
         .contains("nvidia/cuda:12.8")
         .contains("-Pcuda")
-        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/headprune.jar\"]");
+        .contains("-Djarmode=tools -jar target/headprune.jar extract")
+        .contains("-XX:ArchiveClassesAtExit=/app/headprune.jsa")
+        .contains(
+            "ENTRYPOINT [\"java\", \"-XX:SharedArchiveFile=/app/headprune.jsa\", \"-jar\","
+                + " \"/app/headprune.jar\"]");
     assertThat(Files.readString(Path.of(".dockerignore"))).contains("target/");
     String pom = Files.readString(Path.of("pom.xml"));
     assertThat(pom).contains("<id>cuda</id>").contains("pytorch-native-cu128");

@@ -33,4 +33,31 @@ class BucketsTest {
     // an example longer than the budget still gets a batch of its own
     assertThat(Buckets.of(examples, 4, 50).stream().mapToInt(b -> b.length).sum()).isEqualTo(6);
   }
+
+  @Test
+  void batchesByTokensKeepPaddingUnderItsShare() {
+    // sorted: 10, 10, 11, 11, 20, 21, 100, 100, 120
+    List<Encoded> examples =
+        IntStream.of(100, 10, 20, 11, 120, 10, 21, 11, 100)
+            .mapToObj(BucketsTest::ofLength)
+            .toList();
+    List<int[]> batches = Buckets.byTokens(examples, 64, 256, 0.10);
+    // 10,10,11,11: 44 slots, 2 of padding; 20 joining would make 100 slots with 38 of padding;
+    // 20,21 (1 of 42); 100,100 (200 slots; 120 would make 360 > 256); 120 alone
+    assertThat(batches.stream().map(b -> b.length).toList()).containsExactly(4, 2, 2, 1);
+    for (int[] batch : batches) {
+      int longest = 0;
+      int real = 0;
+      for (int i : batch) {
+        longest = Math.max(longest, examples.get(i).length());
+        real += examples.get(i).length();
+      }
+      assertThat((double) (batch.length * longest - real) / (batch.length * longest))
+          .isLessThanOrEqualTo(0.10);
+      assertThat(batch.length * longest).isLessThanOrEqualTo(256);
+    }
+    // the count still caps a batch
+    assertThat(Buckets.byTokens(examples, 2, 256, 0.10).stream().mapToInt(b -> b.length).max())
+        .hasValue(2);
+  }
 }

@@ -38,15 +38,17 @@ class NativeMemoryTest {
         examples.addAll(tiny.calibration);
       }
       examples = examples.subList(0, 4 * 500);
-      HeadScorer.score(
-          tiny.model, examples.subList(0, 4 * 50), 4, Progress.NONE); // warm-up: allocator pools
+      // warm-up: one whole pass, so that the allocator holds a block of every batch shape (batches
+      // close on padding as well as on the count, so shapes vary) before the measured pass
+      HeadScorer.score(tiny.model, examples, 4, Progress.NONE);
       System.gc();
       long before = nativeKilobytes();
       int[] batches = {0};
       HeadScorer.score(tiny.model, examples, 4, (phase, done, total) -> batches[0]++);
       System.gc();
       long growth = nativeKilobytes() - before;
-      assertThat(batches[0]).isEqualTo(500);
+      // at most 4 examples a batch, and fewer where padding would pass 10 %
+      assertThat(batches[0]).isGreaterThanOrEqualTo(500);
       // Each batch allocates about 1 MB of tensors (4 layers of activations, attentions and
       // gradients):
       // a leak would add about 500 MB here.
