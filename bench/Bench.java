@@ -75,14 +75,14 @@ public class Bench {
     if (what.equals("job")) {
       job(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     } else {
-      scoring(work);
+      scoring(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // scoring
 
-  static void scoring(Path work) throws Exception {
+  static void scoring(Path work, Path before) throws Exception {
     Path model = syntheticModel(work.resolve("bert-base"), 12, 768, 12);
     Path texts = texts(work.resolve("texts-32.jsonl"), 32, 11);
     Path ids = work.resolve("ids-32.json");
@@ -133,7 +133,31 @@ public class Bench {
       System.out.printf("| --batch-size %d | %.2f s | %.2f s | %.2f GB |%n", batch, m.wall(), m.cpu(), m.rssGb());
     }
     System.out.println();
+    startup(work, model, one, before);
+    System.out.println();
     inference(work, model);
+  }
+
+  /** score on one example: start, native library, weights, one forward and backward. */
+  static void startup(Path work, Path model, Path one, Path before) throws Exception {
+    Path app = work.resolve("app");
+    if (!Files.exists(app.resolve("headprune.jsa"))) {
+      run(List.of("java", "-Djarmode=tools", "-jar", JAR.toString(), "extract", "--destination", app.toString()), Map.of());
+      run(List.of("java", "-XX:ArchiveClassesAtExit=" + app.resolve("headprune.jsa"), "-jar", app.resolve("headprune.jar").toString(),
+          "score", "--model", FIXTURE.toString(), "--data", FIXTURE.resolve("calib.jsonl").toString(), "--json", "--quiet"), Map.of());
+    }
+    List<String> score = List.of("score", "--model", model.toString(), "--data", one.toString(), "--json", "--quiet");
+    System.out.println("| score on one example (start-up) | wall | CPU | peak RSS |");
+    System.out.println("|---|---|---|---|");
+    if (before != null) {
+      Measure m = measure(plus(List.of("java", "-jar", before.toString()), score), Map.of());
+      System.out.printf("| before: java -jar %s | %.2f s | %.2f s | %.2f GB |%n", before.getFileName(), m.wall(), m.cpu(), m.rssGb());
+    }
+    Measure fat = measure(plus(List.of("java", "-jar", JAR.toString()), score), Map.of());
+    System.out.printf("| java -jar target/headprune.jar | %.2f s | %.2f s | %.2f GB |%n", fat.wall(), fat.cpu(), fat.rssGb());
+    Measure cds = measure(plus(List.of("java", "-XX:SharedArchiveFile=" + app.resolve("headprune.jsa"), "-jar",
+        app.resolve("headprune.jar").toString()), score), Map.of());
+    System.out.printf("| extracted jar + CDS archive (as the image runs it) | %.2f s | %.2f s | %.2f GB |%n", cds.wall(), cds.cpu(), cds.rssGb());
   }
 
   /** Both sides' HIS and AE on the same tokens: the benchmark compares equal work. */
