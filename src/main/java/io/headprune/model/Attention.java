@@ -20,14 +20,10 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
    * Scalar operands of the forward pass. They must live on the batch's manager: DJL's mul(Number)
    * frees its scalar at once, and autograd would read freed memory in the backward.
    */
-  record Constants(NDArray sqrtHeadSize, NDArray half, NDArray sqrtTwo, NDArray one) {
+  record Constants(NDArray sqrtHeadSize) {
 
     static Constants on(NDManager scope, int headSize) {
-      return new Constants(
-          scope.create((float) Math.sqrt(headSize)),
-          scope.create(0.5f),
-          scope.create((float) Math.sqrt(2.0)),
-          scope.create(1f));
+      return new Constants(scope.create((float) Math.sqrt(headSize)));
     }
   }
 
@@ -134,7 +130,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
    * GELU with the exact erf, as transformers' "gelu": 0.5 · x · (1 + erf(x / √2)), as PyTorch's one
    * fused operator (one tensor kept for the backward, not five).
    */
-  static NDArray gelu(NDArray x, Constants constants) {
+  static NDArray gelu(NDArray x) {
     return ai.djl.nn.Activation.gelu(x);
   }
 

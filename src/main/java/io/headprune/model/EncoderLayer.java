@@ -90,7 +90,7 @@ record EncoderLayer(
     NDArray normed = attentionNorm.apply(attended[0].add(hidden)); // (B, T, E)
 
     // feed-forward: dense, erf GELU, dense, residual, LayerNorm
-    NDArray inner = Attention.gelu(intermediate.apply(normed), constants); // (B, T, F)
+    NDArray inner = Attention.gelu(intermediate.apply(normed)); // (B, T, F)
     NDArray out = outputNorm.apply(output.apply(inner).add(normed)); // (B, T, E)
     return new NDArray[] {out, attended[1]};
   }

@@ -263,8 +263,7 @@ public final class Vit extends EncoderModel {
       hidden = attended[0].add(hidden); // (B, T, E)
       attentions.add(attended[1]); // (B, N, T, T)
       NDArray inner =
-          Attention.gelu(
-              layer.intermediate().apply(layer.after().apply(hidden)), constants); // (B, T, F)
+          Attention.gelu(layer.intermediate().apply(layer.after().apply(hidden))); // (B, T, F)
       hidden = layer.output().apply(inner).add(hidden); // (B, T, E)
     }
 
