@@ -10,32 +10,22 @@ final class Buckets {
 
   private Buckets() {}
 
+  /** Share of a batch's token slots padding may take before the batch closes. */
+  static final double MAX_PADDING = 0.10;
+
   /** Indices into {@code examples}, sorted by length (stable), cut into batches of {@code size}. */
   static List<int[]> of(List<Encoded> examples, int size) {
-    return of(examples, size, Long.MAX_VALUE);
-  }
-
-  /**
-   * As {@link #of(List, int)}, a batch also closing before its padded size (examples × longest)
-   * would pass {@code tokenBudget}: long sequences come in smaller batches, so memory follows
-   * tokens, not a count (a single example longer than the budget is a batch of its own).
-   */
-  static List<int[]> of(List<Encoded> examples, int size, long tokenBudget) {
-    return of(examples, size, tokenBudget, 1.0);
+    return byTokens(examples, size, Long.MAX_VALUE, 1.0);
   }
 
   /**
    * Batches for a pass over {@code examples}: at most {@code size} examples and {@code tokenBudget}
-   * padded tokens each, and a batch closes early rather than let padding pass {@code maxPadding} of
-   * its slots. Memory and time then follow the real tokens: long texts come a few at a time, short
-   * ones many, and little of either is spent on padding.
+   * padded tokens (examples × longest) each — a single example longer than the budget is a batch of
+   * its own — and a batch closes early rather than let padding pass {@code maxPadding} of its
+   * slots. Memory and time then follow the real tokens: long texts come a few at a time, short ones
+   * many, and little of either is spent on padding.
    */
   static List<int[]> byTokens(
-      List<Encoded> examples, int size, long tokenBudget, double maxPadding) {
-    return of(examples, size, tokenBudget, maxPadding);
-  }
-
-  private static List<int[]> of(
       List<Encoded> examples, int size, long tokenBudget, double maxPadding) {
     if (size < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + size);

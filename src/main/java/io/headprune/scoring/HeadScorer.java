@@ -33,9 +33,6 @@ public final class HeadScorer {
    */
   static final long BATCH_TOKENS = Long.getLong("headprune.scoring.batch-tokens", 512);
 
-  /** Share of a batch's token slots padding may take before the batch closes. */
-  static final double MAX_PADDING = 0.10;
-
   /** Time per part of a scoring batch, on stderr at exit with {@code -Dheadprune.profile=true}. */
   static final Profile PROFILE = Profile.named("scoring", Boolean.getBoolean("headprune.profile"));
 
@@ -67,7 +64,7 @@ public final class HeadScorer {
       his[l] = new double[heads[l].length];
       entropy[l] = new double[heads[l].length];
     }
-    List<int[]> batches = Buckets.byTokens(examples, batchSize, BATCH_TOKENS, MAX_PADDING);
+    List<int[]> batches = Buckets.byTokens(examples, batchSize, BATCH_TOKENS, Buckets.MAX_PADDING);
     int done = 0;
     for (int[] indices : batches) {
       GRADIENTS.lock();

@@ -22,7 +22,7 @@ public final class ModelRunner {
 
   /** Length-sorted batches of at most {@code batchSize} examples, little padding and bounded. */
   static List<int[]> batches(List<Encoded> examples, int batchSize) {
-    return Buckets.byTokens(examples, batchSize, BATCH_TOKENS, HeadScorer.MAX_PADDING);
+    return Buckets.byTokens(examples, batchSize, BATCH_TOKENS, Buckets.MAX_PADDING);
   }
 
   /** Logits of every example (input order), with the heads in {@code gatedOff} at gate 0. */

@@ -26,12 +26,13 @@ class BucketsTest {
     assertThat(byCount.get(0)).containsExactly(0, 5, 2, 4);
     // a 200-token budget: 10+10 (2 × 10), then 20 and 30 would pad to 3 × 30 = 90 ≤ 200, 4 × 100 is
     // not
-    List<int[]> byTokens = Buckets.of(examples, 4, 200);
+    List<int[]> byTokens = Buckets.byTokens(examples, 4, 200, 1.0);
     assertThat(byTokens.stream().map(b -> b.length).toList()).containsExactly(4, 2);
-    List<int[]> tight = Buckets.of(examples, 4, 100);
+    List<int[]> tight = Buckets.byTokens(examples, 4, 100, 1.0);
     assertThat(tight.stream().map(b -> b.length).toList()).containsExactly(3, 1, 1, 1);
     // an example longer than the budget still gets a batch of its own
-    assertThat(Buckets.of(examples, 4, 50).stream().mapToInt(b -> b.length).sum()).isEqualTo(6);
+    assertThat(Buckets.byTokens(examples, 4, 50, 1.0).stream().mapToInt(b -> b.length).sum())
+        .isEqualTo(6);
   }
 
   @Test
