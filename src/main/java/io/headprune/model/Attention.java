@@ -55,30 +55,139 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
   }
 
   /**
+   * What a pass needs of a layer. Scoring reads every row's attention probabilities (entropies) and
+   * gates them per example (gradients); inference reads only the logits, so a layer may run without
+   * the heads its gate turns off for the whole batch, and the last layer of a model that pools its
+   * first token only needs that row's output.
+   *
+   * @param probabilities the attention probabilities of every head and row are returned
+   * @param firstRowOnly only the first token's output is read downstream
+   */
+  record Need(boolean probabilities, boolean firstRowOnly) {
+
+    static final Need SCORING = new Need(true, false);
+    static final Need INFERENCE = new Need(false, false);
+
+    /** The need of a model's last layer when it pools its first token. */
+    Need lastLayer() {
+      return new Need(probabilities, true);
+    }
+  }
+
+  /**
    * Runs attention on {@code hidden} (B, T, E). {@code keyMask} (B, 1, 1, T) is added to the scores
    * (null: no padding); {@code gate} is (B, N) or (1, N), or null. Returns the output projection
-   * (B, T, E), before any residual, and the probabilities before gating (B, N, T, T).
+   * (B, R, E), before any residual, where R is T or 1 ({@code need.firstRowOnly()}), and the
+   * probabilities before gating (B, N, T, T), or null when {@code need} does not ask for them.
+   *
+   * <p>Without probabilities, a (1, N) gate of zeros and ones runs only the heads at one: their
+   * rows of the query/key/value weights and columns of the output weight, sliced for the batch —
+   * the arithmetic of the pruned model (a gated-off head adds zero to the output either way).
    */
-  NDArray[] forward(NDArray hidden, NDArray keyMask, NDArray gate, Constants constants) {
+  NDArray[] forward(NDArray hidden, NDArray keyMask, NDArray gate, Constants constants, Need need) {
+    if (!need.probabilities()) {
+      int[] kept = keptHeads(gate);
+      if (kept != null) {
+        Attention live = kept.length == heads.length ? this : slice(kept, hidden.getManager());
+        return live.run(hidden, keyMask, null, constants, need);
+      }
+    }
+    return run(hidden, keyMask, gate, constants, need);
+  }
+
+  private NDArray[] run(
+      NDArray hidden, NDArray keyMask, NDArray gate, Constants constants, Need need) {
     long batch = hidden.getShape().get(0);
-    long tokens = hidden.getShape().get(1);
     int count = heads.length;
-    NDArray q = split(query.apply(hidden)); // (B, N, T, D)
-    NDArray k = split(key.apply(hidden)); // (B, N, T, D)
-    NDArray v = split(value.apply(hidden)); // (B, N, T, D)
+    // only the first query row when nothing reads the other rows or their probabilities
+    NDArray queries =
+        need.firstRowOnly() && !need.probabilities() ? hidden.get(":, :1, :") : hidden;
     NDArray[] attended =
         attend(
-            q,
-            k,
-            v,
+            split(query.apply(queries)), // (B, N, Tq, D)
+            split(key.apply(hidden)), // (B, N, T, D)
+            split(value.apply(hidden)), // (B, N, T, D)
             scores -> scores.div(constants.sqrtHeadSize()),
             keyMask,
-            gate); // (B, N, T, D), (B, N, T, T)
+            gate,
+            need.firstRowOnly()); // (B, N, R, D), (B, N, Tq, T)
+    long width = attended[0].getShape().get(2);
     NDArray context =
         attended[0]
             .transpose(0, 2, 1, 3)
-            .reshape(batch, tokens, (long) count * headSize); // (B, T, N*D)
-    return new NDArray[] {output.apply(context), attended[1]}; // (B, T, E), (B, N, T, T)
+            .reshape(batch, width, (long) count * headSize); // (B, R, N*D)
+    return new NDArray[] {
+      output.apply(context), need.probabilities() ? attended[1] : null
+    }; // (B, R, E), (B, N, T, T)
+  }
+
+  /**
+   * The positions of the heads a (1, N) gate of zeros and ones keeps; null when the gate is absent,
+   * per example, any other value, or zero everywhere (then the gate itself runs).
+   */
+  static int[] keptHeads(NDArray gate) {
+    if (gate == null || gate.getShape().get(0) != 1) {
+      return null;
+    }
+    float[] values = gate.toFloatArray();
+    int[] kept = new int[values.length];
+    int count = 0;
+    for (int h = 0; h < values.length; h++) {
+      if (values[h] == 1f) {
+        kept[count++] = h;
+      } else if (values[h] != 0f) {
+        return null;
+      }
+    }
+    return count == 0 ? null : java.util.Arrays.copyOf(kept, count);
+  }
+
+  /**
+   * This block with only the heads at {@code positions}: their query/key/value rows and biases and
+   * output columns, on the batch's manager {@code scope} (freed with it).
+   */
+  private Attention slice(int[] positions, NDManager scope) {
+    int[] kept = new int[positions.length];
+    for (int i = 0; i < positions.length; i++) {
+      kept[i] = heads[positions[i]];
+    }
+    return new Attention(
+        kept,
+        headSize,
+        rows(query, positions, scope),
+        rows(key, positions, scope),
+        rows(value, positions, scope),
+        new Dense(pick(output.weight(), positions, 1, scope), output.bias()));
+  }
+
+  private Dense rows(Dense dense, int[] positions, NDManager scope) {
+    return new Dense(
+        pick(dense.weight(), positions, 0, scope),
+        dense.bias() == null ? null : pick(dense.bias(), positions, 0, scope));
+  }
+
+  /** The head blocks at {@code positions} along {@code axis}, runs of neighbours as one slice. */
+  private NDArray pick(NDArray array, int[] positions, int axis, NDManager scope) {
+    java.util.List<NDArray> parts = new java.util.ArrayList<>();
+    String prefix = axis == 0 ? "" : ":, ";
+    for (int i = 0; i < positions.length; ) {
+      int j = i;
+      while (j + 1 < positions.length && positions[j + 1] == positions[j] + 1) {
+        j++;
+      }
+      NDArray part =
+          array.get(
+              prefix + (long) positions[i] * headSize + ":" + (long) (positions[j] + 1) * headSize);
+      part.attach(scope); // a slice belongs to the weight's manager until moved
+      parts.add(part);
+      i = j + 1;
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    NDArray joined = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), axis);
+    joined.attach(scope);
+    return joined;
   }
 
   /**
@@ -93,11 +202,27 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
       java.util.function.UnaryOperator<NDArray> scale,
       NDArray mask,
       NDArray gate) {
+    return attend(query, key, value, scale, mask, gate, false);
+  }
+
+  /**
+   * {@link #attend}, with the context of the first query row only (B, N, 1, D) when {@code
+   * firstRowOnly}; the probabilities are every query row's (B, N, Tq, T) either way.
+   */
+  static NDArray[] attend(
+      NDArray query,
+      NDArray key,
+      NDArray value,
+      java.util.function.UnaryOperator<NDArray> scale,
+      NDArray mask,
+      NDArray gate,
+      boolean firstRowOnly) {
     long count = query.getShape().get(1);
-    NDArray scores = scale.apply(query.matMul(key.transpose(0, 1, 3, 2))); // (B, N, T, T)
-    NDArray probabilities = (mask == null ? scores : scores.add(mask)).softmax(-1); // (B, N, T, T)
-    NDArray gated = gate == null ? probabilities : probabilities.mul(gate.reshape(-1, count, 1, 1));
-    return new NDArray[] {gated.matMul(value), probabilities};
+    NDArray scores = scale.apply(query.matMul(key.transpose(0, 1, 3, 2))); // (B, N, Tq, T)
+    NDArray probabilities = (mask == null ? scores : scores.add(mask)).softmax(-1); // (B, N, Tq, T)
+    NDArray rows = firstRowOnly ? probabilities.get(":, :, :1, :") : probabilities; // (B, N, R, T)
+    NDArray gated = gate == null ? rows : rows.mul(gate.reshape(-1, count, 1, 1));
+    return new NDArray[] {gated.matMul(value), probabilities}; // (B, N, R, D), (B, N, Tq, T)
   }
 
   /**

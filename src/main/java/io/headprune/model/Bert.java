@@ -169,6 +169,15 @@ public final class Bert extends EncoderModel {
 
   @Override
   public Output forward(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.SCORING);
+  }
+
+  @Override
+  public NDArray logits(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.INFERENCE).logits();
+  }
+
+  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     if (classifier == null) {
       throw new InvalidInputException(
           "BertModel has no task head; headprune scores and evaluates BertForSequenceClassification checkpoints");
@@ -198,10 +207,10 @@ public final class Bert extends EncoderModel {
 
     // encoder
     EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize());
+        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
 
     // pooler: tanh(dense(first token)); classifier
-    NDArray first = encoded.hidden().get(":, 0, :"); // (B, E)
+    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
     NDArray pooled = pooler.apply(first).tanh(); // (B, E)
     NDArray logits = classifier.apply(pooled); // (B, C)
     return new Output(logits, encoded.attentions());

@@ -168,6 +168,15 @@ public final class DistilBert extends EncoderModel {
 
   @Override
   public Output forward(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.SCORING);
+  }
+
+  @Override
+  public NDArray logits(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.INFERENCE).logits();
+  }
+
+  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     if (classifier == null) {
       throw new InvalidInputException(
           "DistilBertModel has no task head; headprune scores and evaluates "
@@ -195,10 +204,10 @@ public final class DistilBert extends EncoderModel {
 
     // transformer blocks
     EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize());
+        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
 
     // head on the first token: classifier(relu(pre_classifier(h0)))
-    NDArray first = encoded.hidden().get(":, 0, :"); // (B, E)
+    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
     NDArray logits =
         classifier.apply(ai.djl.nn.Activation.relu(preClassifier.apply(first))); // (B, C)
     return new Output(logits, encoded.attentions());

@@ -80,31 +80,47 @@ record EncoderLayer(
   }
 
   /**
-   * Runs the layer. {@code gate} is (B, N) or (1, N), or null. Returns the layer's output (B, T, E)
-   * and its attention probabilities before gating (B, N, T, T).
+   * Runs the layer. {@code gate} is (B, N) or (1, N), or null. Returns the layer's output (B, R, E)
+   * (R: T, or 1 when {@code need.firstRowOnly()}) and its attention probabilities before gating (B,
+   * N, T, T), or null when {@code need} does not ask for them.
    */
-  NDArray[] forward(NDArray hidden, NDArray keyMask, NDArray gate, Attention.Constants constants) {
+  NDArray[] forward(
+      NDArray hidden,
+      NDArray keyMask,
+      NDArray gate,
+      Attention.Constants constants,
+      Attention.Need need) {
     // self-attention; attention output: dense, residual, LayerNorm
     NDArray[] attended =
-        attention.forward(hidden, keyMask, gate, constants); // (B, T, E), (B, N, T, T)
-    NDArray normed = attentionNorm.apply(attended[0].add(hidden)); // (B, T, E)
+        attention.forward(hidden, keyMask, gate, constants, need); // (B, R, E), (B, N, T, T)
+    NDArray residual = need.firstRowOnly() ? hidden.get(":, :1, :") : hidden; // (B, R, E)
+    NDArray normed = attentionNorm.apply(attended[0].add(residual)); // (B, R, E)
 
     // feed-forward: dense, erf GELU, dense, residual, LayerNorm
-    NDArray inner = Attention.gelu(intermediate.apply(normed)); // (B, T, F)
-    NDArray out = outputNorm.apply(output.apply(inner).add(normed)); // (B, T, E)
+    NDArray inner = Attention.gelu(intermediate.apply(normed)); // (B, R, F)
+    NDArray out = outputNorm.apply(output.apply(inner).add(normed)); // (B, R, E)
     return new NDArray[] {out, attended[1]};
   }
 
-  /** The encoder's output (B, T, E) and every layer's attention probabilities (B, N, T, T). */
-  record Encoded(NDArray hidden, List<NDArray> attentions) {}
+  /**
+   * The encoder's output (B, 1, E): only the first token's, which is all the three families pool;
+   * and every layer's attention probabilities (B, N, T, T), or none.
+   */
+  record Encoded(NDArray first, List<NDArray> attentions) {}
 
-  /** Runs {@code layers} in order; padding keys get float32 min added to their scores, as in HF. */
+  /**
+   * Runs {@code layers} in order; padding keys get float32 min added to their scores, as in HF. The
+   * last layer computes only the first token's output: nothing reads the others. With {@code
+   * need.probabilities()} false, no layer keeps its probabilities and a layer whose (1, N) gate
+   * turns heads off runs without them.
+   */
   static Encoded encode(
       List<EncoderLayer> layers,
       NDArray hidden,
       NDArray attentionMask,
       List<NDArray> gates,
-      int headSize) {
+      int headSize,
+      Attention.Need need) {
     NDManager scope = hidden.getManager();
     NDArray keyMask =
         attentionMask
@@ -117,10 +133,19 @@ record EncoderLayer(
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
       NDArray[] result =
-          layers.get(l).forward(hidden, keyMask, gates == null ? null : gates.get(l), constants);
+          layers
+              .get(l)
+              .forward(
+                  hidden,
+                  keyMask,
+                  gates == null ? null : gates.get(l),
+                  constants,
+                  l == layers.size() - 1 ? need.lastLayer() : need);
       hidden = result[0];
-      attentions.add(result[1]);
+      if (need.probabilities()) {
+        attentions.add(result[1]);
+      }
     }
-    return new Encoded(hidden, attentions);
+    return new Encoded(hidden.get(":, :1, :"), attentions);
   }
 }

@@ -31,6 +31,15 @@ public interface HeadModel extends AutoCloseable {
    */
   Output forward(Batch batch, List<NDArray> gates);
 
+  /**
+   * The logits of {@link #forward} alone, (B, C) — or (B, T, V) for a language model — equal up to
+   * float rounding: what inference reads. A family may skip what only the attention probabilities
+   * need, such as the rows its task head never reads and the heads a (1, H_l) gate turns off.
+   */
+  default NDArray logits(Batch batch, List<NDArray> gates) {
+    return forward(batch, gates).logits();
+  }
+
   /** Per layer and head, the L2 norm of the head's query/key/value rows and output columns. */
   double[][] headWeightNorms();
 

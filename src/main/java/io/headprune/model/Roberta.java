@@ -138,6 +138,15 @@ public final class Roberta extends EncoderModel {
 
   @Override
   public Output forward(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.SCORING);
+  }
+
+  @Override
+  public NDArray logits(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.INFERENCE).logits();
+  }
+
+  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     if (headOut == null) {
       throw new InvalidInputException(
           "RobertaModel has no task head; headprune scores and evaluates RobertaForSequenceClassification checkpoints");
@@ -171,10 +180,10 @@ public final class Roberta extends EncoderModel {
 
     // encoder
     EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize());
+        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
 
     // classification head on the first token: out_proj(tanh(dense(h0)))
-    NDArray first = encoded.hidden().get(":, 0, :"); // (B, E)
+    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
     NDArray logits = headOut.apply(headDense.apply(first).tanh()); // (B, C)
     return new Output(logits, encoded.attentions());
   }

@@ -208,6 +208,15 @@ public final class Vit extends EncoderModel {
 
   @Override
   public Output forward(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.SCORING);
+  }
+
+  @Override
+  public NDArray logits(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, Attention.Need.INFERENCE).logits();
+  }
+
+  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     if (classifier == null) {
       throw new InvalidInputException(
           "ViTModel has no task head; headprune scores and evaluates ViTForImageClassification checkpoints");
@@ -247,11 +256,12 @@ public final class Vit extends EncoderModel {
         NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1)
             .add(embeddings.positions()); // (B, T, E)
 
-    // pre-LayerNorm layers
+    // pre-LayerNorm layers; the last computes only the CLS row, all the classifier reads
     Attention.Constants constants = Attention.Constants.on(scope, config.headSize());
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
       Layer layer = layers.get(l);
+      Attention.Need layerNeed = l == layers.size() - 1 ? need.lastLayer() : need;
       NDArray[] attended =
           layer
               .attention()
@@ -259,12 +269,16 @@ public final class Vit extends EncoderModel {
                   layer.before().apply(hidden),
                   null,
                   gates == null ? null : gates.get(l),
-                  constants);
-      hidden = attended[0].add(hidden); // (B, T, E)
-      attentions.add(attended[1]); // (B, N, T, T)
+                  constants,
+                  layerNeed); // (B, R, E), (B, N, T, T)
+      NDArray residual = layerNeed.firstRowOnly() ? hidden.get(":, :1, :") : hidden;
+      hidden = attended[0].add(residual); // (B, R, E)
+      if (need.probabilities()) {
+        attentions.add(attended[1]); // (B, N, T, T)
+      }
       NDArray inner =
-          Attention.gelu(layer.intermediate().apply(layer.after().apply(hidden))); // (B, T, F)
-      hidden = layer.output().apply(inner).add(hidden); // (B, T, E)
+          Attention.gelu(layer.intermediate().apply(layer.after().apply(hidden))); // (B, R, F)
+      hidden = layer.output().apply(inner).add(hidden); // (B, R, E)
     }
 
     // final LayerNorm, classifier on the CLS row

@@ -134,15 +134,13 @@ public final class Divergence {
         if (tokens >= 2) {
           NDArray logP =
               model
-                  .forward(batch, null)
-                  .logits()
+                  .logits(batch, null)
                   .get(":, :-1, :")
                   .toType(DataType.FLOAT64, false)
                   .logSoftmax(2); // (B, T−1, V)
           NDArray logQ =
               model
-                  .forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
-                  .logits()
+                  .logits(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
                   .get(":, :-1, :")
                   .toType(DataType.FLOAT64, false)
                   .logSoftmax(2); // (B, T−1, V)

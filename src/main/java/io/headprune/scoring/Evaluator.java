@@ -116,9 +116,7 @@ public final class Evaluator {
       return new Predicted(new float[0], new long[0], 0);
     }
     NDArray logits =
-        model
-            .forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
-            .logits(); // (B, T, V)
+        model.logits(batch, ModelRunner.gates(scope, model.heads(), gatedOff)); // (B, T, V)
     NDArray previous = logits.get(":, :-1, :"); // (B, T−1, V)
     NDArray picked =
         previous

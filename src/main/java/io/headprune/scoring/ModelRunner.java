@@ -39,8 +39,7 @@ public final class ModelRunner {
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
-        NDArray out =
-            model.forward(batch, gates(scope, model.heads(), gatedOff)).logits(); // (B, C)
+        NDArray out = model.logits(batch, gates(scope, model.heads(), gatedOff)); // (B, C)
         float[] flat = out.toFloatArray();
         int classes = (int) out.getShape().get(1);
         for (int b = 0; b < indices.length; b++) {
@@ -63,7 +62,7 @@ public final class ModelRunner {
     for (int[] indices : batches(examples, batchSize)) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
-        model.forward(batch, null).logits().sum().toFloatArray();
+        model.logits(batch, null).sum().toFloatArray();
       }
     }
   }
