@@ -100,14 +100,14 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     long batch = hidden.getShape().get(0);
     int count = heads.length;
     // only the first query row when nothing reads the other rows or their probabilities
-    NDArray queries =
-        need.firstRowOnly() && !need.probabilities() ? hidden.get(":, :1, :") : hidden;
+    boolean firstQueryOnly = need.firstRowOnly() && !need.probabilities();
+    NDArray queries = firstQueryOnly ? hidden.get(":, :1, :") : hidden; // (B, Tq, E)
     NDArray[] attended =
         attend(
             split(query.apply(queries)), // (B, N, Tq, D)
             split(key.apply(hidden)), // (B, N, T, D)
             split(value.apply(hidden)), // (B, N, T, D)
-            scores -> scores.div(constants.sqrtHeadSize()),
+            scores -> scores.divi(constants.sqrtHeadSize()),
             keyMask,
             gate,
             need.firstRowOnly()); // (B, N, R, D), (B, N, Tq, T)
@@ -193,7 +193,8 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
   /**
    * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T, T)
    * additive, or null), gated per example and head, times v. Returns the context (B, N, T, D) and
-   * the probabilities before gating (B, N, T, T).
+   * the probabilities before gating (B, N, T, T). {@code scale} and the mask work in place on the
+   * fresh product q kᵀ (no copy of a (B, N, T, T) tensor; autograd needs only q and k from it).
    */
   static NDArray[] attend(
       NDArray query,

@@ -284,7 +284,7 @@ public final class Gpt2 extends LoadedModel {
               q,
               k,
               v,
-              scaleAttention ? s -> s.div(sqrtHeadSize) : s -> s,
+              scaleAttention ? s -> s.divi(sqrtHeadSize) : s -> s,
               mask,
               gates == null ? null : gates.get(l)); // (B, N, T, D), (B, N, T, T)
       NDArray context =

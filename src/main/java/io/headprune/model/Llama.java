@@ -378,7 +378,7 @@ public final class Llama extends LoadedModel {
               q,
               k,
               v,
-              s -> s.mul(scale),
+              s -> s.muli(scale),
               mask,
               gates == null ? null : gates.get(l)); // (B, H, T, D), (B, H, T, T)
       NDArray context =
