@@ -23,7 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
-public final class Bert extends EncoderModel {
+public final class Bert extends TextEncoder {
 
   /** BERT as data. */
   public static final Architecture ARCHITECTURE =
@@ -53,7 +53,6 @@ public final class Bert extends EncoderModel {
   private static final String BASE = "bert.";
 
   private final Embeddings embeddings;
-  private final List<EncoderLayer> layers;
   private final Dense pooler;
   private final Dense classifier;
 
@@ -67,9 +66,8 @@ public final class Bert extends EncoderModel {
       Dense pooler,
       Dense classifier,
       long parameters) {
-    super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
+    super(config, manager, layers, parameters);
     this.embeddings = embeddings;
-    this.layers = List.copyOf(layers);
     this.pooler = pooler;
     this.classifier = classifier;
   }
@@ -168,16 +166,7 @@ public final class Bert extends EncoderModel {
   }
 
   @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.SCORING);
-  }
-
-  @Override
-  public NDArray logits(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.INFERENCE).logits();
-  }
-
-  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+  NDArray embed(Batch batch) {
     if (classifier == null) {
       throw new InvalidInputException(
           "BertModel has no task head; headprune scores and evaluates BertForSequenceClassification checkpoints");
@@ -203,16 +192,13 @@ public final class Bert extends EncoderModel {
             .add(
                 Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE)
                     .singletonOrThrow());
-    hidden = embeddings.norm().apply(hidden); // (B, T, E)
+    return embeddings.norm().apply(hidden); // (B, T, E)
+  }
 
-    // encoder
-    EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
-
-    // pooler: tanh(dense(first token)); classifier
-    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
+  /** Pooler: tanh(dense(first token)); classifier. */
+  @Override
+  NDArray classify(NDArray first) {
     NDArray pooled = pooler.apply(first).tanh(); // (B, E)
-    NDArray logits = classifier.apply(pooled); // (B, C)
-    return new Output(logits, encoded.attentions());
+    return classifier.apply(pooled); // (B, C)
   }
 }

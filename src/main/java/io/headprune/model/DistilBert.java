@@ -23,7 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Shapes: B batch, T tokens, E hidden (config {@code dim}), C labels.
  */
-public final class DistilBert extends EncoderModel {
+public final class DistilBert extends TextEncoder {
 
   /** DistilBERT as data. */
   public static final Architecture ARCHITECTURE =
@@ -55,8 +55,6 @@ public final class DistilBert extends EncoderModel {
   /** DistilBERT's LayerNorms use nn.LayerNorm(eps=1e-12); the config has no key for it. */
   private static final float EPS = 1e-12f;
 
-  private final List<EncoderLayer> layers;
-
   private final NDArray wordEmbeddings;
   private final NDArray positionEmbeddings;
   private final Norm embeddingNorm;
@@ -73,8 +71,7 @@ public final class DistilBert extends EncoderModel {
       Dense preClassifier,
       Dense classifier,
       long parameters) {
-    super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
-    this.layers = List.copyOf(layers);
+    super(config, manager, layers, parameters);
     this.wordEmbeddings = wordEmbeddings;
     this.positionEmbeddings = positionEmbeddings;
     this.embeddingNorm = embeddingNorm;
@@ -167,16 +164,7 @@ public final class DistilBert extends EncoderModel {
   }
 
   @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.SCORING);
-  }
-
-  @Override
-  public NDArray logits(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.INFERENCE).logits();
-  }
-
-  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+  NDArray embed(Batch batch) {
     if (classifier == null) {
       throw new InvalidInputException(
           "DistilBertModel has no task head; headprune scores and evaluates "
@@ -200,16 +188,12 @@ public final class DistilBert extends EncoderModel {
             .add(
                 Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE)
                     .singletonOrThrow());
-    hidden = embeddingNorm.apply(hidden); // (B, T, E)
+    return embeddingNorm.apply(hidden); // (B, T, E)
+  }
 
-    // transformer blocks
-    EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
-
-    // head on the first token: classifier(relu(pre_classifier(h0)))
-    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
-    NDArray logits =
-        classifier.apply(ai.djl.nn.Activation.relu(preClassifier.apply(first))); // (B, C)
-    return new Output(logits, encoded.attentions());
+  /** Head on the first token: classifier(relu(pre_classifier(h0))). */
+  @Override
+  NDArray classify(NDArray first) {
+    return classifier.apply(ai.djl.nn.Activation.relu(preClassifier.apply(first))); // (B, C)
   }
 }

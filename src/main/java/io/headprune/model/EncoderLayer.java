@@ -108,6 +108,16 @@ record EncoderLayer(
    */
   record Encoded(NDArray first, List<NDArray> attentions) {}
 
+  /** The additive mask of padding keys (B, 1, 1, T): float32 min where the key is padding. */
+  static NDArray keyMask(NDArray attentionMask) {
+    return attentionMask
+        .neg()
+        .add(1f)
+        .mul(-Float.MAX_VALUE)
+        .expandDims(1)
+        .expandDims(1); // (B, 1, 1, T)
+  }
+
   /**
    * Runs {@code layers} in order; padding keys get float32 min added to their scores, as in HF. The
    * last layer computes only the first token's output: nothing reads the others. With {@code
@@ -122,13 +132,7 @@ record EncoderLayer(
       int headSize,
       Attention.Need need) {
     NDManager scope = hidden.getManager();
-    NDArray keyMask =
-        attentionMask
-            .neg()
-            .add(1f)
-            .mul(-Float.MAX_VALUE)
-            .expandDims(1)
-            .expandDims(1); // (B, 1, 1, T)
+    NDArray keyMask = keyMask(attentionMask); // (B, 1, 1, T)
     Attention.Constants constants = Attention.Constants.on(scope, headSize);
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {

@@ -40,6 +40,31 @@ public interface HeadModel extends AutoCloseable {
     return forward(batch, gates).logits();
   }
 
+  /**
+   * The model run one layer at a time for inference, equal to {@link #logits} layer for layer, so
+   * that head sets whose gates agree on their first layers can share those layers' work; null for a
+   * family that runs only whole.
+   */
+  default Stages stages() {
+    return null;
+  }
+
+  /** Inference one layer at a time. */
+  interface Stages {
+
+    /** The batch entering layer 0 (embeddings), on the batch's manager. */
+    Stage start(Batch batch);
+
+    /**
+     * Runs layer {@code stage.layer()} with {@code gate} (1, H_l), or null for every head; what it
+     * computes belongs to the manager of the stage's hidden states (see {@link Stage#on}).
+     */
+    Stage next(Stage stage, NDArray gate);
+
+    /** The logits (B, C) once every layer has run. */
+    NDArray logits(Stage stage);
+  }
+
   /** Per layer and head, the L2 norm of the head's query/key/value rows and output columns. */
   double[][] headWeightNorms();
 

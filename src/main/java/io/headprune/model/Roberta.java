@@ -22,7 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Shapes: B batch, T tokens, E hidden, C labels.
  */
-public final class Roberta extends EncoderModel {
+public final class Roberta extends TextEncoder {
 
   /**
    * RoBERTa as data: BERT's config keys (RobertaConfig extends BertConfig), padding id 1 by
@@ -57,8 +57,6 @@ public final class Roberta extends EncoderModel {
 
   private static final String BASE = "roberta.";
 
-  private final List<EncoderLayer> layers;
-
   private final Embeddings embeddings;
   private final Dense headDense;
   private final Dense headOut;
@@ -73,8 +71,7 @@ public final class Roberta extends EncoderModel {
       Dense headDense,
       Dense headOut,
       long parameters) {
-    super(config, manager, layers.stream().map(EncoderLayer::attention).toList(), parameters);
-    this.layers = List.copyOf(layers);
+    super(config, manager, layers, parameters);
     this.embeddings = embeddings;
     this.headDense = headDense;
     this.headOut = headOut;
@@ -137,16 +134,7 @@ public final class Roberta extends EncoderModel {
   }
 
   @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.SCORING);
-  }
-
-  @Override
-  public NDArray logits(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.INFERENCE).logits();
-  }
-
-  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+  NDArray embed(Batch batch) {
     if (headOut == null) {
       throw new InvalidInputException(
           "RobertaModel has no task head; headprune scores and evaluates RobertaForSequenceClassification checkpoints");
@@ -176,15 +164,12 @@ public final class Roberta extends EncoderModel {
             .add(
                 Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE)
                     .singletonOrThrow());
-    hidden = embeddings.norm().apply(hidden); // (B, T, E)
+    return embeddings.norm().apply(hidden); // (B, T, E)
+  }
 
-    // encoder
-    EncoderLayer.Encoded encoded =
-        EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
-
-    // classification head on the first token: out_proj(tanh(dense(h0)))
-    NDArray first = encoded.first().get(":, 0, :"); // (B, E)
-    NDArray logits = headOut.apply(headDense.apply(first).tanh()); // (B, C)
-    return new Output(logits, encoded.attentions());
+  /** Classification head on the first token: out_proj(tanh(dense(h0))). */
+  @Override
+  NDArray classify(NDArray first) {
+    return headOut.apply(headDense.apply(first).tanh()); // (B, C)
   }
 }

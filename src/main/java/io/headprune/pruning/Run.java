@@ -430,29 +430,69 @@ final class Run {
         artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
   }
 
+  /** One evaluation of the grid: a criterion at a sparsity on a seed, and the heads it prunes. */
+  private record Cell(Criterion criterion, double sparsity, int seed, List<HeadRef> heads) {}
+
+  /**
+   * Selects every cell's heads first, then evaluates the distinct head sets together, so that sets
+   * agreeing on their lower layers' gates share those layers' passes.
+   */
   private List<EvaluationRow> evaluateAll() {
-    List<EvaluationRow> rows = new ArrayList<>();
-    long total = (long) options.criteria().size() * options.sparsities().size() * perSeed.size();
-    long done = 0;
+    List<Cell> cells = new ArrayList<>();
     for (Criterion criterion : options.criteria()) {
       for (double sparsity : options.sparsities()) {
         for (int seed = 0; seed < perSeed.size(); seed++) {
-          List<HeadRef> heads = select(criterion, seed, sparsity, alphaAt(sparsity));
-          Evaluation result = evaluate(heads, evaluation);
-          rows.add(
-              new EvaluationRow(
-                  criterion.id(),
-                  sparsity,
-                  seed,
-                  metric.id(),
-                  result.value(),
-                  result.agreement(),
-                  Pruner.pairs(heads)));
-          progress.report(Phase.EVALUATE, ++done, total);
+          cells.add(
+              new Cell(
+                  criterion, sparsity, seed, select(criterion, seed, sparsity, alphaAt(sparsity))));
         }
       }
     }
+    evaluateAll(cells.stream().map(Cell::heads).toList(), evaluation, cells.size());
+    List<EvaluationRow> rows = new ArrayList<>();
+    for (Cell cell : cells) {
+      Evaluation result = evaluate(cell.heads(), evaluation);
+      rows.add(
+          new EvaluationRow(
+              cell.criterion().id(),
+              cell.sparsity(),
+              cell.seed(),
+              metric.id(),
+              result.value(),
+              result.agreement(),
+              Pruner.pairs(cell.heads())));
+    }
     return rows;
+  }
+
+  /**
+   * Evaluates on {@code part} every set of {@code sets} not evaluated there yet, in one shared run;
+   * progress: phase "evaluate", in units of the {@code cells} it stands for.
+   */
+  private void evaluateAll(List<List<HeadRef>> sets, Part part, long cells) {
+    Map<List<HeadRef>, Evaluation> forPart = cache.computeIfAbsent(part, p -> new HashMap<>());
+    List<List<HeadRef>> missing =
+        sets.stream()
+            .map(List::copyOf)
+            .distinct()
+            .filter(set -> !forPart.containsKey(set))
+            .toList();
+    List<Evaluator.Outcome> outcomes =
+        Evaluator.runAll(
+            model,
+            part.examples(),
+            missing.stream().map(HashSet::new).toList(),
+            metric,
+            part.labels(),
+            evaluationBatch(),
+            (name, done, total) ->
+                progress.report(Phase.EVALUATE, total == 0 ? cells : done * cells / total, cells));
+    for (int i = 0; i < missing.size(); i++) {
+      forPart.put(
+          missing.get(i),
+          new Evaluation(outcomes.get(i).value(), outcomes.get(i).agreement(part.dense())));
+    }
+    progress.report(Phase.EVALUATE, cells, cells);
   }
 
   private TargetChoice chooseTarget() {

@@ -62,6 +62,46 @@ public final class Evaluator {
     return new Outcome(metric.compute(predicted, labels), predicted);
   }
 
+  /**
+   * {@link #run} for each head set of {@code sets}, in order. A classifier's sets share the passes
+   * of the layers on which their gates agree ({@link ModelRunner#logits(HeadModel, List, List, int,
+   * Progress)}); other tasks run set by set.
+   */
+  public static List<Outcome> runAll(
+      HeadModel model,
+      List<Encoded> examples,
+      List<? extends Collection<HeadRef>> sets,
+      Metric metric,
+      double[] labels,
+      int batchSize,
+      Progress progress) {
+    io.headprune.model.Autograd.offForThisThread();
+    boolean choices = !examples.isEmpty() && examples.get(0).choices() != null;
+    List<Outcome> outcomes = new ArrayList<>(sets.size());
+    if (choices || model.config().languageModel()) {
+      for (int s = 0; s < sets.size(); s++) {
+        int set = s;
+        outcomes.add(
+            run(
+                model,
+                examples,
+                sets.get(s),
+                metric,
+                labels,
+                batchSize,
+                (phase, done, total) ->
+                    progress.report(phase, (long) set * total + done, (long) sets.size() * total)));
+      }
+      return outcomes;
+    }
+    boolean regression = model.config().labels().regression();
+    for (float[][] logits : ModelRunner.logits(model, examples, sets, batchSize, progress)) {
+      double[] predicted = Predictions.predicted(logits, regression);
+      outcomes.add(new Outcome(metric.compute(predicted, labels), predicted));
+    }
+    return outcomes;
+  }
+
   /** Examples per batch that keep (B, T, V) logits within the budget. */
   private static int languageModelBatch(HeadModel model, List<Encoded> examples, int batchSize) {
     long longest = examples.stream().mapToLong(Encoded::length).max().orElse(1);

@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDManager;
 import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Stage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /** Runs a model without gradients over many examples, optionally with heads gated off. */
 public final class ModelRunner {
@@ -51,6 +53,154 @@ public final class ModelRunner {
       progress.report(Phase.EVALUATE, ++done, batches.size());
     }
     return logits;
+  }
+
+  /**
+   * Logits of every example (input order) for each head set of {@code sets} gated off: {@code
+   * [set][example][class]}. A model that runs layer by layer shares work between sets: per batch,
+   * the sets walk a tree of their gates layer by layer, and each distinct prefix of gates runs its
+   * layer once — sets that agree on layers 0 … l share those layers' passes. Equal to calling
+   * {@link #logits} once per set.
+   */
+  public static float[][][] logits(
+      HeadModel model,
+      List<Encoded> examples,
+      List<? extends Collection<HeadRef>> sets,
+      int batchSize,
+      Progress progress) {
+    Autograd.offForThisThread();
+    float[][][] logits = new float[sets.size()][examples.size()][];
+    HeadModel.Stages stages = model.stages();
+    if (stages == null || sets.isEmpty()) {
+      for (int s = 0; s < sets.size(); s++) {
+        int set = s;
+        logits[s] =
+            logits(
+                model,
+                examples,
+                sets.get(s),
+                batchSize,
+                (phase, done, total) ->
+                    progress.report(phase, (long) set * total + done, (long) sets.size() * total));
+      }
+      return logits;
+    }
+    Prefixes prefixes = Prefixes.of(model.heads(), sets);
+    List<int[]> batches = batches(examples, batchSize);
+    long total = (long) prefixes.passes() * batches.size();
+    long[] done = {0};
+    List<Integer> all = java.util.stream.IntStream.range(0, sets.size()).boxed().toList();
+    for (int[] indices : batches) {
+      try (NDManager scope = model.manager().newSubManager()) {
+        Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
+        walk(
+            stages,
+            stages.start(batch),
+            all,
+            prefixes,
+            scope,
+            (set, out) -> {
+              float[] flat = out.toFloatArray();
+              int classes = (int) out.getShape().get(1);
+              for (int b = 0; b < indices.length; b++) {
+                logits[set][indices[b]] =
+                    java.util.Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
+              }
+            },
+            () -> progress.report(Phase.EVALUATE, ++done[0], total));
+      }
+    }
+    return logits;
+  }
+
+  /**
+   * Runs layer {@code stage.layer()} once for each distinct gate of {@code members} there (each on
+   * a scope of its own, freed when its branch is done), then their subtrees; at the end, hands the
+   * logits to {@code sink} for every member.
+   */
+  private static void walk(
+      HeadModel.Stages stages,
+      Stage stage,
+      List<Integer> members,
+      Prefixes prefixes,
+      NDManager parent,
+      java.util.function.BiConsumer<Integer, NDArray> sink,
+      Runnable pass) {
+    int layer = stage.layer();
+    if (layer == prefixes.layers()) {
+      NDArray out = stages.logits(stage); // (B, C)
+      members.forEach(set -> sink.accept(set, out));
+      return;
+    }
+    for (List<Integer> branch : prefixes.branches(members, layer)) {
+      try (NDManager scope = parent.newSubManager()) {
+        float[] gate = prefixes.gate(branch.get(0), layer);
+        Stage next =
+            stages.next(
+                stage.on(scope),
+                gate == null ? null : scope.create(gate).reshape(1, gate.length)); // (1, H_l)
+        pass.run();
+        walk(stages, next, branch, prefixes, scope, sink, pass);
+      }
+    }
+  }
+
+  /**
+   * Each head set's gate per layer (null where no head of the layer is off), and the tree they
+   * make: the sets that share layers 0 … l−1 split at layer l by their gate there.
+   */
+  record Prefixes(float[][][] gates, int layers) {
+
+    static Prefixes of(int[][] heads, List<? extends Collection<HeadRef>> sets) {
+      float[][][] gates = new float[sets.size()][heads.length][];
+      for (int s = 0; s < sets.size(); s++) {
+        Collection<HeadRef> off = sets.get(s);
+        for (int l = 0; l < heads.length; l++) {
+          float[] values = new float[heads[l].length];
+          boolean any = false;
+          for (int h = 0; h < values.length; h++) {
+            boolean gated = off.contains(new HeadRef(l, heads[l][h]));
+            values[h] = gated ? 0f : 1f;
+            any |= gated;
+          }
+          gates[s][l] = any ? values : null;
+        }
+      }
+      return new Prefixes(gates, heads.length);
+    }
+
+    float[] gate(int set, int layer) {
+      return gates[set][layer];
+    }
+
+    /**
+     * {@code members} (sets equal on the layers below {@code layer}) grouped by their gate there.
+     */
+    List<List<Integer>> branches(List<Integer> members, int layer) {
+      Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
+      for (int set : members) {
+        groups
+            .computeIfAbsent(java.util.Arrays.toString(gates[set][layer]), k -> new ArrayList<>())
+            .add(set);
+      }
+      return List.copyOf(groups.values());
+    }
+
+    /** Layer passes per batch: the distinct prefixes of gates, layer by layer. */
+    int passes() {
+      int passes = 0;
+      List<List<Integer>> level =
+          List.of(java.util.stream.IntStream.range(0, gates.length).boxed().toList());
+      for (int l = 0; l < layers; l++) {
+        List<List<Integer>> nextLevel = new ArrayList<>();
+        for (List<Integer> members : level) {
+          nextLevel.addAll(branches(members, l));
+        }
+        passes += nextLevel.size();
+        level = nextLevel;
+      }
+      return passes;
+    }
   }
 
   /**

@@ -1,0 +1,44 @@
+package io.headprune.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * A batch part-way through a model run layer by layer ({@link HeadModel.Stages}): the hidden states
+ * entering layer {@link #layer()}, with what every layer of the batch shares (the padding mask and
+ * scalar constants).
+ */
+public final class Stage {
+
+  final int layer;
+  final NDArray hidden;
+  final NDArray keyMask;
+  final Attention.Constants constants;
+
+  Stage(int layer, NDArray hidden, NDArray keyMask, Attention.Constants constants) {
+    this.layer = layer;
+    this.hidden = hidden;
+    this.keyMask = keyMask;
+    this.constants = constants;
+  }
+
+  /** The index of the next layer to run; the model's layer count once all have run. */
+  public int layer() {
+    return layer;
+  }
+
+  /**
+   * This stage seen from {@code scope}: a view of its hidden states owned by {@code scope}, so that
+   * what the next layers compute from it lands there and is freed when {@code scope} closes, while
+   * this stage stays usable for the next branch.
+   */
+  public Stage on(NDManager scope) {
+    NDArray view = hidden.expandDims(0).squeeze(0); // a new handle on the same storage
+    view.attach(scope);
+    return new Stage(layer, view, keyMask, constants);
+  }
+
+  Stage next(NDArray output) {
+    return new Stage(layer + 1, output, keyMask, constants);
+  }
+}
