@@ -288,29 +288,34 @@ final class Run {
    * α.
    */
   private PruneReport.AlphaAtSparsity chooseAlpha(double sparsity, Alpha.Rule rule) {
-    List<AlphaTrial> trials = new ArrayList<>();
-    long total =
-        (long) PruneOptions.ALPHA_GRID.length
-            * perSeed.size()
-            * Math.max(1, options.sparsities().size());
-    for (double alpha : PruneOptions.ALPHA_GRID) {
-      double[] values = new double[perSeed.size()];
-      for (int seed = 0; seed < perSeed.size(); seed++) {
-        progress.report(Phase.ALPHA, Math.min(alphaTrials++, total - 1), total);
-        List<HeadRef> heads =
+    double[] grid = PruneOptions.ALPHA_GRID;
+    double[][] values = new double[grid.length][perSeed.size()];
+    long total = (long) grid.length * perSeed.size() * Math.max(1, options.sparsities().size());
+    for (int seed = 0; seed < perSeed.size(); seed++) {
+      progress.report(Phase.ALPHA, Math.min(alphaTrials, total - 1), total);
+      alphaTrials += grid.length;
+      List<List<HeadRef>> sets = new ArrayList<>();
+      for (double alpha : grid) {
+        sets.add(
             oneShot(
                 Criterion.HIES,
                 ScoreTable.of(perSeed.get(seed), alpha, options.normalization()),
                 seed,
-                sparsity);
-        values[seed] =
-            rule == Alpha.Rule.DIVERGENCE
-                ? divergence(seed, heads)
-                : evaluate(heads, validation).value();
+                sparsity));
       }
-      double mean = java.util.Arrays.stream(values).average().orElse(Double.NaN);
-      double standardError = Summaries.sampleStd(values, mean) / Math.sqrt(values.length);
-      trials.add(new AlphaTrial(alpha, mean, standardError));
+      double[] perAlpha =
+          rule == Alpha.Rule.DIVERGENCE
+              ? divergences(seed, sets)
+              : sets.stream().mapToDouble(heads -> evaluate(heads, validation).value()).toArray();
+      for (int a = 0; a < grid.length; a++) {
+        values[a][seed] = perAlpha[a];
+      }
+    }
+    List<AlphaTrial> trials = new ArrayList<>();
+    for (int a = 0; a < grid.length; a++) {
+      double mean = java.util.Arrays.stream(values[a]).average().orElse(Double.NaN);
+      double standardError = Summaries.sampleStd(values[a], mean) / Math.sqrt(values[a].length);
+      trials.add(new AlphaTrial(grid[a], mean, standardError));
     }
     return new PruneReport.AlphaAtSparsity(sparsity, best(trials, rule, metric), trials);
   }
@@ -345,24 +350,36 @@ final class Run {
   }
 
   /**
-   * Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with {@code heads} gated off.
+   * Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with each of {@code sets}
+   * gated off; sets measured before are not run again, the others share one run.
    */
-  private double divergence(int seed, List<HeadRef> heads) {
+  private double[] divergences(int seed, List<List<HeadRef>> sets) {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
-    Double cached = forSeed.get(heads);
-    if (cached == null) {
+    List<List<HeadRef>> missing =
+        sets.stream()
+            .map(List::copyOf)
+            .distinct()
+            .filter(set -> !forSeed.containsKey(set))
+            .toList();
+    if (!missing.isEmpty()) {
       io.headprune.scoring.Divergence.Reference reference =
           heldOut.computeIfAbsent(
               seed,
               s ->
                   io.headprune.scoring.Divergence.reference(
                       model, heldOutExamples(s), evaluationBatch(), dense()));
-      cached =
-          io.headprune.scoring.Divergence.mean(
-              model, reference, new HashSet<>(heads), evaluationBatch(), within());
-      forSeed.put(List.copyOf(heads), cached);
+      double[] means =
+          io.headprune.scoring.Divergence.means(
+              model,
+              reference,
+              missing.stream().map(HashSet::new).toList(),
+              evaluationBatch(),
+              within());
+      for (int i = 0; i < missing.size(); i++) {
+        forSeed.put(missing.get(i), means[i]);
+      }
     }
-    return cached;
+    return sets.stream().mapToDouble(set -> forSeed.get(List.copyOf(set))).toArray();
   }
 
   /**

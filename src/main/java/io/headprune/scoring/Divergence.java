@@ -64,7 +64,35 @@ public final class Divergence {
     if (reference.logits == null) {
       return languageModel(model, reference.examples, gatedOff, batchSize, progress);
     }
-    float[][] pruned = ModelRunner.logits(model, reference.examples, gatedOff, batchSize, progress);
+    return fromLogits(
+        reference, ModelRunner.logits(model, reference.examples, gatedOff, batchSize, progress));
+  }
+
+  /**
+   * {@link #mean} for each head set of {@code sets}; a classifier's sets share the passes of the
+   * layers their gates agree on.
+   */
+  public static double[] means(
+      HeadModel model,
+      Reference reference,
+      List<? extends Collection<HeadRef>> sets,
+      int batchSize,
+      Progress progress) {
+    double[] means = new double[sets.size()];
+    if (reference.examples.isEmpty() || reference.logits == null) {
+      for (int s = 0; s < sets.size(); s++) {
+        means[s] = mean(model, reference, sets.get(s), batchSize, progress);
+      }
+      return means;
+    }
+    float[][][] pruned = ModelRunner.logits(model, reference.examples, sets, batchSize, progress);
+    for (int s = 0; s < sets.size(); s++) {
+      means[s] = fromLogits(reference, pruned[s]);
+    }
+    return means;
+  }
+
+  private static double fromLogits(Reference reference, float[][] pruned) {
     double sum = 0;
     for (int i = 0; i < pruned.length; i++) {
       sum +=
