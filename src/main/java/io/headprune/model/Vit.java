@@ -217,6 +217,51 @@ public final class Vit extends EncoderModel {
   }
 
   private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+    NDArray hidden = embed(batch); // (B, T, E)
+
+    // pre-LayerNorm layers; the last computes only the CLS row, all the classifier reads
+    Attention.Constants constants = Attention.Constants.on(hidden.getManager(), config.headSize());
+    List<NDArray> attentions = new ArrayList<>();
+    for (int l = 0; l < layers.size(); l++) {
+      NDArray[] out =
+          layer(l, hidden, gates == null ? null : gates.get(l), constants, need); // (B, R, E)
+      hidden = out[0];
+      if (need.probabilities()) {
+        attentions.add(out[1]); // (B, N, T, T)
+      }
+    }
+    return new Output(classify(hidden), attentions); // (B, L)
+  }
+
+  @Override
+  public Stages stages() {
+    return new Stages() {
+      @Override
+      public Stage start(Batch batch) {
+        NDArray hidden = embed(batch); // (B, T, E)
+        return new Stage(
+            0, hidden, null, Attention.Constants.on(hidden.getManager(), config.headSize()));
+      }
+
+      @Override
+      public Stage next(Stage stage, NDArray gate) {
+        return stage.next(
+            layer(stage.layer, stage.hidden, gate, stage.constants, Attention.Need.INFERENCE)[0]);
+      }
+
+      @Override
+      public NDArray logits(Stage stage) {
+        if (stage.layer != layers.size()) {
+          throw new IllegalStateException(
+              "logits after layer " + stage.layer + " of " + layers.size());
+        }
+        return classify(stage.hidden);
+      }
+    };
+  }
+
+  /** The hidden states entering the first layer (B, T, E): patches, CLS first, positions. */
+  private NDArray embed(Batch batch) {
     if (classifier == null) {
       throw new InvalidInputException(
           "ViTModel has no task head; headprune scores and evaluates ViTForImageClassification checkpoints");
@@ -238,7 +283,6 @@ public final class Vit extends EncoderModel {
               + " (position embeddings are not interpolated): set the processor's size to "
               + imageSize);
     }
-    NDManager scope = pixels.getManager();
     long size = shape.get(0);
     long hiddenSize = config.hiddenSize();
 
@@ -252,37 +296,36 @@ public final class Vit extends EncoderModel {
             .singletonOrThrow(); // (B, E, S/p, S/p)
     patches = patches.reshape(size, hiddenSize, -1).transpose(0, 2, 1); // (B, P, E)
     NDArray cls = embeddings.cls().broadcast(new Shape(size, 1, hiddenSize)); // (B, 1, E)
-    NDArray hidden =
-        NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1)
-            .add(embeddings.positions()); // (B, T, E)
+    return NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1)
+        .add(embeddings.positions()); // (B, T, E)
+  }
 
-    // pre-LayerNorm layers; the last computes only the CLS row, all the classifier reads
-    Attention.Constants constants = Attention.Constants.on(scope, config.headSize());
-    List<NDArray> attentions = new ArrayList<>();
-    for (int l = 0; l < layers.size(); l++) {
-      Layer layer = layers.get(l);
-      Attention.Need layerNeed = l == layers.size() - 1 ? need.lastLayer() : need;
-      NDArray[] attended =
-          layer
-              .attention()
-              .forward(
-                  layer.before().apply(hidden),
-                  null,
-                  gates == null ? null : gates.get(l),
-                  constants,
-                  layerNeed); // (B, R, E), (B, N, T, T)
-      NDArray residual = layerNeed.firstRowOnly() ? hidden.get(":, :1, :") : hidden;
-      hidden = attended[0].add(residual); // (B, R, E)
-      if (need.probabilities()) {
-        attentions.add(attended[1]); // (B, N, T, T)
-      }
-      NDArray inner =
-          Attention.gelu(layer.intermediate().apply(layer.after().apply(hidden))); // (B, R, F)
-      hidden = layer.output().apply(inner).add(hidden); // (B, R, E)
-    }
+  /**
+   * Pre-LayerNorm layer {@code l} on {@code hidden} (B, T, E): its output (B, R, E), R = 1 for the
+   * last layer (the CLS row), and its attention probabilities (B, N, T, T) if {@code need} asks.
+   */
+  private NDArray[] layer(
+      int l, NDArray hidden, NDArray gate, Attention.Constants constants, Attention.Need need) {
+    Layer layer = layers.get(l);
+    Attention.Need layerNeed = l == layers.size() - 1 ? need.lastLayer() : need;
+    NDArray[] attended =
+        layer
+            .attention()
+            .forward(
+                layer.before().apply(hidden),
+                null,
+                gate,
+                constants,
+                layerNeed); // (B, R, E), (B, N, T, T)
+    NDArray residual = layerNeed.firstRowOnly() ? hidden.get(":, :1, :") : hidden;
+    NDArray out = attended[0].add(residual); // (B, R, E)
+    NDArray inner =
+        Attention.gelu(layer.intermediate().apply(layer.after().apply(out))); // (B, R, F)
+    return new NDArray[] {layer.output().apply(inner).add(out), attended[1]}; // (B, R, E)
+  }
 
-    // final LayerNorm, classifier on the CLS row
-    NDArray first = finalNorm.apply(hidden).get(":, 0, :"); // (B, E)
-    return new Output(classifier.apply(first), attentions); // (B, L)
+  /** Final LayerNorm, classifier on the CLS row: (B, R, E) to (B, L). */
+  private NDArray classify(NDArray hidden) {
+    return classifier.apply(finalNorm.apply(hidden).get(":, 0, :"));
   }
 }

@@ -2,9 +2,14 @@ package io.headprune.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
+import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
+import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
 import io.headprune.support.TinyVit;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -48,11 +53,27 @@ class SharedPrefixTest {
   }
 
   @Test
-  void familiesThatRunOnlyWholeEvaluateSetBySet() {
+  void vitSharesItsLayersToo() {
     try (TinyVit vit = TinyVit.load()) {
-      List<Set<HeadRef>> sets = SETS.stream().map(SharedPrefixTest::withinThreeLayers).toList();
-      assertEqualToOneByOne(vit.model, vit.evaluation, sets);
+      assertThat(vit.model.stages()).isNotNull();
+      assertEqualToOneByOne(vit.model, vit.evaluation, threeLayers());
     }
+  }
+
+  @Test
+  void familiesThatRunOnlyWholeEvaluateSetBySet() {
+    Path dir = Fixtures.resource("fixtures/tiny-gpt2-cls");
+    try (Checkpoint checkpoint = Models.open(dir);
+        HeadModel model = Models.load(checkpoint, Device.cpu());
+        Inputs inputs = Inputs.open(checkpoint, 128)) {
+      assertThat(model.stages()).isNull();
+      assertEqualToOneByOne(model, inputs.read(dir.resolve("eval.jsonl")), threeLayers());
+    }
+  }
+
+  /** The sets on a 3-layer model: layer 3's heads moved to layer 2. */
+  private static List<Set<HeadRef>> threeLayers() {
+    return SETS.stream().map(SharedPrefixTest::withinThreeLayers).toList();
   }
 
   private static Set<HeadRef> withinThreeLayers(Set<HeadRef> set) {
