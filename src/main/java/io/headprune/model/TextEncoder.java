@@ -31,16 +31,7 @@ abstract class TextEncoder extends EncoderModel {
   abstract NDArray classify(NDArray first);
 
   @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.SCORING);
-  }
-
-  @Override
-  public NDArray logits(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.INFERENCE).logits();
-  }
-
-  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+  Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     NDArray hidden = embed(batch); // (B, T, E)
     EncoderLayer.Encoded encoded =
         EncoderLayer.encode(layers, hidden, batch.attentionMask(), gates, config.headSize(), need);
@@ -74,10 +65,7 @@ abstract class TextEncoder extends EncoderModel {
 
       @Override
       public NDArray logits(Stage stage) {
-        if (stage.layer != layers.size()) {
-          throw new IllegalStateException(
-              "logits after layer " + stage.layer + " of " + layers.size());
-        }
+        requireAllLayersRun(stage);
         return classify(stage.hidden.get(":, 0, :")); // (B, C)
       }
     };

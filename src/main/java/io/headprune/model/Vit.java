@@ -207,16 +207,7 @@ public final class Vit extends EncoderModel {
   }
 
   @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.SCORING);
-  }
-
-  @Override
-  public NDArray logits(Batch batch, List<NDArray> gates) {
-    return run(batch, gates, Attention.Need.INFERENCE).logits();
-  }
-
-  private Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
+  Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
     NDArray hidden = embed(batch); // (B, T, E)
 
     // pre-LayerNorm layers; the last computes only the CLS row, all the classifier reads
@@ -251,10 +242,7 @@ public final class Vit extends EncoderModel {
 
       @Override
       public NDArray logits(Stage stage) {
-        if (stage.layer != layers.size()) {
-          throw new IllegalStateException(
-              "logits after layer " + stage.layer + " of " + layers.size());
-        }
+        requireAllLayersRun(stage);
         return classify(stage.hidden);
       }
     };
