@@ -1,7 +1,6 @@
 package io.headprune.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.headprune.checkpoint.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,12 +101,6 @@ record EncoderLayer(
     return new NDArray[] {out, attended[1]};
   }
 
-  /**
-   * The encoder's output (B, 1, E): only the first token's, which is all the three families pool;
-   * and every layer's attention probabilities (B, N, T, T), or none.
-   */
-  record Encoded(NDArray first, List<NDArray> attentions) {}
-
   /** The additive mask of padding keys (B, 1, 1, T): float32 min where the key is padding. */
   static NDArray keyMask(NDArray attentionMask) {
     return attentionMask
@@ -116,40 +109,5 @@ record EncoderLayer(
         .mul(-Float.MAX_VALUE)
         .expandDims(1)
         .expandDims(1); // (B, 1, 1, T)
-  }
-
-  /**
-   * Runs {@code layers} in order; padding keys get float32 min added to their scores, as in HF. The
-   * last layer computes only the first token's output: nothing reads the others. With {@code
-   * need.probabilities()} false, no layer keeps its probabilities and a layer whose (1, N) gate
-   * turns heads off runs without them.
-   */
-  static Encoded encode(
-      List<EncoderLayer> layers,
-      NDArray hidden,
-      NDArray attentionMask,
-      List<NDArray> gates,
-      int headSize,
-      Attention.Need need) {
-    NDManager scope = hidden.getManager();
-    NDArray keyMask = keyMask(attentionMask); // (B, 1, 1, T)
-    Attention.Constants constants = Attention.Constants.on(scope, headSize);
-    List<NDArray> attentions = new ArrayList<>();
-    for (int l = 0; l < layers.size(); l++) {
-      NDArray[] result =
-          layers
-              .get(l)
-              .forward(
-                  hidden,
-                  keyMask,
-                  gates == null ? null : gates.get(l),
-                  constants,
-                  l == layers.size() - 1 ? need.lastLayer() : need);
-      hidden = result[0];
-      if (need.probabilities()) {
-        attentions.add(result[1]);
-      }
-    }
-    return new Encoded(hidden.get(":, :1, :"), attentions);
   }
 }

@@ -206,50 +206,9 @@ public final class Vit extends EncoderModel {
         });
   }
 
-  @Override
-  Output run(Batch batch, List<NDArray> gates, Attention.Need need) {
-    NDArray hidden = embed(batch); // (B, T, E)
-
-    // pre-LayerNorm layers; the last computes only the CLS row, all the classifier reads
-    Attention.Constants constants = Attention.Constants.on(hidden.getManager(), config.headSize());
-    List<NDArray> attentions = new ArrayList<>();
-    for (int l = 0; l < layers.size(); l++) {
-      NDArray[] out =
-          layer(l, hidden, gates == null ? null : gates.get(l), constants, need); // (B, R, E)
-      hidden = out[0];
-      if (need.probabilities()) {
-        attentions.add(out[1]); // (B, N, T, T)
-      }
-    }
-    return new Output(classify(hidden), attentions); // (B, L)
-  }
-
-  @Override
-  public Stages stages() {
-    return new Stages() {
-      @Override
-      public Stage start(Batch batch) {
-        NDArray hidden = embed(batch); // (B, T, E)
-        return new Stage(
-            0, hidden, null, Attention.Constants.on(hidden.getManager(), config.headSize()));
-      }
-
-      @Override
-      public Stage next(Stage stage, NDArray gate) {
-        return stage.next(
-            layer(stage.layer, stage.hidden, gate, stage.constants, Attention.Need.INFERENCE)[0]);
-      }
-
-      @Override
-      public NDArray logits(Stage stage) {
-        requireAllLayersRun(stage);
-        return classify(stage.hidden);
-      }
-    };
-  }
-
   /** The hidden states entering the first layer (B, T, E): patches, CLS first, positions. */
-  private NDArray embed(Batch batch) {
+  @Override
+  NDArray embed(Batch batch) {
     if (classifier == null) {
       throw new InvalidInputException(
           "ViTModel has no task head; headprune scores and evaluates ViTForImageClassification checkpoints");
@@ -289,23 +248,28 @@ public final class Vit extends EncoderModel {
   }
 
   /**
-   * Pre-LayerNorm layer {@code l} on {@code hidden} (B, T, E): its output (B, R, E), R = 1 for the
-   * last layer (the CLS row), and its attention probabilities (B, N, T, T) if {@code need} asks.
+   * Pre-LayerNorm layer {@code l} on {@code hidden} (B, T, E) (images have no padding: no key
+   * mask): its output (B, R, E) and its attention probabilities (B, N, T, T) if {@code need} asks.
    */
-  private NDArray[] layer(
-      int l, NDArray hidden, NDArray gate, Attention.Constants constants, Attention.Need need) {
+  @Override
+  NDArray[] layer(
+      int l,
+      NDArray hidden,
+      NDArray keyMask,
+      NDArray gate,
+      Attention.Constants constants,
+      Attention.Need need) {
     Layer layer = layers.get(l);
-    Attention.Need layerNeed = l == layers.size() - 1 ? need.lastLayer() : need;
     NDArray[] attended =
         layer
             .attention()
             .forward(
                 layer.before().apply(hidden),
-                null,
+                keyMask,
                 gate,
                 constants,
-                layerNeed); // (B, R, E), (B, N, T, T)
-    NDArray residual = layerNeed.firstRowOnly() ? hidden.get(":, :1, :") : hidden;
+                need); // (B, R, E), (B, N, T, T)
+    NDArray residual = need.firstRowOnly() ? hidden.get(":, :1, :") : hidden;
     NDArray out = attended[0].add(residual); // (B, R, E)
     NDArray inner =
         Attention.gelu(layer.intermediate().apply(layer.after().apply(out))); // (B, R, F)
@@ -313,7 +277,8 @@ public final class Vit extends EncoderModel {
   }
 
   /** Final LayerNorm, classifier on the CLS row: (B, R, E) to (B, L). */
-  private NDArray classify(NDArray hidden) {
-    return classifier.apply(finalNorm.apply(hidden).get(":, 0, :"));
+  @Override
+  NDArray head(NDArray last) {
+    return classifier.apply(finalNorm.apply(last).get(":, 0, :"));
   }
 }

@@ -349,18 +349,19 @@ final class Run {
     return best;
   }
 
+  /** The distinct sets of {@code sets} that {@code known} has no result for yet. */
+  private static List<List<HeadRef>> unmeasured(
+      List<List<HeadRef>> sets, Map<List<HeadRef>, ?> known) {
+    return sets.stream().map(List::copyOf).distinct().filter(s -> !known.containsKey(s)).toList();
+  }
+
   /**
    * Mean KL(dense ‖ pruned) of seed {@code seed}'s held-out examples with each of {@code sets}
    * gated off; sets measured before are not run again, the others share one run.
    */
   private double[] divergences(int seed, List<List<HeadRef>> sets) {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
-    List<List<HeadRef>> missing =
-        sets.stream()
-            .map(List::copyOf)
-            .distinct()
-            .filter(set -> !forSeed.containsKey(set))
-            .toList();
+    List<List<HeadRef>> missing = unmeasured(sets, forSeed);
     if (!missing.isEmpty()) {
       io.headprune.scoring.Divergence.Reference reference =
           heldOut.computeIfAbsent(
@@ -488,12 +489,7 @@ final class Run {
    */
   private void evaluateAll(List<List<HeadRef>> sets, Part part, long cells) {
     Map<List<HeadRef>, Evaluation> forPart = cache.computeIfAbsent(part, p -> new HashMap<>());
-    List<List<HeadRef>> missing =
-        sets.stream()
-            .map(List::copyOf)
-            .distinct()
-            .filter(set -> !forPart.containsKey(set))
-            .toList();
+    List<List<HeadRef>> missing = unmeasured(sets, forPart);
     List<Evaluator.Outcome> outcomes =
         Evaluator.runAll(
             model,
