@@ -231,11 +231,19 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
    * after query t or is padding, 0 elsewhere (B, 1, T, T).
    */
   static NDArray causalMask(NDManager scope, int[] lengths, int tokens) {
+    return causalMask(scope, lengths, tokens, 0);
+  }
+
+  /**
+   * {@link #causalMask}, within a sliding window of {@code window} keys when it is positive: query
+   * t sees key j iff t − window &lt; j ≤ t (transformers' {@code sliding_window_overlay}).
+   */
+  static NDArray causalMask(NDManager scope, int[] lengths, int tokens, int window) {
     float[] mask = new float[lengths.length * tokens * tokens];
     for (int b = 0; b < lengths.length; b++) {
       for (int t = 0; t < tokens; t++) {
         for (int j = 0; j < tokens; j++) {
-          if (j > t || j >= lengths[b]) {
+          if (j > t || j >= lengths[b] || window > 0 && j <= t - window) {
             mask[(b * tokens + t) * tokens + j] = -Float.MAX_VALUE;
           }
         }

@@ -1,43 +1,22 @@
 package io.headprune.model;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Embedding;
-import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ConfigValues;
 import io.headprune.checkpoint.ModelConfig;
-import io.headprune.problem.InvalidInputException;
-import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * BERT (Hugging Face {@code BertModel} / {@code BertForSequenceClassification}) in forward order:
- * config keys, weight names, head layout, then embeddings, encoder layers (self-attention with head
- * gates, attention output, feed-forward; {@link EncoderLayer}), pooler, classifier. Eval mode (no
- * dropout), erf GELU, absolute positions. Layers may have different head counts (a checkpoint whose
- * config carries {@code pruned_heads}).
- *
- * <p>Shapes: B batch, T tokens, E hidden, C labels.
+ * BERT (Hugging Face {@code BertModel} / {@code BertForSequenceClassification}): the {@link
+ * TextEncoder} block as it is — word + token type + absolute position embeddings, the encoder
+ * layers under {@code bert.encoder.layer.<l>.}, and the pooler and classifier on the first token:
+ * {@code classifier(tanh(pooler.dense(h₀)))}. The family the other text encoders are stated
+ * against.
  */
-public final class Bert extends TextEncoder {
+public final class Bert {
 
-  /** BERT as data. */
-  public static final Architecture ARCHITECTURE =
-      new Architecture(
-          "bert",
-          List.of("BertForSequenceClassification", "BertModel"),
-          Architecture.Modality.TEXT,
-          List.of(),
-          raw -> config(raw, "bert", 0),
-          Bert::layout,
-          Architecture.PhysicalPruning.PRUNED_HEADS,
-          Bert::load);
-
-  /** Weight names of a layer, under {@code [bert.]encoder.layer.<l>.}. */
+  /**
+   * Weight names of a layer, under {@code [bert.]encoder.layer.<l>.} (RoBERTa, ELECTRA: the same).
+   */
   static final EncoderLayer.Names NAMES =
       new EncoderLayer.Names(
           "encoder.layer",
@@ -50,27 +29,26 @@ public final class Bert extends TextEncoder {
           "output.dense",
           "output.LayerNorm");
 
-  private static final String BASE = "bert.";
+  /** BERT as data. */
+  public static final TextEncoderFamily FAMILY =
+      new TextEncoderFamily(
+          "bert",
+          List.of("BertForSequenceClassification", "BertModel"),
+          raw -> config(raw, "bert", 0),
+          "bert.",
+          NAMES,
+          "intermediate_size",
+          "layer_norm_eps",
+          true,
+          TextEncoderFamily.Positions.ABSOLUTE,
+          null,
+          new TextEncoderFamily.Head(
+              true, "pooler.dense", "classifier", TextEncoderFamily.HeadActivation.TANH));
 
-  private final Embeddings embeddings;
-  private final Dense pooler;
-  private final Dense classifier;
+  /** BERT as the rest of headprune reads it. */
+  public static final Architecture ARCHITECTURE = TextEncoder.architecture(FAMILY);
 
-  private record Embeddings(NDArray word, NDArray position, NDArray tokenType, Norm norm) {}
-
-  private Bert(
-      ModelConfig config,
-      NDManager manager,
-      Embeddings embeddings,
-      List<EncoderLayer> layers,
-      Dense pooler,
-      Dense classifier,
-      long parameters) {
-    super(config, manager, layers, parameters);
-    this.embeddings = embeddings;
-    this.pooler = pooler;
-    this.classifier = classifier;
-  }
+  private Bert() {}
 
   /**
    * BertConfig's keys (RobertaConfig is the same class): hidden_size, num_attention_heads,
@@ -87,6 +65,12 @@ public final class Bert extends TextEncoder {
     ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
     ConfigValues.positive(raw, "intermediate_size", 4 * ConfigValues.MAX_DIMENSION);
     ConfigValues.optionalPositive(raw, "type_vocab_size", 2, 1024);
+    return encoder(raw, modelType, hidden, layers, heads, defaultPad);
+  }
+
+  /** The config of a bidirectional text encoder of the lineage, its keys already read. */
+  static ModelConfig encoder(
+      ObjectNode raw, String modelType, int hidden, int layers, int heads, int defaultPad) {
     return new ModelConfig(
         Models.className(raw, Models.architecture(raw)),
         modelType,
@@ -102,103 +86,5 @@ public final class Bert extends TextEncoder {
         ConfigValues.labels(raw),
         ConfigValues.prunedHeads(raw, layers, heads),
         raw);
-  }
-
-  private static String base(Checkpoint checkpoint) {
-    return checkpoint.tensors().containsKey(BASE + "embeddings.word_embeddings.weight") ? BASE : "";
-  }
-
-  static HeadLayout layout(Checkpoint checkpoint) {
-    return EncoderLayer.layout(base(checkpoint), checkpoint.config(), NAMES);
-  }
-
-  /** Loads a BERT checkpoint onto {@code device}, checking every expected weight and shape. */
-  static Bert load(Checkpoint checkpoint, Device device) {
-    ModelConfig config = checkpoint.config();
-    ObjectNode raw = config.raw();
-    boolean prefixed = !base(checkpoint).isEmpty();
-    return Devices.loading(
-        device,
-        manager -> {
-          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
-          long e = config.hiddenSize();
-          float eps = (float) ConfigValues.optionalPositiveNumber(raw, "layer_norm_eps", 1e-12);
-          int intermediate = raw.get("intermediate_size").asInt();
-          Embeddings embeddings =
-              new Embeddings(
-                  weights.load(
-                      "embeddings.word_embeddings.weight", raw.get("vocab_size").asInt(), e),
-                  weights.load("embeddings.position_embeddings.weight", config.maxPositions(), e),
-                  weights.load(
-                      "embeddings.token_type_embeddings.weight",
-                      raw.path("type_vocab_size").asInt(2),
-                      e),
-                  Norm.load(weights, "embeddings.LayerNorm", e, eps));
-          List<EncoderLayer> layers = new ArrayList<>();
-          for (int l = 0; l < config.layers(); l++) {
-            layers.add(EncoderLayer.load(weights, config, l, NAMES, intermediate, eps));
-          }
-          Dense pooler =
-              weights.has("pooler.dense.weight") ? Dense.load(weights, "pooler.dense", e, e) : null;
-          if (!config.hasTaskHead()) {
-            return new Bert(
-                config, manager, embeddings, layers, pooler, null, weights.parameters());
-          }
-          if (!prefixed) {
-            throw new InvalidInputException(
-                "BertForSequenceClassification checkpoint is missing weight 'bert.embeddings.word_embeddings.weight'");
-          }
-          if (pooler == null) {
-            throw new InvalidInputException(
-                "checkpoint is missing weight 'bert.pooler.dense.weight'");
-          }
-          Weights head = new Weights(checkpoint, manager, "");
-          Dense classifier = Dense.load(head, "classifier", config.labels().count(), e);
-          return new Bert(
-              config,
-              manager,
-              embeddings,
-              layers,
-              pooler,
-              classifier,
-              weights.parameters() + head.parameters());
-        });
-  }
-
-  @Override
-  NDArray embed(Batch batch) {
-    if (classifier == null) {
-      throw new InvalidInputException(
-          "BertModel has no task head; headprune scores and evaluates BertForSequenceClassification checkpoints");
-    }
-    NDManager scope = batch.inputIds().getManager();
-    long length = batch.inputIds().getShape().get(1);
-    if (length > config.maxPositions()) {
-      throw new InvalidInputException(
-          "sequence of "
-              + length
-              + " tokens exceeds max_position_embeddings "
-              + config.maxPositions());
-    }
-
-    // embeddings: word + token type + position (0 … T−1), LayerNorm
-    NDArray positions = scope.arange(0, (int) length, 1, DataType.INT64); // (T)
-    NDArray hidden =
-        Embedding.embedding(batch.inputIds(), embeddings.word(), SparseFormat.DENSE)
-            .singletonOrThrow() // (B, T, E)
-            .add(
-                Embedding.embedding(batch.typeIds(), embeddings.tokenType(), SparseFormat.DENSE)
-                    .singletonOrThrow())
-            .add(
-                Embedding.embedding(positions, embeddings.position(), SparseFormat.DENSE)
-                    .singletonOrThrow());
-    return embeddings.norm().apply(hidden); // (B, T, E)
-  }
-
-  /** Pooler: tanh(dense(first token)); classifier. */
-  @Override
-  NDArray classify(NDArray first) {
-    NDArray pooled = pooler.apply(first).tanh(); // (B, E)
-    return classifier.apply(pooled); // (B, C)
   }
 }

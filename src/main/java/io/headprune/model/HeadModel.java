@@ -65,6 +65,20 @@ public interface HeadModel extends AutoCloseable {
     NDArray logits(Stage stage);
   }
 
+  /**
+   * The sliding window of layer {@code layer}'s causal attention (query t sees keys t − W &lt; j ≤
+   * t), or 0 when it sees every earlier key; attention entropy normalises row t by ln min(t + 1,
+   * W).
+   */
+  default int slidingWindow(int layer) {
+    return 0;
+  }
+
+  /** Whether every head count a pruning leaves must divide the hidden size (else unloadable). */
+  default boolean headsMustDivideHidden() {
+    return false;
+  }
+
   /** Per layer and head, the L2 norm of the head's query/key/value rows and output columns. */
   double[][] headWeightNorms();
 

@@ -22,11 +22,16 @@ public final class Models {
           Bert.ARCHITECTURE,
           Roberta.ARCHITECTURE,
           DistilBert.ARCHITECTURE,
+          XlmRoberta.ARCHITECTURE,
+          Electra.ARCHITECTURE,
           Vit.ARCHITECTURE,
           Gpt2.ARCHITECTURE,
-          Llama.LLAMA,
-          Llama.MISTRAL,
-          Llama.QWEN2);
+          Llama.ARCHITECTURE,
+          Mistral.ARCHITECTURE,
+          Qwen2.ARCHITECTURE,
+          Qwen3.ARCHITECTURE,
+          Phi3.ARCHITECTURE,
+          Gemma2.ARCHITECTURE);
 
   private Models() {}
 

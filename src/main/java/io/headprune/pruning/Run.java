@@ -584,7 +584,7 @@ final class Run {
         criterion.scores(table, norms(), seed),
         sparsity,
         model.config().keyValueHeads(),
-        left -> !options.loadableByV5() || hidden % left == 0);
+        left -> !(options.loadableByV5() || model.headsMustDivideHidden()) || hidden % left == 0);
   }
 
   /**

@@ -132,11 +132,15 @@ public final class HeadScorer {
     mark = PROFILE.add("gradient collector close", mark);
     int[] lengths = batch.lengths();
     int tokens = (int) attentions.get(0).getShape().get(2);
-    NDArray rowWeights =
-        scope.create(
-            rowWeights(lengths, tokens, model.config().causal()),
-            new Shape(size, 1, tokens)); // (B, 1, T) float64
+    java.util.Map<Integer, NDArray> weightsByWindow = new java.util.HashMap<>();
     for (int l = 0; l < heads.length; l++) {
+      NDArray rowWeights =
+          weightsByWindow.computeIfAbsent(
+              model.slidingWindow(l),
+              window ->
+                  scope.create(
+                      rowWeights(lengths, tokens, model.config().causal(), window),
+                      new Shape(size, 1, tokens))); // (B, 1, T) float64
       int count = heads[l].length;
       float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
       mark = PROFILE.add("gradient read-out", mark);
@@ -155,15 +159,16 @@ public final class HeadScorer {
 
   /**
    * The weight of each query row in AE_x (§3.4): 1 / (ln c_t · rows) for the example's real rows t
-   * whose context c_t ≥ 2, 0 elsewhere; c_t = t + 1 in causal attention, n in bidirectional.
+   * whose context c_t ≥ 2, 0 elsewhere; c_t = t + 1 in causal attention, min(t + 1, W) inside a
+   * sliding window of W keys ({@code window} &gt; 0), n in bidirectional.
    */
-  static double[] rowWeights(int[] lengths, int tokens, boolean causal) {
+  static double[] rowWeights(int[] lengths, int tokens, boolean causal, int window) {
     double[] weights = new double[lengths.length * tokens];
     for (int b = 0; b < lengths.length; b++) {
       int n = lengths[b];
-      int rows = causal ? n - 1 : (n >= 2 ? n : 0);
+      int rows = causal ? (window == 1 ? 0 : n - 1) : (n >= 2 ? n : 0);
       for (int t = 0; t < n && rows > 0; t++) {
-        int context = causal ? t + 1 : n;
+        int context = causal ? (window > 0 ? Math.min(t + 1, window) : t + 1) : n;
         if (context >= 2) {
           weights[b * tokens + t] = 1.0 / (Math.log(context) * rows);
         }

@@ -536,14 +536,33 @@ class HostileInputTest extends ServiceTest {
     Map<String, String> llama = new LinkedHashMap<>();
     llama.put("num_key_value_heads", "3");
     llama.put("head_dim", "12");
-    llama.put("rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}");
-    llama.put("rope_scaling ", "{\"rope_type\": \"yarn\", \"factor\": 4.0}");
+    llama.put("rope_scaling", "{\"type\": \"ntk\", \"factor\": 2.0}");
+    llama.put("rope_scaling ", "{\"rope_type\": \"llama3\", \"factor\": 8.0}");
+    llama.put("rope_scaling  ", "{\"rope_type\": \"linear\", \"factor\": -2.0}");
+    llama.put("rope_scaling   ", "{\"rope_type\": \"longrope\", \"short_factor\": [1.0]}");
+    llama.put("rope_parameters", "{\"full_attention\": {\"rope_type\": \"default\"}}");
     llama.put("hidden_act", "\"gelu\"");
     llama.put("partial_rotary_factor", "0.5");
     llama.put("pruned_heads", "{\"0\": [1]}");
     llama.put("num_attention_heads", "0");
     llama.put("rope_theta", "-1");
     addDecoderCases(cases, "tiny-llama-gqa", llama);
+    Map<String, String> gemma = new LinkedHashMap<>();
+    gemma.put("query_pre_attn_scalar", "0");
+    gemma.put("attn_logit_softcapping", "-1.0");
+    gemma.put("final_logit_softcapping", "0");
+    gemma.put("sliding_window", "0");
+    gemma.put("layer_types", "[\"sliding_attention\"]");
+    gemma.put("use_bidirectional_attention", "true");
+    gemma.put("hidden_activation", "\"relu\"");
+    gemma.put("rope_scaling", "{\"rope_type\": \"linear\", \"factor\": 2.0}");
+    addDecoderCases(cases, "tiny-gemma2", gemma);
+    Map<String, String> phi = new LinkedHashMap<>();
+    phi.put("intermediate_size", "48"); // the fused gate_up_proj holds 2 × 64 rows
+    phi.put("num_key_value_heads", "4"); // the fused qkv_proj holds (4 + 2 · 2) · 16 rows
+    phi.put("partial_rotary_factor", "0.1");
+    phi.put("rope_scaling", "{\"type\": \"longrope\", \"long_factor\": [1.0]}");
+    addDecoderCases(cases, "tiny-phi3", phi);
     Map<String, String> gpt2 = new LinkedHashMap<>();
     gpt2.put("activation_function", "\"relu\"");
     gpt2.put("scale_attn_by_inverse_layer_idx", "true");

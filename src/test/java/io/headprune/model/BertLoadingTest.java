@@ -35,7 +35,7 @@ class BertLoadingTest {
 
   private static void load(Path model) {
     try (Checkpoint checkpoint = Models.open(model);
-        Bert bert = Bert.load(checkpoint, Device.cpu())) {
+        HeadModel bert = Models.load(checkpoint, Device.cpu())) {
       assertThat(bert.parameters()).isPositive();
     }
   }

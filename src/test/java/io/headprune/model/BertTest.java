@@ -27,7 +27,7 @@ class BertTest {
   void checkpointWithPrunedHeadsLoadsAndMatchesItsExpectedLogits() {
     Path dir = Fixtures.tinyBertPruned();
     try (Checkpoint checkpoint = Models.open(dir);
-        Bert bert = Bert.load(checkpoint, Device.cpu())) {
+        HeadModel bert = Models.load(checkpoint, Device.cpu())) {
       assertThat(bert.heads()).isDeepEqualTo(new int[][] {{0}, {0}, {0, 1, 2}, {1, 2, 3}});
     }
     assertLogitsMatchExpected(dir);
@@ -56,7 +56,7 @@ class BertTest {
     JsonNode expected =
         Fixtures.json("fixtures/" + dir.getFileName() + "/expected_outputs.json").get("logits");
     try (Checkpoint checkpoint = Models.open(dir);
-        Bert bert = Bert.load(checkpoint, Device.cpu());
+        HeadModel bert = Models.load(checkpoint, Device.cpu());
         TextTokenizer tokenizer = TextTokenizer.open(dir, 64)) {
       var examples = DatasetReader.read(dir.resolve("eval.jsonl"), checkpoint.config().labels());
       List<Encoded> encoded = Encoded.of(tokenizer, examples);

@@ -72,28 +72,20 @@ class DecoderConfigTest {
   }
 
   @Test
-  void aSlidingWindowShorterThanTheDataIsRefusedByName() {
-    Path mistral =
-        variant(
-            "narrow",
-            c -> {
-              c.put("model_type", "mistral");
-              c.putArray("architectures").add("MistralForCausalLM");
-              c.put("sliding_window", 4);
-            });
-    assertThatThrownBy(() -> perplexity(mistral))
-        .isInstanceOf(UnsupportedModelException.class)
-        .hasMessageContaining("longer than sliding_window 4");
-  }
-
-  @Test
-  void ropeScalingIsRefusedByName() {
+  void unknownRopeTypesAreRefusedByName() {
     Path scaled =
         variant(
             "scaled",
-            c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0));
+            c -> c.putObject("rope_scaling").put("rope_type", "longrope").put("factor", 8.0));
     assertThatThrownBy(() -> Models.config(scaled))
         .isInstanceOf(UnsupportedModelException.class)
-        .hasMessageStartingWith("config.json: rope_scaling");
+        .hasMessageStartingWith("config.json: rope_scaling.rope_type 'longrope' is not supported");
+    Path partial =
+        variant(
+            "llama3",
+            c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0));
+    assertThatThrownBy(() -> Models.config(partial))
+        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .hasMessageContaining("rope_scaling.low_freq_factor is required for rope_type 'llama3'");
   }
 }

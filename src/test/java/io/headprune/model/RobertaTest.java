@@ -93,7 +93,7 @@ class RobertaTest {
     Path model = roberta();
     try (TinyBert bert = TinyBert.load();
         TinyBert roberta = TinyBert.load(model)) {
-      assertThat(roberta.model).isInstanceOf(Roberta.class);
+      assertThat(roberta.model.config().modelType()).isEqualTo("roberta");
       float[][] expected =
           ModelRunner.logits(bert.model, bert.evaluation, Set.of(), 64, Progress.NONE);
       float[][] actual =
@@ -111,6 +111,44 @@ class RobertaTest {
         }
       }
     }
+  }
+
+  /**
+   * XLM-RoBERTa is RoBERTa under another name (transformers copies every module and keeps the
+   * roberta. prefix): the same checkpoint as xlm-roberta gives the same logits, scores and pruned
+   * type.
+   */
+  @Test
+  void xlmRobertaIsRobertaUnderAnotherName() throws IOException {
+    Path model = roberta();
+    Path xlm = Fixtures.copy(model, dir.resolve("xlm"));
+    Checkpoints.editConfig(
+        xlm,
+        config -> {
+          config.put("model_type", "xlm-roberta");
+          config.putArray("architectures").add("XLMRobertaForSequenceClassification");
+        });
+    try (TinyBert roberta = TinyBert.load(model);
+        TinyBert multilingual = TinyBert.load(xlm)) {
+      assertThat(multilingual.model.config().modelType()).isEqualTo("xlm-roberta");
+      float[][] expected =
+          ModelRunner.logits(roberta.model, roberta.evaluation, Set.of(), 64, Progress.NONE);
+      float[][] actual =
+          ModelRunner.logits(
+              multilingual.model, multilingual.evaluation, Set.of(), 64, Progress.NONE);
+      assertThat(Checkpoints.maxAbsDifference(actual, expected)).isEqualTo(0.0);
+      RawScores a = HeadScorer.score(roberta.model, roberta.calibration, 16, Progress.NONE);
+      RawScores b =
+          HeadScorer.score(multilingual.model, multilingual.calibration, 16, Progress.NONE);
+      assertThat(b.his()).isDeepEqualTo(a.his());
+      assertThat(b.entropy()).isDeepEqualTo(a.entropy());
+    }
+    Path pruned = dir.resolve("xlm-pruned");
+    try (Checkpoint checkpoint = Models.open(xlm)) {
+      CheckpointPruner.write(checkpoint, List.of(new HeadRef(1, 2)), PruneMode.PHYSICAL, pruned);
+    }
+    assertThat(Models.config(pruned).modelType()).isEqualTo("xlm-roberta");
+    assertThat(Models.config(pruned).prunedHeads().get(1)).containsExactly(2);
   }
 
   @Test

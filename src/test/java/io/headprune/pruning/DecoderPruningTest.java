@@ -58,7 +58,20 @@ class DecoderPruningTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama-gqa", "tiny-qwen2"})
+  @ValueSource(
+      strings = {
+        "tiny-llama-gqa",
+        "tiny-qwen2",
+        "tiny-llama3-rope",
+        "tiny-llama-rope-linear",
+        "tiny-llama-rope-dynamic",
+        "tiny-qwen2-yarn",
+        "tiny-mistral-swa",
+        "tiny-qwen2-swa",
+        "tiny-qwen3",
+        "tiny-phi3",
+        "tiny-gemma2"
+      })
   void wholeGroupsGiveAStockConfigWithFewerHeadsAndTheGatedLogits(String fixture) {
     List<HeadRef> heads = golden(fixture, "uniform-hies-0.5");
     Path model = Fixtures.resource("fixtures/" + fixture);
@@ -96,7 +109,22 @@ class DecoderPruningTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-gpt2", "tiny-gpt2-cls", "tiny-llama-gqa", "tiny-qwen2"})
+  @ValueSource(
+      strings = {
+        "tiny-gpt2",
+        "tiny-gpt2-cls",
+        "tiny-llama-gqa",
+        "tiny-qwen2",
+        "tiny-llama3-rope",
+        "tiny-llama-rope-linear",
+        "tiny-llama-rope-dynamic",
+        "tiny-qwen2-yarn",
+        "tiny-mistral-swa",
+        "tiny-qwen2-swa",
+        "tiny-qwen3",
+        "tiny-phi3",
+        "tiny-gemma2"
+      })
   void selectionsEqualTheReferences(String fixture) {
     Path model = Fixtures.resource("fixtures/" + fixture);
     try (Checkpoint checkpoint = Models.open(model);

@@ -1,0 +1,547 @@
+package io.headprune.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.ConfigValues;
+import io.headprune.checkpoint.ModelConfig;
+import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.UnsupportedModelException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The decoder block of the Llama lineage (transformers 4.x/5, eager attention), parameterised by a
+ * {@link DecoderFamily} description: token embeddings (optionally × √hidden); per layer {@code h +=
+ * [post-norm](o_proj(attention(rope(norm_q(q)), rope(norm_k(k)), v)))} on {@code x = norm(h)} with
+ * grouped-query attention (query head h reads key/value head h / (H/KV)), causal, inside a sliding
+ * window where the layer has one, scores optionally soft-capped, a gate per example and query head;
+ * {@code h += [post-norm](down(act(gate(y)) · up(y)))} on {@code y = norm(h)}; the final norm, the
+ * LM head (or the tied embeddings) and optionally soft-capped logits. Fused {@code qkv_proj} and
+ * {@code gate_up_proj} (Phi-3) are split into their row blocks at load.
+ *
+ * <p>Shapes: B batch, T tokens, E hidden, H query heads of the layer, KV key/value heads, G = H /
+ * KV, D head size, R rotary dimensions, F feed-forward, V vocabulary.
+ */
+public final class Decoder extends LoadedModel {
+
+  private final DecoderFamily family;
+  private final NDArray embeddings;
+  private final List<Layer> layers;
+  private final NDArray finalNorm;
+  private final NDArray lmHead;
+  private final float eps;
+  private final Rope rope;
+  private final int keyValueHeads;
+  private final int[] windows;
+  private final float scale;
+  private final Float attentionCap;
+  private final Float finalCap;
+
+  private record Layer(
+      int[] heads,
+      NDArray inputNorm,
+      Dense query,
+      Dense key,
+      Dense value,
+      Dense output,
+      NDArray queryNorm,
+      NDArray keyNorm,
+      NDArray postAttentionNorm,
+      NDArray preFeedForwardNorm,
+      NDArray postFeedForwardNorm,
+      Dense gate,
+      Dense up,
+      Dense down) {}
+
+  private Decoder(
+      DecoderFamily family,
+      ModelConfig config,
+      NDManager manager,
+      NDArray embeddings,
+      List<Layer> layers,
+      NDArray finalNorm,
+      NDArray lmHead,
+      long parameters) {
+    super(config, manager, layers.stream().map(Layer::heads).toList(), parameters);
+    this.family = family;
+    this.embeddings = embeddings;
+    this.layers = List.copyOf(layers);
+    this.finalNorm = finalNorm;
+    this.lmHead = lmHead;
+    ObjectNode raw = config.raw();
+    this.eps = (float) raw.path("rms_norm_eps").asDouble(family.defaultEps());
+    this.rope = rope(family, raw, config.headSize(), positions(raw, family));
+    this.keyValueHeads = config.keyValueHeads();
+    this.windows = family.windows().of(raw, config.layers());
+    this.scale = (float) Math.pow(family.queryScale(raw, config.headSize()), -0.5);
+    this.attentionCap = cap(raw, family.attentionCap());
+    this.finalCap = cap(raw, family.finalCap());
+  }
+
+  /** The family as the data the rest of headprune reads. */
+  static Architecture architecture(DecoderFamily family) {
+    return new Architecture(
+        family.modelType(),
+        List.of(family.className()),
+        Architecture.Modality.TEXT,
+        List.of(),
+        raw -> config(raw, family),
+        checkpoint -> layout(checkpoint, family),
+        Architecture.PhysicalPruning.REDUCED_COUNTS,
+        (checkpoint, device) -> load(checkpoint, device, family));
+  }
+
+  /**
+   * The block's config keys: hidden_size, intermediate_size, num_hidden_layers,
+   * num_attention_heads, num_key_value_heads [heads], head_dim [the family's default], vocab_size,
+   * max_position_embeddings [the family's], rms_norm_eps, the rotary settings ({@link Rope}), the
+   * sliding windows, the activation, the soft-caps and query scalar where the family reads them,
+   * biases and tie_word_embeddings; refuses pruned_heads.
+   */
+  static ModelConfig config(ObjectNode raw, DecoderFamily family) {
+    String modelType = family.modelType();
+    int hidden = ConfigValues.positive(raw, "hidden_size", ConfigValues.MAX_DIMENSION);
+    int heads = ConfigValues.positive(raw, "num_attention_heads", 1024);
+    int keyValue = ConfigValues.optionalPositive(raw, "num_key_value_heads", heads, 1024);
+    if (heads % keyValue != 0) {
+      throw new InvalidInputException(
+          "config.json: num_attention_heads "
+              + heads
+              + " is not a multiple of num_key_value_heads "
+              + keyValue);
+    }
+    int fallbackHeadDim = family.defaultHeadDim() > 0 ? family.defaultHeadDim() : hidden / heads;
+    int headDim = ConfigValues.optionalPositive(raw, "head_dim", fallbackHeadDim, 4096);
+    int layers = ConfigValues.positive(raw, "num_hidden_layers", 1024);
+    ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB);
+    ConfigValues.positive(raw, "intermediate_size", 16 * ConfigValues.MAX_DIMENSION);
+    family.activation().check(raw);
+    ConfigValues.optionalPositiveNumber(raw, "rms_norm_eps", family.defaultEps());
+    ConfigValues.optionalBoolean(raw, "attention_bias", false);
+    ConfigValues.optionalBoolean(raw, "mlp_bias", false);
+    ConfigValues.optionalBoolean(raw, "tie_word_embeddings", family.tiedByDefault());
+    JsonNode pruned = raw.get("pruned_heads");
+    if (pruned != null && !pruned.isNull() && !pruned.isEmpty()) {
+      throw new UnsupportedModelException(
+          "config.json: pruned_heads is not a "
+              + modelType
+              + " concept (transformers ignores it); a pruned checkpoint of this family is a stock"
+              + " config with fewer heads");
+    }
+    int positions = positions(raw, family);
+    if (rope(family, raw, headDim, positions).extendsContext()) {
+      positions = 1 << 24; // dynamic scaling runs past max_position_embeddings: its purpose
+    }
+    family.windows().of(raw, layers);
+    family.queryScale(raw, headDim);
+    cap(raw, family.attentionCap());
+    cap(raw, family.finalCap());
+    family.refusals().forEach(key -> refuseIfTrue(raw, key, modelType));
+    String className = Models.className(raw, Models.architecture(raw));
+    return new ModelConfig(
+        className,
+        modelType,
+        hidden,
+        layers,
+        heads,
+        keyValue,
+        headDim,
+        positions,
+        true,
+        true,
+        0,
+        ConfigValues.labels(raw),
+        java.util.Map.of(),
+        raw);
+  }
+
+  private static int positions(ObjectNode raw, DecoderFamily family) {
+    return ConfigValues.optionalPositive(
+        raw, "max_position_embeddings", family.defaultMaxPositions(), 1 << 24);
+  }
+
+  private static Rope rope(DecoderFamily family, ObjectNode raw, int headDim, int positions) {
+    return Rope.of(raw, headDim, positions, family.ropeScaling(), family.partialRotary());
+  }
+
+  private static void refuseIfTrue(ObjectNode raw, String key, String modelType) {
+    if (ConfigValues.optionalBoolean(raw, key, false)) {
+      throw new UnsupportedModelException(
+          "config.json: " + key + " true is not supported for " + modelType);
+    }
+  }
+
+  /** A soft-cap read from its key (its family default when absent; null = off), or null. */
+  private static Float cap(ObjectNode raw, DecoderFamily.Cap cap) {
+    if (cap == null) {
+      return null;
+    }
+    JsonNode value = raw.get(cap.key());
+    if (value == null) {
+      return cap.fallback() == null ? null : cap.fallback().floatValue();
+    }
+    if (value.isNull()) {
+      return null;
+    }
+    if (!value.isNumber() || !(value.asDouble() > 0) || !Double.isFinite(value.asDouble())) {
+      throw new InvalidInputException(
+          "config.json: " + cap.key() + " must be a positive number or null, got " + value);
+    }
+    return (float) value.asDouble();
+  }
+
+  private static String base(Checkpoint checkpoint) {
+    return checkpoint.tensors().containsKey("model.embed_tokens.weight") ? "model." : "";
+  }
+
+  /**
+   * Query rows per query head, key/value rows per key/value head (one fused qkv_proj holds them in
+   * that order), o_proj columns per query head.
+   */
+  static HeadLayout layout(Checkpoint checkpoint, DecoderFamily family) {
+    ModelConfig config = checkpoint.config();
+    int heads = config.attentionHeads();
+    int kv = config.keyValueHeads();
+    HeadLayout.Block query = new HeadLayout.Block(HeadLayout.Role.QUERY, heads);
+    HeadLayout.Block key = new HeadLayout.Block(HeadLayout.Role.KEY, kv);
+    HeadLayout.Block value = new HeadLayout.Block(HeadLayout.Role.VALUE, kv);
+    boolean bias = family.biases().qkv(config.raw());
+    List<HeadLayout.LayerHeads> layers = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      String p = base(checkpoint) + "layers." + l + ".self_attn.";
+      List<HeadLayout.Tensor> tensors = new ArrayList<>();
+      if (family.fused()) {
+        tensors.add(new HeadLayout.Tensor(p + "qkv_proj.weight", 0, List.of(query, key, value)));
+      } else {
+        String[] names = {"q_proj", "k_proj", "v_proj"};
+        HeadLayout.Block[] blocks = {query, key, value};
+        for (int i = 0; i < 3; i++) {
+          tensors.add(new HeadLayout.Tensor(p + names[i] + ".weight", 0, List.of(blocks[i])));
+          if (bias) {
+            tensors.add(new HeadLayout.Tensor(p + names[i] + ".bias", 0, List.of(blocks[i])));
+          }
+        }
+      }
+      tensors.add(
+          new HeadLayout.Tensor(
+              p + "o_proj.weight",
+              1,
+              List.of(new HeadLayout.Block(HeadLayout.Role.OUTPUT, heads))));
+      layers.add(
+          new HeadLayout.LayerHeads(l, config.remainingHeads(l), kv, config.headSize(), tensors));
+    }
+    return new HeadLayout(layers);
+  }
+
+  /** Loads a checkpoint onto {@code device}, checking every expected weight and shape. */
+  static Decoder load(Checkpoint checkpoint, Device device, DecoderFamily family) {
+    ModelConfig config = checkpoint.config();
+    ObjectNode raw = config.raw();
+    return Devices.loading(
+        device,
+        manager -> {
+          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          long e = config.hiddenSize();
+          long d = config.headSize();
+          long q = config.attentionHeads() * d;
+          long kv = config.keyValueHeads() * d;
+          long ffn = raw.get("intermediate_size").asLong();
+          int vocab = raw.get("vocab_size").asInt();
+          boolean qkvBias = family.biases().qkv(raw);
+          boolean outputBias = family.biases().output(raw);
+          boolean mlpBias = family.mlpBias() && raw.path("mlp_bias").asBoolean(false);
+          NDArray embeddings = weights.load("embed_tokens.weight", vocab, e);
+          List<Layer> layers = new ArrayList<>();
+          for (int l = 0; l < config.layers(); l++) {
+            String p = "layers." + l + ".";
+            String a = p + "self_attn.";
+            Dense[] qkv;
+            if (family.fused()) {
+              Dense fused = projection(weights, a + "qkv_proj", q + 2 * kv, e, false, config);
+              qkv = split(fused, q, q + kv);
+            } else {
+              qkv =
+                  new Dense[] {
+                    projection(weights, a + "q_proj", q, e, qkvBias, config),
+                    projection(weights, a + "k_proj", kv, e, qkvBias, config),
+                    projection(weights, a + "v_proj", kv, e, qkvBias, config)
+                  };
+            }
+            Dense[] gateUp;
+            if (family.fused()) {
+              gateUp =
+                  split(feedForward(weights, p + "mlp.gate_up_proj", 2 * ffn, e, false, ffn), ffn);
+            } else {
+              gateUp =
+                  new Dense[] {
+                    feedForward(weights, p + "mlp.gate_proj", ffn, e, mlpBias, ffn),
+                    feedForward(weights, p + "mlp.up_proj", ffn, e, mlpBias, ffn)
+                  };
+            }
+            boolean sandwich = family.sandwichNorms();
+            layers.add(
+                new Layer(
+                    config.remainingHeads(l),
+                    norm(weights, p + "input_layernorm.weight", e, family),
+                    qkv[0],
+                    qkv[1],
+                    qkv[2],
+                    projection(weights, a + "o_proj", e, q, outputBias, config),
+                    family.qkNorm() ? norm(weights, a + "q_norm.weight", d, family) : null,
+                    family.qkNorm() ? norm(weights, a + "k_norm.weight", d, family) : null,
+                    norm(weights, p + "post_attention_layernorm.weight", e, family),
+                    sandwich
+                        ? norm(weights, p + "pre_feedforward_layernorm.weight", e, family)
+                        : null,
+                    sandwich
+                        ? norm(weights, p + "post_feedforward_layernorm.weight", e, family)
+                        : null,
+                    gateUp[0],
+                    gateUp[1],
+                    feedForward(weights, p + "mlp.down_proj", e, ffn, mlpBias, ffn)));
+          }
+          NDArray norm = norm(weights, "norm.weight", e, family);
+          Weights head = new Weights(checkpoint, manager, "");
+          boolean tied = raw.path("tie_word_embeddings").asBoolean(family.tiedByDefault());
+          NDArray lmHead = tied ? embeddings : head.load("lm_head.weight", vocab, e);
+          return new Decoder(
+              family,
+              config,
+              manager,
+              embeddings,
+              layers,
+              norm,
+              lmHead,
+              weights.parameters() + head.parameters());
+        });
+  }
+
+  /** A norm's weight as the forward multiplies it: w, or 1 + w (Gemma, in float32). */
+  private static NDArray norm(Weights weights, String name, long size, DecoderFamily family) {
+    NDArray weight = weights.load(name, size);
+    return weight == null || !family.normPlusOne() ? weight : weight.add(1f);
+  }
+
+  /** The row blocks [0, at₀), [at₀, at₁), …, [atₙ, rows) of a bias-free projection. */
+  private static Dense[] split(Dense fused, long... at) {
+    if (fused.weight() == null) {
+      return new Dense[] {fused, fused, fused};
+    }
+    long rows = fused.weight().getShape().get(0);
+    Dense[] parts = new Dense[at.length + 1];
+    long from = 0;
+    for (int i = 0; i <= at.length; i++) {
+      long to = i < at.length ? at[i] : rows;
+      parts[i] = new Dense(fused.weight().get(from + ":" + to + ", :"), null);
+      from = to;
+    }
+    return parts;
+  }
+
+  private static Dense dense(Weights weights, String name, long out, long in, boolean bias) {
+    return bias
+        ? Dense.load(weights, name, out, in)
+        : Dense.loadWithoutBias(weights, name, out, in);
+  }
+
+  /** A feed-forward projection, naming the config keys its shape comes from when it disagrees. */
+  private static Dense feedForward(
+      Weights weights, String name, long out, long in, boolean bias, long ffn) {
+    try {
+      return dense(weights, name, out, in, bias);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(e.getMessage() + " (from intermediate_size " + ffn + ")");
+    }
+  }
+
+  /** An attention projection, naming the config keys its shape comes from when it disagrees. */
+  private static Dense projection(
+      Weights weights, String name, long out, long in, boolean bias, ModelConfig config) {
+    try {
+      return dense(weights, name, out, in, bias);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(
+          e.getMessage()
+              + " (from num_attention_heads "
+              + config.attentionHeads()
+              + ", num_key_value_heads "
+              + config.keyValueHeads()
+              + ", head_dim "
+              + config.headSize()
+              + ", hidden_size "
+              + config.hiddenSize()
+              + ")");
+    }
+  }
+
+  @Override
+  public int slidingWindow(int layer) {
+    return windows[layer];
+  }
+
+  @Override
+  public boolean headsMustDivideHidden() {
+    return family.headsMustDivideHidden();
+  }
+
+  @Override
+  public Output forward(Batch batch, List<NDArray> gates) {
+    NDManager scope = batch.inputIds().getManager();
+    int length = (int) batch.inputIds().getShape().get(1);
+    int longest = Arrays.stream(batch.lengths()).max().orElse(0);
+    if (longest > config.maxPositions() && !rope.extendsContext()) {
+      throw new InvalidInputException(
+          "sequence of "
+              + longest
+              + " tokens exceeds max_position_embeddings "
+              + config.maxPositions());
+    }
+    long size = batch.size();
+    int d = config.headSize();
+    NDArray epsilon = scope.create(eps);
+    NDArray scalar = scope.create(scale);
+    NDArray[] rotary = rope.tables(scope, batch.lengths(), length); // cos, sin: (B|1, 1, T, R)
+    java.util.Map<Integer, NDArray> masks = new java.util.HashMap<>();
+    for (int window : windows) {
+      masks.computeIfAbsent(
+          window, w -> Attention.causalMask(scope, batch.lengths(), length, w)); // (B, 1, T, T)
+    }
+    NDArray attentionCapArray = attentionCap == null ? null : scope.create(attentionCap);
+
+    NDArray hidden =
+        Embedding.embedding(batch.inputIds(), embeddings, SparseFormat.DENSE)
+            .singletonOrThrow(); // (B, T, E)
+    if (family.embeddingScale()) {
+      hidden = hidden.mul(scope.create((float) Math.sqrt(config.hiddenSize()))); // (B, T, E)
+    }
+    List<NDArray> attentions = new ArrayList<>();
+    for (int l = 0; l < layers.size(); l++) {
+      Layer layer = layers.get(l);
+      int count = layer.heads().length;
+      int groups = count / keyValueHeads;
+
+      // attention: norm, q/k/v (q/k normed per head), rotary positions, key/value heads repeated
+      NDArray x = rmsNorm(hidden, layer.inputNorm(), epsilon); // (B, T, E)
+      NDArray q = heads(layer.query().apply(x), count, d); // (B, H, T, D)
+      NDArray k = heads(layer.key().apply(x), keyValueHeads, d); // (B, KV, T, D)
+      if (layer.queryNorm() != null) {
+        q = rmsNorm(q, layer.queryNorm(), epsilon);
+        k = rmsNorm(k, layer.keyNorm(), epsilon);
+      }
+      q = Rope.apply(q, rotary); // (B, H, T, D)
+      k = Rope.apply(k, rotary).repeat(1, groups); // (B, H, T, D)
+      NDArray v = heads(layer.value().apply(x), keyValueHeads, d).repeat(1, groups); // (B, H, T, D)
+      NDArray[] attended =
+          Attention.attend(
+              q,
+              k,
+              v,
+              s -> {
+                NDArray scaled = s.muli(scalar);
+                return attentionCapArray == null ? scaled : softCap(scaled, attentionCapArray);
+              },
+              masks.get(windows[l]),
+              gates == null ? null : gates.get(l)); // (B, H, T, D), (B, H, T, T)
+      NDArray context =
+          attended[0].transpose(0, 2, 1, 3).reshape(size, length, (long) count * d); // (B, T, H·D)
+      NDArray attention = layer.output().apply(context); // (B, T, E)
+      if (family.sandwichNorms()) {
+        attention = rmsNorm(attention, layer.postAttentionNorm(), epsilon);
+      }
+      hidden = hidden.add(attention); // (B, T, E)
+      attentions.add(attended[1]);
+
+      // feed-forward: norm, down(act(gate(y)) · up(y))
+      NDArray y =
+          rmsNorm(
+              hidden,
+              family.sandwichNorms() ? layer.preFeedForwardNorm() : layer.postAttentionNorm(),
+              epsilon); // (B, T, E)
+      NDArray activated =
+          family.activation().apply(layer.gate().apply(y)).mul(layer.up().apply(y)); // (B, T, F)
+      NDArray fed = layer.down().apply(activated); // (B, T, E)
+      if (family.sandwichNorms()) {
+        fed = rmsNorm(fed, layer.postFeedForwardNorm(), epsilon);
+      }
+      hidden = hidden.add(fed); // (B, T, E)
+    }
+    hidden = rmsNorm(hidden, finalNorm, epsilon); // (B, T, E)
+    NDArray logits = hidden.matMul(lmHead.transpose()); // (B, T, V)
+    if (finalCap != null) {
+      logits = softCap(logits, scope.create(finalCap));
+    }
+    return new Output(logits, attentions);
+  }
+
+  /** tanh(x / c) · c. */
+  private static NDArray softCap(NDArray x, NDArray cap) {
+    return x.div(cap).tanh().mul(cap);
+  }
+
+  /**
+   * weight · x / √(mean(x²) + eps) over the last axis (transformers: x · rsqrt(…), same to
+   * rounding); Gemma's weight arrives as 1 + w.
+   */
+  private static NDArray rmsNorm(NDArray x, NDArray weight, NDArray epsilon) {
+    NDArray variance = x.mul(x).mean(new int[] {-1}, true); // (…, 1)
+    return x.div(variance.add(epsilon).sqrt()).mul(weight);
+  }
+
+  /** (B, T, N·D) to (B, N, T, D). */
+  private static NDArray heads(NDArray projected, int count, int headSize) {
+    Shape shape = projected.getShape();
+    return projected.reshape(shape.get(0), shape.get(1), count, headSize).transpose(0, 2, 1, 3);
+  }
+
+  /** SiLU: x · sigmoid(x). */
+  static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /**
+   * GELU with the tanh approximation (transformers' gelu_pytorch_tanh and gelu_new): 0.5 · x · (1 +
+   * tanh(√(2/π) · (x + 0.044715 · x³))).
+   */
+  static NDArray geluTanh(NDArray x) {
+    NDManager scope = x.getManager();
+    NDArray inner =
+        x.add(x.pow(scope.create(3f)).mul(scope.create(0.044715f)))
+            .mul(scope.create((float) Math.sqrt(2 / Math.PI)));
+    return x.mul(scope.create(0.5f)).mul(inner.tanh().add(scope.create(1f)));
+  }
+
+  @Override
+  public double[][] headWeightNorms() {
+    int d = config.headSize();
+    double[][] norms = new double[layers.size()][];
+    for (int l = 0; l < layers.size(); l++) {
+      Layer layer = layers.get(l);
+      int count = layer.heads().length;
+      int groups = count / keyValueHeads;
+      Matrix q = Matrix.of(layer.query().weight());
+      Matrix k = Matrix.of(layer.key().weight());
+      Matrix v = Matrix.of(layer.value().weight());
+      Matrix o = Matrix.of(layer.output().weight());
+      norms[l] = new double[count];
+      for (int h = 0; h < count; h++) {
+        long group = (long) (h / groups) * d;
+        norms[l][h] =
+            Math.sqrt(
+                squares(q, 0, (long) h * d, d)
+                    + squares(k, 0, group, d)
+                    + squares(v, 0, group, d)
+                    + squares(o, 1, (long) h * d, d));
+      }
+    }
+    return norms;
+  }
+}
