@@ -124,8 +124,9 @@ final class PruneCommand implements Callable<Integer> {
   @Option(
       names = "--keep-loadable-by",
       description =
-          "with --uniform-groups: v5 keeps hidden_size divisible by the "
-              + "heads left, as transformers v5 demands (default: v4)")
+          "with --uniform-groups: targets joined by '+': v5 keeps hidden_size divisible by the "
+              + "heads left, as transformers v5 demands; vllm-tp<N> keeps the head counts vLLM "
+              + "shards over N GPUs (e.g. v5+vllm-tp4; default: v4)")
   String keepLoadableBy;
 
   @Option(
@@ -244,7 +245,8 @@ final class PruneCommand implements Callable<Integer> {
       return new PruneOptions.Selection.Iterative(step);
     }
     return uniformGroups
-        ? new PruneOptions.Selection.UniformGroups("v5".equals(keepLoadableBy))
+        ? PruneOptions.Selection.UniformGroups.keepLoadableBy(
+            keepLoadableBy == null ? "v4" : keepLoadableBy)
         : new PruneOptions.Selection.OneShot();
   }
 

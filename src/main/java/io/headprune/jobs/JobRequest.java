@@ -37,8 +37,9 @@ import java.util.UUID;
  * @param selection one-shot, iterative or uniform-groups (whole key/value groups, the same number
  *     in every layer, for grouped-query models; default one-shot, or iterative when {@code
  *     iterative})
- * @param keepLoadableBy v4 or v5: with uniform-groups, v5 keeps hidden_size divisible by the heads
- *     left
+ * @param keepLoadableBy with uniform-groups, the targets the pruned config must load in, joined by
+ *     '+': v4 (default) or v5 (hidden_size divisible by the heads left), and vllm-tp&lt;N&gt; (head
+ *     counts vLLM shards over N GPUs), e.g. v5+vllm-tp4
  * @param callback where the terminal status is POSTed (optional)
  * @param alphaBy with alpha "auto": divergence (the lowest KL from the unpruned model's outputs on
  *     held-out pool examples, per sparsity; default) or metric (the best validation metric)
@@ -110,10 +111,19 @@ public record JobRequest(
             regexp = "one-shot|iterative|uniform-groups",
             message = "selection must be one-shot, iterative or uniform-groups")
         String selection,
-    @Pattern(regexp = "v4|v5", message = "keepLoadableBy must be v4 or v5") String keepLoadableBy,
+    @Pattern(
+            regexp = KEEP_LOADABLE_BY,
+            message =
+                "keepLoadableBy must be targets joined by '+', each v4, v5 or vllm-tp<N> (e.g."
+                    + " v5+vllm-tp4)")
+        String keepLoadableBy,
     @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric")
         String alphaBy,
     @Valid Callback callback) {
+
+  /** Deployment targets joined by '+': v4, v5, vllm-tp&lt;N&gt;. */
+  static final String KEEP_LOADABLE_BY =
+      "(v4|v5|vllm-tp[1-9][0-9]{0,3})(\\+(v4|v5|vllm-tp[1-9][0-9]{0,3}))*";
 
   /**
    * Where the job's terminal status is POSTed, signed with {@code secret} (HMAC-SHA256). The secret

@@ -85,14 +85,14 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
 
   /** The typed selection of a normalised request. */
   private static PruneOptions.Selection typedSelection(JobRequest normalized) {
-    if (normalized.keepLoadableBy().equals("v5")
+    if (!normalized.keepLoadableBy().equals("v4")
         && !normalized.selection().equals("uniform-groups")) {
       throw new InvalidInputException("keepLoadableBy applies to uniform-groups selection only");
     }
     return switch (normalized.selection()) {
       case "iterative" -> new PruneOptions.Selection.Iterative(normalized.step());
       case "uniform-groups" ->
-          new PruneOptions.Selection.UniformGroups(normalized.keepLoadableBy().equals("v5"));
+          PruneOptions.Selection.UniformGroups.keepLoadableBy(normalized.keepLoadableBy());
       default -> new PruneOptions.Selection.OneShot();
     };
   }

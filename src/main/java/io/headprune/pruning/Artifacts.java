@@ -149,6 +149,19 @@ final class Artifacts {
     int removed = (int) outcome.heads().stream().filter(h -> h.layer() == 0).count();
     int left = config.attentionHeads() - removed;
     boolean v5 = config.hiddenSize() % left == 0;
+    int keyValuesLeft = config.keyValueHeads() - removed / groups;
+    List<String> parallel = new ArrayList<>();
+    for (int size = 2; size <= 8; size *= 2) {
+      if (PruneOptions.Selection.UniformGroups.servesWithTensorParallel(
+          left, keyValuesLeft, size)) {
+        parallel.add(Integer.toString(size));
+      }
+    }
+    String vllm =
+        "; vLLM tensor parallelism over "
+            + (parallel.isEmpty() ? "no size of 2, 4 or 8" : String.join(", ", parallel))
+            + " GPUs (query heads divisible by the size, key/value heads divisible by it or"
+            + " dividing it)";
     return new Outputs(
         "pruned/",
         "masked/",
@@ -166,7 +179,8 @@ final class Artifacts {
                     + config.hiddenSize()
                     + " divisible by the "
                     + left
-                    + " heads left (keepLoadableBy v5 restricts the selection)"));
+                    + " heads left (keepLoadableBy v5 restricts the selection)")
+            + vllm);
   }
 
   /** Bytes of one element of the checkpoint's attention weights (its storage dtype). */

@@ -194,14 +194,71 @@ public record PruneOptions(
 
     /**
      * Whole key/value groups, the same number in every layer (§3.8); {@code loadableByV5} keeps
-     * hidden_size divisible by the query heads left.
+     * hidden_size divisible by the query heads left; {@code tensorParallel} &gt; 1 keeps the head
+     * counts vLLM shards over that many GPUs: query heads divisible by it, key/value heads
+     * divisible by it or, when fewer, dividing it (vLLM replicates them).
      */
     @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionUniformGroups")
     record UniformGroups(
         @io.swagger.v3.oas.annotations.media.Schema(
                 requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            boolean loadableByV5)
-        implements Selection {}
+            boolean loadableByV5,
+        @io.swagger.v3.oas.annotations.media.Schema(
+                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED,
+                minimum = "1")
+            int tensorParallel)
+        implements Selection {
+
+      /** Whole groups for transformers v4 ({@code v5} false) or v5, no serving target. */
+      public UniformGroups(boolean loadableByV5) {
+        this(loadableByV5, 1);
+      }
+
+      public UniformGroups {
+        if (tensorParallel < 1 || tensorParallel > 1024) {
+          throw new InvalidInputException(
+              "the vLLM tensor-parallel size must be in [1, 1024], got " + tensorParallel);
+        }
+      }
+
+      /**
+       * Reads keepLoadableBy: targets joined by '+', each {@code v4}, {@code v5} or {@code
+       * vllm-tp<N>} (e.g. {@code v5+vllm-tp4}).
+       */
+      public static UniformGroups keepLoadableBy(String targets) {
+        boolean v5 = false;
+        int parallel = 1;
+        for (String target : targets.split("\\+", -1)) {
+          if (target.equals("v5")) {
+            v5 = true;
+          } else if (target.matches("vllm-tp[1-9][0-9]{0,3}")) {
+            parallel = Integer.parseInt(target.substring("vllm-tp".length()));
+          } else if (!target.equals("v4")) {
+            throw new InvalidInputException(
+                "keepLoadableBy target '"
+                    + target
+                    + "' is not v4, v5 or vllm-tp<N> (targets joined by '+', e.g. v5+vllm-tp4)");
+          }
+        }
+        return new UniformGroups(v5, parallel);
+      }
+
+      /**
+       * Whether a pruned config with {@code queries} query and {@code keyValues} key/value heads
+       * per layer meets the targets; {@code divideHidden}: the family demands hidden_size divisible
+       * by the query heads whatever the version.
+       */
+      public boolean allows(int hidden, int queries, int keyValues, boolean divideHidden) {
+        return ((!loadableByV5 && !divideHidden) || hidden % queries == 0)
+            && servesWithTensorParallel(queries, keyValues, tensorParallel);
+      }
+
+      /** vLLM's check for tensor parallelism over {@code size} GPUs. */
+      public static boolean servesWithTensorParallel(int queries, int keyValues, int size) {
+        return queries % size == 0
+            && (keyValues >= size ? keyValues % size == 0 : size % keyValues == 0);
+      }
+    }
 
     /** The name in requests and reports: one-shot, iterative or uniform-groups. */
     @com.fasterxml.jackson.annotation.JsonIgnore
@@ -267,6 +324,11 @@ public record PruneOptions(
   /** With uniform groups, whether hidden_size stays divisible by the query heads left. */
   public boolean loadableByV5() {
     return selection instanceof Selection.UniformGroups groups && groups.loadableByV5();
+  }
+
+  /** With uniform groups, the vLLM tensor-parallel size the pruned config must allow (1: none). */
+  public int tensorParallel() {
+    return selection instanceof Selection.UniformGroups groups ? groups.tensorParallel() : 1;
   }
 
   /**

@@ -284,7 +284,11 @@ public final class Pruner {
         options.iterative()
             ? "iterative, step " + options.step()
             : options.uniformGroups()
-                ? "uniform-groups" + (options.loadableByV5() ? ", loadable by transformers v5" : "")
+                ? "uniform-groups"
+                    + (options.loadableByV5() ? ", loadable by transformers v5" : "")
+                    + (options.tensorParallel() > 1
+                        ? ", served by vLLM with tensor parallelism " + options.tensorParallel()
+                        : "")
                 : "one-shot";
     return new Artifact(criterion.id(), sparsity, selection, pairs(heads));
   }

@@ -171,6 +171,42 @@ class DecoderPruningTest {
     assertThat(HeadSelector.uniformGroups(heads, scores, 0.5, 4, left -> true)).hasSize(6);
   }
 
+  @Test
+  void servingTargetsKeepHeadCountsVllmCanShard() {
+    PruneOptions.Selection.UniformGroups targets =
+        PruneOptions.Selection.UniformGroups.keepLoadableBy("v5+vllm-tp4");
+    assertThat(targets.loadableByV5()).isTrue();
+    assertThat(targets.tensorParallel()).isEqualTo(4);
+    assertThat(PruneOptions.Selection.UniformGroups.keepLoadableBy("vllm-tp2").loadableByV5())
+        .isFalse();
+    assertThatThrownBy(() -> PruneOptions.Selection.UniformGroups.keepLoadableBy("vllm-tp0"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'vllm-tp0'");
+    // vLLM: query heads divisible by the size; key/value heads divisible by it, or dividing it
+    assertThat(PruneOptions.Selection.UniformGroups.servesWithTensorParallel(8, 2, 4)).isTrue();
+    assertThat(PruneOptions.Selection.UniformGroups.servesWithTensorParallel(12, 3, 4)).isFalse();
+    assertThat(PruneOptions.Selection.UniformGroups.servesWithTensorParallel(6, 6, 4)).isFalse();
+    // 16 query heads in 8 groups of 2, hidden 64: at 0.5, 4 groups would go (8 heads, 4 kv left:
+    // fine for tp 4); at 0.75, 6 groups would leave 4 heads / 2 kv (tp 4: 4 % 2 = 0, fine), at
+    // 0.9, 7 would leave 2 heads, which tp 4 cannot shard: one group fewer goes
+    List<HeadRef> heads = new ArrayList<>();
+    double[] scores = new double[16];
+    for (int h = 0; h < 16; h++) {
+      heads.add(new HeadRef(0, h));
+      scores[h] = h;
+    }
+    PruneOptions.Selection.UniformGroups tp4 = new PruneOptions.Selection.UniformGroups(false, 4);
+    assertThat(
+            HeadSelector.uniformGroups(
+                heads, scores, 0.5, 8, left -> tp4.allows(64, left, left / 2, false)))
+        .hasSize(8);
+    assertThat(
+            HeadSelector.uniformGroups(
+                heads, scores, 0.9, 8, left -> tp4.allows(64, left, left / 2, false)))
+        .hasSize(12);
+    assertThat(HeadSelector.uniformGroups(heads, scores, 0.9, 8, left -> true)).hasSize(14);
+  }
+
   private static List<HeadRef> golden(String fixture, String key) {
     List<HeadRef> heads = new ArrayList<>();
     for (JsonNode pair : Fixtures.json("golden/decoders.json").get(fixture).get(key)) {

@@ -220,6 +220,60 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(((Map<String, Object>) report.get("dense")).get("value")).isEqualTo(0.9921875);
   }
 
+  /**
+   * The Hub's newer decoders through the API: a Llama-3 rotary-scaled model and a Gemma-2
+   * (soft-caps, alternating sliding windows) give the reference's uniform-groups selection and
+   * perplexity (golden/decoders.json: decoder_ref.py select --uniform-groups, evaluate), with a
+   * serving target.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-llama3-rope", "tiny-gemma2"})
+  void newerDecoderFamiliesGiveTheReferencesSelectionThroughTheApi(String fixture)
+      throws Exception {
+    Path dir = Fixtures.resource("fixtures/" + fixture);
+    Path work = Files.createTempDirectory(fixture);
+    Map<String, Object> model =
+        upload("/v1/models", io.headprune.support.Archive.tarGz(dir, work.resolve("m.tar.gz")));
+    Map<String, Object> calibration = upload("/v1/datasets", dir.resolve("calib.jsonl"));
+    Map<String, Object> evaluation = upload("/v1/datasets", dir.resolve("eval.jsonl"));
+    String body =
+        """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "evaluation": {"id": "%s"},
+         "criteria": ["hies", "his"], "sparsities": [0.5], "target": {"sparsity": 0.5},
+         "seeds": 1, "calibrationSize": 64, "selection": "uniform-groups",
+         "keepLoadableBy": "v5+vllm-tp2"}
+        """
+            .formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .retrieve()
+                .toEntity(Map.class)
+                .getBody()
+                .get("id");
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+    Map<String, Object> report = get("/v1/jobs/" + id + "/report");
+    var golden = Fixtures.json("golden/decoders.json").get(fixture);
+    List<List<Integer>> want = new java.util.ArrayList<>();
+    golden
+        .get("uniform-hies-0.5")
+        .forEach(pair -> want.add(List.of(pair.get(0).asInt(), pair.get(1).asInt())));
+    assertThat(((Map<String, Object>) report.get("artifact")).get("prunedHeads")).isEqualTo(want);
+    double perplexity = golden.get("evaluate-uniform").get("perplexity").asDouble();
+    List<Map<String, Object>> rows = (List<Map<String, Object>>) report.get("evaluations");
+    Map<String, Object> hies =
+        rows.stream().filter(r -> r.get("criterion").equals("hies")).findFirst().orElseThrow();
+    assertThat(((Number) hies.get("value")).doubleValue())
+        .isCloseTo(perplexity, org.assertj.core.api.Assertions.within(1e-5 * perplexity));
+    assertThat(((Map<String, Object>) report.get("outputs")).get("note").toString())
+        .contains("vLLM tensor parallelism over 2 GPUs");
+  }
+
   @Test
   void aGroupedQueryDecoderJobRemovesWholeGroupsAndServesAStockPrunedModel() throws Exception {
     Path llama = Fixtures.resource("fixtures/tiny-llama-gqa");
