@@ -29,6 +29,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
@@ -58,20 +59,7 @@ class DecoderPruningTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "tiny-llama-gqa",
-        "tiny-qwen2",
-        "tiny-llama3-rope",
-        "tiny-llama-rope-linear",
-        "tiny-llama-rope-dynamic",
-        "tiny-qwen2-yarn",
-        "tiny-mistral-swa",
-        "tiny-qwen2-swa",
-        "tiny-qwen3",
-        "tiny-phi3",
-        "tiny-gemma2"
-      })
+  @MethodSource("io.headprune.support.Fixtures#groupedDecoders")
   void wholeGroupsGiveAStockConfigWithFewerHeadsAndTheGatedLogits(String fixture) {
     List<HeadRef> heads = golden(fixture, "uniform-hies-0.5");
     Path model = Fixtures.resource("fixtures/" + fixture);
@@ -109,22 +97,7 @@ class DecoderPruningTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "tiny-gpt2",
-        "tiny-gpt2-cls",
-        "tiny-llama-gqa",
-        "tiny-qwen2",
-        "tiny-llama3-rope",
-        "tiny-llama-rope-linear",
-        "tiny-llama-rope-dynamic",
-        "tiny-qwen2-yarn",
-        "tiny-mistral-swa",
-        "tiny-qwen2-swa",
-        "tiny-qwen3",
-        "tiny-phi3",
-        "tiny-gemma2"
-      })
+  @MethodSource("io.headprune.support.Fixtures#decoders")
   void selectionsEqualTheReferences(String fixture) {
     Path model = Fixtures.resource("fixtures/" + fixture);
     try (Checkpoint checkpoint = Models.open(model);

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,22 +24,7 @@ import tools.jackson.databind.JsonNode;
 class DecoderEvaluationTest {
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "tiny-gpt2",
-        "tiny-gpt2-cls",
-        "tiny-llama-gqa",
-        "tiny-qwen2",
-        "tiny-llama3-rope",
-        "tiny-llama-rope-linear",
-        "tiny-llama-rope-dynamic",
-        "tiny-qwen2-yarn",
-        "tiny-mistral-swa",
-        "tiny-qwen2-swa",
-        "tiny-qwen3",
-        "tiny-phi3",
-        "tiny-gemma2"
-      })
+  @MethodSource("io.headprune.support.Fixtures#decoders")
   void evaluationEqualsTheReferences(String fixture) {
     JsonNode golden = Fixtures.json("golden/decoders.json").get(fixture);
     Set<HeadRef> heads = Set.copyOf(DecoderGoldenScoresTest.pairs(golden.get("select-hies-0.5")));

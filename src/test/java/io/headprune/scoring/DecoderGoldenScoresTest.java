@@ -8,7 +8,7 @@ import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,22 +19,7 @@ import tools.jackson.databind.JsonNode;
 public class DecoderGoldenScoresTest {
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "tiny-gpt2",
-        "tiny-gpt2-cls",
-        "tiny-llama-gqa",
-        "tiny-qwen2",
-        "tiny-llama3-rope",
-        "tiny-llama-rope-linear",
-        "tiny-llama-rope-dynamic",
-        "tiny-qwen2-yarn",
-        "tiny-mistral-swa",
-        "tiny-qwen2-swa",
-        "tiny-qwen3",
-        "tiny-phi3",
-        "tiny-gemma2"
-      })
+  @MethodSource("io.headprune.support.Fixtures#decoders")
   void scoresMatchTheReference(String fixture) {
     Path dir = Fixtures.resource("fixtures/" + fixture);
     for (int batchSize : new int[] {1, 7}) {

@@ -11,6 +11,30 @@ import tools.jackson.databind.JsonNode;
 /** Test fixtures under src/test/resources: models, datasets and golden files. */
 public final class Fixtures {
 
+  /** The grouped-query decoder fixtures of the Llama lineage, older and newer families. */
+  public static java.util.List<String> groupedDecoders() {
+    return java.util.List.of(
+        "tiny-llama-gqa",
+        "tiny-qwen2",
+        "tiny-llama3-rope",
+        "tiny-llama-rope-linear",
+        "tiny-llama-rope-dynamic",
+        "tiny-qwen2-yarn",
+        "tiny-mistral-swa",
+        "tiny-qwen2-swa",
+        "tiny-qwen3",
+        "tiny-phi3",
+        "tiny-gemma2");
+  }
+
+  /** Every decoder fixture: GPT-2's two, then {@link #groupedDecoders}. */
+  public static java.util.List<String> decoders() {
+    java.util.List<String> all =
+        new java.util.ArrayList<>(java.util.List.of("tiny-gpt2", "tiny-gpt2-cls"));
+    all.addAll(groupedDecoders());
+    return all;
+  }
+
   private Fixtures() {}
 
   /** A resource directory or file, by path under the test resources. */
