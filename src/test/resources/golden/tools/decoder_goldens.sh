@@ -2,7 +2,7 @@
 # Writes decoders-new.json (then merged into golden/decoders.json by hand): for each decoder fixture named, the reference's
 # (shared/reference/decoder_ref.py) selections and evaluations, as golden/decoders.json has them
 # for the older fixtures. Run from the repository root with the shared reference beside it:
-#   src/test/resources/golden/tools/decoder_goldens.sh ../shared/reference tiny-llama3-rope ...
+#   src/test/resources/golden/tools/decoder_goldens.sh <shared reference folder> tiny-llama3-rope ...
 set -euo pipefail
 REF=$(cd "$1" && pwd); shift
 F=$(pwd)/src/test/resources/fixtures

@@ -192,16 +192,7 @@ class PruningJobEndToEndTest extends ServiceTest {
          "seeds": 1, "calibrationSize": 128}
         """
             .formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
-    String id =
-        (String)
-            http.post()
-                .uri("/v1/jobs")
-                .contentType(MediaType.APPLICATION_JSON)
-                .body(body)
-                .retrieve()
-                .toEntity(Map.class)
-                .getBody()
-                .get("id");
+    String id = submitJob(body);
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
@@ -244,16 +235,7 @@ class PruningJobEndToEndTest extends ServiceTest {
          "keepLoadableBy": "v5+vllm-tp2"}
         """
             .formatted(model.get("id"), calibration.get("id"), evaluation.get("id"));
-    String id =
-        (String)
-            http.post()
-                .uri("/v1/jobs")
-                .contentType(MediaType.APPLICATION_JSON)
-                .body(body)
-                .retrieve()
-                .toEntity(Map.class)
-                .getBody()
-                .get("id");
+    String id = submitJob(body);
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
@@ -295,16 +277,7 @@ class PruningJobEndToEndTest extends ServiceTest {
          "seeds": 1, "calibrationSize": 64, "selection": "uniform-groups"}
         """
             .formatted(model.get("id"), calibration.get("id"), choices.get("id"));
-    String id =
-        (String)
-            http.post()
-                .uri("/v1/jobs")
-                .contentType(MediaType.APPLICATION_JSON)
-                .body(body)
-                .retrieve()
-                .toEntity(Map.class)
-                .getBody()
-                .get("id");
+    String id = submitJob(body);
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
@@ -344,16 +317,7 @@ class PruningJobEndToEndTest extends ServiceTest {
 
     // a global selection of the same model can only be written as masked/: the job still succeeds
     String global = body.replace(", \"selection\": \"uniform-groups\"", "");
-    String second =
-        (String)
-            http.post()
-                .uri("/v1/jobs")
-                .contentType(MediaType.APPLICATION_JSON)
-                .body(global)
-                .retrieve()
-                .toEntity(Map.class)
-                .getBody()
-                .get("id");
+    String second = submitJob(global);
     Map<String, Object> masked =
         awaitJob(second, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(masked.get("status")).as(String.valueOf(masked.get("error"))).isEqualTo("SUCCEEDED");

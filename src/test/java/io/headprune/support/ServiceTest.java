@@ -73,6 +73,19 @@ public abstract class ServiceTest {
     return http.get().uri(path).retrieve().body(Map.class);
   }
 
+  /** Submits a job request (JSON) and returns its id. */
+  protected String submitJob(String body) {
+    return (String)
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(org.springframework.http.MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .toEntity(Map.class)
+            .getBody()
+            .get("id");
+  }
+
   /** Polls job {@code id} until {@code condition} holds (at most two minutes). */
   protected Map<String, Object> awaitJob(String id, Predicate<Map<String, Object>> condition) {
     return Awaitility.await()
