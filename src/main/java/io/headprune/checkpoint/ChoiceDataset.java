@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Multiple-choice evaluation data for causal language models: JSON Lines of {@code {"context": "…",
@@ -32,19 +33,42 @@ public final class ChoiceDataset {
 
   private ChoiceDataset() {}
 
-  /** True when the first line of a JSONL file has a {@code "choices"} field. */
-  public static boolean isChoiceDataset(Path jsonl) {
-    return JsonLines.firstRowHas(jsonl, "choices");
+  /** True when the first row of a data file has a {@code "choices"} column. */
+  public static boolean isChoiceDataset(Path file) {
+    return isChoiceDataset(file, file.getFileName().toString(), Columns.NONE);
   }
 
-  /** Reads every item of {@code jsonl}, naming the line of the first bad one. */
-  public static List<ChoiceExample> read(Path jsonl, String name, DatasetReader.Limits limits) {
+  /**
+   * True when {@code columns} maps the choices, or the first row of the file has a {@code
+   * "choices"} column (false for anything unreadable: the text reader names the problem).
+   */
+  public static boolean isChoiceDataset(Path file, String name, Columns columns) {
+    if (columns.maps("choices")) {
+      return true;
+    }
+    try {
+      ObjectNode first = Tables.firstRow(file, name, DatasetReader.Limits.DEFAULT);
+      return first != null && first.has(columns.source("choices"));
+    } catch (RuntimeException unreadable) {
+      return false;
+    }
+  }
+
+  /** Reads every item of {@code file}, naming the row of the first bad one. */
+  public static List<ChoiceExample> read(Path file, String name, DatasetReader.Limits limits) {
+    return read(file, name, Columns.NONE, limits);
+  }
+
+  /** Reads every item of {@code file} with its columns mapped. */
+  public static List<ChoiceExample> read(
+      Path file, String name, Columns columns, DatasetReader.Limits limits) {
     List<ChoiceExample> examples = new ArrayList<>();
-    JsonLines.read(
-        jsonl,
+    Tables.read(
+        file,
         name,
-        limits.maxLineChars(),
-        (row, where) -> {
+        limits,
+        (raw, where) -> {
+          ObjectNode row = columns.apply(raw, where);
           if (!row.path("context").isString()) {
             throw new InvalidInputException(where + ": \"context\" is missing or not a string");
           }
@@ -64,6 +88,11 @@ public final class ChoiceDataset {
             texts.add(choice.stringValue());
           }
           JsonNode label = row.get("label");
+          if (label != null && label.isString() && label.stringValue().matches("[0-9]{1,2}")) {
+            label =
+                tools.jackson.databind.node.JsonNodeFactory.instance.numberNode(
+                    Integer.parseInt(label.stringValue())); // as HellaSwag stores it: "0".."3"
+          }
           if (label == null
               || !label.isIntegralNumber()
               || label.asLong() < 0
@@ -74,11 +103,8 @@ public final class ChoiceDataset {
                     + (texts.size() - 1)
                     + "]");
           }
-          if (examples.size() >= limits.maxRows()) {
-            throw new InvalidInputException(
-                "dataset " + name + " has more than " + limits.maxRows() + " rows");
-          }
           examples.add(new ChoiceExample(row.get("context").stringValue(), texts, label.asInt()));
+          return true;
         });
     if (examples.isEmpty()) {
       throw new InvalidInputException("dataset " + name + " is empty: it has no examples");

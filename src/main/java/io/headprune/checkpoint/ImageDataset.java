@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Image datasets: JSON Lines of {@code {"image": "<path relative to the JSONL's folder>", "label":
@@ -22,33 +23,54 @@ public final class ImageDataset {
    * @param name the path as the JSONL gives it (for messages)
    * @param label class index, or null when unlabeled
    */
-  public record ImageExample(Path file, String name, Double label) {}
+  public record ImageExample(Path file, byte[] inline, String name, Double label) {}
 
   private ImageDataset() {}
 
   /** Reads the examples of {@code jsonl} against the model's labels (null: syntax only). */
   public static List<ImageExample> read(Path jsonl, Labels labels, DatasetReader.Limits limits) {
-    String name = jsonl.getFileName().toString();
-    Path base = jsonl.toAbsolutePath().normalize().getParent();
+    return read(jsonl, jsonl.getFileName().toString(), Columns.NONE, labels, limits);
+  }
+
+  /**
+   * Reads the examples of a data file with its columns mapped: an image is a path beside the file,
+   * or (Parquet, as the Hub stores images) a {@code {"bytes": …}} struct or binary value.
+   */
+  public static List<ImageExample> read(
+      Path file, String name, Columns columns, Labels labels, DatasetReader.Limits limits) {
+    Path base = file.toAbsolutePath().normalize().getParent();
     List<ImageExample> examples = new ArrayList<>();
-    JsonLines.read(
-        jsonl,
+    Tables.read(
+        file,
         name,
-        limits.maxLineChars(),
-        (row, where) -> {
+        limits,
+        (raw, where) -> {
+          ObjectNode row = columns.apply(raw, where);
           JsonNode image = row.get("image");
-          if (image == null || !image.isString() || image.stringValue().isBlank()) {
-            throw new InvalidInputException(where + ": \"image\" is missing or not a path");
+          if (image != null && image.isObject() && image.path("bytes").isBinary()) {
+            image = image.get("bytes");
           }
-          if (examples.size() >= limits.maxRows()) {
+          Double label = DatasetReader.label(row.get("label"), labels, where);
+          if (image != null && image.isBinary()) {
+            byte[] bytes = image.binaryValue();
+            if (bytes.length > MAX_FILE_BYTES) {
+              throw new InvalidInputException(
+                  where + ": image is " + bytes.length + " bytes, more than " + MAX_FILE_BYTES);
+            }
+            examples.add(new ImageExample(null, bytes, where, label));
+            return true;
+          }
+          if (image == null || !image.isString() || image.stringValue().isBlank()) {
             throw new InvalidInputException(
-                "dataset " + name + " has more than " + limits.maxRows() + " rows");
+                where
+                    + ": \""
+                    + columns.source("image")
+                    + "\" is missing or neither a path nor image bytes");
           }
           examples.add(
               new ImageExample(
-                  resolve(base, image.stringValue(), where),
-                  image.stringValue(),
-                  DatasetReader.label(row.get("label"), labels, where)));
+                  resolve(base, image.stringValue(), where), null, image.stringValue(), label));
+          return true;
         });
     if (examples.isEmpty()) {
       throw new InvalidInputException("dataset " + name + " is empty: it has no examples");
@@ -85,6 +107,9 @@ public final class ImageDataset {
 
   /** Reads an image example's bytes, bounded by {@code maxBytes}. */
   public static byte[] bytes(ImageExample example, long maxBytes) {
+    if (example.inline() != null) {
+      return example.inline();
+    }
     try {
       long size = Files.size(example.file());
       if (size > maxBytes) {

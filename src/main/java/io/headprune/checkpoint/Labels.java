@@ -49,4 +49,49 @@ public record Labels(
     }
     return (int) label;
   }
+
+  /**
+   * Checks a dataset's label names (by index) against the model's id2label: a name the model lacks,
+   * or the same name at another index, is an error naming both. Models whose id2label holds only
+   * the default names ({@code LABEL_0}, …) say nothing to check against.
+   *
+   * @param names the dataset's label names, by index
+   * @param what the dataset, for messages
+   */
+  public void checkNames(java.util.List<String> names, String what) {
+    if (regression()
+        || idToLabel.isEmpty()
+        || idToLabel.values().stream().allMatch(n -> n.matches("LABEL_[0-9]+"))) {
+      return;
+    }
+    Map<String, Integer> byName = new java.util.HashMap<>();
+    idToLabel.forEach((index, name) -> byName.put(name, index));
+    for (int i = 0; i < names.size(); i++) {
+      Integer model = byName.get(names.get(i));
+      if (model == null) {
+        throw new InvalidInputException(
+            what
+                + ": label "
+                + i
+                + " is '"
+                + names.get(i)
+                + "', which is not among the model's labels "
+                + new java.util.TreeMap<>(idToLabel)
+                + "; set \"labelMapping\": \"by-index\" to take the indices as they are");
+      }
+      if (model != i) {
+        throw new InvalidInputException(
+            what
+                + ": label '"
+                + names.get(i)
+                + "' is index "
+                + i
+                + " in the dataset but "
+                + model
+                + " in the model's id2label "
+                + new java.util.TreeMap<>(idToLabel)
+                + "; set \"labelMapping\": \"by-index\" to take the indices as they are");
+      }
+    }
+  }
 }

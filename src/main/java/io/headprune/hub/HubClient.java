@@ -185,6 +185,119 @@ public final class HubClient {
   }
 
   /**
+   * A split of a dataset repository as {@code datasets.load_dataset(repo, config, split=…)} finds
+   * it, its files downloaded in order until they hold {@code rows} rows (so a sample of a large
+   * sharded dataset downloads only the first shards).
+   *
+   * @param repo org/name
+   * @param revision the revision asked for
+   * @param commit the commit the files were read at (of refs/convert/parquet when converted)
+   * @param source card, layout or parquet
+   * @param config the config
+   * @param split the split
+   * @param splitFiles every file of the split, in order
+   * @param downloaded the files downloaded, as cached paths, in order
+   * @param names their repository paths
+   * @param bytes bytes downloaded
+   * @param rows rows the downloaded files hold
+   * @param labelNames the card's class_label names of the config, by column
+   */
+  public record Split(
+      String repo,
+      String revision,
+      String commit,
+      String source,
+      String config,
+      String split,
+      List<String> splitFiles,
+      List<Path> downloaded,
+      List<String> names,
+      long bytes,
+      long rows,
+      Map<String, List<String>> labelNames) {}
+
+  /**
+   * Resolves {@code config}/{@code split} of a dataset repository (card configs, then file-name
+   * layouts, then the Parquet conversion) and downloads its files in order until they hold {@code
+   * rows} rows; each file at most {@code maxBytes}. A missing config or split is a 404 listing
+   * those that exist.
+   */
+  public Split datasetSplit(
+      String repo,
+      String revision,
+      String config,
+      String split,
+      long rows,
+      long maxBytes,
+      io.headprune.checkpoint.DatasetReader.Limits limits) {
+    Revision main = revision(RepoType.DATASET, repo, revision);
+    Map<String, Object> card = Map.of();
+    if (main.files().contains("README.md")) {
+      Path readme =
+          fetch(RepoType.DATASET, repo, main.commit(), "README.md", 1 << 20, Long.MAX_VALUE);
+      try {
+        card = DatasetLayout.cardHeader(Files.readString(readme, StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new InvalidInputException("the dataset card of " + repo + " is not UTF-8 text");
+      }
+    }
+    DatasetLayout layout = DatasetLayout.of(card, main.files());
+    String commit = main.commit();
+    if (layout == null) {
+      Revision converted;
+      try {
+        converted = revision(RepoType.DATASET, repo, DatasetLayout.PARQUET_REVISION);
+      } catch (io.headprune.problem.NotFoundException e) {
+        throw new io.headprune.problem.NotFoundException(
+            "dataset "
+                + repo
+                + "@"
+                + revision
+                + " has no data file headprune reads (.jsonl, .json, .csv, .tsv, .parquet) and no"
+                + " Parquet conversion ("
+                + DatasetLayout.PARQUET_REVISION
+                + ")");
+      }
+      layout = DatasetLayout.parquetConversion(converted.files(), DatasetLayout.labelNames(card));
+      commit = converted.commit();
+    }
+    String chosen = layout.config(config);
+    List<String> files = layout.files(repo, chosen, split);
+    List<Path> downloaded = new ArrayList<>();
+    long have = 0;
+    long bytes = 0;
+    for (String file : files) {
+      Path path = fetch(RepoType.DATASET, repo, commit, file, maxBytes, Long.MAX_VALUE);
+      try {
+        bytes += Files.size(path);
+        have += io.headprune.checkpoint.Tables.rowCount(path, file, limits);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InvalidInputException refused) {
+        evict(path);
+        throw refused;
+      }
+      downloaded.add(path);
+      if (have >= rows) {
+        break;
+      }
+    }
+    return new Split(
+        repo,
+        revision,
+        commit,
+        layout.source(),
+        chosen,
+        split,
+        files,
+        downloaded,
+        files.subList(0, downloaded.size()),
+        bytes,
+        have,
+        layout.labelNames().getOrDefault(chosen, Map.of()));
+  }
+
+  /**
    * Removes a downloaded file (its snapshot link and blob) from the cache, e.g. once it was
    * refused.
    */

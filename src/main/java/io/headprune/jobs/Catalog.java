@@ -2,6 +2,7 @@ package io.headprune.jobs;
 
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ChoiceDataset;
+import io.headprune.checkpoint.Columns;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.Labels;
@@ -240,9 +241,12 @@ public class Catalog {
       return new Stored<>(DatasetView.of(existing.get()), false);
     }
     int rows =
-        ChoiceDataset.isChoiceDataset(named)
+        ChoiceDataset.isChoiceDataset(named, filename, Columns.NONE)
             ? ChoiceDataset.read(named, filename, datasetLimits).size()
-            : DatasetReader.read(named, filename, null, datasetLimits).size();
+            : (int) io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
+    if (rows == 0) {
+      throw new InvalidInputException("dataset " + filename + " is empty: it has no examples");
+    }
     return saveDataset(tenant, sha256, format, rows, named);
   }
 
@@ -252,6 +256,12 @@ public class Catalog {
    */
   private Stored<DatasetView> saveDataset(
       String tenant, String sha256, String format, int rows, Path source) throws IOException {
+    return saveDataset(tenant, sha256, format, rows, source, null);
+  }
+
+  private Stored<DatasetView> saveDataset(
+      String tenant, String sha256, String format, int rows, Path source, String origin)
+      throws IOException {
     DatasetEntity entity = new DatasetEntity();
     entity.id = UUID.randomUUID();
     Path target = store.dataset(sha256 + "-" + entity.id, format);
@@ -263,6 +273,7 @@ public class Catalog {
     entity.storagePath = store.uri(target);
     entity.bytes = ArtifactStore.size(target);
     entity.createdAt = clock.instant();
+    entity.origin = origin;
     return saveOnce(
         entity,
         entity.bytes,
@@ -338,16 +349,14 @@ public class Catalog {
   }
 
   private static String format(String filename) {
-    String lower = filename == null ? "" : filename.toLowerCase(Locale.ROOT);
-    for (String format : new String[] {"jsonl", "csv", "tsv"}) {
-      if (lower.endsWith("." + format)) {
-        return format;
-      }
+    if (io.headprune.checkpoint.Tables.format(filename) == null) {
+      throw new InvalidInputException(
+          "dataset upload '"
+              + filename
+              + "' must be a .jsonl, .json, .csv or .tsv file (each optionally .gz or .zst), a"
+              + " .parquet file, or a .zip or .tar.gz of a JSONL with its images");
     }
-    throw new InvalidInputException(
-        "dataset upload '"
-            + filename
-            + "' must be a .jsonl, .csv or .tsv file, or a .zip or .tar.gz of a JSONL with its images");
+    return io.headprune.checkpoint.Tables.suffix(filename);
   }
 
   /**
@@ -447,7 +456,18 @@ public class Catalog {
   UUID datasetId(JobRequest.DatasetRef ref, String role) {
     if ((ref.id() == null) == (ref.hub() == null)) {
       throw new InvalidInputException(
-          role + " takes an \"id\" or a \"hub\" dataset repository with a \"file\"");
+          role
+              + " takes an \"id\" or a \"hub\" dataset repository with a \"split\" or a"
+              + " \"file\"");
+    }
+    if (ref.id() != null
+        && (ref.file() != null
+            || ref.split() != null
+            || ref.config() != null
+            || ref.revision() != null
+            || ref.rows() != null)) {
+      throw new InvalidInputException(
+          role + ": file, split, config, revision and rows apply to a \"hub\" dataset only");
     }
     if (ref.id() != null) {
       // share-locked until the job row is committed, so a concurrent delete sees the job (409)
@@ -459,8 +479,14 @@ public class Catalog {
                       "the " + role + " dataset (" + role + ".id) does not exist"))
           .id;
     }
-    if (ref.file() == null) {
-      throw new InvalidInputException(role + " from the Hub needs a \"file\"");
+    if ((ref.file() == null) == (ref.split() == null)) {
+      throw new InvalidInputException(
+          role
+              + " from the Hub takes a \"split\" (and optionally a \"config\"), as"
+              + " datasets.load_dataset does, or one \"file\"");
+    }
+    if (ref.split() != null) {
+      return hubSplit(ref, role);
     }
     String repo = ref.hub().substring("datasets/".length());
     // bounded as an upload is: refused from its announced size, or as soon as more arrives
@@ -471,7 +497,10 @@ public class Catalog {
             ref.file(),
             ref.revision() == null ? "main" : ref.revision(),
             archiveLimits.maxExpandedBytes(),
-            datasetLimits.maxRows() + 1L); // + a CSV header
+            java.util.Set.of("jsonl", "csv", "tsv")
+                    .contains(String.valueOf(io.headprune.checkpoint.Tables.suffix(ref.file())))
+                ? datasetLimits.maxRows() + 1L // + a CSV header
+                : Long.MAX_VALUE); // binary or compressed: bounded by bytes, rows counted on read
     try (InputStream in = Files.newInputStream(file)) {
       return uploadDataset(in, ref.file()).value().id();
     } catch (IOException e) {
@@ -481,6 +510,86 @@ public class Catalog {
       throw refused;
     }
   }
+
+  /** Rows read of a Hub split when the request does not say. */
+  static final int DEFAULT_HUB_ROWS = 10_000;
+
+  /**
+   * A Hub split, resolved as datasets.load_dataset resolves it and downloaded shard by shard until
+   * the rows asked for are there, stored as one dataset: a directory of its shards and a manifest
+   * recording where they came from. The same commit, config, split and rows give the same id.
+   */
+  private UUID hubSplit(JobRequest.DatasetRef ref, String role) {
+    String tenant = Caller.current().tenant();
+    String repo = ref.hub().substring("datasets/".length());
+    String revision = ref.revision() == null ? "main" : ref.revision();
+    int rows =
+        ref.rows() == null ? DEFAULT_HUB_ROWS : Math.min(ref.rows(), datasetLimits.maxRows());
+    HubClient.Split split =
+        hubFor(tenant)
+            .datasetSplit(
+                repo,
+                revision,
+                ref.config(),
+                ref.split(),
+                rows,
+                archiveLimits.maxExpandedBytes(),
+                datasetLimits);
+    Path directory = store.incoming();
+    try {
+      Files.createDirectories(directory);
+      List<String> local = new java.util.ArrayList<>();
+      for (int i = 0; i < split.downloaded().size(); i++) {
+        String name = split.names().get(i);
+        String file = String.format("%04d-%s", i, name.substring(name.lastIndexOf('/') + 1));
+        Files.copy(split.downloaded().get(i), directory.resolve(file));
+        local.add(file);
+      }
+      DatasetView.HubOrigin origin =
+          new DatasetView.HubOrigin(
+              ref.hub(),
+              revision,
+              split.commit(),
+              split.source(),
+              split.config(),
+              split.split(),
+              split.names(),
+              split.splitFiles().size(),
+              split.bytes(),
+              split.labelNames());
+      var manifest = io.headprune.checkpoint.Json.MAPPER.createObjectNode();
+      manifest.set("files", io.headprune.checkpoint.Json.MAPPER.valueToTree(local));
+      manifest.put("rows", rows);
+      manifest.set("origin", io.headprune.checkpoint.Json.MAPPER.valueToTree(origin));
+      byte[] bytes = io.headprune.checkpoint.Json.MAPPER.writeValueAsBytes(manifest);
+      Files.write(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST), bytes);
+      String sha256 =
+          ArtifactStore.sha256(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST));
+      synchronized (lockFor(tenant, sha256)) {
+        var existing = datasets.findByTenantAndSha256(tenant, sha256);
+        if (existing.isPresent()) {
+          return existing.get().id;
+        }
+        quotas.checkUploadRate(tenant);
+        return saveDataset(
+                tenant,
+                sha256,
+                SPLIT,
+                (int) Math.min(rows, split.rows()),
+                directory,
+                io.headprune.checkpoint.Json.MAPPER.writeValueAsString(origin))
+            .value()
+            .id();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("storing Hub split " + repo + " " + ref.split(), e);
+    } finally {
+      ArtifactStore.delete(directory);
+    }
+  }
+
+  /** The format of a stored Hub split: a directory of shards with a manifest. */
+  static final String SPLIT = "split";
 
   /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
   String resolveHubModel(String repo, String revision) {
@@ -513,20 +622,43 @@ public class Catalog {
     return IMAGES.equals(entity.format) ? stored.resolve(IMAGE_JSONL) : stored;
   }
 
-  /** Checks that every label of a dataset is known to a model (read with the model's labels). */
-  void checkLabels(UUID dataset, Labels labels) {
+  /**
+   * Checks a dataset as a job will read it, on submission: its mapped columns are there, every
+   * label is known to the model ({@code labels}; null for a language model), and a Hub split's
+   * label names are the model's at the same indices unless {@code labelMapping} is by-index.
+   */
+  void checkData(UUID dataset, JobRequest.DatasetRef ref, Labels labels, String labelMapping) {
     DatasetEntity entity = datasetEntity(dataset);
+    Path path = datasetPath(dataset);
+    String name = path.getFileName().toString();
+    Columns columns = new Columns(ref.columns());
     if (IMAGES.equals(entity.format)) {
-      ImageDataset.read(datasetPath(dataset), labels, datasetLimits);
-      return;
+      ImageDataset.read(path, name, columns, labels, datasetLimits);
+    } else if (ref.task() != null) {
+      io.headprune.checkpoint.Tasks.read(
+          path, name, columns, ref.task(), datasetLimits); // every row formats
+    } else if (ChoiceDataset.isChoiceDataset(path, name, columns)) {
+      ChoiceDataset.read(path, name, columns, datasetLimits);
+    } else if (labels == null || ref.recipe() != null && !"examples".equals(ref.recipe())) {
+      var first = io.headprune.checkpoint.Tables.firstRow(path, name, datasetLimits);
+      var row = columns.apply(first, name + ":1");
+      if (!row.path("text").isString()) {
+        throw new InvalidInputException(
+            name
+                + ":1: \""
+                + columns.source("text")
+                + "\" is missing or not a string (the text column); the columns are "
+                + Columns.names(first));
+      }
+    } else {
+      DatasetReader.read(path, name, columns, labels, datasetLimits);
     }
-    if (ChoiceDataset.isChoiceDataset(datasetPath(dataset))) {
-      return; // multiple-choice labels are choice indices, checked on upload
+    if (labels != null && !"by-index".equals(labelMapping) && entity.origin != null) {
+      DatasetView.HubOrigin origin = DatasetView.of(entity).origin();
+      List<String> names = origin.labelNames().get(columns.source("label"));
+      if (names != null) {
+        labels.checkNames(names, origin.repo() + " (" + origin.config() + "/" + origin.split() + ")");
+      }
     }
-    DatasetReader.read(
-        store.resolve(entity.storagePath),
-        "dataset " + dataset + "." + entity.format,
-        labels,
-        datasetLimits);
   }
 }

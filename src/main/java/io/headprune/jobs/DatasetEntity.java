@@ -22,4 +22,7 @@ class DatasetEntity {
   String storagePath;
   Long bytes;
   Instant createdAt;
+
+  /** A Hub split's origin (JSON: repository, commit, config, split, files, bytes), or null. */
+  String origin;
 }

@@ -7,11 +7,48 @@ import java.util.UUID;
  *
  * @param id dataset id
  * @param sha256 SHA-256 of the uploaded bytes
- * @param rows number of examples
+ * @param rows number of rows (a Hub split: the rows read of it)
+ * @param format jsonl, json, csv, tsv (each maybe .gz or .zst), parquet, images, or split (a Hub
+ *     split's shards)
+ * @param origin where a Hub split came from, or null for an upload
  */
-public record DatasetView(UUID id, String sha256, int rows) {
+public record DatasetView(UUID id, String sha256, int rows, String format, HubOrigin origin) {
+
+  /**
+   * A Hub split as it was resolved and downloaded.
+   *
+   * @param repo datasets/org/name
+   * @param revision the revision asked for
+   * @param commit the commit its files were read at
+   * @param source where the layout came from: card (configs YAML), layout (file names) or parquet
+   *     (the Hub's Parquet conversion, refs/convert/parquet)
+   * @param config the config
+   * @param split the split
+   * @param files the split's files downloaded, in order
+   * @param splitFiles how many files the split has
+   * @param bytes bytes downloaded
+   * @param labelNames class_label names by column, from the card
+   */
+  public record HubOrigin(
+      String repo,
+      String revision,
+      String commit,
+      String source,
+      String config,
+      String split,
+      java.util.List<String> files,
+      int splitFiles,
+      long bytes,
+      java.util.Map<String, java.util.List<String>> labelNames) {}
 
   static DatasetView of(DatasetEntity entity) {
-    return new DatasetView(entity.id, entity.sha256, entity.rows);
+    return new DatasetView(
+        entity.id,
+        entity.sha256,
+        entity.rows,
+        entity.format,
+        entity.origin == null
+            ? null
+            : io.headprune.checkpoint.Json.MAPPER.readValue(entity.origin, HubOrigin.class));
   }
 }

@@ -10,6 +10,7 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -43,6 +44,9 @@ import java.util.UUID;
  * @param callback where the terminal status is POSTed (optional)
  * @param alphaBy with alpha "auto": divergence (the lowest KL from the unpruned model's outputs on
  *     held-out pool examples, per sparsity; default) or metric (the best validation metric)
+ * @param labelMapping check (default): the dataset's label names (a Hub card's class_label names)
+ *     must be the model's id2label at the same indices, else 422; by-index: labels are taken as
+ *     indices whatever their names
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
@@ -119,7 +123,9 @@ public record JobRequest(
         String keepLoadableBy,
     @Pattern(regexp = "divergence|metric", message = "alphaBy must be divergence or metric")
         String alphaBy,
-    @Valid Callback callback) {
+    @Valid Callback callback,
+    @Pattern(regexp = "check|by-index", message = "labelMapping must be check or by-index")
+        String labelMapping) {
 
   /** Deployment targets joined by '+': v4, v5, vllm-tp&lt;N&gt;. */
   static final String KEEP_LOADABLE_BY =
@@ -161,13 +167,29 @@ public record JobRequest(
           String revision) {}
 
   /**
-   * A dataset: an uploaded one, {@code {"id": …}}, or a file of a Hub dataset repository, {@code
-   * {"hub": "datasets/org/name", "file": "train.jsonl", "revision": "main"}}.
+   * A dataset: an uploaded one, {@code {"id": …}}; a split of a Hub dataset repository, {@code
+   * {"hub": "datasets/org/name", "config": "…", "split": "train"}}, found as {@code
+   * datasets.load_dataset} finds it; or one file of one, {@code {"hub": …, "file": "train.jsonl"}}.
+   * Columns are mapped by name and a recipe of the literature may shape the examples.
    *
    * @param id an uploaded dataset's id
    * @param hub {@code datasets/org/name}
-   * @param file the file in that repository (.jsonl, .csv or .tsv)
+   * @param file one file in that repository (.jsonl, .json, .csv, .tsv, maybe .gz/.zst, .parquet)
    * @param revision branch, tag or commit (default main)
+   * @param config the Hub dataset's config (default: the card's default config, else "default")
+   * @param split the Hub dataset's split, e.g. train, validation, test
+   * @param rows rows read of a Hub split: its files are downloaded in order until they hold this
+   *     many (default 10000)
+   * @param columns which column is which field: text, textPair, label, context, choices, image (a
+   *     nested field with dots, e.g. choices.text)
+   * @param recipe examples (one per row; default), segments (random token windows of the joined
+   *     text, for calibrating a causal LM), or corpus (non-overlapping windows of the joined text,
+   *     for corpus perplexity)
+   * @param segments with recipe segments: how many windows (default 128)
+   * @param tokens with recipe segments or corpus: tokens per window (default: maxLength)
+   * @param seed with recipe segments: the seed of the windows' draw (default 0)
+   * @param task a multiple-choice task of lm-evaluation-harness whose prompt and choices the rows
+   *     are formatted with: hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq, openbookqa
    */
   public record DatasetRef(
       UUID id,
@@ -182,7 +204,39 @@ public record JobRequest(
       @Pattern(
               regexp = "[A-Za-z0-9._/-]{1,256}",
               message = "revision is not a valid branch, tag or commit")
-          String revision) {}
+          String revision,
+      @Pattern(
+              regexp = "[A-Za-z0-9][A-Za-z0-9._+-]{0,127}",
+              message = "config must be a config name such as default or ARC-Easy")
+          String config,
+      @Pattern(
+              regexp = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+              message = "split must be a split name such as train, validation or test")
+          String split,
+      @Min(value = 1, message = "rows must be at least 1")
+          @Max(value = 1_000_000, message = "rows must be at most 1000000")
+          Integer rows,
+      @Size(max = 6, message = "columns maps at most 6 fields") Map<String, String> columns,
+      @Pattern(
+              regexp = "examples|segments|corpus",
+              message = "recipe must be examples, segments or corpus")
+          String recipe,
+      @Min(value = 1, message = "segments must be at least 1")
+          @Max(value = 4096, message = "segments must be at most 4096")
+          Integer segments,
+      @Min(value = 2, message = "tokens must be at least 2")
+          @Max(value = 131072, message = "tokens must be at most 131072")
+          Integer tokens,
+      @Min(value = 0, message = "seed must be non-negative") Long seed,
+      @Pattern(
+              regexp = TASKS,
+              message =
+                  "task must be hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq or"
+                      + " openbookqa")
+          String task) {}
+
+  /** The multiple-choice tasks whose lm-evaluation-harness templates are built in. */
+  static final String TASKS = "hellaswag|piqa|arc_easy|arc_challenge|winogrande|boolq|openbookqa";
 
   /**
    * The artifact's sparsity, {@code {"sparsity": 0.3}}, or budget, {@code {"maxMetricDrop": 0.01}}.

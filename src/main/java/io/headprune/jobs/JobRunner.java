@@ -137,8 +137,15 @@ class JobRunner {
       JobSpec spec = JobSpec.of(JobPayload.read(job.request));
       criterion = spec.options().criterion().id();
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
-      Path calibration = catalog.datasetPath(job.calibrationId);
-      Path evaluation = job.evaluationId == null ? null : catalog.datasetPath(job.evaluationId);
+      int maxLength = spec.normalized().maxLength();
+      io.headprune.checkpoint.DataSource calibration =
+          JobSpec.source(
+              catalog.datasetPath(job.calibrationId), spec.normalized().calibration(), maxLength);
+      io.headprune.checkpoint.DataSource evaluation =
+          job.evaluationId == null
+              ? null
+              : JobSpec.source(
+                  catalog.datasetPath(job.evaluationId), spec.normalized().evaluation(), maxLength);
       Progress progress = new JobProgress(id, attempt, context);
       String modelName =
           job.modelId != null

@@ -63,7 +63,8 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.keepLoadableBy() == null ? "v4" : r.keepLoadableBy(),
             "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy(),
             // the secret is stored apart, encrypted: the stored request keeps the URL only
-            r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null));
+            r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null),
+            r.labelMapping() == null ? "check" : r.labelMapping());
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())
@@ -107,5 +108,48 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
       throw new InvalidInputException("iterative: true conflicts with selection " + r.selection());
     }
     return r.selection();
+  }
+
+  /**
+   * How a run reads a stored dataset: the request's column mapping and recipe ({@code maxLength} is
+   * the default window of the token recipes).
+   */
+  static io.headprune.checkpoint.DataSource source(
+      java.nio.file.Path path, JobRequest.DatasetRef ref, int maxLength) {
+    io.headprune.checkpoint.Columns columns =
+        new io.headprune.checkpoint.Columns(ref == null ? null : ref.columns());
+    io.headprune.checkpoint.Recipe recipe = recipe(ref, maxLength);
+    return new io.headprune.checkpoint.DataSource(
+        path, path.getFileName().toString(), columns, recipe);
+  }
+
+  /** The recipe a dataset reference asks for (validated on submission). */
+  static io.headprune.checkpoint.Recipe recipe(JobRequest.DatasetRef ref, int maxLength) {
+    if (ref == null) {
+      return io.headprune.checkpoint.Recipe.EXAMPLES;
+    }
+    String recipe = ref.recipe() == null ? "examples" : ref.recipe();
+    if (ref.task() != null && !"examples".equals(recipe)) {
+      throw new InvalidInputException("a task formats rows as examples: drop recipe " + recipe);
+    }
+    if (!"segments".equals(recipe) && (ref.segments() != null || ref.seed() != null)) {
+      throw new InvalidInputException("segments and seed apply to recipe segments only");
+    }
+    if ("examples".equals(recipe) && ref.tokens() != null) {
+      throw new InvalidInputException("tokens applies to recipes segments and corpus only");
+    }
+    int tokens = ref.tokens() == null ? maxLength : ref.tokens();
+    return switch (recipe) {
+      case "segments" ->
+          new io.headprune.checkpoint.Recipe.Segments(
+              ref.segments() == null ? 128 : ref.segments(),
+              tokens,
+              ref.seed() == null ? 0 : ref.seed());
+      case "corpus" -> new io.headprune.checkpoint.Recipe.Corpus(tokens);
+      default ->
+          ref.task() == null
+              ? io.headprune.checkpoint.Recipe.EXAMPLES
+              : new io.headprune.checkpoint.Recipe.Task(ref.task());
+    };
   }
 }

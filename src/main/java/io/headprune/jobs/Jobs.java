@@ -142,10 +142,11 @@ public class Jobs {
     UUID calibration = catalog.datasetId(request.calibration(), "calibration");
     UUID evaluation =
         request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
-    if (labels != null) {
-      catalog.checkLabels(calibration, labels);
+    if (request.model().id() != null) { // a Hub model's labels are known once the worker has it
+      String mapping = spec.normalized().labelMapping();
+      catalog.checkData(calibration, spec.normalized().calibration(), labels, mapping);
       if (evaluation != null) {
-        catalog.checkLabels(evaluation, labels);
+        catalog.checkData(evaluation, spec.normalized().evaluation(), labels, mapping);
       }
     }
     quotas.admitQueuedJob(tenant); // the tenant's row stays locked until this job is committed

@@ -2,6 +2,7 @@ package io.headprune.pruning;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.model.Architecture;
 import io.headprune.model.HeadModel;
@@ -141,6 +142,29 @@ public final class Pruner {
       Path out,
       Device device,
       Progress progress) {
+    return prune(
+        modelDir,
+        modelName,
+        origin,
+        DataSource.of(data),
+        DataSource.of(eval),
+        options,
+        out,
+        device,
+        progress);
+  }
+
+  /** As above, reading the data with their column mappings and recipes. */
+  public static Result prune(
+      Path modelDir,
+      String modelName,
+      Origin origin,
+      DataSource data,
+      DataSource eval,
+      PruneOptions options,
+      Path out,
+      Device device,
+      Progress progress) {
     checkOutput(out);
     java.time.Instant started = java.time.Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);
@@ -215,17 +239,23 @@ public final class Pruner {
   }
 
   /** SHA-256 of the calibration data and of the evaluation data, if given. */
-  private static java.util.Map<String, String> inputs(Path data, Path eval) {
+  private static java.util.Map<String, String> inputs(DataSource data, DataSource eval) {
     java.util.Map<String, String> inputs = new java.util.LinkedHashMap<>();
     try {
-      inputs.put("calibration", io.headprune.storage.ArtifactStore.sha256(data));
+      inputs.put("calibration", sha256(data.path()));
       if (eval != null) {
-        inputs.put("evaluation", io.headprune.storage.ArtifactStore.sha256(eval));
+        inputs.put("evaluation", sha256(eval.path()));
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("hashing the input data", e);
     }
     return inputs;
+  }
+
+  /** A file's SHA-256, or a stored split's: that of its manifest (which names its shards). */
+  private static String sha256(Path data) throws java.io.IOException {
+    return io.headprune.storage.ArtifactStore.sha256(
+        Files.isDirectory(data) ? data.resolve(io.headprune.checkpoint.Tables.MANIFEST) : data);
   }
 
   private static String name(Path modelDir) {

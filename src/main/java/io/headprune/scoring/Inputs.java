@@ -2,6 +2,7 @@ package io.headprune.scoring;
 
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ChoiceDataset;
+import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.ImageProcessor;
@@ -64,16 +65,34 @@ public final class Inputs implements AutoCloseable {
    * phase "load".
    */
   public List<Encoded> read(Path data, DatasetReader.Limits limits, int cap, Progress progress) {
-    if (tokenizer != null && config.languageModel() && ChoiceDataset.isChoiceDataset(data)) {
+    return read(DataSource.of(data), limits, cap, progress);
+  }
+
+  /**
+   * At most {@code cap} examples of {@code data} read with its columns and recipe, sampled as
+   * above.
+   */
+  public List<Encoded> read(
+      DataSource data, DatasetReader.Limits limits, int cap, Progress progress) {
+    if (tokenizer != null
+        && config.languageModel()
+        && ChoiceDataset.isChoiceDataset(data.path(), data.name(), data.columns())) {
       return Encoded.ofChoices(
-          tokenizer, sample(ChoiceDataset.read(data, data.getFileName().toString(), limits), cap));
+          tokenizer,
+          sample(ChoiceDataset.read(data.path(), data.name(), data.columns(), limits), cap));
     }
     if (tokenizer != null) {
       return Encoded.of(
-          tokenizer, sample(DatasetReader.read(data, config.labels(), limits), cap), progress);
+          tokenizer,
+          sample(
+              DatasetReader.read(data.path(), data.name(), data.columns(), config.labels(), limits),
+              cap),
+          progress);
     }
     List<ImageDataset.ImageExample> examples =
-        sample(ImageDataset.read(data, config.labels(), limits), cap);
+        sample(
+            ImageDataset.read(data.path(), data.name(), data.columns(), config.labels(), limits),
+            cap);
     List<Encoded> encoded = new ArrayList<>(examples.size());
     for (ImageDataset.ImageExample example : examples) {
       ImageProcessor.Prepared prepared =
