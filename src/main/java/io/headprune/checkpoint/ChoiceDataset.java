@@ -28,6 +28,29 @@ public final class ChoiceDataset {
     }
   }
 
+  /**
+   * One item of an lm-evaluation-harness task: choice c is scored as the log-likelihood of {@code
+   * continuations[c]} after {@code contexts[c]}, the pair encoded as the harness encodes it.
+   *
+   * @param contexts the context of each choice (one shared context, or one per choice as in
+   *     Winogrande's partial evaluation)
+   * @param continuations each choice's continuation, its target delimiter included
+   * @param choices the task's choice strings, whose lengths {@code acc_norm} divides by
+   * @param label index of the right choice
+   */
+  public record TaskItem(
+      List<String> contexts, List<String> continuations, List<String> choices, int label) {
+
+    public TaskItem {
+      contexts = List.copyOf(contexts);
+      continuations = List.copyOf(continuations);
+      choices = List.copyOf(choices);
+      if (contexts.size() != continuations.size() || choices.size() != contexts.size()) {
+        throw new IllegalArgumentException("one context and continuation per choice");
+      }
+    }
+  }
+
   /** Most choices an item may have. */
   static final int MAX_CHOICES = 64;
 

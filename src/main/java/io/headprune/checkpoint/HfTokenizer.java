@@ -11,10 +11,15 @@ final class HfTokenizer implements TextTokenizer {
 
   private final HuggingFaceTokenizer tokenizer;
   private final int maxLength;
+  private final Path json;
 
-  private HfTokenizer(HuggingFaceTokenizer tokenizer, int maxLength) {
+  /** The same tokenizer without truncation, opened when first needed. */
+  private HuggingFaceTokenizer untruncated;
+
+  private HfTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, Path json) {
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
+    this.json = json;
   }
 
   @Override
@@ -25,7 +30,9 @@ final class HfTokenizer implements TextTokenizer {
   static HfTokenizer open(Path json, int maxLength) {
     try {
       return new HfTokenizer(
-          HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)), maxLength);
+          HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)),
+          maxLength,
+          json);
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
     }
@@ -44,7 +51,25 @@ final class HfTokenizer implements TextTokenizer {
   }
 
   @Override
-  public void close() {
+  public synchronized Tokens encodeAll(String text, boolean specialTokens) {
+    if (untruncated == null) {
+      try {
+        untruncated =
+            HuggingFaceTokenizer.newInstance(
+                json, java.util.Map.of("truncation", "false", "padding", "false"));
+      } catch (IOException | RuntimeException e) {
+        throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
+      }
+    }
+    Encoding encoding = untruncated.encode(text, specialTokens, false);
+    return new Tokens(encoding.getIds(), encoding.getTypeIds());
+  }
+
+  @Override
+  public synchronized void close() {
     tokenizer.close();
+    if (untruncated != null) {
+      untruncated.close();
+    }
   }
 }

@@ -46,6 +46,14 @@ public interface TextTokenizer extends AutoCloseable {
     throw new InvalidInputException("multiple-choice data needs a tokenizer.json");
   }
 
+  /**
+   * Encodes {@code text} untruncated, with the tokenizer's special tokens or without (a corpus
+   * tokenized once, as the perplexity protocols of the literature do).
+   */
+  default Tokens encodeAll(String text, boolean specialTokens) {
+    throw new InvalidInputException("token recipes and tasks need a tokenizer.json");
+  }
+
   @Override
   void close();
 

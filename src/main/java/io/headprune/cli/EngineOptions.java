@@ -6,11 +6,72 @@ import picocli.CommandLine.Option;
 /** Options that {@code score} and {@code prune} share. */
 final class EngineOptions {
 
-  @Option(names = "--model", required = true, description = "Hugging Face model directory")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Hugging Face model directory, or hub:org/name[@revision]")
   Path model;
 
-  @Option(names = "--data", required = true, description = "calibration data (.jsonl, .csv, .tsv)")
+  @Option(
+      names = "--data",
+      required = true,
+      description =
+          "calibration data: .jsonl, .json, .csv, .tsv (each maybe .gz or .zst), .parquet, or"
+              + " hub:datasets/org/name[@revision]")
   Path data;
+
+  @Option(names = "--config", description = "the Hub dataset's config (default: its default)")
+  String config;
+
+  @Option(names = "--split", description = "the Hub dataset's split (default: train)")
+  String split;
+
+  @Option(names = "--rows", description = "rows read of a Hub split (default: 10000)")
+  Integer rows;
+
+  @Option(
+      names = "--columns",
+      description =
+          "which column is which field, e.g. text=sentence,label=label (fields: text, textPair,"
+              + " label, context, choices, image)")
+  String columns;
+
+  @Option(
+      names = "--recipe",
+      description =
+          "examples (default), segments (random token windows of the joined text) or corpus"
+              + " (non-overlapping windows)")
+  String recipe;
+
+  @Option(
+      names = "--segments",
+      defaultValue = "128",
+      description = "windows drawn by --recipe segments (default: ${DEFAULT-VALUE})")
+  int segments;
+
+  @Option(names = "--tokens", description = "tokens per window (default: --max-length)")
+  Integer tokens;
+
+  @Option(
+      names = "--segment-seed",
+      defaultValue = "0",
+      description = "seed of the segments' draw (default: ${DEFAULT-VALUE})")
+  long segmentSeed;
+
+  /** The model directory (a hub: model downloaded into the cache first). */
+  Path modelDirectory() {
+    return DataOptions.model(model);
+  }
+
+  /** The calibration data as --data and its options name it. */
+  io.headprune.checkpoint.DataSource data(io.headprune.checkpoint.Labels labels, boolean byIndex) {
+    return DataOptions.data(
+        new DataOptions.Spec(
+            data, config, split, rows, columns, recipe, segments, tokens, segmentSeed, null),
+        maxLength,
+        labels,
+        byIndex);
+  }
 
   @Option(
       names = "--max-length",

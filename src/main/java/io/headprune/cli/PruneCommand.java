@@ -39,8 +39,49 @@ final class PruneCommand implements Callable<Integer> {
 
   @Mixin EngineOptions engine;
 
-  @Option(names = "--eval", description = "evaluation data; default: a held-out part of --data")
+  @Option(
+      names = "--eval",
+      description =
+          "evaluation data (as --data, or hub:datasets/org/name); default: a held-out part of"
+              + " --data")
   Path eval;
+
+  @Option(names = "--eval-config", description = "the evaluation Hub dataset's config")
+  String evalConfig;
+
+  @Option(
+      names = "--eval-split",
+      description = "the evaluation Hub dataset's split (default: validation)")
+  String evalSplit;
+
+  @Option(names = "--eval-rows", description = "rows read of the evaluation Hub split")
+  Integer evalRows;
+
+  @Option(names = "--eval-columns", description = "--columns for the evaluation data")
+  String evalColumns;
+
+  @Option(
+      names = "--eval-recipe",
+      description = "examples (default) or corpus (WikiText-style perplexity windows)")
+  String evalRecipe;
+
+  @Option(names = "--eval-tokens", description = "tokens per corpus window (default: --max-length)")
+  Integer evalTokens;
+
+  @Option(
+      names = "--task",
+      description =
+          "format the evaluation rows as an lm-evaluation-harness task: hellaswag, piqa, arc_easy,"
+              + " arc_challenge, winogrande, boolq, openbookqa")
+  String task;
+
+  @Option(
+      names = "--label-mapping",
+      defaultValue = "check",
+      description =
+          "check (a Hub split's label names must be the model's id2label) or by-index (default:"
+              + " ${DEFAULT-VALUE})")
+  String labelMapping;
 
   @Option(
       names = "--criterion",
@@ -205,19 +246,53 @@ final class PruneCommand implements Callable<Integer> {
             .measureLatency(!noLatency)
             .selection(selection())
             .build();
-    Path directory = engine.model.toAbsolutePath().normalize().getFileName();
-    String name = directory == null ? engine.model.toString() : directory.toString();
+    if (!labelMapping.matches("check|by-index")) {
+      throw new InvalidInputException("--label-mapping must be check or by-index");
+    }
+    Path modelDir = engine.modelDirectory();
+    io.headprune.checkpoint.ModelConfig config = io.headprune.model.Models.config(modelDir);
+    io.headprune.checkpoint.Labels labels = config.languageModel() ? null : config.labels();
+    boolean byIndex = "by-index".equals(labelMapping);
+    io.headprune.checkpoint.DataSource data = engine.data(labels, byIndex);
+    io.headprune.checkpoint.DataSource evaluation =
+        DataOptions.data(
+            eval == null
+                ? null
+                : new DataOptions.Spec(
+                    eval,
+                    evalConfig,
+                    evalSplit == null && eval.toString().startsWith("hub:")
+                        ? "validation"
+                        : evalSplit,
+                    evalRows,
+                    evalColumns,
+                    evalRecipe,
+                    0,
+                    evalTokens,
+                    0,
+                    task),
+            engine.maxLength,
+            labels,
+            byIndex);
+    Path directory =
+        engine.model.toString().startsWith("hub:")
+            ? null
+            : engine.model.toAbsolutePath().normalize().getFileName();
+    String name =
+        directory == null
+            ? engine.model.toString().replaceFirst("^hub:", "")
+            : directory.toString();
     // the model card records the command that made it
     String command =
         "java -jar headprune.jar "
             + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Pruner.Result result =
         Pruner.prune(
-            engine.model,
+            modelDir,
             name,
             new Pruner.Origin(name, null, command),
-            engine.data,
-            eval,
+            data,
+            evaluation,
             options,
             out,
             Devices.parse(engine.device),

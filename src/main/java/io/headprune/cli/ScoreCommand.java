@@ -50,8 +50,8 @@ final class ScoreCommand implements Callable<Integer> {
     Normalization norm = Normalization.parse(engine.normalization);
     ScoresDocument scores =
         Pruner.score(
-            engine.model,
-            engine.data,
+            engine.modelDirectory(),
+            engine.data(null, true),
             engine.maxLength,
             engine.batchSize,
             alpha,

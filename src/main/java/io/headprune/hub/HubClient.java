@@ -214,7 +214,52 @@ public final class HubClient {
       List<String> names,
       long bytes,
       long rows,
-      Map<String, List<String>> labelNames) {}
+      Map<String, List<String>> labelNames) {
+
+    /**
+     * Copies the downloaded files into {@code directory} (numbered, in order) with a {@link
+     * io.headprune.checkpoint.Tables#MANIFEST} that lists them, caps the rows read at {@code
+     * limit}, and records where they came from; returns the manifest's bytes (the same split,
+     * commit and limit give the same bytes).
+     */
+    public byte[] materialize(Path directory, long limit) {
+      try {
+        Files.createDirectories(directory);
+        List<String> local = new ArrayList<>();
+        for (int i = 0; i < downloaded.size(); i++) {
+          String name = names.get(i);
+          String file = String.format("%04d-%s", i, name.substring(name.lastIndexOf('/') + 1));
+          Files.copy(downloaded.get(i), directory.resolve(file));
+          local.add(file);
+        }
+        var manifest = Json.MAPPER.createObjectNode();
+        manifest.set("files", Json.MAPPER.valueToTree(local));
+        manifest.put("rows", limit);
+        manifest.set("origin", Json.MAPPER.valueToTree(origin()));
+        byte[] bytes = Json.MAPPER.writeValueAsBytes(manifest);
+        Files.write(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST), bytes);
+        return bytes;
+      } catch (IOException e) {
+        throw new UncheckedIOException("storing " + repo + " " + split, e);
+      }
+    }
+
+    /** Where the split came from, as recorded (repo as datasets/org/name). */
+    public Map<String, Object> origin() {
+      Map<String, Object> origin = new java.util.LinkedHashMap<>();
+      origin.put("repo", "datasets/" + repo);
+      origin.put("revision", revision);
+      origin.put("commit", commit);
+      origin.put("source", source);
+      origin.put("config", config);
+      origin.put("split", split);
+      origin.put("files", names);
+      origin.put("splitFiles", splitFiles.size());
+      origin.put("bytes", bytes);
+      origin.put("labelNames", labelNames);
+      return origin;
+    }
+  }
 
   /**
    * Resolves {@code config}/{@code split} of a dataset repository (card configs, then file-name

@@ -537,32 +537,8 @@ public class Catalog {
                 datasetLimits);
     Path directory = store.incoming();
     try {
-      Files.createDirectories(directory);
-      List<String> local = new java.util.ArrayList<>();
-      for (int i = 0; i < split.downloaded().size(); i++) {
-        String name = split.names().get(i);
-        String file = String.format("%04d-%s", i, name.substring(name.lastIndexOf('/') + 1));
-        Files.copy(split.downloaded().get(i), directory.resolve(file));
-        local.add(file);
-      }
-      DatasetView.HubOrigin origin =
-          new DatasetView.HubOrigin(
-              ref.hub(),
-              revision,
-              split.commit(),
-              split.source(),
-              split.config(),
-              split.split(),
-              split.names(),
-              split.splitFiles().size(),
-              split.bytes(),
-              split.labelNames());
-      var manifest = io.headprune.checkpoint.Json.MAPPER.createObjectNode();
-      manifest.set("files", io.headprune.checkpoint.Json.MAPPER.valueToTree(local));
-      manifest.put("rows", rows);
-      manifest.set("origin", io.headprune.checkpoint.Json.MAPPER.valueToTree(origin));
-      byte[] bytes = io.headprune.checkpoint.Json.MAPPER.writeValueAsBytes(manifest);
-      Files.write(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST), bytes);
+      split.materialize(directory, rows);
+      String origin = io.headprune.checkpoint.Json.MAPPER.writeValueAsString(split.origin());
       String sha256 =
           ArtifactStore.sha256(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST));
       synchronized (lockFor(tenant, sha256)) {
@@ -572,12 +548,7 @@ public class Catalog {
         }
         quotas.checkUploadRate(tenant);
         return saveDataset(
-                tenant,
-                sha256,
-                SPLIT,
-                (int) Math.min(rows, split.rows()),
-                directory,
-                io.headprune.checkpoint.Json.MAPPER.writeValueAsString(origin))
+                tenant, sha256, SPLIT, (int) Math.min(rows, split.rows()), directory, origin)
             .value()
             .id();
       }
@@ -590,6 +561,11 @@ public class Catalog {
 
   /** The format of a stored Hub split: a directory of shards with a manifest. */
   static final String SPLIT = "split";
+
+  /** A dataset as a job records it: its id and, for a Hub split, where it came from. */
+  JobView.Dataset datasetUse(UUID id) {
+    return new JobView.Dataset(id, DatasetView.of(datasetEntity(id)).origin());
+  }
 
   /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
   String resolveHubModel(String repo, String revision) {
@@ -657,7 +633,8 @@ public class Catalog {
       DatasetView.HubOrigin origin = DatasetView.of(entity).origin();
       List<String> names = origin.labelNames().get(columns.source("label"));
       if (names != null) {
-        labels.checkNames(names, origin.repo() + " (" + origin.config() + "/" + origin.split() + ")");
+        labels.checkNames(
+            names, origin.repo() + " (" + origin.config() + "/" + origin.split() + ")");
       }
     }
   }

@@ -12,7 +12,12 @@ import java.util.UUID;
  *     split's shards)
  * @param origin where a Hub split came from, or null for an upload
  */
-public record DatasetView(UUID id, String sha256, int rows, String format, HubOrigin origin) {
+public record DatasetView(
+    UUID id,
+    String sha256,
+    int rows,
+    String format,
+    @jakarta.annotation.Nullable HubOrigin origin) {
 
   /**
    * A Hub split as it was resolved and downloaded.

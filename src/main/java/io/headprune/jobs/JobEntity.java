@@ -29,6 +29,10 @@ class JobEntity {
   UUID calibrationId;
   UUID evaluationId;
   String request;
+
+  /** The datasets read ({@link JobView.Data}, JSON), recorded on submission. */
+  String data;
+
   String error;
   String result;
   String worker;

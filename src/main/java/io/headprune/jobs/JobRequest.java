@@ -104,8 +104,8 @@ public record JobRequest(
         Integer batchSize,
     @Min(value = 0, message = "minHeadsPerLayer must be non-negative") Integer minHeadsPerLayer,
     @Pattern(
-            regexp = "accuracy|f1|mcc|pearson|spearman|perplexity",
-            message = "metric must be accuracy, f1, mcc, pearson, spearman or perplexity")
+            regexp = "accuracy|f1|mcc|pearson|spearman|perplexity|acc_norm",
+            message = "metric must be accuracy, f1, mcc, pearson, spearman, perplexity or acc_norm")
         String metric,
     Boolean iterative,
     @DecimalMin(value = "0.01", message = "step must be in [0.01, 1)")

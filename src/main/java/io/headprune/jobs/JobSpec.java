@@ -36,6 +36,15 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
                 null,
                 r.model().hub(),
                 r.model().revision() == null ? "main" : r.model().revision());
+    checkData(r.calibration(), "calibration");
+    if (r.evaluation() != null) {
+      checkData(r.evaluation(), "evaluation");
+    }
+    if (r.calibration().task() != null) {
+      throw new InvalidInputException(
+          "calibration.task: a task formats multiple-choice evaluation items; calibrate on text"
+              + " (for a causal LM, e.g. recipe segments)");
+    }
     JobRequest normalized =
         new JobRequest(
             model,
@@ -151,5 +160,15 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
               ? io.headprune.checkpoint.Recipe.EXAMPLES
               : new io.headprune.checkpoint.Recipe.Task(ref.task());
     };
+  }
+
+  /** A dataset reference's columns and recipe, checked on submission (422 naming the role). */
+  private static void checkData(JobRequest.DatasetRef ref, String role) {
+    try {
+      new io.headprune.checkpoint.Columns(ref.columns());
+      recipe(ref, PruneOptions.MIN_LENGTH);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(role + ": " + e.getMessage());
+    }
   }
 }

@@ -20,6 +20,7 @@ import java.util.UUID;
  * @param error the problem detail of a failed job
  * @param result where the outputs are and what they say, once SUCCEEDED
  * @param callback the completion callback and its delivery attempts, if the job has one
+ * @param data the datasets it reads, with the commit and files a Hub split resolved to
  */
 public record JobView(
     UUID id,
@@ -32,7 +33,24 @@ public record JobView(
     int attempt,
     @Nullable Failure error,
     @Nullable Result result,
-    @Nullable Callback callback) {
+    @Nullable Callback callback,
+    Data data) {
+
+  /**
+   * The datasets a job reads.
+   *
+   * @param calibration the calibration dataset
+   * @param evaluation the evaluation dataset, or null (a held-out part of the calibration pool)
+   */
+  public record Data(Dataset calibration, @Nullable Dataset evaluation) {}
+
+  /**
+   * A dataset a job reads.
+   *
+   * @param id the stored dataset's id
+   * @param hub where a Hub split came from (repository, commit, config, split, files), or null
+   */
+  public record Dataset(UUID id, @Nullable DatasetView.HubOrigin hub) {}
 
   /**
    * Why a job failed or was cancelled: an RFC 9457 problem.

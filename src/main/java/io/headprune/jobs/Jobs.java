@@ -161,6 +161,11 @@ public class Jobs {
     job.calibrationId = calibration;
     job.evaluationId = evaluation;
     job.request = JobPayload.write(spec.normalized());
+    job.data =
+        Json.MAPPER.writeValueAsString(
+            new JobView.Data(
+                catalog.datasetUse(calibration),
+                evaluation == null ? null : catalog.datasetUse(evaluation)));
     job.createdAt = now;
     job.updatedAt = now;
     jobs.saveAndFlush(job); // the callback's row references it
@@ -337,7 +342,12 @@ public class Jobs {
         job.attempt,
         read(job.error, JobView.Failure.class),
         read(job.result, JobView.Result.class),
-        callbacks.view(job.id));
+        callbacks.view(job.id),
+        job.data != null
+            ? read(job.data, JobView.Data.class)
+            : new JobView.Data(
+                new JobView.Dataset(job.calibrationId, null),
+                job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null)));
   }
 
   /** A job as its callback reports it (on a worker: no caller, the job's own id). */

@@ -69,10 +69,32 @@ public final class Pruner {
       io.headprune.scoring.Normalization normalization,
       Device device,
       Progress progress) {
+    return score(
+        modelDir,
+        DataSource.of(data),
+        maxLength,
+        batchSize,
+        alpha,
+        normalization,
+        device,
+        progress);
+  }
+
+  /** As above, reading the data with its column mapping and recipe. */
+  public static ScoresDocument score(
+      Path modelDir,
+      DataSource data,
+      int maxLength,
+      int batchSize,
+      double alpha,
+      io.headprune.scoring.Normalization normalization,
+      Device device,
+      Progress progress) {
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, maxLength)) {
-      List<Encoded> examples = inputs.read(data);
+      List<Encoded> examples =
+          inputs.read(data, DatasetReader.Limits.DEFAULT, Integer.MAX_VALUE, Progress.NONE);
       RawScores raw = HeadScorer.score(model, examples, batchSize, progress);
       return ScoresDocument.of(
           ModelInfo.of(name(modelDir), model), ScoreTable.of(raw, alpha, normalization));
@@ -338,13 +360,16 @@ public final class Pruner {
   static Metric metric(PruneOptions options, HeadModel model, boolean choices) {
     if (model.config().languageModel()) {
       Metric metric = choices ? Metric.ACCURACY : Metric.PERPLEXITY;
+      if (choices && options.metric() == Metric.ACC_NORM) {
+        return Metric.ACC_NORM;
+      }
       if (options.metric() != null && options.metric() != metric) {
         throw new InvalidInputException(
             "metric "
                 + options.metric().id()
                 + " does not apply to a causal language model "
                 + "evaluated on "
-                + (choices ? "multiple-choice items (accuracy)" : "text (perplexity)"));
+                + (choices ? "multiple-choice items (accuracy or acc_norm)" : "text (perplexity)"));
       }
       return metric;
     }

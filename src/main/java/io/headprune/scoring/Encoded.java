@@ -31,16 +31,32 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
   public record Image(float[] pixels, int height, int width, int tokens) {}
 
   /**
-   * A multiple-choice item: one sequence per choice, context (with special tokens) followed by the
-   * choice's tokens.
+   * A multiple-choice item: one sequence per choice, its context followed by its continuation.
    *
-   * @param contextLength tokens of the context; the choice's tokens follow
+   * @param contextLengths tokens of each sequence's context; the continuation's tokens follow
    * @param sequences one token sequence per choice
+   * @param lengths what acc_norm divides each choice's log-likelihood by (its length in characters,
+   *     as lm-evaluation-harness does)
    */
-  public record Choices(int contextLength, List<Tokens> sequences) {
+  public record Choices(int[] contextLengths, List<Tokens> sequences, double[] lengths) {
 
     public Choices {
       sequences = List.copyOf(sequences);
+      if (contextLengths.length != sequences.size() || lengths.length != sequences.size()) {
+        throw new IllegalArgumentException("one context length and length per sequence");
+      }
+    }
+
+    /** Choices sharing one context, unnormalised. */
+    public Choices(int contextLength, List<Tokens> sequences) {
+      this(
+          java.util.Collections.nCopies(sequences.size(), contextLength).stream()
+              .mapToInt(Integer::intValue)
+              .toArray(),
+          sequences,
+          java.util.Collections.nCopies(sequences.size(), 1.0).stream()
+              .mapToDouble(Double::doubleValue)
+              .toArray());
     }
   }
 
@@ -79,6 +95,49 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
       }
       encoded.add(
           new Encoded(null, null, new Choices(context.length(), sequences), (double) item.label()));
+    }
+    return encoded;
+  }
+
+  /**
+   * Encodes lm-evaluation-harness task items as the harness does ({@code HFLM._encode_pair}): the
+   * context's trailing spaces move to the continuation, the continuation's tokens are those of
+   * encode(context + continuation) after encode(context)'s, no special tokens unless {@code bos}
+   * (the harness adds them for Gemma); a sequence longer than {@code maxTokens} loses its first
+   * tokens.
+   */
+  public static List<Encoded> ofTaskItems(
+      TextTokenizer tokenizer, List<ChoiceDataset.TaskItem> items, boolean bos, int maxTokens) {
+    List<Encoded> encoded = new ArrayList<>(items.size());
+    for (ChoiceDataset.TaskItem item : items) {
+      int n = item.contexts().size();
+      int[] contextLengths = new int[n];
+      double[] lengths = new double[n];
+      List<Tokens> sequences = new ArrayList<>(n);
+      for (int c = 0; c < n; c++) {
+        String context = item.contexts().get(c);
+        String continuation = item.continuations().get(c);
+        String stripped = context.stripTrailing();
+        if (stripped.length() < context.length() && !stripped.isEmpty()) {
+          continuation = context.substring(stripped.length()) + continuation;
+          context = stripped;
+        }
+        long[] whole = tokenizer.encodeAll(context + continuation, bos).ids();
+        int contextLength = tokenizer.encodeAll(context, bos).ids().length;
+        long[] ids = whole;
+        if (ids.length > maxTokens) {
+          int drop = ids.length - maxTokens;
+          ids = java.util.Arrays.copyOfRange(ids, drop, ids.length);
+          contextLength = Math.max(1, contextLength - drop);
+        }
+        sequences.add(new Tokens(ids, new long[ids.length]));
+        contextLengths[c] = contextLength;
+        String choice = item.choices().get(c);
+        lengths[c] = choice.codePointCount(0, choice.length());
+      }
+      encoded.add(
+          new Encoded(
+              null, null, new Choices(contextLengths, sequences, lengths), (double) item.label()));
     }
     return encoded;
   }

@@ -50,7 +50,7 @@ public final class Evaluator {
       Progress progress) {
     io.headprune.model.Autograd.offForThisThread();
     if (!examples.isEmpty() && examples.get(0).choices() != null) {
-      return choices(model, examples, gatedOff, batchSize, progress);
+      return choices(model, examples, gatedOff, metric, batchSize, progress);
     }
     if (model.config().languageModel()) {
       return languageModel(model, examples, gatedOff, batchSize, progress);
@@ -169,8 +169,10 @@ public final class Evaluator {
       HeadModel model,
       List<Encoded> items,
       Collection<HeadRef> gatedOff,
+      Metric metric,
       int batchSize,
       Progress progress) {
+    boolean normalized = metric == Metric.ACC_NORM;
     double[] predictions = new double[items.size()];
     double[] labels = new double[items.size()];
     List<int[]> batches =
@@ -187,26 +189,41 @@ public final class Evaluator {
         int row = 0;
         for (int i : indices) {
           Encoded.Choices item = items.get(i).choices();
-          int best = 0;
-          double bestScore = Double.NEGATIVE_INFINITY;
+          double[] lls = new double[item.sequences().size()];
           for (int c = 0; c < item.sequences().size(); c++, row++) {
             double score = 0;
-            for (int t = Math.max(1, item.contextLength());
+            for (int t = Math.max(1, item.contextLengths()[c]);
                 t < item.sequences().get(c).length();
                 t++) {
               score += next.logProbabilities()[row * next.width() + t - 1];
             }
-            if (score > bestScore) {
-              bestScore = score;
-              best = c;
-            }
+            lls[c] = score;
           }
-          predictions[i] = best;
+          predictions[i] = pick(lls, item.lengths(), normalized);
           labels[i] = items.get(i).label();
         }
       }
       progress.report(Phase.EVALUATE, ++done, batches.size());
     }
+    // acc and acc_norm alike: the share of items whose best choice is the right one
     return new Outcome(Metric.ACCURACY.compute(predictions, labels), predictions);
+  }
+
+  /**
+   * The choice lm-evaluation-harness predicts (api/task.py, multiple_choice process_results):
+   * {@code acc} the argmax of the log-likelihoods, {@code acc_norm} the argmax of each divided by
+   * its choice's length in characters; ties to the first.
+   */
+  static int pick(double[] logLikelihoods, double[] lengths, boolean normalized) {
+    int best = 0;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < logLikelihoods.length; c++) {
+      double score = normalized ? logLikelihoods[c] / lengths[c] : logLikelihoods[c];
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    return best;
   }
 }

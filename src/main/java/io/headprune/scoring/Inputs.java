@@ -7,9 +7,12 @@ import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.ImageProcessor;
 import io.headprune.checkpoint.ModelConfig;
+import io.headprune.checkpoint.Recipe;
+import io.headprune.checkpoint.Tasks;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Architecture;
 import io.headprune.model.Models;
+import io.headprune.problem.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +77,26 @@ public final class Inputs implements AutoCloseable {
    */
   public List<Encoded> read(
       DataSource data, DatasetReader.Limits limits, int cap, Progress progress) {
+    if (!(data.recipe() instanceof Recipe.Examples)) {
+      if (tokenizer == null || !config.languageModel()) {
+        throw new InvalidInputException(
+            "recipe " + data.recipe().id() + " applies to causal language models only");
+      }
+      rowsRead = 0;
+      if (data.recipe() instanceof Recipe.Task task) {
+        List<ChoiceDataset.TaskItem> items =
+            sample(Tasks.read(data.path(), data.name(), data.columns(), task.task(), limits), cap);
+        return Encoded.ofTaskItems(
+            tokenizer,
+            items,
+            config.modelType() != null && config.modelType().startsWith("gemma"),
+            config.maxPositions());
+      }
+      if (data.recipe() instanceof Recipe.Segments segments) {
+        return segments(data, segments, limits, progress);
+      }
+      return corpus(data, (Recipe.Corpus) data.recipe(), limits, progress);
+    }
     if (tokenizer != null
         && config.languageModel()
         && ChoiceDataset.isChoiceDataset(data.path(), data.name(), data.columns())) {
@@ -107,6 +130,77 @@ public final class Inputs implements AutoCloseable {
       }
     }
     return encoded;
+  }
+
+  /**
+   * Random windows of the corpus joined by a space, as SparseGPT draws calibration from WikiText-2
+   * (datautils.py {@code get_wikitext2}: {@code " ".join(traindata['text'])}, tokenized once,
+   * window start uniform in [0, T − tokens − 1]).
+   */
+  private List<Encoded> segments(
+      DataSource data, Recipe.Segments recipe, DatasetReader.Limits limits, Progress progress) {
+    long[] ids = corpusIds(data, " ", recipe.tokens(), limits, progress);
+    java.util.Random random = new java.util.Random(recipe.seed());
+    List<Encoded> windows = new ArrayList<>(recipe.segments());
+    for (int i = 0; i < recipe.segments(); i++) {
+      int start = random.nextInt(ids.length - recipe.tokens());
+      windows.add(window(ids, start, recipe.tokens()));
+    }
+    return windows;
+  }
+
+  /**
+   * Non-overlapping windows of the corpus joined by two newlines, the incomplete tail dropped, as
+   * SparseGPT evaluates WikiText-2 (datautils.py {@code "\n\n".join(testdata['text'])}, llama.py
+   * {@code nsamples = numel // seqlen}); every window is kept.
+   */
+  private List<Encoded> corpus(
+      DataSource data, Recipe.Corpus recipe, DatasetReader.Limits limits, Progress progress) {
+    long[] ids = corpusIds(data, "\n\n", recipe.tokens(), limits, progress);
+    List<Encoded> windows = new ArrayList<>();
+    for (int start = 0; start + recipe.tokens() <= ids.length; start += recipe.tokens()) {
+      windows.add(window(ids, start, recipe.tokens()));
+    }
+    return windows;
+  }
+
+  private long[] corpusIds(
+      DataSource data, String joiner, int tokens, DatasetReader.Limits limits, Progress progress) {
+    if (tokens > config.maxPositions()) {
+      throw new InvalidInputException(
+          "tokens "
+              + tokens
+              + " is more than the model's "
+              + config.maxPositions()
+              + " positions (max_position_embeddings)");
+    }
+    List<String> texts = new ArrayList<>();
+    for (io.headprune.checkpoint.Example example :
+        DatasetReader.read(data.path(), data.name(), data.columns(), null, limits)) {
+      texts.add(example.text());
+    }
+    rowsRead = texts.size();
+    progress.report(Phase.LOAD, 0, 1);
+    long[] ids = tokenizer.encodeAll(String.join(joiner, texts), true).ids();
+    progress.report(Phase.LOAD, 1, 1);
+    if (ids.length <= tokens) {
+      throw new InvalidInputException(
+          "dataset "
+              + data.name()
+              + " joins to "
+              + ids.length
+              + " tokens: a window of "
+              + tokens
+              + " needs more; give more rows or fewer tokens");
+    }
+    return ids;
+  }
+
+  private static Encoded window(long[] ids, int start, int tokens) {
+    return new Encoded(
+        new io.headprune.checkpoint.TextTokenizer.Tokens(
+            java.util.Arrays.copyOfRange(ids, start, start + tokens), new long[tokens]),
+        null);
   }
 
   /** Rows a file had before {@link #sample} kept {@code cap} of them (set by the last read). */

@@ -15,7 +15,12 @@ public enum Metric {
   PEARSON,
   SPEARMAN,
   /** exp(Σ NLL / Σ predicted tokens); lower is better. */
-  PERPLEXITY;
+  PERPLEXITY,
+  /**
+   * Multiple choice as lm-evaluation-harness's acc_norm: the choice with the largest log-likelihood
+   * divided by its length in characters.
+   */
+  ACC_NORM;
 
   /** Parses a metric name, case-insensitively. */
   public static Metric parse(String text) {
@@ -23,7 +28,9 @@ public enum Metric {
       return valueOf(text.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(
-          "metric '" + text + "' is not one of accuracy, f1, mcc, pearson, spearman, perplexity");
+          "metric '"
+              + text
+              + "' is not one of accuracy, f1, mcc, pearson, spearman, perplexity, acc_norm");
     }
   }
 
@@ -63,8 +70,8 @@ public enum Metric {
 
   /** Checks that this metric applies to the task. */
   public void checkApplies(boolean regression, int classes) {
-    if (this == PERPLEXITY) {
-      throw new InvalidInputException("metric perplexity applies to causal language models only");
+    if (this == PERPLEXITY || this == ACC_NORM) {
+      throw new InvalidInputException("metric " + id() + " applies to causal language models only");
     }
     boolean regressionMetric = this == PEARSON || this == SPEARMAN;
     if (regressionMetric != regression) {
@@ -90,7 +97,7 @@ public enum Metric {
       return Double.NaN;
     }
     return switch (this) {
-      case ACCURACY -> accuracy(predicted, labels);
+      case ACCURACY, ACC_NORM -> accuracy(predicted, labels);
       case F1 -> f1(predicted, labels);
       case MCC -> matthews(predicted, labels);
       case PEARSON -> pearson(predicted, labels);

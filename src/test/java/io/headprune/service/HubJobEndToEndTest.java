@@ -206,4 +206,88 @@ class HubJobEndToEndTest extends ServiceTest {
     assertThat((String) gated.getBody().get("detail")).contains("gated");
     assertThat(gated.getHeaders().getContentType()).hasToString("application/problem+json");
   }
+
+  /**
+   * A job that names Hub datasets by repository, config and split (the card's configs, two Parquet
+   * shards), with mapped columns and labels checked against the uploaded model: it records the
+   * commit and files it read, and runs to the end. A card whose label names sit at other indices
+   * than the model's id2label is refused unless the request says by-index.
+   */
+  @Test
+  void aJobReadsHubSplitsByConfigWithMappedColumnsAndCheckedLabels() {
+    FakeHub.Repo repo =
+        HUB.add(
+            "datasets/acme/order",
+            io.headprune.hub.HubDatasetsTest.orderRepository(),
+            false,
+            false);
+    Map<String, byte[]> swapped =
+        new java.util.LinkedHashMap<>(io.headprune.hub.HubDatasetsTest.orderRepository());
+    swapped.put(
+        "README.md",
+        io.headprune.hub.HubDatasetsTest.CARD
+            .replace(
+                "'0': dog_first\n                '1': cat_first",
+                "'0': cat_first\n                '1': dog_first")
+            .replace("'0': dog_first", "'0': cat_first")
+            .replace("'1': cat_first", "'1': dog_first")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    HUB.add("datasets/acme/swapped", swapped, false, false);
+    String model = (String) upload("/v1/models", exampleModelArchive()).get("id");
+    String request =
+        """
+        {"model": {"id": "%s"},
+         "calibration": {"hub": "datasets/%s", "config": "order", "split": "train", "rows": 150,
+                         "columns": {"text": "sentence"}},
+         "evaluation": {"hub": "datasets/%s", "split": "validation", "columns": {"text": "sentence"}},
+         "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1,
+         "calibrationSize": 64 %s}""";
+    ResponseEntity<Map> refused =
+        submit(request.formatted(model, "acme/swapped", "acme/swapped", ""));
+    assertThat(refused.getStatusCode().value()).isEqualTo(422);
+    assertThat((String) refused.getBody().get("detail"))
+        .contains("label 'cat_first' is index 0 in the dataset but 1 in the model's id2label")
+        .contains("by-index");
+    ResponseEntity<Map> missing =
+        submit(
+            request
+                .formatted(model, "acme/order", "acme/order", "")
+                .replace("\"validation\"", "\"test\""));
+    assertThat(missing.getStatusCode().value()).isEqualTo(404);
+    assertThat((String) missing.getBody().get("detail"))
+        .contains("has no split 'test'; its splits are [train, validation]");
+    assertThat(
+            submit(
+                    request.formatted(
+                        model, "acme/swapped", "acme/swapped", ", \"labelMapping\": \"by-index\""))
+                .getStatusCode()
+                .value())
+        .isEqualTo(202);
+
+    ResponseEntity<Map> submitted =
+        submit(request.formatted(model, "acme/order", "acme/order", ""));
+    assertThat(submitted.getStatusCode().value())
+        .as(String.valueOf(submitted.getBody()))
+        .isEqualTo(202);
+    Map<String, Object> data = (Map<String, Object>) submitted.getBody().get("data");
+    Map<String, Object> calibration =
+        (Map<String, Object>) ((Map<String, Object>) data.get("calibration")).get("hub");
+    assertThat(calibration)
+        .containsEntry("repo", "datasets/acme/order")
+        .containsEntry("commit", repo.commit())
+        .containsEntry("source", "card")
+        .containsEntry("config", "order")
+        .containsEntry("split", "train")
+        .containsEntry(
+            "files",
+            List.of("order/train-00000-of-00002.parquet", "order/train-00001-of-00002.parquet"))
+        .containsEntry("splitFiles", 2);
+    Map<String, Object> dataset =
+        get("/v1/datasets/" + ((Map<String, Object>) data.get("calibration")).get("id"));
+    assertThat(dataset).containsEntry("rows", 150).containsEntry("format", "split");
+    String id = (String) submitted.getBody().get("id");
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+  }
 }

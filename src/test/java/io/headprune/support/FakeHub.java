@@ -103,6 +103,24 @@ public final class FakeHub implements AutoCloseable {
     return value;
   }
 
+  private final Map<String, Map<String, Repo>> branches = new ConcurrentHashMap<>();
+
+  /**
+   * Serves {@code files} as branch {@code revision} of an added repository (e.g. the Hub's Parquet
+   * conversion, refs/convert/parquet), at a commit of its own.
+   */
+  public Repo addBranch(String repo, String revision, Map<String, byte[]> files) {
+    Repo main = repos.get(repo);
+    Repo branch =
+        new Repo(
+            sha256((repo + "@" + revision).getBytes()).substring(0, 40),
+            files,
+            main.gated(),
+            main.needsToken());
+    branches.computeIfAbsent(repo, r -> new ConcurrentHashMap<>()).put(revision, branch);
+    return branch;
+  }
+
   /** Scripts a fault for a file's next download. */
   public void fault(String file, Fault fault) {
     faults.put(file, fault);
@@ -116,8 +134,14 @@ public final class FakeHub implements AutoCloseable {
     if (path.startsWith("/api/")) {
       // /api/{models|datasets}/{org}/{name}/revision/{rev}
       String repo = (parts[1].equals("datasets") ? "datasets/" : "") + parts[2] + "/" + parts[3];
-      String revision = parts[5];
+      String revision =
+          java.net.URLDecoder.decode(parts[5], java.nio.charset.StandardCharsets.UTF_8);
       Repo value = repos.get(repo);
+      Repo branch = branches.getOrDefault(repo, Map.of()).get(revision);
+      if (value != null && branch != null) {
+        value = branch;
+        revision = "main"; // answered as the branch
+      }
       if (value == null) {
         return error(404, "RepoNotFound", "Repository not found");
       }
@@ -147,6 +171,12 @@ public final class FakeHub implements AutoCloseable {
     String repo = (offset == 1 ? "datasets/" : "") + parts[offset] + "/" + parts[offset + 1];
     String file = String.join("/", java.util.Arrays.copyOfRange(parts, offset + 4, parts.length));
     Repo value = repos.get(repo);
+    String commit = parts[offset + 3];
+    for (Repo branch : branches.getOrDefault(repo, Map.of()).values()) {
+      if (branch.commit().equals(commit)) {
+        value = branch;
+      }
+    }
     if (value == null || !value.files().containsKey(file)) {
       return error(404, "EntryNotFound", "Entry not found");
     }
