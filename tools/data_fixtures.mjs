@@ -35,10 +35,10 @@ order(calib.slice(96, 192), `${out}/order-train-00001-of-00002.parquet`, 96)
 order(evaluation.slice(0, 64), `${out}/order-validation.parquet`, 0)
 
 // HellaSwag-like multiple choice: activity_label, ctx_a, ctx_b, ctx, endings (a list), label ("0".."3")
-const choices = lines('tiny-gpt2/eval-choices.jsonl')
 const words = (s) => s.split(' ')
+function hellaswag(choices, filename) {
 parquetWriteFile({
-  filename: `${out}/hellaswag-like.parquet`,
+  filename,
   columnData: [
     { name: 'activity_label', data: choices.map(() => 'Words') },
     { name: 'ctx_a', data: choices.map((c) => words(c.context).slice(0, 2).join(' ')) },
@@ -52,6 +52,9 @@ parquetWriteFile({
     text('activity_label'), text('ctx_a'), text('ctx_b'), text('ctx'), ...list('endings'), text('label'),
   ],
 })
+}
+const choices = lines('tiny-gpt2/eval-choices.jsonl')
+hellaswag(choices, `${out}/hellaswag-like.parquet`)
 
 // ARC-like: question, choices {text: [...], label: [A, B, ...]}, answerKey
 const letters = ['A', 'B', 'C', 'D']
@@ -78,18 +81,33 @@ parquetWriteFile({
 })
 
 // a text corpus (WikiText-like: one line per row, blank lines and headings included)
-const corpus = lines('tiny-gpt2/eval.jsonl').map((r) => r.text)
-const wiki = []
-corpus.forEach((t, i) => {
-  if (i % 16 === 0) wiki.push('', ` = Section ${i / 16} = `, '')
-  wiki.push(` ${t} `)
-})
-parquetWriteFile({
-  filename: `${out}/corpus-like.parquet`,
-  rowGroupSize: 64,
-  columnData: [{ name: 'text', data: wiki }],
-  schema: [{ name: 'schema', num_children: 1 }, text('text')],
-})
+function corpus(texts, filename) {
+  const wiki = []
+  texts.forEach((t, i) => {
+    if (i % 16 === 0) wiki.push('', ` = Section ${i / 16} = `, '')
+    wiki.push(` ${t} `)
+  })
+  parquetWriteFile({
+    filename,
+    rowGroupSize: 64,
+    columnData: [{ name: 'text', data: wiki }],
+    schema: [{ name: 'schema', num_children: 1 }, text('text')],
+  })
+}
+corpus(lines('tiny-gpt2/eval.jsonl').map((r) => r.text), `${out}/corpus-like.parquet`)
+
+// the README's examples: the tiny Llama's texts as a corpus and its choice items as HellaSwag rows
+const examples = process.env.EXAMPLES
+if (examples) {
+  const llama = (file) =>
+    readFileSync(`${examples}/tiny-llama-gqa/${file}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+  corpus(
+    [...llama('calib.jsonl'), ...llama('eval.jsonl')].map((r) => r.text),
+    `${examples}/data/llama-corpus.parquet`,
+  )
+  hellaswag(llama('eval-choices.jsonl'), `${examples}/data/llama-hellaswag.parquet`)
+  order(lines('tiny-bert-order/eval.jsonl').slice(0, 200), `${examples}/data/order-validation.parquet`, 0)
+}
 
 // images as the Hub stores them: {bytes, path} structs, ViT labels by index
 const images = lines('random-vit-2x6/calib.jsonl').slice(0, 8)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Writes the data-format fixtures under src/test/resources/data with writers independent of
+# Writes the data-format fixtures under src/test/resources/data (and the README's examples/data)
+# with writers independent of
 # headprune's readers: Parquet by hyparquet-writer (npm), CSV/JSON by Python's csv and json
 # modules, .gz by gzip and .zst by zstd. Run once from the repository root; the files are committed.
 #   usage: tools/data_fixtures.sh
@@ -10,7 +11,8 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
 (cd "$WORK" && npm init -y >/dev/null && npm install --silent hyparquet-writer@0.17.0 >/dev/null)
 cp tools/data_fixtures.mjs "$WORK/"
-FIXTURES="$PWD/src/test/resources/fixtures" OUT="$PWD/$OUT" node "$WORK/data_fixtures.mjs"
+mkdir -p examples/data
+FIXTURES="$PWD/src/test/resources/fixtures" OUT="$PWD/$OUT" EXAMPLES="$PWD/examples" node "$WORK/data_fixtures.mjs"
 python3 - "$OUT" <<'PY'
 import csv, json, sys
 out = sys.argv[1]
