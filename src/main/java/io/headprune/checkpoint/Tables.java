@@ -453,9 +453,8 @@ public final class Tables {
           }
         }
       } catch (SQLException e) {
-        String message =
-            e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-        throw new InvalidInputException(name + " is not a readable Parquet file: " + message);
+        throw new InvalidInputException(
+            name + " is not a readable Parquet file: " + reason(e, file, name));
       }
     }
 
@@ -473,10 +472,15 @@ public final class Tables {
           }
         }
       } catch (SQLException e) {
-        String message =
-            e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-        throw new InvalidInputException(name + " is not a readable Parquet file: " + message);
+        throw new InvalidInputException(
+            name + " is not a readable Parquet file: " + reason(e, file, name));
       }
+    }
+
+    /** DuckDB's first line, the stored file's path (a server detail) replaced by its name. */
+    private static String reason(SQLException e, Path file, String name) {
+      String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+      return message.replace(file.toAbsolutePath().toString(), name).replaceAll("/[^'\" ]*/", "");
     }
 
     private static void lockDown(Connection connection, Path directory) throws SQLException {

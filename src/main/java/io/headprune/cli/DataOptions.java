@@ -60,9 +60,12 @@ final class DataOptions {
       long seed,
       String task) {}
 
+  /** Where HF_ENDPOINT, HF_TOKEN, HF_HOME… are read (the process environment; tests set one). */
+  static java.util.function.Supplier<java.util.Map<String, String>> environment = System::getenv;
+
   /** The Hub client of this process, from the environment. */
   static HubClient hub() {
-    return new HubClient(HubSettings.fromEnvironment(System.getenv()));
+    return new HubClient(HubSettings.fromEnvironment(environment.get()));
   }
 
   /** A model directory: the path, or a Hub snapshot downloaded into the cache. */

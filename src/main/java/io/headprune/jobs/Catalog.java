@@ -240,10 +240,14 @@ public class Catalog {
     if (existing.isPresent()) {
       return new Stored<>(DatasetView.of(existing.get()), false);
     }
+    // rows under the default column names are checked now; other columns when a job maps them
+    var first = io.headprune.checkpoint.Tables.firstRow(named, filename, datasetLimits);
     int rows =
         ChoiceDataset.isChoiceDataset(named, filename, Columns.NONE)
             ? ChoiceDataset.read(named, filename, datasetLimits).size()
-            : (int) io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
+            : first != null && first.has("text")
+                ? DatasetReader.read(named, filename, null, datasetLimits).size()
+                : (int) io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
     if (rows == 0) {
       throw new InvalidInputException("dataset " + filename + " is empty: it has no examples");
     }

@@ -146,6 +146,7 @@ public final class Inputs implements AutoCloseable {
       int start = random.nextInt(ids.length - recipe.tokens());
       windows.add(window(ids, start, recipe.tokens()));
     }
+    rowsRead = windows.size(); // every window is used: nothing was sampled away
     return windows;
   }
 
@@ -161,6 +162,7 @@ public final class Inputs implements AutoCloseable {
     for (int start = 0; start + recipe.tokens() <= ids.length; start += recipe.tokens()) {
       windows.add(window(ids, start, recipe.tokens()));
     }
+    rowsRead = windows.size(); // every window is used: nothing was sampled away
     return windows;
   }
 
@@ -179,7 +181,6 @@ public final class Inputs implements AutoCloseable {
         DatasetReader.read(data.path(), data.name(), data.columns(), null, limits)) {
       texts.add(example.text());
     }
-    rowsRead = texts.size();
     progress.report(Phase.LOAD, 0, 1);
     long[] ids = tokenizer.encodeAll(String.join(joiner, texts), true).ids();
     progress.report(Phase.LOAD, 1, 1);

@@ -262,4 +262,81 @@ class CliTest {
             "score: batch 0/10 (0%)",
             "score: batch 3/10 (30%), about 7 s left", "write: output 0/2 (0%)");
   }
+
+  /**
+   * The command line takes a Hub model and a Hub dataset split by config, with mapped columns,
+   * checking the card's label names against the model (fake Hub, HF_ENDPOINT pointed at it).
+   */
+  @Test
+  void pruneReadsAHubModelAndAHubSplitWithMappedColumns() throws IOException {
+    try (io.headprune.support.FakeHub hub = new io.headprune.support.FakeHub(null)) {
+      hub.addModel(
+          "org/tiny-bert",
+          Fixtures.tinyBert(),
+          java.util.List.of(
+              "config.json",
+              "model.safetensors",
+              "tokenizer.json",
+              "tokenizer_config.json",
+              "special_tokens_map.json",
+              "vocab.txt"),
+          false,
+          false);
+      hub.add(
+          "datasets/acme/order", io.headprune.hub.HubDatasetsTest.orderRepository(), false, false);
+      java.util.Map<String, byte[]> swapped =
+          new java.util.LinkedHashMap<>(io.headprune.hub.HubDatasetsTest.orderRepository());
+      swapped.put(
+          "README.md",
+          io.headprune.hub.HubDatasetsTest.CARD
+              .replace("'0': dog_first", "'0': cat_first")
+              .replace("'1': cat_first", "'1': dog_first")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      hub.add("datasets/acme/swapped", swapped, false, false);
+      var environment = DataOptions.environment;
+      DataOptions.environment =
+          () ->
+              java.util.Map.of(
+                  "HF_ENDPOINT", hub.endpoint(), "HF_HUB_CACHE", dir.resolve("cache").toString());
+      try {
+        String[] args = {
+          "prune",
+          "--model",
+          "hub:org/tiny-bert",
+          "--data",
+          "hub:datasets/acme/order",
+          "--config",
+          "order",
+          "--split",
+          "train",
+          "--columns",
+          "text=sentence",
+          "--eval",
+          "hub:datasets/acme/order",
+          "--eval-columns",
+          "text=sentence",
+          "--sparsity",
+          "0.5",
+          "--no-latency",
+          "--device",
+          "cpu",
+          "--out",
+          dir.resolve("out").toString()
+        };
+        int code = run(args);
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("(64 evaluation examples, evaluation set)");
+        JsonNode report = Json.MAPPER.readTree(Files.readAllBytes(dir.resolve("out/report.json")));
+        assertThat(report.path("data").path("poolRows").asInt()).isEqualTo(192);
+
+        args[4] = "hub:datasets/acme/swapped";
+        args[args.length - 1] = dir.resolve("out2").toString();
+        assertThat(run(args)).isEqualTo(1);
+        assertThat(err.toString())
+            .contains("label 'cat_first' is index 0 in the dataset but 1 in the model's id2label");
+      } finally {
+        DataOptions.environment = environment;
+      }
+    }
+  }
 }
