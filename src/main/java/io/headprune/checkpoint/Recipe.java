@@ -12,6 +12,38 @@ public sealed interface Recipe {
   /** The recipe's name in requests and reports. */
   String id();
 
+  /**
+   * The recipe a request or command line names (every argument but {@code maxLength} may be null:
+   * recipe examples, 128 segments, windows of {@code maxLength} tokens, seed 0), checking that the
+   * options fit it.
+   */
+  static Recipe of(
+      String recipe, Integer segments, Integer tokens, Long seed, String task, int maxLength) {
+    String name = recipe == null ? "examples" : recipe;
+    if (task != null && !"examples".equals(name)) {
+      throw new io.headprune.problem.InvalidInputException(
+          "a task formats rows as examples: drop recipe " + name);
+    }
+    if (!"segments".equals(name) && (segments != null || seed != null)) {
+      throw new io.headprune.problem.InvalidInputException(
+          "segments and seed apply to recipe segments only");
+    }
+    if ("examples".equals(name) && tokens != null) {
+      throw new io.headprune.problem.InvalidInputException(
+          "tokens applies to recipes segments and corpus only");
+    }
+    int window = tokens == null ? maxLength : tokens;
+    return switch (name) {
+      case "examples" -> task == null ? EXAMPLES : new Task(task);
+      case "segments" ->
+          new Segments(segments == null ? 128 : segments, window, seed == null ? 0 : seed);
+      case "corpus" -> new Corpus(window);
+      default ->
+          throw new io.headprune.problem.InvalidInputException(
+              "recipe '" + name + "' is not one of examples, segments, corpus");
+    };
+  }
+
   /** One example per row. */
   record Examples() implements Recipe {
     @Override

@@ -136,21 +136,12 @@ final class DataOptions {
   }
 
   private static Recipe recipe(Spec spec, int maxLength) {
-    String recipe = spec.recipe() == null ? "examples" : spec.recipe();
-    int tokens = spec.tokens() == null ? maxLength : spec.tokens();
-    if (spec.task() != null) {
-      if (!"examples".equals(recipe)) {
-        throw new InvalidInputException("a task formats rows as examples: drop --recipe");
-      }
-      return new Recipe.Task(spec.task());
-    }
-    return switch (recipe) {
-      case "examples" -> Recipe.EXAMPLES;
-      case "segments" -> new Recipe.Segments(spec.segments(), tokens, spec.seed());
-      case "corpus" -> new Recipe.Corpus(tokens);
-      default ->
-          throw new InvalidInputException(
-              "recipe '" + recipe + "' is not one of examples, segments, corpus");
-    };
+    return Recipe.of(
+        spec.recipe(),
+        "segments".equals(spec.recipe()) ? spec.segments() : null,
+        spec.tokens(),
+        "segments".equals(spec.recipe()) ? spec.seed() : null,
+        spec.task(),
+        maxLength);
   }
 }

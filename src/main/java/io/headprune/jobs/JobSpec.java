@@ -134,32 +134,10 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
 
   /** The recipe a dataset reference asks for (validated on submission). */
   static io.headprune.checkpoint.Recipe recipe(JobRequest.DatasetRef ref, int maxLength) {
-    if (ref == null) {
-      return io.headprune.checkpoint.Recipe.EXAMPLES;
-    }
-    String recipe = ref.recipe() == null ? "examples" : ref.recipe();
-    if (ref.task() != null && !"examples".equals(recipe)) {
-      throw new InvalidInputException("a task formats rows as examples: drop recipe " + recipe);
-    }
-    if (!"segments".equals(recipe) && (ref.segments() != null || ref.seed() != null)) {
-      throw new InvalidInputException("segments and seed apply to recipe segments only");
-    }
-    if ("examples".equals(recipe) && ref.tokens() != null) {
-      throw new InvalidInputException("tokens applies to recipes segments and corpus only");
-    }
-    int tokens = ref.tokens() == null ? maxLength : ref.tokens();
-    return switch (recipe) {
-      case "segments" ->
-          new io.headprune.checkpoint.Recipe.Segments(
-              ref.segments() == null ? 128 : ref.segments(),
-              tokens,
-              ref.seed() == null ? 0 : ref.seed());
-      case "corpus" -> new io.headprune.checkpoint.Recipe.Corpus(tokens);
-      default ->
-          ref.task() == null
-              ? io.headprune.checkpoint.Recipe.EXAMPLES
-              : new io.headprune.checkpoint.Recipe.Task(ref.task());
-    };
+    return ref == null
+        ? io.headprune.checkpoint.Recipe.EXAMPLES
+        : io.headprune.checkpoint.Recipe.of(
+            ref.recipe(), ref.segments(), ref.tokens(), ref.seed(), ref.task(), maxLength);
   }
 
   /** A dataset reference's columns and recipe, checked on submission (422 naming the role). */

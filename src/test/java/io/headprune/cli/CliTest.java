@@ -284,15 +284,11 @@ class CliTest {
           false);
       hub.add(
           "datasets/acme/order", io.headprune.hub.HubDatasetsTest.orderRepository(), false, false);
-      java.util.Map<String, byte[]> swapped =
-          new java.util.LinkedHashMap<>(io.headprune.hub.HubDatasetsTest.orderRepository());
-      swapped.put(
-          "README.md",
-          io.headprune.hub.HubDatasetsTest.CARD
-              .replace("'0': dog_first", "'0': cat_first")
-              .replace("'1': cat_first", "'1': dog_first")
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      hub.add("datasets/acme/swapped", swapped, false, false);
+      hub.add(
+          "datasets/acme/swapped",
+          io.headprune.hub.HubDatasetsTest.swappedRepository(),
+          false,
+          false);
       var environment = DataOptions.environment;
       DataOptions.environment =
           () ->

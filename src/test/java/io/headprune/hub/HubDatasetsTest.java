@@ -97,6 +97,17 @@ public class HubDatasetsTest {
     return files;
   }
 
+  /** acme/order with a card whose label names sit at the other indices (cat_first = 0). */
+  public static Map<String, byte[]> swappedRepository() {
+    Map<String, byte[]> files = new LinkedHashMap<>(orderRepository());
+    files.put(
+        "README.md",
+        CARD.replace("'0': dog_first", "'0': cat_first")
+            .replace("'1': cat_first", "'1': dog_first")
+            .getBytes(StandardCharsets.UTF_8));
+    return files;
+  }
+
   private long downloadsOf(String file) {
     return fake.hubRequests.stream()
         .filter(r -> r.getUrl().encodedPath().endsWith("/" + file))

@@ -127,4 +127,21 @@ class RecipesTest {
     assertThat(Evaluator.pick(lls, lengths, true)).isEqualTo(1); // −0.5 per character beats −3.0
     assertThat(Evaluator.pick(new double[] {-2, -2}, new double[] {1, 1}, true)).isZero();
   }
+
+  @Test
+  void aRecipeIsNamedWithOptionsThatFitIt() {
+    assertThat(Recipe.of(null, null, null, null, null, 64)).isEqualTo(Recipe.EXAMPLES);
+    assertThat(Recipe.of("segments", null, null, null, null, 64))
+        .isEqualTo(new Recipe.Segments(128, 64, 0));
+    assertThat(Recipe.of("corpus", null, 2048, null, null, 64)).isEqualTo(new Recipe.Corpus(2048));
+    assertThat(Recipe.of(null, null, null, null, "piqa", 64)).isEqualTo(new Recipe.Task("piqa"));
+    assertThatThrownBy(() -> Recipe.of("corpus", 8, null, null, null, 64))
+        .hasMessageContaining("apply to recipe segments only");
+    assertThatThrownBy(() -> Recipe.of(null, null, 32, null, null, 64))
+        .hasMessageContaining("tokens applies to recipes segments and corpus only");
+    assertThatThrownBy(() -> Recipe.of("corpus", null, null, null, "piqa", 64))
+        .hasMessageContaining("a task formats rows as examples");
+    assertThatThrownBy(() -> Recipe.of("windows", null, null, null, null, 64))
+        .hasMessageContaining("is not one of examples, segments, corpus");
+  }
 }

@@ -221,18 +221,11 @@ class HubJobEndToEndTest extends ServiceTest {
             io.headprune.hub.HubDatasetsTest.orderRepository(),
             false,
             false);
-    Map<String, byte[]> swapped =
-        new java.util.LinkedHashMap<>(io.headprune.hub.HubDatasetsTest.orderRepository());
-    swapped.put(
-        "README.md",
-        io.headprune.hub.HubDatasetsTest.CARD
-            .replace(
-                "'0': dog_first\n                '1': cat_first",
-                "'0': cat_first\n                '1': dog_first")
-            .replace("'0': dog_first", "'0': cat_first")
-            .replace("'1': cat_first", "'1': dog_first")
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    HUB.add("datasets/acme/swapped", swapped, false, false);
+    HUB.add(
+        "datasets/acme/swapped",
+        io.headprune.hub.HubDatasetsTest.swappedRepository(),
+        false,
+        false);
     String model = (String) upload("/v1/models", exampleModelArchive()).get("id");
     String request =
         """
