@@ -10,12 +10,24 @@ import java.nio.file.Path;
  * @param name the name messages give it (its format comes from this name's extension)
  * @param columns the column mapping
  * @param recipe rows as examples (default), token segments, corpus windows, or a task template
+ * @param label what reports call it: a stored dataset's id, a Hub split (default: {@code name})
  */
-public record DataSource(Path path, String name, Columns columns, Recipe recipe) {
+public record DataSource(Path path, String name, Columns columns, Recipe recipe, String label) {
 
   public DataSource {
     columns = columns == null ? Columns.NONE : columns;
     recipe = recipe == null ? Recipe.EXAMPLES : recipe;
+    label = label == null ? name : label;
+  }
+
+  /** A dataset that reports call by its name. */
+  public DataSource(Path path, String name, Columns columns, Recipe recipe) {
+    this(path, name, columns, recipe, null);
+  }
+
+  /** The same data, called {@code label} in reports. */
+  public DataSource labelled(String label) {
+    return new DataSource(path, name, columns, recipe, label);
   }
 
   /** A file read as it is: default columns, one example per row. */

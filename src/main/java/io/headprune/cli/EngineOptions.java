@@ -65,9 +65,18 @@ final class EngineOptions {
 
   /** The calibration data as --data and its options name it. */
   io.headprune.checkpoint.DataSource data(io.headprune.checkpoint.Labels labels, boolean byIndex) {
+    return data(data, columns, labels, byIndex);
+  }
+
+  /**
+   * {@code spec} read with the settings of {@code --data} (config, split, recipe) and {@code
+   * columns}.
+   */
+  io.headprune.checkpoint.DataSource data(
+      Path spec, String columns, io.headprune.checkpoint.Labels labels, boolean byIndex) {
     return DataOptions.data(
         new DataOptions.Spec(
-            data, config, split, rows, columns, recipe, segments, tokens, segmentSeed, null),
+            spec, config, split, rows, columns, recipe, segments, tokens, segmentSeed, null),
         maxLength,
         labels,
         byIndex);

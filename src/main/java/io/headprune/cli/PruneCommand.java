@@ -46,6 +46,20 @@ final class PruneCommand implements Callable<Integer> {
               + " --data")
   Path eval;
 
+  @Option(
+      names = "--compare-data",
+      paramLabel = "DATA",
+      description =
+          "another calibration set to compare with --data (repeatable; as --data, read with its"
+              + " --config, --split, --rows and recipe): each is scored, selected by --criterion"
+              + " and evaluated on --eval")
+  List<Path> compareData = new ArrayList<>();
+
+  @Option(
+      names = "--compare-columns",
+      description = "--columns for the --compare-data sets (default: --columns)")
+  String compareColumns;
+
   @Option(names = "--eval-config", description = "the evaluation Hub dataset's config")
   String evalConfig;
 
@@ -254,6 +268,12 @@ final class PruneCommand implements Callable<Integer> {
     io.headprune.checkpoint.Labels labels = config.languageModel() ? null : config.labels();
     boolean byIndex = "by-index".equals(labelMapping);
     io.headprune.checkpoint.DataSource data = engine.data(labels, byIndex);
+    List<io.headprune.checkpoint.DataSource> compared = new ArrayList<>();
+    for (Path other : compareData) {
+      compared.add(
+          engine.data(
+              other, compareColumns == null ? engine.columns : compareColumns, labels, byIndex));
+    }
     io.headprune.checkpoint.DataSource evaluation =
         DataOptions.data(
             eval == null
@@ -292,6 +312,7 @@ final class PruneCommand implements Callable<Integer> {
             name,
             new Pruner.Origin(name, null, command),
             data,
+            compared,
             evaluation,
             options,
             out,
@@ -448,6 +469,53 @@ final class PruneCommand implements Callable<Integer> {
     if (report.outputs() != null && report.outputs().pruned() == null) {
       out.println(report.outputs().note());
     }
+    if (report.calibrations() != null) {
+      printCalibrations(report.calibrations(), out);
+    }
     out.flush();
+  }
+
+  private static void printCalibrations(PruneReport.CalibrationComparison c, PrintWriter out) {
+    out.printf(
+        Locale.ROOT, "calibration sets compared (%s, %d seeds each):%n", c.criterion(), c.seeds());
+    for (PruneReport.CalibrationSet set : c.sets()) {
+      out.printf(
+          Locale.ROOT,
+          "  %-16s %s (%d examples, %d per seed)%n",
+          set.name(),
+          set.source(),
+          set.pool(),
+          set.calibrationPerSeed());
+    }
+    out.printf(
+        Locale.ROOT,
+        "  %-16s %8s %8s %8s %10s %8s%n",
+        "set",
+        "sparsity",
+        "mean",
+        "std",
+        "agreement",
+        "jaccard");
+    for (PruneReport.CalibrationRow row : c.rows()) {
+      out.printf(
+          Locale.ROOT,
+          "  %-16s %8s %8.4f %8.4f %10.4f %8.4f%n",
+          row.set(),
+          java.math.BigDecimal.valueOf(row.sparsity()).stripTrailingZeros().toPlainString(),
+          row.mean(),
+          row.std(),
+          row.agreementMean(),
+          row.jaccardWithin());
+    }
+    for (PruneReport.CalibrationOverlap overlap : c.overlaps()) {
+      out.printf(
+          Locale.ROOT,
+          "  sparsity %s: Jaccard %s vs %s %.4f%n",
+          java.math.BigDecimal.valueOf(overlap.sparsity()).stripTrailingZeros().toPlainString(),
+          overlap.a(),
+          overlap.b(),
+          overlap.jaccard());
+    }
+    out.println("  " + c.verdict());
   }
 }

@@ -28,6 +28,19 @@ class JobEntity {
   UUID modelId;
   UUID calibrationId;
   UUID evaluationId;
+
+  /**
+   * Calibration sets compared with the job's own, in request order (what the deletion guard reads;
+   * the worker reads them from {@link #data}).
+   */
+  @jakarta.persistence.ElementCollection
+  @jakarta.persistence.CollectionTable(
+      name = "job_calibrations",
+      joinColumns = @jakarta.persistence.JoinColumn(name = "job_id"))
+  @jakarta.persistence.OrderColumn(name = "position")
+  @jakarta.persistence.Column(name = "dataset_id")
+  java.util.List<UUID> comparedIds = new java.util.ArrayList<>();
+
   String request;
 
   /** The datasets read ({@link JobView.Data}, JSON), recorded on submission. */

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * {@code POST /v1/jobs}: everything but model and calibration has a default.
+ * {@code POST /v1/jobs}: everything but model and calibration (or calibrations) has a default.
  *
  * @param model the model: an uploaded id, or a Hugging Face Hub repository and revision
  * @param calibration the calibration dataset
@@ -47,10 +47,15 @@ import java.util.UUID;
  * @param labelMapping check (default): the dataset's label names (a Hub card's class_label names)
  *     must be the model's id2label at the same indices, else 422; by-index: labels are taken as
  *     indices whatever their names
+ * @param calibrations further calibration sets compared with {@code calibration} (at most 4; when
+ *     {@code calibration} is absent, the first of them is the job's): each is scored on its own
+ *     seeded draws, its heads selected by {@code criterion} and evaluated on {@code evaluation},
+ *     which comparing needs; the report gives per sparsity each set's metric and the Jaccard
+ *     between the sets' selections
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
-    @NotNull(message = "calibration is required") @Valid DatasetRef calibration,
+    @Valid DatasetRef calibration,
     @Valid DatasetRef evaluation,
     @Size(min = 1, max = 5, message = "criteria must name 1 to 5 criteria")
         List<
@@ -125,7 +130,13 @@ public record JobRequest(
         String alphaBy,
     @Valid Callback callback,
     @Pattern(regexp = "check|by-index", message = "labelMapping must be check or by-index")
-        String labelMapping) {
+        String labelMapping,
+    @Size(max = MAX_COMPARED, message = "calibrations compares at most 4 further sets")
+        List<@NotNull(message = "calibrations holds dataset references") @Valid DatasetRef>
+            calibrations) {
+
+  /** Most calibration sets a job compares with its own. */
+  static final int MAX_COMPARED = 4;
 
   /** Deployment targets joined by '+': v4, v5, vllm-tp&lt;N&gt;. */
   static final String KEEP_LOADABLE_BY =

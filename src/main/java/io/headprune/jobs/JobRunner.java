@@ -113,6 +113,40 @@ class JobRunner {
     this.workerName = workerName;
   }
 
+  /**
+   * The calibration sets job {@code job} compares with its own, read as its request maps them and
+   * named in the report as the request names them (a stored dataset's id, a Hub split's repository,
+   * config and split).
+   */
+  private java.util.List<io.headprune.checkpoint.DataSource> compared(JobEntity job, JobSpec spec) {
+    java.util.List<JobRequest.DatasetRef> refs = spec.normalized().calibrations();
+    if (refs == null || refs.isEmpty()) {
+      return java.util.List.of();
+    }
+    JobView.Data data = io.headprune.checkpoint.Json.MAPPER.readValue(job.data, JobView.Data.class);
+    java.util.List<io.headprune.checkpoint.DataSource> sources = new java.util.ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      JobView.Dataset dataset = data.calibrations().get(i);
+      if (dataset.id() == null) {
+        throw new io.headprune.problem.InvalidInputException(
+            "calibrations[" + (i + 1) + "]: its dataset was deleted");
+      }
+      sources.add(
+          JobSpec.source(
+                  catalog.datasetPath(dataset.id()), refs.get(i), spec.normalized().maxLength())
+              .labelled(label(dataset)));
+    }
+    return sources;
+  }
+
+  /** What a job's report calls a dataset: the Hub split it came from, or its id. */
+  static String label(JobView.Dataset dataset) {
+    DatasetView.HubOrigin hub = dataset.hub();
+    return hub != null
+        ? hub.repo() + " (" + hub.config() + "/" + hub.split() + ") @ " + hub.commit()
+        : "dataset " + dataset.id();
+  }
+
   /** Executes job {@code id}; returns normally when the job has ended (in any status). */
   void run(UUID id, ExecutionContext context) {
     JobEntity job = transactions.execute(status -> start(id));
@@ -140,12 +174,16 @@ class JobRunner {
       int maxLength = spec.normalized().maxLength();
       io.headprune.checkpoint.DataSource calibration =
           JobSpec.source(
-              catalog.datasetPath(job.calibrationId), spec.normalized().calibration(), maxLength);
+                  catalog.datasetPath(job.calibrationId),
+                  spec.normalized().calibration(),
+                  maxLength)
+              .labelled(label(catalog.datasetUse(job.calibrationId)));
       io.headprune.checkpoint.DataSource evaluation =
           job.evaluationId == null
               ? null
               : JobSpec.source(
                   catalog.datasetPath(job.evaluationId), spec.normalized().evaluation(), maxLength);
+      java.util.List<io.headprune.checkpoint.DataSource> compared = compared(job, spec);
       Progress progress = new JobProgress(id, attempt, context);
       String modelName =
           job.modelId != null
@@ -163,6 +201,7 @@ class JobRunner {
               modelName,
               origin,
               calibration,
+              compared,
               evaluation,
               spec.options(),
               work.resolve("out"),

@@ -5,6 +5,7 @@ import io.headprune.pruning.PruneOptions;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
+import java.util.List;
 
 /**
  * A job request with every default filled in, and the engine options it stands for.
@@ -36,11 +37,33 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
                 null,
                 r.model().hub(),
                 r.model().revision() == null ? "main" : r.model().revision());
-    checkData(r.calibration(), "calibration");
+    List<JobRequest.DatasetRef> compared =
+        r.calibrations() == null ? List.of() : List.copyOf(r.calibrations());
+    JobRequest.DatasetRef calibration = r.calibration();
+    if (calibration == null) {
+      if (compared.isEmpty()) {
+        throw new InvalidInputException("calibration is required");
+      }
+      calibration = compared.get(0);
+      compared = compared.subList(1, compared.size());
+    }
+    if (!compared.isEmpty() && r.evaluation() == null) {
+      throw new InvalidInputException(
+          "calibrations: comparing calibration sets needs an \"evaluation\" dataset that all of"
+              + " them are measured on");
+    }
+    checkData(calibration, "calibration");
+    for (int i = 0; i < compared.size(); i++) {
+      String role = "calibrations[" + (i + 1) + "]";
+      checkData(compared.get(i), role);
+      if (compared.get(i).task() != null) {
+        throw new InvalidInputException(role + ".task: calibrate on text, not task items");
+      }
+    }
     if (r.evaluation() != null) {
       checkData(r.evaluation(), "evaluation");
     }
-    if (r.calibration().task() != null) {
+    if (calibration.task() != null) {
       throw new InvalidInputException(
           "calibration.task: a task formats multiple-choice evaluation items; calibrate on text"
               + " (for a causal LM, e.g. recipe segments)");
@@ -48,7 +71,7 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
     JobRequest normalized =
         new JobRequest(
             model,
-            r.calibration(),
+            calibration,
             r.evaluation(),
             r.criteria() == null
                 ? DEFAULTS.criteria().stream().map(Criterion::id).toList()
@@ -73,7 +96,8 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             "auto".equals(r.alpha()) && r.alphaBy() == null ? "divergence" : r.alphaBy(),
             // the secret is stored apart, encrypted: the stored request keeps the URL only
             r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null),
-            r.labelMapping() == null ? "check" : r.labelMapping());
+            r.labelMapping() == null ? "check" : r.labelMapping(),
+            compared.isEmpty() ? null : compared);
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())

@@ -2,6 +2,7 @@ package io.headprune.jobs;
 
 import jakarta.annotation.Nullable;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -41,8 +42,15 @@ public record JobView(
    *
    * @param calibration the calibration dataset
    * @param evaluation the evaluation dataset, or null (a held-out part of the calibration pool)
+   * @param calibrations calibration sets compared with the job's own (empty when none)
    */
-  public record Data(Dataset calibration, @Nullable Dataset evaluation) {}
+  public record Data(
+      Dataset calibration, @Nullable Dataset evaluation, List<Dataset> calibrations) {
+
+    public Data {
+      calibrations = calibrations == null ? List.of() : List.copyOf(calibrations);
+    }
+  }
 
   /**
    * A dataset a job reads.

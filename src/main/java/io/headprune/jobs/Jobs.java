@@ -15,6 +15,7 @@ import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
@@ -139,12 +140,21 @@ public class Jobs {
           catalog.resolveHubModel(
               spec.normalized().model().hub(), spec.normalized().model().revision());
     }
-    UUID calibration = catalog.datasetId(request.calibration(), "calibration");
+    UUID calibration = catalog.datasetId(spec.normalized().calibration(), "calibration");
+    List<JobRequest.DatasetRef> comparedRefs =
+        spec.normalized().calibrations() == null ? List.of() : spec.normalized().calibrations();
+    List<UUID> compared = new java.util.ArrayList<>();
+    for (int i = 0; i < comparedRefs.size(); i++) {
+      compared.add(catalog.datasetId(comparedRefs.get(i), "calibrations[" + (i + 1) + "]"));
+    }
     UUID evaluation =
         request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
     if (request.model().id() != null) { // a Hub model's labels are known once the worker has it
       String mapping = spec.normalized().labelMapping();
       catalog.checkData(calibration, spec.normalized().calibration(), labels, mapping);
+      for (int i = 0; i < compared.size(); i++) {
+        catalog.checkData(compared.get(i), comparedRefs.get(i), labels, mapping);
+      }
       if (evaluation != null) {
         catalog.checkData(evaluation, spec.normalized().evaluation(), labels, mapping);
       }
@@ -160,12 +170,14 @@ public class Jobs {
     job.hubCommit = hubCommit;
     job.calibrationId = calibration;
     job.evaluationId = evaluation;
+    job.comparedIds = new java.util.ArrayList<>(compared);
     job.request = JobPayload.write(spec.normalized());
     job.data =
         Json.MAPPER.writeValueAsString(
             new JobView.Data(
                 catalog.datasetUse(calibration),
-                evaluation == null ? null : catalog.datasetUse(evaluation)));
+                evaluation == null ? null : catalog.datasetUse(evaluation),
+                compared.stream().map(catalog::datasetUse).toList()));
     job.createdAt = now;
     job.updatedAt = now;
     jobs.saveAndFlush(job); // the callback's row references it
@@ -347,7 +359,8 @@ public class Jobs {
             ? read(job.data, JobView.Data.class)
             : new JobView.Data(
                 new JobView.Dataset(job.calibrationId, null),
-                job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null)));
+                job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null),
+                List.of()));
   }
 
   /** A job as its callback reports it (on a worker: no caller, the job's own id). */

@@ -71,7 +71,8 @@ final class Repositories {
 
     /** A queued or running job that reads dataset {@code id}, if any. */
     @Query(
-        "select j.id from JobEntity j where (j.calibrationId = ?1 or j.evaluationId = ?1)"
+        "select j.id from JobEntity j where (j.calibrationId = ?1 or j.evaluationId = ?1"
+            + " or ?1 member of j.comparedIds)"
             + " and j.status in ('QUEUED', 'RUNNING')")
     List<UUID> activeWithDataset(UUID id, Pageable first);
 

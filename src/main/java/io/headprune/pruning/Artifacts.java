@@ -217,7 +217,8 @@ final class Artifacts {
         r.artifact(),
         speedup,
         outputs,
-        provenance);
+        provenance,
+        r.calibrations());
   }
 
   private static double meanLength(Run.Outcome outcome) {

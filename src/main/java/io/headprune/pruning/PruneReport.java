@@ -20,6 +20,8 @@ import java.util.List;
  * @param artifact the heads the artifact has removed
  * @param speedup parameters, attention FLOPs, KV cache and latency before and after
  * @param outputs which checkpoints were written and what loads them
+ * @param provenance how the run was made
+ * @param calibrations calibration sets compared in the run (null when only one was given)
  */
 public record PruneReport(
     ModelInfo model,
@@ -34,7 +36,8 @@ public record PruneReport(
     Artifact artifact,
     Speedup speedup,
     Outputs outputs,
-    Provenance provenance) {
+    Provenance provenance,
+    @Nullable CalibrationComparison calibrations) {
 
   /**
    * How the run was made, enough to repeat it.
@@ -201,4 +204,56 @@ public record PruneReport(
    * @param note why pruned/ is missing, and which transformers versions load what
    */
   public record Outputs(@Nullable String pruned, String masked, @Nullable String note) {}
+
+  /**
+   * Calibration sets compared in one run: each scored on its own seeded draws, selected by the
+   * artifact's criterion and evaluated on the run's evaluation data.
+   *
+   * @param criterion the criterion every set's heads were selected by
+   * @param seeds seeds per set
+   * @param sets the run's own calibration set first, then the compared ones
+   * @param rows per sparsity and set: the metric over seeds and the seeds' agreement on heads
+   * @param overlaps per sparsity and pair of sets: how much their selections share
+   * @param verdict whether the choice of data mattered, with the numbers: the metrics of the best
+   *     and the worst set where they differ most (Welch's t-test over the seeds) and the Jaccard
+   *     between sets against that within a set
+   */
+  public record CalibrationComparison(
+      String criterion,
+      int seeds,
+      List<CalibrationSet> sets,
+      List<CalibrationRow> rows,
+      List<CalibrationOverlap> overlaps,
+      String verdict) {}
+
+  /**
+   * One calibration set of a comparison.
+   *
+   * @param name {@code calibration} for the run's own, {@code calibrations[i]} for the others
+   * @param source the file, stored dataset or Hub split it came from
+   * @param pool examples it offered to the seeds' draws
+   * @param rows rows its data had (more than {@code pool} when it was sampled)
+   * @param calibrationPerSeed examples each seed scored
+   */
+  public record CalibrationSet(
+      String name, String source, int pool, int rows, int calibrationPerSeed) {}
+
+  /**
+   * One set at one sparsity: its selections' metric (mean and sample std over seeds, and each
+   * seed's), their mean agreement with the unpruned model, and the mean Jaccard of its seeds'
+   * selections.
+   */
+  public record CalibrationRow(
+      String set,
+      double sparsity,
+      double mean,
+      double std,
+      double[] perSeed,
+      double agreementMean,
+      double jaccardWithin) {}
+
+  /**
+   * Two sets at one sparsity: the mean Jaccard between their selections over every pair of seeds.
+   */
+  public record CalibrationOverlap(double sparsity, String a, String b, double jaccard) {}
 }

@@ -187,6 +187,31 @@ public final class Pruner {
       Path out,
       Device device,
       Progress progress) {
+    return prune(
+        modelDir, modelName, origin, data, List.of(), eval, options, out, device, progress);
+  }
+
+  /**
+   * As above, also comparing {@code data} with the calibration sets {@code compared} (report's
+   * {@code calibrations}): each is scored, selected and evaluated on {@code eval} as {@code data}
+   * is. Comparing needs an evaluation set that no calibration set shares examples with.
+   */
+  public static Result prune(
+      Path modelDir,
+      String modelName,
+      Origin origin,
+      DataSource data,
+      List<DataSource> compared,
+      DataSource eval,
+      PruneOptions options,
+      Path out,
+      Device device,
+      Progress progress) {
+    if (!compared.isEmpty() && eval == null) {
+      throw new InvalidInputException(
+          "comparing calibration sets needs an evaluation set that all of them are measured on;"
+              + " give one (evaluation, or --eval)");
+    }
     checkOutput(out);
     java.time.Instant started = java.time.Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);
@@ -222,9 +247,26 @@ public final class Pruner {
               pool.size(),
               validationFraction(options, pool.size(), evaluationFraction),
               evaluationFraction);
+      List<Run.ComparedSet> others = new ArrayList<>();
+      for (int i = 0; i < compared.size(); i++) {
+        DataSource source = compared.get(i);
+        List<Encoded> examples =
+            inputs.read(source, DatasetReader.Limits.DEFAULT, POOL_CAP, progress);
+        if (examples.stream().anyMatch(e -> e.choices() != null)) {
+          throw new InvalidInputException(
+              "calibrations["
+                  + (i + 1)
+                  + "] ("
+                  + source.name()
+                  + ") holds multiple-choice items: calibrate on text");
+        }
+        others.add(
+            new Run.ComparedSet(
+                "calibrations[" + (i + 1) + "]", source.label(), examples, inputs.rowsRead()));
+      }
       Run run =
           new Run(model, options, progress, pool, splits, evaluationSet, poolRows, evaluationRows);
-      Run.Outcome outcome = run.execute(ModelInfo.of(modelName, model));
+      Run.Outcome outcome = run.execute(ModelInfo.of(modelName, model), data.label(), others);
       if (out != null) {
         return Artifacts.write(
             checkpoint,
@@ -235,7 +277,7 @@ public final class Pruner {
                 origin.baseModel(),
                 origin.baseModelCommit(),
                 origin.madeBy(),
-                inputs(data, eval),
+                inputs(data, compared, eval),
                 started),
             out,
             device,
@@ -260,11 +302,15 @@ public final class Pruner {
     return auto.by() == Alpha.Rule.DIVERGENCE && unusedLeft ? 0 : options.validationFraction();
   }
 
-  /** SHA-256 of the calibration data and of the evaluation data, if given. */
-  private static java.util.Map<String, String> inputs(DataSource data, DataSource eval) {
+  /** SHA-256 of the calibration data, of the compared sets and of the evaluation data, if given. */
+  private static java.util.Map<String, String> inputs(
+      DataSource data, List<DataSource> compared, DataSource eval) {
     java.util.Map<String, String> inputs = new java.util.LinkedHashMap<>();
     try {
       inputs.put("calibration", sha256(data.path()));
+      for (int i = 0; i < compared.size(); i++) {
+        inputs.put("calibrations[" + (i + 1) + "]", sha256(compared.get(i).path()));
+      }
       if (eval != null) {
         inputs.put("evaluation", sha256(eval.path()));
       }

@@ -69,6 +69,7 @@ final class ReportPage {
     heatmap(page, report, scores);
     curves(page, report);
     stability(page, report);
+    calibrations(page, report);
     decisions(page, report);
     page.append("</body></html>\n");
     return page.toString();
@@ -294,6 +295,61 @@ final class ReportPage {
               number(row.std()),
               number(row.agreementMean()),
               number(row.jaccardMean())));
+    }
+    page.append("</table>\n");
+  }
+
+  /** The calibration sets compared: per sparsity, each set's metric and the sets' overlaps. */
+  private static void calibrations(StringBuilder page, PruneReport report) {
+    PruneReport.CalibrationComparison c = report.calibrations();
+    if (c == null) {
+      return;
+    }
+    page.append("<h2>Calibration sets compared</h2>\n<p>")
+        .append(escape(c.verdict()))
+        .append("</p>\n<p>Each set is scored on its own ")
+        .append(c.seeds())
+        .append(" seeded draw(s), its heads selected by ")
+        .append(escape(c.criterion()))
+        .append(" and evaluated on the same evaluation data.</p>\n<ul>\n");
+    for (PruneReport.CalibrationSet set : c.sets()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<li>%s: %s (%d examples, %d per seed)</li>%n",
+              escape(set.name()),
+              escape(set.source()),
+              set.pool(),
+              set.calibrationPerSeed()));
+    }
+    page.append("</ul>\n<table><tr><th>set</th><th>sparsity</th><th>")
+        .append(escape(report.metric()))
+        .append(
+            " mean ± std</th><th>agreement with unpruned</th><th>Jaccard within the set</th></tr>\n");
+    for (PruneReport.CalibrationRow row : c.rows()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%s</td><td>%s ± %s</td><td>%s</td><td>%s</td></tr>%n",
+              escape(row.set()),
+              java.math.BigDecimal.valueOf(row.sparsity()).stripTrailingZeros().toPlainString(),
+              number(row.mean()),
+              number(row.std()),
+              number(row.agreementMean()),
+              number(row.jaccardWithin())));
+    }
+    page.append(
+        "</table>\n<table><tr><th>sparsity</th><th>sets</th><th>Jaccard between their"
+            + " selections</th></tr>\n");
+    for (PruneReport.CalibrationOverlap overlap : c.overlaps()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%s · %s</td><td>%s</td></tr>%n",
+              java.math.BigDecimal.valueOf(overlap.sparsity()).stripTrailingZeros().toPlainString(),
+              escape(overlap.a()),
+              escape(overlap.b()),
+              number(overlap.jaccard())));
     }
     page.append("</table>\n");
   }

@@ -181,10 +181,17 @@ final class Run {
    * → target → the artifact's selection → the report.
    */
   Outcome execute(ModelInfo info) {
+    return execute(info, null, List.of());
+  }
+
+  /** As above, comparing the run's own calibration set ({@code ownSource}) with {@code others}. */
+  Outcome execute(ModelInfo info, String ownSource, List<ComparedSet> others) {
     scoreSeeds();
     List<EvaluationRow> rows = evaluateAll();
     TargetChoice target = chooseTarget();
     Selection artifact = selectArtifact(target.sparsity());
+    PruneReport.CalibrationComparison calibrations =
+        others.isEmpty() ? null : compare(ownSource, others);
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     PruneReport report =
         new PruneReport(
@@ -208,7 +215,8 @@ final class Run {
             Pruner.artifact(options.criterion(), target.sparsity(), options, artifact.heads()),
             null,
             null,
-            null);
+            null,
+            calibrations);
     List<ScoreTable> seedTables =
         perSeed.stream()
             .map(raw -> ScoreTable.of(raw, artifact.alpha(), options.normalization()))
@@ -488,6 +496,11 @@ final class Run {
    * progress: phase "evaluate", in units of the {@code cells} it stands for.
    */
   private void evaluateAll(List<List<HeadRef>> sets, Part part, long cells) {
+    evaluateAll(sets, part, cells, Phase.EVALUATE);
+  }
+
+  /** As above, reporting progress as {@code phase}. */
+  private void evaluateAll(List<List<HeadRef>> sets, Part part, long cells, Phase phase) {
     Map<List<HeadRef>, Evaluation> forPart = cache.computeIfAbsent(part, p -> new HashMap<>());
     List<List<HeadRef>> missing = unmeasured(sets, forPart);
     List<Evaluator.Outcome> outcomes =
@@ -499,13 +512,137 @@ final class Run {
             part.labels(),
             evaluationBatch(),
             (name, done, total) ->
-                progress.report(Phase.EVALUATE, total == 0 ? cells : done * cells / total, cells));
+                progress.report(phase, total == 0 ? cells : done * cells / total, cells));
     for (int i = 0; i < missing.size(); i++) {
       forPart.put(
           missing.get(i),
           new Evaluation(outcomes.get(i).value(), outcomes.get(i).agreement(part.dense())));
     }
-    progress.report(Phase.EVALUATE, cells, cells);
+    progress.report(phase, cells, cells);
+  }
+
+  /**
+   * A calibration set compared with the run's own.
+   *
+   * @param name how the report names it ({@code calibrations[1]})
+   * @param source what it is: a file, a stored dataset or a Hub split
+   * @param pool its examples (sampled when the file had more than a pool holds)
+   * @param rows the rows its file had
+   */
+  record ComparedSet(String name, String source, List<Encoded> pool, int rows) {}
+
+  /**
+   * Calibration sets compared in one run. Each set — the run's own first — is scored on its own
+   * seeded draws of the run's calibration size (the same draw rule as the run's), its heads
+   * selected by the artifact's criterion at every sparsity (at that sparsity's α), and each
+   * selection evaluated on the run's evaluation part. Per sparsity: each set's metric (mean ± std
+   * over seeds), the mean Jaccard of its own seeds' selections, and for every two sets the mean
+   * Jaccard between their selections over all pairs of seeds — to hold against the within-set
+   * figure: data matters when sets disagree more than seeds do.
+   */
+  PruneReport.CalibrationComparison compare(String ownSource, List<ComparedSet> others) {
+    Criterion criterion = options.criterion();
+    int seeds = perSeed.size();
+    List<PruneReport.CalibrationSet> sets = new ArrayList<>();
+    List<List<RawScores>> scores = new ArrayList<>();
+    List<List<List<Encoded>>> draws = new ArrayList<>();
+    sets.add(
+        new PruneReport.CalibrationSet(
+            "calibration", ownSource, splits.calibration().size(), poolRows, calibrationPerSeed));
+    scores.add(perSeed);
+    draws.add(samples);
+    int wanted = options.calibrationSize() == null ? Integer.MAX_VALUE : options.calibrationSize();
+    long steps = (long) others.size() * seeds;
+    for (int k = 0; k < others.size(); k++) {
+      ComparedSet other = others.get(k);
+      Splits all = Splits.of(other.pool().size(), 0, 0);
+      int count = Math.min(wanted, other.pool().size());
+      sets.add(
+          new PruneReport.CalibrationSet(
+              other.name(), other.source(), other.pool().size(), other.rows(), count));
+      List<RawScores> setScores = new ArrayList<>();
+      List<List<Encoded>> setDraws = new ArrayList<>();
+      for (int seed = 0; seed < seeds; seed++) {
+        List<Encoded> sample = all.sample(count, seed).stream().map(other.pool()::get).toList();
+        long step = (long) k * seeds + seed;
+        setDraws.add(sample);
+        setScores.add(
+            HeadScorer.score(
+                model,
+                sample,
+                options.batchSize(),
+                (phase, done, total) ->
+                    progress.report(Phase.COMPARE, step * total + done, steps * total)));
+      }
+      scores.add(setScores);
+      draws.add(setDraws);
+    }
+    List<Double> sparsities = options.sparsities();
+    // selections[set][sparsity][seed]
+    List<List<List<List<HeadRef>>>> selections = new ArrayList<>();
+    List<List<HeadRef>> everySet = new ArrayList<>();
+    for (int set = 0; set < sets.size(); set++) {
+      List<List<List<HeadRef>>> bySparsity = new ArrayList<>();
+      for (double sparsity : sparsities) {
+        List<List<HeadRef>> bySeed = new ArrayList<>();
+        for (int seed = 0; seed < seeds; seed++) {
+          bySeed.add(
+              select(
+                  criterion,
+                  seed,
+                  sparsity,
+                  alphaAt(sparsity),
+                  scores.get(set).get(seed),
+                  draws.get(set).get(seed)));
+        }
+        everySet.addAll(bySeed);
+        bySparsity.add(bySeed);
+      }
+      selections.add(bySparsity);
+    }
+    evaluateAll(everySet, evaluation, everySet.size(), Phase.COMPARE);
+    List<PruneReport.CalibrationRow> rows = new ArrayList<>();
+    List<PruneReport.CalibrationOverlap> overlaps = new ArrayList<>();
+    for (int s = 0; s < sparsities.size(); s++) {
+      for (int set = 0; set < sets.size(); set++) {
+        List<List<HeadRef>> bySeed = selections.get(set).get(s);
+        double[] values = new double[seeds];
+        double[] agreements = new double[seeds];
+        for (int seed = 0; seed < seeds; seed++) {
+          Evaluation result = evaluate(bySeed.get(seed), evaluation);
+          values[seed] = result.value();
+          agreements[seed] = result.agreement();
+        }
+        double mean = Summaries.mean(values);
+        double agreement = Summaries.mean(agreements);
+        rows.add(
+            new PruneReport.CalibrationRow(
+                sets.get(set).name(),
+                sparsities.get(s),
+                mean,
+                Summaries.sampleStd(values, mean),
+                values,
+                agreement,
+                Summaries.jaccardWithin(bySeed)));
+      }
+      for (int a = 0; a < sets.size(); a++) {
+        for (int b = a + 1; b < sets.size(); b++) {
+          overlaps.add(
+              new PruneReport.CalibrationOverlap(
+                  sparsities.get(s),
+                  sets.get(a).name(),
+                  sets.get(b).name(),
+                  Summaries.jaccardBetween(selections.get(a).get(s), selections.get(b).get(s))));
+        }
+      }
+    }
+    return new PruneReport.CalibrationComparison(
+        criterion.id(),
+        seeds,
+        sets,
+        rows,
+        overlaps,
+        Summaries.calibrationVerdict(rows, overlaps, metric, seeds));
   }
 
   private TargetChoice chooseTarget() {
@@ -558,7 +695,21 @@ final class Run {
    * sample.
    */
   private List<HeadRef> select(Criterion criterion, int seed, double sparsity, double alpha) {
-    ScoreTable table = ScoreTable.of(perSeed.get(seed), alpha, options.normalization());
+    return select(criterion, seed, sparsity, alpha, perSeed.get(seed), samples.get(seed));
+  }
+
+  /**
+   * The heads {@code criterion} prunes at {@code sparsity} given seed {@code seed}'s scores {@code
+   * raw} on {@code sample} (which an iterative selection re-scores).
+   */
+  private List<HeadRef> select(
+      Criterion criterion,
+      int seed,
+      double sparsity,
+      double alpha,
+      RawScores raw,
+      List<Encoded> sample) {
+    ScoreTable table = ScoreTable.of(raw, alpha, options.normalization());
     if (!options.iterative()) {
       return oneShot(criterion, table, seed, sparsity);
     }
@@ -568,8 +719,7 @@ final class Run {
         sparsity,
         alpha,
         table,
-        pruned ->
-            HeadScorer.score(model, samples.get(seed), options.batchSize(), pruned, within()));
+        pruned -> HeadScorer.score(model, sample, options.batchSize(), pruned, within()));
   }
 
   /** One-shot selection on {@code table}: global, or whole key/value groups per layer. */

@@ -67,7 +67,7 @@ final class Summaries {
     return rows;
   }
 
-  private static double mean(double[] values) {
+  static double mean(double[] values) {
     double sum = 0;
     for (double value : values) {
       sum += value;
@@ -103,13 +103,13 @@ final class Summaries {
     return sum / pairs;
   }
 
-  private static double jaccard(Set<List<Integer>> a, Set<List<Integer>> b) {
+  private static <T> double jaccard(Set<T> a, Set<T> b) {
     if (a.isEmpty() && b.isEmpty()) {
       return 1;
     }
-    Set<List<Integer>> union = new HashSet<>(a);
+    Set<T> union = new HashSet<>(a);
     union.addAll(b);
-    Set<List<Integer>> intersection = new HashSet<>(a);
+    Set<T> intersection = new HashSet<>(a);
     intersection.retainAll(b);
     return (double) intersection.size() / union.size();
   }
@@ -120,5 +120,143 @@ final class Summaries {
       set.add(List.of(head[0], head[1]));
     }
     return set;
+  }
+
+  /** Mean Jaccard of the head sets of {@code bySeed} over seed pairs; 1 for a single seed. */
+  static double jaccardWithin(List<List<io.headprune.scoring.HeadRef>> bySeed) {
+    if (bySeed.size() < 2) {
+      return 1;
+    }
+    double sum = 0;
+    int pairs = 0;
+    for (int i = 0; i < bySeed.size(); i++) {
+      for (int j = i + 1; j < bySeed.size(); j++) {
+        sum += jaccard(new HashSet<>(bySeed.get(i)), new HashSet<>(bySeed.get(j)));
+        pairs++;
+      }
+    }
+    return sum / pairs;
+  }
+
+  /** Mean Jaccard between a head set of {@code a} and one of {@code b}, over every pair. */
+  static double jaccardBetween(
+      List<List<io.headprune.scoring.HeadRef>> a, List<List<io.headprune.scoring.HeadRef>> b) {
+    double sum = 0;
+    for (List<io.headprune.scoring.HeadRef> x : a) {
+      for (List<io.headprune.scoring.HeadRef> y : b) {
+        sum += jaccard(new HashSet<>(x), new HashSet<>(y));
+      }
+    }
+    return sum / (a.size() * b.size());
+  }
+
+  /**
+   * Whether the choice of calibration data mattered, in one sentence: at the sparsity where the
+   * best and the worst set differ most surely (the lowest p of Welch's two-sided t-test over their
+   * seeds' values; ties to the larger gap), their metrics, that p, and the Jaccard between sets
+   * beside that within a set. p below 0.05 counts as mattering.
+   */
+  static String calibrationVerdict(
+      List<PruneReport.CalibrationRow> rows,
+      List<PruneReport.CalibrationOverlap> overlaps,
+      io.headprune.scoring.Metric metric,
+      int seeds) {
+    Map<Double, List<PruneReport.CalibrationRow>> bySparsity = new LinkedHashMap<>();
+    rows.forEach(r -> bySparsity.computeIfAbsent(r.sparsity(), k -> new ArrayList<>()).add(r));
+    double chosen = Double.NaN;
+    double chosenP = Double.POSITIVE_INFINITY;
+    double chosenGap = -1;
+    PruneReport.CalibrationRow chosenBest = null;
+    PruneReport.CalibrationRow chosenWorst = null;
+    for (Map.Entry<Double, List<PruneReport.CalibrationRow>> entry : bySparsity.entrySet()) {
+      PruneReport.CalibrationRow best = entry.getValue().get(0);
+      PruneReport.CalibrationRow worst = best;
+      for (PruneReport.CalibrationRow row : entry.getValue()) {
+        if (metric.better(row.mean(), best.mean())) {
+          best = row;
+        }
+        if (metric.better(worst.mean(), row.mean())) {
+          worst = row;
+        }
+      }
+      double gap = Math.abs(best.mean() - worst.mean());
+      double p = welchP(best.perSeed(), worst.perSeed());
+      if (Double.isNaN(chosen) || p < chosenP || (p == chosenP && gap > chosenGap)) {
+        chosen = entry.getKey();
+        chosenP = p;
+        chosenGap = gap;
+        chosenBest = best;
+        chosenWorst = worst;
+      }
+    }
+    double sparsity = chosen;
+    double between =
+        overlaps.stream()
+            .filter(o -> o.sparsity() == sparsity)
+            .mapToDouble(PruneReport.CalibrationOverlap::jaccard)
+            .average()
+            .orElse(Double.NaN);
+    double within =
+        bySparsity.get(sparsity).stream()
+            .mapToDouble(PruneReport.CalibrationRow::jaccardWithin)
+            .average()
+            .orElse(Double.NaN);
+    String test;
+    if (chosenGap == 0) {
+      test = ": the choice of calibration data did not change the " + metric.id() + " here";
+    } else if (seeds < 2) {
+      test = "; with one seed there is no test: run several seeds to tell the data from chance";
+    } else if (chosenP < 0.05) {
+      test =
+          String.format(
+              java.util.Locale.ROOT,
+              " (Welch's t-test over the seeds: p %s): the choice of calibration data matters"
+                  + " for this model",
+              chosenP == 0
+                  ? "< 1e-300, every seed agreeing"
+                  : String.format(java.util.Locale.ROOT, "= %.2g", chosenP));
+    } else {
+      test =
+          String.format(
+              java.util.Locale.ROOT,
+              " (Welch's t-test over the seeds: p = %.2g), within the seeds' noise: no sign that the"
+                  + " choice of calibration data changes the %s here",
+              chosenP,
+              metric.id());
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "At sparsity %s the sets' selections gave %s from %.4g ± %.2g (%s) to %.4g ± %.2g (%s)%s."
+            + " Their pruned heads overlap by Jaccard %.2f between sets against %.2f within a set.",
+        java.math.BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString(),
+        metric.id(),
+        chosenWorst.mean(),
+        chosenWorst.std(),
+        chosenWorst.set(),
+        chosenBest.mean(),
+        chosenBest.std(),
+        chosenBest.set(),
+        test,
+        between,
+        within);
+  }
+
+  /**
+   * The two-sided p of Welch's t-test that {@code a} and {@code b} have equal means (commons-math);
+   * 1 for equal means, 0 when neither varies and the means differ, 1 for fewer than two values.
+   */
+  static double welchP(double[] a, double[] b) {
+    if (a.length < 2 || b.length < 2) {
+      return 1;
+    }
+    double meanA = mean(a);
+    double meanB = mean(b);
+    if (meanA == meanB) {
+      return 1;
+    }
+    if (sampleStd(a, meanA) == 0 && sampleStd(b, meanB) == 0) {
+      return 0;
+    }
+    return org.apache.commons.math3.stat.inference.TestUtils.tTest(a, b);
   }
 }

@@ -24,6 +24,8 @@ public enum Phase {
   TARGET,
   /** Evaluating every criterion at every sparsity and seed. */
   EVALUATE,
+  /** Scoring and evaluating the calibration sets a job compares. */
+  COMPARE,
   /** Writing the pruned and masked models and the reports. */
   WRITE,
   /** Finished with its outputs stored. */

@@ -247,6 +247,48 @@ class CliTest {
   }
 
   @Test
+  void pruneComparesCalibrationSetsWithTheirOwnColumns() throws Exception {
+    Path model = Fixtures.tinyBert();
+    int code =
+        run(
+            "prune",
+            "--model",
+            model.toString(),
+            "--data",
+            model.resolve("calib.jsonl").toString(),
+            "--compare-data",
+            Fixtures.resource("data/order.tsv").toString(),
+            "--compare-columns",
+            "text=sentence",
+            "--eval",
+            model.resolve("eval.jsonl").toString(),
+            "--seeds",
+            "2",
+            "--calibration-size",
+            "16",
+            "--sparsities",
+            "0.25,0.5",
+            "--sparsity",
+            "0.25",
+            "--device",
+            "cpu",
+            "--no-latency",
+            "--quiet",
+            "--out",
+            dir.resolve("compared").toString());
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(out.toString())
+        .contains("calibration sets compared (hies, 2 seeds each):")
+        .contains("calibration      calib.jsonl (256 examples, 16 per seed)")
+        .contains("calibrations[1]  order.tsv (40 examples, 16 per seed)")
+        .containsPattern("sparsity 0\\.5: Jaccard calibration vs calibrations\\[1\\] \\d\\.\\d{4}")
+        .contains("At sparsity ");
+    JsonNode report = Json.MAPPER.readTree(dir.resolve("compared/report.json").toFile());
+    assertThat(report.get("calibrations").get("rows")).hasSize(4);
+    assertThat(report.get("provenance").get("inputs").has("calibrations[1]")).isTrue();
+  }
+
+  @Test
   void progressLinesNameTheUnitAndTheTimeLeft() {
     StringWriter lines = new StringWriter();
     long[] now = {0};

@@ -343,6 +343,92 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aJobComparesCalibrationSetsAndReportsEachSetsMetricAndTheirOverlap() throws Exception {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    Map<String, Object> other = upload("/v1/datasets", Fixtures.resource("data/order.tsv"));
+    Map<String, Object> evaluation =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("eval.jsonl"));
+    String sets =
+        """
+        "calibrations": [{"id": "%s"}, {"id": "%s", "columns": {"text": "sentence"}}]"""
+            .formatted(calibration.get("id"), other.get("id"));
+    var refused =
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body("{\"model\": {\"id\": \"%s\"}, %s}".formatted(model.get("id"), sets))
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(refused.getStatusCode().value()).isEqualTo(422);
+    assertThat((String) refused.getBody().get("detail")).contains("needs an \"evaluation\"");
+
+    String body =
+        """
+        {"model": {"id": "%s"}, %s, "evaluation": {"id": "%s"},
+         "criteria": ["hies"], "sparsities": [0.25, 0.5], "target": {"sparsity": 0.25},
+         "seeds": 2, "calibrationSize": 16}
+        """
+            .formatted(model.get("id"), sets, evaluation.get("id"));
+    ResponseEntity<Map> submitted =
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(submitted.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+    String id = (String) submitted.getBody().get("id");
+    Map<String, Object> data = (Map<String, Object>) submitted.getBody().get("data");
+    assertThat(((Map<String, Object>) data.get("calibration")).get("id"))
+        .isEqualTo(calibration.get("id"));
+    assertThat((List<Map<String, Object>>) data.get("calibrations"))
+        .extracting(d -> d.get("id"))
+        .containsExactly(other.get("id"));
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+
+    Map<String, Object> compared =
+        (Map<String, Object>) get("/v1/jobs/" + id + "/report").get("calibrations");
+    assertThat((List<Map<String, Object>>) compared.get("sets"))
+        .extracting(s -> s.get("name") + " " + s.get("source"))
+        .containsExactly(
+            "calibration dataset " + calibration.get("id"),
+            "calibrations[1] dataset " + other.get("id"));
+    assertThat((List<?>) compared.get("rows")).hasSize(2 * 2);
+    assertThat((List<?>) compared.get("overlaps")).hasSize(2);
+    String page = http.get().uri("/v1/jobs/" + id + "/report.html").retrieve().body(String.class);
+    assertThat(page).contains("<h2>Calibration sets compared</h2>");
+
+    // a queued job's compared set cannot be deleted
+    jdbc.update("update jobs set status = 'QUEUED' where id = ?::uuid", id);
+    var inUse = http.delete().uri("/v1/datasets/" + other.get("id")).retrieve().toEntity(Map.class);
+    jdbc.update("update jobs set status = 'SUCCEEDED' where id = ?::uuid", id);
+    assertThat(inUse.getStatusCode().value()).isEqualTo(409);
+    assertThat((String) inUse.getBody().get("detail")).contains(id);
+    // a finished job's compared set can be deleted, and the job after it
+    assertThat(
+            http.delete()
+                .uri("/v1/datasets/" + other.get("id"))
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
+    assertThat(get("/v1/jobs/" + id).get("status")).isEqualTo("SUCCEEDED");
+    assertThat(
+            http.delete()
+                .uri("/v1/jobs/" + id)
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(204);
+  }
+
+  @Test
   void deletingAJobRemovesItsRowsAndFiles() throws IOException {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
