@@ -73,9 +73,19 @@ class CatalogController {
       value = "/v1/models",
       consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<ModelView> uploadModel(@RequestPart("file") MultipartFile file)
+  ResponseEntity<ModelView> uploadModel(
+      @RequestPart("file") MultipartFile file,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "what the model is called (e.g. its Hub id, org/name): the pruned model's card"
+                      + " names it as its base model; 1 to 128 letters, digits, spaces and . _ - /")
+          @RequestPart(value = "name", required = false)
+          String name)
       throws IOException {
-    return store(file, catalog::uploadModel, model -> "/v1/models/" + model.id());
+    return store(
+        file,
+        (in, filename) -> catalog.uploadModel(in, filename, name),
+        model -> "/v1/models/" + model.id());
   }
 
   @Operation(operationId = "getModel", summary = "A stored model")

@@ -11,8 +11,10 @@ import java.nio.file.Path;
  * @param columns the column mapping
  * @param recipe rows as examples (default), token segments, corpus windows, or a task template
  * @param label what reports call it: a stored dataset's id, a Hub split (default: {@code name})
+ * @param hub the Hub dataset repository it came from ({@code org/name}), or null
  */
-public record DataSource(Path path, String name, Columns columns, Recipe recipe, String label) {
+public record DataSource(
+    Path path, String name, Columns columns, Recipe recipe, String label, String hub) {
 
   public DataSource {
     columns = columns == null ? Columns.NONE : columns;
@@ -22,12 +24,17 @@ public record DataSource(Path path, String name, Columns columns, Recipe recipe,
 
   /** A dataset that reports call by its name. */
   public DataSource(Path path, String name, Columns columns, Recipe recipe) {
-    this(path, name, columns, recipe, null);
+    this(path, name, columns, recipe, null, null);
   }
 
   /** The same data, called {@code label} in reports. */
   public DataSource labelled(String label) {
-    return new DataSource(path, name, columns, recipe, label);
+    return new DataSource(path, name, columns, recipe, label, hub);
+  }
+
+  /** The same data, from Hub dataset repository {@code repo} ({@code org/name}). */
+  public DataSource fromHub(String repo) {
+    return new DataSource(path, name, columns, recipe, label, repo);
   }
 
   /** A file read as it is: default columns, one example per row. */

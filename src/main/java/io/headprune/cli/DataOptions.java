@@ -7,6 +7,7 @@ import io.headprune.checkpoint.Labels;
 import io.headprune.checkpoint.Recipe;
 import io.headprune.hub.HubClient;
 import io.headprune.hub.HubSettings;
+import io.headprune.hub.HubSnapshot;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.storage.ArtifactStore;
 import java.nio.file.Files;
@@ -70,15 +71,31 @@ final class DataOptions {
 
   /** A model directory: the path, or a Hub snapshot downloaded into the cache. */
   static Path model(Path spec) {
+    return modelSource(spec).directory();
+  }
+
+  /**
+   * A model as a pruned model's card names it.
+   *
+   * @param directory where its files are
+   * @param name the Hub id (org/name), or the local directory's name
+   * @param commit the Hub commit, or null for a local directory
+   */
+  record ModelSource(Path directory, String name, String commit) {}
+
+  /** The model {@code spec} names: a local directory, or a Hub snapshot downloaded. */
+  static ModelSource modelSource(Path spec) {
     Matcher hub = HUB_MODEL.matcher(spec.toString());
     if (spec.toString().startsWith("hub:datasets/") || !hub.matches()) {
       if (spec.toString().startsWith("hub:")) {
         throw new InvalidInputException(
             "--model '" + spec + "' is not hub:org/name or hub:org/name@revision");
       }
-      return spec;
+      Path file = spec.toAbsolutePath().normalize().getFileName();
+      return new ModelSource(spec, file == null ? spec.toString() : file.toString(), null);
     }
-    return hub().model(hub.group(1), hub.group(2) == null ? "main" : hub.group(2)).directory();
+    HubSnapshot snapshot = hub().model(hub.group(1), hub.group(2) == null ? "main" : hub.group(2));
+    return new ModelSource(snapshot.directory(), hub.group(1), snapshot.commit());
   }
 
   /**
@@ -129,10 +146,11 @@ final class DataOptions {
           names, "datasets/" + repo + " (" + split.config() + "/" + split.split() + ")");
     }
     return new DataSource(
-        directory.resolve("split"),
-        "datasets/" + repo + "/" + split.config() + "/" + split.split(),
-        columns,
-        recipe);
+            directory.resolve("split"),
+            "datasets/" + repo + "/" + split.config() + "/" + split.split(),
+            columns,
+            recipe)
+        .fromHub(repo);
   }
 
   private static Recipe recipe(Spec spec, int maxLength) {

@@ -63,6 +63,11 @@ final class EngineOptions {
     return DataOptions.model(model);
   }
 
+  /** The model with the name and commit a pruned model's card records. */
+  DataOptions.ModelSource modelSource() {
+    return DataOptions.modelSource(model);
+  }
+
   /** The calibration data as --data and its options name it. */
   io.headprune.checkpoint.DataSource data(io.headprune.checkpoint.Labels labels, boolean byIndex) {
     return data(data, columns, labels, byIndex);

@@ -263,7 +263,8 @@ final class PruneCommand implements Callable<Integer> {
     if (!labelMapping.matches("check|by-index")) {
       throw new InvalidInputException("--label-mapping must be check or by-index");
     }
-    Path modelDir = engine.modelDirectory();
+    DataOptions.ModelSource source = engine.modelSource();
+    Path modelDir = source.directory();
     io.headprune.checkpoint.ModelConfig config = io.headprune.model.Models.config(modelDir);
     io.headprune.checkpoint.Labels labels = config.languageModel() ? null : config.labels();
     boolean byIndex = "by-index".equals(labelMapping);
@@ -294,23 +295,19 @@ final class PruneCommand implements Callable<Integer> {
             engine.maxLength,
             labels,
             byIndex);
-    Path directory =
-        engine.model.toString().startsWith("hub:")
-            ? null
-            : engine.model.toAbsolutePath().normalize().getFileName();
-    String name =
-        directory == null
-            ? engine.model.toString().replaceFirst("^hub:", "")
-            : directory.toString();
-    // the model card records the command that made it
+    // the model card records the command that made it, without this machine's absolute paths
     String command =
         "java -jar headprune.jar "
-            + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            + String.join(
+                " ",
+                spec.commandLine().getParseResult().originalArgs().stream()
+                    .map(PruneCommand::portable)
+                    .toList());
     Pruner.Result result =
         Pruner.prune(
             modelDir,
-            name,
-            new Pruner.Origin(name, null, command),
+            source.name(),
+            new Pruner.Origin(source.name(), source.commit(), command),
             data,
             compared,
             evaluation,
@@ -327,6 +324,28 @@ final class PruneCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /**
+   * An argument as a model card may show it: an absolute path relative to the working directory
+   * when it lies under it, else its file name; anything else as it is.
+   */
+  static String portable(String argument) {
+    if (!argument.startsWith("/")) {
+      return argument;
+    }
+    try {
+      Path path = Path.of(argument).normalize();
+      Path here = Path.of("").toAbsolutePath().normalize();
+      if (path.startsWith(here)) {
+        String relative = here.relativize(path).toString();
+        return relative.isEmpty() ? "." : relative;
+      }
+      Path file = path.getFileName();
+      return file == null ? argument : file.toString();
+    } catch (java.nio.file.InvalidPathException e) {
+      return argument;
+    }
   }
 
   private PruneOptions.Selection selection() {
@@ -408,11 +427,18 @@ final class PruneCommand implements Callable<Integer> {
       for (PruneReport.AlphaAtSparsity at : report.alpha().perSparsity()) {
         StringBuilder curve = new StringBuilder();
         for (PruneReport.AlphaTrial trial : at.grid()) {
-          curve.append(String.format(Locale.ROOT, " %.1f:%.4g", trial.alpha(), trial.mean()));
+          curve.append(
+              String.format(
+                  Locale.ROOT,
+                  " %.1f:%.4g/J%.2f%s",
+                  trial.alpha(),
+                  trial.mean(),
+                  trial.jaccard(),
+                  trial.withinNoise() ? "*" : ""));
         }
         out.printf(
             Locale.ROOT,
-            "  sparsity %.2f: alpha %.1f  (%s by alpha:%s)%n",
+            "  sparsity %.2f: alpha %.1f  (%s/Jaccard by alpha, * within noise:%s)%n",
             at.sparsity(),
             at.alpha(),
             "divergence".equals(report.alpha().by()) ? "mean KL" : "mean " + report.metric(),
@@ -447,6 +473,28 @@ final class PruneCommand implements Callable<Integer> {
         report.artifact().criterion(),
         report.artifact().selection(),
         Arrays.deepToString(report.artifact().prunedHeads()));
+    PruneReport.Artifact artifact = report.artifact();
+    String beaten = Pruner.beaten(report);
+    if (beaten != null) {
+      out.println(beaten);
+    }
+    out.printf(
+        Locale.ROOT,
+        "artifact: %s %.4f, agreement %.4f%s (its own head set on the evaluation data)%s%n",
+        report.metric(),
+        artifact.metric(),
+        artifact.agreement(),
+        artifact.latencyRatio() == null
+            ? ""
+            : String.format(Locale.ROOT, ", latency ratio %.3f", artifact.latencyRatio()),
+        artifact.seeds() == null
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "; the seeds' head sets: %.4f ± %.4f over %d seed(s)",
+                artifact.seeds().mean(),
+                artifact.seeds().std(),
+                artifact.seeds().count()));
     if (report.speedup() != null) {
       PruneReport.Speedup s = report.speedup();
       out.printf(

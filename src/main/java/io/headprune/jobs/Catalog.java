@@ -86,9 +86,26 @@ public class Catalog {
    * Stores an uploaded model archive (.zip or .tar.gz of a model directory) after validating it.
    */
   public Stored<ModelView> uploadModel(InputStream content, String filename) {
+    return uploadModel(content, filename, null);
+  }
+
+  /** What an uploaded model may be called: a Hub id or a plain name. */
+  private static final java.util.regex.Pattern MODEL_NAME =
+      java.util.regex.Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._/-]{0,127}");
+
+  /**
+   * As above, calling the model {@code name} (null: unnamed). The same bytes uploaded again answer
+   * with the stored model, which takes the name if it had none.
+   */
+  public Stored<ModelView> uploadModel(InputStream content, String filename, String name) {
     if (filename == null || !Archives.isArchive(filename)) {
       throw new InvalidInputException(
           "model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
+    }
+    if (name != null && !MODEL_NAME.matcher(name).matches()) {
+      throw new InvalidInputException(
+          "model name must be 1 to 128 letters, digits, spaces and . _ - /, starting with a letter"
+              + " or digit");
     }
     String tenant = Caller.current().tenant();
     quotas.checkUploadRate(tenant);
@@ -99,7 +116,12 @@ public class Catalog {
       synchronized (lockFor(tenant, sha256)) {
         var existing = models.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
-          return new Stored<>(ModelView.of(existing.get()), false);
+          ModelEntity model = existing.get();
+          if (name != null && model.name == null) {
+            model.name = name;
+            transactions.executeWithoutResult(status -> models.save(model));
+          }
+          return new Stored<>(ModelView.of(model), false);
         }
         Archives.extract(archive, filename, extracted, archiveLimits);
         Path root = modelRoot(extracted);
@@ -112,6 +134,7 @@ public class Catalog {
         entity.tenant = tenant;
         entity.sha256 = sha256;
         entity.source = "upload";
+        entity.name = name;
         entity.storagePath = store.uri(target);
         entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
@@ -587,9 +610,13 @@ public class Catalog {
     return hubFor(tenant).model(repo, commit).directory();
   }
 
-  /** The SHA-256 of a stored model's upload. */
-  String modelSha256(UUID id) {
-    return modelEntity(id).sha256.trim();
+  /**
+   * What a pruned model's card names a stored model: the name it was uploaded with, else {@code
+   * sha256:} of its upload.
+   */
+  String modelName(UUID id) {
+    ModelEntity model = modelEntity(id);
+    return model.name != null ? model.name : "sha256:" + model.sha256.trim();
   }
 
   Path modelPath(UUID id) {

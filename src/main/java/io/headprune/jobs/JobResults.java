@@ -164,7 +164,8 @@ class JobResults {
             report.alpha().value(),
             report.dense(),
             report.speedup(),
-            links);
+            links,
+            report.artifact().measured());
     job.result = Json.MAPPER.writeValueAsString(summary);
     job.status = JobStatus.SUCCEEDED;
     callbacks.scheduleDelivery(job.id);

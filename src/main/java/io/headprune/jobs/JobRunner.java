@@ -131,12 +131,22 @@ class JobRunner {
         throw new io.headprune.problem.InvalidInputException(
             "calibrations[" + (i + 1) + "]: its dataset was deleted");
       }
-      sources.add(
-          JobSpec.source(
-                  catalog.datasetPath(dataset.id()), refs.get(i), spec.normalized().maxLength())
-              .labelled(label(dataset)));
+      sources.add(source(dataset, refs.get(i), spec.normalized().maxLength()));
     }
     return sources;
+  }
+
+  /**
+   * A dataset a job reads, as its request maps it, named for reports and, for a Hub split, with the
+   * repository it came from.
+   */
+  private io.headprune.checkpoint.DataSource source(
+      JobView.Dataset dataset, JobRequest.DatasetRef ref, int maxLength) {
+    io.headprune.checkpoint.DataSource source =
+        JobSpec.source(catalog.datasetPath(dataset.id()), ref, maxLength).labelled(label(dataset));
+    return dataset.hub() == null
+        ? source
+        : source.fromHub(dataset.hub().repo().replaceFirst("^datasets/", ""));
   }
 
   /** What a job's report calls a dataset: the Hub split it came from, or its id. */
@@ -173,26 +183,19 @@ class JobRunner {
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
       int maxLength = spec.normalized().maxLength();
       io.headprune.checkpoint.DataSource calibration =
-          JobSpec.source(
-                  catalog.datasetPath(job.calibrationId),
-                  spec.normalized().calibration(),
-                  maxLength)
-              .labelled(label(catalog.datasetUse(job.calibrationId)));
+          source(catalog.datasetUse(job.calibrationId), spec.normalized().calibration(), maxLength);
       io.headprune.checkpoint.DataSource evaluation =
           job.evaluationId == null
               ? null
-              : JobSpec.source(
-                  catalog.datasetPath(job.evaluationId), spec.normalized().evaluation(), maxLength);
+              : source(
+                  catalog.datasetUse(job.evaluationId), spec.normalized().evaluation(), maxLength);
       java.util.List<io.headprune.checkpoint.DataSource> compared = compared(job, spec);
       Progress progress = new JobProgress(id, attempt, context);
       String modelName =
-          job.modelId != null
-              ? "model " + job.modelId
-              : spec.normalized().model().hub() + "@" + job.hubCommit;
+          job.modelId != null ? catalog.modelName(job.modelId) : spec.normalized().model().hub();
       Pruner.Origin origin =
           job.modelId != null
-              ? new Pruner.Origin(
-                  "sha256:" + catalog.modelSha256(job.modelId), null, "headprune job " + id)
+              ? new Pruner.Origin(catalog.modelName(job.modelId), null, "headprune job " + id)
               : new Pruner.Origin(
                   spec.normalized().model().hub(), job.hubCommit, "headprune job " + id);
       Pruner.Result result =

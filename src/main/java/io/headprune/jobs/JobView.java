@@ -82,6 +82,8 @@ public record JobView(
    * @param dense the unpruned model's metric
    * @param speedup size and speed before and after
    * @param links scores, report, reportPage, pruned (when written) and masked: where to get each
+   * @param artifact what the artifact measured itself on the evaluation data (its metric, agreement
+   *     and latency ratio) beside the seeds' spread; null for jobs finished before it was measured
    */
   @io.swagger.v3.oas.annotations.media.Schema(name = "JobResult")
   public record Result(
@@ -92,7 +94,8 @@ public record JobView(
       double alpha,
       io.headprune.pruning.PruneReport.Dense dense,
       io.headprune.pruning.PruneReport.Speedup speedup,
-      Map<String, Link> links) {}
+      Map<String, Link> links,
+      @Nullable io.headprune.pruning.PruneReport.Measured artifact) {}
 
   /**
    * @param href where to GET it

@@ -18,6 +18,10 @@ class ModelEntity {
   String sha256;
 
   String source;
+
+  /** What the uploader calls it (null: unnamed). */
+  String name;
+
   String hubRepo;
   String hubRevision;
   String hubCommit;

@@ -11,9 +11,16 @@ import java.util.UUID;
  * @param layers number of layers
  * @param heads total attention heads
  * @param parameters number of parameters
+ * @param name what the uploader calls it, or null
  */
 public record ModelView(
-    UUID id, String sha256, String architecture, int layers, int heads, long parameters) {
+    UUID id,
+    String sha256,
+    String architecture,
+    int layers,
+    int heads,
+    long parameters,
+    @jakarta.annotation.Nullable String name) {
 
   static ModelView of(ModelEntity entity) {
     return new ModelView(
@@ -22,6 +29,7 @@ public record ModelView(
         entity.architecture,
         entity.layers,
         entity.heads,
-        entity.parameters);
+        entity.parameters,
+        entity.name);
   }
 }

@@ -214,7 +214,7 @@ final class Artifacts {
         r.alpha(),
         r.alphaComparison(),
         r.target(),
-        r.artifact(),
+        r.artifact().withLatencyRatio(speedup == null ? null : speedup.latencyRatio()),
         speedup,
         outputs,
         provenance,

@@ -28,13 +28,20 @@ final class ModelCard {
    *     directory's name
    * @param baseModelCommit the Hub commit, or null
    * @param madeBy the command line or job that made it
+   * @param inputs SHA-256 of the data, by role
+   * @param startedAt when the run started
+   * @param datasets the Hub dataset repositories ({@code org/name}) the run read
+   * @param evaluation the evaluation data: its Hub repository or its name; null for a held-out part
+   *     of the calibration data
    */
   record Provenance(
       String baseModel,
       String baseModelCommit,
       String madeBy,
       java.util.Map<String, String> inputs,
-      java.time.Instant startedAt) {}
+      java.time.Instant startedAt,
+      List<String> datasets,
+      String evaluation) {}
 
   static void write(
       Path dir,
@@ -45,41 +52,30 @@ final class ModelCard {
       String kind,
       Map<String, String> versions)
       throws IOException {
-    StringBuilder card = new StringBuilder();
-    card.append("---\n");
-    card.append("base_model: ").append(yaml(provenance.baseModel())).append('\n');
-    if (provenance.baseModelCommit() != null) {
-      card.append("base_model_revision: ").append(yaml(provenance.baseModelCommit())).append('\n');
-    }
-    card.append("library_name: transformers\n");
-    card.append("tags:\n- pruning\n- headprune\n");
-    String license = license(source);
-    if (license != null) {
-      card.append("license: ").append(yaml(license)).append('\n');
-    }
-    card.append("---\n\n");
     PruneReport.Artifact artifact = report.artifact();
+    String title = title(provenance.baseModel());
+    String pipeline = pipelineTag(report.model().architecture());
+    StringBuilder card = new StringBuilder();
+    card.append("---\n")
+        .append(header(provenance, report, source, title, pipeline))
+        .append("---\n\n");
     int total = report.model().heads();
     card.append(
         String.format(
             Locale.ROOT,
             "# %s with %d of %d attention heads pruned%n%n",
-            provenance.baseModel(),
+            title,
             artifact.prunedHeads().length,
             total));
-    card.append(
-        kind.equals("pruned")
-            ? "The pruned heads' weights are removed: the model is smaller and faster.\n\n"
-            : "The pruned heads' value and output weights are zeroed; shapes are unchanged, so any "
-                + "`transformers` version loads it.\n\n");
+    card.append(kind.equals("pruned") ? sizeAndSpeed(report) : MASKED).append("\n\n");
     card.append(
         String.format(
             Locale.ROOT,
             "Made by headprune with the **%s** criterion%s at sparsity "
-                + "%.2f (%s selection), scored over %d seed(s) of %d calibration examples; α = %s (%s).%n%n",
+                + "%s (%s selection), scored over %d seed(s) of %d calibration examples; α = %s (%s).%n%n",
             artifact.criterion(),
             artifact.criterion().equals("hies") ? " (HIES = α·norm(HIS) + (1−α)·(1−norm(AE)))" : "",
-            artifact.sparsity(),
+            plain(artifact.sparsity()),
             artifact.selection(),
             report.data().seeds(),
             report.data().calibrationPerSeed(),
@@ -114,28 +110,29 @@ final class ModelCard {
             metric,
             metric));
     card.append(String.format(Locale.ROOT, "| unpruned | %.4f |%n", report.dense().value()));
-    report.summary().stream()
-        .filter(
-            row ->
-                row.criterion().equals(artifact.criterion())
-                    && row.sparsity() == artifact.sparsity())
-        .findFirst()
-        .ifPresent(
-            row ->
-                card.append(
-                    String.format(
-                        Locale.ROOT,
-                        "| pruned (%s at %.2f, mean ± std over %d seed(s)) | %.4f ± %.4f |%n",
-                        row.criterion(),
-                        row.sparsity(),
-                        report.data().seeds(),
-                        row.mean(),
-                        row.std())));
+    card.append(
+        String.format(
+            Locale.ROOT,
+            "| **this model** (its own head set; agreement with the unpruned model %.4f) | **%.4f** |%n",
+            artifact.agreement(),
+            artifact.metric()));
+    if (artifact.seeds() != null) {
+      card.append(
+          String.format(
+              Locale.ROOT,
+              "| the seeds' own head sets (%s at %s, mean ± std over %d seed(s); not this model's"
+                  + " heads) | %.4f ± %.4f |%n",
+              artifact.criterion(),
+              plain(artifact.sparsity()),
+              artifact.seeds().count(),
+              artifact.seeds().mean(),
+              artifact.seeds().std()));
+    }
     if (report.target().meanMetric() != null) {
       card.append(
           String.format(
               Locale.ROOT,
-              "| pruned (target search: %s) | %.4f |%n",
+              "| the seeds' head sets in the target search (%s) | %.4f |%n",
               report.target().reason(),
               report.target().meanMetric()));
     }
@@ -164,6 +161,141 @@ final class ModelCard {
     Files.writeString(dir.resolve("README.md"), card.toString(), StandardCharsets.UTF_8);
   }
 
+  private static final String MASKED =
+      "The pruned heads' value and output weights are zeroed; shapes are unchanged, so any "
+          + "`transformers` version loads it.";
+
+  /**
+   * What physical pruning gained, as measured: fewer parameters always; "faster" only when the
+   * measured latency says so, with the number.
+   */
+  static String sizeAndSpeed(PruneReport report) {
+    PruneReport.Speedup speedup = report.speedup();
+    if (speedup == null) {
+      return "The pruned heads' weights are removed.";
+    }
+    String size =
+        String.format(
+            Locale.ROOT,
+            "The pruned heads' weights are removed: %,d → %,d parameters, attention FLOPs ÷ %.2f.",
+            speedup.parametersBefore(),
+            speedup.parametersAfter(),
+            speedup.flopsRatio());
+    Double ratio = speedup.latencyRatio();
+    if (ratio == null) {
+      return size + " Latency was not measured.";
+    }
+    return size
+        + (ratio > 1
+            ? String.format(
+                Locale.ROOT,
+                " Measured on the evaluation examples it ran %.2f× as fast as the unpruned model"
+                    + " (%.2f ms vs %.2f ms a batch).",
+                ratio,
+                speedup.latencyPrunedMillis(),
+                speedup.latencyDenseMillis())
+            : String.format(
+                Locale.ROOT,
+                " Measured on the evaluation examples it was **not faster** than the unpruned"
+                    + " model (latency ratio %.3f: %.2f ms vs %.2f ms a batch).",
+                ratio,
+                speedup.latencyPrunedMillis(),
+                speedup.latencyDenseMillis()));
+  }
+
+  /** The card's title for a base model: a short hash for an unnamed upload. */
+  static String title(String baseModel) {
+    return baseModel.startsWith("sha256:") && baseModel.length() > 19
+        ? "Model " + baseModel.substring(0, 19) + "…"
+        : baseModel;
+  }
+
+  /** The Hub's pipeline tag of an architecture, or null when none fits. */
+  static String pipelineTag(String architecture) {
+    if (architecture.endsWith("ForImageClassification")) {
+      return "image-classification";
+    }
+    if (architecture.endsWith("ForCausalLM") || architecture.endsWith("LMHeadModel")) {
+      return "text-generation";
+    }
+    if (architecture.endsWith("ForSequenceClassification")) {
+      return "text-classification";
+    }
+    return null;
+  }
+
+  /** The Hub's (evaluate library's) name of a metric. */
+  static String hubMetric(String metric) {
+    return switch (metric) {
+      case "mcc" -> "matthews_correlation";
+      case "pearson" -> "pearsonr";
+      case "spearman" -> "spearmanr";
+      default -> metric;
+    };
+  }
+
+  /** The YAML header, written by SnakeYAML (quoting is its business). */
+  private static String header(
+      Provenance provenance, PruneReport report, Path source, String title, String pipeline) {
+    Map<String, Object> header = new java.util.LinkedHashMap<>();
+    header.put("base_model", provenance.baseModel());
+    if (provenance.baseModelCommit() != null) {
+      header.put("base_model_revision", provenance.baseModelCommit());
+    }
+    header.put("library_name", "transformers");
+    if (pipeline != null) {
+      header.put("pipeline_tag", pipeline);
+    }
+    header.put("tags", List.of("pruning", "headprune"));
+    String license = license(source);
+    if (license != null) {
+      header.put("license", license);
+    }
+    if (!provenance.datasets().isEmpty()) {
+      header.put("datasets", provenance.datasets());
+    }
+    String metric = hubMetric(report.metric());
+    header.put("metrics", List.of(metric));
+    Map<String, Object> measured = new java.util.LinkedHashMap<>();
+    measured.put("type", metric);
+    measured.put("value", report.artifact().metric());
+    measured.put("name", report.metric() + " of this pruned model");
+    measured.put("verified", false);
+    Map<String, Object> dataset = new java.util.LinkedHashMap<>();
+    String evaluation = provenance.evaluation();
+    dataset.put("name", evaluation == null ? "held-out part of the calibration data" : evaluation);
+    dataset.put(
+        "type",
+        evaluation != null && provenance.datasets().contains(evaluation) ? evaluation : "custom");
+    Map<String, Object> result = new java.util.LinkedHashMap<>();
+    if (pipeline != null) {
+      result.put("task", Map.of("type", pipeline));
+    }
+    result.put("dataset", dataset);
+    result.put("metrics", List.of(measured));
+    Map<String, Object> entry = new java.util.LinkedHashMap<>();
+    entry.put(
+        "name",
+        String.format(
+            Locale.ROOT,
+            "%s with %d of %d attention heads pruned",
+            title,
+            report.artifact().prunedHeads().length,
+            report.model().heads()));
+    entry.put("results", List.of(result));
+    header.put("model-index", List.of(entry));
+    org.yaml.snakeyaml.DumperOptions options = new org.yaml.snakeyaml.DumperOptions();
+    options.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+    options.setIndicatorIndent(0);
+    options.setWidth(1000);
+    return new org.yaml.snakeyaml.Yaml(options).dump(header);
+  }
+
+  /** A number as written: 0.125 as 0.125, 0.5 as 0.5. */
+  private static String plain(double value) {
+    return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+  }
+
   /** The {@code license} of the source model's card (its YAML header), if it has one. */
   static String license(Path source) {
     Path readme = source.resolve("README.md");
@@ -187,10 +319,6 @@ final class ModelCard {
       return null; // an unreadable card has no license to copy
     }
     return null;
-  }
-
-  private static String yaml(String value) {
-    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static String format(double value) {

@@ -115,9 +115,18 @@ public record PruneReport(
 
   /**
    * One α of the automatic grid at one sparsity: the rule's mean over seeds (mean KL for
-   * divergence, the mean metric for metric) and the standard error of that mean.
+   * divergence, the mean metric for metric), the standard error of that mean, the mean Jaccard of
+   * the seeds' head selections at this α, and whether its mean is within one standard error of the
+   * best mean (the candidates the most stable α is chosen from).
    */
-  public record AlphaTrial(double alpha, double mean, double standardError) {}
+  public record AlphaTrial(
+      double alpha, double mean, double standardError, double jaccard, boolean withinNoise) {
+
+    /** A trial before it is compared with the others. */
+    public AlphaTrial(double alpha, double mean, double standardError, double jaccard) {
+      this(alpha, mean, standardError, jaccard, false);
+    }
+  }
 
   /** At one sparsity: the α used and, when it was chosen, the grid it was chosen from. */
   public record AlphaAtSparsity(double sparsity, double alpha, List<AlphaTrial> grid) {}
@@ -164,11 +173,56 @@ public record PruneReport(
       String reason) {}
 
   /**
-   * The criterion, sparsity, selection ("one-shot" or "iterative, step …") and heads of the written
-   * artifact.
+   * The written artifact: its criterion, sparsity, selection ("one-shot" or "iterative, step …")
+   * and heads, and what it measured itself — its own head set evaluated on the evaluation data like
+   * every grid cell — beside the spread of the seeds' head sets (which are not the artifact's).
+   *
+   * @param metric the artifact's metric on the evaluation data (the report's {@code metric})
+   * @param agreement the share of evaluation examples (positions, for a causal LM) it predicts as
+   *     the unpruned model does
+   * @param latencyRatio measured unpruned / artifact latency (above 1: faster), or null when not
+   *     measured or when only {@code masked/} was written
+   * @param seeds the metric of the seeds' own head sets at this criterion and sparsity, or null
+   *     when the grid has no such cell
    */
   public record Artifact(
-      String criterion, double sparsity, String selection, int[][] prunedHeads) {}
+      String criterion,
+      double sparsity,
+      String selection,
+      int[][] prunedHeads,
+      double metric,
+      double agreement,
+      @Nullable Double latencyRatio,
+      @Nullable Spread seeds) {
+
+    /** The same artifact with its measured latency ratio. */
+    Artifact withLatencyRatio(Double ratio) {
+      return new Artifact(
+          criterion, sparsity, selection, prunedHeads, metric, agreement, ratio, seeds);
+    }
+
+    /** What the artifact measured, as a job's result gives it. */
+    public Measured measured() {
+      return new Measured(metric, agreement, latencyRatio, seeds);
+    }
+  }
+
+  /**
+   * What the artifact measured itself (see {@link Artifact}).
+   *
+   * @param metric its metric on the evaluation data
+   * @param agreement its agreement with the unpruned model
+   * @param latencyRatio unpruned / artifact latency, or null when not measured
+   * @param seeds the seeds' head sets' metric at the same criterion and sparsity, or null
+   */
+  public record Measured(
+      double metric, double agreement, @Nullable Double latencyRatio, @Nullable Spread seeds) {}
+
+  /**
+   * The metric of the seeds' head sets at one criterion and sparsity: mean and sample standard
+   * deviation over {@code count} seeds.
+   */
+  public record Spread(double mean, double std, int count) {}
 
   /**
    * Size and speed before and after physical pruning (equal before and after when only {@code

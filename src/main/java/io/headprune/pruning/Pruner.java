@@ -278,7 +278,9 @@ public final class Pruner {
                 origin.baseModelCommit(),
                 origin.madeBy(),
                 inputs(data, compared, eval),
-                started),
+                started,
+                hubDatasets(data, compared, eval),
+                eval == null ? null : eval.hub() != null ? eval.hub() : eval.label()),
             out,
             device,
             progress);
@@ -318,6 +320,24 @@ public final class Pruner {
       throw new java.io.UncheckedIOException("hashing the input data", e);
     }
     return inputs;
+  }
+
+  /** The Hub dataset repositories among the data, in order, each once. */
+  private static List<String> hubDatasets(
+      DataSource data, List<DataSource> compared, DataSource eval) {
+    java.util.Set<String> repos = new java.util.LinkedHashSet<>();
+    List<DataSource> all = new ArrayList<>();
+    all.add(data);
+    all.addAll(compared);
+    if (eval != null) {
+      all.add(eval);
+    }
+    for (DataSource source : all) {
+      if (source.hub() != null) {
+        repos.add(source.hub());
+      }
+    }
+    return List.copyOf(repos);
   }
 
   /** A file's SHA-256, or a stored split's: that of its manifest (which names its shards). */
@@ -366,6 +386,14 @@ public final class Pruner {
     return new RawScores(first.heads(), his, entropy, examples);
   }
 
+  /**
+   * A sentence when another criterion beat the artifact's at the target sparsity, with the numbers;
+   * null when none did.
+   */
+  public static String beaten(PruneReport report) {
+    return Summaries.beaten(report);
+  }
+
   static int[][] pairs(List<HeadRef> heads) {
     return heads.stream().map(h -> new int[] {h.layer(), h.head()}).toArray(int[][]::new);
   }
@@ -377,7 +405,13 @@ public final class Pruner {
   }
 
   static Artifact artifact(
-      Criterion criterion, double sparsity, PruneOptions options, List<HeadRef> heads) {
+      Criterion criterion,
+      double sparsity,
+      PruneOptions options,
+      List<HeadRef> heads,
+      double metric,
+      double agreement,
+      PruneReport.Spread seeds) {
     String selection =
         options.iterative()
             ? "iterative, step " + options.step()
@@ -388,7 +422,8 @@ public final class Pruner {
                         ? ", served by vLLM with tensor parallelism " + options.tensorParallel()
                         : "")
                 : "one-shot";
-    return new Artifact(criterion.id(), sparsity, selection, pairs(heads));
+    return new Artifact(
+        criterion.id(), sparsity, selection, pairs(heads), metric, agreement, null, seeds);
   }
 
   static List<Double> grid(double step) {

@@ -26,7 +26,7 @@ final class ReportPage {
 
   static String html(PruneReport report, ScoresDocument scores) {
     StringBuilder page = new StringBuilder();
-    String title = "headprune report — " + escape(report.model().name());
+    String title = escape(title(report));
     page.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
         .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
         .append("style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n")
@@ -66,6 +66,7 @@ final class ReportPage {
         .append(": ")
         .append(number(report.dense().value()))
         .append(".</p>\n");
+    artifact(page, report);
     heatmap(page, report, scores);
     curves(page, report);
     stability(page, report);
@@ -95,9 +96,16 @@ final class ReportPage {
             Locale.ROOT,
             "<svg id=\"heatmap\" viewBox=\"0 0 %d %d\" style=\"max-width:%dpx\" role=\"img\""
                 + " aria-label=\"head scores\">%n",
-            60 + width * cell,
-            24 + layers * cell,
-            (60 + width * cell) * 2));
+            60 + width * cell + 110,
+            Math.max(40 + layers * cell, 150),
+            (60 + width * cell + 110) * 2));
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">head</text>",
+            60 + width * cell / 2,
+            34 + layers * cell));
+    colourScale(page, 60 + width * cell + 16, 20);
     for (int h = 0; h < width; h++) {
       page.append(
           String.format(
@@ -152,6 +160,42 @@ final class ReportPage {
         .append("</script>\n");
   }
 
+  /** The legend of the heatmap's colours: a bar from 0 (white) to 1 (blue), 0.25 apart. */
+  private static void colourScale(StringBuilder page, int x, int y) {
+    page.append(String.format(Locale.ROOT, "<g id=\"colour-scale\" aria-label=\"colour scale\">"));
+    int steps = 20;
+    int height = 100;
+    for (int i = 0; i < steps; i++) {
+      double value = 1 - (double) i / (steps - 1);
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%d\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"%s\"/>",
+              x,
+              y + (double) height * i / steps,
+              (double) height / steps + 0.5,
+              colour(value)));
+    }
+    for (double tick : new double[] {1, 0.75, 0.5, 0.25, 0}) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"%.1f\" font-size=\"9\">%s</text>",
+              x + 18,
+              y + height * (1 - tick) + 3,
+              plain(tick)));
+    }
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"%d\" font-size=\"9\">score (1: most</text>"
+                + "<text x=\"%d\" y=\"%d\" font-size=\"9\">important)</text></g>%n",
+            x,
+            y + height + 14,
+            x,
+            y + height + 25));
+  }
+
   /** The fill of a score in [0, 1]: white to blue. */
   static String colour(double value) {
     double t = Math.max(0, Math.min(1, Double.isFinite(value) ? value : 0));
@@ -173,6 +217,11 @@ final class ReportPage {
       high = Math.max(high, row.mean() + row.std());
       maxSparsity = Math.max(maxSparsity, row.sparsity());
     }
+    if (Double.isFinite(report.artifact().metric())
+        && report.artifact().sparsity() <= maxSparsity) {
+      low = Math.min(low, report.artifact().metric());
+      high = Math.max(high, report.artifact().metric());
+    }
     if (high - low < 1e-9) {
       high = low + 1;
     }
@@ -189,7 +238,8 @@ final class ReportPage {
         .append(escape(report.metric()))
         .append(" by sparsity</h2>\n")
         .append(
-            "<p class=\"note\">mean over seeds, shaded ±1 std; dashed: the unpruned model</p>\n")
+            "<p class=\"note\">mean over the seeds' head sets, shaded ±1 std; dashed: the"
+                + " unpruned model; ◆: the artifact you download, measured on its own head set</p>\n")
         .append(
             "<svg id=\"curves\" viewBox=\"0 0 720 300\" role=\"img\" aria-label=\"metric curves\">\n");
     page.append(
@@ -208,11 +258,24 @@ final class ReportPage {
     page.append(
         String.format(
             Locale.ROOT,
-            "<text x=\"4\" y=\"%.1f\" font-size=\"10\">%s</text><text x=\"4\" y=\"%.1f\" font-size=\"10\">%s</text>%n",
+            "<text x=\"46\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>"
+                + "<text x=\"46\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>%n",
             y0 + 4,
             number(top),
             y1,
             number(bottom)));
+    page.append(
+        String.format(
+            Locale.ROOT,
+            "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" font-size=\"11\""
+                + " text-anchor=\"middle\">sparsity (share of heads pruned)</text>"
+                + "<text class=\"axis-title\" x=\"12\" y=\"%.1f\" font-size=\"11\""
+                + " text-anchor=\"middle\" transform=\"rotate(-90 12 %.1f)\">%s</text>%n",
+            (x0 + x1) / 2,
+            y1 + 32,
+            (y0 + y1) / 2,
+            (y0 + y1) / 2,
+            escape(report.metric())));
     page.append(
         String.format(
             Locale.ROOT,
@@ -270,10 +333,28 @@ final class ReportPage {
       page.append(
           String.format(
               Locale.ROOT,
-              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.2f</text>",
+              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
               x.applyAsDouble(row.sparsity()),
               y1 + 14,
-              row.sparsity()));
+              plain(row.sparsity())));
+    }
+    PruneReport.Artifact artifact = report.artifact();
+    if (artifact.sparsity() <= right + 1e-9 && Double.isFinite(artifact.metric())) {
+      double ax = x.applyAsDouble(artifact.sparsity());
+      double ay = y.applyAsDouble(Math.max(bottom, Math.min(top, artifact.metric())));
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<path class=\"artifact\" d=\"M%.1f %.1f l6 6 l-6 6 l-6 -6 z\" fill=\"#000\">"
+                  + "<title>the artifact (its own head set): %s %s at sparsity %s</title></path>"
+                  + "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">artifact</text>%n",
+              ax,
+              ay - 6,
+              escape(report.metric()),
+              digits(report.metric(), artifact.metric()),
+              plain(artifact.sparsity()),
+              ax + 8,
+              ay - 8));
     }
     page.append("\n</svg>\n");
   }
@@ -288,11 +369,11 @@ final class ReportPage {
       page.append(
           String.format(
               Locale.ROOT,
-              "<tr><td>%s</td><td>%.2f</td><td>%s ± %s</td><td>%s</td><td>%s</td></tr>%n",
+              "<tr><td>%s</td><td>%s</td><td>%s ± %s</td><td>%s</td><td>%s</td></tr>%n",
               escape(row.criterion()),
-              row.sparsity(),
-              number(row.mean()),
-              number(row.std()),
+              plain(row.sparsity()),
+              digits(report.metric(), row.mean()),
+              digits(report.metric(), row.std()),
               number(row.agreementMean()),
               number(row.jaccardMean())));
     }
@@ -332,9 +413,9 @@ final class ReportPage {
               Locale.ROOT,
               "<tr><td>%s</td><td>%s</td><td>%s ± %s</td><td>%s</td><td>%s</td></tr>%n",
               escape(row.set()),
-              java.math.BigDecimal.valueOf(row.sparsity()).stripTrailingZeros().toPlainString(),
-              number(row.mean()),
-              number(row.std()),
+              plain(row.sparsity()),
+              digits(report.metric(), row.mean()),
+              digits(report.metric(), row.std()),
               number(row.agreementMean()),
               number(row.jaccardWithin())));
     }
@@ -346,7 +427,7 @@ final class ReportPage {
           String.format(
               Locale.ROOT,
               "<tr><td>%s</td><td>%s · %s</td><td>%s</td></tr>%n",
-              java.math.BigDecimal.valueOf(overlap.sparsity()).stripTrailingZeros().toPlainString(),
+              plain(overlap.sparsity()),
               escape(overlap.a()),
               escape(overlap.b()),
               number(overlap.jaccard())));
@@ -357,7 +438,7 @@ final class ReportPage {
   private static void decisions(StringBuilder page, PruneReport report) {
     page.append("<h2>Decisions</h2>\n<ul>\n");
     page.append("<li>Target: sparsity ")
-        .append(String.format(Locale.ROOT, "%.2f", report.target().sparsity()))
+        .append(plain(report.target().sparsity()))
         .append(" — ")
         .append(escape(report.target().reason()))
         .append(".</li>\n");
@@ -371,6 +452,12 @@ final class ReportPage {
         .append(" (")
         .append(escape(report.artifact().selection()))
         .append(").</li>\n");
+    String beaten = Summaries.beaten(report);
+    if (beaten != null) {
+      page.append("<li class=\"beaten\"><strong>")
+          .append(escape(beaten))
+          .append("</strong></li>\n");
+    }
     PruneReport.Speedup speedup = report.speedup();
     if (speedup != null) {
       page.append(
@@ -388,6 +475,62 @@ final class ReportPage {
               speedup.kvCacheBytesPerTokenAfter()));
     }
     page.append("</ul>\n");
+  }
+
+  /** What the page is about: the model, the heads removed, the criterion and the sparsity. */
+  static String title(PruneReport report) {
+    return String.format(
+        Locale.ROOT,
+        "%s: %d of %d heads removed by %s at sparsity %s",
+        report.model().name(),
+        report.artifact().prunedHeads().length,
+        report.model().heads(),
+        report.artifact().criterion(),
+        plain(report.artifact().sparsity()));
+  }
+
+  /** The artifact's own measurements beside the seeds' spread, in one paragraph. */
+  private static void artifact(StringBuilder page, PruneReport report) {
+    PruneReport.Artifact a = report.artifact();
+    page.append("<p class=\"artifact\"><strong>The artifact</strong> (its own head set, on the ")
+        .append(escape(report.data().evaluationSource()))
+        .append("): ")
+        .append(escape(report.metric()))
+        .append(" ")
+        .append(digits(report.metric(), a.metric()))
+        .append(", agreement with the unpruned model ")
+        .append(number(a.agreement()));
+    if (a.latencyRatio() != null) {
+      page.append(", latency ratio ")
+          .append(String.format(Locale.ROOT, "%.3f", a.latencyRatio()))
+          .append(a.latencyRatio() > 1 ? " (faster)" : " (not faster)");
+    }
+    if (a.seeds() != null) {
+      page.append(". The seeds' own head sets at the same criterion and sparsity: ")
+          .append(digits(report.metric(), a.seeds().mean()))
+          .append(" ± ")
+          .append(digits(report.metric(), a.seeds().std()))
+          .append(" over ")
+          .append(a.seeds().count())
+          .append(" seed(s)");
+    }
+    page.append(".</p>\n");
+  }
+
+  /**
+   * A metric's value at its precision: four decimals for bounded metrics, two for perplexity, so a
+   * mean and its std have the same digits.
+   */
+  static String digits(String metric, double value) {
+    if (!Double.isFinite(value)) {
+      return "—";
+    }
+    return String.format(Locale.ROOT, "perplexity".equals(metric) ? "%.2f" : "%.4f", value);
+  }
+
+  /** A sparsity or α as written: 0.125 is 0.125, 0.5 is 0.5. */
+  static String plain(double value) {
+    return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 
   private static String number(double value) {

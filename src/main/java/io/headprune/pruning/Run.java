@@ -193,6 +193,8 @@ final class Run {
     PruneReport.CalibrationComparison calibrations =
         others.isEmpty() ? null : compare(ownSource, others);
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
+    // the artifact's own head set, measured like every cell: what the user downloads
+    Evaluation measured = evaluate(artifact.heads(), evaluation);
     PruneReport report =
         new PruneReport(
             info,
@@ -212,7 +214,21 @@ final class Run {
             alphaChoice(artifact.alpha(), target.sparsity()),
             options.alpha() instanceof Alpha.Auto ? Summaries.compare(summary, metric) : List.of(),
             target,
-            Pruner.artifact(options.criterion(), target.sparsity(), options, artifact.heads()),
+            Pruner.artifact(
+                options.criterion(),
+                target.sparsity(),
+                options,
+                artifact.heads(),
+                measured.value(),
+                measured.agreement(),
+                summary.stream()
+                    .filter(
+                        row ->
+                            row.criterion().equals(options.criterion().id())
+                                && row.sparsity() == target.sparsity())
+                    .findFirst()
+                    .map(row -> new PruneReport.Spread(row.mean(), row.std(), perSeed.size()))
+                    .orElse(null)),
             null,
             null,
             null,
@@ -298,18 +314,24 @@ final class Run {
   private PruneReport.AlphaAtSparsity chooseAlpha(double sparsity, Alpha.Rule rule) {
     double[] grid = PruneOptions.ALPHA_GRID;
     double[][] values = new double[grid.length][perSeed.size()];
+    List<List<List<HeadRef>>> selections = new ArrayList<>(); // [α][seed]
+    for (int a = 0; a < grid.length; a++) {
+      selections.add(new ArrayList<>());
+    }
     long total = (long) grid.length * perSeed.size() * Math.max(1, options.sparsities().size());
     for (int seed = 0; seed < perSeed.size(); seed++) {
       progress.report(Phase.ALPHA, Math.min(alphaTrials, total - 1), total);
       alphaTrials += grid.length;
       List<List<HeadRef>> sets = new ArrayList<>();
-      for (double alpha : grid) {
-        sets.add(
+      for (int a = 0; a < grid.length; a++) {
+        List<HeadRef> set =
             oneShot(
                 Criterion.HIES,
-                ScoreTable.of(perSeed.get(seed), alpha, options.normalization()),
+                ScoreTable.of(perSeed.get(seed), grid[a], options.normalization()),
                 seed,
-                sparsity));
+                sparsity);
+        sets.add(set);
+        selections.get(a).add(set);
       }
       double[] perAlpha =
           rule == Alpha.Rule.DIVERGENCE
@@ -323,38 +345,72 @@ final class Run {
     for (int a = 0; a < grid.length; a++) {
       double mean = java.util.Arrays.stream(values[a]).average().orElse(Double.NaN);
       double standardError = Summaries.sampleStd(values[a], mean) / Math.sqrt(values[a].length);
-      trials.add(new AlphaTrial(grid[a], mean, standardError));
+      trials.add(
+          new AlphaTrial(grid[a], mean, standardError, Summaries.jaccardWithin(selections.get(a))));
     }
-    return new PruneReport.AlphaAtSparsity(sparsity, best(trials, rule, metric), trials);
+    List<AlphaTrial> flagged = withinNoise(trials, rule, metric);
+    return new PruneReport.AlphaAtSparsity(sparsity, best(flagged, rule, metric), flagged);
+  }
+
+  /** Whether {@code mean} is better than {@code other} by the rule (lower KL, or better metric). */
+  private static boolean better(double mean, double other, Alpha.Rule rule, Metric metric) {
+    return rule == Alpha.Rule.DIVERGENCE ? mean < other : metric.better(mean, other);
   }
 
   /**
-   * The α of the best trial: the lowest mean for divergence, the best mean by {@code metric}
-   * otherwise; of equally good trials the larger α (the grid ascends). NaN means never win.
+   * {@code trials} with {@code withinNoise} set on those whose mean is within one standard error
+   * (that of the best trial's mean) of the best mean: the lowest for divergence, the best by {@code
+   * metric} otherwise. NaN means are never within.
+   */
+  static List<AlphaTrial> withinNoise(List<AlphaTrial> trials, Alpha.Rule rule, Metric metric) {
+    AlphaTrial best = null;
+    for (AlphaTrial trial : trials) {
+      if (!Double.isNaN(trial.mean())
+          && (best == null || better(trial.mean(), best.mean(), rule, metric))) {
+        best = trial;
+      }
+    }
+    if (best == null) {
+      throw new io.headprune.problem.InvalidInputException(
+          "automatic alpha found nothing to measure: the held-out examples are empty");
+    }
+    double bestMean = best.mean();
+    double noise = best.standardError();
+    return trials.stream()
+        .map(
+            t ->
+                new AlphaTrial(
+                    t.alpha(),
+                    t.mean(),
+                    t.standardError(),
+                    t.jaccard(),
+                    !Double.isNaN(t.mean()) && Math.abs(t.mean() - bestMean) <= noise + 1e-12))
+        .toList();
+  }
+
+  /**
+   * The α chosen from flagged {@code trials} (see {@link #withinNoise}): of those within noise of
+   * the best mean, the one whose seeds' selections agree most (mean pairwise Jaccard) — as good,
+   * and stable — ties to the better mean, then to the larger α (the grid ascends).
    */
   static double best(List<AlphaTrial> trials, Alpha.Rule rule, Metric metric) {
-    double best = Double.NaN;
-    double bestMean = Double.NaN;
+    AlphaTrial chosen = null;
     for (AlphaTrial trial : trials) {
-      double mean = trial.mean();
-      if (Double.isNaN(mean)) {
+      if (!trial.withinNoise()) {
         continue;
       }
-      boolean atLeastAsGood =
-          Double.isNaN(bestMean)
-              || (rule == Alpha.Rule.DIVERGENCE
-                  ? mean <= bestMean
-                  : !metric.better(bestMean, mean));
-      if (atLeastAsGood && (Double.isNaN(best) || trial.alpha() >= best)) {
-        bestMean = mean;
-        best = trial.alpha();
+      if (chosen == null
+          || trial.jaccard() > chosen.jaccard()
+          || (trial.jaccard() == chosen.jaccard()
+              && !better(chosen.mean(), trial.mean(), rule, metric))) {
+        chosen = trial;
       }
     }
-    if (Double.isNaN(best)) {
+    if (chosen == null) {
       throw new io.headprune.problem.InvalidInputException(
-          "automatic alpha found nothing to measure: the held-out " + "examples are empty");
+          "automatic alpha found nothing to measure: the held-out examples are empty");
     }
-    return best;
+    return chosen.alpha();
   }
 
   /** The distinct sets of {@code sets} that {@code known} has no result for yet. */
@@ -426,34 +482,78 @@ final class Run {
             ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
             : (validation == null ? 0 : validation.examples().size());
     PruneReport.AlphaAtSparsity chosen = alphas.get(artifactSparsity);
-    AlphaTrial best =
-        chosen.grid().stream().filter(t -> t.alpha() == chosen.alpha()).findFirst().orElseThrow();
-    String explanation =
-        auto.by() == Alpha.Rule.DIVERGENCE
-            ? String.format(
-                java.util.Locale.ROOT,
-                "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the lowest "
-                    + "mean KL divergence from the unpruned model's outputs (%.4g ± %.2g) on %d held-out pool examples per "
-                    + "seed over %d seed(s); ties go to the larger α",
-                chosen.alpha(),
-                artifactSparsity,
-                best.mean(),
-                best.standardError(),
-                examples,
-                perSeed.size())
-            : String.format(
-                java.util.Locale.ROOT,
-                "α = %.1f at sparsity %.2f: of the grid 0, 0.1, …, 1 it gave the best "
-                    + "mean validation %s (%.4f ± %.4f, standard error) on %d validation examples over %d seed(s)",
-                chosen.alpha(),
-                artifactSparsity,
-                metric.id(),
-                best.mean(),
-                best.standardError(),
-                examples,
-                perSeed.size());
+    String explanation = explain(chosen, auto.by(), examples);
     return new AlphaChoice(
         artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
+  }
+
+  /**
+   * The choice of α at one sparsity in one sentence: the rule's best mean, which α were within one
+   * standard error of it, and the Jaccard of the chosen α's selections against the best mean's.
+   */
+  private String explain(PruneReport.AlphaAtSparsity at, Alpha.Rule rule, int examples) {
+    AlphaTrial chosen =
+        at.grid().stream().filter(t -> t.alpha() == at.alpha()).findFirst().orElseThrow();
+    AlphaTrial bestMean = null;
+    for (AlphaTrial trial : at.grid()) {
+      if (!Double.isNaN(trial.mean())
+          && (bestMean == null
+              || better(trial.mean(), bestMean.mean(), rule, metric)
+              || (trial.mean() == bestMean.mean() && trial.alpha() > bestMean.alpha()))) {
+        bestMean = trial;
+      }
+    }
+    String measure =
+        rule == Alpha.Rule.DIVERGENCE
+            ? String.format(
+                java.util.Locale.ROOT,
+                "mean KL divergence from the unpruned model's outputs on %d held-out pool examples"
+                    + " per seed",
+                examples)
+            : String.format(
+                java.util.Locale.ROOT,
+                "mean validation %s on %d validation examples",
+                metric.id(),
+                examples);
+    String within =
+        at.grid().stream()
+            .filter(AlphaTrial::withinNoise)
+            .map(t -> alphaText(t.alpha()))
+            .collect(java.util.stream.Collectors.joining(", "));
+    String stability =
+        chosen == bestMean
+            ? String.format(
+                java.util.Locale.ROOT,
+                "it had the best %s (%.4g ± %.2g) and its seeds' head sets agreed most (Jaccard %.2f)",
+                rule == Alpha.Rule.DIVERGENCE ? "divergence" : metric.id(),
+                chosen.mean(),
+                chosen.standardError(),
+                chosen.jaccard())
+            : String.format(
+                java.util.Locale.ROOT,
+                "its seeds' head sets agreed most (Jaccard %.2f, against %.2f at α = %s, whose %.4g ±"
+                    + " %.2g was the best; α = %s: %.4g)",
+                chosen.jaccard(),
+                bestMean.jaccard(),
+                alphaText(bestMean.alpha()),
+                bestMean.mean(),
+                bestMean.standardError(),
+                alphaText(chosen.alpha()),
+                chosen.mean());
+    return String.format(
+        java.util.Locale.ROOT,
+        "α = %s at sparsity %s by %s over %d seed(s): of the α within one standard error of the"
+            + " best (%s), %s",
+        alphaText(chosen.alpha()),
+        java.math.BigDecimal.valueOf(at.sparsity()).stripTrailingZeros().toPlainString(),
+        measure,
+        perSeed.size(),
+        within,
+        stability);
+  }
+
+  private static String alphaText(double alpha) {
+    return java.math.BigDecimal.valueOf(alpha).stripTrailingZeros().toPlainString();
   }
 
   /** One evaluation of the grid: a criterion at a sparsity on a seed, and the heads it prunes. */

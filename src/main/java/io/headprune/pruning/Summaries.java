@@ -259,4 +259,57 @@ final class Summaries {
     }
     return org.apache.commons.math3.stat.inference.TestUtils.tTest(a, b);
   }
+
+  /**
+   * A sentence when another criterion beat the artifact's at the target sparsity — at every
+   * sparsity evaluated, or at the target only — with the numbers; null when none did or the target
+   * was not evaluated.
+   */
+  static String beaten(PruneReport report) {
+    String chosen = report.artifact().criterion();
+    double target = report.target().sparsity();
+    io.headprune.scoring.Metric metric = io.headprune.scoring.Metric.parse(report.metric());
+    SummaryRow own = null;
+    SummaryRow best = null;
+    for (SummaryRow row : report.summary()) {
+      if (row.sparsity() != target) {
+        continue;
+      }
+      if (row.criterion().equals(chosen)) {
+        own = row;
+      } else if (best == null || metric.better(row.mean(), best.mean())) {
+        best = row;
+      }
+    }
+    if (own == null || best == null || !metric.better(best.mean(), own.mean())) {
+      return null;
+    }
+    String winner = best.criterion();
+    boolean everywhere = true;
+    for (SummaryRow row : report.summary()) {
+      if (!row.criterion().equals(chosen)) {
+        continue;
+      }
+      SummaryRow other =
+          report.summary().stream()
+              .filter(r -> r.criterion().equals(winner) && r.sparsity() == row.sparsity())
+              .findFirst()
+              .orElse(null);
+      if (other == null || !metric.better(other.mean(), row.mean())) {
+        everywhere = false;
+      }
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "%s beat the chosen %s at the target sparsity %s: %s %s ± %s against %s ± %s%s.",
+        winner,
+        chosen,
+        ReportPage.plain(target),
+        report.metric(),
+        ReportPage.digits(report.metric(), best.mean()),
+        ReportPage.digits(report.metric(), best.std()),
+        ReportPage.digits(report.metric(), own.mean()),
+        ReportPage.digits(report.metric(), own.std()),
+        everywhere ? ", and at every sparsity evaluated" : "");
+  }
 }

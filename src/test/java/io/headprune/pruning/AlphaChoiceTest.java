@@ -40,31 +40,60 @@ class AlphaChoiceTest {
         .isCloseTo(0.5 * Math.log(2) + 0.5 * Math.log(2.0 / 3), within(1e-7));
   }
 
+  private static double best(List<AlphaTrial> trials, Alpha.Rule rule, Metric metric) {
+    return Run.best(Run.withinNoise(trials, rule, metric), rule, metric);
+  }
+
   @Test
-  void theGridTakesTheLowestDivergenceAndTiesGoToTheLargerAlpha() {
+  void withoutNoiseTheGridTakesTheLowestDivergenceAndTiesGoToTheLargerAlpha() {
+    // no standard error (one seed) and equal Jaccard: the best mean alone, ties to the larger α
     List<AlphaTrial> trials =
         List.of(
-            new AlphaTrial(0.0, 0.30, 0),
-            new AlphaTrial(0.1, 0.10, 0),
-            new AlphaTrial(0.2, 0.10, 0),
-            new AlphaTrial(0.3, 0.20, 0),
-            new AlphaTrial(0.4, Double.NaN, 0));
-    assertThat(Run.best(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.2);
+            new AlphaTrial(0.0, 0.30, 0, 1),
+            new AlphaTrial(0.1, 0.10, 0, 1),
+            new AlphaTrial(0.2, 0.10, 0, 1),
+            new AlphaTrial(0.3, 0.20, 0, 1),
+            new AlphaTrial(0.4, Double.NaN, 0, 1));
+    assertThat(best(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.2);
     // the metric rule: the highest accuracy, ties to the larger α too
-    assertThat(Run.best(trials, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.0);
+    assertThat(best(trials, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.0);
     List<AlphaTrial> tied =
         List.of(
-            new AlphaTrial(0.5, 0.9, 0), new AlphaTrial(0.6, 0.9, 0), new AlphaTrial(0.7, 0.8, 0));
-    assertThat(Run.best(tied, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.6);
+            new AlphaTrial(0.5, 0.9, 0, 1),
+            new AlphaTrial(0.6, 0.9, 0, 1),
+            new AlphaTrial(0.7, 0.8, 0, 1));
+    assertThat(best(tied, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.6);
     // perplexity: lower is better
-    assertThat(Run.best(tied, Alpha.Rule.METRIC, Metric.PERPLEXITY)).isEqualTo(0.7);
+    assertThat(best(tied, Alpha.Rule.METRIC, Metric.PERPLEXITY)).isEqualTo(0.7);
     assertThatThrownBy(
             () ->
-                Run.best(
-                    List.of(new AlphaTrial(0.5, Double.NaN, 0)),
+                best(
+                    List.of(new AlphaTrial(0.5, Double.NaN, 0, 1)),
                     Alpha.Rule.DIVERGENCE,
                     Metric.ACCURACY))
         .isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
+  void ofTheAlphasWithinOneStandardErrorOfTheLowestDivergenceTheMostStableWins() {
+    List<AlphaTrial> trials =
+        List.of(
+            new AlphaTrial(0.4, 0.125, 0.02, 0.95), // 0.025 above the lowest: outside the noise
+            new AlphaTrial(0.5, 0.11, 0.02, 0.81),
+            new AlphaTrial(0.6, 0.115, 0.02, 0.81), // as stable as 0.5, higher divergence
+            new AlphaTrial(1.0, 0.10, 0.02, 0.64)); // the lowest divergence, the least stable
+    List<AlphaTrial> flagged = Run.withinNoise(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY);
+    assertThat(flagged)
+        .extracting(AlphaTrial::withinNoise)
+        .containsExactly(false, true, true, true);
+    assertThat(Run.best(flagged, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.5);
+    // by metric: accuracy within one standard error (0.01) of the best 0.90
+    List<AlphaTrial> accuracy =
+        List.of(
+            new AlphaTrial(0.3, 0.885, 0.01, 0.9),
+            new AlphaTrial(0.5, 0.895, 0.01, 0.8),
+            new AlphaTrial(1.0, 0.90, 0.01, 0.6));
+    assertThat(best(accuracy, Alpha.Rule.METRIC, Metric.ACCURACY)).isEqualTo(0.5);
   }
 
   @Test

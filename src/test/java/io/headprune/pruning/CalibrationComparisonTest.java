@@ -40,7 +40,8 @@ class CalibrationComparisonTest {
           "order.tsv",
           Columns.parse("text=sentence"),
           null,
-          "order.tsv (40 rows)");
+          "order.tsv (40 rows)",
+          null);
 
   private static final DataSource EVALUATION = DataSource.of(MODEL.resolve("eval.jsonl"));
 

@@ -344,7 +344,28 @@ class PruningJobEndToEndTest extends ServiceTest {
 
   @Test
   void aJobComparesCalibrationSetsAndReportsEachSetsMetricAndTheirOverlap() throws Exception {
-    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    // a model uploaded with a name: the report and the card name it so
+    var parts = new org.springframework.util.LinkedMultiValueMap<String, Object>();
+    parts.add("file", new org.springframework.core.io.FileSystemResource(exampleModelArchive()));
+    parts.add("name", "acme/tiny-bert-order");
+    Map<String, Object> model =
+        http.post()
+            .uri("/v1/models")
+            .contentType(MediaType.MULTIPART_FORM_DATA)
+            .body(parts)
+            .retrieve()
+            .body(Map.class);
+    assertThat(model).containsEntry("name", "acme/tiny-bert-order");
+    parts.set("name", "bad\u202ename");
+    var badName =
+        http.post()
+            .uri("/v1/models")
+            .contentType(MediaType.MULTIPART_FORM_DATA)
+            .body(parts)
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(badName.getStatusCode().value()).isEqualTo(422);
+    assertThat((String) badName.getBody().get("detail")).contains("model name must be");
     Map<String, Object> calibration =
         upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
     Map<String, Object> other = upload("/v1/datasets", Fixtures.resource("data/order.tsv"));
@@ -390,8 +411,17 @@ class PruningJobEndToEndTest extends ServiceTest {
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
 
-    Map<String, Object> compared =
-        (Map<String, Object>) get("/v1/jobs/" + id + "/report").get("calibrations");
+    Map<String, Object> measured =
+        (Map<String, Object>) ((Map<String, Object>) job.get("result")).get("artifact");
+    assertThat(measured).containsKeys("metric", "agreement", "latencyRatio", "seeds");
+    Map<String, Object> fullReport = get("/v1/jobs/" + id + "/report");
+    assertThat(((Map<String, Object>) fullReport.get("model")).get("name"))
+        .isEqualTo("acme/tiny-bert-order");
+    assertThat(((Map<String, Object>) fullReport.get("provenance")).get("baseModel"))
+        .isEqualTo("acme/tiny-bert-order");
+    assertThat(((Map<String, Object>) fullReport.get("artifact")).get("metric"))
+        .isEqualTo(measured.get("metric"));
+    Map<String, Object> compared = (Map<String, Object>) fullReport.get("calibrations");
     assertThat((List<Map<String, Object>>) compared.get("sets"))
         .extracting(s -> s.get("name") + " " + s.get("source"))
         .containsExactly(
