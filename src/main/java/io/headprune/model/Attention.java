@@ -190,6 +190,9 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     return joined;
   }
 
+  /** Where {@link HeadModel#forward(Batch, List, java.util.function.Consumer)} collects contexts. */
+  static final ThreadLocal<java.util.function.Consumer<NDArray>> CONTEXTS = new ThreadLocal<>();
+
   /**
    * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T, T)
    * additive, or null), gated per example and head, times v. Returns the context (B, N, T, D) and
@@ -223,7 +226,12 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     NDArray probabilities = (mask == null ? scores : scores.add(mask)).softmax(-1); // (B, N, Tq, T)
     NDArray rows = firstRowOnly ? probabilities.get(":, :, :1, :") : probabilities; // (B, N, R, T)
     NDArray gated = gate == null ? rows : rows.mul(gate.reshape(-1, count, 1, 1));
-    return new NDArray[] {gated.matMul(value), probabilities}; // (B, N, R, D), (B, N, Tq, T)
+    NDArray context = gated.matMul(value); // (B, N, R, D)
+    java.util.function.Consumer<NDArray> contexts = CONTEXTS.get();
+    if (contexts != null) {
+      contexts.accept(context);
+    }
+    return new NDArray[] {context, probabilities}; // (B, N, R, D), (B, N, Tq, T)
   }
 
   /**

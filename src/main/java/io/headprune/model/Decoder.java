@@ -520,6 +520,11 @@ public final class Decoder extends LoadedModel {
   }
 
   @Override
+  public NDArray outputWeight(int layer) {
+    return layers.get(layer).output().weight(); // (E, H·D)
+  }
+
+  @Override
   public double[][] headWeightNorms() {
     int d = config.headSize();
     double[][] norms = new double[layers.size()][];

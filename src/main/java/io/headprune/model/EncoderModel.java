@@ -122,6 +122,11 @@ abstract class EncoderModel extends LoadedModel {
   }
 
   @Override
+  public NDArray outputWeight(int layer) {
+    return attentions.get(layer).output().weight(); // (E, N·D)
+  }
+
+  @Override
   public double[][] headWeightNorms() {
     return attentions.stream().map(Attention::headWeightNorms).toArray(double[][]::new);
   }

@@ -309,6 +309,11 @@ public final class Gpt2 extends LoadedModel {
   }
 
   @Override
+  public NDArray outputWeight(int layer) {
+    return blocks.get(layer).cProj().weight().transpose(); // Conv1D (N·D, E) → (E, N·D)
+  }
+
+  @Override
   public double[][] headWeightNorms() {
     int d = config.headSize();
     double[][] norms = new double[blocks.size()][];

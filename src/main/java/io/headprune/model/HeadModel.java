@@ -79,6 +79,27 @@ public interface HeadModel extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Layer {@code layer}'s attention output projection as the forward pass applies it, {@code x ·
+   * Wᵀ}: (E, H_l·D), head h's columns h·D … (h+1)·D (grouped-query models: query head h's).
+   */
+  NDArray outputWeight(int layer);
+
+  /**
+   * Runs {@code forward(batch, gates)} and hands {@code contexts} every layer's gated attention
+   * context (B, H_l, T, D) in layer order — what the output projection reads — before returning the
+   * output. The contexts belong to the batch's manager.
+   */
+  default Output forward(
+      Batch batch, List<NDArray> gates, java.util.function.Consumer<NDArray> contexts) {
+    Attention.CONTEXTS.set(contexts);
+    try {
+      return forward(batch, gates);
+    } finally {
+      Attention.CONTEXTS.remove();
+    }
+  }
+
   /** Per layer and head, the L2 norm of the head's query/key/value rows and output columns. */
   double[][] headWeightNorms();
 
