@@ -190,7 +190,9 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     return joined;
   }
 
-  /** Where {@link HeadModel#forward(Batch, List, java.util.function.Consumer)} collects contexts. */
+  /**
+   * Where {@link HeadModel#forward(Batch, List, java.util.function.Consumer)} collects contexts.
+   */
   static final ThreadLocal<java.util.function.Consumer<NDArray>> CONTEXTS = new ThreadLocal<>();
 
   /**
