@@ -5,6 +5,7 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneOptions;
 import io.headprune.pruning.PruneReport;
 import io.headprune.pruning.Pruner;
+import io.headprune.pruning.Recovery;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
@@ -190,6 +191,15 @@ final class PruneCommand implements Callable<Integer> {
       description = "sparsity per iterative step (default: ${DEFAULT-VALUE})")
   double step;
 
+  @Option(
+      names = "--recovery",
+      defaultValue = "none",
+      description =
+          "none, or rescale: scale each kept head's output-projection columns, layer by layer, "
+              + "to reconstruct the unpruned attention output on the calibration tokens; the "
+              + "grid gains <criterion>+rescale rows (default: ${DEFAULT-VALUE})")
+  String recovery;
+
   @Option(names = "--no-latency", description = "skip the latency measurement")
   boolean noLatency;
 
@@ -259,6 +269,7 @@ final class PruneCommand implements Callable<Integer> {
             .metric(metric == null ? null : Metric.parse(metric))
             .measureLatency(!noLatency)
             .selection(selection())
+            .recovery(Recovery.parse(recovery))
             .build();
     if (!labelMapping.matches("check|by-index")) {
       throw new InvalidInputException("--label-mapping must be check or by-index");
@@ -396,9 +407,12 @@ final class PruneCommand implements Callable<Integer> {
           data.evaluation(),
           Math.max(data.evaluationRows(), data.evaluation()));
     }
+    int width =
+        Math.max(
+            9, report.summary().stream().mapToInt(r -> r.criterion().length()).max().orElse(0));
     out.printf(
         Locale.ROOT,
-        "%-9s %8s %8s %8s %10s %8s%n",
+        "%-" + width + "s %8s %8s %8s %10s %8s%n",
         "criterion",
         "sparsity",
         "mean",
@@ -408,7 +422,7 @@ final class PruneCommand implements Callable<Integer> {
     for (PruneReport.SummaryRow row : report.summary()) {
       out.printf(
           Locale.ROOT,
-          "%-9s %8.2f %8.4f %8.4f %10.4f %8.4f%n",
+          "%-" + width + "s %8.2f %8.4f %8.4f %10.4f %8.4f%n",
           row.criterion(),
           row.sparsity(),
           row.mean(),
@@ -478,11 +492,24 @@ final class PruneCommand implements Callable<Integer> {
     if (beaten != null) {
       out.println(beaten);
     }
+    if (report.recovery() != null) {
+      PruneReport.RecoveryReport recovery = report.recovery();
+      out.printf(
+          Locale.ROOT,
+          "rescale: %d head sets fitted in %.1f s; %s%n",
+          recovery.fits(),
+          recovery.seconds(),
+          recovery.verdict());
+    }
     out.printf(
         Locale.ROOT,
-        "artifact: %s %.4f, agreement %.4f%s (its own head set on the evaluation data)%s%n",
+        "artifact: %s %.4f%s, agreement %.4f%s (its own head set on the evaluation data)%s%n",
         report.metric(),
         artifact.metric(),
+        artifact.plainMetric() == null
+            ? ""
+            : String.format(
+                Locale.ROOT, " rescaled (%.4f without rescaling)", artifact.plainMetric()),
         artifact.agreement(),
         artifact.latencyRatio() == null
             ? ""

@@ -52,6 +52,10 @@ import java.util.UUID;
  *     seeded draws, its heads selected by {@code criterion} and evaluated on {@code evaluation},
  *     which comparing needs; the report gives per sparsity each set's metric and the Jaccard
  *     between the sets' selections
+ * @param recovery none (default) or rescale: after pruning, each kept head's output-projection
+ *     columns are scaled, layer by layer, by the least-squares fit (ridge toward 1) that best
+ *     reconstructs the unpruned model's attention output on the calibration tokens; the grid gains
+ *     a {@code <criterion>+rescale} row per cell and the artifact is written rescaled
  */
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
@@ -133,7 +137,9 @@ public record JobRequest(
         String labelMapping,
     @Size(max = MAX_COMPARED, message = "calibrations compares at most 4 further sets")
         List<@NotNull(message = "calibrations holds dataset references") @Valid DatasetRef>
-            calibrations) {
+            calibrations,
+    @Pattern(regexp = "none|rescale", message = "recovery must be none or rescale")
+        String recovery) {
 
   /** Most calibration sets a job compares with its own. */
   static final int MAX_COMPARED = 4;

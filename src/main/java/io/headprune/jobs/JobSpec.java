@@ -2,6 +2,7 @@ package io.headprune.jobs;
 
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneOptions;
+import io.headprune.pruning.Recovery;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
@@ -97,7 +98,8 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             // the secret is stored apart, encrypted: the stored request keeps the URL only
             r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null),
             r.labelMapping() == null ? "check" : r.labelMapping(),
-            compared.isEmpty() ? null : compared);
+            compared.isEmpty() ? null : compared,
+            r.recovery() == null ? DEFAULTS.recovery().id() : r.recovery());
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())
@@ -113,6 +115,7 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             .minHeadsPerLayer(normalized.minHeadsPerLayer())
             .metric(normalized.metric() == null ? null : Metric.parse(normalized.metric()))
             .selection(typedSelection(normalized))
+            .recovery(Recovery.parse(normalized.recovery()))
             .build();
     return new JobSpec(normalized, options);
   }

@@ -60,10 +60,11 @@ final class Artifacts {
       progress.report(Phase.WRITE, 0, 2);
       if (physical) {
         CheckpointPruner.write(
-            checkpoint, outcome.heads(), PruneMode.PHYSICAL, out.resolve("pruned"));
+            checkpoint, outcome.written(), PruneMode.PHYSICAL, out.resolve("pruned"));
       }
       progress.report(Phase.WRITE, 1, 2);
-      CheckpointPruner.write(checkpoint, outcome.heads(), PruneMode.MASKED, out.resolve("masked"));
+      CheckpointPruner.write(
+          checkpoint, outcome.written(), PruneMode.MASKED, out.resolve("masked"));
       progress.report(Phase.WRITE, 2, 2);
       long elementBytes = elementBytes(checkpoint);
       Speedup speedup;
@@ -218,7 +219,8 @@ final class Artifacts {
         speedup,
         outputs,
         provenance,
-        r.calibrations());
+        r.calibrations(),
+        r.recovery());
   }
 
   private static double meanLength(Run.Outcome outcome) {

@@ -12,6 +12,7 @@ import io.headprune.model.HeadLayout.LayerHeads;
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.ScaledHeads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -52,7 +53,11 @@ public final class CheckpointPruner {
   /** A tensor the layout names, with its layer. */
   private record Located(LayerHeads layer, HeadLayout.Tensor tensor) {}
 
-  /** Writes {@code checkpoint} without {@code heads} to {@code target} (which must not exist). */
+  /**
+   * Writes {@code checkpoint} without {@code heads} to {@code target} (which must not exist). When
+   * {@code heads} is a {@link ScaledHeads}, every kept head's output-projection columns are also
+   * multiplied by its scale (a rescaling folded in: same shapes and config).
+   */
   public static void write(
       Checkpoint checkpoint, Collection<HeadRef> heads, PruneMode mode, Path target) {
     ModelConfig config = checkpoint.config();
@@ -78,7 +83,13 @@ public final class CheckpointPruner {
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         for (TensorInfo info : file.tensors().values()) {
           SafetensorsWriter.Tensor tensor =
-              transform(info, file.bytes(info.name()), located.get(info.name()), byLayer, mode);
+              transform(
+                  info,
+                  file.bytes(info.name()),
+                  located.get(info.name()),
+                  byLayer,
+                  mode,
+                  heads instanceof ScaledHeads scaled ? scaled : null);
           totalBytes += tensor.data().remaining();
           tensors.add(tensor);
         }
@@ -143,7 +154,20 @@ public final class CheckpointPruner {
       ByteBuffer data,
       Located located,
       Map<Integer, SortedSet<Integer>> byLayer,
-      PruneMode mode) {
+      PruneMode mode,
+      ScaledHeads scaled) {
+    if (located != null && scaled != null && outputOf(located.tensor())) {
+      if (!info.dtype().isFloat()) {
+        throw new InvalidInputException(
+            "tensor '" + info.name() + "' is " + info.dtype() + ": rescaling needs a float");
+      }
+      int[] slots = located.layer().queryHeads();
+      double[] scales = new double[slots.length];
+      for (int i = 0; i < slots.length; i++) {
+        scales[i] = scaled.scale(new HeadRef(located.layer().layer(), slots[i]));
+      }
+      data = HeadSlicer.scaled(info, data, located.tensor(), located.layer().headSize(), scales);
+    }
     SortedSet<Integer> pruned = located == null ? null : byLayer.get(located.layer().layer());
     if (pruned == null) {
       return new SafetensorsWriter.Tensor(info.name(), info.dtype(), info.shape(), data);
@@ -155,6 +179,11 @@ public final class CheckpointPruner {
     }
     boolean[][] drop = HeadSlicer.dropped(located.layer(), located.tensor(), queryDropped, mode);
     return HeadSlicer.apply(info, data, located.tensor(), located.layer().headSize(), drop, mode);
+  }
+
+  /** Whether {@code tensor} holds output-projection columns. */
+  private static boolean outputOf(HeadLayout.Tensor tensor) {
+    return tensor.blocks().stream().anyMatch(b -> b.role() == HeadLayout.Role.OUTPUT);
   }
 
   private static void writeConfig(

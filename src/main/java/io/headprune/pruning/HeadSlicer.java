@@ -95,6 +95,42 @@ final class HeadSlicer {
     return removed == members;
   }
 
+  /**
+   * A copy of {@code data} whose output-projection units (the {@link Role#OUTPUT} blocks: query
+   * heads' columns) are multiplied by their query slot's scale, in the tensor's own dtype; the
+   * other blocks are copied as they are. This folds a rescaling into a stock checkpoint.
+   */
+  static ByteBuffer scaled(
+      TensorInfo info, ByteBuffer data, HeadLayout.Tensor tensor, int headSize, double[] scales) {
+    long[] shape = info.shape();
+    int axis = tensor.axis();
+    long outer = 1;
+    for (int i = 0; i < axis; i++) {
+      outer *= shape[i];
+    }
+    long innerElements = 1;
+    for (int i = axis + 1; i < shape.length; i++) {
+      innerElements *= shape[i];
+    }
+    int unitElements = Math.toIntExact(headSize * innerElements);
+    int unitBytes = unitElements * info.dtype().bytes();
+    ByteBuffer out = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(data.duplicate()).flip();
+    int offset = 0;
+    for (long o = 0; o < outer; o++) {
+      for (Block block : tensor.blocks()) {
+        for (int unit = 0; unit < block.heads(); unit++) {
+          if (block.role() == Role.OUTPUT && scales[unit] != 1) {
+            io.headprune.checkpoint.Floats.scale(
+                out, info.dtype(), offset, unitElements, scales[unit]);
+          }
+          offset += unitBytes;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Keeps (physical) or zeroes (masked) the units {@code drop} marks. */
   static SafetensorsWriter.Tensor apply(
       TensorInfo info,

@@ -81,6 +81,19 @@ final class ModelCard {
             report.data().calibrationPerSeed(),
             format(report.alpha().value()),
             report.alpha().explanation()));
+    if (artifact.plainMetric() != null) {
+      card.append(
+          String.format(
+              Locale.ROOT,
+              "Recovery: each kept head's output-projection columns are multiplied by a scale fitted"
+                  + " by least squares (ridge toward 1), layer by layer, to reconstruct the"
+                  + " unpruned model's attention output on the calibration examples — no"
+                  + " retraining; the checkpoint keeps the stock shapes and config. On the"
+                  + " evaluation data: %s %.4f rescaled, %.4f without.%n%n",
+              report.metric(),
+              artifact.metric(),
+              artifact.plainMetric()));
+    }
     card.append("## Pruned heads\n\n| layer | heads removed | heads kept |\n|---|---|---|\n");
     Map<Integer, List<Integer>> byLayer = new TreeMap<>();
     for (int[] head : artifact.prunedHeads()) {

@@ -27,6 +27,7 @@ import java.util.List;
  * @param validationFraction share of the pool held out for automatic α, when its rule needs one
  * @param evaluationFraction share of the pool held out when no evaluation set is given
  * @param measureLatency whether to time the dense and the pruned model
+ * @param recovery what is done to the kept heads after pruning: nothing, or rescaling
  */
 @io.swagger.v3.oas.annotations.media.Schema(name = "PruneOptions")
 public record PruneOptions(
@@ -45,7 +46,8 @@ public record PruneOptions(
     Selection selection,
     double validationFraction,
     double evaluationFraction,
-    boolean measureLatency) {
+    boolean measureLatency,
+    Recovery recovery) {
 
   /** Most seeds a run takes. */
   public static final int MAX_SEEDS = 20;
@@ -281,8 +283,13 @@ public record PruneOptions(
         throw new InvalidInputException("sparsity " + sparsity + " is outside [0, 1)");
       }
     }
-    if (target == null || alpha == null || selection == null || criterion == null) {
-      throw new InvalidInputException("target, alpha, selection and criterion are required");
+    if (target == null
+        || alpha == null
+        || selection == null
+        || criterion == null
+        || recovery == null) {
+      throw new InvalidInputException(
+          "target, alpha, selection, criterion and recovery are required");
     }
     if (seeds < 1 || seeds > MAX_SEEDS) {
       throw new InvalidInputException("seeds " + seeds + " is outside [1, " + MAX_SEEDS + "]");
@@ -346,7 +353,8 @@ public record PruneOptions(
 
   /**
    * A job's defaults: hies, his and random at 0.1, 0.3 and 0.5; the artifact at 0.3; α 0.5; 5 seeds
-   * of 32 examples; 128 tokens; batches of 16; one head kept per layer; one-shot selection.
+   * of 32 examples; 128 tokens; batches of 16; one head kept per layer; one-shot selection; no
+   * recovery.
    */
   public static PruneOptions defaults() {
     return new PruneOptions(
@@ -365,7 +373,8 @@ public record PruneOptions(
         new Selection.OneShot(),
         0.2,
         0.3,
-        true);
+        true,
+        Recovery.NONE);
   }
 
   /** The command line's defaults: one seed, the whole pool, α = 0.5, hies at {@code sparsity}. */
@@ -402,6 +411,7 @@ public record PruneOptions(
     private double validationFraction;
     private double evaluationFraction;
     private boolean measureLatency;
+    private Recovery recovery;
 
     private Builder(PruneOptions from) {
       criteria = from.criteria;
@@ -420,6 +430,7 @@ public record PruneOptions(
       validationFraction = from.validationFraction;
       evaluationFraction = from.evaluationFraction;
       measureLatency = from.measureLatency;
+      recovery = from.recovery;
     }
 
     public Builder criteria(List<Criterion> value) {
@@ -502,6 +513,11 @@ public record PruneOptions(
       return this;
     }
 
+    public Builder recovery(Recovery value) {
+      recovery = value;
+      return this;
+    }
+
     public PruneOptions build() {
       return new PruneOptions(
           criteria,
@@ -519,7 +535,8 @@ public record PruneOptions(
           selection,
           validationFraction,
           evaluationFraction,
-          measureLatency);
+          measureLatency,
+          recovery);
     }
   }
 }

@@ -22,6 +22,8 @@ import java.util.List;
  * @param outputs which checkpoints were written and what loads them
  * @param provenance how the run was made
  * @param calibrations calibration sets compared in the run (null when only one was given)
+ * @param recovery with {@code recovery: rescale}: per criterion and sparsity, the seeds' metric
+ *     without and with rescaling, and its cost (null without recovery)
  */
 public record PruneReport(
     ModelInfo model,
@@ -37,7 +39,8 @@ public record PruneReport(
     Speedup speedup,
     Outputs outputs,
     Provenance provenance,
-    @Nullable CalibrationComparison calibrations) {
+    @Nullable CalibrationComparison calibrations,
+    @Nullable RecoveryReport recovery) {
 
   /**
    * How the run was made, enough to repeat it.
@@ -182,8 +185,12 @@ public record PruneReport(
    *     the unpruned model does
    * @param latencyRatio measured unpruned / artifact latency (above 1: faster), or null when not
    *     measured or when only {@code masked/} was written
-   * @param seeds the metric of the seeds' own head sets at this criterion and sparsity, or null
-   *     when the grid has no such cell
+   * @param seeds the metric of the seeds' own head sets at this criterion and sparsity (rescaled
+   *     too when the artifact is), or null when the grid has no such cell
+   * @param recovery none, or rescale: the kept heads' output projections hold fitted scales
+   * @param plainMetric with rescaling, the artifact's metric without it (null otherwise)
+   * @param scales with rescaling, per layer, each head's scale (0 for a pruned head) in the order
+   *     of the model's heads (null otherwise)
    */
   public record Artifact(
       String criterion,
@@ -193,19 +200,78 @@ public record PruneReport(
       double metric,
       double agreement,
       @Nullable Double latencyRatio,
-      @Nullable Spread seeds) {
+      @Nullable Spread seeds,
+      String recovery,
+      @Nullable Double plainMetric,
+      @Nullable double[][] scales) {
 
     /** The same artifact with its measured latency ratio. */
     Artifact withLatencyRatio(Double ratio) {
       return new Artifact(
-          criterion, sparsity, selection, prunedHeads, metric, agreement, ratio, seeds);
+          criterion,
+          sparsity,
+          selection,
+          prunedHeads,
+          metric,
+          agreement,
+          ratio,
+          seeds,
+          recovery,
+          plainMetric,
+          scales);
+    }
+
+    /** The same artifact with its recovery: the rescaled metric replaces the plain one. */
+    Artifact rescaled(Recovery recovery, Double plain, io.headprune.scoring.ScaledHeads scales) {
+      return new Artifact(
+          criterion,
+          sparsity,
+          selection,
+          prunedHeads,
+          metric,
+          agreement,
+          latencyRatio,
+          seeds,
+          recovery.id(),
+          plain,
+          scales == null ? null : scales.scales());
     }
 
     /** What the artifact measured, as a job's result gives it. */
     public Measured measured() {
-      return new Measured(metric, agreement, latencyRatio, seeds);
+      return new Measured(metric, agreement, latencyRatio, seeds, recovery, plainMetric);
     }
   }
+
+  /**
+   * Recovery by rescaling, measured per seed: for every criterion and sparsity of the grid, the
+   * seeds' metric without and with rescaling, paired by seed.
+   *
+   * @param method rescale
+   * @param ridge the ridge weight toward 1, relative to the mean squared norm of a head's output
+   * @param fits how many head sets were fitted (grid cells and the artifact)
+   * @param seconds the time the fits took, in total
+   * @param rows per criterion and sparsity
+   * @param verdict one sentence: where rescaling helped, and whether it ever hurt on average
+   */
+  public record RecoveryReport(
+      String method,
+      double ridge,
+      int fits,
+      double seconds,
+      List<RecoveryRow> rows,
+      String verdict) {}
+
+  /**
+   * One criterion at one sparsity, with and without rescaling.
+   *
+   * @param plain the seeds' metric without rescaling
+   * @param rescaled the same head sets rescaled
+   * @param better seeds on which rescaling gave a better metric
+   * @param worse seeds on which it gave a worse one
+   */
+  public record RecoveryRow(
+      String criterion, double sparsity, Spread plain, Spread rescaled, int better, int worse) {}
 
   /**
    * What the artifact measured itself (see {@link Artifact}).
@@ -214,9 +280,16 @@ public record PruneReport(
    * @param agreement its agreement with the unpruned model
    * @param latencyRatio unpruned / artifact latency, or null when not measured
    * @param seeds the seeds' head sets' metric at the same criterion and sparsity, or null
+   * @param recovery none or rescale
+   * @param plainMetric with rescaling, its metric without (null otherwise)
    */
   public record Measured(
-      double metric, double agreement, @Nullable Double latencyRatio, @Nullable Spread seeds) {}
+      double metric,
+      double agreement,
+      @Nullable Double latencyRatio,
+      @Nullable Spread seeds,
+      String recovery,
+      @Nullable Double plainMetric) {}
 
   /**
    * The metric of the seeds' head sets at one criterion and sparsity: mean and sample standard

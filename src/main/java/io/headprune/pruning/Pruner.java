@@ -423,7 +423,17 @@ public final class Pruner {
                         : "")
                 : "one-shot";
     return new Artifact(
-        criterion.id(), sparsity, selection, pairs(heads), metric, agreement, null, seeds);
+        criterion.id(),
+        sparsity,
+        selection,
+        pairs(heads),
+        metric,
+        agreement,
+        null,
+        seeds,
+        Recovery.NONE.id(),
+        null,
+        null);
   }
 
   static List<Double> grid(double step) {

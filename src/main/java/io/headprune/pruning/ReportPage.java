@@ -71,6 +71,7 @@ final class ReportPage {
     curves(page, report);
     stability(page, report);
     calibrations(page, report);
+    recovery(page, report);
     decisions(page, report);
     page.append("</body></html>\n");
     return page.toString();
@@ -381,6 +382,43 @@ final class ReportPage {
   }
 
   /** The calibration sets compared: per sparsity, each set's metric and the sets' overlaps. */
+  /** With rescaling: per criterion and sparsity, the seeds' metric without and with it. */
+  private static void recovery(StringBuilder page, PruneReport report) {
+    PruneReport.RecoveryReport recovery = report.recovery();
+    if (recovery == null) {
+      return;
+    }
+    page.append("<h2>Recovery by rescaling</h2>\n<p class=\"recovery\">")
+        .append(escape(recovery.verdict()))
+        .append(
+            String.format(
+                Locale.ROOT,
+                " %d head sets fitted in %.1f s (ridge %s toward 1).",
+                recovery.fits(),
+                recovery.seconds(),
+                plain(recovery.ridge())))
+        .append("</p>\n<table id=\"recovery\">\n<tr><th>criterion</th><th>sparsity</th>")
+        .append("<th>plain</th><th>rescaled</th><th>seeds better</th><th>seeds worse</th></tr>\n");
+    for (PruneReport.RecoveryRow row : recovery.rows()) {
+      page.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%s</td><td>%s ± %s</td><td>%s ± %s</td><td>%d of %d</td>"
+                  + "<td>%d of %d</td></tr>%n",
+              escape(row.criterion()),
+              plain(row.sparsity()),
+              digits(report.metric(), row.plain().mean()),
+              digits(report.metric(), row.plain().std()),
+              digits(report.metric(), row.rescaled().mean()),
+              digits(report.metric(), row.rescaled().std()),
+              row.better(),
+              row.plain().count(),
+              row.worse(),
+              row.plain().count()));
+    }
+    page.append("</table>\n");
+  }
+
   private static void calibrations(StringBuilder page, PruneReport report) {
     PruneReport.CalibrationComparison c = report.calibrations();
     if (c == null) {
@@ -451,7 +489,12 @@ final class ReportPage {
         .append(escape(report.artifact().criterion()))
         .append(" (")
         .append(escape(report.artifact().selection()))
-        .append(").</li>\n");
+        .append(")")
+        .append(
+            Recovery.RESCALE.id().equals(report.artifact().recovery())
+                ? "; the kept heads' output projections rescaled"
+                : "")
+        .append(".</li>\n");
     String beaten = Summaries.beaten(report);
     if (beaten != null) {
       page.append("<li class=\"beaten\"><strong>")
@@ -498,6 +541,12 @@ final class ReportPage {
         .append(escape(report.metric()))
         .append(" ")
         .append(digits(report.metric(), a.metric()))
+        .append(
+            a.plainMetric() == null
+                ? ""
+                : " with its kept heads rescaled ("
+                    + digits(report.metric(), a.plainMetric())
+                    + " without)")
         .append(", agreement with the unpruned model ")
         .append(number(a.agreement()));
     if (a.latencyRatio() != null) {

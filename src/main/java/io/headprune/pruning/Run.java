@@ -19,6 +19,8 @@ import io.headprune.scoring.Phase;
 import io.headprune.scoring.Predictions;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
+import io.headprune.scoring.Rescaling;
+import io.headprune.scoring.ScaledHeads;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
 import java.util.ArrayList;
@@ -170,8 +172,19 @@ final class Run {
    * @param result the scores and the report
    * @param heads the heads the artifact prunes
    * @param evaluationExamples the examples latency is measured on
+   * @param scales with rescaling, the artifact's heads off and kept heads' scales (else null)
    */
-  record Outcome(Pruner.Result result, List<HeadRef> heads, List<Encoded> evaluationExamples) {}
+  record Outcome(
+      Pruner.Result result,
+      List<HeadRef> heads,
+      List<Encoded> evaluationExamples,
+      io.headprune.scoring.ScaledHeads scales) {
+
+    /** What the checkpoints are written from: the heads off, with their scales if rescaled. */
+    java.util.Collection<HeadRef> written() {
+      return scales != null ? scales : heads;
+    }
+  }
 
   /** The heads the artifact prunes, the table they were selected on, and the α of that table. */
   private record Selection(List<HeadRef> heads, ScoreTable table, double alpha) {}
@@ -195,6 +208,16 @@ final class Run {
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     // the artifact's own head set, measured like every cell: what the user downloads
     Evaluation measured = evaluate(artifact.heads(), evaluation);
+    ScaledHeads scales = null;
+    Double plainMetric = null;
+    if (options.recovery() == Recovery.RESCALE && !artifact.heads().isEmpty()) {
+      progress.report(Phase.RECOVER, 0, 1);
+      scales = fit(union(samples), artifact.heads());
+      plainMetric = measured.value();
+      measured = evaluateScaled(scales, evaluation);
+      progress.report(Phase.RECOVER, 1, 1);
+    }
+    String ownCriterion = Summaries.rowName(options.criterion().id(), options.recovery());
     PruneReport report =
         new PruneReport(
             info,
@@ -215,31 +238,33 @@ final class Run {
             options.alpha() instanceof Alpha.Auto ? Summaries.compare(summary, metric) : List.of(),
             target,
             Pruner.artifact(
-                options.criterion(),
-                target.sparsity(),
-                options,
-                artifact.heads(),
-                measured.value(),
-                measured.agreement(),
-                summary.stream()
-                    .filter(
-                        row ->
-                            row.criterion().equals(options.criterion().id())
-                                && row.sparsity() == target.sparsity())
-                    .findFirst()
-                    .map(row -> new PruneReport.Spread(row.mean(), row.std(), perSeed.size()))
-                    .orElse(null)),
+                    options.criterion(),
+                    target.sparsity(),
+                    options,
+                    artifact.heads(),
+                    measured.value(),
+                    measured.agreement(),
+                    summary.stream()
+                        .filter(
+                            row ->
+                                row.criterion().equals(ownCriterion)
+                                    && row.sparsity() == target.sparsity())
+                        .findFirst()
+                        .map(row -> new PruneReport.Spread(row.mean(), row.std(), perSeed.size()))
+                        .orElse(null))
+                .rescaled(options.recovery(), plainMetric, scales),
             null,
             null,
             null,
-            calibrations);
+            calibrations,
+            options.recovery() == Recovery.RESCALE ? recoveryReport(rows) : null);
     List<ScoreTable> seedTables =
         perSeed.stream()
             .map(raw -> ScoreTable.of(raw, artifact.alpha(), options.normalization()))
             .toList();
     Pruner.Result result =
         new Pruner.Result(ScoresDocument.of(info, artifact.table()), seedTables, report);
-    return new Outcome(result, artifact.heads(), evaluation.examples());
+    return new Outcome(result, artifact.heads(), evaluation.examples(), scales);
   }
 
   /**
@@ -588,7 +613,122 @@ final class Run {
               result.agreement(),
               Pruner.pairs(cell.heads())));
     }
+    if (options.recovery() == Recovery.RESCALE) {
+      rows.addAll(recoverAll(cells));
+    }
     return rows;
+  }
+
+  /** Fits of rescaling so far, and the time they took. */
+  private int fits;
+
+  private long fitNanos;
+
+  /**
+   * Every cell's head set rescaled on its seed's calibration sample and evaluated: rows named
+   * {@code <criterion>+rescale} (identical sets of one seed are fitted once; an empty set is the
+   * unpruned model, which rescaling leaves as it is).
+   */
+  private List<EvaluationRow> recoverAll(List<Cell> cells) {
+    Map<List<Object>, Evaluation> done = new HashMap<>();
+    List<EvaluationRow> rows = new ArrayList<>();
+    long step = 0;
+    for (Cell cell : cells) {
+      progress.report(Phase.RECOVER, step++, cells.size());
+      Evaluation result =
+          cell.heads().isEmpty()
+              ? evaluate(cell.heads(), evaluation)
+              : done.computeIfAbsent(
+                  List.of(cell.seed(), cell.heads()),
+                  key -> evaluateScaled(fit(samples.get(cell.seed()), cell.heads()), evaluation));
+      rows.add(
+          new EvaluationRow(
+              Summaries.rowName(cell.criterion().id(), Recovery.RESCALE),
+              cell.sparsity(),
+              cell.seed(),
+              metric.id(),
+              result.value(),
+              result.agreement(),
+              Pruner.pairs(cell.heads())));
+    }
+    progress.report(Phase.RECOVER, cells.size(), cells.size());
+    return rows;
+  }
+
+  /** The rescaling of {@code heads} pruned, fitted on {@code calibration}; timed. */
+  private ScaledHeads fit(List<Encoded> calibration, List<HeadRef> heads) {
+    long start = System.nanoTime();
+    ScaledHeads scales = Rescaling.fit(model, calibration, heads, options.batchSize());
+    fitNanos += System.nanoTime() - start;
+    fits++;
+    return scales;
+  }
+
+  /** A rescaled head set evaluated on {@code part} (not cached: the cache keys are head sets). */
+  private Evaluation evaluateScaled(ScaledHeads scales, Part part) {
+    Evaluator.Outcome outcome =
+        Evaluator.run(
+            model, part.examples(), scales, metric, part.labels(), evaluationBatch(), within());
+    return new Evaluation(outcome.value(), outcome.agreement(part.dense()));
+  }
+
+  /** Every example of {@code samples} once, in first-seen order. */
+  private static List<Encoded> union(List<List<Encoded>> samples) {
+    Set<Encoded> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<Encoded> union = new ArrayList<>();
+    for (List<Encoded> sample : samples) {
+      for (Encoded example : sample) {
+        if (seen.add(example)) {
+          union.add(example);
+        }
+      }
+    }
+    return union;
+  }
+
+  /** Per criterion and sparsity, the seeds' metric without and with rescaling, paired by seed. */
+  private PruneReport.RecoveryReport recoveryReport(List<EvaluationRow> rows) {
+    List<PruneReport.RecoveryRow> paired = new ArrayList<>();
+    for (Criterion criterion : options.criteria()) {
+      for (double sparsity : options.sparsities()) {
+        double[] plain = new double[perSeed.size()];
+        double[] rescaled = new double[perSeed.size()];
+        for (EvaluationRow row : rows) {
+          if (row.sparsity() != sparsity) {
+            continue;
+          }
+          if (row.criterion().equals(criterion.id())) {
+            plain[row.seed()] = row.value();
+          } else if (row.criterion().equals(Summaries.rowName(criterion.id(), Recovery.RESCALE))) {
+            rescaled[row.seed()] = row.value();
+          }
+        }
+        int better = 0;
+        int worse = 0;
+        for (int seed = 0; seed < plain.length; seed++) {
+          if (metric.better(rescaled[seed], plain[seed])) {
+            better++;
+          } else if (metric.better(plain[seed], rescaled[seed])) {
+            worse++;
+          }
+        }
+        paired.add(
+            new PruneReport.RecoveryRow(
+                criterion.id(),
+                sparsity,
+                Summaries.spread(plain),
+                Summaries.spread(rescaled),
+                better,
+                worse));
+      }
+    }
+    return new PruneReport.RecoveryReport(
+        Recovery.RESCALE.id(),
+        Rescaling.RIDGE,
+        fits,
+        fitNanos / 1e9,
+        paired,
+        Summaries.recoveryVerdict(paired, metric));
   }
 
   /**

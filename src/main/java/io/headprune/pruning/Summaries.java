@@ -50,6 +50,7 @@ final class Summaries {
       SummaryRow best = null;
       for (SummaryRow other : summary) {
         if (!other.criterion().equals("hies")
+            && !recovered(other.criterion())
             && other.sparsity() == hies.sparsity()
             && (best == null || metric.better(other.mean(), best.mean()))) {
           best = other;
@@ -65,6 +66,86 @@ final class Summaries {
               best == null ? null : best.std()));
     }
     return rows;
+  }
+
+  /** The criterion name of grid rows: {@code hies}, or {@code hies+rescale} when recovered. */
+  static String rowName(String criterion, Recovery recovery) {
+    return recovery == Recovery.NONE ? criterion : criterion + "+" + recovery.id();
+  }
+
+  /** Whether a grid row's criterion names a recovered model ({@code hies+rescale}). */
+  static boolean recovered(String rowCriterion) {
+    return rowCriterion.indexOf('+') >= 0;
+  }
+
+  /** Mean and sample standard deviation of {@code values}. */
+  static PruneReport.Spread spread(double[] values) {
+    double mean = mean(values);
+    return new PruneReport.Spread(mean, sampleStd(values, mean), values.length);
+  }
+
+  /**
+   * One sentence on rescaling: the largest mean gain (criterion, sparsity, numbers, seeds better),
+   * and whether it ever lowered the mean metric, with the worst case.
+   */
+  static String recoveryVerdict(
+      List<PruneReport.RecoveryRow> rows, io.headprune.scoring.Metric metric) {
+    PruneReport.RecoveryRow best = null;
+    PruneReport.RecoveryRow worst = null;
+    for (PruneReport.RecoveryRow row : rows) {
+      if (row.sparsity() == 0) {
+        continue;
+      }
+      double gain = gain(row, metric);
+      if (best == null || gain > gain(best, metric)) {
+        best = row;
+      }
+      if (worst == null || gain < gain(worst, metric)) {
+        worst = row;
+      }
+    }
+    if (best == null) {
+      return "Rescaling was not measured: no sparsity above 0 was evaluated.";
+    }
+    StringBuilder text = new StringBuilder();
+    if (gain(best, metric) > 0) {
+      text.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "Rescaling helped most with %s at sparsity %s: %s ± %s → %s ± %s (better on %d of %d"
+                  + " seeds)",
+              best.criterion(),
+              ReportPage.plain(best.sparsity()),
+              ReportPage.digits(metric.id(), best.plain().mean()),
+              ReportPage.digits(metric.id(), best.plain().std()),
+              ReportPage.digits(metric.id(), best.rescaled().mean()),
+              ReportPage.digits(metric.id(), best.rescaled().std()),
+              best.better(),
+              best.plain().count()));
+    } else {
+      text.append("Rescaling improved no criterion's mean at any sparsity");
+    }
+    if (gain(worst, metric) < 0) {
+      text.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "; it lowered the mean of %s at sparsity %s: %s → %s (worse on %d of %d seeds).",
+              worst.criterion(),
+              ReportPage.plain(worst.sparsity()),
+              ReportPage.digits(metric.id(), worst.plain().mean()),
+              ReportPage.digits(metric.id(), worst.rescaled().mean()),
+              worst.worse(),
+              worst.plain().count()));
+    } else {
+      text.append("; it never lowered the mean metric.");
+    }
+    return text.toString();
+  }
+
+  /** How much rescaling improved the mean, in the metric's better direction. */
+  private static double gain(PruneReport.RecoveryRow row, io.headprune.scoring.Metric metric) {
+    double difference = row.rescaled().mean() - row.plain().mean();
+    return metric.higherIsBetter() ? difference : -difference;
   }
 
   static double mean(double[] values) {
@@ -266,13 +347,14 @@ final class Summaries {
    * was not evaluated.
    */
   static String beaten(PruneReport report) {
-    String chosen = report.artifact().criterion();
+    Recovery recovery = Recovery.parse(report.artifact().recovery());
+    String chosen = rowName(report.artifact().criterion(), recovery);
     double target = report.target().sparsity();
     io.headprune.scoring.Metric metric = io.headprune.scoring.Metric.parse(report.metric());
     SummaryRow own = null;
     SummaryRow best = null;
     for (SummaryRow row : report.summary()) {
-      if (row.sparsity() != target) {
+      if (row.sparsity() != target || recovered(row.criterion()) != (recovery != Recovery.NONE)) {
         continue;
       }
       if (row.criterion().equals(chosen)) {

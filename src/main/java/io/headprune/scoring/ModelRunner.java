@@ -217,8 +217,22 @@ public final class ModelRunner {
     }
   }
 
-  /** One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. */
+  /**
+   * One (1, H_l) gate per layer, 0 for the heads in {@code gatedOff}; null if none is off. A {@link
+   * ScaledHeads} gives every head its scale.
+   */
   public static List<NDArray> gates(NDManager scope, int[][] heads, Collection<HeadRef> gatedOff) {
+    if (gatedOff instanceof ScaledHeads scaled) {
+      List<NDArray> gates = new ArrayList<>(heads.length);
+      for (int l = 0; l < heads.length; l++) {
+        float[] values = new float[heads[l].length];
+        for (int h = 0; h < values.length; h++) {
+          values[h] = (float) scaled.scale(l, h);
+        }
+        gates.add(scope.create(values).reshape(1, values.length));
+      }
+      return gates;
+    }
     if (gatedOff.isEmpty()) {
       return null;
     }

@@ -24,6 +24,8 @@ public enum Phase {
   TARGET,
   /** Evaluating every criterion at every sparsity and seed. */
   EVALUATE,
+  /** Rescaling the kept heads of every evaluated head set, and evaluating them (recovery). */
+  RECOVER,
   /** Scoring and evaluating the calibration sets a job compares. */
   COMPARE,
   /** Writing the pruned and masked models and the reports. */

@@ -19,7 +19,8 @@ class JobPayloadTest {
         Json.MAPPER.readValue(
             """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "alpha": "auto", "alphaBy": "metric",
-         "sparsities": [0.1, 0.5], "target": {"maxMetricDrop": 0.02}, "seeds": 3, "selection": "iterative"}
+         "sparsities": [0.1, 0.5], "target": {"maxMetricDrop": 0.02}, "seeds": 3, "selection": "iterative",
+         "recovery": "rescale"}
         """
                 .formatted(UUID.randomUUID(), UUID.randomUUID()),
             JobRequest.class);
@@ -35,6 +36,18 @@ class JobPayloadTest {
     // and the options it stands for are the same
     assertThat(JobSpec.of(JobPayload.read(stored)).options())
         .isEqualTo(JobSpec.of(normalized).options());
+    assertThat(JobSpec.of(normalized).options().recovery())
+        .isEqualTo(io.headprune.pruning.Recovery.RESCALE);
+  }
+
+  @Test
+  void aPayloadStoredBeforeRecoveryExistedRunsWithoutIt() {
+    JobRequest normalized = normalized();
+    String stored =
+        JobPayload.write(normalized).replaceAll(",\\s*\"recovery\"\\s*:\\s*\"rescale\"", "");
+    assertThat(stored).doesNotContain("recovery");
+    assertThat(JobSpec.of(JobPayload.read(stored)).options().recovery())
+        .isEqualTo(io.headprune.pruning.Recovery.NONE);
   }
 
   @Test

@@ -176,6 +176,7 @@ class ArtifactMeasuredTest {
             null,
             null,
             null,
+            null,
             null);
     assertThat(Summaries.beaten(beaten))
         .isEqualTo(
@@ -202,6 +203,7 @@ class ArtifactMeasuredTest {
         report.target(),
         report.artifact(),
         speedup,
+        null,
         null,
         null,
         null);
