@@ -40,13 +40,14 @@ class EmbeddedDatabaseConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  EmbeddedPostgres embeddedPostgres(HeadpruneProperties properties) {
+  EmbeddedPostgresHost embeddedPostgresHost(HeadpruneProperties properties) {
     Path directory = properties.dataDir().resolve("postgres").toAbsolutePath();
     try {
       Files.createDirectories(directory);
-      EmbeddedPostgres postgres = start(directory);
-      log.info("embedded PostgreSQL on port {} with data in {}", postgres.getPort(), directory);
-      return postgres;
+      EmbeddedPostgresHost host = EmbeddedPostgresHost.start(directory);
+      log.info(
+          "embedded PostgreSQL on port {} with data in {}", host.postgres().getPort(), directory);
+      return host;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL in " + directory, e);
     }
@@ -54,7 +55,7 @@ class EmbeddedDatabaseConfiguration {
 
   /**
    * Starts PostgreSQL on {@code directory} with durable settings (later -c options override zonky's
-   * -F).
+   * -F). The caller must hold the directory's lock ({@link EmbeddedPostgresHost}).
    */
   static EmbeddedPostgres start(Path directory) throws IOException {
     return EmbeddedPostgres.builder()
@@ -67,7 +68,8 @@ class EmbeddedDatabaseConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  DataSource dataSource(EmbeddedPostgres postgres) {
+  DataSource dataSource(EmbeddedPostgresHost host) {
+    EmbeddedPostgres postgres = host.postgres();
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl("jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres");
     config.setUsername("postgres");
