@@ -41,7 +41,40 @@ import tools.jackson.databind.node.ObjectNode;
  * and no row or file is left behind.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
+@org.junit.jupiter.api.extension.ExtendWith(
+    org.springframework.boot.test.system.OutputCaptureExtension.class)
 class HostileInputTest extends ServiceTest {
+
+  /**
+   * A malformed header line carrying a real key (a NUL byte in {@code Authorization}, a header
+   * without a colon after it) is refused, and no log line repeats the key.
+   */
+  @Test
+  void malformedHeadersWithAKeyLeaveNoKeyInTheLog(
+      org.springframework.boot.test.system.CapturedOutput output) throws IOException {
+    String key = io.headprune.support.Instances.ADMIN_KEY;
+    for (String header :
+        List.of(
+            "Authorization: Bearer " + key + "\u0000x",
+            "Authorization: Bearer " + key + "\r\nbroken header line")) {
+      try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+        socket.setSoTimeout(10_000);
+        socket
+            .getOutputStream()
+            .write(
+                ("GET /v1/jobs HTTP/1.1\r\nHost: localhost\r\n" + header + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+        String status =
+            new java.io.BufferedReader(
+                    new java.io.InputStreamReader(
+                        socket.getInputStream(), StandardCharsets.ISO_8859_1))
+                .readLine();
+        assertThat(status).startsWith("HTTP/1.1 400");
+      }
+    }
+    assertThat(output.getAll()).doesNotContain(key).doesNotContain(key.substring(0, 20));
+  }
 
   /** One generated case: where it goes, what it is, and its bytes. */
   record Case(String kind, String path, String filename, byte[] body) {}
