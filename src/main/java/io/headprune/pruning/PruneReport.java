@@ -221,7 +221,7 @@ public record PruneReport(
           scales);
     }
 
-    /** The same artifact with its recovery: the rescaled metric replaces the plain one. */
+    /** The same artifact marked with its recovery, its metric without it, and its scales. */
     Artifact rescaled(Recovery recovery, Double plain, io.headprune.scoring.ScaledHeads scales) {
       return new Artifact(
           criterion,

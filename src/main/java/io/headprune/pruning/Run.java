@@ -602,16 +602,7 @@ final class Run {
     evaluateAll(cells.stream().map(Cell::heads).toList(), evaluation, cells.size());
     List<EvaluationRow> rows = new ArrayList<>();
     for (Cell cell : cells) {
-      Evaluation result = evaluate(cell.heads(), evaluation);
-      rows.add(
-          new EvaluationRow(
-              cell.criterion().id(),
-              cell.sparsity(),
-              cell.seed(),
-              metric.id(),
-              result.value(),
-              result.agreement(),
-              Pruner.pairs(cell.heads())));
+      rows.add(row(cell.criterion().id(), cell, evaluate(cell.heads(), evaluation)));
     }
     if (options.recovery() == Recovery.RESCALE) {
       rows.addAll(recoverAll(cells));
@@ -641,18 +632,22 @@ final class Run {
               : done.computeIfAbsent(
                   List.of(cell.seed(), cell.heads()),
                   key -> evaluateScaled(fit(samples.get(cell.seed()), cell.heads()), evaluation));
-      rows.add(
-          new EvaluationRow(
-              Summaries.rowName(cell.criterion().id(), Recovery.RESCALE),
-              cell.sparsity(),
-              cell.seed(),
-              metric.id(),
-              result.value(),
-              result.agreement(),
-              Pruner.pairs(cell.heads())));
+      rows.add(row(Summaries.rowName(cell.criterion().id(), Recovery.RESCALE), cell, result));
     }
     progress.report(Phase.RECOVER, cells.size(), cells.size());
     return rows;
+  }
+
+  /** The grid row of {@code cell} named {@code criterion}, with its evaluation. */
+  private EvaluationRow row(String criterion, Cell cell, Evaluation result) {
+    return new EvaluationRow(
+        criterion,
+        cell.sparsity(),
+        cell.seed(),
+        metric.id(),
+        result.value(),
+        result.agreement(),
+        Pruner.pairs(cell.heads()));
   }
 
   /** The rescaling of {@code heads} pruned, fitted on {@code calibration}; timed. */
