@@ -520,7 +520,7 @@ public final class Decoder extends LoadedModel {
   }
 
   @Override
-  public NDArray outputWeight(int layer) {
+  public NDArray outputWeight(int layer, NDManager scope) {
     return layers.get(layer).output().weight(); // (E, H·D)
   }
 

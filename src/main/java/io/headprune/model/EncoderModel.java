@@ -122,7 +122,7 @@ abstract class EncoderModel extends LoadedModel {
   }
 
   @Override
-  public NDArray outputWeight(int layer) {
+  public NDArray outputWeight(int layer, NDManager scope) {
     return attentions.get(layer).output().weight(); // (E, N·D)
   }
 

@@ -309,8 +309,11 @@ public final class Gpt2 extends LoadedModel {
   }
 
   @Override
-  public NDArray outputWeight(int layer) {
-    return blocks.get(layer).cProj().weight().transpose(); // Conv1D (N·D, E) → (E, N·D)
+  public NDArray outputWeight(int layer, NDManager scope) {
+    NDArray transposed =
+        blocks.get(layer).cProj().weight().transpose(); // Conv1D (N·D, E) → (E, N·D)
+    transposed.attach(scope);
+    return transposed;
   }
 
   @Override

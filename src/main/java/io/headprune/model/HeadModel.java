@@ -81,9 +81,12 @@ public interface HeadModel extends AutoCloseable {
 
   /**
    * Layer {@code layer}'s attention output projection as the forward pass applies it, {@code x ·
-   * Wᵀ}: (E, H_l·D), head h's columns h·D … (h+1)·D (grouped-query models: query head h's).
+   * Wᵀ}: (E, H_l·D), head h's columns h·D … (h+1)·D (grouped-query models: query head h's). Either
+   * the weight itself (never to be closed or moved by the caller) or a new array that belongs to
+   * {@code scope}; arrays computed from it belong to the weight's manager until the caller attaches
+   * them to its own.
    */
-  NDArray outputWeight(int layer);
+  NDArray outputWeight(int layer, NDManager scope);
 
   /**
    * Runs {@code forward(batch, gates)} and hands {@code contexts} every layer's gated attention

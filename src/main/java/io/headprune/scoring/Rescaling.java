@@ -64,7 +64,7 @@ public final class Rescaling {
       for (int[] indices : batches) {
         try (NDManager scope = model.manager().newSubManager()) {
           Batch batch = Encoded.batch(scope, calibration, indices, model.config().padTokenId());
-          NDArray weight = model.outputWeight(l); // (E, N·D)
+          NDArray weight = model.outputWeight(l, scope); // (E, N·D)
           NDArray dense = contributions(context(model, batch, null, l), weight, batch); // (N, M, E)
           NDArray target = dense.sum(new int[] {0}).reshape(-1, 1); // (M·E, 1)
           NDArray z =
@@ -138,7 +138,9 @@ public final class Rescaling {
     long d = context.getShape().get(3);
     long e = weight.getShape().get(0);
     NDArray perHead = context.transpose(1, 0, 2, 3).reshape(n, b * rows, d); // (N, M, D)
-    NDArray projection = weight.reshape(e, n, d).transpose(1, 2, 0); // (N, D, E)
+    NDArray shaped = weight.reshape(e, n, d); // (E, N, D), on the weight's manager until moved
+    shaped.attach(context.getManager());
+    NDArray projection = shaped.transpose(1, 2, 0); // (N, D, E)
     NDArray z = perHead.matMul(projection); // (N, M, E)
     return z.mul(realPositions(context.getManager(), batch, rows).reshape(1, b * rows, 1));
   }

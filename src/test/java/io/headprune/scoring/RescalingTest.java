@@ -157,7 +157,7 @@ class RescalingTest {
     }
     try (NDManager scope = model.manager().newSubManager()) {
       Batch batch = Encoded.batch(scope, loaded.calibration, indices, model.config().padTokenId());
-      NDArray weight = model.outputWeight(0); // (E, N·D)
+      NDArray weight = model.outputWeight(0, scope); // (E, N·D)
       NDArray dense = attentionOutput(model, batch, null, weight);
       NDArray pruned =
           attentionOutput(model, batch, ModelRunner.gates(scope, model.heads(), gatedOff), weight);
@@ -185,7 +185,9 @@ class RescalingTest {
     NDArray context = contexts.get(0);
     long b = context.getShape().get(0);
     long t = context.getShape().get(2);
-    return context.transpose(0, 2, 1, 3).reshape(b, t, -1).matMul(weight.transpose());
+    NDArray transposed = weight.transpose(); // (N·D, E)
+    transposed.attach(context.getManager());
+    return context.transpose(0, 2, 1, 3).reshape(b, t, -1).matMul(transposed);
   }
 
   private static double relativeDifference(float[] actual, float[] expected) {
