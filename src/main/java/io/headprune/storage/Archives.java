@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.compress.archivers.ArchiveEntry;
@@ -16,6 +15,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
@@ -58,13 +58,12 @@ public final class Archives {
       throws IOException {
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       Budget budget = new Budget(limits, Files.size(archive));
-      Enumeration<ZipArchiveEntry> entries = zip.getEntries();
-      while (entries.hasMoreElements()) {
-        ZipArchiveEntry entry = entries.nextElement();
+      List<ZipArchiveEntry> central = java.util.Collections.list(zip.getEntriesInPhysicalOrder());
+      for (ZipArchiveEntry entry : central) {
         budget.entry(entry.getName());
         if (entry.isUnixSymlink()) {
           throw new InvalidInputException(
-              "archive entry '" + entry.getName() + "' is a symbolic link");
+              "archive entry '" + printable(entry.getName()) + "' is a symbolic link");
         }
         Path destination = destination(target, entry);
         if (entry.isDirectory()) {
@@ -72,39 +71,176 @@ public final class Archives {
           continue;
         }
         try (InputStream in = zip.getInputStream(entry)) {
-          copy(in, destination, entry.getName(), Math.max(entry.getCompressedSize(), 1), budget);
+          long crc =
+              copy(
+                  in, destination, entry.getName(), Math.max(entry.getCompressedSize(), 1), budget);
+          if (entry.getCrc() != -1 && crc != entry.getCrc()) {
+            throw new InvalidInputException(
+                "archive entry '" + printable(entry.getName()) + "' is corrupt (its CRC differs)");
+          }
         }
+      }
+      sameLocalHeaders(archive, central);
+    }
+  }
+
+  /**
+   * The zip's entries as its local headers give them — the order, names and sizes a streaming
+   * reader sees — must be the central directory's: an archive that shows one reader other files
+   * than another is refused.
+   */
+  private static void sameLocalHeaders(Path archive, List<ZipArchiveEntry> central)
+      throws IOException {
+    try (InputStream file = new BufferedInputStream(Files.newInputStream(archive));
+        ZipArchiveInputStream local = new ZipArchiveInputStream(file, "UTF-8", true, true)) {
+      byte[] sink = new byte[64 * 1024];
+      for (ZipArchiveEntry expected : central) {
+        ZipArchiveEntry entry = local.getNextEntry();
+        if (entry == null || !entry.getName().equals(expected.getName())) {
+          throw disagreeing(expected.getName());
+        }
+        long size = 0;
+        for (int read = local.read(sink); read >= 0; read = local.read(sink)) {
+          size += read;
+        }
+        if (size != expected.getSize()) {
+          throw disagreeing(expected.getName());
+        }
+      }
+      if (local.getNextEntry() != null) {
+        throw new InvalidInputException(
+            "archive's local headers hold entries its central directory does not list");
       }
     }
   }
 
+  private static InvalidInputException disagreeing(String name) {
+    return new InvalidInputException(
+        "archive's central directory and local headers disagree about entry '"
+            + printable(name)
+            + "'");
+  }
+
   private static void extractTarGz(Path archive, Path target, ArchiveLimits limits)
       throws IOException {
+    long compressedTotal = Math.max(Files.size(archive), 1);
+    Budget budget = new Budget(limits, compressedTotal);
+    // every gzip member is read (not only the first), and every byte that comes out is counted:
+    // entries kept or not, tar headers, padding, and anything after the archive's end
     try (InputStream file = new BufferedInputStream(Files.newInputStream(archive));
-        GzipCompressorInputStream gzip = new GzipCompressorInputStream(file);
-        TarArchiveInputStream tar = new TarArchiveInputStream(gzip)) {
-      Budget budget = new Budget(limits, Files.size(archive));
-      long compressedTotal = Files.size(archive);
+        GzipCompressorInputStream gzip =
+            GzipCompressorInputStream.builder()
+                .setInputStream(file)
+                .setDecompressConcatenated(true)
+                .get();
+        InputStream counted = new Counted(gzip, budget);
+        BoundedTar tar = new BoundedTar(counted)) {
       for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
         budget.entry(entry.getName());
         if (entry.isSymbolicLink() || entry.isLink()) {
-          throw new InvalidInputException("archive entry '" + entry.getName() + "' is a link");
+          throw new InvalidInputException(
+              "archive entry '" + printable(entry.getName()) + "' is a link");
         }
         if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
           throw new InvalidInputException(
-              "archive entry '" + entry.getName() + "' is a device or pipe");
+              "archive entry '" + printable(entry.getName()) + "' is a device or pipe");
         }
         Path destination = destination(target, entry);
         if (entry.isDirectory()) {
           Files.createDirectories(destination);
         } else if (entry.isFile()) {
           // a tar's entries share one gzip stream: the ratio is judged against the whole archive
-          copy(tar, destination, entry.getName(), Math.max(compressedTotal, 1), budget);
+          copy(tar, destination, entry.getName(), compressedTotal, budget);
         } else {
           throw new InvalidInputException(
-              "archive entry '" + entry.getName() + "' is not a file or directory");
+              "archive entry '" + printable(entry.getName()) + "' is not a file or directory");
         }
       }
+      // after the end-of-archive blocks only zero padding may follow, to the end of the stream
+      byte[] rest = new byte[64 * 1024];
+      for (int read = counted.read(rest); read >= 0; read = counted.read(rest)) {
+        for (int i = 0; i < read; i++) {
+          if (rest[i] != 0) {
+            throw new InvalidInputException("archive has data after the end of its tar stream");
+          }
+        }
+      }
+    }
+  }
+
+  /** The longest tar metadata entry (GNU long name or link, PAX header) read into memory. */
+  static final int MAX_TAR_METADATA = 64 * 1024;
+
+  /**
+   * A tar reader that refuses oversized metadata entries before it reads them: commons-compress
+   * reads a GNU long name or a PAX header whole into memory.
+   */
+  private static final class BoundedTar extends TarArchiveInputStream {
+    BoundedTar(InputStream in) {
+      // blocks of one record: after the end-of-archive records nothing is skipped unread, so the
+      // caller sees (and checks) the padding that follows
+      super(in, org.apache.commons.compress.archivers.tar.TarConstants.DEFAULT_RCDSIZE);
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      TarArchiveEntry entry = getCurrentEntry();
+      if (entry != null
+          && (entry.isGNULongNameEntry()
+              || entry.isGNULongLinkEntry()
+              || entry.isPaxHeader()
+              || entry.isGlobalPaxHeader())
+          && entry.getSize() > MAX_TAR_METADATA) {
+        throw new InvalidInputException(
+            "archive has a tar metadata entry (long name or PAX header) of "
+                + entry.getSize()
+                + " bytes, more than "
+                + MAX_TAR_METADATA);
+      }
+      return super.read(buffer, offset, length);
+    }
+  }
+
+  /** Counts every byte read against the budget. */
+  private static final class Counted extends java.io.FilterInputStream {
+    private final Budget budget;
+
+    Counted(InputStream in, Budget budget) {
+      super(in);
+      this.budget = budget;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        budget.bytes(1, null);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int read = super.read(buffer, offset, length);
+      if (read > 0) {
+        budget.bytes(read, null);
+      }
+      return read;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      // read, not skipped: skipped bytes are expanded bytes too
+      byte[] sink = new byte[(int) Math.min(n, 64 * 1024)];
+      long skipped = 0;
+      while (skipped < n) {
+        int read = read(sink, 0, (int) Math.min(sink.length, n - skipped));
+        if (read < 0) {
+          break;
+        }
+        skipped += read;
+      }
+      return skipped;
     }
   }
 
@@ -113,15 +249,23 @@ public final class Archives {
     if (name.length() > 1024) {
       throw new InvalidInputException(
           "archive entry '"
-              + name.substring(0, 64)
+              + printable(name.substring(0, 64))
               + "…' has a name of "
               + name.length()
               + " characters, more than 1024");
     }
+    int hidden = name.codePoints().filter(Archives::invisible).findFirst().orElse(-1);
+    if (hidden >= 0) {
+      throw new InvalidInputException(
+          "archive entry '"
+              + printable(name)
+              + "' has a control or bidirectional-formatting character (U+"
+              + String.format(Locale.ROOT, "%04X", hidden)
+              + ") in its name");
+    }
     if (name.isEmpty()
         || name.startsWith("/")
         || name.startsWith("\\")
-        || name.contains("\0")
         || name.matches("^[A-Za-z]:.*")) {
       throw new InvalidInputException(
           "archive entry '" + name + "' has an absolute or invalid path");
@@ -145,7 +289,32 @@ public final class Archives {
     return destination;
   }
 
-  private static void copy(
+  /**
+   * Control characters (NUL included) and format characters — the bidirectional overrides and
+   * isolates, zero-width joiners and marks — which make a name show other than it is.
+   */
+  private static boolean invisible(int codePoint) {
+    int type = Character.getType(codePoint);
+    return type == Character.CONTROL || type == Character.FORMAT;
+  }
+
+  /** A name as an error message may show it: invisible characters as \\u escapes. */
+  static String printable(String name) {
+    StringBuilder out = new StringBuilder();
+    name.codePoints()
+        .forEach(
+            c -> {
+              if (invisible(c)) {
+                out.append(String.format(Locale.ROOT, "\\u%04X", c));
+              } else {
+                out.appendCodePoint(c);
+              }
+            });
+    return out.toString();
+  }
+
+  /** Copies one entry; returns the CRC-32 of its bytes. */
+  private static long copy(
       InputStream in, Path destination, String name, long compressed, Budget budget)
       throws IOException {
     if (Files.exists(destination)) {
@@ -153,11 +322,14 @@ public final class Archives {
     }
     Files.createDirectories(destination.getParent());
     long written = 0;
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     byte[] buffer = new byte[64 * 1024];
     try (OutputStream out = Files.newOutputStream(destination)) {
       for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
         written += read;
-        budget.bytes(read, name);
+        if (!budget.countsStream) {
+          budget.bytes(read, name);
+        }
         if (written / (double) compressed > budget.limits.maxCompressionRatio()
             && written > 1 << 20) {
           throw new InvalidInputException(
@@ -167,21 +339,27 @@ public final class Archives {
                   + budget.limits.maxCompressionRatio()
                   + " times its compressed size (a zip bomb?)");
         }
+        crc.update(buffer, 0, read);
         out.write(buffer, 0, read);
       }
     }
+    return crc.getValue();
   }
 
   /**
    * Counts entries and expanded bytes against the limits: the total size, and the total expansion
    * ratio against the whole archive (many entries each under the per-entry ratio can still add up
-   * to a bomb).
+   * to a bomb). Names that differ only by case are one name: on a case-insensitive file system, or
+   * to a person reading the listing, they are the same file.
    */
   private static final class Budget {
     final ArchiveLimits limits;
     final long archiveBytes;
+    final java.util.Map<String, String> names = new java.util.HashMap<>();
     int entries;
     long bytes;
+    String current;
+    boolean countsStream;
 
     Budget(ArchiveLimits limits, long archiveBytes) {
       this.limits = limits;
@@ -193,25 +371,39 @@ public final class Archives {
         throw new InvalidInputException(
             "archive has more than " + limits.maxEntries() + " entries");
       }
+      String folded = name.replaceAll("/+$", "").toLowerCase(Locale.ROOT);
+      String earlier = names.putIfAbsent(folded, name);
+      if (earlier != null && !earlier.equals(name)) {
+        throw new InvalidInputException(
+            "archive entries '"
+                + printable(earlier)
+                + "' and '"
+                + printable(name)
+                + "' differ only by case");
+      }
+      current = name;
     }
 
     void bytes(long count, String name) {
+      if (name == null) {
+        countsStream = true; // the whole decompressed stream is counted, entry copies are not
+      }
+      String at = name != null ? name : current;
       bytes += count;
       if (bytes > limits.maxExpandedBytes()) {
         throw new InvalidInputException(
             "archive expands to more than "
                 + limits.maxExpandedBytes()
-                + " bytes (at entry '"
-                + name
-                + "')");
+                + " bytes"
+                + (at == null ? "" : " (at entry '" + printable(at) + "')"));
       }
       if (bytes > 1 << 20 && bytes / (double) archiveBytes > limits.maxCompressionRatio()) {
         throw new InvalidInputException(
             "archive expands to more than "
                 + limits.maxCompressionRatio()
-                + " times its size in total (at entry '"
-                + name
-                + "'; a zip bomb?)");
+                + " times its size in total ("
+                + (at == null ? "" : "at entry '" + printable(at) + "'; ")
+                + "a zip bomb?)");
       }
     }
   }

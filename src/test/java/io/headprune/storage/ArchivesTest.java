@@ -46,4 +46,238 @@ class ArchivesTest {
         archive, "zeros.tar.gz", dir.resolve("out"), new ArchiveLimits(100, 1L << 30, 200));
     assertThat(dir.resolve("out/model/zeros1.bin")).hasSize(100 * 1024);
   }
+
+  private static final ArchiveLimits LIMITS = new ArchiveLimits(100, 1L << 30, 200);
+
+  private static byte[] random(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new java.util.Random(seed).nextBytes(bytes);
+    return bytes;
+  }
+
+  /** A .tar.gz of the given files, as one gzip member. */
+  private static byte[] tarGz(java.util.Map<String, byte[]> files) throws IOException {
+    return gzip(tar(files));
+  }
+
+  private static byte[] tar(java.util.Map<String, byte[]> files) throws IOException {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+      tar.setLongFileMode(
+          org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+      for (var file : files.entrySet()) {
+        var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(file.getKey());
+        entry.setSize(file.getValue().length);
+        tar.putArchiveEntry(entry);
+        tar.write(file.getValue());
+        tar.closeArchiveEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] gzip(byte[] content) throws IOException {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(bytes)) {
+      gzip.write(content);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    var out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  private void extract(byte[] archive, String name, ArchiveLimits limits) throws IOException {
+    Path file = Files.write(dir.resolve(name), archive);
+    Archives.extract(file, name, Files.createDirectories(dir.resolve("out")), limits);
+  }
+
+  private static java.util.Map<String, byte[]> model() {
+    var files = new java.util.LinkedHashMap<String, byte[]>();
+    files.put("model/config.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    files.put("model/model.safetensors", random(256 * 1024, 1));
+    return files;
+  }
+
+  @Test
+  void aSecondGzipMemberAfterTheModelIsReadAndRefused() throws IOException {
+    // the probe's archive: a valid model, then (a second gzip member) a tar of zeros, which a
+    // reader of the first member alone never sees
+    byte[] archive =
+        concat(tarGz(model()), tarGz(java.util.Map.of("zeros.bin", new byte[64 << 20])));
+    assertThat(archive.length).isLessThan(1 << 20);
+
+    assertThatThrownBy(() -> extract(archive, "bomb.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("data after the end of its tar stream");
+  }
+
+  @Test
+  void aSecondGzipMemberOfZerosIsCountedAgainstTheRatio() throws IOException {
+    byte[] archive = concat(tarGz(model()), gzip(new byte[128 << 20]));
+
+    assertThatThrownBy(() -> extract(archive, "zeros2.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("times its size in total");
+  }
+
+  @Test
+  void zerosAfterTheTarEndAreCountedToo() throws IOException {
+    byte[] archive = gzip(concat(tar(model()), new byte[128 << 20]));
+
+    assertThatThrownBy(() -> extract(archive, "padded.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("times its size in total");
+  }
+
+  @Test
+  void dataAfterTheTarEndIsRefused() throws IOException {
+    byte[] archive = gzip(concat(tar(model()), random(4096, 2)));
+
+    assertThatThrownBy(() -> extract(archive, "trailing.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("data after the end");
+  }
+
+  @Test
+  void anArchiveCutAfterItsModelFilesIsRefused() throws IOException {
+    var files = model();
+    files.put("model/extra.bin", random(512 * 1024, 3));
+    byte[] whole = tarGz(files);
+    byte[] cut = java.util.Arrays.copyOf(whole, whole.length * 3 / 4); // within extra.bin
+
+    assertThatThrownBy(() -> extract(cut, "cut.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("truncated or not a valid .tar.gz");
+  }
+
+  @Test
+  void aSecondMemberCutShortIsRefused() throws IOException {
+    byte[] second = tarGz(java.util.Map.of("model/extra.bin", random(64 * 1024, 4)));
+    byte[] archive = concat(tarGz(model()), java.util.Arrays.copyOf(second, second.length / 2));
+
+    assertThatThrownBy(() -> extract(archive, "cut2.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
+  void aHugeGnuLongNameIsRefusedBeforeItIsRead() throws IOException {
+    // a GNU long-name header claiming 1.5 GB, then a little of it: read whole, it would fill the
+    // heap
+    byte[] header = new byte[512];
+    put(header, 0, "././@LongLink");
+    put(header, 100, "0000644\0");
+    put(header, 108, "0000000\0");
+    put(header, 116, "0000000\0");
+    put(header, 124, String.format("%011o\0", 1_500_000_000L));
+    put(header, 136, "00000000000\0");
+    header[156] = 'L';
+    put(header, 257, "ustar  \0");
+    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (byte b : header) {
+      sum += b & 0xff;
+    }
+    put(header, 148, String.format("%06o\0 ", sum));
+    byte[] archive = gzip(concat(header, new byte[64 * 1024]));
+
+    assertThatThrownBy(() -> extract(archive, "longname.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("metadata entry");
+  }
+
+  private static void put(byte[] header, int at, String text) {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    System.arraycopy(bytes, 0, header, at, bytes.length);
+  }
+
+  @Test
+  void namesWithBidirectionalOverridesOrControlsAreRefused() throws IOException {
+    var files = model();
+    files.put("model/\u202egnp.exe", new byte[10]);
+
+    assertThatThrownBy(() -> extract(tarGz(files), "bidi.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("U+202E")
+        .hasMessageContaining("\\u202Egnp.exe");
+  }
+
+  @Test
+  void namesThatDifferOnlyByCaseAreRefused() throws IOException {
+    var files = model();
+    files.put("model/Config.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThatThrownBy(() -> extract(tarGz(files), "case.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("differ only by case");
+  }
+
+  private static byte[] zip(java.util.Map<String, byte[]> files, boolean stored)
+      throws IOException {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var zip = new java.util.zip.ZipOutputStream(bytes)) {
+      for (var file : files.entrySet()) {
+        var entry = new java.util.zip.ZipEntry(file.getKey());
+        if (stored) {
+          entry.setMethod(java.util.zip.ZipEntry.STORED);
+          entry.setSize(file.getValue().length);
+          var crc = new java.util.zip.CRC32();
+          crc.update(file.getValue());
+          entry.setCrc(crc.getValue());
+        }
+        zip.putNextEntry(entry);
+        zip.write(file.getValue());
+        zip.closeEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Replaces the {@code nth} (from 0) occurrence of {@code from} by {@code to}, same length. */
+  private static byte[] patch(byte[] bytes, String from, String to, int nth) {
+    byte[] a = from.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] b = to.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] out = bytes.clone();
+    int seen = 0;
+    for (int i = 0; i + a.length <= out.length; i++) {
+      if (java.util.Arrays.equals(out, i, i + a.length, a, 0, a.length) && seen++ == nth) {
+        System.arraycopy(b, 0, out, i, b.length);
+        return out;
+      }
+    }
+    throw new IllegalStateException(from + " occurs fewer than " + (nth + 1) + " times");
+  }
+
+  @Test
+  void aZipIsAcceptedWhenItsTwoDirectoriesAgree() throws IOException {
+    extract(zip(model(), false), "ok.zip", LIMITS);
+
+    assertThat(dir.resolve("out/model/model.safetensors")).hasSize(256 * 1024);
+  }
+
+  @Test
+  void aZipWhoseCentralDirectoryNamesOtherFilesIsRefused() throws IOException {
+    // the local header says model/config.json, the central directory model/c0nfig.json
+    byte[] archive = patch(zip(model(), false), "model/config.json", "model/c0nfig.json", 1);
+
+    assertThatThrownBy(() -> extract(archive, "names.zip", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("central directory and local headers disagree");
+  }
+
+  @Test
+  void aZipWithCorruptDataIsRefused() throws IOException {
+    var files = new java.util.LinkedHashMap<String, byte[]>();
+    files.put("model/config.json", "{\"a\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] archive = patch(zip(files, true), "{\"a\": 1}", "{\"a\": 2}", 0);
+
+    assertThatThrownBy(() -> extract(archive, "crc.zip", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("CRC");
+  }
 }
