@@ -43,6 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code job [BEFORE.jar]}: a whole {@code prune} job (4 criteria × 5 sparsities × 5 seeds,
  *       281 evaluation texts) on a 6-layer MiniLM shape, with this jar and, if given, an earlier
  *       one, and whether their reports agree.
+ *   <li>{@code load [RATE] [SECONDS]}: the service under a mixed GET/POST load while two jobs run
+ *       (see {@link Load}).
  * </ul>
  */
 public class Bench {
@@ -72,7 +74,9 @@ public class Bench {
       texts(work.resolve("job-eval-281.jsonl"), 281, 22);
       return;
     }
-    if (what.equals("job")) {
+    if (what.equals("load")) {
+      Load.run(work, args.length > 1 ? Integer.parseInt(args[1]) : 50, args.length > 2 ? Integer.parseInt(args[2]) : 60);
+    } else if (what.equals("job")) {
       job(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     } else {
       scoring(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
@@ -535,5 +539,280 @@ public class Bench {
       bytes.putFloat(v);
     }
     return new SafetensorsWriter.Tensor(name, DType.F32, shape, bytes.flip());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // load
+
+  /**
+   * The service as one process runs it (embedded PostgreSQL, both roles, two CPU devices) under an
+   * open-loop load: {@code rate} requests a second for {@code seconds}, whatever the answers take,
+   * while two long jobs run. The mix: job views, job lists, readiness and job scores (GETs), job
+   * submissions and cancellations (POSTs). Afterwards it waits for every accepted job to end and
+   * checks that each ran at most once.
+   */
+  static final class Load {
+    record Sample(String kind, boolean get, int status, double millis) {}
+
+    static final int PORT = 18080;
+    static final java.net.http.HttpClient HTTP =
+        java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+    static String auth;
+
+    static void run(Path work, int rate, int seconds) throws Exception {
+      Path data = work.resolve("load-data");
+      deleteTree(data);
+      Path log = work.resolve("load-service.log");
+      Process service = new ProcessBuilder("java", "-Xmx2g", "-jar", JAR.toString(), "serve",
+              "--headprune.data-dir=" + data, "--server.port=" + PORT,
+              "--headprune.worker.devices=" + System.getenv().getOrDefault("LOAD_DEVICES", "cpu,cpu"),
+              "--headprune.quota.queued-jobs=100000", "--headprune.quota.running-jobs=100")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      try {
+        long boot = System.nanoTime();
+        while (status("GET", "/actuator/health/readiness", null, null) != 200) {
+          if (!service.isAlive()) {
+            throw new IllegalStateException("the service exited; see " + log);
+          }
+          Thread.sleep(500);
+        }
+        System.out.printf("service ready in %.1f s (embedded PostgreSQL, roles api+worker, devices cpu,cpu; log %s)%n",
+            (System.nanoTime() - boot) / 1e9, log);
+        auth = "Bearer " + Files.readString(data.resolve("admin.key")).strip();
+        String key = field(send("POST", "/v1/keys", "{\"tenant\":\"load\",\"role\":\"member\"}", null), "key");
+        // the two long jobs: the bench job's MiniLM shape; the load's jobs: the tiny fixture
+        Path minilm = syntheticModel(work.resolve("minilm"), 6, 384, 12);
+        String big = upload("/v1/models", tar(minilm, work.resolve("minilm.tar.gz")));
+        String bigCalib = upload("/v1/datasets", texts(work.resolve("job-calib.jsonl"), 256, 21));
+        String bigEval = upload("/v1/datasets", texts(work.resolve("job-eval-281.jsonl"), 281, 22));
+        List<String> background = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          background.add(field(send("POST", "/v1/jobs", "{\"model\":{\"id\":\"" + big + "\"},\"calibration\":{\"id\":\"" + bigCalib
+              + "\"},\"evaluation\":{\"id\":\"" + bigEval + "\"},\"criteria\":[\"hies\",\"his\",\"entropy\",\"random\"],"
+              + "\"sparsities\":[0.1,0.2,0.3,0.4,0.5],\"seeds\":5,\"calibrationSize\":32,\"target\":{\"sparsity\":0.3}}", null), "id"));
+        }
+        auth = "Bearer " + key;
+        String tiny = upload("/v1/models", tar(FIXTURE, work.resolve("tiny.tar.gz")));
+        String tinyCalib = upload("/v1/datasets", FIXTURE.resolve("calib.jsonl"));
+        String tinyEval = upload("/v1/datasets", FIXTURE.resolve("eval.jsonl"));
+        String tinyJob = "{\"model\":{\"id\":\"" + tiny + "\"},\"calibration\":{\"id\":\"" + tinyCalib
+            + "\"},\"evaluation\":{\"id\":\"" + tinyEval + "\"},\"criteria\":[\"hies\"],\"sparsities\":[0.5],\"seeds\":1,\"calibrationSize\":16,\"target\":{\"sparsity\":0.5}}";
+        String first = field(send("POST", "/v1/jobs", tinyJob, null), "id");
+        auth = "Bearer " + Files.readString(data.resolve("admin.key")).strip();
+        for (String id : background) {
+          while (!field(send("GET", "/v1/jobs/" + id, null, null), "status").equals("RUNNING")) {
+            Thread.sleep(200);
+          }
+        }
+        auth = "Bearer " + key;
+        System.out.printf("two jobs running (MiniLM shape, 4 criteria × 5 sparsities × 5 seeds, 281 evaluation texts)%n");
+
+        List<String> accepted = java.util.Collections.synchronizedList(new ArrayList<>(List.of(first)));
+        List<java.util.concurrent.CompletableFuture<Sample>> pending = new ArrayList<>();
+        Random random = new Random(5);
+        long start = System.nanoTime();
+        long interval = 1_000_000_000L / rate;
+        for (int i = 0; i < rate * seconds; i++) {
+          long due = start + i * interval;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+          }
+          double pick = random.nextDouble();
+          String some = accepted.get(random.nextInt(accepted.size()));
+          if (pick < 0.40) {
+            pending.add(timed("job view", "GET", "/v1/jobs/" + some, null, null));
+          } else if (pick < 0.60) {
+            pending.add(timed("job list", "GET", "/v1/jobs?size=20", null, null));
+          } else if (pick < 0.70) {
+            pending.add(timed("readiness", "GET", "/actuator/health/readiness", null, null));
+          } else if (pick < 0.80) {
+            pending.add(timed("job scores", "GET", "/v1/jobs/" + some + "/scores", null, null));
+          } else if (pick < 0.95) {
+            pending.add(timed("submit", "POST", "/v1/jobs", tinyJob, "load-" + i));
+          } else {
+            pending.add(timed("cancel", "POST", "/v1/jobs/" + some + "/cancel", "", null));
+          }
+          if (i % rate == rate - 1) {
+            // the jobs submitted so far, for views and cancellations
+            java.util.concurrent.CompletableFuture.runAsync(() -> refresh(accepted));
+          }
+        }
+        List<Sample> samples = new ArrayList<>();
+        for (var f : pending) {
+          samples.add(f.get());
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        report(samples, rate, seconds, elapsed);
+
+        // every accepted job ends, each run once (the background jobs are the admin's tenant's)
+        String admin = "Bearer " + Files.readString(data.resolve("admin.key")).strip();
+        long waitStart = System.nanoTime();
+        while (true) {
+          Map<String, Integer> statuses = new java.util.TreeMap<>();
+          int twice = 0;
+          int total = 0;
+          boolean open = false;
+          for (String caller : List.of(admin, "Bearer " + key)) {
+            auth = caller;
+            int pages = 1;
+            for (int p = 0; p < pages; p++) {
+              JsonNode page = Json.MAPPER.readTree(send("GET", "/v1/jobs?size=200&page=" + p, null, null));
+              pages = page.get("totalPages").asInt();
+              for (JsonNode job : page.get("items")) {
+                total++;
+                String status = job.get("status").asString();
+                statuses.merge(status, 1, Integer::sum);
+                open |= status.equals("QUEUED") || status.equals("RUNNING");
+                twice += job.get("attempt").asInt() > 1 ? 1 : 0;
+              }
+            }
+          }
+          if (!open) {
+            System.out.printf("%nafter the load: %d jobs ended in %.0f s: %s; jobs run more than once: %d%n", total,
+                (System.nanoTime() - waitStart) / 1e9, statuses, twice);
+            break;
+          }
+          Thread.sleep(5000);
+        }
+        String lines = Files.readString(log);
+        System.out.printf("service log: %d ERROR lines, %d 'Connection is not available' lines%n",
+            lines.lines().filter(l -> l.contains(" ERROR ")).count(),
+            lines.lines().filter(l -> l.contains("Connection is not available")).count());
+      } finally {
+        service.destroy();
+        service.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+
+    static void refresh(List<String> accepted) {
+      try {
+        JsonNode page = Json.MAPPER.readTree(send("GET", "/v1/jobs?size=50", null, null));
+        for (JsonNode job : page.get("items")) {
+          String id = job.get("id").asString();
+          if (!accepted.contains(id)) {
+            accepted.add(id);
+          }
+        }
+      } catch (Exception e) {
+        // a refused list leaves the known ids as they are; the sample records the failure
+      }
+    }
+
+    static void report(List<Sample> samples, int rate, int seconds, double elapsed) {
+      System.out.printf("%nload: %d requests at %d/s for %d s (sent in %.1f s); machine load now %s%n%n", samples.size(), rate,
+          seconds, elapsed, loadAverage());
+      System.out.println("| requests | count | 2xx | 4xx | 5xx | failed | p50 | p99 | max |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
+      Map<String, List<Sample>> byKind = new java.util.TreeMap<>();
+      for (Sample s : samples) {
+        byKind.computeIfAbsent(s.kind(), k -> new ArrayList<>()).add(s);
+        byKind.computeIfAbsent(s.get() ? "all GETs" : "all POSTs", k -> new ArrayList<>()).add(s);
+      }
+      byKind.forEach((kind, list) -> {
+        double[] ms = list.stream().mapToDouble(Sample::millis).sorted().toArray();
+        System.out.printf("| %s | %d | %d | %d | %d | %d | %.0f ms | %.0f ms | %.0f ms |%n", kind, list.size(),
+            list.stream().filter(s -> s.status() / 100 == 2).count(), list.stream().filter(s -> s.status() / 100 == 4).count(),
+            list.stream().filter(s -> s.status() / 100 == 5).count(), list.stream().filter(s -> s.status() == 0).count(),
+            ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)], ms[ms.length - 1]);
+      });
+      Map<String, Long> codes = new java.util.TreeMap<>();
+      samples.forEach(s -> codes.merge(s.kind() + " " + s.status(), 1L, Long::sum));
+      System.out.println("\nstatus codes: " + codes);
+    }
+
+    static String loadAverage() {
+      try {
+        return Files.readString(Path.of("/proc/loadavg")).strip().replaceAll("^(\\S+ \\S+ \\S+).*", "$1");
+      } catch (IOException e) {
+        return "?";
+      }
+    }
+
+    static java.util.concurrent.CompletableFuture<Sample> timed(String kind, String method, String path, String body, String idempotency) {
+      long start = System.nanoTime();
+      return HTTP.sendAsync(request(method, path, body, idempotency), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+          .handle((response, failure) -> new Sample(kind, method.equals("GET"), failure == null ? response.statusCode() : 0,
+              (System.nanoTime() - start) / 1e6));
+    }
+
+    static java.net.http.HttpRequest request(String method, String path, String body, String idempotency) {
+      var builder = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + PORT + path))
+          .timeout(java.time.Duration.ofSeconds(60));
+      if (auth != null) {
+        builder.header("Authorization", auth);
+      }
+      if (idempotency != null) {
+        builder.header("Idempotency-Key", idempotency);
+      }
+      if (body == null) {
+        return builder.GET().build();
+      }
+      return builder.header("Content-Type", "application/json")
+          .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    static int status(String method, String path, String body, String idempotency) {
+      try {
+        return HTTP.send(request(method, path, body, idempotency), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (IOException | InterruptedException e) {
+        return 0;
+      }
+    }
+
+    static String send(String method, String path, String body, String idempotency) throws Exception {
+      var response = HTTP.send(request(method, path, body, idempotency), java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() / 100 != 2) {
+        throw new IllegalStateException(method + " " + path + " → " + response.statusCode() + " " + response.body());
+      }
+      return response.body();
+    }
+
+    static String field(String json, String name) {
+      return Json.MAPPER.readTree(json).get(name).asString();
+    }
+
+    /** A multipart upload of one file; the id the service gives it. */
+    static String upload(String path, Path file) throws Exception {
+      String boundary = "bench" + System.nanoTime();
+      byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + file.getFileName()
+          + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] content = Files.readAllBytes(file);
+      byte[] all = new byte[head.length + content.length + tail.length];
+      System.arraycopy(head, 0, all, 0, head.length);
+      System.arraycopy(content, 0, all, head.length, content.length);
+      System.arraycopy(tail, 0, all, head.length + content.length, tail.length);
+      var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + PORT + path))
+          .header("Authorization", auth).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(all)).build();
+      var response = HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() / 100 != 2) {
+        throw new IllegalStateException("upload " + file + " → " + response.statusCode() + " " + response.body());
+      }
+      return field(response.body(), "id");
+    }
+
+    static Path tar(Path model, Path target) throws Exception {
+      List<String> files = new ArrayList<>();
+      for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")) {
+        if (Files.exists(model.resolve(f))) {
+          files.add(f);
+        }
+      }
+      Bench.run(plus(List.of("tar", "czf", target.toString(), "-C", model.toString()), files), Map.of());
+      return target;
+    }
+
+    static void deleteTree(Path root) throws IOException {
+      if (Files.exists(root)) {
+        try (var walk = Files.walk(root)) {
+          for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+    }
   }
 }

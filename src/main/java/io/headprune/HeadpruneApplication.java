@@ -1,6 +1,7 @@
 package io.headprune;
 
 import io.headprune.cli.Cli;
+import io.headprune.model.NativeThreads;
 import java.io.PrintWriter;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -36,9 +37,11 @@ public class HeadpruneApplication {
   /**
    * PyTorch's CPU threads: intra-op as many as this process may use (cgroup-aware, so a container's
    * CPU limit counts, not the host's cores), inter-op one (the engine runs one op graph at a time;
-   * more threads only compete). Settings given with -D win.
+   * more threads only compete). Settings given with -D win. OpenMP's idle threads sleep rather than
+   * spin unless {@code OMP_WAIT_POLICY} is set (see {@link NativeThreads}).
    */
   static void threads() {
+    NativeThreads.passiveOpenMpUnlessSet();
     System.setProperty(
         "ai.djl.pytorch.num_threads",
         System.getProperty(

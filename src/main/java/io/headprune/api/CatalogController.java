@@ -75,6 +75,8 @@ class CatalogController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<ModelView> uploadModel(
       @RequestPart("file") MultipartFile file,
+      @io.swagger.v3.oas.annotations.Parameter(hidden = true)
+          org.springframework.web.multipart.MultipartRequest parts,
       @io.swagger.v3.oas.annotations.Parameter(
               description =
                   "what the model is called (e.g. its Hub id, org/name): the pruned model's card"
@@ -83,6 +85,7 @@ class CatalogController {
           String name)
       throws IOException {
     return store(
+        parts,
         file,
         (in, filename) -> catalog.uploadModel(in, filename, name),
         model -> "/v1/models/" + model.id());
@@ -144,9 +147,12 @@ class CatalogController {
       value = "/v1/datasets",
       consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<DatasetView> uploadDataset(@RequestPart("file") MultipartFile file)
+  ResponseEntity<DatasetView> uploadDataset(
+      @RequestPart("file") MultipartFile file,
+      @io.swagger.v3.oas.annotations.Parameter(hidden = true)
+          org.springframework.web.multipart.MultipartRequest parts)
       throws IOException {
-    return store(file, catalog::uploadDataset, dataset -> "/v1/datasets/" + dataset.id());
+    return store(parts, file, catalog::uploadDataset, dataset -> "/v1/datasets/" + dataset.id());
   }
 
   @Operation(operationId = "getDataset", summary = "A stored dataset")
@@ -168,10 +174,16 @@ class CatalogController {
   }
 
   private static <T> ResponseEntity<T> store(
+      org.springframework.web.multipart.MultipartRequest parts,
       MultipartFile file,
       BiFunction<InputStream, String, Stored<T>> upload,
       Function<T, String> location)
       throws IOException {
+    int files = parts.getFiles("file").size();
+    if (files > 1) { // which one was meant?
+      throw new io.headprune.problem.InvalidInputException(
+          "the upload has " + files + " parts named file; send one");
+    }
     Stored<T> stored;
     try (InputStream in = file.getInputStream()) {
       stored = upload.apply(in, file.getOriginalFilename());

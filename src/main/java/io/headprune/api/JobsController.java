@@ -14,6 +14,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.net.URI;
+import java.util.List;
 import java.util.UUID;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.core.io.Resource;
@@ -199,8 +200,9 @@ class JobsController {
       operationId = "getJobArtifact",
       summary = "The pruned or masked model as .tar.gz (ETag = sha256; Range supported)",
       description =
-          "kind is pruned or masked. If-None-Match with the ETag gives 304; a Range header gives 206"
-              + " with that part, or 416 when no part of it lies inside the file.")
+          "kind is pruned or masked. If-None-Match with the ETag (or *) gives 304; a Range header of"
+              + " one range gives 206 with that part, or 416 when it does not start inside the file;"
+              + " several ranges in one request are refused with 416.")
   @ApiResponse(
       responseCode = "200",
       description = "The whole file",
@@ -238,7 +240,8 @@ class JobsController {
               schema = @Schema(type = "string", format = "binary")))
   @ApiResponse(
       responseCode = "304",
-      description = "If-None-Match named the current ETag: the copy the client has is current",
+      description =
+          "If-None-Match named the current ETag, or *: the copy the client has is current",
       headers =
           @Header(
               name = "ETag",
@@ -246,7 +249,8 @@ class JobsController {
               schema = @Schema(type = "string")))
   @ApiResponse(
       responseCode = "416",
-      description = "No range of the Range header starts inside the file",
+      description =
+          "The Range header's range does not start inside the file, or it asks for several ranges",
       headers =
           @Header(
               name = "Content-Range",
@@ -258,7 +262,9 @@ class JobsController {
       @PathVariable UUID id, @PathVariable String kind, WebRequest request) {
     Jobs.StoredArtifact artifact = jobs.artifact(id, kind);
     String etag = "\"" + artifact.sha256() + "\"";
-    if (request.checkNotModified(etag)) {
+    String noneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
+    // "*" matches any current representation (RFC 9110 §13.1.2), and the artifact exists
+    if (noneMatch != null && noneMatch.strip().equals("*") || request.checkNotModified(etag)) {
       return ResponseEntity.status(304).eTag(etag).build();
     }
     long size = artifact.path().toFile().length();
@@ -278,14 +284,19 @@ class JobsController {
         .body(new FileSystemResource(artifact.path()));
   }
 
-  /** True without a Range header, or when some range of it starts inside {@code size} bytes. */
-  private static boolean satisfiable(String range, long size) {
+  /**
+   * True without a Range header, or when it asks for one range that starts inside {@code size}
+   * bytes. Several ranges are refused (416): they would be a multipart/byteranges answer, which
+   * overlapping ranges make larger than the file (resumable downloads ask for one range).
+   */
+  static boolean satisfiable(String range, long size) {
     if (range == null) {
       return true;
     }
     try {
-      return org.springframework.http.HttpRange.parseRanges(range).stream()
-          .anyMatch(r -> r.getRangeStart(size) < size);
+      List<org.springframework.http.HttpRange> ranges =
+          org.springframework.http.HttpRange.parseRanges(range);
+      return ranges.size() == 1 && ranges.get(0).getRangeStart(size) < size;
     } catch (IllegalArgumentException e) {
       return false;
     }

@@ -36,6 +36,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   /** Seconds a client should wait before retrying while the database is unreachable. */
   static final int DATABASE_RETRY_SECONDS = 5;
 
+  /** Seconds a client should wait before retrying when every database connection is in use. */
+  static final int BUSY_RETRY_SECONDS = 1;
+
   /**
    * The database cannot be reached: a fast 503 with Retry-After (connections time out in seconds),
    * not a generic 500 after the pool's default 30 s.
@@ -45,6 +48,23 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     org.springframework.transaction.TransactionException.class
   })
   ResponseEntity<ProblemDetail> database(RuntimeException e) {
+    if (io.headprune.jobs.Databases.busy(e)) {
+      io.headprune.jobs.Databases.countBusy("request");
+      log.warn("every database connection is in use: {}", e.getMessage());
+      ProblemDetail problem =
+          ProblemDetail.forStatusAndDetail(
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "the server is busy: every database connection stayed in use for "
+                  + "spring.datasource.hikari.connection-timeout; retry in "
+                  + BUSY_RETRY_SECONDS
+                  + " second");
+      problem.setTitle(ProblemType.SERVER_BUSY.title());
+      problem.setType(ProblemType.SERVER_BUSY.uri());
+      return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+          .header(HttpHeaders.RETRY_AFTER, Integer.toString(BUSY_RETRY_SECONDS))
+          .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+          .body(problem);
+    }
     if (!io.headprune.jobs.Databases.unreachable(e)) {
       log.error("database failure", e);
       ProblemDetail problem =
@@ -204,6 +224,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       HttpHeaders headers,
       HttpStatusCode status,
       WebRequest request) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RequestLimitsFilter.BodyTooLarge tooLarge) {
+        ProblemDetail problem =
+            ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage());
+        problem.setTitle(ProblemType.TOO_LARGE.title());
+        problem.setType(ProblemType.TOO_LARGE.uri());
+        return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+      }
+    }
     Throwable cause = e.getMostSpecificCause();
     String reason =
         cause instanceof tools.jackson.core.JacksonException jackson
@@ -259,6 +288,42 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       }
     }
     return path.length() == 0 ? "" : " (at " + path + ")";
+  }
+
+  /**
+   * A multipart body the server could not parse: a file name with NUL, a body cut before its
+   * closing boundary, a Content-Type without a boundary. The client's mistake: 400, named.
+   */
+  @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
+  ResponseEntity<ProblemDetail> multipart(org.springframework.web.multipart.MultipartException e) {
+    // (a too-large upload, a MultipartException too, has its own, more specific handler: 413)
+    String detail = "the multipart body is malformed: " + multipartReason(e);
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
+    problem.setTitle("Malformed request body");
+    problem.setType(ProblemType.INVALID_REQUEST.uri());
+    return ResponseEntity.badRequest()
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(problem);
+  }
+
+  /** What was wrong with a multipart body, in the request's terms. */
+  static String multipartReason(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String name = t.getClass().getSimpleName();
+      String message = String.valueOf(t.getMessage());
+      if (name.equals("InvalidFileNameException")) {
+        return "a part's file name contains a NUL character";
+      }
+      if (message.contains("no multipart boundary")) {
+        return "its Content-Type names no boundary";
+      }
+      if (name.equals("MalformedStreamException")
+          || message.contains("Stream ended unexpectedly")
+          || t instanceof java.io.EOFException) {
+        return "it ends before its closing boundary, or a part's headers are not terminated";
+      }
+    }
+    return "it is not valid multipart/form-data";
   }
 
   @Override

@@ -28,6 +28,9 @@ final class HfTokenizer implements TextTokenizer {
   }
 
   static HfTokenizer open(Path json, int maxLength) {
+    // read by Jackson first: a key given twice (which the tokenizers library takes silently, the
+    // last one winning) is refused by name, as in every JSON file headprune reads
+    Json.check(json, "tokenizer.json");
     try {
       return new HfTokenizer(
           HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)),

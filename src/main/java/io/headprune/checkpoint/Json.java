@@ -9,7 +9,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The engine's JSON mapper: bounded nesting and string sizes, pretty output. */
+/**
+ * The engine's JSON mapper: bounded nesting and string sizes, a key given twice refused, pretty
+ * output.
+ */
 public final class Json {
 
   /** Shared, thread-safe mapper for engine files (configs, headers, scores, reports). */
@@ -23,6 +26,8 @@ public final class Json {
                           .maxNumberLength(64)
                           .build())
                   .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                  // a key given twice is ambiguous (which one counts?): refused, named
+                  .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                   .build())
           .enable(SerializationFeature.INDENT_OUTPUT)
           .build();
@@ -33,6 +38,20 @@ public final class Json {
   public static JsonNode parse(byte[] bytes, String what) {
     try {
       return MAPPER.readTree(bytes);
+    } catch (JacksonException e) {
+      throw new InvalidInputException(what + " is not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  /**
+   * Reads the JSON file {@code file} through, without keeping it, naming {@code what} when it is
+   * not valid JSON (a key given twice included).
+   */
+  public static void check(java.nio.file.Path file, String what) {
+    try (tools.jackson.core.JsonParser parser = MAPPER.createParser(file.toFile())) {
+      while (parser.nextToken() != null) {
+        // every token is read: duplicates and syntax errors surface as they come
+      }
     } catch (JacksonException e) {
       throw new InvalidInputException(what + " is not valid JSON: " + e.getOriginalMessage());
     }

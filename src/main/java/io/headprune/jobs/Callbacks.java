@@ -52,10 +52,11 @@ class Callbacks {
   }
 
   /**
-   * Checks {@code callback} and stores it with job {@code job} (in the submission's transaction).
+   * Checks a job's callback before its transaction: the secret, the URL against the allow-list and
+   * the network policy (a DNS lookup: never while a database connection is held), and that secrets
+   * can be stored. Returns the URL to register.
    */
-  @Transactional(propagation = Propagation.MANDATORY)
-  void register(UUID job, String tenant, JobRequest.Callback callback) {
+  URI validate(JobRequest.Callback callback) {
     if (callback.secret() == null) {
       throw new InvalidInputException("callback.secret is required (16 to 256 characters)");
     }
@@ -64,12 +65,18 @@ class Callbacks {
       throw new ConflictException(
           "callbacks need headprune.security.key-encryption-key: their secrets are stored encrypted");
     }
+    return url;
+  }
+
+  /** Stores job {@code job}'s callback, {@code url} as {@link #validate} returned it. */
+  @Transactional(propagation = Propagation.MANDATORY)
+  void register(UUID job, String tenant, URI url, String secret) {
     sql.update(
         "insert into callbacks (job_id, tenant, url, secret) values (?, ?, ?, ?)",
         job,
         tenant,
         url.toString(),
-        secrets.encrypt(tenant, callback.secret()));
+        secrets.encrypt(tenant, secret));
   }
 
   /**

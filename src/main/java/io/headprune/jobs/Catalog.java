@@ -466,8 +466,28 @@ public class Catalog {
    */
   ModelEntity modelForJob(UUID id) {
     return models
+        .findByIdAndTenant(id, Caller.current().tenant())
+        .orElseThrow(() -> new NotFoundException("the model (model.id) does not exist"));
+  }
+
+  /**
+   * Share-locks the caller's model {@code id} until the job that reads it is committed, so that a
+   * concurrent delete sees the job (409); a model deleted since the submission was checked is a
+   * 404. In the submission's transaction.
+   */
+  void shareModel(UUID id) {
+    models
         .shareById(id, Caller.current().tenant())
         .orElseThrow(() -> new NotFoundException("the model (model.id) does not exist"));
+  }
+
+  /** As {@link #shareModel}, for a dataset the job reads as {@code role}. */
+  void shareDataset(UUID id, String role) {
+    datasets
+        .shareById(id, Caller.current().tenant())
+        .orElseThrow(
+            () ->
+                new NotFoundException("the " + role + " dataset (" + role + ".id) does not exist"));
   }
 
   // by an id already checked for the tenant: a claimed job's, or one this submission resolved
@@ -497,9 +517,9 @@ public class Catalog {
           role + ": file, split, config, revision and rows apply to a \"hub\" dataset only");
     }
     if (ref.id() != null) {
-      // share-locked until the job row is committed, so a concurrent delete sees the job (409)
+      // share-locked later, in the submission's transaction (shareDataset)
       return datasets
-          .shareById(ref.id(), Caller.current().tenant())
+          .findByIdAndTenant(ref.id(), Caller.current().tenant())
           .orElseThrow(
               () ->
                   new NotFoundException(

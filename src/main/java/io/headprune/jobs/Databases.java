@@ -12,6 +12,9 @@ public final class Databases {
    * closed).
    */
   public static boolean unreachable(Throwable e) {
+    if (busy(e)) {
+      return false;
+    }
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof org.springframework.transaction.CannotCreateTransactionException
           || t instanceof org.springframework.dao.DataAccessResourceFailureException
@@ -25,5 +28,29 @@ public final class Databases {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a failure is the connection pool's timeout while the database answers: every connection
+   * stayed in use (HikariCP then reports no connection failure as the cause), not the database
+   * away.
+   */
+  public static boolean busy(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException pool
+          && pool.getCause() == null
+          && pool.getMessage() != null
+          && pool.getMessage().contains("Connection is not available")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Counts a request or job that found every connection in use ({@code where}: request, job). */
+  public static void countBusy(String where) {
+    io.micrometer.core.instrument.Metrics.counter(
+            "headprune.database.pool.exhausted", "where", where)
+        .increment();
   }
 }

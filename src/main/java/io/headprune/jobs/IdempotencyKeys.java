@@ -58,6 +58,34 @@ class IdempotencyKeys {
   }
 
   /**
+   * The job an earlier submission with {@code key} and the same body created, while the key lives;
+   * 409 for another body. No lock: {@link #claim} settles a race.
+   */
+  Optional<UUID> earlier(String tenant, String key, String requestHash) {
+    List<java.util.Map<String, Object>> rows =
+        sql.queryForList(
+            "select request_hash, job_id from idempotency_keys"
+                + " where tenant = ? and key = ? and created_at >= ?",
+            tenant,
+            key,
+            Timestamp.from(clock.instant().minus(LIFETIME)));
+    if (rows.isEmpty()) {
+      return Optional.empty();
+    }
+    sameBody(rows.get(0), key, requestHash);
+    return Optional.of((UUID) rows.get(0).get("job_id"));
+  }
+
+  private static void sameBody(java.util.Map<String, Object> row, String key, String requestHash) {
+    if (!requestHash.equals(String.valueOf(row.get("request_hash")).trim())) {
+      throw new ConflictException(
+          "Idempotency-Key "
+              + key
+              + " was used with another request body in the last 24 hours; use a new key for a new job");
+    }
+  }
+
+  /**
    * Claims {@code key} for job {@code job} of {@code tenant}, or returns the job an earlier
    * submission with the same key and body created (409 for another body). An expired key is claimed
    * anew.
@@ -91,12 +119,7 @@ class IdempotencyKeys {
     if (rows.isEmpty()) {
       throw new ConflictException("Idempotency-Key " + key + " is being used; retry");
     }
-    if (!requestHash.equals(String.valueOf(rows.get(0).get("request_hash")).trim())) {
-      throw new ConflictException(
-          "Idempotency-Key "
-              + key
-              + " was used with another request body in the last 24 hours; use a new key for a new job");
-    }
+    sameBody(rows.get(0), key, requestHash);
     return Optional.of((UUID) rows.get(0).get("job_id"));
   }
 }

@@ -3,6 +3,7 @@ package io.headprune.jobs;
 import ai.djl.Device;
 import com.github.kagkarlsson.scheduler.task.ExecutionContext;
 import io.headprune.checkpoint.Json;
+import io.headprune.model.NativeThreads;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.ProblemType;
@@ -76,10 +77,19 @@ class JobRunner {
   private final JobMetrics metrics;
   private final List<JobListener> listeners;
   private final Duration progressInterval;
+  private int nice;
   private final Clock clock;
   private final String workerName;
   private final io.headprune.tenancy.Quotas quotas;
   private Callbacks callbacks;
+
+  /** Set by the configuration: the nice value jobs run at (0: as the request threads). */
+  void nice(int nice) {
+    if (nice < 0 || nice > 19) {
+      throw new IllegalArgumentException("headprune.worker.nice is 0 to 19, not " + nice);
+    }
+    this.nice = nice;
+  }
 
   /** Set by the configuration: terminal states schedule the job's callback. */
   void callbacks(Callbacks callbacks) {
@@ -160,13 +170,15 @@ class JobRunner {
   /** Executes job {@code id}; returns normally when the job has ended (in any status). */
   void run(UUID id, ExecutionContext context) {
     JobEntity job = transactions.execute(status -> start(id));
-    if (job == null) {
+    if (job == null) { // ended meanwhile: a dead attempt's scratch may be all that is left of it
+      store.removeScratch(id);
       return;
     }
     int attempt = job.attempt;
     // each attempt has its own scratch directory: a paused attempt that wakes up never shares files
-    // with the owner
-    Path work = store.work(id).resolve("attempt-" + attempt);
+    // with the owner; the dead attempts' scratch goes now that this one owns the job
+    Path work = store.attempt(id, attempt);
+    store.removeEarlierAttempts(id, attempt);
     ArtifactStore.delete(work);
     Device device;
     try {
@@ -175,6 +187,9 @@ class JobRunner {
       Thread.currentThread().interrupt();
       throw new HandedBack();
     }
+    // the job's compute yields to the threads that answer requests (and the engine threads this
+    // thread starts inherit that)
+    NativeThreads.lowerThisThread(nice);
     Instant started = clock.instant();
     String criterion = "unknown"; // until the options are read
     try {
@@ -240,6 +255,14 @@ class JobRunner {
       end(id, attempt, JobStatus.FAILED, problem(ProblemType.of(e), e.title(), e.getMessage()));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
+      if (Databases.busy(e)) { // not the job's fault either: it runs again
+        Databases.countBusy("job");
+        log.warn(
+            "job {}: every database connection was in use during attempt {}; it will be retried",
+            id,
+            attempt);
+        throw e;
+      }
       if (Databases.unreachable(e)) {
         // not the job's fault: db-scheduler runs it again once the database answers; never FAILED
         // for it
@@ -264,7 +287,7 @@ class JobRunner {
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } finally {
       devices.release(device);
-      ArtifactStore.delete(work);
+      store.removeAttempt(id, attempt);
     }
   }
 

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
@@ -46,6 +47,7 @@ public class Jobs {
   private final Audit audit;
   private final IdempotencyKeys idempotency;
   private final Callbacks callbacks;
+  private final org.springframework.transaction.support.TransactionTemplate transactions;
 
   Jobs(
       Repositories.JobRows jobs,
@@ -60,7 +62,10 @@ public class Jobs {
       Quotas quotas,
       Audit audit,
       IdempotencyKeys idempotency,
-      Callbacks callbacks) {
+      Callbacks callbacks,
+      org.springframework.transaction.PlatformTransactionManager transactionManager) {
+    this.transactions =
+        new org.springframework.transaction.support.TransactionTemplate(transactionManager);
     this.callbacks = callbacks;
     this.idempotency = idempotency;
     this.quotas = quotas;
@@ -76,36 +81,62 @@ public class Jobs {
     this.clock = clock;
   }
 
-  /** Validates {@code request}, inserts the job and schedules it, in one transaction. */
-  @Transactional
+  /** Validates {@code request}, inserts the job and schedules it. */
   public JobView submit(JobRequest request) {
     return submit(request, null).value();
   }
 
+  /** What a submission resolved and checked before its transaction. */
+  private record Checked(
+      UUID modelId,
+      String hubCommit,
+      UUID calibration,
+      List<UUID> compared,
+      UUID evaluation,
+      java.net.URI callback) {}
+
   /**
    * As {@link #submit(JobRequest)}, with an {@code Idempotency-Key} (or null): the same key with
    * the same body gives the job it created before ({@code created} false).
+   *
+   * <p>Everything that reads files or the network — the model's configuration, the datasets' rows,
+   * the Hub, the callback host's addresses — is checked before the transaction, with no database
+   * connection held; the transaction then share-locks what the job reads (a model or dataset
+   * deleted meanwhile is a 404), claims the key, counts the tenant's quota and inserts the job: a
+   * few milliseconds.
    */
-  @Transactional
   public Stored<JobView> submit(JobRequest request, String idempotencyKey) {
     JobSpec spec = JobSpec.of(request);
     String tenant = Caller.current().tenant();
-    UUID id = UUID.randomUUID();
+    String requestHash = null;
     if (idempotencyKey != null) {
       IdempotencyKeys.check(idempotencyKey);
-      var earlier = idempotency.claim(tenant, idempotencyKey, IdempotencyKeys.hash(request), id);
+      requestHash = IdempotencyKeys.hash(request);
+      // a retry finds its job without the checks again (409 for another body)
+      Optional<UUID> earlier = idempotency.earlier(tenant, idempotencyKey, requestHash);
       if (earlier.isPresent()) {
-        JobEntity existing =
-            jobs.findByIdAndTenant(earlier.get(), tenant)
-                .orElseThrow(
-                    () ->
-                        new ConflictException(
-                            "the job Idempotency-Key "
-                                + idempotencyKey
-                                + " created has been deleted; use a new key"));
-        return new Stored<>(view(existing), false);
+        return transactions.execute(status -> existing(earlier.get(), idempotencyKey));
       }
     }
+    Checked checked = check(request, spec);
+    String hash = requestHash;
+    return transactions.execute(status -> insert(request, spec, checked, idempotencyKey, hash));
+  }
+
+  private Stored<JobView> existing(UUID id, String idempotencyKey) {
+    JobEntity job =
+        jobs.findByIdAndTenant(id, Caller.current().tenant())
+            .orElseThrow(
+                () ->
+                    new ConflictException(
+                        "the job Idempotency-Key "
+                            + idempotencyKey
+                            + " created has been deleted; use a new key"));
+    return new Stored<>(view(job), false);
+  }
+
+  /** The checks that read files or the network; outside any transaction. */
+  private Checked check(JobRequest request, JobSpec spec) {
     UUID modelId = null;
     String hubCommit = null;
     Labels labels = null;
@@ -141,11 +172,10 @@ public class Jobs {
               spec.normalized().model().hub(), spec.normalized().model().revision());
     }
     UUID calibration = catalog.datasetId(spec.normalized().calibration(), "calibration");
-    List<JobRequest.DatasetRef> comparedRefs =
-        spec.normalized().calibrations() == null ? List.of() : spec.normalized().calibrations();
+    List<JobRequest.DatasetRef> comparedRefs = comparedRefs(spec);
     List<UUID> compared = new java.util.ArrayList<>();
     for (int i = 0; i < comparedRefs.size(); i++) {
-      compared.add(catalog.datasetId(comparedRefs.get(i), "calibrations[" + (i + 1) + "]"));
+      compared.add(catalog.datasetId(comparedRefs.get(i), comparedRole(i)));
     }
     UUID evaluation =
         request.evaluation() == null ? null : catalog.datasetId(request.evaluation(), "evaluation");
@@ -159,6 +189,45 @@ public class Jobs {
         catalog.checkData(evaluation, spec.normalized().evaluation(), labels, mapping);
       }
     }
+    java.net.URI callback =
+        request.callback() == null ? null : callbacks.validate(request.callback());
+    return new Checked(modelId, hubCommit, calibration, compared, evaluation, callback);
+  }
+
+  private static List<JobRequest.DatasetRef> comparedRefs(JobSpec spec) {
+    return spec.normalized().calibrations() == null ? List.of() : spec.normalized().calibrations();
+  }
+
+  private static String comparedRole(int index) {
+    return "calibrations[" + (index + 1) + "]";
+  }
+
+  /** The submission's transaction: short, and no file or network I/O in it. */
+  private Stored<JobView> insert(
+      JobRequest request,
+      JobSpec spec,
+      Checked checked,
+      String idempotencyKey,
+      String requestHash) {
+    String tenant = Caller.current().tenant();
+    UUID id = UUID.randomUUID();
+    if (idempotencyKey != null) {
+      var earlier = idempotency.claim(tenant, idempotencyKey, requestHash, id);
+      if (earlier.isPresent()) { // a concurrent submission with the key won
+        return existing(earlier.get(), idempotencyKey);
+      }
+    }
+    // share-locked until the job row is committed, so a concurrent delete sees the job (409)
+    if (checked.modelId() != null) {
+      catalog.shareModel(checked.modelId());
+    }
+    catalog.shareDataset(checked.calibration(), "calibration");
+    for (int i = 0; i < checked.compared().size(); i++) {
+      catalog.shareDataset(checked.compared().get(i), comparedRole(i));
+    }
+    if (checked.evaluation() != null) {
+      catalog.shareDataset(checked.evaluation(), "evaluation");
+    }
     quotas.admitQueuedJob(tenant); // the tenant's row stays locked until this job is committed
     Instant now = clock.instant();
     JobEntity job = new JobEntity();
@@ -166,23 +235,23 @@ public class Jobs {
     job.tenant = tenant;
     job.status = JobStatus.QUEUED;
     job.phase = io.headprune.scoring.Phase.QUEUED.id();
-    job.modelId = modelId;
-    job.hubCommit = hubCommit;
-    job.calibrationId = calibration;
-    job.evaluationId = evaluation;
-    job.comparedIds = new java.util.ArrayList<>(compared);
+    job.modelId = checked.modelId();
+    job.hubCommit = checked.hubCommit();
+    job.calibrationId = checked.calibration();
+    job.evaluationId = checked.evaluation();
+    job.comparedIds = new java.util.ArrayList<>(checked.compared());
     job.request = JobPayload.write(spec.normalized());
     job.data =
         Json.MAPPER.writeValueAsString(
             new JobView.Data(
-                catalog.datasetUse(calibration),
-                evaluation == null ? null : catalog.datasetUse(evaluation),
-                compared.stream().map(catalog::datasetUse).toList()));
+                catalog.datasetUse(checked.calibration()),
+                checked.evaluation() == null ? null : catalog.datasetUse(checked.evaluation()),
+                checked.compared().stream().map(catalog::datasetUse).toList()));
     job.createdAt = now;
     job.updatedAt = now;
     jobs.saveAndFlush(job); // the callback's row references it
-    if (request.callback() != null) {
-      callbacks.register(job.id, tenant, request.callback());
+    if (checked.callback() != null) {
+      callbacks.register(job.id, tenant, checked.callback(), request.callback().secret());
     }
     scheduler.scheduleIfNotExists(
         JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));

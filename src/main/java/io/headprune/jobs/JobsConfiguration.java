@@ -55,6 +55,7 @@ class JobsConfiguration {
       JobMetrics metrics,
       List<JobListener> listeners,
       @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
+      @Value("${headprune.worker.nice:10}") int nice,
       Clock clock,
       io.headprune.tenancy.Quotas quotas,
       Callbacks callbacks) {
@@ -73,6 +74,7 @@ class JobsConfiguration {
             clock,
             workerName());
     runner.callbacks(callbacks);
+    runner.nice(nice);
     return runner;
   }
 

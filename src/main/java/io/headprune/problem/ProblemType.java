@@ -29,7 +29,12 @@ public enum ProblemType {
   INTERNAL(500, "Internal error", "the server failed; the detail says when it was logged"),
   UPSTREAM(502, "Upstream failure", "the Hugging Face Hub failed or refused"),
   DATABASE_UNAVAILABLE(
-      503, "Service unavailable", "the database is unreachable; retry after Retry-After");
+      503, "Service unavailable", "the database is unreachable; retry after Retry-After"),
+  SERVER_BUSY(
+      503,
+      "Server busy",
+      "every database connection stayed in use for the pool's timeout while the database answers;"
+          + " retry after Retry-After");
 
   private static final String BASE = "https://headprune.io/problems/";
 
@@ -102,7 +107,33 @@ public enum ProblemType {
       case 429 -> QUOTA_EXCEEDED;
       case 502 -> UPSTREAM;
       case 503 -> DATABASE_UNAVAILABLE;
-      default -> INTERNAL;
+      default -> status < 500 ? INVALID_REQUEST : INTERNAL;
+    };
+  }
+
+  /**
+   * What an error answer of {@code status} means when nothing more specific is known (an error the
+   * web server or the framework raised before headprune's code saw the request).
+   */
+  public static String describe(int status) {
+    return switch (status) {
+      case 400 ->
+          "the request line, a header or the path is malformed (control characters, an encoded"
+              + " slash or backslash, a path not in normal form, or headers past the server's"
+              + " limit)";
+      case 401 -> "this call needs an Authorization: Bearer header with an API key or a token";
+      case 403 -> "the caller's role may not do this";
+      case 404 -> "no such resource";
+      case 405 -> "the path exists but not with this method";
+      case 406 -> "the Accept header names no type this operation gives";
+      case 413 -> "the request is larger than the server accepts";
+      case 414 -> "the request line is longer than the server accepts";
+      case 415 -> "the Content-Type is not one this operation takes";
+      case 431 -> "the request headers are larger than the server accepts";
+      case 501 -> "the request's method or transfer encoding is not one the server implements";
+      case 503 -> "the service is not available; retry later";
+      case 505 -> "the HTTP version is not one the server speaks";
+      default -> "the server could not handle the request (status " + status + ")";
     };
   }
 }

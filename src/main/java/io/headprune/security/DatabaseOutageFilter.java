@@ -29,6 +29,19 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
     try {
       chain.doFilter(request, response);
     } catch (RuntimeException e) {
+      if (Databases.busy(e) && !response.isCommitted()) {
+        Databases.countBusy("request");
+        log.warn("every database connection is in use while authenticating: {}", e.getMessage());
+        response.setHeader(HttpHeaders.RETRY_AFTER, "1");
+        Problems.write(
+            response,
+            503,
+            io.headprune.problem.ProblemType.SERVER_BUSY.title(),
+            io.headprune.problem.ProblemType.SERVER_BUSY.uri().toString(),
+            "the server is busy: every database connection stayed in use for "
+                + "spring.datasource.hikari.connection-timeout; retry in 1 second");
+        return;
+      }
       if (!Databases.unreachable(e) || response.isCommitted()) {
         throw e;
       }

@@ -80,14 +80,9 @@ class SecurityConfiguration {
                     .permitAll()
                     .requestMatchers("/actuator", "/actuator/**")
                     .hasRole("READ")
-                    .requestMatchers(
-                        "/v3/api-docs",
-                        "/v3/api-docs/**",
-                        "/v3/api-docs.yaml",
-                        "/swagger-ui.html",
-                        "/swagger-ui/**")
-                    .permitAll()
-                    .requestMatchers("/error")
+                    // the error page renders errors of requests already let through; asked for
+                    // directly it is a 404 (RequestLimitsFilter)
+                    .dispatcherTypeMatchers(jakarta.servlet.DispatcherType.ERROR)
                     .permitAll()
                     .requestMatchers("/v1/keys", "/v1/keys/**", "/v1/audit", "/v1/tenants/**")
                     .hasRole("ADMIN")
@@ -98,6 +93,23 @@ class SecurityConfiguration {
                     .anyRequest()
                     .hasRole("MEMBER"));
     return http.build();
+  }
+
+  /**
+   * A request the firewall refuses (a path not in normal form: {@code //}, {@code /./}, {@code ;},
+   * an encoded slash or percent, a control character) gets a problem naming that, not the
+   * framework's own error body.
+   */
+  @Bean
+  org.springframework.security.web.firewall.RequestRejectedHandler requestRejected() {
+    return (request, response, rejected) ->
+        Problems.write(
+            response,
+            400,
+            io.headprune.problem.ProblemType.INVALID_REQUEST.title(),
+            io.headprune.problem.ProblemType.INVALID_REQUEST.uri().toString(),
+            "the request's path is not in normal form (it holds //, /./, /../, a ; parameter, an"
+                + " encoded /, \\ or %, or a control character): send the plain path");
   }
 
   /**

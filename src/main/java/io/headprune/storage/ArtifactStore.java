@@ -9,6 +9,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -54,6 +55,89 @@ public final class ArtifactStore {
   /** A job's scratch directory (deleted when the job ends). */
   public Path work(UUID id) {
     return root.resolve("work").resolve(id.toString());
+  }
+
+  /** The scratch directory of attempt {@code attempt} of job {@code id}. */
+  public Path attempt(UUID id, int attempt) {
+    return work(id).resolve("attempt-" + attempt);
+  }
+
+  /**
+   * Removes the scratch of job {@code id}'s attempts before {@code attempt}: a dead attempt's
+   * leftovers (a killed worker's half-written outputs) once a later attempt has taken the job.
+   */
+  public void removeEarlierAttempts(UUID id, int attempt) {
+    if (!Files.isDirectory(work(id))) {
+      return;
+    }
+    try (var attempts = Files.list(work(id))) {
+      for (Path dir : attempts.toList()) {
+        String name = dir.getFileName().toString();
+        if (!name.matches("attempt-\\d{1,9}")
+            || Integer.parseInt(name.substring("attempt-".length())) < attempt) {
+          delete(dir);
+        }
+      }
+    } catch (IOException e) {
+      throw new EngineException("cannot list " + work(id), e);
+    }
+  }
+
+  /** Removes all of job {@code id}'s scratch (the job has ended). */
+  public void removeScratch(UUID id) {
+    delete(work(id));
+  }
+
+  /**
+   * Removes attempt {@code attempt}'s scratch, and the job's scratch directory once no attempt is
+   * left in it (a later attempt, revived while this one was paused, keeps its own).
+   */
+  public void removeAttempt(UUID id, int attempt) {
+    delete(attempt(id, attempt));
+    try {
+      Files.deleteIfExists(work(id));
+    } catch (java.nio.file.DirectoryNotEmptyException stillUsed) {
+      // another attempt's scratch is in it
+    } catch (IOException e) {
+      throw new EngineException("cannot delete " + work(id), e);
+    }
+  }
+
+  /** The jobs that have a scratch directory. */
+  public List<UUID> jobsWithScratch() {
+    try (var dirs = Files.list(root.resolve("work"))) {
+      return dirs.map(p -> p.getFileName().toString())
+          .flatMap(
+              name -> {
+                try {
+                  return java.util.stream.Stream.of(UUID.fromString(name));
+                } catch (IllegalArgumentException notAJob) {
+                  return java.util.stream.Stream.empty();
+                }
+              })
+          .toList();
+    } catch (IOException e) {
+      throw new EngineException("cannot list " + root.resolve("work"), e);
+    }
+  }
+
+  /**
+   * Removes incoming uploads untouched for {@code age}: an upload's file grows while it is read, so
+   * an old one belongs to a process that died while reading it. Returns how many were removed.
+   */
+  public int removeIncomingOlderThan(java.time.Duration age, java.time.Instant now) {
+    int removed = 0;
+    try (var entries = Files.list(root.resolve("incoming"))) {
+      for (Path entry : entries.toList()) {
+        if (Files.getLastModifiedTime(entry).toInstant().isBefore(now.minus(age))) {
+          delete(entry);
+          removed++;
+        }
+      }
+    } catch (IOException e) {
+      throw new EngineException("cannot list " + root.resolve("incoming"), e);
+    }
+    return removed;
   }
 
   /** A fresh temporary path for an incoming upload. */

@@ -32,4 +32,26 @@ class SystemConfiguration {
             .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
   }
+
+  /**
+   * Tomcat answers the requests it cannot parse itself: with {@link ProblemReportValve}, as
+   * problem+json.
+   */
+  @Bean
+  org.springframework.boot.web.server.WebServerFactoryCustomizer<
+          org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory>
+      problemReports(
+          @org.springframework.beans.factory.annotation.Value(
+                  "${server.max-http-request-header-size:8KB}")
+              org.springframework.util.unit.DataSize headerLimit) {
+    return factory -> {
+      ProblemReportValve.headerLimit = headerLimit.toBytes();
+      factory.addContextCustomizers(
+          context -> {
+            if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+              host.setErrorReportValveClass(ProblemReportValve.class.getName());
+            }
+          });
+    };
+  }
 }

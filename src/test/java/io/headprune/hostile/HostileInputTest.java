@@ -76,6 +76,69 @@ class HostileInputTest extends ServiceTest {
     assertThat(output.getAll()).doesNotContain(key).doesNotContain(key.substring(0, 20));
   }
 
+  /** Sends raw bytes as one request; returns the status line, the headers and the body. */
+  private String raw(String request) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      socket.shutdownOutput();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  /**
+   * What the web server and the framework refuse before headprune's code runs — malformed header
+   * lines, headers past the size limit, paths not in normal form, an encoded slash — is answered as
+   * problem+json too, with a detail and no HTML page or framework error body.
+   */
+  @Test
+  void errorsBeforeTheApplicationAreProblemsToo() throws IOException {
+    String auth = "Authorization: Bearer " + io.headprune.support.Instances.ADMIN_KEY + "\r\n";
+    Map<String, String> requests = new LinkedHashMap<>();
+    requests.put(
+        "NUL in a header",
+        "GET /v1/jobs HTTP/1.1\r\nHost: localhost\r\nX-Note: a\u0000b\r\n" + auth + "\r\n");
+    requests.put(
+        "100 KB header",
+        "GET /v1/jobs HTTP/1.1\r\nHost: localhost\r\nX-Big: "
+            + "a".repeat(100_000)
+            + "\r\n"
+            + auth
+            + "\r\n");
+    requests.put(
+        "encoded slash",
+        "GET /v1/jobs%2f..%2fkeys HTTP/1.1\r\nHost: localhost\r\n" + auth + "\r\n");
+    requests.put(
+        "path parameter", "GET /v1;x/jobs HTTP/1.1\r\nHost: localhost\r\n" + auth + "\r\n");
+    requests.put("double slash", "GET //v1/jobs HTTP/1.1\r\nHost: localhost\r\n" + auth + "\r\n");
+    requests.put("dot segment", "GET /v1/./jobs HTTP/1.1\r\nHost: localhost\r\n" + auth + "\r\n");
+    requests.put(
+        "two keys",
+        "GET /v1/jobs HTTP/1.1\r\nHost: localhost\r\n"
+            + auth
+            + auth.replace("hp_", "hp_x")
+            + "\r\n");
+    requests.put("the error page", "GET /error HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    for (var request : requests.entrySet()) {
+      // one request per connection, closed after the answer
+      String answer =
+          raw(
+              request
+                  .getValue()
+                  .replace("Host: localhost\r\n", "Host: localhost\r\nConnection: close\r\n"));
+      String head = answer.substring(0, Math.max(0, answer.indexOf("\r\n\r\n")));
+      String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+      assertThat(answer).as(request.getKey()).matches("(?s)HTTP/1\\.1 4\\d\\d .*");
+      assertThat(head.toLowerCase(java.util.Locale.ROOT))
+          .as(request.getKey() + "\n" + answer)
+          .contains("content-type: application/problem+json");
+      assertThat(body).as(request.getKey()).contains("\"detail\"").doesNotContain("<html");
+      assertThat(leaksInternals(body)).as(request.getKey() + ": " + body).isFalse();
+      assertThat(body).doesNotContain(io.headprune.support.Instances.ADMIN_KEY);
+    }
+  }
+
   /** One generated case: where it goes, what it is, and its bytes. */
   record Case(String kind, String path, String filename, byte[] body) {}
 
@@ -122,6 +185,7 @@ class HostileInputTest extends ServiceTest {
     cases.addAll(oversized());
     cases.addAll(imageDatasetAttacks(60));
     cases.addAll(decoderConfigAttacks());
+    cases.addAll(probedInputs(40));
     assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
 
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -481,6 +545,152 @@ class HostileInputTest extends ServiceTest {
       cases.add(new Case("archive#" + (i % 15), "/v1/models", filename, body));
     }
     return cases;
+  }
+
+  // ---- what outside probes found --------------------------------------------------------
+
+  private static byte[] gzip(byte[] content) {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(bytes)) {
+      gzip.write(content);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    var out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  /** A plain tar of the model files (the gzip is added by the caller). */
+  private byte[] modelTar() {
+    byte[] tarGz = Payloads.tarGz(Payloads.entries(model));
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(tarGz))) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Replaces the second occurrence of {@code from} (a zip's central directory) by {@code to}. */
+  private static byte[] patchSecond(byte[] bytes, String from, String to) {
+    byte[] a = Payloads.utf8(from);
+    byte[] out = bytes.clone();
+    int seen = 0;
+    for (int i = 0; i + a.length <= out.length; i++) {
+      if (Arrays.equals(out, i, i + a.length, a, 0, a.length) && seen++ == 1) {
+        System.arraycopy(Payloads.utf8(to), 0, out, i, a.length);
+        return out;
+      }
+    }
+    throw new IllegalStateException(from);
+  }
+
+  /**
+   * The inputs outside probes got past the service: bombs by ratio hidden after a valid model (a
+   * second gzip member, zeros after the tar's end), streams cut after the model's files, zips whose
+   * two directories disagree, names with bidirectional overrides or differing only by case, keys
+   * given twice, NUL in a file name.
+   */
+  private List<Case> probedInputs(int count) {
+    List<Case> cases = new ArrayList<>();
+    byte[] tar = modelTar();
+    for (int i = 0; i < count; i++) {
+      int zeros = (10 + random.nextInt(4)) << 20; // past the 8 MB this test allows expanded
+      switch (i % 10) {
+        case 0 ->
+            cases.add(
+                new Case(
+                    "probe#bomb-second-member@after the end",
+                    "/v1/models",
+                    "model.tar.gz",
+                    concat(
+                        gzip(tar),
+                        Payloads.tarGz(List.of(Entry.file("zeros.bin", new byte[zeros]))))));
+        case 1 ->
+            cases.add(
+                new Case(
+                    "probe#zeros-after-end@expands to more than",
+                    "/v1/models",
+                    "model.tar.gz",
+                    gzip(concat(tar, new byte[zeros]))));
+        case 2 -> {
+          byte[] second = Payloads.tarGz(List.of(Entry.file("extra.bin", randomBytes(8192))));
+          cases.add(
+              new Case(
+                  "probe#cut-second-member",
+                  "/v1/models",
+                  "model.tar.gz",
+                  concat(gzip(tar), Arrays.copyOf(second, 1 + random.nextInt(second.length - 2)))));
+        }
+        case 3 ->
+            cases.add(
+                new Case(
+                    "probe#data-after-end@after the end",
+                    "/v1/models",
+                    "model.tar.gz",
+                    gzip(concat(tar, randomBytes(512 + random.nextInt(4096))))));
+        case 4 ->
+            cases.add(
+                new Case(
+                    "probe#zip-directories-disagree@disagree",
+                    "/v1/models",
+                    "model.zip",
+                    patchSecond(Payloads.zip(model, Set.of()), "vocab.txt", "vocab.exe")));
+        case 5 -> {
+          Map<String, byte[]> files = new LinkedHashMap<>(model);
+          String name =
+              List.of("\u202egnp.exe", "a\u2066b.txt", "tab\there.txt").get(random.nextInt(3));
+          files.put(name, new byte[] {1});
+          cases.add(modelCase("probe#control-in-name@character", files));
+        }
+        case 6 -> {
+          Map<String, byte[]> files = new LinkedHashMap<>(model);
+          files.put("Config.json", model.get("config.json"));
+          cases.add(modelCase("probe#names-by-case@differ only by case", files));
+        }
+        case 7 -> {
+          String config = new String(model.get("config.json"), StandardCharsets.UTF_8);
+          String twice =
+              config.replaceFirst(
+                  "\\{", "{\"num_attention_heads\": " + (1 + random.nextInt(8)) + ", ");
+          cases.add(
+              modelCase(
+                  "probe#config-key-twice@num_attention_heads",
+                  Payloads.model(model, Map.of("config.json", Payloads.utf8(twice)))));
+        }
+        case 8 ->
+            cases.add(
+                new Case(
+                    "probe#dataset-key-twice@Duplicate",
+                    "/v1/datasets",
+                    "data.jsonl",
+                    Payloads.utf8(
+                        List.of(
+                                "{\"text\": \"a\", \"text\": \"b\", \"label\": 1}\n",
+                                "{\"text\": \"a\", \"label\": 1, \"label\": 0}\n")
+                            .get(random.nextInt(2)))));
+        default ->
+            cases.add(
+                new Case(
+                    "probe#nul-in-file-name@file name",
+                    "/v1/datasets",
+                    "da\0ta" + random.nextInt(100) + ".jsonl",
+                    Payloads.utf8("{\"text\": \"a\", \"label\": 1}\n")));
+      }
+    }
+    return cases;
+  }
+
+  private byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    random.nextBytes(bytes);
+    return bytes;
   }
 
   // ---- datasets ------------------------------------------------------------------------

@@ -342,7 +342,19 @@ class AuthenticationTest extends ServiceTest {
           .isEqualTo(401);
     }
     RestClient reader = as("Bearer " + createKey("default", "read"));
-    assertThat(reader.get().uri("/actuator/health").retrieve().body(Map.class))
+    RestClient tenantAdmin = as("Bearer " + createKey("default", "admin"));
+    for (RestClient tenant : List.of(reader, tenantAdmin)) {
+      // which checks failed, with the data path and disk totals, is the platform's business
+      assertThat(tenant.get().uri("/actuator/health").retrieve().body(Map.class))
+          .containsKey("status")
+          .doesNotContainKey("components");
+    }
+    assertThat(
+            as("Bearer " + Instances.ADMIN_KEY)
+                .get()
+                .uri("/actuator/health")
+                .retrieve()
+                .body(Map.class))
         .containsKey("components");
     for (String path : List.of("/actuator/metrics", "/actuator/prometheus", "/actuator/info")) {
       assertThat(reader.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value())
@@ -355,5 +367,33 @@ class AuthenticationTest extends ServiceTest {
           .isEqualTo(404);
     }
     assertThat(Instances.ADMIN_KEY).startsWith("hp_");
+  }
+
+  @Test
+  void theApiDocumentNeedsAKeyAndTheErrorPageIsNoResource() {
+    RestClient anonymous = as(null);
+    for (String path : List.of("/v3/api-docs", "/v3/api-docs.yaml")) {
+      assertThat(anonymous.get().uri(path).retrieve().toBodilessEntity().getStatusCode().value())
+          .as(path)
+          .isEqualTo(401);
+    }
+    RestClient reader = as("Bearer " + createKey("default", "read"));
+    assertThat(
+            reader.get().uri("/v3/api-docs").retrieve().toBodilessEntity().getStatusCode().value())
+        .isEqualTo(200);
+    assertThat(
+            anonymous
+                .get()
+                .uri("/swagger-ui.html")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isIn(401, 404);
+    for (RestClient caller : List.of(anonymous, reader)) {
+      var error = caller.get().uri("/error").retrieve().toEntity(Map.class);
+      assertThat(error.getStatusCode().value()).isEqualTo(404);
+      assertThat(error.getHeaders().getContentType()).hasToString("application/problem+json");
+    }
   }
 }

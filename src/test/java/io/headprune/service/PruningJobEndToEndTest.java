@@ -131,6 +131,27 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(beyond.getHeaders().getFirst("Content-Range"))
         .isEqualTo("bytes */" + download.getBody().length);
     assertThat(beyond.getBody()).isNullOrEmpty();
+    // several ranges (overlapping ones would send the same bytes again) are refused
+    for (String ranges : List.of("bytes=0-99,50-149", "bytes=0-9,0-9,0-9", "bytes=0-9,20-29")) {
+      var refused =
+          http.get()
+              .uri("/v1/jobs/" + id + "/artifacts/pruned")
+              .header("Range", ranges)
+              .retrieve()
+              .toEntity(byte[].class);
+      assertThat(refused.getStatusCode().value()).as(ranges).isEqualTo(416);
+      assertThat(refused.getHeaders().getFirst("Content-Range"))
+          .isEqualTo("bytes */" + download.getBody().length);
+    }
+    assertThat(
+            http.get()
+                .uri("/v1/jobs/" + id + "/artifacts/pruned")
+                .header("If-None-Match", "*")
+                .retrieve()
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(304);
 
     Path archive = Files.createTempFile("pruned", ".tar.gz");
     Files.write(archive, download.getBody());
@@ -486,6 +507,37 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(response.getStatusCode().value()).isEqualTo(409);
     assertThat(response.getHeaders().getContentType()).hasToString("application/problem+json");
     assertThat((String) response.getBody().get("detail")).contains("already finished");
+  }
+
+  @org.springframework.beans.factory.annotation.Autowired io.headprune.jobs.ScratchSweeper sweeper;
+
+  @Test
+  void aJobLeavesNoScratchAndTheSweepRemovesWhatEndedJobsLeft() throws IOException {
+    String id = submitSmallJob();
+    awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
+    Path work = DATA.resolve("artifacts/work");
+    assertThat(work.resolve(id)).as("a job's scratch goes when it ends").doesNotExist();
+
+    // what a killed process leaves: an ended job's attempt, a deleted job's, a running job's
+    Path ended = Files.createDirectories(work.resolve(id + "/attempt-1/out/pruned"));
+    Files.write(ended.resolve("model.safetensors"), new byte[1024]);
+    Path deleted =
+        Files.createDirectories(work.resolve(java.util.UUID.randomUUID() + "/attempt-2"));
+    String running = submitSmallJob();
+    awaitJob(running, j -> "SUCCEEDED".equals(j.get("status")));
+    Path owned = Files.createDirectories(work.resolve(running + "/attempt-1"));
+    jdbc.update("update jobs set status = 'RUNNING' where id = ?::uuid", running);
+    try {
+      sweeper.sweep();
+    } finally {
+      jdbc.update("update jobs set status = 'SUCCEEDED' where id = ?::uuid", running);
+    }
+
+    assertThat(work.resolve(id)).doesNotExist();
+    assertThat(deleted.getParent()).doesNotExist();
+    assertThat(owned).as("another worker may own a running job").exists();
+    sweeper.sweep();
+    assertThat(work.resolve(running)).doesNotExist();
   }
 
   private String submitSmallJob() {

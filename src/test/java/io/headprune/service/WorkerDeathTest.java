@@ -48,9 +48,21 @@ class WorkerDeathTest {
    */
   @Configuration(proxyBeanMethods = false)
   static class Hang {
+    /** The instances' data directory. */
+    static Path data;
+
     @Bean
     JobListener hang() {
       return (job, attempt, phase, done, total) -> {
+        // as a killed worker leaves a half-written output behind in its attempt's scratch
+        try {
+          Path leftover =
+              data.resolve("artifacts/work/" + job + "/attempt-" + attempt + "/out/pruned");
+          Files.createDirectories(leftover);
+          Files.write(leftover.resolve("model.safetensors"), new byte[4096]);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
         CLAIMED.countDown();
         while (true) {
           try {
@@ -66,6 +78,7 @@ class WorkerDeathTest {
   @Test
   void aJobWhoseWorkerStopsHeartbeatingIsCompletedByAnotherInstance() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
+    Hang.data = data;
     ConfigurableApplicationContext first =
         Instances.start(database, data, SHORT_HEARTBEATS, Hang.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
@@ -84,6 +97,9 @@ class WorkerDeathTest {
                   j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
       assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
       assertThat(job.get("attempt")).isEqualTo(2);
+      assertThat(data.resolve("artifacts/work/" + id))
+          .as("the dead attempt's scratch and the second's own are gone")
+          .doesNotExist();
       try (Stream<Path> files = Files.list(data.resolve("artifacts/jobs/" + id))) {
         assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
             .isEqualTo(

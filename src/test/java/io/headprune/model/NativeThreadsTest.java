@@ -1,0 +1,72 @@
+package io.headprune.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class NativeThreadsTest {
+
+  private static int onNewThread(java.util.function.IntSupplier work) throws InterruptedException {
+    AtomicInteger result = new AtomicInteger(Integer.MAX_VALUE);
+    Thread thread = new Thread(() -> result.set(work.getAsInt()));
+    thread.start();
+    thread.join();
+    return result.get();
+  }
+
+  @Test
+  void aJobThreadIsLoweredAndTheThreadsItStartsInheritIt() throws Exception {
+    assumeTrue(NativeThreads.current() != Integer.MIN_VALUE, "needs Linux's C library");
+    int before = NativeThreads.current();
+    int[] child = new int[1];
+    int lowered =
+        onNewThread(
+            () -> {
+              int now = NativeThreads.lowerThisThread(Math.max(before, 10));
+              try {
+                // as OpenMP's team and PyTorch's pools are started by the thread that first
+                // computes
+                child[0] = onNewThread(NativeThreads::current);
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+              return now;
+            });
+
+    assertThat(lowered).isEqualTo(Math.max(before, 10));
+    assertThat(child[0]).isEqualTo(lowered);
+    assertThat(NativeThreads.current()).as("the calling thread is untouched").isEqualTo(before);
+  }
+
+  @Test
+  void aThreadIsNeverRaised() throws Exception {
+    assumeTrue(NativeThreads.current() != Integer.MIN_VALUE, "needs Linux's C library");
+    int result =
+        onNewThread(
+            () -> {
+              NativeThreads.lowerThisThread(15);
+              return NativeThreads.lowerThisThread(5);
+            });
+
+    assertThat(result).isEqualTo(15);
+  }
+
+  @Test
+  void niceValuesOutsideZeroToNineteenAreRefused() {
+    assertThatThrownBy(() -> NativeThreads.lowerThisThread(20))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NativeThreads.lowerThisThread(-1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void openMpWaitsPassivelyUnlessTheUserSaidOtherwise() {
+    assumeTrue(NativeThreads.current() != Integer.MIN_VALUE, "needs Linux's C library");
+    String given = System.getenv(NativeThreads.WAIT_POLICY);
+
+    assertThat(NativeThreads.passiveOpenMpUnlessSet()).isEqualTo(given != null ? given : "PASSIVE");
+  }
+}
