@@ -306,6 +306,31 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         .body(problem);
   }
 
+  /** Which limit an upload exceeded, with its value. */
+  static String uploadLimit(MaxUploadSizeExceededException e) {
+    if (e.getMaxUploadSize() >= 0) {
+      return "upload exceeds the limit of " + e.getMaxUploadSize() + " bytes";
+    }
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      java.util.regex.Matcher header =
+          java.util.regex.Pattern.compile("Header section has more than (\\d+) bytes")
+              .matcher(String.valueOf(t.getMessage()));
+      if (header.find()) {
+        return "a part's headers (its file name included) exceed the server's limit of "
+            + header.group(1)
+            + " bytes";
+      }
+      java.util.regex.Matcher size =
+          java.util.regex.Pattern.compile("maximum (?:permitted )?(?:size )?(?:of )?\\(?(\\d+)\\)?")
+              .matcher(String.valueOf(t.getMessage()));
+      if (size.find()) {
+        return "upload exceeds the limit of " + size.group(1) + " bytes";
+      }
+    }
+    return "upload exceeds a limit of the server (headprune.upload.max-bytes for the file and the"
+        + " request, and the multipart parser's limits on part headers and parts)";
+  }
+
   /** What was wrong with a multipart body, in the request's terms. */
   static String multipartReason(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -333,10 +358,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       HttpStatusCode status,
       WebRequest request) {
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(
-            HttpStatus.CONTENT_TOO_LARGE,
-            "upload exceeds the limit of "
-                + (e.getMaxUploadSize() < 0 ? "the server" : e.getMaxUploadSize() + " bytes"));
+        ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, uploadLimit(e));
     problem.setTitle("Upload too large");
     return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
   }

@@ -147,6 +147,10 @@ public final class ConfigValues {
     JsonNode id2label = raw.get("id2label");
     if (id2label != null && id2label.isObject()) {
       for (Map.Entry<String, JsonNode> entry : id2label.properties()) {
+        if (!entry.getValue().isString() && !entry.getValue().isNumber()) {
+          throw new InvalidInputException(
+              "config.json: id2label value of '" + entry.getKey() + "' is not a label name");
+        }
         try {
           idToLabel.put(Integer.parseInt(entry.getKey()), entry.getValue().asString());
         } catch (NumberFormatException e) {

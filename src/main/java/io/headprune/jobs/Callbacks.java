@@ -162,15 +162,112 @@ class Callbacks {
   /** Loopback, link-local, private (site-local), unique-local (fc00::/7), wildcard or multicast. */
   static boolean internal(InetAddress address) {
     byte[] bytes = address.getAddress();
-    boolean uniqueLocal = bytes.length == 16 && (bytes[0] & 0xfe) == 0xfc;
-    boolean carrierGrade = bytes.length == 4 && (bytes[0] & 0xff) == 100 && (bytes[1] & 0xc0) == 64;
-    return address.isLoopbackAddress()
-        || address.isLinkLocalAddress()
-        || address.isSiteLocalAddress()
-        || address.isAnyLocalAddress()
-        || address.isMulticastAddress()
-        || uniqueLocal
-        || carrierGrade;
+    if (bytes.length == 16) {
+      byte[] embedded = embeddedIpv4(bytes);
+      if (embedded != null) { // judged by the IPv4 address it carries
+        return internalIpv4(embedded);
+      }
+      for (int[] block : IPV6_NOT_GLOBAL) {
+        if (within(bytes, block)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return internalIpv4(bytes);
+  }
+
+  private static boolean internalIpv4(byte[] bytes) {
+    for (int[] block : IPV4_NOT_GLOBAL) {
+      if (within(bytes, block)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The IPv4 address an IPv6 address stands for, where it stands for one: IPv4-mapped
+   * (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4
+   * (2002:aabb:ccdd::). Null otherwise.
+   */
+  private static byte[] embeddedIpv4(byte[] v6) {
+    boolean zeros10 = true;
+    for (int i = 0; i < 10; i++) {
+      zeros10 &= v6[i] == 0;
+    }
+    boolean mapped = zeros10 && (v6[10] & 0xff) == 0xff && (v6[11] & 0xff) == 0xff;
+    boolean compatible = zeros10 && v6[10] == 0 && v6[11] == 0 && !(bytes12to15Small(v6));
+    boolean nat64 = prefix(v6, new int[] {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0});
+    if (mapped || compatible || nat64) {
+      return java.util.Arrays.copyOfRange(v6, 12, 16);
+    }
+    if ((v6[0] & 0xff) == 0x20 && (v6[1] & 0xff) == 0x02) { // 6to4
+      return java.util.Arrays.copyOfRange(v6, 2, 6);
+    }
+    return null;
+  }
+
+  /** :: and ::1 are not IPv4-compatible addresses (they are the unspecified and loopback). */
+  private static boolean bytes12to15Small(byte[] v6) {
+    return v6[12] == 0 && v6[13] == 0 && v6[14] == 0 && (v6[15] & 0xff) <= 1;
+  }
+
+  private static boolean prefix(byte[] bytes, int[] prefix) {
+    for (int i = 0; i < prefix.length; i++) {
+      if ((bytes[i] & 0xff) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Address blocks that are not globally reachable (IANA's special-purpose registries, RFC 6890 and
+   * its updates): {first bytes..., prefix length}.
+   */
+  private static final List<int[]> IPV4_NOT_GLOBAL =
+      List.of(
+          new int[] {0, 8}, // "this network"
+          new int[] {10, 8}, // private
+          new int[] {100, 64, 10}, // shared address space (carrier-grade NAT)
+          new int[] {127, 8}, // loopback
+          new int[] {169, 254, 16}, // link-local
+          new int[] {172, 16, 12}, // private
+          new int[] {192, 0, 0, 24}, // IETF protocol assignments
+          new int[] {192, 0, 2, 24}, // documentation
+          new int[] {192, 88, 99, 24}, // 6to4 relay anycast (deprecated)
+          new int[] {192, 168, 16}, // private
+          new int[] {198, 18, 15}, // benchmarking
+          new int[] {198, 51, 100, 24}, // documentation
+          new int[] {203, 0, 113, 24}, // documentation
+          new int[] {224, 4}, // multicast
+          new int[] {240, 4}); // reserved, and the limited broadcast
+
+  private static final List<int[]> IPV6_NOT_GLOBAL =
+      List.of(
+          new int[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 127}, // :: and ::1
+          new int[] {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01, 48}, // local-use NAT64
+          new int[] {0x01, 0x00, 0, 0, 0, 0, 0, 0, 64}, // discard-only
+          new int[] {0x20, 0x01, 0x00, 23}, // IETF protocol assignments (Teredo included)
+          new int[] {0x20, 0x01, 0x0d, 0xb8, 32}, // documentation
+          new int[] {0x3f, 0xff, 20}, // documentation
+          new int[] {0xfc, 7}, // unique local
+          new int[] {0xfe, 0x80, 10}, // link-local
+          new int[] {0xfe, 0xc0, 10}, // site-local (deprecated)
+          new int[] {0xff, 8}); // multicast
+
+  /** Whether {@code address} lies in {@code block} ({first bytes..., prefix length}). */
+  private static boolean within(byte[] address, int[] block) {
+    int bits = block[block.length - 1];
+    for (int i = 0; i < bits; i++) {
+      int have = (address[i / 8] >> (7 - i % 8)) & 1;
+      int want = i / 8 < block.length - 1 ? (block[i / 8] >> (7 - i % 8)) & 1 : 0;
+      if (have != want) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** What a job's view says of its callback: the URL, whether it was delivered, each attempt. */

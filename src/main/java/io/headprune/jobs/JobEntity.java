@@ -24,6 +24,10 @@ class JobEntity {
   long progressDone;
   long progressTotal;
   int attempt;
+
+  /** Times a worker died while it ran this job (see {@link JobRunner#workerDied}). */
+  int workerDeaths;
+
   boolean cancelRequested;
   UUID modelId;
   UUID calibrationId;

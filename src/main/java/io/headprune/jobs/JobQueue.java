@@ -32,7 +32,10 @@ class JobQueue {
       java.time.Clock clock,
       // how long a job waits before it tries again to fit in its tenant's running-jobs quota
       @org.springframework.beans.factory.annotation.Value("${headprune.quota.retry-interval:10s}")
-          Duration quotaWait) {
+          Duration quotaWait,
+      // how many dead workers quarantine a job
+      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-worker-deaths:3}")
+          int maxWorkerDeaths) {
     return Tasks.oneTime(TASK)
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database
         // away) or to
@@ -51,7 +54,10 @@ class JobQueue {
               // before the
               // execution is revived, so that no new attempt can start before the row says QUEUED
               UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
-              transactions.executeWithoutResult(status -> jobs.requeue(id, clock.instant()));
+              if (runner.workerDied(id, maxWorkerDeaths)) {
+                operations.remove(); // quarantined: never handed to another worker
+                return;
+              }
               new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<
                       String>()
                   .deadExecution(complete, operations);

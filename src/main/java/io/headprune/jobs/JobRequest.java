@@ -63,6 +63,7 @@ public record JobRequest(
     @Valid DatasetRef evaluation,
     @Size(min = 1, max = 5, message = "criteria must name 1 to 5 criteria")
         List<
+                @NotNull(message = "criteria holds criterion names, not null")
                 @Pattern(
                     regexp = "hies|his|entropy|random|l2",
                     message =

@@ -337,6 +337,59 @@ class JobRunner {
   }
 
   /**
+   * The worker running job {@code id} died (it stopped heartbeating: killed, or crashed in native
+   * code). The job waits for a worker again — unless workers have now died {@code maxDeaths} times
+   * running it: a job that kills every worker it meets (a tokenizer whose regex aborts the process,
+   * say) is quarantined, FAILED with a problem saying so, and not run again. Returns whether it was
+   * quarantined. In its own transaction.
+   */
+  boolean workerDied(UUID id, int maxDeaths) {
+    Boolean quarantined =
+        transactions.execute(
+            tx -> {
+              JobEntity job = jobs.lockById(id).orElse(null);
+              if (job == null || job.status != JobStatus.RUNNING) {
+                return false;
+              }
+              job.workerDeaths++;
+              Instant now = clock.instant();
+              job.updatedAt = now;
+              job.worker = null;
+              if (job.workerDeaths < maxDeaths) {
+                job.status = JobStatus.QUEUED;
+                job.phase = Phase.QUEUED.id();
+                return false;
+              }
+              log.error(
+                  "job {}: its worker died {} times while running it; the job is quarantined",
+                  id,
+                  job.workerDeaths);
+              job.status = JobStatus.FAILED;
+              job.phase = Phase.FAILED.id();
+              job.error =
+                  Json.MAPPER.writeValueAsString(
+                      problem(
+                          ProblemType.QUARANTINED,
+                          ProblemType.QUARANTINED.title(),
+                          "the workers that ran this job died "
+                              + job.workerDeaths
+                              + (job.workerDeaths == 1 ? " time" : " times")
+                              + " (the process stopped: a crash in native code, such as a"
+                              + " tokenizer aborting, or the machine running out of memory); it is"
+                              + " not run again"));
+              job.finishedAt = now;
+              callbacks.scheduleDelivery(job.id);
+              return true;
+            });
+    if (Boolean.TRUE.equals(quarantined)) {
+      metrics.finished(JobStatus.FAILED, "unknown", null);
+      store.removeScratch(id);
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * Ends the job, if attempt {@code attempt} still owns it while it runs: terminal states are
    * final.
    */

@@ -79,13 +79,6 @@ final class Repositories {
     @Query("select j.cancelRequested from JobEntity j where j.id = ?1")
     Optional<Boolean> cancelRequested(UUID id);
 
-    /** A revived job: queued again, no worker, until one claims it. */
-    @Modifying
-    @Query(
-        "update JobEntity j set j.status = io.headprune.jobs.JobStatus.QUEUED, j.phase = 'queued', j.worker = null,"
-            + " j.updatedAt = ?2 where j.id = ?1 and j.status = io.headprune.jobs.JobStatus.RUNNING")
-    int requeue(UUID id, java.time.Instant now);
-
     @Modifying
     @Query(
         "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5 where j.id = ?1")

@@ -27,6 +27,11 @@ public enum ProblemType {
   QUOTA_EXCEEDED(
       429, "Quota exceeded", "a tenant quota refuses the request (413 for stored bytes)"),
   INTERNAL(500, "Internal error", "the server failed; the detail says when it was logged"),
+  QUARANTINED(
+      500,
+      "Job quarantined",
+      "the workers that ran the job died, as many times as headprune.jobs.max-worker-deaths allows;"
+          + " it is not run again"),
   UPSTREAM(502, "Upstream failure", "the Hugging Face Hub failed or refused"),
   DATABASE_UNAVAILABLE(
       503, "Service unavailable", "the database is unreachable; retry after Retry-After"),

@@ -21,6 +21,9 @@ public enum Criterion {
 
   /** Parses a criterion name, case-insensitively. */
   public static Criterion parse(String text) {
+    if (text == null) {
+      throw new InvalidInputException("a criterion is null; use hies, his, entropy, random or l2");
+    }
     try {
       return valueOf(text.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {

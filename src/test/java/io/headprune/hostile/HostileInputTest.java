@@ -186,6 +186,7 @@ class HostileInputTest extends ServiceTest {
     cases.addAll(imageDatasetAttacks(60));
     cases.addAll(decoderConfigAttacks());
     cases.addAll(probedInputs(40));
+    cases.addAll(secondProbe(modelId, datasetId));
     assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
 
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -684,6 +685,52 @@ class HostileInputTest extends ServiceTest {
                     Payloads.utf8("{\"text\": \"a\", \"label\": 1}\n")));
       }
     }
+    return cases;
+  }
+
+  /** The inputs a second probe answered with 500. */
+  private List<Case> secondProbe(String modelId, String datasetId) {
+    List<Case> cases = new ArrayList<>();
+    String config = new String(model.get("config.json"), StandardCharsets.UTF_8);
+    for (String replacement :
+        List.of(
+            "\"num_hidden_layers\": 9223372036854775807, ",
+            "\"num_hidden_layers\": 1e400, ",
+            "\"id2label\": {\"0\": 5, \"1\": [1]}, ",
+            "\"id2label\": {\"0\": null, \"1\": \"b\"}, ",
+            "\"label2id\": {\"a\": \"zero\", \"b\": 1}, ")) {
+      String key = replacement.substring(1, replacement.indexOf('"', 1));
+      String mutated = config.replaceAll("\"" + key + "\"\\s*:\\s*(\\{[^}]*\\}|[^,}]*),?", "");
+      mutated = mutated.replaceFirst("\\{", "{" + replacement);
+      cases.add(
+          modelCase(
+              "probe2#config-" + key,
+              Payloads.model(model, Map.of("config.json", Payloads.utf8(mutated)))));
+    }
+    String base =
+        "\"model\": {\"id\": \""
+            + modelId
+            + "\"}, \"calibration\": {\"id\": \""
+            + datasetId
+            + "\"}";
+    for (String extra :
+        List.of(
+            "\"criteria\": [null]",
+            "\"criteria\": [\"hies\", null]",
+            "\"sparsities\": [null]",
+            "\"seeds\": null, \"criteria\": [{}]",
+            "\"target\": {\"sparsity\": null}")) {
+      cases.add(
+          new Case(
+              "probe2#request", "/v1/jobs", null, Payloads.utf8("{" + base + ", " + extra + "}")));
+    }
+    // a 10 KB file name: the part's headers exceed the parser's limit, which the problem names
+    cases.add(
+        new Case(
+            "probe2#long-file-name@limit",
+            "/v1/datasets",
+            "d".repeat(10_000) + ".jsonl",
+            Payloads.utf8("{\"text\": \"a\", \"label\": 1}\n")));
     return cases;
   }
 

@@ -63,10 +63,25 @@ class CallbackPolicyTest {
             "::1",
             "fe80::1",
             "fd00::1",
-            "224.0.0.1")) {
+            "224.0.0.1",
+            // what an outside probe got past the filter: benchmarking, IETF assignments, the
+            // NAT64 and IPv4-compatible forms of the loopback
+            "198.18.0.1",
+            "192.0.0.1",
+            "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2002:7f00:1::1",
+            "64:ff9b:1::1",
+            "2001:db8::1",
+            "192.0.2.10",
+            "255.255.255.255",
+            "::")) {
       assertThat(Callbacks.internal(InetAddress.getByName(internal))).as(internal).isTrue();
     }
-    for (String external : List.of("8.8.8.8", "1.1.1.1", "2001:4860:4860::8888")) {
+    for (String external :
+        List.of(
+            "8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "64:ff9b::808:808", "2002:808:808::1")) {
       assertThat(Callbacks.internal(InetAddress.getByName(external))).as(external).isFalse();
     }
   }

@@ -29,7 +29,7 @@ import org.springframework.web.client.RestClient;
 @SuppressWarnings({"rawtypes", "unchecked"})
 class WorkerDeathTest {
 
-  static final CountDownLatch CLAIMED = new CountDownLatch(1);
+  static CountDownLatch claimed;
 
   /** A worker is dead after 4 missed heartbeats of 500 ms. */
   static final List<String> SHORT_HEARTBEATS =
@@ -63,7 +63,7 @@ class WorkerDeathTest {
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
-        CLAIMED.countDown();
+        claimed.countDown();
         while (true) {
           try {
             Thread.sleep(Long.MAX_VALUE);
@@ -79,10 +79,11 @@ class WorkerDeathTest {
   void aJobWhoseWorkerStopsHeartbeatingIsCompletedByAnotherInstance() throws Exception {
     TestDatabase.Database database = TestDatabase.fresh();
     Hang.data = data;
+    claimed = new CountDownLatch(1);
     ConfigurableApplicationContext first =
         Instances.start(database, data, SHORT_HEARTBEATS, Hang.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
-    assertThat(CLAIMED.await(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(claimed.await(2, TimeUnit.MINUTES)).isTrue();
     first.close(); // its scheduler stops heartbeating; the hung worker thread never finishes
 
     try (ConfigurableApplicationContext second =
@@ -109,6 +110,49 @@ class WorkerDeathTest {
       assertThat(((Map<String, Object>) job.get("result")).get("links"))
           .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
           .hasSize(4);
+    }
+  }
+
+  /**
+   * A job whose worker dies as many times as {@code headprune.jobs.max-worker-deaths} allows (here
+   * once) is quarantined: FAILED with a problem saying so, its execution removed, never handed to
+   * the next worker (which it would kill too).
+   */
+  @Test
+  void aJobWhoseWorkersDieIsQuarantinedNotHandedOn() throws Exception {
+    TestDatabase.Database database = TestDatabase.fresh();
+    Hang.data = data;
+    claimed = new CountDownLatch(1);
+    List<String> settings = new java.util.ArrayList<>(SHORT_HEARTBEATS);
+    settings.add("--headprune.jobs.max-worker-deaths=1");
+    ConfigurableApplicationContext first = Instances.start(database, data, settings, Hang.class);
+    String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
+    assertThat(claimed.await(2, TimeUnit.MINUTES)).isTrue();
+    first.close();
+
+    try (ConfigurableApplicationContext second = Instances.start(database, data, settings)) {
+      RestClient other = Instances.client(second);
+      Map<String, Object> job =
+          Awaitility.await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofMillis(250))
+              .until(
+                  () -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+                  j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      assertThat(job.get("status")).isEqualTo("FAILED");
+      assertThat(job.get("attempt")).as("never run again").isEqualTo(1);
+      Map<String, Object> error = (Map<String, Object>) job.get("error");
+      assertThat(error.get("type")).isEqualTo("https://headprune.io/problems/quarantined");
+      assertThat((String) error.get("detail")).contains("died 1 time (");
+      org.springframework.jdbc.core.JdbcTemplate sql =
+          second.getBean(org.springframework.jdbc.core.JdbcTemplate.class);
+      assertThat(
+              sql.queryForObject(
+                  "select count(*) from scheduled_tasks where task_instance = ?",
+                  Integer.class,
+                  id))
+          .isZero();
+      assertThat(data.resolve("artifacts/work/" + id)).doesNotExist();
     }
   }
 }
