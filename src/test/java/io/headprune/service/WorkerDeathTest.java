@@ -89,13 +89,7 @@ class WorkerDeathTest {
     try (ConfigurableApplicationContext second =
         Instances.start(database, data, SHORT_HEARTBEATS)) {
       RestClient other = Instances.client(second);
-      Map<String, Object> job =
-          Awaitility.await()
-              .atMost(Duration.ofMinutes(2))
-              .pollInterval(Duration.ofMillis(250))
-              .until(
-                  () -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
-                  j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      Map<String, Object> job = ended(other, id);
       assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
       assertThat(job.get("attempt")).isEqualTo(2);
       assertThat(data.resolve("artifacts/work/" + id))
@@ -111,6 +105,16 @@ class WorkerDeathTest {
           .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
           .hasSize(4);
     }
+  }
+
+  /** Job {@code id} once it has ended, as {@code client} sees it (at most two minutes). */
+  private static Map<String, Object> ended(RestClient client, String id) {
+    return Awaitility.await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> client.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+            j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
   }
 
   /**
@@ -132,13 +136,7 @@ class WorkerDeathTest {
 
     try (ConfigurableApplicationContext second = Instances.start(database, data, settings)) {
       RestClient other = Instances.client(second);
-      Map<String, Object> job =
-          Awaitility.await()
-              .atMost(Duration.ofMinutes(2))
-              .pollInterval(Duration.ofMillis(250))
-              .until(
-                  () -> other.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
-                  j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+      Map<String, Object> job = ended(other, id);
       assertThat(job.get("status")).isEqualTo("FAILED");
       assertThat(job.get("attempt")).as("never run again").isEqualTo(1);
       Map<String, Object> error = (Map<String, Object>) job.get("error");
