@@ -106,14 +106,17 @@ class RequestLimitsFilter extends OncePerRequestFilter {
             io.headprune.checkpoint.Json.MAPPER
                 .writer()
                 .without(tools.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(
-                    new java.util.LinkedHashMap<String, Object>(
-                        java.util.Map.of(
-                            "type", type.uri().toString(),
-                            "title", type.title(),
-                            "status", type.status(),
-                            "detail", detail)))
+                .writeValueAsString(problem(type, detail))
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private static java.util.Map<String, Object> problem(ProblemType type, String detail) {
+    java.util.Map<String, Object> problem = new java.util.LinkedHashMap<>();
+    problem.put("type", type.uri().toString());
+    problem.put("title", type.title());
+    problem.put("status", type.status());
+    problem.put("detail", detail);
+    return problem;
   }
 
   /** A request whose body stops at {@link #MAX_JSON_BYTES}, however it is sent. */
