@@ -111,7 +111,8 @@ public final class Checkpoint implements AutoCloseable {
         names.add(entry.getValue().asString(""));
       }
     } catch (IOException e) {
-      throw new InvalidInputException("cannot read " + INDEX + ": " + e.getMessage());
+      throw new InvalidInputException(
+          "cannot read " + INDEX + ": " + InvalidInputException.plain(e.getMessage()));
     }
     List<Path> shards = new ArrayList<>();
     for (String name : names) {

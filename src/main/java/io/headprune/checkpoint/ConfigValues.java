@@ -36,7 +36,8 @@ public final class ConfigValues {
     try {
       return parse(Files.readAllBytes(file));
     } catch (IOException e) {
-      throw new InvalidInputException("cannot read config.json: " + e.getMessage());
+      throw new InvalidInputException(
+          "cannot read config.json: " + InvalidInputException.plain(e.getMessage()));
     }
   }
 
@@ -68,6 +69,32 @@ public final class ConfigValues {
       throw new InvalidInputException("config.json: " + key + " is not an integer");
     }
     return bounded(key, value.asLong(), max);
+  }
+
+  /**
+   * An optional token id (such as {@code pad_token_id}) in [0, {@code vocabulary}), {@code
+   * fallback} when absent: an id outside the embedding table is refused by name here rather than
+   * failing the engine later.
+   */
+  public static int tokenId(ObjectNode raw, String key, int fallback, int vocabulary) {
+    JsonNode value = raw.get(key);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isIntegralNumber()) {
+      throw new InvalidInputException("config.json: " + key + " is not an integer");
+    }
+    if (value.asLong() < 0 || value.asLong() >= vocabulary) {
+      throw new InvalidInputException(
+          "config.json: "
+              + key
+              + " "
+              + value.asString()
+              + " is not a token id of the vocabulary (vocab_size "
+              + vocabulary
+              + ")");
+    }
+    return value.asInt();
   }
 
   /**

@@ -29,15 +29,17 @@ final class HfTokenizer implements TextTokenizer {
 
   static HfTokenizer open(Path json, int maxLength) {
     // read by Jackson first: a key given twice (which the tokenizers library takes silently, the
-    // last one winning) is refused by name, as in every JSON file headprune reads
-    Json.check(json, "tokenizer.json");
+    // last one winning) is refused by name, as in every JSON file headprune reads, and sizes that
+    // would hold the native build for minutes are refused before it starts
+    TokenizerBounds.DEFAULT.check(json);
     try {
       return new HfTokenizer(
           HuggingFaceTokenizer.newInstance(json, TextTokenizer.hfOptions(maxLength)),
           maxLength,
           json);
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
+      throw new InvalidInputException(
+          "tokenizer.json cannot be loaded: " + InvalidInputException.plain(e.getMessage()));
     }
   }
 
@@ -61,7 +63,8 @@ final class HfTokenizer implements TextTokenizer {
             HuggingFaceTokenizer.newInstance(
                 json, java.util.Map.of("truncation", "false", "padding", "false"));
       } catch (IOException | RuntimeException e) {
-        throw new InvalidInputException("tokenizer.json cannot be loaded: " + e.getMessage());
+        throw new InvalidInputException(
+            "tokenizer.json cannot be loaded: " + InvalidInputException.plain(e.getMessage()));
       }
     }
     Encoding encoding = untruncated.encode(text, specialTokens, false);

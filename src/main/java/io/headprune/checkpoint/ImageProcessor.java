@@ -69,7 +69,8 @@ public record ImageProcessor(
       }
       return parse((ObjectNode) node, processors);
     } catch (IOException e) {
-      throw new InvalidInputException("cannot read " + FILE + ": " + e.getMessage());
+      throw new InvalidInputException(
+          "cannot read " + FILE + ": " + InvalidInputException.plain(e.getMessage()));
     }
   }
 

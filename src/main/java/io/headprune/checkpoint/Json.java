@@ -39,21 +39,8 @@ public final class Json {
     try {
       return MAPPER.readTree(bytes);
     } catch (JacksonException e) {
-      throw new InvalidInputException(what + " is not valid JSON: " + e.getOriginalMessage());
-    }
-  }
-
-  /**
-   * Reads the JSON file {@code file} through, without keeping it, naming {@code what} when it is
-   * not valid JSON (a key given twice included).
-   */
-  public static void check(java.nio.file.Path file, String what) {
-    try (tools.jackson.core.JsonParser parser = MAPPER.createParser(file.toFile())) {
-      while (parser.nextToken() != null) {
-        // every token is read: duplicates and syntax errors surface as they come
-      }
-    } catch (JacksonException e) {
-      throw new InvalidInputException(what + " is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidInputException(
+          what + " is not valid JSON: " + InvalidInputException.plain(e.getOriginalMessage()));
     }
   }
 }

@@ -57,7 +57,10 @@ public final class SafetensorsFile implements AutoCloseable {
       channel = FileChannel.open(path, StandardOpenOption.READ);
     } catch (IOException e) {
       throw new InvalidInputException(
-          "cannot open safetensors file " + path.getFileName() + ": " + e.getMessage());
+          "cannot open safetensors file "
+              + path.getFileName()
+              + ": "
+              + InvalidInputException.plain(e.getMessage()));
     }
     try {
       return read(path, channel);

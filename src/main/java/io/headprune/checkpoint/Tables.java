@@ -1,5 +1,6 @@
 package io.headprune.checkpoint;
 
+import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
@@ -130,7 +131,13 @@ public final class Tables {
    * Reads the rows of {@code file} (named {@code name} in messages; its format from that name) or
    * of the shards a directory's manifest lists, until the sink says stop.
    */
-  public static void read(Path file, String name, DatasetReader.Limits limits, RowSink sink) {
+  public static void read(Path file, String name, DatasetReader.Limits limits, RowSink each) {
+    // an upload's validation reads under a time budget: every row checks it
+    RowSink sink =
+        (row, where) -> {
+          Deadline.check("reading the rows of " + name);
+          return each.accept(row, where);
+        };
     if (Files.isDirectory(file)) {
       Counter counter = new Counter(limits.maxBytes());
       long rows = manifest(file).path("rows").asLong(Long.MAX_VALUE);
@@ -231,7 +238,8 @@ public final class Tables {
     } catch (CharacterCodingException e) {
       throw new InvalidInputException("dataset " + name + " is not valid UTF-8");
     } catch (IOException e) {
-      throw new InvalidInputException("dataset " + name + " cannot be read: " + e.getMessage());
+      throw new InvalidInputException(
+          "dataset " + name + " cannot be read: " + InvalidInputException.plain(e.getMessage()));
     }
   }
 
@@ -249,7 +257,12 @@ public final class Tables {
     } catch (IOException e) {
       raw.close();
       throw new InvalidInputException(
-          "dataset " + name + " is not a valid ." + compression + " file: " + e.getMessage());
+          "dataset "
+              + name
+              + " is not a valid ."
+              + compression
+              + " file: "
+              + InvalidInputException.plain(e.getMessage()));
     }
     return new FilterInputStream(decompressed) {
       @Override
@@ -352,7 +365,8 @@ public final class Tables {
       if (e.getCause() instanceof InvalidInputException refused) {
         throw refused;
       }
-      throw new InvalidInputException(name + " is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidInputException(
+          name + " is not valid JSON: " + InvalidInputException.plain(e.getOriginalMessage()));
     }
   }
 
@@ -407,7 +421,8 @@ public final class Tables {
       if (e.getCause() instanceof InvalidInputException refused) {
         throw refused;
       }
-      throw new InvalidInputException(name + ": malformed " + kind + ": " + e.getMessage());
+      throw new InvalidInputException(
+          name + ": malformed " + kind + ": " + InvalidInputException.plain(e.getMessage()));
     }
   }
 

@@ -86,7 +86,8 @@ public interface TextTokenizer extends AutoCloseable {
           .path("do_lower_case")
           .asBoolean(true);
     } catch (IOException e) {
-      throw new InvalidInputException("cannot read tokenizer_config.json: " + e.getMessage());
+      throw new InvalidInputException(
+          "cannot read tokenizer_config.json: " + InvalidInputException.plain(e.getMessage()));
     }
   }
 

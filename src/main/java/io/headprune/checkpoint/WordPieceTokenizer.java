@@ -49,7 +49,8 @@ final class WordPieceTokenizer implements TextTokenizer {
         vocabulary.putIfAbsent(lines.get(i).strip(), i);
       }
     } catch (IOException e) {
-      throw new InvalidInputException("vocab.txt cannot be read as UTF-8: " + e.getMessage());
+      throw new InvalidInputException(
+          "vocab.txt cannot be read as UTF-8: " + InvalidInputException.plain(e.getMessage()));
     }
     return new WordPieceTokenizer(vocabulary, lowerCase, maxLength);
   }

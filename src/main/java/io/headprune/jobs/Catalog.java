@@ -9,6 +9,7 @@ import io.headprune.checkpoint.Labels;
 import io.headprune.hub.HubClient;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
+import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.scoring.Inputs;
@@ -54,6 +55,7 @@ public class Catalog {
   private final Tenants tenants;
   private final Audit audit;
   private final org.springframework.transaction.support.TransactionTemplate transactions;
+  private final java.time.Duration validationTimeout;
 
   Catalog(
       Repositories.Models models,
@@ -67,7 +69,11 @@ public class Catalog {
       Quotas quotas,
       Audit audit,
       org.springframework.transaction.support.TransactionTemplate transactions,
-      Tenants tenants) {
+      Tenants tenants,
+      @org.springframework.beans.factory.annotation.Value(
+              "${headprune.upload.validation-timeout:2m}")
+          java.time.Duration validationTimeout) {
+    this.validationTimeout = validationTimeout;
     this.tenants = tenants;
     this.jobRows = jobRows;
     this.quotas = quotas;
@@ -123,9 +129,16 @@ public class Catalog {
           }
           return new Stored<>(ModelView.of(model), false);
         }
-        Archives.extract(archive, filename, extracted, archiveLimits);
-        Path root = modelRoot(extracted);
-        ModelEntity entity = validateModel(root);
+        var validated =
+            validating(
+                "model upload",
+                () -> {
+                  Archives.extract(archive, filename, extracted, archiveLimits);
+                  Path checked = modelRoot(extracted);
+                  return java.util.Map.entry(checked, validateModel(checked));
+                });
+        Path root = validated.getKey();
+        ModelEntity entity = validated.getValue();
         entity.id = UUID.randomUUID();
         // a directory of its own per upload: a racing replica never deletes or overwrites another's
         // files
@@ -217,10 +230,38 @@ public class Catalog {
         "archive has no config.json at its root or in a single top-level directory");
   }
 
-  /** Parses config, validates every safetensors header and loads every weight with its shape. */
+  /**
+   * Runs an upload's validation {@code work} within {@code headprune.upload.validation-timeout}:
+   * past it the work stops with a 422, and the caller's cleanup removes what it wrote.
+   */
+  private <T> T validating(String what, Validation<T> work) {
+    return Deadline.within(
+        validationTimeout,
+        clock,
+        "validating the " + what,
+        "headprune.upload.validation-timeout",
+        () -> {
+          try {
+            return work.run();
+          } catch (IOException e) {
+            throw new UncheckedIOException("validating the " + what, e);
+          }
+        });
+  }
+
+  /** Validation work on an upload's files. */
+  private interface Validation<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Parses config, validates every safetensors header and every weight's shape, and reads every
+   * floating-point weight once (NaN and infinities refused).
+   */
   static ModelEntity validateModel(Path root) {
     try (Checkpoint checkpoint = Models.open(root)) {
-      Models.Description model = Models.describe(checkpoint); // every weight checked, none read
+      Models.Description model = Models.describe(checkpoint); // every weight's shape checked
+      io.headprune.checkpoint.FiniteWeights.check(checkpoint);
       Inputs.open(checkpoint, 8).close();
       ModelEntity entity = new ModelEntity();
       entity.architecture = checkpoint.config().architecture();
@@ -264,13 +305,18 @@ public class Catalog {
       return new Stored<>(DatasetView.of(existing.get()), false);
     }
     // rows under the default column names are checked now; other columns when a job maps them
-    var first = io.headprune.checkpoint.Tables.firstRow(named, filename, datasetLimits);
     int rows =
-        ChoiceDataset.isChoiceDataset(named, filename, Columns.NONE)
-            ? ChoiceDataset.read(named, filename, datasetLimits).size()
-            : first != null && first.has("text")
-                ? DatasetReader.read(named, filename, null, datasetLimits).size()
-                : (int) io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
+        validating(
+            "dataset upload",
+            () -> {
+              var first = io.headprune.checkpoint.Tables.firstRow(named, filename, datasetLimits);
+              return ChoiceDataset.isChoiceDataset(named, filename, Columns.NONE)
+                  ? ChoiceDataset.read(named, filename, datasetLimits).size()
+                  : first != null && first.has("text")
+                      ? DatasetReader.read(named, filename, null, datasetLimits).size()
+                      : (int)
+                          io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
+            });
     if (rows == 0) {
       throw new InvalidInputException("dataset " + filename + " is empty: it has no examples");
     }
@@ -331,9 +377,15 @@ public class Catalog {
         if (existing.isPresent()) {
           return new Stored<>(DatasetView.of(existing.get()), false);
         }
-        Archives.extract(archive, filename, extracted, archiveLimits);
-        Path jsonl = imageJsonl(extracted);
-        int rows = ImageDataset.validate(jsonl, datasetLimits);
+        Path jsonl =
+            validating(
+                "image dataset upload",
+                () -> {
+                  Archives.extract(archive, filename, extracted, archiveLimits);
+                  return imageJsonl(extracted);
+                });
+        int rows =
+            validating("image dataset upload", () -> ImageDataset.validate(jsonl, datasetLimits));
         Path root = jsonl.getParent();
         Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
         return saveDataset(tenant, sha256, IMAGES, rows, root);

@@ -302,13 +302,19 @@ class JobRunner {
   }
 
   private JobEntity start(UUID id) {
-    JobEntity job = jobs.findById(id).orElse(null);
+    // locked: a cancel or delete of the queued job commits before this start reads it, or after
+    JobEntity job = jobs.lockById(id).orElse(null);
     if (job == null || job.status.finished()) {
       return null;
     }
     if (job.cancelRequested) {
+      // cancelled while this worker picked it: ended as a cancel of a queued job is
       job.status = JobStatus.CANCELLED;
+      job.phase = Phase.CANCELLED.id();
       job.finishedAt = clock.instant();
+      job.updatedAt = job.finishedAt;
+      callbacks.scheduleDelivery(job.id);
+      metrics.finished(JobStatus.CANCELLED, "unknown", null);
       return null;
     }
     try {

@@ -301,12 +301,14 @@ public class Jobs {
   /** Cancels a queued or running job; a finished job cannot be cancelled. */
   @Transactional
   public JobView cancel(UUID id) {
-    JobEntity job = entity(id);
+    JobEntity job = locked(id);
     if (job.status.finished()) {
       throw new ConflictException("job " + id + " has already finished with status " + job.status);
     }
-    if (job.status == JobStatus.QUEUED) {
-      scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
+    // queued, and no worker has picked it: it ends here; a worker that picked it at this moment
+    // (the row still says QUEUED) finds the request when it starts, and ends it
+    if (job.status == JobStatus.QUEUED
+        && cancelUnlessPicked(JobQueue.TASK.instanceId(id.toString()))) {
       job.status = JobStatus.CANCELLED;
       job.phase = io.headprune.scoring.Phase.CANCELLED.id();
       callbacks.scheduleDelivery(job.id);
@@ -323,10 +325,11 @@ public class Jobs {
   /** Deletes a job with its scores, evaluations and artifacts; a running job is cancelled first. */
   @Transactional
   public void delete(UUID id) {
-    JobEntity job = entity(id);
-    if (job.status == JobStatus.QUEUED) {
-      scheduler.cancel(JobQueue.TASK.instanceId(id.toString()));
-    }
+    JobEntity job = locked(id);
+    // its queued run and a pending callback delivery go with it; one a worker picked at this
+    // moment finds no row and ends
+    cancelUnlessPicked(JobQueue.TASK.instanceId(id.toString()));
+    cancelUnlessPicked(Callbacks.DELIVERY.instanceId(id.toString()));
     scores.deleteByJobId(id);
     evaluations.deleteByJobId(id);
     artifacts.deleteByJobId(id);
@@ -395,6 +398,39 @@ public class Jobs {
   }
 
   /** One of the caller's jobs; another tenant's is as absent as a missing one. */
+  /** The caller's job, its row locked until the transaction ends (a worker's start waits). */
+  private JobEntity locked(UUID id) {
+    String tenant = Caller.current().tenant();
+    return jobs.lockById(id)
+        .filter(job -> job.tenant.equals(tenant))
+        .orElseThrow(() -> new NotFoundException("job does not exist"));
+  }
+
+  /**
+   * Removes {@code execution} unless a worker has picked it; true when it is gone (or never was),
+   * false when a worker runs it.
+   */
+  private boolean cancelUnlessPicked(
+      com.github.kagkarlsson.scheduler.task.TaskInstanceId execution) {
+    var scheduled = scheduler.getScheduledExecution(execution);
+    if (scheduled.isEmpty()) {
+      return true;
+    }
+    if (scheduled.get().isPicked()) {
+      return false;
+    }
+    try {
+      scheduler.cancel(execution);
+      return true;
+    } catch (
+        com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException
+            picked) {
+      return false; // picked between the look and the cancel
+    } catch (com.github.kagkarlsson.scheduler.exceptions.TaskInstanceNotFoundException done) {
+      return true;
+    }
+  }
+
   private JobEntity entity(UUID id) {
     return jobs.findByIdAndTenant(id, Caller.current().tenant())
         .orElseThrow(() -> new NotFoundException("job does not exist"));

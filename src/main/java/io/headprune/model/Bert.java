@@ -82,7 +82,11 @@ public final class Bert {
         ConfigValues.positive(raw, "max_position_embeddings", ConfigValues.MAX_DIMENSION),
         false,
         false,
-        raw.path("pad_token_id").asInt(defaultPad),
+        ConfigValues.tokenId(
+            raw,
+            "pad_token_id",
+            defaultPad,
+            ConfigValues.positive(raw, "vocab_size", ConfigValues.MAX_VOCAB)),
         ConfigValues.labels(raw),
         ConfigValues.prunedHeads(raw, layers, heads),
         raw);

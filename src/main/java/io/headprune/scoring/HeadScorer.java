@@ -82,6 +82,20 @@ public final class HeadScorer {
       for (int h = 0; h < heads[l].length; h++) {
         his[l][h] /= examples.size();
         entropy[l][h] /= examples.size();
+        if (!Double.isFinite(his[l][h]) || !Double.isFinite(entropy[l][h])) {
+          // a selection made from NaN would be arbitrary: refused, never reported as a result
+          throw new InvalidInputException(
+              "head "
+                  + l
+                  + "."
+                  + heads[l][h]
+                  + " scores HIS "
+                  + his[l][h]
+                  + ", entropy "
+                  + entropy[l][h]
+                  + ": the model's activations are not finite on the calibration data (weights"
+                  + " too large for float32?); no head can be ranked");
+        }
       }
     }
     return new RawScores(heads, his, entropy, examples.size());

@@ -117,13 +117,19 @@ public final class Inputs implements AutoCloseable {
             ImageDataset.read(data.path(), data.name(), data.columns(), config.labels(), limits),
             cap);
     List<Encoded> encoded = new ArrayList<>(examples.size());
+    // rows naming the same image share its pixels: decoded and resized once
+    java.util.Map<Object, ImageProcessor.Prepared> prepared = new java.util.HashMap<>();
     for (ImageDataset.ImageExample example : examples) {
-      ImageProcessor.Prepared prepared =
-          images.prepare(ImageDataset.bytes(example, ImageDataset.MAX_FILE_BYTES), example.name());
+      ImageProcessor.Prepared image =
+          prepared.computeIfAbsent(
+              ImageDataset.source(example),
+              source ->
+                  images.prepare(
+                      ImageDataset.bytes(example, ImageDataset.MAX_FILE_BYTES), example.name()));
       encoded.add(
           new Encoded(
               new Encoded.Image(
-                  prepared.pixels(), prepared.height(), prepared.width(), config.maxPositions()),
+                  image.pixels(), image.height(), image.width(), config.maxPositions()),
               example.label()));
       if (encoded.size() % 64 == 0) {
         progress.report(Phase.LOAD, encoded.size(), examples.size());

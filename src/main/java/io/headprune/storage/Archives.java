@@ -1,5 +1,8 @@
 package io.headprune.storage;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -56,11 +59,18 @@ public final class Archives {
 
   private static void extractZip(Path archive, Path target, ArchiveLimits limits)
       throws IOException {
+    // the count the end record declares is checked before the central directory is parsed
+    long declared = ZipDirectory.entries(archive);
+    if (declared > limits.maxEntries()) {
+      throw new InvalidInputException(
+          "archive declares " + declared + " entries, more than " + limits.maxEntries());
+    }
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       Budget budget = new Budget(limits, Files.size(archive));
       List<ZipArchiveEntry> central = java.util.Collections.list(zip.getEntriesInPhysicalOrder());
       for (ZipArchiveEntry entry : central) {
         budget.entry(entry.getName());
+        budget.declared(entry.getName(), entry.getSize(), entry.isDirectory());
         if (entry.isUnixSymlink()) {
           throw new InvalidInputException(
               "archive entry '" + printable(entry.getName()) + "' is a symbolic link");
@@ -95,6 +105,7 @@ public final class Archives {
         ZipArchiveInputStream local = new ZipArchiveInputStream(file, "UTF-8", true, true)) {
       byte[] sink = new byte[64 * 1024];
       for (ZipArchiveEntry expected : central) {
+        Deadline.check("comparing the zip's local headers with its central directory");
         ZipArchiveEntry entry = local.getNextEntry();
         if (entry == null || !entry.getName().equals(expected.getName())) {
           throw disagreeing(expected.getName());
@@ -137,6 +148,7 @@ public final class Archives {
         BoundedTar tar = new BoundedTar(counted)) {
       for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
         budget.entry(entry.getName());
+        budget.declared(entry.getName(), entry.getSize(), entry.isDirectory());
         if (entry.isSymbolicLink() || entry.isLink()) {
           throw new InvalidInputException(
               "archive entry '" + printable(entry.getName()) + "' is a link");
@@ -159,6 +171,7 @@ public final class Archives {
       // after the end-of-archive blocks only zero padding may follow, to the end of the stream
       byte[] rest = new byte[64 * 1024];
       for (int read = counted.read(rest); read >= 0; read = counted.read(rest)) {
+        Deadline.check("reading what follows the tar stream");
         for (int i = 0; i < read; i++) {
           if (rest[i] != 0) {
             throw new InvalidInputException("archive has data after the end of its tar stream");
@@ -182,14 +195,15 @@ public final class Archives {
       super(in, org.apache.commons.compress.archivers.tar.TarConstants.DEFAULT_RCDSIZE);
     }
 
+    /** The PAX header bytes read for the entry being built, checked when it is returned. */
+    private final java.io.ByteArrayOutputStream pax = new java.io.ByteArrayOutputStream();
+
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
       TarArchiveEntry entry = getCurrentEntry();
+      boolean paxHeader = entry != null && (entry.isPaxHeader() || entry.isGlobalPaxHeader());
       if (entry != null
-          && (entry.isGNULongNameEntry()
-              || entry.isGNULongLinkEntry()
-              || entry.isPaxHeader()
-              || entry.isGlobalPaxHeader())
+          && (entry.isGNULongNameEntry() || entry.isGNULongLinkEntry() || paxHeader)
           && entry.getSize() > MAX_TAR_METADATA) {
         throw new InvalidInputException(
             "archive has a tar metadata entry (long name or PAX header) of "
@@ -197,7 +211,74 @@ public final class Archives {
                 + " bytes, more than "
                 + MAX_TAR_METADATA);
       }
-      return super.read(buffer, offset, length);
+      int read = super.read(buffer, offset, length);
+      if (paxHeader && read > 0) {
+        pax.write(buffer, offset, read);
+      }
+      return read;
+    }
+
+    // commons-compress makes an absolute name relative (drops its leading '/'): the names are
+    // checked as the archive gives them, in the header, a GNU long name and a PAX path record
+
+    @Override
+    protected byte[] readRecord() throws IOException {
+      byte[] record = super.readRecord();
+      if (record != null
+          && org.apache.commons.compress.archivers.tar.TarUtils.verifyCheckSum(record)) {
+        boolean posix =
+            new String(record, 257, 6, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .equals("ustar\0");
+        if (record[0] == '/' || (posix && record[345] == '/')) {
+          throw absolute(
+              new String(record, posix && record[345] != 0 ? 345 : 0, 100, UTF_8)
+                  .replace("\0", ""));
+        }
+      }
+      return record;
+    }
+
+    @Override
+    protected byte[] getLongNameData() throws IOException {
+      byte[] name = super.getLongNameData();
+      if (name != null && name.length > 0 && name[0] == '/') {
+        throw absolute(new String(name, UTF_8));
+      }
+      return name;
+    }
+
+    @Override
+    public TarArchiveEntry getNextEntry() throws IOException {
+      TarArchiveEntry entry = super.getNextEntry();
+      if (pax.size() > 0) {
+        byte[] records = pax.toByteArray();
+        pax.reset();
+        paxPaths(records);
+      }
+      return entry;
+    }
+
+    /** Refuses a PAX {@code path} or {@code linkpath} record that is absolute. */
+    private static void paxPaths(byte[] records) {
+      String text = new String(records, UTF_8);
+      for (String record : text.split("\n")) {
+        int space = record.indexOf(' ');
+        int equals = record.indexOf('=');
+        if (space < 0 || equals < space) {
+          continue; // malformed records are commons-compress's to refuse
+        }
+        String key = record.substring(space + 1, equals);
+        String value = record.substring(equals + 1);
+        if ((key.equals("path") || key.equals("linkpath") || key.equals("GNU.sparse.name"))
+            && value.startsWith("/")) {
+          throw absolute(value);
+        }
+      }
+    }
+
+    private static InvalidInputException absolute(String name) {
+      return new InvalidInputException(
+          "archive entry '" + printable(name) + "' has an absolute path");
     }
   }
 
@@ -326,6 +407,7 @@ public final class Archives {
     byte[] buffer = new byte[64 * 1024];
     try (OutputStream out = Files.newOutputStream(destination)) {
       for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+        Deadline.check("expanding archive entry '" + printable(name) + "'");
         written += read;
         if (!budget.countsStream) {
           budget.bytes(read, name);
@@ -367,6 +449,7 @@ public final class Archives {
     }
 
     void entry(String name) {
+      Deadline.check("reading the archive's entries");
       if (++entries > limits.maxEntries()) {
         throw new InvalidInputException(
             "archive has more than " + limits.maxEntries() + " entries");
@@ -382,6 +465,42 @@ public final class Archives {
                 + "' differ only by case");
       }
       current = name;
+    }
+
+    /**
+     * Refuses an entry by the size its header declares, before any of its bytes is read: a
+     * directory with data, or a file larger than what the limits leave.
+     */
+    void declared(String name, long size, boolean directory) {
+      if (directory && size > 0) {
+        throw new InvalidInputException(
+            "archive entry '"
+                + printable(name)
+                + "' is a directory that declares "
+                + size
+                + " bytes of data");
+      }
+      long total = bytes + Math.max(size, 0);
+      if (total > limits.maxExpandedBytes()) {
+        throw new InvalidInputException(
+            "archive entry '"
+                + printable(name)
+                + "' declares "
+                + size
+                + " bytes: the archive would expand to more than "
+                + limits.maxExpandedBytes()
+                + " bytes");
+      }
+      if (total > 1 << 20 && total / (double) archiveBytes > limits.maxCompressionRatio()) {
+        throw new InvalidInputException(
+            "archive entry '"
+                + printable(name)
+                + "' declares "
+                + size
+                + " bytes: the archive would expand to more than "
+                + limits.maxCompressionRatio()
+                + " times its size in total (a zip bomb?)");
+      }
     }
 
     void bytes(long count, String name) {

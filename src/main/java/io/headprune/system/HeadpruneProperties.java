@@ -47,9 +47,14 @@ public record HeadpruneProperties(
    * @param maxExpandedBytes largest total expanded size of an archive
    * @param maxEntries most entries in an archive
    * @param maxCompressionRatio largest expanded/compressed ratio of one entry
+   * @param validationTimeout how long an upload's checks may take before it is refused (422)
    */
   public record Upload(
-      DataSize maxBytes, DataSize maxExpandedBytes, int maxEntries, int maxCompressionRatio) {}
+      DataSize maxBytes,
+      DataSize maxExpandedBytes,
+      int maxEntries,
+      int maxCompressionRatio,
+      Duration validationTimeout) {}
 
   /**
    * @param maxRows most rows of a dataset

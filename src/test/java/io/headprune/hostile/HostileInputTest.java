@@ -187,6 +187,7 @@ class HostileInputTest extends ServiceTest {
     cases.addAll(decoderConfigAttacks());
     cases.addAll(probedInputs(40));
     cases.addAll(secondProbe(modelId, datasetId));
+    cases.addAll(thirdProbe());
     assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
 
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -731,6 +732,99 @@ class HostileInputTest extends ServiceTest {
             "/v1/datasets",
             "d".repeat(10_000) + ".jsonl",
             Payloads.utf8("{\"text\": \"a\", \"label\": 1}\n")));
+    return cases;
+  }
+
+  /**
+   * The second probe's "accepted, then wrong" and costly inputs: a NaN weight, a padding id past
+   * the vocabulary, tokenizers the native library would spend minutes building, absolute names in
+   * each place a tar gives them, a directory declaring data, a zip declaring more entries than the
+   * limit.
+   */
+  private List<Case> thirdProbe() {
+    List<Case> cases = new ArrayList<>();
+    // a NaN in the first floating-point tensor
+    byte[] weights = model.get("model.safetensors").clone();
+    ByteBuffer buffer = ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLength = (int) buffer.getLong(0);
+    ObjectNode header =
+        (ObjectNode) Json.MAPPER.readTree(Arrays.copyOfRange(weights, 8, 8 + headerLength));
+    for (var tensor : header.properties()) {
+      if (tensor.getValue().path("dtype").asString("").equals("F32")) {
+        int at = 8 + headerLength + tensor.getValue().get("data_offsets").get(0).asInt();
+        buffer.putFloat(at + 4, Float.NaN);
+        cases.add(
+            modelCase(
+                "probe3#nan-weight@" + tensor.getKey(),
+                Payloads.model(model, Map.of("model.safetensors", weights))));
+        break;
+      }
+    }
+    ObjectNode config = (ObjectNode) Json.MAPPER.readTree(model.get("config.json"));
+    config.put("pad_token_id", 1_000_000_000);
+    cases.add(
+        modelCase(
+            "probe3#pad-token@pad_token_id",
+            Payloads.model(model, Map.of("config.json", Payloads.utf8(config.toString())))));
+    ObjectNode tokenizer = (ObjectNode) Json.MAPPER.readTree(model.get("tokenizer.json"));
+    ArrayNode added = (ArrayNode) tokenizer.get("added_tokens");
+    for (int i = 0; i < 20_001; i++) {
+      added.addObject().put("id", 100_000 + i).put("content", "t" + i).put("special", false);
+    }
+    cases.add(
+        modelCase(
+            "probe3#added-tokens@added_tokens",
+            Payloads.model(model, Map.of("tokenizer.json", Payloads.utf8(tokenizer.toString())))));
+    ObjectNode regex = (ObjectNode) Json.MAPPER.readTree(model.get("tokenizer.json"));
+    regex
+        .putObject("pre_tokenizer")
+        .put("type", "Split")
+        .put("behavior", "Isolated")
+        .put("invert", false)
+        .putObject("pattern")
+        .put("Regex", "(a+)+" + "x".repeat(5000));
+    cases.add(
+        modelCase(
+            "probe3#regex@regex",
+            Payloads.model(model, Map.of("tokenizer.json", Payloads.utf8(regex.toString())))));
+    for (String name :
+        List.of("/etc/cron.d/evil", "/" + "a".repeat(120) + "/evil" /* a PAX path record */)) {
+      List<Entry> entries = new ArrayList<>();
+      Payloads.entries(model).forEach(entries::add);
+      entries.add(Entry.file(name, Payloads.utf8("* * * * * root true\n")));
+      cases.add(
+          new Case(
+              "probe3#absolute@absolute path",
+              "/v1/models",
+              "abs.tar.gz",
+              Payloads.tarGz(entries)));
+    }
+    // a directory entry declaring 4 GiB: refused at its header, nothing skipped
+    byte[] directory = new byte[512];
+    System.arraycopy(Payloads.utf8("model/"), 0, directory, 0, 6);
+    System.arraycopy(Payloads.utf8("0000755\0"), 0, directory, 100, 8);
+    System.arraycopy(Payloads.utf8(String.format("%011o\0", 4L << 30)), 0, directory, 124, 12);
+    directory[156] = '5';
+    System.arraycopy(Payloads.utf8("ustar\0" + "00"), 0, directory, 257, 8);
+    Arrays.fill(directory, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (byte b : directory) {
+      sum += b & 0xff;
+    }
+    System.arraycopy(Payloads.utf8(String.format("%06o\0 ", sum)), 0, directory, 148, 8);
+    cases.add(
+        new Case(
+            "probe3#directory-with-data@directory",
+            "/v1/models",
+            "dir.tar.gz",
+            gzip(concat(directory, new byte[8192]))));
+    // a zip whose end record declares 600,000 entries (the counts are 16 bits: 0xFFFF and a
+    // Zip64 record would say more; the 16-bit count past the limit of 50 is enough here)
+    byte[] zip = Payloads.zip(model, Set.of());
+    int end = zip.length - 22;
+    zip[end + 8] = zip[end + 10] = (byte) 0xF0;
+    zip[end + 9] = zip[end + 11] = (byte) 0xFF;
+    cases.add(new Case("probe3#zip-count@declares", "/v1/models", "many.zip", zip));
     return cases;
   }
 

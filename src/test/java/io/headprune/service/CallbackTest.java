@@ -157,4 +157,54 @@ class CallbackTest extends ServiceTest {
     assertThat(refused.getStatusCode().value()).isEqualTo(422);
     assertThat((String) refused.getBody().get("detail")).contains("is not allowed");
   }
+
+  @Test
+  void deletingAJobTakesItsPendingCallbackDeliveryWithIt() throws Exception {
+    String model =
+        (String)
+            upload("/v1/models", Archive.tarGz(Fixtures.tinyBert(), DATA.resolve("cb2.tar.gz")))
+                .get("id");
+    String calibration =
+        (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
+    int closed;
+    try (var socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort(); // nobody listens there once the socket is closed
+    }
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(
+                    """
+                    {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+                     "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1,
+                     "calibrationSize": 16,
+                     "callback": {"url": "http://localhost:%d/hook", "secret": "%s"}}"""
+                        .formatted(model, calibration, closed, SECRET))
+                .retrieve()
+                .body(Map.class)
+                .get("id");
+    http.post().uri("/v1/jobs/" + id + "/cancel").retrieve().toBodilessEntity();
+    // ended, and its first delivery failed: a retry waits in the scheduler
+    Awaitility.await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> get("/v1/jobs/" + id),
+            j ->
+                j.get("callback") != null
+                    && !((List) ((Map) j.get("callback")).get("attempts")).isEmpty());
+
+    http.delete().uri("/v1/jobs/" + id).retrieve().toBodilessEntity();
+
+    // nothing of the job is left to run (a delivery being run at this instant finds no row)
+    assertThat(
+            sql.queryForObject(
+                "select count(*) from scheduled_tasks where task_name = 'deliver-callback'"
+                    + " and task_instance = ? and not picked",
+                Integer.class,
+                id))
+        .isZero();
+  }
 }

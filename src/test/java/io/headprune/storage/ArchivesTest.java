@@ -280,4 +280,161 @@ class ArchivesTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("CRC");
   }
+
+  /**
+   * A raw ustar header (checksum filled in) for {@code name} of {@code type} declaring {@code
+   * size}.
+   */
+  private static byte[] header(String name, char type, long size, String magic) {
+    byte[] header = new byte[512];
+    put(header, 0, name);
+    put(header, 100, "0000644\0");
+    put(header, 108, "0000000\0");
+    put(header, 116, "0000000\0");
+    put(header, 124, String.format("%011o\0", size));
+    put(header, 136, "00000000000\0");
+    header[156] = (byte) type;
+    put(header, 257, magic);
+    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (byte b : header) {
+      sum += b & 0xff;
+    }
+    put(header, 148, String.format("%06o\0 ", sum));
+    return header;
+  }
+
+  @Test
+  void aDirectoryEntryDeclaringDataIsRefusedAtItsHeader() throws IOException {
+    // the probe's 4 GiB directory: refused by its header, none of the 4 GiB read (or skipped)
+    byte[] archive =
+        gzip(concat(header("model/", '5', 4L << 30, "ustar\0" + "00"), new byte[1024]));
+
+    assertThatThrownBy(() -> extract(archive, "dir.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'model/' is a directory that declares 4294967296 bytes");
+  }
+
+  @Test
+  void aFileDeclaringMoreThanTheLimitsLeaveIsRefusedBeforeItIsRead() throws IOException {
+    byte[] archive =
+        gzip(
+            concat(
+                header("model/model.safetensors", '0', 3L << 30, "ustar\0" + "00"),
+                new byte[64 * 1024]));
+
+    assertThatThrownBy(() -> extract(archive, "big.tar.gz", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'model/model.safetensors' declares 3221225472 bytes")
+        .hasMessageContaining("more than 1073741824 bytes");
+  }
+
+  @Test
+  void absoluteNamesAreRefusedWhereverTheTarGivesThem() throws IOException {
+    byte[] plain =
+        gzip(concat(header("/etc/cron.d/evil", '0', 4, "ustar\0" + "00"), new byte[1536]));
+    // a PAX header whose path record is absolute, before a harmless plain name
+    String record = " path=/etc/cron.d/evil\n";
+    String pax = (record.length() + 2) + record;
+    byte[] paxData =
+        java.util.Arrays.copyOf(pax.getBytes(java.nio.charset.StandardCharsets.UTF_8), 512);
+    byte[] viaPax =
+        gzip(
+            concat(
+                header("PaxHeaders/evil", 'x', pax.length(), "ustar\0" + "00"),
+                paxData,
+                header("evil", '0', 0, "ustar\0" + "00"),
+                new byte[1024]));
+    // a GNU long name that is absolute
+    byte[] longName =
+        java.util.Arrays.copyOf(
+            "/etc/cron.d/evil".getBytes(java.nio.charset.StandardCharsets.UTF_8), 512);
+    byte[] viaGnu =
+        gzip(
+            concat(
+                header("././@LongLink", 'L', 17, "ustar  \0"),
+                longName,
+                header("evil", '0', 0, "ustar  \0"),
+                new byte[1024]));
+
+    for (byte[] archive : java.util.List.of(plain, viaPax, viaGnu)) {
+      assertThatThrownBy(() -> extract(archive, "abs.tar.gz", LIMITS))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("'/etc/cron.d/evil' has an absolute path");
+    }
+    assertThat(dir.resolve("out/etc")).doesNotExist();
+  }
+
+  @Test
+  void aZipDeclaringTooManyEntriesIsRefusedBeforeItsDirectoryIsParsed() throws IOException {
+    byte[] zip = zip(model(), false);
+    // the end record's two entry counts (at 8 and 10 from its start) set to 60,000
+    int end = zip.length - 22;
+    assertThat(zip[end]).isEqualTo((byte) 0x50);
+    for (int at : new int[] {end + 8, end + 10}) {
+      zip[at] = (byte) (60_000 & 0xff);
+      zip[at + 1] = (byte) (60_000 >> 8);
+    }
+
+    assertThatThrownBy(() -> extract(zip, "many.zip", LIMITS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("declares 60000 entries, more than 100");
+  }
+
+  @Test
+  void aZip64CountIsReadFromItsOwnEndRecord() throws IOException {
+    // more than 65,535 entries: the count lives in the Zip64 end record
+    var files = new java.util.LinkedHashMap<String, byte[]>();
+    for (int i = 0; i < 65_600; i++) {
+      files.put("f" + i, new byte[0]);
+    }
+    Path file = Files.write(dir.resolve("zip64.zip"), zip(files, true));
+
+    assertThat(ZipDirectory.entries(file)).isEqualTo(65_600);
+    assertThat(ZipDirectory.entries(Files.write(dir.resolve("small.zip"), zip(model(), false))))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void extractionStopsAtTheDeadline() throws IOException {
+    Path archive = Files.write(dir.resolve("ok.tar.gz"), tarGz(model()));
+    // a clock that moves a minute each time it is read: the budget of 90 s is gone by the
+    // second check
+    var clock = new java.util.concurrent.atomic.AtomicLong();
+    java.time.Clock ticking =
+        new java.time.Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public java.time.Instant instant() {
+            return java.time.Instant.ofEpochSecond(clock.getAndAdd(60));
+          }
+        };
+
+    assertThatThrownBy(
+            () ->
+                io.headprune.problem.Deadline.within(
+                    java.time.Duration.ofSeconds(90),
+                    ticking,
+                    "validating the model upload",
+                    "headprune.upload.validation-timeout",
+                    () -> {
+                      Archives.extract(archive, "ok.tar.gz", dir.resolve("out"), LIMITS);
+                      return null;
+                    }))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("validating the model upload took longer than its budget of 90 s")
+        .hasMessageContaining("headprune.upload.validation-timeout");
+    // the same archive without a deadline expands
+    Archives.extract(archive, "ok.tar.gz", dir.resolve("again"), LIMITS);
+    assertThat(dir.resolve("again/model/config.json")).exists();
+  }
 }
