@@ -67,13 +67,40 @@ public interface TextTokenizer extends AutoCloseable {
     }
     Path json = directory.resolve("tokenizer.json");
     if (Files.isRegularFile(json)) {
-      return HfTokenizer.open(json, maxLength);
+      return Isolation.on()
+          ? new IsolatedTokenizer(json, maxLength)
+          : HfTokenizer.open(json, maxLength);
     }
     Path vocab = directory.resolve("vocab.txt");
     if (Files.isRegularFile(vocab)) {
       return WordPieceTokenizer.read(vocab, lowerCase(directory), maxLength);
     }
     throw new InvalidInputException("model directory has neither tokenizer.json nor vocab.txt");
+  }
+
+  /**
+   * Whether the tokenizers this thread opens encode {@code tokenizer.json} texts in a child process
+   * ({@link IsolatedTokenizer}): a service worker's job thread turns it on, so that a tokenizer
+   * that aborts its process fails the job, not the worker; the command line encodes in its own
+   * process.
+   */
+  static void isolateNativeEncoding(boolean on) {
+    if (on) {
+      Isolation.ON.set(Boolean.TRUE);
+    } else {
+      Isolation.ON.remove();
+    }
+  }
+
+  /** The calling thread's choice of {@link #isolateNativeEncoding}. */
+  final class Isolation {
+    private static final ThreadLocal<Boolean> ON = new ThreadLocal<>();
+
+    private Isolation() {}
+
+    static boolean on() {
+      return ON.get() != null;
+    }
   }
 
   private static boolean lowerCase(Path directory) {

@@ -91,6 +91,13 @@ class JobRunner {
     this.nice = nice;
   }
 
+  private boolean isolateTokenizer = true;
+
+  /** Set by the configuration: whether jobs encode texts in a child process (the default). */
+  void isolateTokenizer(boolean isolate) {
+    this.isolateTokenizer = isolate;
+  }
+
   /** Set by the configuration: terminal states schedule the job's callback. */
   void callbacks(Callbacks callbacks) {
     this.callbacks = callbacks;
@@ -190,6 +197,8 @@ class JobRunner {
     // the job's compute yields to the threads that answer requests (and the engine threads this
     // thread starts inherit that)
     NativeThreads.lowerThisThread(nice);
+    // texts are encoded where a tokenizer that aborts its process takes only a child with it
+    io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(isolateTokenizer);
     Instant started = clock.instant();
     String criterion = "unknown"; // until the options are read
     try {
@@ -286,6 +295,7 @@ class JobRunner {
           problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } finally {
+      io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(false);
       devices.release(device);
       store.removeAttempt(id, attempt);
     }

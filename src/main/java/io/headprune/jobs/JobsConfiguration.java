@@ -56,6 +56,7 @@ class JobsConfiguration {
       List<JobListener> listeners,
       @Value("${headprune.worker.progress-interval:2s}") Duration progressInterval,
       @Value("${headprune.worker.nice:10}") int nice,
+      @Value("${headprune.worker.isolate-tokenizer:true}") boolean isolateTokenizer,
       Clock clock,
       io.headprune.tenancy.Quotas quotas,
       Callbacks callbacks) {
@@ -75,6 +76,7 @@ class JobsConfiguration {
             workerName());
     runner.callbacks(callbacks);
     runner.nice(nice);
+    runner.isolateTokenizer(isolateTokenizer);
     return runner;
   }
 

@@ -479,6 +479,61 @@ class PruningJobEndToEndTest extends ServiceTest {
         .isEqualTo(204);
   }
 
+  /**
+   * The probe's poison job: a tokenizer.json whose Split regex makes the native library abort its
+   * process on one calibration text. The job fails once, naming it; this service (the worker) lives
+   * on and runs the next job.
+   */
+  @Test
+  void aTokenizerThatAbortsItsProcessFailsItsJobAndTheWorkerLivesOn() throws IOException {
+    Path model = Fixtures.copy(Fixtures.tinyBert(), DATA.resolve("poison-model"));
+    tools.jackson.databind.node.ObjectNode tokenizer =
+        (tools.jackson.databind.node.ObjectNode)
+            io.headprune.checkpoint.Json.MAPPER.readTree(model.resolve("tokenizer.json").toFile());
+    tokenizer
+        .putObject("pre_tokenizer")
+        .put("type", "Split")
+        .put("behavior", "Isolated")
+        .put("invert", false)
+        .putObject("pattern")
+        .put("Regex", "(a+)+$");
+    Files.writeString(model.resolve("tokenizer.json"), tokenizer.toString());
+    String modelId =
+        (String)
+            upload(
+                    "/v1/models",
+                    io.headprune.support.Archive.tarGz(model, DATA.resolve("poison.tar.gz")))
+                .get("id");
+    Path texts =
+        Files.writeString(
+            DATA.resolve("poison.jsonl"),
+            "{\"text\": \"a fine text\", \"label\": 0}\n"
+                + "{\"text\": \""
+                + "a".repeat(4000)
+                + "!\", \"label\": 1}\n");
+    String calibration = (String) upload("/v1/datasets", texts).get("id");
+
+    String id =
+        submitJob(
+            """
+            {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+             "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1}"""
+                .formatted(modelId, calibration));
+    Map<String, Object> job =
+        awaitJob(id, j -> !List.of("QUEUED", "RUNNING").contains(j.get("status")));
+
+    assertThat(job.get("status")).isEqualTo("FAILED");
+    assertThat(job.get("attempt")).isEqualTo(1);
+    Map<String, Object> error = (Map<String, Object>) job.get("error");
+    assertThat((String) error.get("detail"))
+        .contains("the tokenizers library aborted while encoding text 2 (4001 characters")
+        .contains("retry-limit-in-match");
+    // the worker that ran it runs the next job
+    String next = submitSmallJob();
+    assertThat(awaitJob(next, j -> j.get("status").equals("SUCCEEDED")).get("status"))
+        .isEqualTo("SUCCEEDED");
+  }
+
   @Test
   void deletingAJobRemovesItsRowsAndFiles() throws IOException {
     String id = submitSmallJob();
