@@ -74,7 +74,11 @@ public class Bench {
       texts(work.resolve("job-eval-281.jsonl"), 281, 22);
       return;
     }
-    if (what.equals("load")) {
+    if (what.equals("target")) {
+      target(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
+    } else if (what.equals("hostile")) {
+      Hostile.run(work);
+    } else if (what.equals("load")) {
       Load.run(work, args.length > 1 ? Integer.parseInt(args[1]) : 50, args.length > 2 ? Integer.parseInt(args[2]) : 60);
     } else if (what.equals("job")) {
       job(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
@@ -322,6 +326,47 @@ public class Bench {
       }
       System.out.printf("%nreports: %d evaluations each; largest metric difference %.2e; same artifact heads: %s%n",
           a.size(), worst, both.get(0).get("artifact").get("prunedHeads").equals(both.get(1).get("artifact").get("prunedHeads")));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // target: the maxMetricDrop search with an automatic α, this jar against OLD.jar (the grid)
+
+  static void target(Path work, Path before) throws Exception {
+    Path calibration = texts(work.resolve("job-calib.jsonl"), 256, 21);
+    Path evaluation = texts(work.resolve("job-eval-281.jsonl"), 281, 22);
+    Map<String, List<Path>> models = new LinkedHashMap<>();
+    models.put("MiniLM shape (6 × 12 heads, random weights)",
+        List.of(syntheticModel(work.resolve("minilm"), 6, 384, 12), calibration, evaluation));
+    models.put("4-layer BERT shape (4 × 8 heads, random weights)",
+        List.of(syntheticModel(work.resolve("bert-4x8"), 4, 256, 8), calibration, evaluation));
+    models.put("tiny-bert-order (4 × 4 heads, trained)",
+        List.of(FIXTURE, FIXTURE.resolve("calib.jsonl"), FIXTURE.resolve("eval.jsonl")));
+    System.out.println("job: 4 criteria × 3 sparsities × 3 seeds, alpha auto (by divergence), maxMetricDrop 0.02 on a"
+        + " 0.05 grid (19 points), 32 calibration texts a seed\n");
+    System.out.println("| model | jar | wall | CPU | target sparsity | heads pruned | target search |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    for (var model : models.entrySet()) {
+      List<Path> jars = new ArrayList<>();
+      if (before != null) {
+        jars.add(before);
+      }
+      jars.add(JAR);
+      for (Path jar : jars) {
+        Path out = work.resolve("target-" + (jar.equals(JAR) ? "now" : "before"));
+        List<String> command = List.of("java", "-jar", jar.toString(), "prune", "--model", model.getValue().get(0).toString(),
+            "--data", model.getValue().get(1).toString(), "--eval", model.getValue().get(2).toString(), "--criteria",
+            "hies,his,entropy,random", "--sparsities", "0.25,0.5,0.75", "--seeds", "3", "--calibration-size", "32",
+            "--alpha", "auto", "--max-metric-drop", "0.02", "--step", "0.05", "--no-latency", "--quiet", "--force", "--out",
+            out.toString());
+        Measure m = once(command, Map.of());
+        JsonNode report = Json.MAPPER.readTree(Files.readAllBytes(out.resolve("report.json")));
+        String reason = report.get("target").get("reason").asString();
+        System.out.printf("| %s | %s | %.1f s | %.1f s | %.2f | %d | %s |%n", model.getKey(),
+            jar.equals(JAR) ? "this jar" : before.getFileName(), m.wall(), m.cpu(), report.get("target").get("sparsity").asDouble(),
+            report.get("artifact").get("prunedHeads").size(),
+            reason.contains("bisection") ? reason.replaceAll(".*found by (bisection \\(.*\\)).*", "$1") : "every grid point");
+      }
     }
   }
 
@@ -812,6 +857,361 @@ public class Bench {
             Files.delete(p);
           }
         }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // hostile: the probes' costliest inputs against one service process with a 512 MB heap
+
+  static final class Hostile {
+    static final int PORT = 18081;
+    static volatile long pid;
+    static volatile long peakKb;
+    static final List<String> liveness = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    static void run(Path work) throws Exception {
+      Path data = work.resolve("hostile-data");
+      Load.deleteTree(data);
+      Path log = work.resolve("hostile-service.log");
+      Process service = new ProcessBuilder("java", "-Xmx512m", "-jar", JAR.toString(), "serve",
+              "--headprune.data-dir=" + data, "--server.port=" + PORT, "--headprune.worker.devices=cpu")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      pid = service.pid();
+      String base = "http://127.0.0.1:" + PORT;
+      try {
+        long boot = System.nanoTime();
+        while (code(get(base + "/actuator/health/readiness")) != 200) {
+          if (!service.isAlive()) {
+            throw new IllegalStateException("the service exited; see " + log);
+          }
+          Thread.sleep(500);
+        }
+        String auth = "Bearer " + Files.readString(data.resolve("admin.key")).strip();
+        System.out.printf("service ready in %.1f s: one process (api + worker), -Xmx512m, RSS %d MB; machine load %s%n%n",
+            (System.nanoTime() - boot) / 1e9, rssKb() / 1024, Load.loadAverage());
+        Thread sampler = new Thread(() -> sample(base));
+        sampler.setDaemon(true);
+        sampler.start();
+        System.out.println("| input | answers | time to answer | peak RSS during | service alive |");
+        System.out.println("|---|---|---|---|---|");
+
+        // 1. five at once: a tar whose GNU long name claims 1.5 GB, followed by 7 MB of it
+        byte[] longName = gzip(concat(tarHeader("././@LongLink", 'L', 1_500_000_000L, "ustar  \0"), new byte[7_400_000]));
+        phase("five 7.4 MB uploads with a 1.5 GB tar long name, at once", service, () -> {
+          List<java.util.concurrent.CompletableFuture<Integer>> all = new ArrayList<>();
+          for (int i = 0; i < 5; i++) {
+            all.add(multipartAsync(base + "/v1/models", auth, "longname.tar.gz", longName));
+          }
+          return all.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+        });
+
+        // 2. four at once: a 95 MB job request sent chunked (no Content-Length)
+        byte[] bigJson = ("{\"model\":{\"id\":\"" + "x".repeat(95_000_000) + "\"}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        phase("four 95 MB chunked JSON job requests, at once", service, () -> {
+          List<java.util.concurrent.CompletableFuture<Integer>> all = new ArrayList<>();
+          for (int i = 0; i < 4; i++) {
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs"))
+                .header("Authorization", auth).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bigJson))).build();
+            all.add(Load.HTTP.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.discarding())
+                .handle((r, e) -> r == null ? 0 : r.statusCode()));
+          }
+          return all.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+        });
+
+        // 3. a 1 GB multipart body to an endpoint that takes none
+        phase("a 1 GB multipart body to /v1/jobs/{id}/cancel", service, () -> {
+          var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs/" + java.util.UUID.randomUUID() + "/cancel"))
+              .header("Authorization", auth).header("Content-Type", "multipart/form-data; boundary=b")
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new ZeroStream(1L << 30))).build();
+          return List.of(Load.HTTP.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.discarding())
+              .handle((r, e) -> r == null ? 0 : r.statusCode()).join());
+        });
+
+        // 4. a zip of 600,000 entries
+        byte[] manyEntries = manyEntriesZip(600_000);
+        phase(String.format("a zip of 600,000 entries (%.0f MB)", manyEntries.length / 1e6), service,
+            () -> List.of(multipartAsync(base + "/v1/models", auth, "many.zip", manyEntries).join()));
+
+        // 5. a tar directory entry declaring 4 GiB
+        byte[] directory = gzip(concat(tarHeader("model/", '5', 4L << 30, "ustar\u000000"), new byte[1 << 20]));
+        phase("a tar directory entry declaring 4 GiB", service,
+            () -> List.of(multipartAsync(base + "/v1/models", auth, "dir.tar.gz", directory).join()));
+
+        // 6. a tokenizer.json with 200,000 added tokens
+        Path added = modelWith(work.resolve("hostile-added"), tokenizer -> {
+          var list = (tools.jackson.databind.node.ArrayNode) tokenizer.get("added_tokens");
+          for (int i = 0; i < 200_000; i++) {
+            list.addObject().put("id", 100_000 + i).put("content", "tok" + i).put("special", false);
+          }
+        });
+        byte[] addedArchive = Files.readAllBytes(Load.tar(added, work.resolve("hostile-added.tar.gz")));
+        phase("a model whose tokenizer.json has 200,000 added tokens", service,
+            () -> List.of(multipartAsync(base + "/v1/models", auth, "added.tar.gz", addedArchive).join()));
+
+        // 7. an image dataset naming one 6900 × 6900 PNG in 2,000 rows
+        byte[] images = imageDataset(6900, 2000);
+        phase("an image dataset naming one 6900×6900 PNG in 2,000 rows (accepted: decoded once)", service,
+            () -> List.of(multipartAsync(base + "/v1/datasets", auth, "images.tar.gz", images).join()));
+
+        // 8. the poison job: a tokenizer whose regex aborts the native library on one text
+        Path poison = modelWith(work.resolve("hostile-poison"), tokenizer -> tokenizer.putObject("pre_tokenizer")
+            .put("type", "Split").put("behavior", "Isolated").put("invert", false).putObject("pattern").put("Regex", "(a+)+$"));
+        String model = field(multipart(base + "/v1/models", auth, "poison.tar.gz", Files.readAllBytes(Load.tar(poison, work.resolve("hostile-poison.tar.gz")))));
+        String texts = "{\"text\": \"a fine text\", \"label\": 0}\n{\"text\": \"" + "a".repeat(4000) + "!\", \"label\": 1}\n";
+        String calibration = field(multipart(base + "/v1/datasets", auth, "poison.jsonl", texts.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        phase("a job whose tokenizer regex aborts the native library ((a+)+$ on 4,000 a)", service, () -> {
+          var submitted = post(base + "/v1/jobs", auth, "{\"model\":{\"id\":\"" + model + "\"},\"calibration\":{\"id\":\"" + calibration
+              + "\"},\"criteria\":[\"hies\"],\"sparsities\":[0.25],\"target\":{\"sparsity\":0.25},\"seeds\":1}");
+          String id = Json.MAPPER.readTree(submitted.body()).get("id").asString();
+          while (true) {
+            JsonNode job = Json.MAPPER.readTree(get(base + "/v1/jobs/" + id, auth).body());
+            String status = job.get("status").asString();
+            if (!status.equals("QUEUED") && !status.equals("RUNNING")) {
+              System.out.printf("<!-- job %s: %s, attempt %d: %s -->%n", id, status, job.get("attempt").asInt(),
+                  job.path("error").path("detail").asString(""));
+              return List.of(status.equals("FAILED") ? 1 : -1);
+            }
+            Thread.sleep(250);
+          }
+        });
+        sampler.interrupt();
+        System.out.printf("%nliveness probes during the run: %d, not 200 or slower than 2 s: %s; peak RSS of the process %d MB (VmHWM); ERROR lines in the log: %d%n",
+            probes, liveness, hwmKb() / 1024, Files.readString(log).lines().filter(l -> l.contains(" ERROR ")).count());
+      } finally {
+        service.destroy();
+        service.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+
+    interface Work {
+      List<Integer> run() throws Exception;
+    }
+
+    static void phase(String name, Process service, Work work) throws Exception {
+      peakKb = rssKb();
+      long start = System.nanoTime();
+      List<Integer> codes = work.run();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.out.printf("| %s | %s | %.1f s | %d MB | %s |%n", name, codes, seconds, peakKb / 1024,
+          service.isAlive() && code(get("http://127.0.0.1:" + PORT + "/actuator/health/liveness")) == 200 ? "yes" : "NO");
+    }
+
+    static volatile int probes;
+
+    /** Samples the process's RSS every 100 ms and its liveness every 500 ms. */
+    static void sample(String base) {
+      int tick = 0;
+      while (!Thread.currentThread().isInterrupted()) {
+        peakKb = Math.max(peakKb, rssKb());
+        if (tick++ % 5 == 0) {
+          long start = System.nanoTime();
+          int status = code(get(base + "/actuator/health/liveness"));
+          double ms = (System.nanoTime() - start) / 1e6;
+          probes++;
+          if (status != 200 || ms > 2000) {
+            liveness.add(status + " in " + Math.round(ms) + " ms");
+          }
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    static long rssKb() {
+      return status("VmRSS");
+    }
+
+    static long hwmKb() {
+      return status("VmHWM");
+    }
+
+    static long status(String field) {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+          if (line.startsWith(field + ":")) {
+            return Long.parseLong(line.replaceAll("\\D", ""));
+          }
+        }
+      } catch (IOException e) {
+        // the process is gone
+      }
+      return 0;
+    }
+
+    static java.net.http.HttpResponse<String> get(String url) {
+      return get(url, null);
+    }
+
+    static java.net.http.HttpResponse<String> get(String url, String auth) {
+      try {
+        var builder = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(10));
+        if (auth != null) {
+          builder.header("Authorization", auth);
+        }
+        return Load.HTTP.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      } catch (IOException | InterruptedException e) {
+        return null;
+      }
+    }
+
+    static int code(java.net.http.HttpResponse<?> response) {
+      return response == null ? 0 : response.statusCode();
+    }
+
+    static java.net.http.HttpResponse<String> post(String url, String auth, String json) throws Exception {
+      return Load.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).header("Authorization", auth)
+          .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    static java.net.http.HttpRequest multipartRequest(String url, String auth, String filename, byte[] content) {
+      String boundary = "hostile" + System.nanoTime();
+      byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
+          + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      return java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofMinutes(10))
+          .header("Authorization", auth).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(concat(head, content, tail))).build();
+    }
+
+    static java.util.concurrent.CompletableFuture<Integer> multipartAsync(String url, String auth, String filename, byte[] content) {
+      return Load.HTTP.sendAsync(multipartRequest(url, auth, filename, content), java.net.http.HttpResponse.BodyHandlers.ofString())
+          .handle((r, e) -> r == null ? 0 : r.statusCode());
+    }
+
+    static String multipart(String url, String auth, String filename, byte[] content) throws Exception {
+      var response = Load.HTTP.send(multipartRequest(url, auth, filename, content), java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() / 100 != 2) {
+        throw new IllegalStateException(filename + " → " + response.statusCode() + " " + response.body());
+      }
+      return response.body();
+    }
+
+    static String field(String json) {
+      return Json.MAPPER.readTree(json).get("id").asString();
+    }
+
+    /** The tiny fixture with its tokenizer.json edited. */
+    static Path modelWith(Path target, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+      Load.deleteTree(target);
+      Files.createDirectories(target);
+      try (var files = Files.list(FIXTURE)) {
+        for (Path file : files.toList()) {
+          Files.copy(file, target.resolve(file.getFileName()));
+        }
+      }
+      ObjectNode tokenizer = (ObjectNode) Json.MAPPER.readTree(target.resolve("tokenizer.json").toFile());
+      edit.accept(tokenizer);
+      Files.writeString(target.resolve("tokenizer.json"), tokenizer.toString());
+      return target;
+    }
+
+    static byte[] tarHeader(String name, char type, long size, String magic) {
+      byte[] header = new byte[512];
+      put(header, 0, name);
+      put(header, 100, "0000644\0");
+      put(header, 108, "0000000\0");
+      put(header, 116, "0000000\0");
+      put(header, 124, String.format("%011o\0", size));
+      put(header, 136, "00000000000\0");
+      header[156] = (byte) type;
+      put(header, 257, magic);
+      Arrays.fill(header, 148, 156, (byte) ' ');
+      int sum = 0;
+      for (byte b : header) {
+        sum += b & 0xff;
+      }
+      put(header, 148, String.format("%06o\0 ", sum));
+      return header;
+    }
+
+    static void put(byte[] header, int at, String text) {
+      byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      System.arraycopy(bytes, 0, header, at, bytes.length);
+    }
+
+    static byte[] gzip(byte[] content) throws IOException {
+      var bytes = new java.io.ByteArrayOutputStream();
+      try (var gzip = new java.util.zip.GZIPOutputStream(bytes)) {
+        gzip.write(content);
+      }
+      return bytes.toByteArray();
+    }
+
+    static byte[] concat(byte[]... parts) {
+      var out = new java.io.ByteArrayOutputStream();
+      for (byte[] part : parts) {
+        out.writeBytes(part);
+      }
+      return out.toByteArray();
+    }
+
+    static byte[] manyEntriesZip(int count) throws IOException {
+      var bytes = new java.io.ByteArrayOutputStream();
+      try (var zip = new java.util.zip.ZipOutputStream(bytes)) {
+        for (int i = 0; i < count; i++) {
+          var entry = new java.util.zip.ZipEntry("f" + i);
+          entry.setMethod(java.util.zip.ZipEntry.STORED);
+          entry.setSize(0);
+          entry.setCrc(0);
+          zip.putNextEntry(entry);
+          zip.closeEntry();
+        }
+      }
+      return bytes.toByteArray();
+    }
+
+    /** A .tar.gz of one solid-colour PNG and a JSONL naming it in {@code rows} rows. */
+    static byte[] imageDataset(int side, int rows) throws IOException {
+      var image = new java.awt.image.BufferedImage(side, side, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      var png = new java.io.ByteArrayOutputStream();
+      javax.imageio.ImageIO.write(image, "png", png);
+      StringBuilder jsonl = new StringBuilder();
+      for (int i = 0; i < rows; i++) {
+        jsonl.append("{\"image\": \"big.png\", \"label\": ").append(i % 2).append("}\n");
+      }
+      var bytes = new java.io.ByteArrayOutputStream();
+      try (var gzip = new java.util.zip.GZIPOutputStream(bytes);
+          var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(gzip)) {
+        for (var file : Map.of("data/big.png", png.toByteArray(),
+            "data/data.jsonl", jsonl.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).entrySet()) {
+          var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(file.getKey());
+          entry.setSize(file.getValue().length);
+          tar.putArchiveEntry(entry);
+          tar.write(file.getValue());
+          tar.closeArchiveEntry();
+        }
+      }
+      return bytes.toByteArray();
+    }
+
+    /** {@code length} zero bytes, made as they are read. */
+    static final class ZeroStream extends java.io.InputStream {
+      private long left;
+
+      ZeroStream(long length) {
+        this.left = length;
+      }
+
+      @Override
+      public int read() {
+        return left-- > 0 ? 0 : -1;
+      }
+
+      @Override
+      public int read(byte[] buffer, int offset, int length) {
+        if (left <= 0) {
+          return -1;
+        }
+        int n = (int) Math.min(length, left);
+        Arrays.fill(buffer, offset, offset + n, (byte) 0);
+        left -= n;
+        return n;
       }
     }
   }

@@ -887,34 +887,49 @@ final class Run {
     }
     PruneOptions.Target.MetricBudget target = (PruneOptions.Target.MetricBudget) options.target();
     List<Double> grid = Pruner.grid(target.step());
-    double[] means = new double[grid.size()];
-    for (int i = 0; i < grid.size(); i++) {
-      double sum = 0;
-      for (int seed = 0; seed < perSeed.size(); seed++) {
-        progress.report(
-            Phase.TARGET, (long) i * perSeed.size() + seed, (long) grid.size() * perSeed.size());
-        // an automatic α is chosen at every grid sparsity by the same rule (once per sparsity)
-        sum +=
-            evaluate(
-                    select(options.criterion(), seed, grid.get(i), alphaAt(grid.get(i))),
-                    evaluation)
-                .value();
-      }
-      means[i] = sum / perSeed.size();
-    }
-    int best = largestWithin(means, evaluation.denseValue(), target.maxMetricDrop(), metric);
+    double dense = evaluation.denseValue();
+    Map<Integer, Double> means = new java.util.TreeMap<>();
+    long planned = (long) (bisectionSteps(grid.size()) + LOOK_PAST) * perSeed.size();
+    java.util.function.IntToDoubleFunction mean =
+        i ->
+            means.computeIfAbsent(
+                i,
+                at -> {
+                  double sum = 0;
+                  for (int seed = 0; seed < perSeed.size(); seed++) {
+                    long done = (long) means.size() * perSeed.size() + seed;
+                    progress.report(Phase.TARGET, Math.min(done, planned - 1), planned);
+                    // an automatic α is chosen at each visited sparsity by the same rule
+                    sum +=
+                        evaluate(
+                                select(
+                                    options.criterion(), seed, grid.get(at), alphaAt(grid.get(at))),
+                                evaluation)
+                            .value();
+                  }
+                  return sum / perSeed.size();
+                });
+    int best =
+        largestWithinBySearch(
+            grid.size(),
+            i -> metric.worsening(dense, mean.applyAsDouble(i)) <= target.maxMetricDrop() + 1e-12);
     double chosen = best < 0 ? 0 : grid.get(best);
-    double chosenMean = best < 0 ? evaluation.denseValue() : means[best];
+    double chosenMean = best < 0 ? dense : means.get(best);
     String reason =
         String.format(
             java.util.Locale.ROOT,
-            "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f of the unpruned %.4f",
+            "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f"
+                + " of the unpruned %.4f, found by bisection (%d of %d grid points measured, the %d"
+                + " past the boundary included)",
             target.step(),
             metric.id(),
             perSeed.size(),
             chosenMean,
             target.maxMetricDrop(),
-            evaluation.denseValue());
+            dense,
+            means.size(),
+            grid.size(),
+            LOOK_PAST);
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
   }
 
@@ -1023,17 +1038,46 @@ final class Run {
     return List.copyOf(pruned);
   }
 
+  /** Grid points measured past a boundary the bisection found, in case the metric recovers. */
+  static final int LOOK_PAST = 2;
+
+  /** The points a bisection over {@code points} measures at most: ⌈log₂(points + 1)⌉. */
+  static int bisectionSteps(int points) {
+    return 32 - Integer.numberOfLeadingZeros(points);
+  }
+
   /**
-   * Index of the largest grid sparsity whose mean metric is within {@code maxDrop} of {@code
-   * dense}, or −1 if none is (the grid is ascending; qualifying points need not be contiguous).
+   * The largest index in [0, {@code points}) for which {@code within} holds, or −1, found by
+   * bisection — the metric worsens as sparsity grows, so about log₂(points) measurements — then the
+   * {@link #LOOK_PAST} points past the boundary are measured too: when one of them is within (a
+   * metric that recovers a little), the search goes on above it. Each point is asked once.
    */
-  static int largestWithin(double[] means, double dense, double maxDrop, Metric metric) {
-    for (int i = means.length - 1; i >= 0; i--) {
-      if (metric.worsening(dense, means[i]) <= maxDrop + 1e-12) {
-        return i;
+  static int largestWithinBySearch(int points, java.util.function.IntPredicate within) {
+    Map<Integer, Boolean> asked = new HashMap<>();
+    java.util.function.IntPredicate once = i -> asked.computeIfAbsent(i, at -> within.test(at));
+    int low = -1; // within (−1: the dense model, within by definition)
+    int high = points; // not within (points: past the grid)
+    while (true) {
+      while (high - low > 1) {
+        int middle = (low + high) >>> 1;
+        if (once.test(middle)) {
+          low = middle;
+        } else {
+          high = middle;
+        }
       }
+      int recovered = -1;
+      for (int i = low + 1; i <= Math.min(points - 1, low + LOOK_PAST); i++) {
+        if (once.test(i)) {
+          recovered = i;
+        }
+      }
+      if (recovered < 0) {
+        return low;
+      }
+      low = recovered;
+      high = points;
     }
-    return -1;
   }
 
   /** Evaluates {@code heads} gated off on {@code part}; identical head sets are evaluated once. */

@@ -122,22 +122,72 @@ class PruneRunTest {
     return set;
   }
 
+  /** The bisection over {@code means} with the budget's rule. */
+  private static int largestWithin(
+      double[] means, double dense, double maxDrop, io.headprune.scoring.Metric metric) {
+    return Run.largestWithinBySearch(
+        means.length, i -> metric.worsening(dense, means[i]) <= maxDrop + 1e-12);
+  }
+
+  @Test
+  void theTargetSearchMeasuresAboutLogTwoOfTheGridAndMatchesTheExhaustiveAnswer() {
+    java.util.Random random = new java.util.Random(25);
+    for (int trial = 0; trial < 2000; trial++) {
+      int points = 1 + random.nextInt(99);
+      // a metric that worsens with sparsity, with noise that can make it recover a little
+      double[] means = new double[points];
+      double noise = trial % 2 == 0 ? 0 : 0.01;
+      for (int i = 0; i < points; i++) {
+        means[i] = 0.9 - 0.5 * (i + 1) / points + noise * random.nextGaussian();
+      }
+      double dense = 0.9;
+      double budget = random.nextDouble() * 0.4;
+      java.util.Set<Integer> measured = new java.util.HashSet<>();
+      int found =
+          Run.largestWithinBySearch(
+              points,
+              i -> {
+                assertThat(measured.add(i)).as("each point measured once").isTrue();
+                return dense - means[i] <= budget + 1e-12;
+              });
+      int exhaustive = -1;
+      for (int i = points - 1; i >= 0 && exhaustive < 0; i--) {
+        exhaustive = dense - means[i] <= budget + 1e-12 ? i : -1;
+      }
+      if (noise == 0) {
+        assertThat(found).isEqualTo(exhaustive);
+        assertThat(measured.size()).isLessThanOrEqualTo(Run.bisectionSteps(points) + Run.LOOK_PAST);
+      } else {
+        // with noise, a qualifying point far past the boundary can be missed; one within the
+        // look-past window never is
+        assertThat(found).isLessThanOrEqualTo(exhaustive);
+        assertThat(found).isGreaterThanOrEqualTo(-1);
+        if (found >= 0) {
+          assertThat(dense - means[found]).isLessThanOrEqualTo(budget + 1e-12);
+        }
+        for (int i = found + 1; i <= Math.min(points - 1, found + Run.LOOK_PAST); i++) {
+          assertThat(dense - means[i]).isGreaterThan(budget + 1e-12);
+        }
+      }
+    }
+    assertThat(Run.bisectionSteps(57)).isEqualTo(6);
+  }
+
   @Test
   void maxMetricDropPicksTheLargestQualifyingSparsity() {
     double[] means = {0.90, 0.89, 0.80, 0.885, 0.70};
-    assertThat(Run.largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY))
+    assertThat(largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY))
         .isEqualTo(3); // 0.885 ≥ 0.88, though 0.80 is not
-    assertThat(Run.largestWithin(means, 0.90, 0.0, io.headprune.scoring.Metric.ACCURACY))
-        .isEqualTo(0);
-    assertThat(Run.largestWithin(means, 0.95, 0.01, io.headprune.scoring.Metric.ACCURACY))
+    assertThat(largestWithin(means, 0.90, 0.0, io.headprune.scoring.Metric.ACCURACY)).isEqualTo(0);
+    assertThat(largestWithin(means, 0.95, 0.01, io.headprune.scoring.Metric.ACCURACY))
         .isEqualTo(-1);
     // perplexity: lower is better, and the budget bounds its relative rise
     double[] perplexities = {7.5, 7.6, 9.0, 7.7, 12.0};
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.25, io.headprune.scoring.Metric.PERPLEXITY))
+    assertThat(largestWithin(perplexities, 7.48, 0.25, io.headprune.scoring.Metric.PERPLEXITY))
         .isEqualTo(3);
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.01, io.headprune.scoring.Metric.PERPLEXITY))
+    assertThat(largestWithin(perplexities, 7.48, 0.01, io.headprune.scoring.Metric.PERPLEXITY))
         .isEqualTo(0);
-    assertThat(Run.largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY))
+    assertThat(largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY))
         .isEqualTo(-1);
     PruneReport budget =
         run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target.MetricBudget(1.0, 0.05)));
