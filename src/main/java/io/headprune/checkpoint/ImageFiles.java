@@ -58,16 +58,37 @@ public final class ImageFiles {
                   + maxPixels
                   + " headprune decodes");
         }
-        // a decoder that meets a truncated or damaged stream may only warn and fill in grey
-        java.util.List<String> warnings = new java.util.ArrayList<>();
-        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        BufferedImage image = reader.read(0);
-        if (!warnings.isEmpty()) {
+        int pixels = (int) (width * height);
+        if (pixels > DECODING_BUDGET) {
           throw new InvalidInputException(
-              "image " + name + " is truncated or corrupt and cannot be decoded");
+              "image "
+                  + name
+                  + " declares "
+                  + width
+                  + " × "
+                  + height
+                  + " pixels; decoding it takes about "
+                  + pixels * BYTES_PER_PIXEL / (1 << 20)
+                  + " MB, more than this server decodes at once ("
+                  + DECODING_BUDGET * BYTES_PER_PIXEL / (1 << 20)
+                  + " MB, a quarter of its heap)");
         }
-        Rgb rgb = toRgb(image, name);
-        return format.equals("jpeg") ? orient(rgb, Exif.orientation(bytes)) : rgb;
+        // images being decoded share a quarter of the heap: a large one waits for room
+        DECODING.acquireUninterruptibly(pixels);
+        try {
+          // a decoder that meets a truncated or damaged stream may only warn and fill in grey
+          java.util.List<String> warnings = new java.util.ArrayList<>();
+          reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+          BufferedImage image = reader.read(0);
+          if (!warnings.isEmpty()) {
+            throw new InvalidInputException(
+                "image " + name + " is truncated or corrupt and cannot be decoded");
+          }
+          Rgb rgb = toRgb(image, name);
+          return format.equals("jpeg") ? orient(rgb, Exif.orientation(bytes)) : rgb;
+        } finally {
+          DECODING.release(pixels);
+        }
       } finally {
         reader.dispose();
       }
@@ -80,18 +101,35 @@ public final class ImageFiles {
     }
   }
 
+  /**
+   * Heap one pixel takes while it is decoded: the decoder's raster (up to 4 bytes) and the RGB
+   * values (3 ints).
+   */
+  static final long BYTES_PER_PIXEL = 16;
+
+  /** Pixels decoded at once in this process: a quarter of the heap. */
+  static final int DECODING_BUDGET =
+      (int) Math.min(Integer.MAX_VALUE, Runtime.getRuntime().maxMemory() / 4 / BYTES_PER_PIXEL);
+
+  private static final java.util.concurrent.Semaphore DECODING =
+      new java.util.concurrent.Semaphore(DECODING_BUDGET);
+
   private static Rgb toRgb(BufferedImage image, String name) {
     int width = image.getWidth();
     int height = image.getHeight();
     Raster raster = image.getRaster();
     ColorModel model = image.getColorModel();
     int[] out = new int[width * height * 3];
+    int[] row = new int[width]; // read a row at a time: no second whole-image array
     if (model instanceof IndexColorModel palette) {
-      int[] indices = raster.getSamples(0, 0, width, height, 0, (int[]) null);
-      for (int i = 0; i < indices.length; i++) {
-        out[i * 3] = palette.getRed(indices[i]);
-        out[i * 3 + 1] = palette.getGreen(indices[i]);
-        out[i * 3 + 2] = palette.getBlue(indices[i]);
+      for (int y = 0; y < height; y++) {
+        raster.getSamples(0, y, width, 1, 0, row);
+        for (int x = 0; x < width; x++) {
+          int i = y * width + x;
+          out[i * 3] = palette.getRed(row[x]);
+          out[i * 3 + 1] = palette.getGreen(row[x]);
+          out[i * 3 + 2] = palette.getBlue(row[x]);
+        }
       }
       return new Rgb(out, height, width);
     }
@@ -111,10 +149,11 @@ public final class ImageFiles {
           "image " + name + " has " + colours + " colour components (gray or RGB only)");
     }
     for (int channel = 0; channel < 3; channel++) {
-      int[] samples =
-          raster.getSamples(0, 0, width, height, colours == 1 ? 0 : channel, (int[]) null);
-      for (int i = 0; i < samples.length; i++) {
-        out[i * 3 + channel] = samples[i];
+      for (int y = 0; y < height; y++) {
+        raster.getSamples(0, y, width, 1, colours == 1 ? 0 : channel, row);
+        for (int x = 0; x < width; x++) {
+          out[(y * width + x) * 3 + channel] = row[x];
+        }
       }
     }
     return new Rgb(out, height, width);
