@@ -906,6 +906,16 @@ public class Bench {
           return all.stream().map(java.util.concurrent.CompletableFuture::join).toList();
         });
 
+        // 1b. five at once: a model whose safetensors header is 100 MB (1.7 million tensors)
+        byte[] header = bigHeaderModel();
+        phase(String.format("five %.1f MB uploads of a model with a 100 MB safetensors header, at once", header.length / 1e6), service, () -> {
+          List<java.util.concurrent.CompletableFuture<Integer>> all = new ArrayList<>();
+          for (int i = 0; i < 5; i++) {
+            all.add(multipartAsync(base + "/v1/models", auth, "header.tar.gz", header));
+          }
+          return all.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+        });
+
         // 2. four at once: a 95 MB job request sent chunked (no Content-Length)
         byte[] bigJson = ("{\"model\":{\"id\":\"" + "x".repeat(95_000_000) + "\"}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         phase("four 95 MB chunked JSON job requests, at once", service, () -> {
@@ -1165,6 +1175,32 @@ public class Bench {
           entry.setCrc(0);
           zip.putNextEntry(entry);
           zip.closeEntry();
+        }
+      }
+      return bytes.toByteArray();
+    }
+
+    /** The tiny fixture with a model.safetensors whose header declares 1.7 million one-byte tensors (100 MB). */
+    static byte[] bigHeaderModel() throws IOException {
+      int count = 1_700_000;
+      StringBuilder json = new StringBuilder(100 << 20).append('{');
+      for (int i = 0; i < count; i++) {
+        json.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[")
+            .append(i).append(',').append(i + 1).append("]}");
+      }
+      byte[] header = json.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ByteBuffer file = ByteBuffer.allocate(8 + header.length + count).order(ByteOrder.LITTLE_ENDIAN);
+      file.putLong(header.length).put(header);
+      var bytes = new java.io.ByteArrayOutputStream();
+      try (var gzip = new java.util.zip.GZIPOutputStream(bytes);
+          var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(gzip)) {
+        for (String name : List.of("config.json", "model.safetensors", "vocab.txt")) {
+          byte[] content = name.equals("model.safetensors") ? file.array() : Files.readAllBytes(FIXTURE.resolve(name));
+          var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("model/" + name);
+          entry.setSize(content.length);
+          tar.putArchiveEntry(entry);
+          tar.write(content);
+          tar.closeArchiveEntry();
         }
       }
       return bytes.toByteArray();

@@ -110,6 +110,19 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     return response.body(problem);
   }
 
+  /** No room now (uploads waiting for a validation slot): 503 with Retry-After. */
+  @ExceptionHandler(io.headprune.problem.BusyException.class)
+  ResponseEntity<ProblemDetail> busy(io.headprune.problem.BusyException e) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    problem.setTitle(e.title());
+    problem.setType(ProblemType.SERVER_BUSY.uri());
+    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(problem);
+  }
+
   @ExceptionHandler(HeadpruneException.class)
   ProblemDetail headprune(HeadpruneException e) {
     HttpStatus status = status(e);

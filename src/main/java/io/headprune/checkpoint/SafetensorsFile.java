@@ -105,33 +105,117 @@ public final class SafetensorsFile implements AutoCloseable {
                 + size
                 + " bytes)");
       }
-      ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-      readFully(channel, headerBytes, 8);
-      JsonNode header = Json.parse(headerBytes.array(), "safetensors " + file + " header");
       long dataLength = size - 8 - headerLength;
       Map<String, String> metadata = new LinkedHashMap<>();
-      Map<String, TensorInfo> tensors = parseHeader(file, header, dataLength, metadata);
+      Map<String, TensorInfo> tensors =
+          checkEntries(
+              file, readHeader(file, channel, headerLength, dataLength, metadata), dataLength);
       return new SafetensorsFile(path, channel, 8 + headerLength, tensors, metadata);
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + file, e);
     }
   }
 
-  private static Map<String, TensorInfo> parseHeader(
-      String file, JsonNode header, long dataLength, Map<String, String> metadata) {
-    if (!header.isObject()) {
-      throw new InvalidInputException("safetensors " + file + ": header is not a JSON object");
-    }
+  /** Reads one value of a stream that goes on after it. */
+  private static final tools.jackson.databind.ObjectReader ONE_VALUE =
+      Json.MAPPER
+          .reader()
+          .without(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /** Most tensors one file may declare (published checkpoints hold hundreds to a few thousand). */
+  public static final int MAX_TENSORS = 200_000;
+
+  /**
+   * Reads the header's entries as they stream from the file — one entry's JSON at a time, never the
+   * whole header in memory (a 100 MB header parsed whole would take gigabytes of heap) — refusing
+   * more than {@link #MAX_TENSORS}.
+   */
+  private static List<TensorInfo> readHeader(
+      String file,
+      FileChannel channel,
+      long headerLength,
+      long dataLength,
+      Map<String, String> metadata)
+      throws IOException {
+    java.io.InputStream in =
+        new java.io.BufferedInputStream(
+            new Limited(
+                java.nio.channels.Channels.newInputStream(channel.position(8)), headerLength),
+            1 << 16);
     List<TensorInfo> entries = new ArrayList<>();
-    for (Map.Entry<String, JsonNode> entry : header.properties()) {
-      String name = entry.getKey();
-      JsonNode value = entry.getValue();
-      if (name.equals("__metadata__")) {
-        readMetadata(file, value, metadata);
-      } else {
+    try (tools.jackson.core.JsonParser parser = Json.MAPPER.createParser(in)) {
+      if (parser.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
+        throw new InvalidInputException("safetensors " + file + ": header is not a JSON object");
+      }
+      while (parser.nextToken() == tools.jackson.core.JsonToken.PROPERTY_NAME) {
+        String name = parser.currentName();
+        parser.nextToken();
+        JsonNode value = ONE_VALUE.readTree(parser);
+        if (name.equals("__metadata__")) {
+          readMetadata(file, value, metadata);
+          continue;
+        }
+        if (entries.size() == MAX_TENSORS) {
+          throw new InvalidInputException(
+              "safetensors " + file + ": header declares more than " + MAX_TENSORS + " tensors");
+        }
         entries.add(readEntry(file, name, value, dataLength));
       }
+      if (parser.nextToken() != null) {
+        throw new InvalidInputException(
+            "safetensors " + file + ": header has content after its JSON object");
+      }
+    } catch (tools.jackson.core.JacksonException e) {
+      throw new InvalidInputException(
+          "safetensors "
+              + file
+              + " header is not valid JSON: "
+              + InvalidInputException.plain(e.getOriginalMessage()));
     }
+    return entries;
+  }
+
+  /**
+   * The first {@code left} bytes of a stream: the header, not the tensor data after it. Closing it
+   * leaves the file open (the tensors are read from it later).
+   */
+  private static final class Limited extends java.io.FilterInputStream {
+    private long left;
+
+    @Override
+    public void close() {
+      // the channel stays open
+    }
+
+    Limited(java.io.InputStream in, long left) {
+      super(in);
+      this.left = left;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = super.read();
+      left -= b >= 0 ? 1 : 0;
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int read = super.read(buffer, offset, (int) Math.min(length, left));
+      left -= Math.max(read, 0);
+      return read;
+    }
+  }
+
+  /** The entries in file order, contiguous and covering the data section exactly. */
+  private static Map<String, TensorInfo> checkEntries(
+      String file, List<TensorInfo> entries, long dataLength) {
     entries.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
     long expected = 0;
     for (TensorInfo info : entries) {

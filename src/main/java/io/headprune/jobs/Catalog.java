@@ -30,6 +30,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 
@@ -56,6 +57,8 @@ public class Catalog {
   private final Audit audit;
   private final org.springframework.transaction.support.TransactionTemplate transactions;
   private final java.time.Duration validationTimeout;
+  private final int validationSlots;
+  private final java.util.concurrent.Semaphore validations;
 
   Catalog(
       Repositories.Models models,
@@ -72,8 +75,18 @@ public class Catalog {
       Tenants tenants,
       @org.springframework.beans.factory.annotation.Value(
               "${headprune.upload.validation-timeout:2m}")
-          java.time.Duration validationTimeout) {
+          java.time.Duration validationTimeout,
+      @org.springframework.beans.factory.annotation.Value(
+              "${headprune.upload.concurrent-validations:2}")
+          int concurrentValidations) {
+    if (concurrentValidations < 1) {
+      throw new IllegalArgumentException(
+          "headprune.upload.concurrent-validations must be at least 1, not "
+              + concurrentValidations);
+    }
     this.validationTimeout = validationTimeout;
+    this.validationSlots = concurrentValidations;
+    this.validations = new java.util.concurrent.Semaphore(concurrentValidations, true);
     this.tenants = tenants;
     this.jobRows = jobRows;
     this.quotas = quotas;
@@ -235,6 +248,29 @@ public class Catalog {
    * past it the work stops with a 422, and the caller's cleanup removes what it wrote.
    */
   private <T> T validating(String what, Validation<T> work) {
+    // validations take turns: what one holds in memory (a safetensors header, an image being
+    // decoded, a tokenizer being built) times the uploads at once stays bounded
+    try {
+      if (!validations.tryAcquire(validationTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new io.headprune.problem.BusyException(
+            "the server is validating "
+                + validationSlots
+                + " other uploads (headprune.upload.concurrent-validations) and none finished"
+                + " within headprune.upload.validation-timeout; retry later",
+            30);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new io.headprune.problem.BusyException("the server is shutting down", 30);
+    }
+    try {
+      return validate(what, work);
+    } finally {
+      validations.release();
+    }
+  }
+
+  private <T> T validate(String what, Validation<T> work) {
     return Deadline.within(
         validationTimeout,
         clock,

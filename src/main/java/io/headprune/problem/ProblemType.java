@@ -93,6 +93,9 @@ public enum ProblemType {
     if (e instanceof QuotaExceededException) {
       return QUOTA_EXCEEDED;
     }
+    if (e instanceof BusyException) {
+      return SERVER_BUSY;
+    }
     return e instanceof UnsupportedModelException ? UNSUPPORTED_MODEL : INVALID_INPUT;
   }
 

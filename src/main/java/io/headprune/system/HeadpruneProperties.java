@@ -48,13 +48,15 @@ public record HeadpruneProperties(
    * @param maxEntries most entries in an archive
    * @param maxCompressionRatio largest expanded/compressed ratio of one entry
    * @param validationTimeout how long an upload's checks may take before it is refused (422)
+   * @param concurrentValidations uploads validated at once (others wait their turn)
    */
   public record Upload(
       DataSize maxBytes,
       DataSize maxExpandedBytes,
       int maxEntries,
       int maxCompressionRatio,
-      Duration validationTimeout) {}
+      Duration validationTimeout,
+      int concurrentValidations) {}
 
   /**
    * @param maxRows most rows of a dataset

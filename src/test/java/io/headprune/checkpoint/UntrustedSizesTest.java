@@ -213,4 +213,30 @@ class UntrustedSizesTest {
           .hasMessageContaining("activations are not finite on the calibration data");
     }
   }
+
+  @Test
+  void aHeaderDeclaringMoreTensorsThanTheBoundIsRefusedAsItStreams() throws IOException {
+    // 200,001 one-byte tensors: a 12 MB header, read one entry at a time and refused at the bound
+    int count = SafetensorsFile.MAX_TENSORS + 1;
+    StringBuilder header = new StringBuilder("{");
+    for (int i = 0; i < count; i++) {
+      header
+          .append(i == 0 ? "" : ",")
+          .append("\"t")
+          .append(i)
+          .append("\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[")
+          .append(i)
+          .append(',')
+          .append(i + 1)
+          .append("]}");
+    }
+    byte[] json = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer file = ByteBuffer.allocate(8 + json.length + count).order(ByteOrder.LITTLE_ENDIAN);
+    file.putLong(json.length).put(json);
+    Path path = Files.write(dir.resolve("many.safetensors"), file.array());
+
+    assertThatThrownBy(() -> SafetensorsFile.open(path).close())
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("header declares more than 200000 tensors");
+  }
 }
