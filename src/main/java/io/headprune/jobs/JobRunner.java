@@ -237,6 +237,7 @@ class JobRunner {
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       results.persist(id, attempt, work, result);
       metrics.finished(JobStatus.SUCCEEDED, criterion, Duration.between(started, clock.instant()));
+      log.info("job {}: SUCCEEDED in {}", id, Duration.between(started, clock.instant()));
     } catch (LostOwnership lost) {
       log.warn(
           "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
@@ -244,6 +245,7 @@ class JobRunner {
           id,
           attempt);
     } catch (Cancelled cancelled) {
+      log.info("job {}: CANCELLED after {}", id, Duration.between(started, clock.instant()));
       end(id, attempt, JobStatus.CANCELLED, null);
       metrics.finished(JobStatus.CANCELLED, criterion, Duration.between(started, clock.instant()));
     } catch (HandedBack handedBack) {
@@ -261,6 +263,7 @@ class JobRunner {
       log.info("job {} handed back to the queue at shutdown", id);
       throw handedBack;
     } catch (HeadpruneException e) {
+      log.info("job {}: FAILED ({}): {}", id, e.title(), e.getMessage());
       end(id, attempt, JobStatus.FAILED, problem(ProblemType.of(e), e.title(), e.getMessage()));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
@@ -471,6 +474,16 @@ class JobRunner {
                       ? "lost"
                       : "cancel"; // a deleted job is cancelled
                 });
+        if (phase != this.phase) {
+          // one line a phase: a job's course is in the service log, each line with its id
+          log.info(
+              "job {}: {} (attempt {}, {} step{})",
+              id,
+              phase.id(),
+              attempt,
+              total,
+              total == 1 ? "" : "s");
+        }
         this.phase = phase;
         lastWrite = now;
         if ("cancel".equals(state)) {

@@ -919,8 +919,7 @@ final class Run {
         String.format(
             java.util.Locale.ROOT,
             "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f"
-                + " of the unpruned %.4f, found by bisection (%d of %d grid points measured, the %d"
-                + " past the boundary included)",
+                + " of the unpruned %.4f, found by bisection (%d of %d grid points measured)",
             target.step(),
             metric.id(),
             perSeed.size(),
@@ -928,8 +927,7 @@ final class Run {
             target.maxMetricDrop(),
             dense,
             means.size(),
-            grid.size(),
-            LOOK_PAST);
+            grid.size());
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
   }
 
