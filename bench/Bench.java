@@ -75,7 +75,8 @@ public class Bench {
       return;
     }
     if (what.equals("target")) {
-      target(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
+      target(work, args.length > 1 && !args[1].equals("-") ? Path.of(args[1]).toAbsolutePath() : null,
+          args.length > 2 ? args[2] : "");
     } else if (what.equals("hostile")) {
       Hostile.run(work);
     } else if (what.equals("load")) {
@@ -332,7 +333,7 @@ public class Bench {
   // ---------------------------------------------------------------------------------------------
   // target: the maxMetricDrop search with an automatic α, this jar against OLD.jar (the grid)
 
-  static void target(Path work, Path before) throws Exception {
+  static void target(Path work, Path before, String only) throws Exception {
     Path calibration = texts(work.resolve("job-calib.jsonl"), 256, 21);
     Path evaluation = texts(work.resolve("job-eval-281.jsonl"), 281, 22);
     Map<String, List<Path>> models = new LinkedHashMap<>();
@@ -347,6 +348,9 @@ public class Bench {
     System.out.println("| model | jar | wall | CPU | target sparsity | heads pruned | target search |");
     System.out.println("|---|---|---|---|---|---|---|");
     for (var model : models.entrySet()) {
+      if (!model.getKey().startsWith(only)) {
+        continue;
+      }
       List<Path> jars = new ArrayList<>();
       if (before != null) {
         jars.add(before);
