@@ -19,6 +19,13 @@ final class ConsoleProgress implements Progress {
   private long phaseStart;
   private long lastPrint;
   private String lastLine = "";
+  private String lastFull = "";
+
+  /** When the run made its plan (nanos), and its passes done and still to come by it (§8). */
+  private long plannedAt = -1;
+
+  private long passesDone;
+  private long passesRemaining;
 
   ConsoleProgress(PrintWriter err, LongSupplier nanos) {
     this.err = err;
@@ -60,14 +67,39 @@ final class ConsoleProgress implements Progress {
         line.append(
             String.format(Locale.ROOT, ", about %s left", duration(perUnit * (total - done))));
       }
-      if (!line.toString()
-          .equals(lastLine)) { // an inner step re-reporting its phase says nothing new
+      String phaseLine = line.toString();
+      if (plannedAt >= 0 && passesDone > 0 && passesRemaining > 0) {
+        // the plan bounds what remains, so the job's estimate is an upper one
+        double perPass = (now - plannedAt) / 1e9 / passesDone;
+        line.append(
+            String.format(
+                Locale.ROOT,
+                "; job %d%%, at most %s left",
+                100 * passesDone / (passesDone + passesRemaining),
+                duration(perPass * passesRemaining)));
+      }
+      // an inner step re-reporting its phase says nothing new, unless a second has passed and the
+      // job's share has moved
+      if (!phaseLine.equals(lastLine)
+          || (now - lastPrint > 1_000_000_000L && !line.toString().equals(lastFull))) {
         err.println(line);
         err.flush();
-        lastLine = line.toString();
+        lastLine = phaseLine;
+        lastFull = line.toString();
+        lastPrint = now;
       }
-      lastPrint = now;
     }
+  }
+
+  @Override
+  public void planned(java.util.Map<Phase, Long> passes) {
+    plannedAt = nanos.getAsLong();
+  }
+
+  @Override
+  public void passes(long done, long remaining) {
+    passesDone = done;
+    passesRemaining = remaining;
   }
 
   static String duration(double seconds) {

@@ -698,6 +698,11 @@ public class Catalog {
   static final String SPLIT = "split";
 
   /** A dataset as a job records it: its id and, for a Hub split, where it came from. */
+  /** The rows of dataset {@code id} (what a job's plan counts). */
+  int datasetRows(UUID id) {
+    return datasetEntity(id).rows;
+  }
+
   JobView.Dataset datasetUse(UUID id) {
     return new JobView.Dataset(id, DatasetView.of(datasetEntity(id)).origin());
   }

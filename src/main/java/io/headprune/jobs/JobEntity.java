@@ -23,6 +23,16 @@ class JobEntity {
   String phase;
   long progressDone;
   long progressTotal;
+
+  /** The job's plan, {@link JobView.Plan} as JSON: passes per phase. */
+  String plan;
+
+  /** Share of the plan done (0 to 1), once a worker has measured some of it; else null. */
+  Double fraction;
+
+  /** When the job is estimated to end, from the pass times measured so far; else null. */
+  Instant eta;
+
   int attempt;
 
   /** Times a worker died while it ran this job (see {@link JobRunner#workerDied}). */

@@ -347,6 +347,8 @@ class JobRunner {
     job.phase = Phase.LOAD.id();
     job.progressDone = 0;
     job.progressTotal = 0;
+    job.fraction = null; // a new attempt measures again
+    job.eta = null;
     job.worker = workerName;
     if (job.startedAt == null) {
       job.startedAt = now;
@@ -448,6 +450,12 @@ class JobRunner {
     private Phase phase;
     private Instant lastWrite = Instant.MIN;
 
+    /** When the run made its plan: the pass times are measured from here. */
+    private Instant planned;
+
+    private Double fraction;
+    private Instant eta;
+
     JobProgress(UUID id, int attempt, ExecutionContext context) {
       this.id = id;
       this.attempt = attempt;
@@ -467,7 +475,8 @@ class JobRunner {
         String state =
             transactions.execute(
                 status -> {
-                  if (jobs.progressOwned(id, phase.id(), done, total, now, attempt) == 1) {
+                  if (jobs.progressOwned(id, phase.id(), done, total, now, attempt, fraction, eta)
+                      == 1) {
                     return jobs.cancelRequested(id).orElse(true) ? "cancel" : "run";
                   }
                   return jobs.findById(id).isPresent()
@@ -492,6 +501,27 @@ class JobRunner {
         if ("lost".equals(state)) {
           throw new LostOwnership();
         }
+      }
+    }
+
+    @Override
+    public void planned(java.util.Map<Phase, Long> passes) {
+      planned = clock.instant();
+      String plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(passes));
+      transactions.executeWithoutResult(status -> jobs.planOwned(id, plan, attempt));
+    }
+
+    /** The share of the plan done, and the end estimated from the time its passes took so far. */
+    @Override
+    public void passes(long done, long remaining) {
+      if (done + remaining <= 0) {
+        return;
+      }
+      fraction = (double) done / (done + remaining);
+      if (done > 0 && planned != null) {
+        Instant now = clock.instant();
+        long elapsed = Duration.between(planned, now).toMillis();
+        eta = now.plusMillis((long) ((double) elapsed * remaining / done));
       }
     }
   }

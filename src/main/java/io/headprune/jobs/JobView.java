@@ -22,6 +22,7 @@ import java.util.UUID;
  * @param result where the outputs are and what they say, once SUCCEEDED
  * @param callback the completion callback and its delivery attempts, if the job has one
  * @param data the datasets it reads, with the commit and files a Hub split resolved to
+ * @param plan passes per phase (null for a job submitted before plans)
  */
 public record JobView(
     UUID id,
@@ -35,7 +36,8 @@ public record JobView(
     @Nullable Failure error,
     @Nullable Result result,
     @Nullable Callback callback,
-    Data data) {
+    Data data,
+    @Nullable Plan plan) {
 
   /**
    * The datasets a job reads.
@@ -145,6 +147,38 @@ public record JobView(
    *     cancelled or failed
    * @param done units of the phase finished
    * @param total units of the phase
+   * @param fraction share of the whole job's plan done, 0 to 1 (null until a worker has measured
+   *     some of it)
+   * @param eta when the job is estimated to end, from the pass times measured on its worker so far
+   *     and the plan's remaining passes (null until then, and once it has ended)
    */
-  public record Progress(io.headprune.scoring.Phase phase, long done, long total) {}
+  public record Progress(
+      io.headprune.scoring.Phase phase,
+      long done,
+      long total,
+      @Nullable Double fraction,
+      @Nullable Instant eta) {}
+
+  /**
+   * What a job costs (§8): passes per phase, a pass being one example through the model once
+   * (forward; in score, forward and backward). Searches count their bound, so a run does at most
+   * its plan; computed at submission from the options and the datasets' rows, then by the worker
+   * from the examples it read.
+   *
+   * @param passes passes per phase
+   * @param total every phase's passes
+   */
+  public record Plan(Map<String, Long> passes, long total) {
+
+    public Plan {
+      passes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(passes));
+    }
+
+    /** The view of {@code passes} per phase, in the order the phases run. */
+    public static Plan of(Map<io.headprune.scoring.Phase, Long> passes) {
+      Map<String, Long> byName = new java.util.LinkedHashMap<>();
+      new java.util.TreeMap<>(passes).forEach((phase, count) -> byName.put(phase.id(), count));
+      return new Plan(byName, passes.values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
 }

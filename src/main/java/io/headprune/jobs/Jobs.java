@@ -49,6 +49,9 @@ public class Jobs {
   private final Callbacks callbacks;
   private final org.springframework.transaction.support.TransactionTemplate transactions;
 
+  /** Most passes a job's plan may have ({@code headprune.jobs.max-passes}). */
+  private final long maxPasses;
+
   Jobs(
       Repositories.JobRows jobs,
       Repositories.HeadScores scores,
@@ -63,7 +66,10 @@ public class Jobs {
       Audit audit,
       IdempotencyKeys idempotency,
       Callbacks callbacks,
-      org.springframework.transaction.PlatformTransactionManager transactionManager) {
+      org.springframework.transaction.PlatformTransactionManager transactionManager,
+      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
+          long maxPasses) {
+    this.maxPasses = maxPasses;
     this.transactions =
         new org.springframework.transaction.support.TransactionTemplate(transactionManager);
     this.callbacks = callbacks;
@@ -93,7 +99,8 @@ public class Jobs {
       UUID calibration,
       List<UUID> compared,
       UUID evaluation,
-      java.net.URI callback) {}
+      java.net.URI callback,
+      io.headprune.pruning.Plan plan) {}
 
   /**
    * As {@link #submit(JobRequest)}, with an {@code Idempotency-Key} (or null): the same key with
@@ -189,9 +196,16 @@ public class Jobs {
         catalog.checkData(evaluation, spec.normalized().evaluation(), labels, mapping);
       }
     }
+    io.headprune.pruning.Plan plan =
+        io.headprune.pruning.Plan.of(
+            spec.options(),
+            catalog.datasetRows(calibration),
+            evaluation == null ? null : catalog.datasetRows(evaluation),
+            compared.stream().map(catalog::datasetRows).toList());
+    plan.checkWithin(maxPasses);
     java.net.URI callback =
         request.callback() == null ? null : callbacks.validate(request.callback());
-    return new Checked(modelId, hubCommit, calibration, compared, evaluation, callback);
+    return new Checked(modelId, hubCommit, calibration, compared, evaluation, callback, plan);
   }
 
   private static List<JobRequest.DatasetRef> comparedRefs(JobSpec spec) {
@@ -241,6 +255,7 @@ public class Jobs {
     job.evaluationId = checked.evaluation();
     job.comparedIds = new java.util.ArrayList<>(checked.compared());
     job.request = JobPayload.write(spec.normalized());
+    job.plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(checked.plan().passes()));
     job.data =
         Json.MAPPER.writeValueAsString(
             new JobView.Data(
@@ -452,7 +467,11 @@ public class Jobs {
         job.status,
         model,
         new JobView.Progress(
-            io.headprune.scoring.Phase.of(job.phase), job.progressDone, job.progressTotal),
+            io.headprune.scoring.Phase.of(job.phase),
+            job.progressDone,
+            job.progressTotal,
+            job.fraction,
+            job.status == JobStatus.RUNNING ? job.eta : null),
         job.createdAt,
         job.startedAt,
         job.finishedAt,
@@ -465,7 +484,8 @@ public class Jobs {
             : new JobView.Data(
                 new JobView.Dataset(job.calibrationId, null),
                 job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null),
-                List.of()));
+                List.of()),
+        job.plan == null ? null : read(job.plan, JobView.Plan.class));
   }
 
   /** A job as its callback reports it (on a worker: no caller, the job's own id). */

@@ -89,10 +89,25 @@ final class Repositories {
      */
     @Modifying
     @Query(
-        "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5"
+        "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5,"
+            + " j.fraction = ?7, j.eta = ?8"
             + " where j.id = ?1 and j.attempt = ?6 and j.status = io.headprune.jobs.JobStatus.RUNNING")
     int progressOwned(
-        UUID id, String phase, long done, long total, java.time.Instant now, int attempt);
+        UUID id,
+        String phase,
+        long done,
+        long total,
+        java.time.Instant now,
+        int attempt,
+        Double fraction,
+        java.time.Instant eta);
+
+    /** The plan the worker made from the data it read, if it still runs attempt {@code attempt}. */
+    @org.springframework.data.jpa.repository.Modifying
+    @Query(
+        "update JobEntity j set j.plan = ?2"
+            + " where j.id = ?1 and j.attempt = ?3 and j.status = io.headprune.jobs.JobStatus.RUNNING")
+    int planOwned(UUID id, String plan, int attempt);
 
     /** The job row, locked: whoever writes a result holds it until the write commits. */
     @org.springframework.data.jpa.repository.Lock(

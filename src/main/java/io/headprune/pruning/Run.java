@@ -65,6 +65,7 @@ final class Run {
   final int poolSize;
   final int calibrationPerSeed;
   final String evaluationSource;
+  private final boolean evaluationGiven;
   final List<RawScores> perSeed = new ArrayList<>();
   private final List<List<Encoded>> samples = new ArrayList<>();
   private ToDoubleFunction<HeadRef> weightNorms;
@@ -88,6 +89,24 @@ final class Run {
 
   private long alphaTrials;
 
+  /** The progress the run was given: besides phases, it hears the plan and the passes (§8). */
+  private final Progress outer;
+
+  /** What the run expects to do, passes per phase (null until the constructor has it). */
+  private Plan plan;
+
+  /** Passes done per phase (a scoring pass counted once, as the plan counts it). */
+  private final Map<Phase, Long> passesDone = new java.util.EnumMap<>(Phase.class);
+
+  /**
+   * Passes the plan counted that the run did not need (identical head sets measured once, cached
+   * evaluations): they no longer count as remaining.
+   */
+  private final Map<Phase, Long> passesSkipped = new java.util.EnumMap<>(Phase.class);
+
+  /** Phases the run has finished: their unused planned passes no longer count as remaining. */
+  private final Set<Phase> settled = java.util.EnumSet.noneOf(Phase.class);
+
   private final int poolRows;
   private final int evaluationRows;
 
@@ -104,12 +123,14 @@ final class Run {
     this.evaluationRows = evaluationRows;
     this.model = model;
     this.options = options;
+    this.outer = progress;
     this.progress =
         (name, done, total) -> {
           phase = name;
           phaseDone = done;
           phaseTotal = total;
           progress.report(name, done, total);
+          sendPasses();
         };
     this.metric =
         Pruner.metric(
@@ -123,10 +144,74 @@ final class Run {
     this.poolSize = pool.size();
     this.evaluationSource =
         evaluationSet != null ? "evaluation set" : "held-out part of the calibration pool";
+    this.evaluationGiven = evaluationSet != null;
+    plan(evaluationSet == null ? null : evaluationSet.size(), List.of());
     this.evaluation = part(evaluationSet != null ? evaluationSet : pick(splits.evaluation()));
     this.validation = splits.validation().isEmpty() ? null : part(pick(splits.validation()));
     int wanted = options.calibrationSize() == null ? Integer.MAX_VALUE : options.calibrationSize();
     this.calibrationPerSeed = Math.min(wanted, splits.calibration().size());
+  }
+
+  /** The plan of this run on its data and {@code others}, sent to the progress it was given. */
+  private void plan(Integer evaluationExamples, List<ComparedSet> others) {
+    plan =
+        Plan.of(
+            options,
+            pool.size(),
+            evaluationExamples,
+            others.stream().map(other -> other.pool().size()).toList());
+    outer.planned(plan.passes());
+    sendPasses();
+  }
+
+  /**
+   * Passes done and remaining by the plan, in forward passes, to the progress the run was given.
+   */
+  private void sendPasses() {
+    if (plan == null) {
+      return;
+    }
+    long done = 0;
+    long remaining = 0;
+    for (Phase each : Phase.values()) {
+      long did = passesDone.getOrDefault(each, 0L);
+      done += Plan.cost(each, did);
+      if (!settled.contains(each)) {
+        long left =
+            plan.passes().getOrDefault(each, 0L) - did - passesSkipped.getOrDefault(each, 0L);
+        remaining += Plan.cost(each, Math.max(0, left));
+      }
+    }
+    outer.passes(done, remaining);
+  }
+
+  /** {@code passes} passes of {@code phase} the plan counted were not needed. */
+  private void skipped(Phase phase, long passes) {
+    if (passes > 0) {
+      passesSkipped.merge(phase, passes, Long::sum);
+    }
+  }
+
+  /** The phases of {@code phases} are finished. */
+  private void settle(Phase... phases) {
+    settled.addAll(List.of(phases));
+    sendPasses();
+  }
+
+  /**
+   * {@code inner}, counting {@code passes} passes of {@code phase} as the work it is given to
+   * reports its batches done.
+   */
+  private Progress counting(Phase phase, long passes, Progress inner) {
+    long[] counted = {0};
+    return (name, done, total) -> {
+      long now = total <= 0 ? passes : passes * Math.min(done, total) / total;
+      if (now > counted[0]) {
+        passesDone.merge(phase, now - counted[0], Long::sum);
+        counted[0] = now;
+      }
+      inner.report(name, done, total);
+    };
   }
 
   private List<Encoded> pick(List<Integer> indices) {
@@ -137,13 +222,26 @@ final class Run {
     if (model.config().languageModel()) {
       return new Part(
           examples,
-          Evaluator.run(model, examples, Set.of(), metric, null, evaluationBatch(), dense()),
+          Evaluator.run(
+              model,
+              examples,
+              Set.of(),
+              metric,
+              null,
+              evaluationBatch(),
+              counting(Phase.DENSE, examples.size(), dense())),
           null);
     }
     boolean regression = model.config().labels().regression();
     double[] dense =
         Predictions.predicted(
-            ModelRunner.logits(model, examples, Set.of(), evaluationBatch(), dense()), regression);
+            ModelRunner.logits(
+                model,
+                examples,
+                Set.of(),
+                evaluationBatch(),
+                counting(Phase.DENSE, examples.size(), dense())),
+            regression);
     double[] labels = new double[examples.size()];
     for (int i = 0; i < labels.length; i++) {
       Double label = examples.get(i).label();
@@ -199,12 +297,20 @@ final class Run {
 
   /** As above, comparing the run's own calibration set ({@code ownSource}) with {@code others}. */
   Outcome execute(ModelInfo info, String ownSource, List<ComparedSet> others) {
+    if (!others.isEmpty()) {
+      plan(evaluationGiven ? evaluation.examples().size() : null, others);
+    }
     scoreSeeds();
+    if (!options.iterative()) {
+      settle(Phase.SCORE);
+    }
     List<EvaluationRow> rows = evaluateAll();
     TargetChoice target = chooseTarget();
     Selection artifact = selectArtifact(target.sparsity());
+    settle(Phase.SCORE, Phase.DENSE, Phase.ALPHA, Phase.TARGET);
     PruneReport.CalibrationComparison calibrations =
         others.isEmpty() ? null : compare(ownSource, others);
+    settle(Phase.COMPARE);
     List<SummaryRow> summary = Summaries.of(rows, options.seeds());
     // the artifact's own head set, measured like every cell: what the user downloads
     Evaluation measured = evaluate(artifact.heads(), evaluation);
@@ -217,6 +323,7 @@ final class Run {
       measured = evaluateScaled(scales, evaluation);
       progress.report(Phase.RECOVER, 1, 1);
     }
+    settle(Phase.values());
     String ownCriterion = Summaries.rowName(options.criterion().id(), options.recovery());
     PruneReport report =
         new PruneReport(
@@ -288,7 +395,11 @@ final class Run {
                       sample ->
                           rescored.add(
                               HeadScorer.score(
-                                  model, sample, options.batchSize(), pruned, within())));
+                                  model,
+                                  sample,
+                                  options.batchSize(),
+                                  pruned,
+                                  counting(Phase.SCORE, sample.size(), within()))));
                   return Pruner.mean(rescored);
                 })
             : oneShot(options.criterion(), table, 0, sparsity);
@@ -305,9 +416,12 @@ final class Run {
               model,
               sample,
               options.batchSize(),
-              (phase, done, total) ->
-                  progress.report(
-                      phase, (long) current * total + done, (long) options.seeds() * total)));
+              counting(
+                  Phase.SCORE,
+                  sample.size(),
+                  (phase, done, total) ->
+                      progress.report(
+                          phase, (long) current * total + done, (long) options.seeds() * total))));
     }
   }
 
@@ -451,25 +565,40 @@ final class Run {
   private double[] divergences(int seed, List<List<HeadRef>> sets) {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
     List<List<HeadRef>> missing = unmeasured(sets, forSeed);
+    skipped(
+        Phase.ALPHA,
+        (long) (sets.size() - missing.size()) * Math.min(HELD_OUT_CAP, heldOutSize(seed)));
     if (!missing.isEmpty()) {
       io.headprune.scoring.Divergence.Reference reference =
           heldOut.computeIfAbsent(
               seed,
-              s ->
-                  io.headprune.scoring.Divergence.reference(
-                      model, heldOutExamples(s), evaluationBatch(), dense()));
+              s -> {
+                List<Encoded> examples = heldOutExamples(s);
+                return io.headprune.scoring.Divergence.reference(
+                    model,
+                    examples,
+                    evaluationBatch(),
+                    counting(Phase.DENSE, examples.size(), dense()));
+              });
       double[] means =
           io.headprune.scoring.Divergence.means(
               model,
               reference,
               missing.stream().map(HashSet::new).toList(),
               evaluationBatch(),
-              within());
+              counting(Phase.ALPHA, (long) missing.size() * reference.size(), within()));
       for (int i = 0; i < missing.size(); i++) {
         forSeed.put(missing.get(i), means[i]);
       }
     }
     return sets.stream().mapToDouble(set -> forSeed.get(List.copyOf(set))).toArray();
+  }
+
+  /** How many examples {@link #heldOutExamples} gives seed {@code seed}, before the cap. */
+  private int heldOutSize(int seed) {
+    int unused =
+        splits.calibration().size() - Math.min(calibrationPerSeed, splits.calibration().size());
+    return unused > 0 ? unused : splits.validation().size();
   }
 
   /**
@@ -654,6 +783,7 @@ final class Run {
   private ScaledHeads fit(List<Encoded> calibration, List<HeadRef> heads) {
     long start = System.nanoTime();
     ScaledHeads scales = Rescaling.fit(model, calibration, heads, options.batchSize());
+    passesDone.merge(Phase.RECOVER, (long) calibration.size(), Long::sum);
     fitNanos += System.nanoTime() - start;
     fits++;
     return scales;
@@ -663,7 +793,13 @@ final class Run {
   private Evaluation evaluateScaled(ScaledHeads scales, Part part) {
     Evaluator.Outcome outcome =
         Evaluator.run(
-            model, part.examples(), scales, metric, part.labels(), evaluationBatch(), within());
+            model,
+            part.examples(),
+            scales,
+            metric,
+            part.labels(),
+            evaluationBatch(),
+            counting(Phase.RECOVER, part.examples().size(), within()));
     return new Evaluation(outcome.value(), outcome.agreement(part.dense()));
   }
 
@@ -736,8 +872,16 @@ final class Run {
 
   /** As above, reporting progress as {@code phase}. */
   private void evaluateAll(List<List<HeadRef>> sets, Part part, long cells, Phase phase) {
+    evaluateAll(sets, part, cells, phase, progress);
+    progress.report(phase, cells, cells);
+  }
+
+  /** As above, reporting progress in units of {@code cells} to {@code to}. */
+  private void evaluateAll(
+      List<List<HeadRef>> sets, Part part, long cells, Phase phase, Progress to) {
     Map<List<HeadRef>, Evaluation> forPart = cache.computeIfAbsent(part, p -> new HashMap<>());
     List<List<HeadRef>> missing = unmeasured(sets, forPart);
+    skipped(phase, (long) (sets.size() - missing.size()) * part.examples().size());
     List<Evaluator.Outcome> outcomes =
         Evaluator.runAll(
             model,
@@ -746,14 +890,16 @@ final class Run {
             metric,
             part.labels(),
             evaluationBatch(),
-            (name, done, total) ->
-                progress.report(phase, total == 0 ? cells : done * cells / total, cells));
+            counting(
+                phase,
+                (long) missing.size() * part.examples().size(),
+                (name, done, total) ->
+                    to.report(phase, total == 0 ? cells : done * cells / total, cells)));
     for (int i = 0; i < missing.size(); i++) {
       forPart.put(
           missing.get(i),
           new Evaluation(outcomes.get(i).value(), outcomes.get(i).agreement(part.dense())));
     }
-    progress.report(phase, cells, cells);
   }
 
   /**
@@ -806,8 +952,11 @@ final class Run {
                 model,
                 sample,
                 options.batchSize(),
-                (phase, done, total) ->
-                    progress.report(Phase.COMPARE, step * total + done, steps * total)));
+                counting(
+                    Phase.COMPARE,
+                    sample.size(),
+                    (phase, done, total) ->
+                        progress.report(Phase.COMPARE, step * total + done, steps * total))));
       }
       scores.add(setScores);
       draws.add(setDraws);
@@ -895,31 +1044,51 @@ final class Run {
             means.computeIfAbsent(
                 i,
                 at -> {
-                  double sum = 0;
+                  long done = (long) means.size() * perSeed.size();
+                  progress.report(Phase.TARGET, Math.min(done, planned - 1), planned);
+                  // an automatic α is chosen at each visited sparsity by the same rule
+                  double alpha = alphaAt(grid.get(at));
+                  List<List<HeadRef>> sets = new ArrayList<>();
                   for (int seed = 0; seed < perSeed.size(); seed++) {
-                    long done = (long) means.size() * perSeed.size() + seed;
-                    progress.report(Phase.TARGET, Math.min(done, planned - 1), planned);
-                    // an automatic α is chosen at each visited sparsity by the same rule
-                    sum +=
-                        evaluate(
-                                select(
-                                    options.criterion(), seed, grid.get(at), alphaAt(grid.get(at))),
-                                evaluation)
-                            .value();
+                    sets.add(select(options.criterion(), seed, grid.get(at), alpha));
+                  }
+                  // the seeds' sets in one shared run
+                  evaluateAll(
+                      sets,
+                      evaluation,
+                      sets.size(),
+                      Phase.TARGET,
+                      (name, step, steps) ->
+                          progress.report(
+                              Phase.TARGET, Math.min(done + step, planned - 1), planned));
+                  double sum = 0;
+                  for (List<HeadRef> set : sets) {
+                    sum += evaluate(set, evaluation).value();
                   }
                   return sum / perSeed.size();
                 });
+    // the grid rows already measured the chosen criterion at the requested sparsities: free points
+    List<Integer> known = new ArrayList<>();
+    if (options.criteria().contains(options.criterion())) {
+      for (int i = 0; i < grid.size(); i++) {
+        if (options.sparsities().contains(grid.get(i))) {
+          known.add(i);
+        }
+      }
+    }
     int best =
         largestWithinBySearch(
             grid.size(),
-            i -> metric.worsening(dense, mean.applyAsDouble(i)) <= target.maxMetricDrop() + 1e-12);
+            i -> metric.worsening(dense, mean.applyAsDouble(i)) <= target.maxMetricDrop() + 1e-12,
+            known);
     double chosen = best < 0 ? 0 : grid.get(best);
     double chosenMean = best < 0 ? dense : means.get(best);
     String reason =
         String.format(
             java.util.Locale.ROOT,
             "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f"
-                + " of the unpruned %.4f, found by bisection (%d of %d grid points measured)",
+                + " of the unpruned %.4f, found by bisection (%d of %d grid points measured, %d of"
+                + " them by the grid rows)",
             target.step(),
             metric.id(),
             perSeed.size(),
@@ -927,7 +1096,8 @@ final class Run {
             target.maxMetricDrop(),
             dense,
             means.size(),
-            grid.size());
+            grid.size(),
+            known.stream().filter(means::containsKey).count());
     return new TargetChoice("maxMetricDrop", chosen, target.maxMetricDrop(), chosenMean, reason);
   }
 
@@ -967,7 +1137,13 @@ final class Run {
         sparsity,
         alpha,
         table,
-        pruned -> HeadScorer.score(model, sample, options.batchSize(), pruned, within()));
+        pruned ->
+            HeadScorer.score(
+                model,
+                sample,
+                options.batchSize(),
+                pruned,
+                counting(Phase.SCORE, sample.size(), within())));
   }
 
   /** One-shot selection on {@code table}: global, or whole key/value groups per layer. */
@@ -1051,10 +1227,31 @@ final class Run {
    * metric that recovers a little), the search goes on above it. Each point is asked once.
    */
   static int largestWithinBySearch(int points, java.util.function.IntPredicate within) {
+    return largestWithinBySearch(points, within, List.of());
+  }
+
+  /**
+   * As above, asking first the points of {@code known} (already measured, so free): the largest of
+   * them within and the first not within above it bracket the bisection.
+   */
+  static int largestWithinBySearch(
+      int points, java.util.function.IntPredicate within, java.util.Collection<Integer> known) {
     Map<Integer, Boolean> asked = new HashMap<>();
     java.util.function.IntPredicate once = i -> asked.computeIfAbsent(i, at -> within.test(at));
     int low = -1; // within (−1: the dense model, within by definition)
     int high = points; // not within (points: past the grid)
+    List<Integer> free = known.stream().filter(i -> i >= 0 && i < points).sorted().toList();
+    for (int i : free) {
+      if (once.test(i)) {
+        low = i;
+      }
+    }
+    for (int i : free) {
+      if (i > low && !once.test(i)) {
+        high = i;
+        break;
+      }
+    }
     while (true) {
       while (high - low > 1) {
         int middle = (low + high) >>> 1;
@@ -1093,7 +1290,7 @@ final class Run {
             metric,
             part.labels(),
             evaluationBatch(),
-            within());
+            counting(phase, part.examples().size(), within()));
     Evaluation result = new Evaluation(outcome.value(), outcome.agreement(part.dense()));
     forPart.put(List.copyOf(heads), result);
     return result;

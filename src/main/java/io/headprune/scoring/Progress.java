@@ -9,4 +9,17 @@ public interface Progress {
 
   /** {@code done} of {@code total} units of {@code phase} are finished. */
   void report(Phase phase, long done, long total);
+
+  /**
+   * The run's plan, passes per phase (§8), from the examples it read: sent once, before the passes.
+   * Ignored unless overridden.
+   */
+  default void planned(java.util.Map<Phase, Long> passes) {}
+
+  /**
+   * The run's passes so far, in forward passes: {@code done}, and at most {@code remaining} still
+   * to come by the plan (phases finished count none). Sent with progress; ignored unless
+   * overridden.
+   */
+  default void passes(long done, long remaining) {}
 }

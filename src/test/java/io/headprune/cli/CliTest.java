@@ -305,6 +305,31 @@ class CliTest {
             "score: batch 3/10 (30%), about 7 s left", "write: output 0/2 (0%)");
   }
 
+  @Test
+  void progressLinesGiveTheJobsShareOfItsPlanAndAnUpperEstimateOfItsEnd() {
+    StringWriter lines = new StringWriter();
+    long[] now = {0};
+    ConsoleProgress progress = new ConsoleProgress(new PrintWriter(lines, true), () -> now[0]);
+    progress.planned(java.util.Map.of(io.headprune.scoring.Phase.SCORE, 100L));
+    progress.report(io.headprune.scoring.Phase.SCORE, 0, 10);
+    now[0] = 10_000_000_000L; // 10 s for 100 passes of 400 by the plan
+    progress.passes(100, 300);
+    progress.report(io.headprune.scoring.Phase.SCORE, 5, 10);
+    now[0] = 10_500_000_000L; // the phase's last batch re-reported by an inner step: said once
+    progress.passes(110, 290);
+    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
+    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
+    now[0] = 12_000_000_000L; // a second later the job has moved on: said again
+    progress.passes(130, 270);
+    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
+    assertThat(lines.toString().lines().toList())
+        .containsExactly(
+            "score: batch 0/10 (0%)",
+            "score: batch 5/10 (50%), about 10 s left; job 25%, at most 30 s left",
+            "score: batch 10/10 (100%); job 27%, at most 28 s left",
+            "score: batch 10/10 (100%); job 32%, at most 25 s left");
+  }
+
   /**
    * The command line takes a Hub model and a Hub dataset split by config, with mapped columns,
    * checking the card's label names against the model (fake Hub, HF_ENDPOINT pointed at it).

@@ -174,6 +174,52 @@ class PruneRunTest {
   }
 
   @Test
+  void pointsTheGridRowsMeasuredBracketTheSearchAndSaveMeasurements() {
+    java.util.Random random = new java.util.Random(26);
+    int saved = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+      int points = 1 + random.nextInt(99);
+      double[] means = new double[points];
+      for (int i = 0; i < points; i++) {
+        means[i] = 0.9 - 0.5 * (i + 1) / points; // worsens with sparsity
+      }
+      double budget = random.nextDouble() * 0.4;
+      java.util.List<Integer> known = new java.util.ArrayList<>();
+      for (int k = 0; k < 3; k++) {
+        known.add(random.nextInt(points));
+      }
+      java.util.Set<Integer> measured = new java.util.HashSet<>();
+      java.util.function.IntPredicate within = i -> 0.9 - means[i] <= budget + 1e-12;
+      int found =
+          Run.largestWithinBySearch(
+              points,
+              i -> {
+                assertThat(measured.add(i)).as("each point asked once").isTrue();
+                return within.test(i);
+              },
+              known);
+      assertThat(found).isEqualTo(Run.largestWithinBySearch(points, within));
+      long paid = measured.stream().filter(i -> !known.contains(i)).count();
+      assertThat(paid).isLessThanOrEqualTo(Run.bisectionSteps(points) + Run.LOOK_PAST);
+      java.util.Set<Integer> plain = new java.util.HashSet<>();
+      Run.largestWithinBySearch(
+          points,
+          i -> {
+            plain.add(i);
+            return within.test(i);
+          });
+      saved += plain.size() - (int) paid;
+    }
+    assertThat(saved).as("measurements the known points saved over 2000 searches").isPositive();
+    // a known point within above a known point that is not (a metric that recovers) is taken
+    double[] recovering = {0.90, 0.80, 0.895, 0.70, 0.60};
+    assertThat(
+            Run.largestWithinBySearch(
+                recovering.length, i -> 0.90 - recovering[i] <= 0.01 + 1e-12, List.of(1, 2)))
+        .isEqualTo(2);
+  }
+
+  @Test
   void maxMetricDropPicksTheLargestQualifyingSparsity() {
     double[] means = {0.90, 0.89, 0.80, 0.885, 0.70};
     assertThat(largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY))

@@ -61,11 +61,23 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(submitted.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
     String id = (String) submitted.getBody().get("id");
     assertThat(submitted.getHeaders().getLocation()).hasToString("/v1/jobs/" + id);
+    // the plan before it runs, from the rows: 512 evaluated unpruned, 2 seeds × 64 scored, then
+    // 3 criteria × 2 sparsities × 2 seeds and the artifact evaluated
+    Map<String, Object> plan = (Map<String, Object>) submitted.getBody().get("plan");
+    assertThat((Map<String, Object>) plan.get("passes"))
+        .containsExactly(
+            Map.entry("dense", 512), Map.entry("score", 128), Map.entry("evaluate", 13 * 512));
+    assertThat(plan.get("total")).isEqualTo(512 + 128 + 13 * 512);
 
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     assertThat(job.get("attempt")).isEqualTo(1);
+    assertThat(job.get("plan")).as("the worker's plan, from the examples it read").isEqualTo(plan);
+    assertThat((Map<String, Object>) job.get("progress"))
+        .containsEntry("phase", "done")
+        .containsEntry("fraction", 1.0)
+        .containsEntry("eta", null); // only while it runs
     // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at
     // once
     assertThat(
