@@ -110,6 +110,16 @@ class JobsController {
   }
 
   @Operation(
+      operationId = "getJobEvents",
+      summary =
+          "What happened to a job, oldest first: submission and plan, starts, phases, α and target"
+              + " decisions, retries, the end")
+  @GetMapping(value = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
+  io.headprune.jobs.JobEventList events(@PathVariable UUID id) {
+    return jobs.events(id);
+  }
+
+  @Operation(
       operationId = "listJobs",
       summary = "Jobs, newest first, optionally filtered by status")
   @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)

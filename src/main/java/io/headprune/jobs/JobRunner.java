@@ -103,6 +103,20 @@ class JobRunner {
     this.callbacks = callbacks;
   }
 
+  /** What the job did, for {@code GET /v1/jobs/{id}/events}; none recorded until set. */
+  private JobEvents events;
+
+  /** Set by the configuration: the job's events are recorded. */
+  void events(JobEvents events) {
+    this.events = events;
+  }
+
+  private void event(UUID id, int attempt, String kind, Phase phase, String detail) {
+    if (events != null) {
+      events.record(id, attempt, kind, phase == null ? null : phase.id(), detail);
+    }
+  }
+
   JobRunner(
       io.headprune.tenancy.Quotas quotas,
       Repositories.JobRows jobs,
@@ -182,6 +196,12 @@ class JobRunner {
       return;
     }
     int attempt = job.attempt;
+    event(
+        id,
+        attempt,
+        "started",
+        Phase.LOAD,
+        "attempt " + attempt + " started on worker " + workerName);
     // each attempt has its own scratch directory: a paused attempt that wakes up never shares files
     // with the owner; the dead attempts' scratch goes now that this one owns the job
     Path work = store.attempt(id, attempt);
@@ -238,6 +258,12 @@ class JobRunner {
       results.persist(id, attempt, work, result);
       metrics.finished(JobStatus.SUCCEEDED, criterion, Duration.between(started, clock.instant()));
       log.info("job {}: SUCCEEDED in {}", id, Duration.between(started, clock.instant()));
+      event(
+          id,
+          attempt,
+          "succeeded",
+          Phase.DONE,
+          "succeeded in " + Duration.between(started, clock.instant()).toMillis() / 1000.0 + " s");
     } catch (LostOwnership lost) {
       log.warn(
           "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
@@ -246,6 +272,7 @@ class JobRunner {
           attempt);
     } catch (Cancelled cancelled) {
       log.info("job {}: CANCELLED after {}", id, Duration.between(started, clock.instant()));
+      event(id, attempt, "cancelled", Phase.CANCELLED, "cancelled while it ran");
       end(id, attempt, JobStatus.CANCELLED, null);
       metrics.finished(JobStatus.CANCELLED, criterion, Duration.between(started, clock.instant()));
     } catch (HandedBack handedBack) {
@@ -261,9 +288,16 @@ class JobRunner {
                         row.updatedAt = clock.instant();
                       }));
       log.info("job {} handed back to the queue at shutdown", id);
+      event(
+          id,
+          attempt,
+          "retry",
+          Phase.QUEUED,
+          "handed back to the queue: worker " + workerName + " shut down");
       throw handedBack;
     } catch (HeadpruneException e) {
       log.info("job {}: FAILED ({}): {}", id, e.title(), e.getMessage());
+      event(id, attempt, "failed", Phase.FAILED, e.title() + ": " + e.getMessage());
       end(id, attempt, JobStatus.FAILED, problem(ProblemType.of(e), e.title(), e.getMessage()));
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (RuntimeException e) {
@@ -273,6 +307,7 @@ class JobRunner {
             "job {}: every database connection was in use during attempt {}; it will be retried",
             id,
             attempt);
+        event(id, attempt, "retry", null, "every database connection was in use; it runs again");
         throw e;
       }
       if (Databases.unreachable(e)) {
@@ -280,9 +315,11 @@ class JobRunner {
         // for it
         log.warn(
             "job {}: the database went away during attempt {}; it will be retried", id, attempt);
+        event(id, attempt, "retry", null, "the database went away; it runs again once it answers");
         throw e;
       }
       log.error("job {} failed", id, e);
+      event(id, attempt, "failed", Phase.FAILED, "the engine failed (logged)");
       end(
           id,
           attempt,
@@ -291,6 +328,7 @@ class JobRunner {
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } catch (Error e) {
       log.error("job {} failed", id, e);
+      event(id, attempt, "failed", Phase.FAILED, "the engine failed (logged)");
       end(
           id,
           attempt,
@@ -328,6 +366,7 @@ class JobRunner {
       job.updatedAt = job.finishedAt;
       callbacks.scheduleDelivery(job.id);
       metrics.finished(JobStatus.CANCELLED, "unknown", null);
+      event(id, job.attempt, "cancelled", Phase.CANCELLED, "cancelled as a worker picked it");
       return null;
     }
     try {
@@ -379,6 +418,16 @@ class JobRunner {
               if (job.workerDeaths < maxDeaths) {
                 job.status = JobStatus.QUEUED;
                 job.phase = Phase.QUEUED.id();
+                event(
+                    id,
+                    job.attempt,
+                    "retry",
+                    Phase.QUEUED,
+                    "its worker stopped heartbeating (death "
+                        + job.workerDeaths
+                        + " of "
+                        + maxDeaths
+                        + " allowed); back in the queue");
                 return false;
               }
               log.error(
@@ -400,6 +449,12 @@ class JobRunner {
                               + " not run again"));
               job.finishedAt = now;
               callbacks.scheduleDelivery(job.id);
+              event(
+                  id,
+                  job.attempt,
+                  "failed",
+                  Phase.FAILED,
+                  "quarantined: its workers died " + job.workerDeaths + " times");
               return true;
             });
     if (Boolean.TRUE.equals(quarantined)) {
@@ -484,6 +539,7 @@ class JobRunner {
                       : "cancel"; // a deleted job is cancelled
                 });
         if (phase != this.phase) {
+          JobRunner.this.event(id, attempt, "phase", phase, phase.id() + " (" + total + " steps)");
           // one line a phase: a job's course is in the service log, each line with its id
           log.info(
               "job {}: {} (attempt {}, {} step{})",
@@ -509,6 +565,19 @@ class JobRunner {
       planned = clock.instant();
       String plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(passes));
       transactions.executeWithoutResult(status -> jobs.planOwned(id, plan, attempt));
+      JobRunner.this.event(
+          id,
+          attempt,
+          "plan",
+          phase,
+          JobView.Plan.of(passes).total()
+              + " passes by the plan of the examples read: "
+              + JobView.Plan.of(passes).passes());
+    }
+
+    @Override
+    public void event(String kind, String detail) {
+      JobRunner.this.event(id, attempt, kind, phase, detail);
     }
 
     /** The share of the plan done, and the end estimated from the time its passes took so far. */

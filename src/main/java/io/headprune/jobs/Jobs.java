@@ -52,6 +52,8 @@ public class Jobs {
   /** Most passes a job's plan may have ({@code headprune.jobs.max-passes}). */
   private final long maxPasses;
 
+  private final JobEvents events;
+
   Jobs(
       Repositories.JobRows jobs,
       Repositories.HeadScores scores,
@@ -67,9 +69,11 @@ public class Jobs {
       IdempotencyKeys idempotency,
       Callbacks callbacks,
       org.springframework.transaction.PlatformTransactionManager transactionManager,
+      JobEvents events,
       @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
           long maxPasses) {
     this.maxPasses = maxPasses;
+    this.events = events;
     this.transactions =
         new org.springframework.transaction.support.TransactionTemplate(transactionManager);
     this.callbacks = callbacks;
@@ -264,7 +268,15 @@ public class Jobs {
                 checked.compared().stream().map(catalog::datasetUse).toList()));
     job.createdAt = now;
     job.updatedAt = now;
-    jobs.saveAndFlush(job); // the callback's row references it
+    jobs.saveAndFlush(job); // the callback's row and the events reference it
+    events.record(
+        job.id,
+        0,
+        "submitted",
+        job.phase,
+        checked.plan().total()
+            + " passes by the plan of the datasets' rows: "
+            + JobView.Plan.of(checked.plan().passes()).passes());
     if (checked.callback() != null) {
       callbacks.register(job.id, tenant, checked.callback(), request.callback().secret());
     }
@@ -300,6 +312,13 @@ public class Jobs {
     return view(entity(id));
   }
 
+  /** The events of the caller's job {@code id}, oldest first. */
+  @Transactional(readOnly = true)
+  public JobEventList events(UUID id) {
+    JobEntity job = entity(id);
+    return new JobEventList(job.id, job.status, events.of(job.id));
+  }
+
   /** The caller's jobs, newest first, optionally with one status. */
   @Transactional(readOnly = true)
   public Page<JobView> list(JobStatus status, int page, int size) {
@@ -329,8 +348,15 @@ public class Jobs {
       callbacks.scheduleDelivery(job.id);
       job.finishedAt = clock.instant();
       metrics.finished(JobStatus.CANCELLED, "unknown", null);
+      events.record(id, job.attempt, "cancelled", job.phase, "cancelled while queued");
     } else {
       job.cancelRequested = true;
+      events.record(
+          id,
+          job.attempt,
+          "cancel-requested",
+          job.phase,
+          "cancel requested; the worker stops at its next batch");
     }
     job.updatedAt = clock.instant();
     audit.record("job.cancel", id);

@@ -59,7 +59,8 @@ class JobsConfiguration {
       @Value("${headprune.worker.isolate-tokenizer:true}") boolean isolateTokenizer,
       Clock clock,
       io.headprune.tenancy.Quotas quotas,
-      Callbacks callbacks) {
+      Callbacks callbacks,
+      JobEvents events) {
     JobRunner runner =
         new JobRunner(
             quotas,
@@ -75,6 +76,7 @@ class JobsConfiguration {
             clock,
             workerName());
     runner.callbacks(callbacks);
+    runner.events(events);
     runner.nice(nice);
     runner.isolateTokenizer(isolateTokenizer);
     return runner;

@@ -57,7 +57,8 @@ public record Plan(Map<Phase, Long> passes) {
     return switch (phase) {
       case SCORE -> "seeds or calibrationSize";
       case ALPHA -> "alpha (a number instead of \"auto\"), sparsities or seeds";
-      case TARGET -> "target (a sparsity, or a coarser maxMetricDrop step) or seeds";
+      case TARGET ->
+          "target (a sparsity instead of a maxMetricDrop), step (a coarser grid) or seeds";
       case RECOVER -> "recovery, criteria or sparsities";
       case COMPARE -> "calibrations";
       default -> "criteria, sparsities, seeds or the evaluation dataset's size";

@@ -306,6 +306,10 @@ final class Run {
     }
     List<EvaluationRow> rows = evaluateAll();
     TargetChoice target = chooseTarget();
+    outer.event(
+        "target",
+        String.format(
+            java.util.Locale.ROOT, "sparsity %s: %s", target.sparsity(), target.reason()));
     Selection artifact = selectArtifact(target.sparsity());
     settle(Phase.SCORE, Phase.DENSE, Phase.ALPHA, Phase.TARGET);
     PruneReport.CalibrationComparison calibrations =
@@ -438,8 +442,10 @@ final class Run {
     }
     PruneReport.AlphaAtSparsity chosen = alphas.get(sparsity);
     if (chosen == null) {
-      chosen = chooseAlpha(sparsity, ((Alpha.Auto) options.alpha()).by());
+      Alpha.Rule rule = ((Alpha.Auto) options.alpha()).by();
+      chosen = chooseAlpha(sparsity, rule);
       alphas.put(sparsity, chosen);
+      outer.event("alpha", explain(chosen, rule, alphaExamples(rule)));
     }
     return chosen.alpha();
   }
@@ -631,14 +637,18 @@ final class Run {
               .toList(),
           "α = " + artifactAlpha + " was given");
     }
-    int examples =
-        auto.by() == Alpha.Rule.DIVERGENCE
-            ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
-            : (validation == null ? 0 : validation.examples().size());
+    int examples = alphaExamples(auto.by());
     PruneReport.AlphaAtSparsity chosen = alphas.get(artifactSparsity);
     String explanation = explain(chosen, auto.by(), examples);
     return new AlphaChoice(
         artifactAlpha, true, auto.by().id(), examples, List.copyOf(alphas.values()), explanation);
+  }
+
+  /** The examples α's rule measures on: a seed's held-out set, or the validation split. */
+  private int alphaExamples(Alpha.Rule rule) {
+    return rule == Alpha.Rule.DIVERGENCE
+        ? (perSeed.isEmpty() ? 0 : heldOutExamples(0).size())
+        : (validation == null ? 0 : validation.examples().size());
   }
 
   /**

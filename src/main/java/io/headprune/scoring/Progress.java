@@ -22,4 +22,10 @@ public interface Progress {
    * overridden.
    */
   default void passes(long done, long remaining) {}
+
+  /**
+   * A decision the run made ({@code kind}: alpha, target), in a sentence. Ignored unless
+   * overridden.
+   */
+  default void event(String kind, String detail) {}
 }

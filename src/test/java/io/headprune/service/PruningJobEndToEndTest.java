@@ -567,6 +567,75 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aJobsEventsTellItsCourseWithItsAlphaAndTargetDecisions() throws IOException {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String body =
+        """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+         "sparsities": [0.5], "alpha": "auto", "target": {"maxMetricDrop": 0.05}, "step": 0.25,
+         "seeds": 1, "calibrationSize": 32}
+        """
+            .formatted(model.get("id"), calibration.get("id"));
+    String id =
+        (String)
+            http.post()
+                .uri("/v1/jobs")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .retrieve()
+                .body(Map.class)
+                .get("id");
+    Map<String, Object> job =
+        awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
+    assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
+
+    Map<String, Object> list =
+        http.get().uri("/v1/jobs/" + id + "/events").retrieve().body(Map.class);
+    assertThat(list).containsEntry("job", id).containsEntry("status", "SUCCEEDED");
+    List<Map<String, Object>> events = (List<Map<String, Object>>) list.get("events");
+    List<String> kinds = events.stream().map(e -> (String) e.get("kind")).toList();
+    assertThat(kinds.subList(0, 2)).containsExactly("submitted", "started");
+    assertThat(kinds).contains("phase", "plan", "alpha", "target").endsWith("succeeded");
+    assertThat(events.get(0)).containsEntry("attempt", 0).containsEntry("phase", "queued");
+    assertThat((String) events.get(0).get("detail")).contains("passes by the plan");
+    assertThat(
+            events.stream()
+                .filter(e -> "phase".equals(e.get("kind")))
+                .map(e -> (String) e.get("phase")))
+        .contains("score", "alpha", "target", "evaluate", "write");
+    String target =
+        events.stream()
+            .filter(e -> "target".equals(e.get("kind")))
+            .map(e -> (String) e.get("detail"))
+            .findFirst()
+            .orElseThrow();
+    Map<String, Object> report =
+        http.get().uri("/v1/jobs/" + id + "/report").retrieve().body(Map.class);
+    assertThat(target)
+        .contains((String) ((Map<String, Object>) report.get("target")).get("reason"));
+    assertThat(
+            events.stream()
+                .filter(e -> "alpha".equals(e.get("kind")))
+                .map(e -> (String) e.get("detail")))
+        .allMatch(detail -> detail.startsWith("α = "));
+    List<java.time.Instant> times =
+        events.stream().map(e -> java.time.Instant.parse((String) e.get("at"))).toList();
+    assertThat(times).isSorted();
+    // another tenant's job is as absent as a missing one, and so are its events
+    assertThat(
+            http.get()
+                .uri("/v1/jobs/" + java.util.UUID.randomUUID() + "/events")
+                .retrieve()
+                .onStatus(status -> true, (request, response) -> {})
+                .toBodilessEntity()
+                .getStatusCode()
+                .value())
+        .isEqualTo(404);
+  }
+
+  @Test
   void cancellingAFinishedJobIsAConflict() {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
