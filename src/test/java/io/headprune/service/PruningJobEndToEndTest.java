@@ -652,7 +652,8 @@ class PruningJobEndToEndTest extends ServiceTest {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
     Path work = DATA.resolve("artifacts/work");
-    assertThat(work.resolve(id)).as("a job's scratch goes when it ends").doesNotExist();
+    // the worker removes its attempt's scratch right after it has recorded the end
+    scratchGone(work.resolve(id));
 
     // what a killed process leaves: an ended job's attempt, a deleted job's, a running job's
     Path ended = Files.createDirectories(work.resolve(id + "/attempt-1/out/pruned"));
@@ -661,6 +662,7 @@ class PruningJobEndToEndTest extends ServiceTest {
         Files.createDirectories(work.resolve(java.util.UUID.randomUUID() + "/attempt-2"));
     String running = submitSmallJob();
     awaitJob(running, j -> "SUCCEEDED".equals(j.get("status")));
+    scratchGone(work.resolve(running));
     Path owned = Files.createDirectories(work.resolve(running + "/attempt-1"));
     jdbc.update("update jobs set status = 'RUNNING' where id = ?::uuid", running);
     try {
@@ -674,6 +676,15 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(owned).as("another worker may own a running job").exists();
     sweeper.sweep();
     assertThat(work.resolve(running)).doesNotExist();
+  }
+
+  /** Waits until a job's scratch directory is gone (the worker removes it as its run ends). */
+  private static void scratchGone(Path scratch) {
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .pollInterval(java.time.Duration.ofMillis(20))
+        .alias("a job's scratch goes when it ends")
+        .until(() -> !Files.exists(scratch));
   }
 
   private String submitSmallJob() {
