@@ -90,7 +90,11 @@ class Callbacks {
     if (callbacks != null && callbacks > 0) {
       SchedulerClient client = scheduler.getObject();
       client.scheduleIfNotExists(
-          DELIVERY.instance(job.toString()).data(job.toString()).scheduledTo(clock.instant()));
+          DELIVERY
+              .instance(job.toString())
+              .data(job.toString())
+              .priority(JobQueue.DELIVERY_PRIORITY)
+              .scheduledTo(clock.instant()));
       // a local scheduler polls only now and then: wake it once the row is visible
       if (client instanceof com.github.kagkarlsson.scheduler.Scheduler local
           && org.springframework.transaction.support.TransactionSynchronizationManager

@@ -24,6 +24,15 @@ class JobQueue {
   /** The typed task of a pruning job; its data is the job id. */
   static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
 
+  /**
+   * Jobs' priority: below callback deliveries ({@link #DELIVERY_PRIORITY}), which never wait behind
+   * the queue; among jobs, {@link QueueOrder} orders by execution time.
+   */
+  static final int JOB_PRIORITY = com.github.kagkarlsson.scheduler.task.Priority.MEDIUM;
+
+  /** Callback deliveries' priority. */
+  static final int DELIVERY_PRIORITY = com.github.kagkarlsson.scheduler.task.Priority.HIGH;
+
   @Bean
   OneTimeTask<String> pruneJobTask(
       JobRunner runner,

@@ -280,8 +280,14 @@ public class Jobs {
     if (checked.callback() != null) {
       callbacks.register(job.id, tenant, checked.callback(), request.callback().secret());
     }
+    // short jobs first, fair between tenants, none starved (see QueueOrder)
+    long queued = jobs.countByTenantAndStatus(tenant, JobStatus.QUEUED) - 1; // not this one
     scheduler.scheduleIfNotExists(
-        JobQueue.TASK.instance(job.id.toString()).data(job.id.toString()).scheduledTo(now));
+        JobQueue.TASK
+            .instance(job.id.toString())
+            .data(job.id.toString())
+            .priority(JobQueue.JOB_PRIORITY)
+            .scheduledTo(QueueOrder.executionTime(now, checked.plan().cost(), queued)));
     wakeWorkerAfterCommit();
     audit.record("job.submit", job.id);
     metrics.submitted();

@@ -64,6 +64,8 @@ final class Repositories {
 
     long countByStatus(JobStatus status);
 
+    long countByTenantAndStatus(String tenant, JobStatus status);
+
     /** A queued or running job that reads model {@code id}, if any. */
     @Query(
         "select j.id from JobEntity j where j.modelId = ?1 and j.status in ('QUEUED', 'RUNNING')")

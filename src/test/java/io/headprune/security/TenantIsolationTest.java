@@ -153,6 +153,11 @@ class TenantIsolationTest extends ServiceTest {
             404,
             c -> c.post().uri("/v1/jobs/" + job + "/cancel").retrieve().toEntity(String.class)));
     matrix.put(
+        "GET /v1/jobs/{id}/events",
+        new Row(
+            404,
+            c -> c.get().uri("/v1/jobs/" + job + "/events").retrieve().toEntity(String.class)));
+    matrix.put(
         "GET /v1/jobs/{id}/scores",
         new Row(
             404,

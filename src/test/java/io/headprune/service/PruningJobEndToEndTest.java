@@ -636,6 +636,46 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aShortJobQueuedBehindALongOneRunsFirst() throws IOException {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String longBody =
+        """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies", "his", "random"],
+         "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5}, "seeds": 4, "calibrationSize": 64}
+        """
+            .formatted(model.get("id"), calibration.get("id"));
+    String shortBody =
+        """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+         "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
+        """
+            .formatted(model.get("id"), calibration.get("id"));
+    // the one worker (one device) runs a long job; another long one and then a short one queue
+    String running = submit(longBody);
+    awaitJob(running, j -> !"QUEUED".equals(j.get("status")));
+    String queuedLong = submit(longBody);
+    String queuedShort = submit(shortBody);
+    Map<String, Object> longJob = awaitJob(queuedLong, j -> "SUCCEEDED".equals(j.get("status")));
+    Map<String, Object> shortJob = awaitJob(queuedShort, j -> "SUCCEEDED".equals(j.get("status")));
+    assertThat(java.time.Instant.parse((String) shortJob.get("finishedAt")))
+        .as("the short job's plan puts it first")
+        .isBeforeOrEqualTo(java.time.Instant.parse((String) longJob.get("startedAt")));
+  }
+
+  private String submit(String body) {
+    return (String)
+        http.post()
+            .uri("/v1/jobs")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(body)
+            .retrieve()
+            .body(Map.class)
+            .get("id");
+  }
+
+  @Test
   void cancellingAFinishedJobIsAConflict() {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
