@@ -578,15 +578,7 @@ class PruningJobEndToEndTest extends ServiceTest {
          "seeds": 1, "calibrationSize": 32}
         """
             .formatted(model.get("id"), calibration.get("id"));
-    String id =
-        (String)
-            http.post()
-                .uri("/v1/jobs")
-                .contentType(MediaType.APPLICATION_JSON)
-                .body(body)
-                .retrieve()
-                .body(Map.class)
-                .get("id");
+    String id = submit(body);
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
