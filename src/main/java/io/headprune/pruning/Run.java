@@ -571,9 +571,6 @@ final class Run {
   private double[] divergences(int seed, List<List<HeadRef>> sets) {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
     List<List<HeadRef>> missing = unmeasured(sets, forSeed);
-    skipped(
-        Phase.ALPHA,
-        (long) (sets.size() - missing.size()) * Math.min(HELD_OUT_CAP, heldOutSize(seed)));
     if (!missing.isEmpty()) {
       io.headprune.scoring.Divergence.Reference reference =
           heldOut.computeIfAbsent(
@@ -597,14 +594,12 @@ final class Run {
         forSeed.put(missing.get(i), means[i]);
       }
     }
+    // the sets measured before (here, or at another α) cost nothing: the plan counted them
+    io.headprune.scoring.Divergence.Reference measuredOn = heldOut.get(seed);
+    if (measuredOn != null) {
+      skipped(Phase.ALPHA, (long) (sets.size() - missing.size()) * measuredOn.size());
+    }
     return sets.stream().mapToDouble(set -> forSeed.get(List.copyOf(set))).toArray();
-  }
-
-  /** How many examples {@link #heldOutExamples} gives seed {@code seed}, before the cap. */
-  private int heldOutSize(int seed) {
-    int unused =
-        splits.calibration().size() - Math.min(calibrationPerSeed, splits.calibration().size());
-    return unused > 0 ? unused : splits.validation().size();
   }
 
   /**

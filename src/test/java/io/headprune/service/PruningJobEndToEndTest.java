@@ -657,14 +657,7 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   private String submit(String body) {
-    return (String)
-        http.post()
-            .uri("/v1/jobs")
-            .contentType(MediaType.APPLICATION_JSON)
-            .body(body)
-            .retrieve()
-            .body(Map.class)
-            .get("id");
+    return io.headprune.support.Instances.submit(http, body);
   }
 
   @Test

@@ -104,6 +104,11 @@ public final class Instances {
          "target": {"sparsity": 0.25}, "seeds": %d, "calibrationSize": %d, "batchSize": %d}
         """
             .formatted(model.get("id"), calibration.get("id"), seeds, calibrationSize, batchSize);
+    return submit(http, body);
+  }
+
+  /** Submits the job request {@code body}; returns the job's id. */
+  public static String submit(RestClient http, String body) {
     return (String)
         http.post()
             .uri("/v1/jobs")
