@@ -22,6 +22,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param layout where each layer's heads are in the checkpoint's tensors
  * @param physicalPruning how {@code pruned/} records removed heads
  * @param loader builds the forward pass from the checkpoint
+ * @param streamedLoader builds it with layers that load one at a time when they run ({@link
+ *     HeadModel#streaming}), or null for a family that loads whole
  */
 public record Architecture(
     String modelType,
@@ -31,11 +33,34 @@ public record Architecture(
     Function<ObjectNode, ModelConfig> config,
     Function<Checkpoint, HeadLayout> layout,
     PhysicalPruning physicalPruning,
-    Loader loader) {
+    Loader loader,
+    Loader streamedLoader) {
 
   public Architecture {
     classNames = List.copyOf(classNames);
     imageProcessors = List.copyOf(imageProcessors);
+  }
+
+  /** A family whose models load whole. */
+  public Architecture(
+      String modelType,
+      List<String> classNames,
+      Modality modality,
+      List<String> imageProcessors,
+      Function<ObjectNode, ModelConfig> config,
+      Function<Checkpoint, HeadLayout> layout,
+      PhysicalPruning physicalPruning,
+      Loader loader) {
+    this(
+        modelType,
+        classNames,
+        modality,
+        imageProcessors,
+        config,
+        layout,
+        physicalPruning,
+        loader,
+        null);
   }
 
   /** What a family's examples are. */

@@ -46,6 +46,9 @@ public final class Decoder extends LoadedModel {
   private final Float attentionCap;
   private final Float finalCap;
 
+  /** The checkpoint layers load from one at a time, or null when every layer is resident. */
+  private final Checkpoint streamedFrom;
+
   private record Layer(
       int[] heads,
       NDArray inputNorm,
@@ -70,8 +73,10 @@ public final class Decoder extends LoadedModel {
       List<Layer> layers,
       NDArray finalNorm,
       NDArray lmHead,
-      long parameters) {
+      long parameters,
+      Checkpoint streamedFrom) {
     super(config, manager, layers.stream().map(Layer::heads).toList(), parameters);
+    this.streamedFrom = streamedFrom;
     this.family = family;
     this.embeddings = embeddings;
     this.layers = List.copyOf(layers);
@@ -97,7 +102,8 @@ public final class Decoder extends LoadedModel {
         raw -> config(raw, family),
         checkpoint -> layout(checkpoint, family),
         Architecture.PhysicalPruning.REDUCED_COUNTS,
-        (checkpoint, device) -> load(checkpoint, device, family));
+        (checkpoint, device) -> load(checkpoint, device, family, false),
+        (checkpoint, device) -> load(checkpoint, device, family, true));
   }
 
   /**
@@ -242,72 +248,28 @@ public final class Decoder extends LoadedModel {
     return new HeadLayout(layers);
   }
 
-  /** Loads a checkpoint onto {@code device}, checking every expected weight and shape. */
-  static Decoder load(Checkpoint checkpoint, Device device, DecoderFamily family) {
+  /**
+   * Loads a checkpoint onto {@code device}, checking every expected weight and shape. Streamed, the
+   * layers' weights stay in the checkpoint's files in their stored precision (checked here, without
+   * their data) and each layer is read and widened when it runs ({@link #streaming}); the
+   * embeddings, final norm and LM head are resident either way.
+   */
+  static Decoder load(
+      Checkpoint checkpoint, Device device, DecoderFamily family, boolean streamed) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
     return Devices.loading(
         device,
         manager -> {
           Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          Weights described =
+              streamed ? new Weights(checkpoint.dataless(), manager, base(checkpoint)) : weights;
           long e = config.hiddenSize();
-          long d = config.headSize();
-          long q = config.attentionHeads() * d;
-          long kv = config.keyValueHeads() * d;
-          long ffn = raw.get("intermediate_size").asLong();
           int vocab = raw.get("vocab_size").asInt();
-          boolean qkvBias = family.biases().qkv(raw);
-          boolean outputBias = family.biases().output(raw);
-          boolean mlpBias = family.mlpBias() && raw.path("mlp_bias").asBoolean(false);
           NDArray embeddings = weights.load("embed_tokens.weight", vocab, e);
           List<Layer> layers = new ArrayList<>();
           for (int l = 0; l < config.layers(); l++) {
-            String p = "layers." + l + ".";
-            String a = p + "self_attn.";
-            Dense[] qkv;
-            if (family.fused()) {
-              Dense fused = projection(weights, a + "qkv_proj", q + 2 * kv, e, false, config);
-              qkv = split(fused, q, q + kv);
-            } else {
-              qkv =
-                  new Dense[] {
-                    projection(weights, a + "q_proj", q, e, qkvBias, config),
-                    projection(weights, a + "k_proj", kv, e, qkvBias, config),
-                    projection(weights, a + "v_proj", kv, e, qkvBias, config)
-                  };
-            }
-            Dense[] gateUp;
-            if (family.fused()) {
-              gateUp =
-                  split(feedForward(weights, p + "mlp.gate_up_proj", 2 * ffn, e, false, ffn), ffn);
-            } else {
-              gateUp =
-                  new Dense[] {
-                    feedForward(weights, p + "mlp.gate_proj", ffn, e, mlpBias, ffn),
-                    feedForward(weights, p + "mlp.up_proj", ffn, e, mlpBias, ffn)
-                  };
-            }
-            boolean sandwich = family.sandwichNorms();
-            layers.add(
-                new Layer(
-                    config.remainingHeads(l),
-                    norm(weights, p + "input_layernorm.weight", e, family),
-                    qkv[0],
-                    qkv[1],
-                    qkv[2],
-                    projection(weights, a + "o_proj", e, q, outputBias, config),
-                    family.qkNorm() ? norm(weights, a + "q_norm.weight", d, family) : null,
-                    family.qkNorm() ? norm(weights, a + "k_norm.weight", d, family) : null,
-                    norm(weights, p + "post_attention_layernorm.weight", e, family),
-                    sandwich
-                        ? norm(weights, p + "pre_feedforward_layernorm.weight", e, family)
-                        : null,
-                    sandwich
-                        ? norm(weights, p + "post_feedforward_layernorm.weight", e, family)
-                        : null,
-                    gateUp[0],
-                    gateUp[1],
-                    feedForward(weights, p + "mlp.down_proj", e, ffn, mlpBias, ffn)));
+            layers.add(layer(described, l, family, config));
           }
           NDArray norm = norm(weights, "norm.weight", e, family);
           Weights head = new Weights(checkpoint, manager, "");
@@ -321,8 +283,72 @@ public final class Decoder extends LoadedModel {
               layers,
               norm,
               lmHead,
-              weights.parameters() + head.parameters());
+              weights.parameters() + (streamed ? described.parameters() : 0) + head.parameters(),
+              streamed ? checkpoint : null);
         });
+  }
+
+  /**
+   * Layer {@code l}'s weights, loaded (or, from a dataless checkpoint, checked) by {@code weights}.
+   */
+  private static Layer layer(Weights weights, int l, DecoderFamily family, ModelConfig config) {
+    ObjectNode raw = config.raw();
+    long e = config.hiddenSize();
+    long d = config.headSize();
+    long q = config.attentionHeads() * d;
+    long kv = config.keyValueHeads() * d;
+    long ffn = raw.get("intermediate_size").asLong();
+    boolean qkvBias = family.biases().qkv(raw);
+    boolean outputBias = family.biases().output(raw);
+    boolean mlpBias = family.mlpBias() && raw.path("mlp_bias").asBoolean(false);
+    String p = "layers." + l + ".";
+    String a = p + "self_attn.";
+    Dense[] qkv;
+    if (family.fused()) {
+      Dense fused = projection(weights, a + "qkv_proj", q + 2 * kv, e, false, config);
+      qkv = split(fused, q, q + kv);
+    } else {
+      qkv =
+          new Dense[] {
+            projection(weights, a + "q_proj", q, e, qkvBias, config),
+            projection(weights, a + "k_proj", kv, e, qkvBias, config),
+            projection(weights, a + "v_proj", kv, e, qkvBias, config)
+          };
+    }
+    Dense[] gateUp;
+    if (family.fused()) {
+      gateUp = split(feedForward(weights, p + "mlp.gate_up_proj", 2 * ffn, e, false, ffn), ffn);
+    } else {
+      gateUp =
+          new Dense[] {
+            feedForward(weights, p + "mlp.gate_proj", ffn, e, mlpBias, ffn),
+            feedForward(weights, p + "mlp.up_proj", ffn, e, mlpBias, ffn)
+          };
+    }
+    boolean sandwich = family.sandwichNorms();
+    return new Layer(
+        config.remainingHeads(l),
+        norm(weights, p + "input_layernorm.weight", e, family),
+        qkv[0],
+        qkv[1],
+        qkv[2],
+        projection(weights, a + "o_proj", e, q, outputBias, config),
+        family.qkNorm() ? norm(weights, a + "q_norm.weight", d, family) : null,
+        family.qkNorm() ? norm(weights, a + "k_norm.weight", d, family) : null,
+        norm(weights, p + "post_attention_layernorm.weight", e, family),
+        sandwich ? norm(weights, p + "pre_feedforward_layernorm.weight", e, family) : null,
+        sandwich ? norm(weights, p + "post_feedforward_layernorm.weight", e, family) : null,
+        gateUp[0],
+        gateUp[1],
+        feedForward(weights, p + "mlp.down_proj", e, ffn, mlpBias, ffn));
+  }
+
+  /** Layer {@code l}'s weights in working precision: resident, or read into {@code manager}. */
+  private Layer weights(int l, NDManager manager) {
+    if (streamedFrom == null) {
+      return layers.get(l);
+    }
+    return layer(new Weights(streamedFrom, manager, base(streamedFrom)), l, family, config);
   }
 
   /** A norm's weight as the forward multiplies it: w, or 1 + w (Gemma, in float32). */
@@ -393,8 +419,20 @@ public final class Decoder extends LoadedModel {
     return family.headsMustDivideHidden();
   }
 
-  @Override
-  public Output forward(Batch batch, List<NDArray> gates) {
+  /**
+   * What every layer of a batch shares, on the batch's manager: the real lengths, the rotary
+   * tables, a causal mask per sliding window and the scalar constants.
+   */
+  private record Pass(
+      long size,
+      int length,
+      NDArray epsilon,
+      NDArray scalar,
+      NDArray[] rotary,
+      java.util.Map<Integer, NDArray> masks,
+      NDArray attentionCap) {}
+
+  private Pass pass(Batch batch) {
     NDManager scope = batch.inputIds().getManager();
     int length = (int) batch.inputIds().getShape().get(1);
     int longest = Arrays.stream(batch.lengths()).max().orElse(0);
@@ -405,81 +443,188 @@ public final class Decoder extends LoadedModel {
               + " tokens exceeds max_position_embeddings "
               + config.maxPositions());
     }
-    long size = batch.size();
-    int d = config.headSize();
-    NDArray epsilon = scope.create(eps);
-    NDArray scalar = scope.create(scale);
-    NDArray[] rotary = rope.tables(scope, batch.lengths(), length); // cos, sin: (B|1, 1, T, R)
     java.util.Map<Integer, NDArray> masks = new java.util.HashMap<>();
     for (int window : windows) {
       masks.computeIfAbsent(
           window, w -> Attention.causalMask(scope, batch.lengths(), length, w)); // (B, 1, T, T)
     }
-    NDArray attentionCapArray = attentionCap == null ? null : scope.create(attentionCap);
+    return new Pass(
+        batch.size(),
+        length,
+        scope.create(eps),
+        scope.create(scale),
+        rope.tables(scope, batch.lengths(), length), // cos, sin: (B|1, 1, T, R)
+        masks,
+        attentionCap == null ? null : scope.create(attentionCap));
+  }
 
+  /** The token embeddings (B, T, E), scaled where the family scales them. */
+  private NDArray embed(Batch batch) {
     NDArray hidden =
         Embedding.embedding(batch.inputIds(), embeddings, SparseFormat.DENSE)
             .singletonOrThrow(); // (B, T, E)
     if (family.embeddingScale()) {
+      NDManager scope = batch.inputIds().getManager();
       hidden = hidden.mul(scope.create((float) Math.sqrt(config.hiddenSize()))); // (B, T, E)
     }
+    return hidden;
+  }
+
+  /**
+   * Layer {@code l} with weights {@code layer} on {@code hidden} (B, T, E): the hidden states it
+   * hands on (B, T, E) and its attention probabilities before gating (B, H, T, T). What it computes
+   * belongs to the manager of {@code hidden}.
+   */
+  private NDArray[] layer(int l, Layer layer, NDArray hidden, NDArray gate, Pass pass) {
+    int d = config.headSize();
+    int count = layer.heads().length;
+    int groups = count / keyValueHeads;
+
+    // attention: norm, q/k/v (q/k normed per head), rotary positions, key/value heads repeated
+    NDArray x = rmsNorm(hidden, layer.inputNorm(), pass.epsilon()); // (B, T, E)
+    NDArray q = heads(layer.query().apply(x), count, d); // (B, H, T, D)
+    NDArray k = heads(layer.key().apply(x), keyValueHeads, d); // (B, KV, T, D)
+    if (layer.queryNorm() != null) {
+      q = rmsNorm(q, layer.queryNorm(), pass.epsilon());
+      k = rmsNorm(k, layer.keyNorm(), pass.epsilon());
+    }
+    q = Rope.apply(q, pass.rotary()); // (B, H, T, D)
+    k = Rope.apply(k, pass.rotary()).repeat(1, groups); // (B, H, T, D)
+    NDArray v = heads(layer.value().apply(x), keyValueHeads, d).repeat(1, groups); // (B, H, T, D)
+    NDArray[] attended =
+        Attention.attend(
+            q,
+            k,
+            v,
+            s -> {
+              NDArray scaled = s.muli(pass.scalar());
+              return pass.attentionCap() == null ? scaled : softCap(scaled, pass.attentionCap());
+            },
+            pass.masks().get(windows[l]),
+            gate); // (B, H, T, D), (B, H, T, T)
+    NDArray context =
+        attended[0]
+            .transpose(0, 2, 1, 3)
+            .reshape(pass.size(), pass.length(), (long) count * d); // (B, T, H·D)
+    NDArray attention = layer.output().apply(context); // (B, T, E)
+    if (family.sandwichNorms()) {
+      attention = rmsNorm(attention, layer.postAttentionNorm(), pass.epsilon());
+    }
+    hidden = hidden.add(attention); // (B, T, E)
+
+    // feed-forward: norm, down(act(gate(y)) · up(y))
+    NDArray y =
+        rmsNorm(
+            hidden,
+            family.sandwichNorms() ? layer.preFeedForwardNorm() : layer.postAttentionNorm(),
+            pass.epsilon()); // (B, T, E)
+    NDArray activated =
+        family.activation().apply(layer.gate().apply(y)).mul(layer.up().apply(y)); // (B, T, F)
+    NDArray fed = layer.down().apply(activated); // (B, T, E)
+    if (family.sandwichNorms()) {
+      fed = rmsNorm(fed, layer.postFeedForwardNorm(), pass.epsilon());
+    }
+    return new NDArray[] {hidden.add(fed), attended[1]}; // (B, T, E), (B, H, T, T)
+  }
+
+  /** The final norm, the LM head and the soft-cap: (B, T, E) to logits (B, T, V). */
+  private NDArray head(NDArray hidden, Pass pass) {
+    NDArray normed = rmsNorm(hidden, finalNorm, pass.epsilon()); // (B, T, E)
+    NDArray logits = normed.matMul(lmHead.transpose()); // (B, T, V)
+    if (finalCap != null) {
+      logits = softCap(logits, hidden.getManager().create(finalCap));
+    }
+    return logits;
+  }
+
+  @Override
+  public Output forward(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, true);
+  }
+
+  @Override
+  public NDArray logits(Batch batch, List<NDArray> gates) {
+    return run(batch, gates, false).logits();
+  }
+
+  /** The forward pass; streamed, the probabilities outlive their layer only when asked for. */
+  private Output run(Batch batch, List<NDArray> gates, boolean probabilities) {
+    NDManager scope = batch.inputIds().getManager();
+    Pass pass = pass(batch);
+    NDArray hidden = embed(batch); // (B, T, E)
     List<NDArray> attentions = new ArrayList<>();
     for (int l = 0; l < layers.size(); l++) {
-      Layer layer = layers.get(l);
-      int count = layer.heads().length;
-      int groups = count / keyValueHeads;
-
-      // attention: norm, q/k/v (q/k normed per head), rotary positions, key/value heads repeated
-      NDArray x = rmsNorm(hidden, layer.inputNorm(), epsilon); // (B, T, E)
-      NDArray q = heads(layer.query().apply(x), count, d); // (B, H, T, D)
-      NDArray k = heads(layer.key().apply(x), keyValueHeads, d); // (B, KV, T, D)
-      if (layer.queryNorm() != null) {
-        q = rmsNorm(q, layer.queryNorm(), epsilon);
-        k = rmsNorm(k, layer.keyNorm(), epsilon);
+      NDArray gate = gates == null ? null : gates.get(l);
+      if (streamedFrom == null) {
+        NDArray[] out = layer(l, layers.get(l), hidden, gate, pass);
+        hidden = out[0];
+        attentions.add(out[1]);
+        continue;
       }
-      q = Rope.apply(q, rotary); // (B, H, T, D)
-      k = Rope.apply(k, rotary).repeat(1, groups); // (B, H, T, D)
-      NDArray v = heads(layer.value().apply(x), keyValueHeads, d).repeat(1, groups); // (B, H, T, D)
-      NDArray[] attended =
-          Attention.attend(
-              q,
-              k,
-              v,
-              s -> {
-                NDArray scaled = s.muli(scalar);
-                return attentionCapArray == null ? scaled : softCap(scaled, attentionCapArray);
-              },
-              masks.get(windows[l]),
-              gates == null ? null : gates.get(l)); // (B, H, T, D), (B, H, T, T)
-      NDArray context =
-          attended[0].transpose(0, 2, 1, 3).reshape(size, length, (long) count * d); // (B, T, H·D)
-      NDArray attention = layer.output().apply(context); // (B, T, E)
-      if (family.sandwichNorms()) {
-        attention = rmsNorm(attention, layer.postAttentionNorm(), epsilon);
+      // streamed: the layer's weights and what it computes live on a scope of its own, freed when
+      // it is done; its output and probabilities (and any context handed out) move to the batch's
+      try (NDManager layerScope = scope.newSubManager()) {
+        java.util.function.Consumer<NDArray> contexts = Attention.CONTEXTS.get();
+        if (contexts != null) {
+          Attention.CONTEXTS.set(
+              context -> {
+                context.attach(scope);
+                contexts.accept(context);
+              });
+        }
+        try {
+          NDArray[] out = layer(l, weights(l, layerScope), on(hidden, layerScope), gate, pass);
+          out[0].attach(scope);
+          hidden = out[0];
+          if (probabilities) {
+            out[1].attach(scope);
+            attentions.add(out[1]);
+          }
+        } finally {
+          if (contexts != null) {
+            Attention.CONTEXTS.set(contexts);
+          }
+        }
       }
-      hidden = hidden.add(attention); // (B, T, E)
-      attentions.add(attended[1]);
-
-      // feed-forward: norm, down(act(gate(y)) · up(y))
-      NDArray y =
-          rmsNorm(
-              hidden,
-              family.sandwichNorms() ? layer.preFeedForwardNorm() : layer.postAttentionNorm(),
-              epsilon); // (B, T, E)
-      NDArray activated =
-          family.activation().apply(layer.gate().apply(y)).mul(layer.up().apply(y)); // (B, T, F)
-      NDArray fed = layer.down().apply(activated); // (B, T, E)
-      if (family.sandwichNorms()) {
-        fed = rmsNorm(fed, layer.postFeedForwardNorm(), epsilon);
-      }
-      hidden = hidden.add(fed); // (B, T, E)
     }
-    hidden = rmsNorm(hidden, finalNorm, epsilon); // (B, T, E)
-    NDArray logits = hidden.matMul(lmHead.transpose()); // (B, T, V)
-    if (finalCap != null) {
-      logits = softCap(logits, scope.create(finalCap));
+    return new Output(head(hidden, pass), attentions);
+  }
+
+  /**
+   * A new handle on {@code array}'s storage owned by {@code scope}: what is computed from it lands
+   * there.
+   */
+  private static NDArray on(NDArray array, NDManager scope) {
+    NDArray view = array.expandDims(0).squeeze(0);
+    view.attach(scope);
+    return view;
+  }
+
+  @Override
+  public Streaming streaming() {
+    if (streamedFrom == null) {
+      return null;
     }
-    return new Output(logits, attentions);
+    return batch -> {
+      Pass pass = pass(batch);
+      return new Streaming.Run() {
+        @Override
+        public NDArray embeddings() {
+          return embed(batch);
+        }
+
+        @Override
+        public Streaming.Block load(int l, NDManager manager) {
+          Layer layer = weights(l, manager);
+          return (hidden, gate) -> layer(l, layer, hidden, gate, pass);
+        }
+
+        @Override
+        public NDArray logits(NDArray hidden) {
+          return head(hidden, pass);
+        }
+      };
+    };
   }
 
   /** tanh(x / c) · c. */
@@ -521,7 +666,13 @@ public final class Decoder extends LoadedModel {
 
   @Override
   public NDArray outputWeight(int layer, NDManager scope) {
-    return layers.get(layer).output().weight(); // (E, H·D)
+    if (streamedFrom == null) {
+      return layers.get(layer).output().weight(); // (E, H·D)
+    }
+    long q = (long) config.attentionHeads() * config.headSize();
+    Weights weights = new Weights(streamedFrom, scope, base(streamedFrom));
+    String name = "layers." + layer + ".self_attn.o_proj";
+    return projection(weights, name, config.hiddenSize(), q, false, config).weight(); // (E, H·D)
   }
 
   @Override
@@ -529,13 +680,19 @@ public final class Decoder extends LoadedModel {
     int d = config.headSize();
     double[][] norms = new double[layers.size()][];
     for (int l = 0; l < layers.size(); l++) {
-      Layer layer = layers.get(l);
-      int count = layer.heads().length;
+      int count = layers.get(l).heads().length;
       int groups = count / keyValueHeads;
-      Matrix q = Matrix.of(layer.query().weight());
-      Matrix k = Matrix.of(layer.key().weight());
-      Matrix v = Matrix.of(layer.value().weight());
-      Matrix o = Matrix.of(layer.output().weight());
+      Matrix q;
+      Matrix k;
+      Matrix v;
+      Matrix o;
+      try (NDManager scope = manager().newSubManager()) {
+        Layer layer = weights(l, scope);
+        q = Matrix.of(layer.query().weight());
+        k = Matrix.of(layer.key().weight());
+        v = Matrix.of(layer.value().weight());
+        o = Matrix.of(layer.output().weight());
+      }
       norms[l] = new double[count];
       for (int h = 0; h < count; h++) {
         long group = (long) (h / groups) * d;

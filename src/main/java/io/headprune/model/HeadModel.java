@@ -49,6 +49,48 @@ public interface HeadModel extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The model as layers that load one at a time, for models bigger than memory: null for a model
+   * whose weights are all resident. Scoring runs the layers forward without recording, keeping each
+   * layer's input, then recomputes them from the top down with recording on, one at a time.
+   */
+  default Streaming streaming() {
+    return null;
+  }
+
+  /** A model run one layer at a time, each layer's weights loaded when it runs. */
+  @FunctionalInterface
+  interface Streaming {
+
+    /** Begins a pass over {@code batch}: what its layers share lands on the batch's manager. */
+    Run begin(Batch batch);
+
+    /** One batch's pass. */
+    interface Run {
+
+      /** The hidden states entering layer 0 (B, T, E), on the batch's manager. */
+      NDArray embeddings();
+
+      /** Layer {@code layer}'s weights in working precision, owned by {@code manager}. */
+      Block load(int layer, NDManager manager);
+
+      /** The logits (B, T, V) from the last layer's output (B, T, E). */
+      NDArray logits(NDArray hidden);
+    }
+
+    /** One layer's weights, loaded. */
+    @FunctionalInterface
+    interface Block {
+
+      /**
+       * The layer on {@code hidden} (B, T, E) with {@code gate} (B|1, H_l) or null: its output (B,
+       * T, E) and attention probabilities before gating (B, H_l, T, T), on the manager of {@code
+       * hidden}.
+       */
+      NDArray[] apply(NDArray hidden, NDArray gate);
+    }
+  }
+
   /** Inference one layer at a time. */
   interface Stages {
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ConfigValues;
 import io.headprune.checkpoint.ModelConfig;
+import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import java.nio.file.Path;
 import java.util.List;
@@ -110,8 +111,35 @@ public final class Models {
     }
   }
 
-  /** The model of {@code checkpoint} on {@code device}. */
+  /**
+   * The model of {@code checkpoint} on {@code device}: every layer resident when it fits the
+   * process's {@link MemoryBudget}, its layers streamed when only that fits, else refused.
+   */
   public static HeadModel load(Checkpoint checkpoint, Device device) {
-    return architecture(checkpoint.config()).loader().load(checkpoint, device);
+    return load(checkpoint, device, MemoryBudget.current());
+  }
+
+  /** {@link #load(Checkpoint, Device)} within {@code budget}. */
+  public static HeadModel load(Checkpoint checkpoint, Device device, MemoryBudget budget) {
+    Architecture architecture = architecture(checkpoint.config());
+    if (checkpoint.isDataless()) {
+      return architecture.loader().load(checkpoint, device);
+    }
+    MemoryBudget.Residency residency =
+        budget.residency(
+            MemoryBudget.Footprint.of(checkpoint), architecture.streamedLoader() != null);
+    return residency == MemoryBudget.Residency.STREAMED
+        ? architecture.streamedLoader().load(checkpoint, device)
+        : architecture.loader().load(checkpoint, device);
+  }
+
+  /** The model of {@code checkpoint} with its layers streamed, whatever its size. */
+  public static HeadModel loadStreamed(Checkpoint checkpoint, Device device) {
+    Architecture architecture = architecture(checkpoint.config());
+    if (architecture.streamedLoader() == null) {
+      throw new InvalidInputException(
+          architecture.modelType() + " models load whole; only decoder families stream");
+    }
+    return architecture.streamedLoader().load(checkpoint, device);
   }
 }

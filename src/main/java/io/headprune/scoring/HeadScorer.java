@@ -33,6 +33,14 @@ public final class HeadScorer {
    */
   static final long BATCH_TOKENS = Long.getLong("headprune.scoring.batch-tokens", 512);
 
+  /**
+   * Padded tokens a batch of a streamed model may hold: each layer's weights are read once per
+   * batch and only one layer's activations are alive at a time, so batches are larger. {@code
+   * -Dheadprune.scoring.streamed-batch-tokens=N} changes it.
+   */
+  static final long STREAMED_BATCH_TOKENS =
+      Long.getLong("headprune.scoring.streamed-batch-tokens", 4096);
+
   /** Time per part of a scoring batch, on stderr at exit with {@code -Dheadprune.profile=true}. */
   static final Profile PROFILE = Profile.named("scoring", Boolean.getBoolean("headprune.profile"));
 
@@ -64,13 +72,23 @@ public final class HeadScorer {
       his[l] = new double[heads[l].length];
       entropy[l] = new double[heads[l].length];
     }
-    List<int[]> batches = Buckets.byTokens(examples, batchSize, BATCH_TOKENS, Buckets.MAX_PADDING);
+    HeadModel.Streaming streaming = model.streaming();
+    List<int[]> batches =
+        Buckets.byTokens(
+            examples,
+            streaming == null ? batchSize : Integer.MAX_VALUE,
+            streaming == null ? BATCH_TOKENS : STREAMED_BATCH_TOKENS,
+            Buckets.MAX_PADDING);
     int done = 0;
     for (int[] indices : batches) {
       GRADIENTS.lock();
       long freeing;
       try (NDManager scope = model.manager().newSubManager()) {
-        scoreBatch(model, examples, indices, scope, gatedOff, his, entropy);
+        if (streaming == null) {
+          scoreBatch(model, examples, indices, scope, gatedOff, his, entropy);
+        } else {
+          scoreStreamed(model, streaming, examples, indices, scope, gatedOff, his, entropy);
+        }
         freeing = System.nanoTime();
       } finally {
         GRADIENTS.unlock();
@@ -119,12 +137,7 @@ public final class HeadScorer {
     int size = indices.length;
     List<NDArray> gates = new ArrayList<>(heads.length);
     for (int l = 0; l < heads.length; l++) {
-      NDArray gate = scope.ones(new Shape(size, heads[l].length)); // (B, N)
-      for (int h = 0; h < heads[l].length; h++) {
-        if (gatedOff.contains(new HeadRef(l, heads[l][h]))) {
-          gate.set(new NDIndex(":, {}", h), 0f); // already pruned: gated off for every example
-        }
-      }
+      NDArray gate = gate(scope, heads, l, size, gatedOff); // (B, N)
       gate.setRequiresGradient(true);
       gates.add(gate);
     }
@@ -169,6 +182,139 @@ public final class HeadScorer {
       }
       mark = PROFILE.add("sums in Java", mark);
     }
+  }
+
+  /**
+   * {@link #scoreBatch} for a model whose layers load one at a time, with the same sums: the layers
+   * run forward without recording, each keeping its input (B, T, E) and giving its entropies; the
+   * loss is differentiated at the last hidden states; then from the top down each layer is loaded
+   * again, recomputed from its input with recording on, and differentiated through ⟨output,
+   * incoming gradient⟩, which gives its gates' gradients and the gradient for the layer below.
+   */
+  private static void scoreStreamed(
+      HeadModel model,
+      HeadModel.Streaming streaming,
+      List<Encoded> examples,
+      int[] indices,
+      NDManager scope,
+      Set<HeadRef> gatedOff,
+      double[][] his,
+      double[][] entropy) {
+    int[][] heads = model.heads();
+    int size = indices.length;
+    Double[] labels = new Double[size];
+    for (int b = 0; b < size; b++) {
+      labels[b] = examples.get(indices[b]).label();
+    }
+    long mark = System.nanoTime();
+    Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
+    int[] lengths = batch.lengths();
+    int tokens = (int) batch.inputIds().getShape().get(1);
+    List<NDArray> gates = new ArrayList<>(heads.length);
+    for (int l = 0; l < heads.length; l++) {
+      gates.add(gate(scope, heads, l, size, gatedOff)); // (B, N)
+    }
+    HeadModel.Streaming.Run run = streaming.begin(batch);
+    NDArray[] inputs = new NDArray[heads.length];
+    NDArray hidden = run.embeddings(); // (B, T, E)
+    mark = PROFILE.add("inputs and gates", mark);
+    java.util.Map<Integer, NDArray> weightsByWindow = new java.util.HashMap<>();
+    for (int l = 0; l < heads.length; l++) {
+      inputs[l] = hidden;
+      try (NDManager layer = scope.newSubManager()) {
+        NDArray[] out = run.load(l, layer).apply(on(hidden, layer), gates.get(l));
+        mark = PROFILE.add("forward", mark);
+        NDArray rowWeights =
+            weightsByWindow.computeIfAbsent(
+                model.slidingWindow(l),
+                window ->
+                    scope.create(
+                        rowWeights(lengths, tokens, model.config().causal(), window),
+                        new Shape(size, 1, tokens))); // (B, 1, T) float64
+        double[] attentionEntropy = weightedEntropies(out[1], rowWeights); // (B, N)
+        int count = heads[l].length;
+        for (int b = 0; b < size; b++) {
+          for (int h = 0; h < count; h++) {
+            entropy[l][h] += attentionEntropy[b * count + h];
+          }
+        }
+        mark = PROFILE.add("entropy", mark);
+        hidden = out[0]; // (B, T, E)
+        hidden.attach(scope);
+      }
+    }
+    boolean languageModel = model.config().languageModel();
+    NDArray incoming; // ∂L/∂(output of the layer being differentiated) (B, T, E)
+    try (NDManager top = scope.newSubManager()) {
+      NDArray last = leaf(hidden, top);
+      try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+        NDArray logits = run.logits(last);
+        NDArray loss =
+            languageModel
+                ? Losses.languageModelSum(logits, batch.inputIds(), lengths)
+                : Losses.perExampleSum(logits, labels, model.config().labels().regression());
+        collector.backward(loss);
+      }
+      incoming = last.getGradient().duplicate();
+      incoming.attach(scope);
+    }
+    mark = PROFILE.add("loss and its backward", mark);
+    for (int l = heads.length - 1; l >= 0; l--) {
+      try (NDManager layer = scope.newSubManager()) {
+        HeadModel.Streaming.Block block = run.load(l, layer);
+        NDArray input = leaf(inputs[l], layer);
+        NDArray gate = leaf(gates.get(l), layer);
+        try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+          NDArray output = block.apply(input, gate)[0]; // (B, T, E)
+          collector.backward(output.mul(incoming).sum());
+        }
+        mark = PROFILE.add("backward", mark);
+        float[] gradient = gate.getGradient().toFloatArray(); // (B, N)
+        int count = heads[l].length;
+        for (int b = 0; b < size; b++) {
+          for (int h = 0; h < count; h++) {
+            his[l][h] += Math.abs((double) gradient[b * count + h]) / lengths[b];
+          }
+        }
+        NDArray below = input.getGradient().duplicate(); // (B, T, E)
+        below.attach(scope);
+        incoming.close();
+        incoming = below;
+        inputs[l].close();
+      }
+    }
+  }
+
+  /** Layer {@code l}'s gates (B, N): 1, or 0 for a head already pruned. */
+  private static NDArray gate(
+      NDManager scope, int[][] heads, int l, int size, Set<HeadRef> gatedOff) {
+    NDArray gate = scope.ones(new Shape(size, heads[l].length)); // (B, N)
+    for (int h = 0; h < heads[l].length; h++) {
+      if (gatedOff.contains(new HeadRef(l, heads[l][h]))) {
+        gate.set(new NDIndex(":, {}", h), 0f); // already pruned: gated off for every example
+      }
+    }
+    return gate;
+  }
+
+  /**
+   * A new handle on {@code array}'s storage owned by {@code scope}: what is computed from it lands
+   * there.
+   */
+  private static NDArray on(NDArray array, NDManager scope) {
+    NDArray view = array.expandDims(0).squeeze(0);
+    view.attach(scope);
+    return view;
+  }
+
+  /**
+   * A copy of {@code array} on {@code scope} that records gradients: a leaf of the next backward.
+   */
+  private static NDArray leaf(NDArray array, NDManager scope) {
+    NDArray copy = array.duplicate();
+    copy.attach(scope);
+    copy.setRequiresGradient(true);
+    return copy;
   }
 
   /**

@@ -38,6 +38,49 @@ public class DecoderGoldenScoresTest {
   }
 
   /**
+   * Streamed (layers loaded one at a time, forward without recording, then each layer recomputed
+   * from its saved input and differentiated from the top down) equals the resident path: HIS and
+   * entropy within 1e-5 relative on every head, and so the reference too; with a head gated off
+   * (iterative selection) as well.
+   */
+  @ParameterizedTest
+  @MethodSource("io.headprune.support.Fixtures#groupedDecoders")
+  void streamedLayersScoreAsTheResidentModel(String fixture) {
+    Path dir = Fixtures.resource("fixtures/" + fixture);
+    try (Checkpoint checkpoint = Models.open(dir);
+        HeadModel resident = Models.load(checkpoint, Device.cpu());
+        HeadModel streamed = Models.loadStreamed(checkpoint, Device.cpu());
+        Inputs inputs = Inputs.open(checkpoint, 128)) {
+      org.junit.jupiter.api.Assertions.assertNull(resident.streaming(), "small: resident");
+      org.junit.jupiter.api.Assertions.assertNotNull(streamed.streaming(), "streamed");
+      List<Encoded> examples = inputs.read(dir.resolve("calib.jsonl"));
+      for (java.util.Set<HeadRef> off :
+          List.<java.util.Set<HeadRef>>of(
+              java.util.Set.of(), java.util.Set.of(new HeadRef(0, 1)))) {
+        RawScores expected = HeadScorer.score(resident, examples, 4, off, Progress.NONE);
+        RawScores actual = HeadScorer.score(streamed, examples, 4, off, Progress.NONE);
+        for (int l = 0; l < expected.heads().length; l++) {
+          for (int h = 0; h < expected.heads()[l].length; h++) {
+            String head = fixture + " gated off " + off + " head " + l + "." + h;
+            assertClose(head + " HIS", expected.his()[l][h], actual.his()[l][h]);
+            assertClose(head + " AE", expected.entropy()[l][h], actual.entropy()[l][h]);
+          }
+        }
+      }
+      assertMatches(
+          fixture + " streamed",
+          ScoreTable.of(
+              HeadScorer.score(streamed, examples, 1, Progress.NONE), 0.5, Normalization.GLOBAL),
+          Fixtures.json("fixtures/" + fixture + "/golden-scores.json"));
+    }
+  }
+
+  private static void assertClose(String what, double expected, double actual) {
+    double tolerance = 1e-5 * Math.max(Math.abs(expected), 1e-12);
+    org.junit.jupiter.api.Assertions.assertEquals(expected, actual, tolerance, what);
+  }
+
+  /**
    * Every head's raw and normalised scores against a reference score file (HIS 1e-3, AE 1e-4
    * relative).
    */

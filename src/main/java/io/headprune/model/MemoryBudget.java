@@ -1,0 +1,191 @@
+package io.headprune.model;
+
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.TensorInfo;
+import io.headprune.problem.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The memory a model may take in this process, and what it decides: every layer resident, or layers
+ * streamed one at a time from the checkpoint's files ({@link HeadModel#streaming}), or a refusal
+ * naming the figures when even streaming cannot fit.
+ *
+ * <p>Set by {@code headprune.memory.budget} (service setting, {@code -D} system property or the
+ * CLI's {@code --memory-budget}: bytes, or a number with KB, MB, GB or TB, 1024-based); by default
+ * the container's memory limit or the machine's RAM, less a tenth (at least 1 GiB) and less the
+ * JVM's largest heap, which tensors do not use.
+ *
+ * @param bytes what the model's tensors may take
+ */
+public record MemoryBudget(long bytes) {
+
+  /** The setting's name. */
+  public static final String PROPERTY = "headprune.memory.budget";
+
+  /**
+   * Peak over float32 weights when every layer is resident: the activations and the backward's
+   * graph of a scoring batch (measured: 5.9 GB for a 1.1 B Llama's 4.4 GB of float32 weights).
+   */
+  static final double RESIDENT_OVERHEAD = 1.35;
+
+  /** What a streamed layer's pass keeps besides weights: activations, saved inputs, gradients. */
+  static final long STREAMED_WORKING_BYTES = 2L << 30;
+
+  private static final Pattern LAYER =
+      Pattern.compile("(?:^|\\.)(?:layers|layer|h|blocks)\\.(\\d+)\\.");
+
+  private static volatile MemoryBudget configured;
+
+  /** What a model needs: resident, or streamed. */
+  public enum Residency {
+    /** Every layer's weights widened to float32 and held for the model's life. */
+    RESIDENT,
+    /** Each layer read from the files and widened when it runs, then freed. */
+    STREAMED
+  }
+
+  /**
+   * A checkpoint's weights by where they sit.
+   *
+   * @param parameters every tensor's elements
+   * @param largestLayer the elements of the largest transformer layer
+   * @param outsideLayers the elements outside the layers (embeddings, final norm, head)
+   */
+  public record Footprint(long parameters, long largestLayer, long outsideLayers) {
+
+    /** Counts {@code checkpoint}'s tensors by layer (names with {@code layers.N.} and the like). */
+    public static Footprint of(Checkpoint checkpoint) {
+      Map<Integer, Long> layers = new HashMap<>();
+      long total = 0;
+      long outside = 0;
+      for (TensorInfo info : checkpoint.tensors().values()) {
+        long elements = info.elements();
+        total += elements;
+        Matcher matcher = LAYER.matcher(info.name());
+        if (matcher.find()) {
+          layers.merge(Integer.parseInt(matcher.group(1)), elements, Long::sum);
+        } else {
+          outside += elements;
+        }
+      }
+      long largest = layers.values().stream().mapToLong(Long::longValue).max().orElse(0);
+      return new Footprint(total, largest, outside);
+    }
+
+    /** Bytes at peak with every layer resident in float32. */
+    public long resident() {
+      return (long) (4.0 * parameters * RESIDENT_OVERHEAD);
+    }
+
+    /** Bytes at peak with layers streamed: what is outside them, two layers, working memory. */
+    public long streamed() {
+      return 4 * (outsideLayers + 2 * largestLayer) + STREAMED_WORKING_BYTES;
+    }
+  }
+
+  /** The budget this process runs with. */
+  public static MemoryBudget current() {
+    MemoryBudget set = configured;
+    if (set != null) {
+      return set;
+    }
+    String property = System.getProperty(PROPERTY, "");
+    return property.isBlank() ? machine() : new MemoryBudget(parse(property));
+  }
+
+  /** Sets the process's budget from a setting's text; blank restores the machine's default. */
+  public static void configure(String text) {
+    configured = text == null || text.isBlank() ? null : new MemoryBudget(parse(text));
+  }
+
+  /** The default: the memory limit (container or RAM), less a tenth and the JVM's largest heap. */
+  public static MemoryBudget machine() {
+    long total = Math.min(physicalMemory(), cgroupLimit());
+    long margin = Math.max(1L << 30, total / 10);
+    return new MemoryBudget(Math.max(0, total - margin - Runtime.getRuntime().maxMemory()));
+  }
+
+  /**
+   * Resident when the model fits with every layer resident; streamed when only that fits (and the
+   * family streams); otherwise refused with the figures.
+   */
+  public Residency residency(Footprint footprint, boolean canStream) {
+    if (footprint.resident() <= bytes) {
+      return Residency.RESIDENT;
+    }
+    if (canStream && footprint.streamed() <= bytes) {
+      return Residency.STREAMED;
+    }
+    throw new InvalidInputException(
+        "the model needs about "
+            + gigabytes(footprint.resident())
+            + " with every layer resident"
+            + (canStream
+                ? " and " + gigabytes(footprint.streamed()) + " with its layers streamed"
+                : " (its family does not stream)")
+            + ", more than "
+            + PROPERTY
+            + " "
+            + gigabytes(bytes)
+            + " allows; raise "
+            + PROPERTY
+            + " or run it where more memory is");
+  }
+
+  /** {@code bytes} as GB with one decimal. */
+  public static String gigabytes(long bytes) {
+    return String.format(Locale.ROOT, "%.1f GB", bytes / 1e9);
+  }
+
+  /** Bytes from {@code 123}, {@code 512MB}, {@code 20GB}, {@code 1.5TB} (1024-based). */
+  static long parse(String text) {
+    Matcher m =
+        Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([KMGT]?B?)?")
+            .matcher(text.trim().toUpperCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new InvalidInputException(
+          PROPERTY + " '" + text + "' is not a size (bytes, or a number with KB, MB, GB or TB)");
+    }
+    String unit = m.group(2) == null ? "" : m.group(2).replace("B", "");
+    int shift =
+        switch (unit) {
+          case "K" -> 10;
+          case "M" -> 20;
+          case "G" -> 30;
+          case "T" -> 40;
+          default -> 0;
+        };
+    return (long) (Double.parseDouble(m.group(1)) * (1L << shift));
+  }
+
+  private static long physicalMemory() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getTotalMemorySize();
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** cgroup v2 memory.max or v1 memory.limit_in_bytes; unlimited when neither says otherwise. */
+  private static long cgroupLimit() {
+    for (String file :
+        new String[] {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+      try {
+        String text = Files.readString(Path.of(file)).trim();
+        if (text.matches("\\d+")) {
+          return Long.parseLong(text);
+        }
+      } catch (IOException | RuntimeException e) {
+        // absent or unreadable: no limit from this file
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+}
