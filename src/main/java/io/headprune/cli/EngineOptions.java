@@ -58,6 +58,15 @@ final class EngineOptions {
       description = "seed of the segments' draw (default: ${DEFAULT-VALUE})")
   long segmentSeed;
 
+  @Option(
+      names = "--memory-budget",
+      description =
+          "what the model may take, e.g. 20GB (default: the container's limit or the RAM, less a"
+              + " tenth and the JVM heap); a model above it streams its layers one at a time")
+  void memoryBudget(String budget) {
+    io.headprune.model.MemoryBudget.configure(budget);
+  }
+
   /** The model directory (a hub: model downloaded into the cache first). */
   Path modelDirectory() {
     return DataOptions.model(model);

@@ -155,6 +155,9 @@ public class Jobs {
       ModelEntity model = catalog.modelForJob(request.model().id());
       modelId = model.id;
       var config = Models.config(store.resolve(model.storagePath));
+      try (var checkpoint = Models.open(store.resolve(model.storagePath))) {
+        Models.checkFits(checkpoint); // a 422 naming the figures, not a worker's failure later
+      }
       labels =
           config.languageModel()
               ? null

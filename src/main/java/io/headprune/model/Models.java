@@ -133,6 +133,17 @@ public final class Models {
         : architecture.loader().load(checkpoint, device);
   }
 
+  /**
+   * Refuses {@code checkpoint} by name and figures when it cannot fit the process's {@link
+   * MemoryBudget} even with its layers streamed (what a job checks at submission).
+   */
+  public static MemoryBudget.Residency checkFits(Checkpoint checkpoint) {
+    return MemoryBudget.current()
+        .residency(
+            MemoryBudget.Footprint.of(checkpoint),
+            architecture(checkpoint.config()).streamedLoader() != null);
+  }
+
   /** The model of {@code checkpoint} with its layers streamed, whatever its size. */
   public static HeadModel loadStreamed(Checkpoint checkpoint, Device device) {
     Architecture architecture = architecture(checkpoint.config());

@@ -87,14 +87,30 @@ public final class HeadScorer {
         if (streaming == null) {
           scoreBatch(model, examples, indices, scope, gatedOff, his, entropy);
         } else {
-          scoreStreamed(model, streaming, examples, indices, scope, gatedOff, his, entropy);
+          int batch = done;
+          int steps = 2 * heads.length; // each layer forward, then recomputed and differentiated
+          scoreStreamed(
+              model,
+              streaming,
+              examples,
+              indices,
+              scope,
+              gatedOff,
+              his,
+              entropy,
+              step ->
+                  progress.report(
+                      Phase.SCORE, (long) batch * steps + step, (long) batches.size() * steps));
         }
         freeing = System.nanoTime();
       } finally {
         GRADIENTS.unlock();
       }
       PROFILE.add("freeing the batch's tensors", freeing);
-      progress.report(Phase.SCORE, ++done, batches.size());
+      done++;
+      if (streaming == null) {
+        progress.report(Phase.SCORE, done, batches.size());
+      }
     }
     for (int l = 0; l < heads.length; l++) {
       for (int h = 0; h < heads[l].length; h++) {
@@ -199,7 +215,8 @@ public final class HeadScorer {
       NDManager scope,
       Set<HeadRef> gatedOff,
       double[][] his,
-      double[][] entropy) {
+      double[][] entropy,
+      java.util.function.IntConsumer layersDone) {
     int[][] heads = model.heads();
     int size = indices.length;
     Double[] labels = new Double[size];
@@ -242,6 +259,7 @@ public final class HeadScorer {
         hidden = out[0]; // (B, T, E)
         hidden.attach(scope);
       }
+      layersDone.accept(l + 1);
     }
     boolean languageModel = model.config().languageModel();
     NDArray incoming; // ∂L/∂(output of the layer being differentiated) (B, T, E)
@@ -282,6 +300,7 @@ public final class HeadScorer {
         incoming = below;
         inputs[l].close();
       }
+      layersDone.accept(2 * heads.length - l);
     }
   }
 

@@ -14,6 +14,18 @@ class SystemConfiguration {
     return Clock.systemUTC();
   }
 
+  /**
+   * What a model may take in this process ({@code headprune.memory.budget}; empty: the container's
+   * limit or the RAM, less a tenth and the JVM's heap): a model above it streams its layers.
+   */
+  @Bean
+  io.headprune.model.MemoryBudget memoryBudget(
+      @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
+          String budget) {
+    io.headprune.model.MemoryBudget.configure(budget);
+    return io.headprune.model.MemoryBudget.current();
+  }
+
   @Bean
   ArtifactStore artifactStore(HeadpruneProperties properties) {
     return new ArtifactStore(properties.artifactDir());

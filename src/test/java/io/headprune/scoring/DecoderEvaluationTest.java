@@ -26,12 +26,27 @@ class DecoderEvaluationTest {
   @ParameterizedTest
   @MethodSource("io.headprune.support.Fixtures#decoders")
   void evaluationEqualsTheReferences(String fixture) {
+    evaluate(fixture, false);
+  }
+
+  /** The same passes with the layers streamed (loaded one at a time, freed after each). */
+  @ParameterizedTest
+  @MethodSource("io.headprune.support.Fixtures#groupedDecoders")
+  void streamedEvaluationEqualsTheReferences(String fixture) {
+    evaluate(fixture, true);
+  }
+
+  private static void evaluate(String fixture, boolean streamed) {
     JsonNode golden = Fixtures.json("golden/decoders.json").get(fixture);
     Set<HeadRef> heads = Set.copyOf(DecoderGoldenScoresTest.pairs(golden.get("select-hies-0.5")));
     Path dir = Fixtures.resource("fixtures/" + fixture);
     try (Checkpoint checkpoint = Models.open(dir);
-        HeadModel model = Models.load(checkpoint, Device.cpu());
+        HeadModel model =
+            streamed
+                ? Models.loadStreamed(checkpoint, Device.cpu())
+                : Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 128)) {
+      assertThat(model.streaming() != null).isEqualTo(streamed);
       List<Encoded> text = inputs.read(dir.resolve("eval.jsonl"));
       JsonNode want = golden.get("evaluate");
       if (model.config().languageModel()) {

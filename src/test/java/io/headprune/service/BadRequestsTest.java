@@ -276,4 +276,24 @@ class BadRequestsTest extends ServiceTest {
     assertProblem(
         submit(start + ", \"target\": {\"maxMetricDrop\": 1e309}}"), 400, "maxMetricDrop");
   }
+
+  @Test
+  void aModelThatCannotFitTheMemoryBudgetIsRefusedAtSubmissionWithTheFigures() {
+    String body =
+        "{\"model\": {\"id\": \""
+            + model
+            + "\"}, \"calibration\": {\"id\": \""
+            + calibration
+            + "\"}}";
+    io.headprune.model.MemoryBudget.configure("1KB");
+    try {
+      assertProblem(
+          submit(body),
+          422,
+          "with every layer resident (its family does not stream), more than"
+              + " headprune.memory.budget 0.0 GB allows");
+    } finally {
+      io.headprune.model.MemoryBudget.configure("");
+    }
+  }
 }
