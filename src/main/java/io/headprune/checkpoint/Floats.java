@@ -26,7 +26,16 @@ public final class Floats {
               + count
               + " elements; as float32 it must stay below 2 GiB");
     }
-    ByteBuffer out = ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    return toFloat32(file, info, ByteBuffer.allocateDirect((int) count * 4));
+  }
+
+  /**
+   * {@link #toFloat32(SafetensorsFile, TensorInfo)} into {@code scratch} (at least 4 bytes an
+   * element; reused by the caller): its first {@code 4 · elements} bytes, flipped.
+   */
+  public static ByteBuffer toFloat32(SafetensorsFile file, TensorInfo info, ByteBuffer scratch) {
+    ByteBuffer out = scratch.clear().order(ByteOrder.LITTLE_ENDIAN);
+    out.limit(Math.toIntExact(info.elements() * 4));
     file.read(info.name(), CHUNK, chunk -> convert(chunk, info.dtype(), out));
     return out.flip();
   }

@@ -49,6 +49,9 @@ public final class Decoder extends LoadedModel {
   /** The checkpoint layers load from one at a time, or null when every layer is resident. */
   private final Checkpoint streamedFrom;
 
+  /** The buffer a streamed layer's weights are widened through. */
+  private final Weights.Scratch scratch = new Weights.Scratch();
+
   private record Layer(
       int[] heads,
       NDArray inputNorm,
@@ -348,7 +351,8 @@ public final class Decoder extends LoadedModel {
     if (streamedFrom == null) {
       return layers.get(l);
     }
-    return layer(new Weights(streamedFrom, manager, base(streamedFrom)), l, family, config);
+    return layer(
+        new Weights(streamedFrom, manager, base(streamedFrom), scratch), l, family, config);
   }
 
   /** A norm's weight as the forward multiplies it: w, or 1 + w (Gemma, in float32). */
@@ -670,7 +674,7 @@ public final class Decoder extends LoadedModel {
       return layers.get(layer).output().weight(); // (E, H·D)
     }
     long q = (long) config.attentionHeads() * config.headSize();
-    Weights weights = new Weights(streamedFrom, scope, base(streamedFrom));
+    Weights weights = new Weights(streamedFrom, scope, base(streamedFrom), scratch);
     String name = "layers." + layer + ".self_attn.o_proj";
     return projection(weights, name, config.hiddenSize(), q, false, config).weight(); // (E, H·D)
   }

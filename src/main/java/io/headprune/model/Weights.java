@@ -18,12 +18,39 @@ final class Weights {
   private final Checkpoint checkpoint;
   private final NDManager manager;
   private final String prefix;
+  private final Scratch scratch;
   private long parameters;
 
   Weights(Checkpoint checkpoint, NDManager manager, String prefix) {
+    this(checkpoint, manager, prefix, null);
+  }
+
+  /**
+   * Loads whose widening goes through {@code scratch} (a streamed model's layers, loaded again and
+   * again): each tensor is widened into the reused buffer and copied into memory the engine owns,
+   * so that no buffer per tensor waits for the garbage collector.
+   */
+  Weights(Checkpoint checkpoint, NDManager manager, String prefix, Scratch scratch) {
     this.checkpoint = checkpoint;
     this.manager = manager;
     this.prefix = prefix;
+    this.scratch = scratch;
+  }
+
+  /**
+   * A direct buffer reused for widening, grown to the largest tensor; one loader at a time (a
+   * model's layers load on the thread that runs them).
+   */
+  static final class Scratch {
+
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(0);
+
+    synchronized ByteBuffer atLeast(long bytes) {
+      if (buffer.capacity() < bytes) {
+        buffer = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
+      }
+      return buffer;
+    }
   }
 
   /** True when the checkpoint holds {@code prefix + name}. */
@@ -60,6 +87,15 @@ final class Weights {
       // float32 on the CPU: the tensor is the file's page-cache pages, mapped read-only (nothing
       // writes to a weight in place), so the weights are neither read up front nor held twice
       return manager.create(checkpoint.fileOf(key).bytes(key), new Shape(shape), DataType.FLOAT32);
+    }
+    if (scratch != null) {
+      synchronized (scratch) {
+        ByteBuffer floats =
+            Floats.toFloat32(checkpoint.fileOf(key), info, scratch.atLeast(info.elements() * 4));
+        try (NDArray view = manager.create(floats, new Shape(shape), DataType.FLOAT32)) {
+          return view.duplicate(); // the engine's own copy: the scratch is reused next
+        }
+      }
     }
     ByteBuffer floats = Floats.toFloat32(checkpoint.fileOf(key), info);
     return manager.create(floats, new Shape(shape), DataType.FLOAT32);
