@@ -77,6 +77,8 @@ public class Bench {
     if (what.equals("target")) {
       target(work, args.length > 1 && !args[1].equals("-") ? Path.of(args[1]).toAbsolutePath() : null,
           args.length > 2 ? args[2] : "");
+    } else if (what.equals("big")) {
+      big(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : work.resolve("llama-7b"));
     } else if (what.equals("hostile")) {
       Hostile.run(work);
     } else if (what.equals("load")) {
@@ -328,6 +330,77 @@ public class Bench {
       System.out.printf("%nreports: %d evaluations each; largest metric difference %.2e; same artifact heads: %s%n",
           a.size(), worst, both.get(0).get("artifact").get("prunedHeads").equals(both.get(1).get("artifact").get("prunedHeads")));
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // big: a 7 B-shaped Llama (BF16, sharded like the Hub's) scored and pruned with its layers streamed
+
+  static void big(Path work, Path model) throws Exception {
+    if (!Files.exists(model.resolve("config.json"))) {
+      run(List.of(PYTHON.toString(), "bench/make_llama.py", model.toString(), "--layers", "32", "--hidden", "4096",
+          "--heads", "32", "--kv-heads", "8", "--ffn", "14336", "--vocab", "32000", "--shard-gb", "5", "--texts", "16"),
+          Map.of());
+    }
+    long stored = 0;
+    try (var files = Files.list(model)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+        stored += Files.size(file);
+      }
+    }
+    System.out.printf("model: %s, 32 layers, hidden 4096, 32 heads / 8 key-value heads, FFN 14336, vocabulary 32000,"
+        + " random BF16 weights, %.2f GB in shards; 16 texts of 128 tokens%n%n", model, stored / 1e9);
+    System.out.println("| step | wall | peak RSS | of which file-backed | peak RSS / stored weights |");
+    System.out.println("|---|---|---|---|---|");
+    Path out = work.resolve("big-out");
+    List<List<String>> steps = List.of(
+        List.of("java", "-jar", JAR.toString(), "score", "--model", model.toString(), "--data",
+            model.resolve("calib.jsonl").toString(), "--out", work.resolve("big-scores.json").toString()),
+        List.of("java", "-jar", JAR.toString(), "prune", "--model", model.toString(), "--data",
+            model.resolve("calib.jsonl").toString(), "--eval", model.resolve("eval.jsonl").toString(),
+            "--sparsity", "0.3", "--uniform-groups", "--no-latency", "--quiet", "--force", "--out", out.toString()));
+    for (List<String> command : steps) {
+      Sampled m = sampled(command);
+      System.out.printf("| %s | %.0f s | %.2f GB | %.2f GB | %.2f |%n", command.get(3), m.wall(), m.peak() / 1e9,
+          m.fileBacked() / 1e9, (double) m.peak() / stored);
+    }
+  }
+
+  /** Wall time and the largest resident set seen (sampled every 200 ms), with its file-backed part. */
+  record Sampled(double wall, long peak, long fileBacked) {}
+
+  static Sampled sampled(List<String> command) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target/bench/big.log").toFile()));
+    builder.environment().put("DJL_OFFLINE", "true");
+    long start = System.nanoTime();
+    Process process = builder.start();
+    long peak = 0, fileBacked = 0;
+    Path status = Path.of("/proc/" + process.pid() + "/status");
+    while (process.isAlive()) {
+      try {
+        long anon = 0, file = 0, shmem = 0;
+        for (String line : Files.readAllLines(status)) {
+          String[] parts = line.split("\\s+");
+          switch (parts[0]) {
+            case "RssAnon:" -> anon = Long.parseLong(parts[1]) * 1024;
+            case "RssFile:" -> file = Long.parseLong(parts[1]) * 1024;
+            case "RssShmem:" -> shmem = Long.parseLong(parts[1]) * 1024;
+            default -> { }
+          }
+        }
+        if (anon + file + shmem > peak) {
+          peak = anon + file + shmem;
+          fileBacked = file;
+        }
+      } catch (IOException e) {
+        // the process has just ended
+      }
+      process.waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: see target/bench/big.log");
+    }
+    return new Sampled((System.nanoTime() - start) / 1e9, peak, fileBacked);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 The tokenizer files come from src/test/resources/fixtures/tiny-llama-gqa (its 61 token ids are
 all below the vocabulary size). Default shape: about 1.1 B parameters (2.2 GB of BF16).
 --shard-gb S > 0 writes shards of at most S GB with model.safetensors.index.json, as the Hub
-does; --texts N writes calib.jsonl as N texts of --tokens tokens each (BOS + words), else the
-fixture's. The 7 B shape of bench/run big: --layers 32 --hidden 4096 --heads 32 --kv-heads 8
+does; --texts N writes calib.jsonl and eval.jsonl as N texts of --tokens tokens each (BOS + random
+words; different draws), else calib.jsonl is the fixture's. The 7 B shape of bench/run big: --layers 32 --hidden 4096 --heads 32 --kv-heads 8
 --ffn 14336 --vocab 32000 --shard-gb 5 --texts 16."""
 import argparse
 import json
@@ -95,9 +95,10 @@ if a.texts > 0:
     # word-level tokenizer: one token per vocabulary word, BOS added by the tokenizer
     vocab = json.load(open(os.path.join(fixture, "tokenizer.json")))["model"]["vocab"]
     words = sorted(w for w in vocab if w.isalpha() and w.islower())
-    pick = np.random.default_rng(11)
-    with open(os.path.join(a.out, "calib.jsonl"), "w") as f:
-        for _ in range(a.texts):
-            text = " ".join(words[j] for j in pick.integers(0, len(words), a.tokens - 1))
-            f.write(json.dumps({"text": text}) + "\n")
+    for name, seed in (("calib.jsonl", 11), ("eval.jsonl", 12)):
+        pick = np.random.default_rng(seed)
+        with open(os.path.join(a.out, name), "w") as f:
+            for _ in range(a.texts):
+                text = " ".join(words[j] for j in pick.integers(0, len(words), a.tokens - 1))
+                f.write(json.dumps({"text": text}) + "\n")
 print(f"{a.out}: {sum(int(np.prod(s)) for s in shapes.values()) / 1e9:.3f} B parameters, {offset / 1e9:.2f} GB")

@@ -67,6 +67,15 @@ final class EngineOptions {
     io.headprune.model.MemoryBudget.configure(budget);
   }
 
+  @Option(
+      names = "--stream-layers",
+      description =
+          "auto (default: when the model does not fit --memory-budget), always (where the family"
+              + " streams: decoders) or never")
+  void streamLayers(String stream) {
+    io.headprune.model.MemoryBudget.configureStream(stream);
+  }
+
   /** The model directory (a hub: model downloaded into the cache first). */
   Path modelDirectory() {
     return DataOptions.model(model);

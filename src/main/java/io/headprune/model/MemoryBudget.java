@@ -41,7 +41,33 @@ public record MemoryBudget(long bytes) {
   private static final Pattern LAYER =
       Pattern.compile("(?:^|\\.)(?:layers|layer|h|blocks)\\.(\\d+)\\.");
 
+  /** The setting that overrides the budget's choice. */
+  public static final String STREAM_PROPERTY = "headprune.memory.stream";
+
   private static volatile MemoryBudget configured;
+
+  private static volatile Stream configuredStream;
+
+  /** Whether layers stream: as the budget decides, or always (where the family can), or never. */
+  public enum Stream {
+    /** Resident when the model fits, streamed when only that fits. */
+    AUTO,
+    /** Streamed whenever the family streams (a model smaller than its working memory too). */
+    ALWAYS,
+    /** Resident whatever the budget says. */
+    NEVER;
+
+    /** Parses {@code auto}, {@code always} or {@code never}. */
+    public static Stream parse(String text) {
+      for (Stream stream : values()) {
+        if (stream.name().equalsIgnoreCase(text.trim())) {
+          return stream;
+        }
+      }
+      throw new InvalidInputException(
+          STREAM_PROPERTY + " '" + text + "' is not one of auto, always, never");
+    }
+  }
 
   /** What a model needs: resident, or streamed. */
   public enum Residency {
@@ -103,6 +129,21 @@ public record MemoryBudget(long bytes) {
   /** Sets the process's budget from a setting's text; blank restores the machine's default. */
   public static void configure(String text) {
     configured = text == null || text.isBlank() ? null : new MemoryBudget(parse(text));
+  }
+
+  /** Whether layers stream in this process ({@code headprune.memory.stream}, default auto). */
+  public static Stream stream() {
+    Stream set = configuredStream;
+    if (set != null) {
+      return set;
+    }
+    String property = System.getProperty(STREAM_PROPERTY, "");
+    return property.isBlank() ? Stream.AUTO : Stream.parse(property);
+  }
+
+  /** Sets whether layers stream; blank restores auto. */
+  public static void configureStream(String text) {
+    configuredStream = text == null || text.isBlank() ? null : Stream.parse(text);
   }
 
   /** The default: the memory limit (container or RAM), less a tenth and the JVM's largest heap. */

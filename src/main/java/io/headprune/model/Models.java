@@ -119,16 +119,21 @@ public final class Models {
     return load(checkpoint, device, MemoryBudget.current());
   }
 
-  /** {@link #load(Checkpoint, Device)} within {@code budget}. */
+  /**
+   * {@link #load(Checkpoint, Device)} within {@code budget}, unless {@code headprune.memory.stream}
+   * says always or never.
+   */
   public static HeadModel load(Checkpoint checkpoint, Device device, MemoryBudget budget) {
     Architecture architecture = architecture(checkpoint.config());
-    if (checkpoint.isDataless()) {
+    boolean canStream = architecture.streamedLoader() != null;
+    if (checkpoint.isDataless() || MemoryBudget.stream() == MemoryBudget.Stream.NEVER) {
       return architecture.loader().load(checkpoint, device);
     }
-    MemoryBudget.Residency residency =
-        budget.residency(
-            MemoryBudget.Footprint.of(checkpoint), architecture.streamedLoader() != null);
-    return residency == MemoryBudget.Residency.STREAMED
+    boolean streamed =
+        MemoryBudget.stream() == MemoryBudget.Stream.ALWAYS && canStream
+            || budget.residency(MemoryBudget.Footprint.of(checkpoint), canStream)
+                == MemoryBudget.Residency.STREAMED;
+    return streamed
         ? architecture.streamedLoader().load(checkpoint, device)
         : architecture.loader().load(checkpoint, device);
   }
@@ -138,6 +143,9 @@ public final class Models {
    * MemoryBudget} even with its layers streamed (what a job checks at submission).
    */
   public static MemoryBudget.Residency checkFits(Checkpoint checkpoint) {
+    if (MemoryBudget.stream() == MemoryBudget.Stream.NEVER) {
+      return MemoryBudget.Residency.RESIDENT;
+    }
     return MemoryBudget.current()
         .residency(
             MemoryBudget.Footprint.of(checkpoint),

@@ -21,8 +21,11 @@ class SystemConfiguration {
   @Bean
   io.headprune.model.MemoryBudget memoryBudget(
       @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
-          String budget) {
+          String budget,
+      @org.springframework.beans.factory.annotation.Value("${headprune.memory.stream:auto}")
+          String stream) {
     io.headprune.model.MemoryBudget.configure(budget);
+    io.headprune.model.MemoryBudget.configureStream(stream);
     return io.headprune.model.MemoryBudget.current();
   }
 

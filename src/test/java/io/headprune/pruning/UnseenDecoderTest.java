@@ -12,22 +12,35 @@ import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A decoder written after the engine (fixtures/random-mistral-gqa/make.py): Mistral, grouped query
  * heads, an explicit head_dim that is not hidden / heads, q/k/v/o biases, tied embeddings, BF16
  * weights in two shards. A whole uniform-groups run — scores, selection, evaluation, pruned/ —
- * gives the reference's numbers.
+ * gives the reference's numbers — with the model resident, and with its layers streamed (each read
+ * from the shards and widened when it runs, scoring by recomputation from the top down), the
+ * written model measured streamed too.
  */
 class UnseenDecoderTest {
 
   @TempDir Path out;
 
-  @Test
-  void aUniformGroupsRunOnAnUnseenShardedBf16MistralGivesTheReferencesNumbers() {
+  @ParameterizedTest
+  @ValueSource(strings = {"auto", "always"})
+  void aUniformGroupsRunOnAnUnseenShardedBf16MistralGivesTheReferencesNumbers(String stream) {
+    io.headprune.model.MemoryBudget.configureStream(stream);
+    try {
+      run();
+    } finally {
+      io.headprune.model.MemoryBudget.configureStream("");
+    }
+  }
+
+  private void run() {
     Path model = Fixtures.resource("fixtures/random-mistral-gqa");
     JsonNode golden = Fixtures.json("golden/random-mistral-gqa.json");
     PruneOptions options =
