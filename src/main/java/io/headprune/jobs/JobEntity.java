@@ -27,6 +27,9 @@ class JobEntity {
   /** The job's plan, {@link JobView.Plan} as JSON: passes per phase. */
   String plan;
 
+  /** Per phase ended, the worker process's peak resident memory in bytes, as JSON; else null. */
+  String peakMemory;
+
   /** Share of the plan done (0 to 1), once a worker has measured some of it; else null. */
   Double fraction;
 

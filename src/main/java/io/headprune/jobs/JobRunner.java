@@ -234,7 +234,7 @@ class JobRunner {
               : source(
                   catalog.datasetUse(job.evaluationId), spec.normalized().evaluation(), maxLength);
       java.util.List<io.headprune.checkpoint.DataSource> compared = compared(job, spec);
-      Progress progress = new JobProgress(id, attempt, context);
+      JobProgress progress = new JobProgress(id, attempt, context);
       String modelName =
           job.modelId != null ? catalog.modelName(job.modelId) : spec.normalized().model().hub();
       Pruner.Origin origin =
@@ -255,6 +255,7 @@ class JobRunner {
               device,
               progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
+      progress.endPhase();
       results.persist(id, attempt, work, result);
       metrics.finished(JobStatus.SUCCEEDED, criterion, Duration.between(started, clock.instant()));
       log.info("job {}: SUCCEEDED in {}", id, Duration.between(started, clock.instant()));
@@ -511,10 +512,34 @@ class JobRunner {
     private Double fraction;
     private Instant eta;
 
+    /** Per phase ended, the process's peak resident memory in bytes. */
+    private final java.util.Map<String, Long> peaks = new java.util.LinkedHashMap<>();
+
     JobProgress(UUID id, int attempt, ExecutionContext context) {
       this.id = id;
       this.attempt = attempt;
       this.context = context;
+      PeakMemory.readAndReset();
+    }
+
+    /** Records the peak memory of the phase running until now, and starts the next one's. */
+    void endPhase() {
+      long peak = PeakMemory.readAndReset();
+      if (phase == null || peak <= 0) {
+        return;
+      }
+      peaks.merge(phase.id(), peak, Math::max);
+      String json = Json.MAPPER.writeValueAsString(peaks);
+      transactions.executeWithoutResult(status -> jobs.peakMemoryOwned(id, json, attempt));
+      JobRunner.this.event(
+          id,
+          attempt,
+          "memory",
+          phase,
+          phase.id()
+              + ": peak resident memory "
+              + io.headprune.model.MemoryBudget.gigabytes(peak)
+              + " (the worker process's)");
     }
 
     @Override
@@ -539,6 +564,7 @@ class JobRunner {
                       : "cancel"; // a deleted job is cancelled
                 });
         if (phase != this.phase) {
+          endPhase();
           JobRunner.this.event(id, attempt, "phase", phase, phase.id() + " (" + total + " steps)");
           // one line a phase: a job's course is in the service log, each line with its id
           log.info(

@@ -23,6 +23,9 @@ import java.util.UUID;
  * @param callback the completion callback and its delivery attempts, if the job has one
  * @param data the datasets it reads, with the commit and files a Hub split resolved to
  * @param plan passes per phase (null for a job submitted before plans)
+ * @param peakMemory per phase its latest attempt has ended, the worker process's peak resident
+ *     memory in bytes (what the phase took, with whatever else the process ran meanwhile; null
+ *     until a phase has ended on a worker that can measure it)
  */
 public record JobView(
     UUID id,
@@ -37,7 +40,8 @@ public record JobView(
     @Nullable Result result,
     @Nullable Callback callback,
     Data data,
-    @Nullable Plan plan) {
+    @Nullable Plan plan,
+    @Nullable Map<String, Long> peakMemory) {
 
   /**
    * The datasets a job reads.

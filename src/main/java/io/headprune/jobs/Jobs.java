@@ -520,7 +520,17 @@ public class Jobs {
                 new JobView.Dataset(job.calibrationId, null),
                 job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null),
                 List.of()),
-        job.plan == null ? null : read(job.plan, JobView.Plan.class));
+        job.plan == null ? null : read(job.plan, JobView.Plan.class),
+        job.peakMemory == null ? null : readPeakMemory(job.peakMemory));
+  }
+
+  private static java.util.Map<String, Long> readPeakMemory(String json) {
+    java.util.Map<String, Long> peaks = new java.util.LinkedHashMap<>();
+    Json.MAPPER
+        .readTree(json)
+        .properties()
+        .forEach(e -> peaks.put(e.getKey(), e.getValue().asLong()));
+    return peaks;
   }
 
   /** A job as its callback reports it (on a worker: no caller, the job's own id). */

@@ -111,6 +111,13 @@ final class Repositories {
             + " where j.id = ?1 and j.attempt = ?3 and j.status = io.headprune.jobs.JobStatus.RUNNING")
     int planOwned(UUID id, String plan, int attempt);
 
+    /** The peak memory per phase of attempt {@code attempt}, if the worker still runs it. */
+    @org.springframework.data.jpa.repository.Modifying
+    @Query(
+        "update JobEntity j set j.peakMemory = ?2"
+            + " where j.id = ?1 and j.attempt = ?3 and j.status = io.headprune.jobs.JobStatus.RUNNING")
+    int peakMemoryOwned(UUID id, String peakMemory, int attempt);
+
     /** The job row, locked: whoever writes a result holds it until the write commits. */
     @org.springframework.data.jpa.repository.Lock(
         jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)

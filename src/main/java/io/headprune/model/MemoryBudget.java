@@ -23,8 +23,16 @@ import java.util.regex.Pattern;
  * JVM's largest heap, which tensors do not use.
  *
  * @param bytes what the model's tensors may take
+ * @param working what a streamed pass keeps besides weights — activations, each layer's saved
+ *     input, gradients — reserved out of {@code bytes} ({@code headprune.memory.working}, default 2
+ *     GiB: 16 texts of 128 tokens through a 7 B shape take about 1 GiB)
  */
-public record MemoryBudget(long bytes) {
+public record MemoryBudget(long bytes, long working) {
+
+  /** A budget with the default working reserve. */
+  public MemoryBudget(long bytes) {
+    this(bytes, workingReserve());
+  }
 
   /** The setting's name. */
   public static final String PROPERTY = "headprune.memory.budget";
@@ -35,8 +43,13 @@ public record MemoryBudget(long bytes) {
    */
   static final double RESIDENT_OVERHEAD = 1.35;
 
-  /** What a streamed layer's pass keeps besides weights: activations, saved inputs, gradients. */
+  /** The working reserve's setting. */
+  public static final String WORKING_PROPERTY = "headprune.memory.working";
+
+  /** The default working reserve of a streamed pass. */
   static final long STREAMED_WORKING_BYTES = 2L << 30;
+
+  private static volatile Long configuredWorking;
 
   private static final Pattern LAYER =
       Pattern.compile("(?:^|\\.)(?:layers|layer|h|blocks)\\.(\\d+)\\.");
@@ -110,9 +123,9 @@ public record MemoryBudget(long bytes) {
       return (long) (4.0 * parameters * RESIDENT_OVERHEAD);
     }
 
-    /** Bytes at peak with layers streamed: what is outside them, two layers, working memory. */
+    /** Bytes of float32 weights at once with layers streamed: those outside them, two layers. */
     public long streamed() {
-      return 4 * (outsideLayers + 2 * largestLayer) + STREAMED_WORKING_BYTES;
+      return 4 * (outsideLayers + 2 * largestLayer);
     }
   }
 
@@ -129,6 +142,33 @@ public record MemoryBudget(long bytes) {
   /** Sets the process's budget from a setting's text; blank restores the machine's default. */
   public static void configure(String text) {
     configured = text == null || text.isBlank() ? null : new MemoryBudget(parse(text));
+  }
+
+  /** Sets the working reserve of a streamed pass; blank restores the default. */
+  public static void configureWorking(String text) {
+    configuredWorking = text == null || text.isBlank() ? null : parse(text);
+  }
+
+  /** The working reserve of a streamed pass in this process. */
+  static long workingReserve() {
+    Long set = configuredWorking;
+    if (set != null) {
+      return set;
+    }
+    String property = System.getProperty(WORKING_PROPERTY, "");
+    return property.isBlank() ? STREAMED_WORKING_BYTES : parse(property);
+  }
+
+  /**
+   * The budget on {@code device}: the process's when set; on a GPU otherwise the device's memory
+   * less a tenth (DJL's {@code CudaUtils.getGpuMemory}), since weights and activations live there.
+   */
+  public static MemoryBudget on(ai.djl.Device device) {
+    if (configured != null || !System.getProperty(PROPERTY, "").isBlank() || !device.isGpu()) {
+      return current();
+    }
+    long total = ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax();
+    return new MemoryBudget(total - total / 10);
   }
 
   /** Whether layers stream in this process ({@code headprune.memory.stream}, default auto). */
@@ -161,7 +201,7 @@ public record MemoryBudget(long bytes) {
     if (footprint.resident() <= bytes) {
       return Residency.RESIDENT;
     }
-    if (canStream && footprint.streamed() <= bytes) {
+    if (canStream && footprint.streamed() + working <= bytes) {
       return Residency.STREAMED;
     }
     throw new InvalidInputException(
@@ -169,7 +209,13 @@ public record MemoryBudget(long bytes) {
             + gigabytes(footprint.resident())
             + " with every layer resident"
             + (canStream
-                ? " and " + gigabytes(footprint.streamed()) + " with its layers streamed"
+                ? " and "
+                    + gigabytes(footprint.streamed() + working)
+                    + " with its layers streamed ("
+                    + WORKING_PROPERTY
+                    + " "
+                    + gigabytes(working)
+                    + " of it)"
                 : " (its family does not stream)")
             + ", more than "
             + PROPERTY

@@ -116,7 +116,7 @@ public final class Models {
    * process's {@link MemoryBudget}, its layers streamed when only that fits, else refused.
    */
   public static HeadModel load(Checkpoint checkpoint, Device device) {
-    return load(checkpoint, device, MemoryBudget.current());
+    return load(checkpoint, device, MemoryBudget.on(device));
   }
 
   /**

@@ -92,8 +92,12 @@ final class Weights {
       synchronized (scratch) {
         ByteBuffer floats =
             Floats.toFloat32(checkpoint.fileOf(key), info, scratch.atLeast(info.elements() * 4));
-        try (NDArray view = manager.create(floats, new Shape(shape), DataType.FLOAT32)) {
-          return view.duplicate(); // the engine's own copy: the scratch is reused next
+        NDArray created = manager.create(floats, new Shape(shape), DataType.FLOAT32);
+        if (manager.getDevice().isGpu()) {
+          return created; // already the device's copy of the host buffer
+        }
+        try (NDArray view = created) {
+          return view.duplicate(); // on the CPU it aliased the scratch, which is reused next
         }
       }
     }

@@ -23,7 +23,10 @@ class SystemConfiguration {
       @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
           String budget,
       @org.springframework.beans.factory.annotation.Value("${headprune.memory.stream:auto}")
-          String stream) {
+          String stream,
+      @org.springframework.beans.factory.annotation.Value("${headprune.memory.working:}")
+          String working) {
+    io.headprune.model.MemoryBudget.configureWorking(working);
     io.headprune.model.MemoryBudget.configure(budget);
     io.headprune.model.MemoryBudget.configureStream(stream);
     return io.headprune.model.MemoryBudget.current();

@@ -78,6 +78,11 @@ class PruningJobEndToEndTest extends ServiceTest {
         .containsEntry("phase", "done")
         .containsEntry("fraction", 1.0)
         .containsEntry("eta", null); // only while it runs
+    // the worker process's peak resident memory in each phase that ran, up to the last one
+    Map<String, Object> peaks = (Map<String, Object>) job.get("peakMemory");
+    assertThat(peaks).containsKeys("load", "dense", "score", "evaluate", "write");
+    assertThat(peaks.values())
+        .allSatisfy(bytes -> assertThat(((Number) bytes).longValue()).isGreaterThan(10L << 20));
     // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at
     // once
     assertThat(
@@ -589,7 +594,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     List<Map<String, Object>> events = (List<Map<String, Object>>) list.get("events");
     List<String> kinds = events.stream().map(e -> (String) e.get("kind")).toList();
     assertThat(kinds.subList(0, 2)).containsExactly("submitted", "started");
-    assertThat(kinds).contains("phase", "plan", "alpha", "target").endsWith("succeeded");
+    assertThat(kinds).contains("phase", "plan", "alpha", "target", "memory").endsWith("succeeded");
     assertThat(events.get(0)).containsEntry("attempt", 0).containsEntry("phase", "queued");
     assertThat((String) events.get(0).get("detail")).contains("passes by the plan");
     assertThat(
