@@ -75,6 +75,34 @@ class LayerStreamingTest {
     assertThat(largest).as("the BF16 copy's weights differ from the original's").isPositive();
   }
 
+  @Test
+  void rescalingFitsTheSameScalesWithTheLayersStreamed() {
+    try (Checkpoint checkpoint = Models.open(LLAMA);
+        Inputs inputs = Inputs.open(checkpoint, 64);
+        HeadModel resident = Models.load(checkpoint, Device.cpu());
+        HeadModel streamed = Models.loadStreamed(checkpoint, Device.cpu())) {
+      List<Encoded> calibration = inputs.read(LLAMA.resolve("calib.jsonl"));
+      int[][] heads = resident.heads();
+      java.util.Set<HeadRef> off = new java.util.HashSet<>();
+      for (int l = 0; l < heads.length; l++) {
+        for (int h = 0; h < 4; h++) { // the first key/value group of each layer
+          off.add(new HeadRef(l, heads[l][h]));
+        }
+      }
+      ScaledHeads expected = Rescaling.fit(resident, calibration, off, 8);
+      ScaledHeads actual = Rescaling.fit(streamed, calibration, off, 8);
+      for (int l = 0; l < heads.length; l++) {
+        for (int h = 0; h < heads[l].length; h++) {
+          double scale = expected.scale(l, h);
+          assertThat(actual.scale(l, h))
+              .as("scale %d.%d", l, h)
+              .isCloseTo(scale, org.assertj.core.data.Offset.offset(1e-5 * Math.abs(scale) + 1e-9));
+        }
+      }
+      assertThat(expected.scale(0, 5)).as("kept heads are rescaled").isNotEqualTo(1.0);
+    }
+  }
+
   private static RawScores score(Path model, boolean streamed) {
     try (Checkpoint checkpoint = Models.open(model);
         HeadModel loaded =
