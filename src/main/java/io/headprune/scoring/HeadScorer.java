@@ -177,26 +177,10 @@ public final class HeadScorer {
     int tokens = (int) attentions.get(0).getShape().get(2);
     java.util.Map<Integer, NDArray> weightsByWindow = new java.util.HashMap<>();
     for (int l = 0; l < heads.length; l++) {
-      NDArray rowWeights =
-          weightsByWindow.computeIfAbsent(
-              model.slidingWindow(l),
-              window ->
-                  scope.create(
-                      rowWeights(lengths, tokens, model.config().causal(), window),
-                      new Shape(size, 1, tokens))); // (B, 1, T) float64
-      int count = heads[l].length;
-      float[] gradient = gates.get(l).getGradient().toFloatArray(); // (B, N)
+      addHis(his[l], gates.get(l).getGradient().toFloatArray(), lengths); // (B, N)
       mark = PROFILE.add("gradient read-out", mark);
-      double[] attentionEntropy = weightedEntropies(attentions.get(l), rowWeights); // (B, N): AE_x
+      addEntropies(model, scope, weightsByWindow, lengths, tokens, l, attentions.get(l), entropy);
       mark = PROFILE.add("entropy", mark);
-      for (int b = 0; b < size; b++) {
-        int n = lengths[b];
-        for (int h = 0; h < count; h++) {
-          his[l][h] += Math.abs((double) gradient[b * count + h]) / n;
-          entropy[l][h] += attentionEntropy[b * count + h];
-        }
-      }
-      mark = PROFILE.add("sums in Java", mark);
     }
   }
 
@@ -241,20 +225,7 @@ public final class HeadScorer {
       try (NDManager layer = scope.newSubManager()) {
         NDArray[] out = run.load(l, layer).apply(on(hidden, layer), gates.get(l));
         mark = PROFILE.add("forward", mark);
-        NDArray rowWeights =
-            weightsByWindow.computeIfAbsent(
-                model.slidingWindow(l),
-                window ->
-                    scope.create(
-                        rowWeights(lengths, tokens, model.config().causal(), window),
-                        new Shape(size, 1, tokens))); // (B, 1, T) float64
-        double[] attentionEntropy = weightedEntropies(out[1], rowWeights); // (B, N)
-        int count = heads[l].length;
-        for (int b = 0; b < size; b++) {
-          for (int h = 0; h < count; h++) {
-            entropy[l][h] += attentionEntropy[b * count + h];
-          }
-        }
+        addEntropies(model, scope, weightsByWindow, lengths, tokens, l, out[1], entropy);
         mark = PROFILE.add("entropy", mark);
         hidden = out[0]; // (B, T, E)
         hidden.attach(scope);
@@ -287,13 +258,7 @@ public final class HeadScorer {
           collector.backward(output.mul(incoming).sum());
         }
         mark = PROFILE.add("backward", mark);
-        float[] gradient = gate.getGradient().toFloatArray(); // (B, N)
-        int count = heads[l].length;
-        for (int b = 0; b < size; b++) {
-          for (int h = 0; h < count; h++) {
-            his[l][h] += Math.abs((double) gradient[b * count + h]) / lengths[b];
-          }
-        }
+        addHis(his[l], gate.getGradient().toFloatArray(), lengths); // (B, N)
         NDArray below = input.getGradient().duplicate(); // (B, T, E)
         below.attach(scope);
         incoming.close();
@@ -301,6 +266,45 @@ public final class HeadScorer {
         inputs[l].close();
       }
       layersDone.accept(2 * heads.length - l);
+    }
+  }
+
+  /** Adds each example's |∂L(x)/∂g| / n_x to its head's sum: {@code gradient} (B, N) row-major. */
+  private static void addHis(double[] his, float[] gradient, int[] lengths) {
+    int count = his.length;
+    for (int b = 0; b < lengths.length; b++) {
+      for (int h = 0; h < count; h++) {
+        his[h] += Math.abs((double) gradient[b * count + h]) / lengths[b];
+      }
+    }
+  }
+
+  /**
+   * Adds each example's AE_x of layer {@code l}'s heads, from its probabilities (B, N, T, T), to
+   * their sums; the row weights are made once per sliding window and batch ({@code byWindow}).
+   */
+  private static void addEntropies(
+      HeadModel model,
+      NDManager scope,
+      java.util.Map<Integer, NDArray> byWindow,
+      int[] lengths,
+      int tokens,
+      int l,
+      NDArray probabilities,
+      double[][] entropy) {
+    NDArray rowWeights =
+        byWindow.computeIfAbsent(
+            model.slidingWindow(l),
+            window ->
+                scope.create(
+                    rowWeights(lengths, tokens, model.config().causal(), window),
+                    new Shape(lengths.length, 1, tokens))); // (B, 1, T) float64
+    double[] attentionEntropy = weightedEntropies(probabilities, rowWeights); // (B, N): AE_x
+    int count = entropy[l].length;
+    for (int b = 0; b < lengths.length; b++) {
+      for (int h = 0; h < count; h++) {
+        entropy[l][h] += attentionEntropy[b * count + h];
+      }
     }
   }
 
