@@ -54,6 +54,9 @@ public class Jobs {
 
   private final JobEvents events;
 
+  /** Whether submission checks a model against the memory budget (see the constructor). */
+  private final boolean checksMemory;
+
   Jobs(
       Repositories.JobRows jobs,
       Repositories.HeadScores scores,
@@ -71,8 +74,14 @@ public class Jobs {
       org.springframework.transaction.PlatformTransactionManager transactionManager,
       JobEvents events,
       @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
-          long maxPasses) {
+          long maxPasses,
+      @org.springframework.beans.factory.annotation.Value("${headprune.role:both}") String role,
+      @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
+          String memoryBudget) {
     this.maxPasses = maxPasses;
+    // an API replica's own memory says nothing of the workers': it checks a job's model against
+    // the budget only when it runs jobs itself or is told the workers' budget
+    this.checksMemory = !role.trim().equalsIgnoreCase("api") || !memoryBudget.isBlank();
     this.events = events;
     this.transactions =
         new org.springframework.transaction.support.TransactionTemplate(transactionManager);
@@ -155,8 +164,10 @@ public class Jobs {
       ModelEntity model = catalog.modelForJob(request.model().id());
       modelId = model.id;
       var config = Models.config(store.resolve(model.storagePath));
-      try (var checkpoint = Models.open(store.resolve(model.storagePath))) {
-        Models.checkFits(checkpoint); // a 422 naming the figures, not a worker's failure later
+      if (checksMemory) {
+        try (var checkpoint = Models.open(store.resolve(model.storagePath))) {
+          Models.checkFits(checkpoint); // a 422 naming the figures, not a worker's failure later
+        }
       }
       labels =
           config.languageModel()

@@ -29,7 +29,15 @@ class RolesTest {
     try (ConfigurableApplicationContext api =
         Instances.start(database, data, List.of("--headprune.role=api"))) {
       RestClient http = Instances.client(api);
-      String id = Instances.submitSmallJob(http, data, 1, 16, 16);
+      // an api process's own memory says nothing of the workers': with no budget set for it, a
+      // model its own budget could not hold is still queued
+      io.headprune.model.MemoryBudget.configure("1KB");
+      String id;
+      try {
+        id = Instances.submitSmallJob(http, data, 1, 16, 16);
+      } finally {
+        io.headprune.model.MemoryBudget.configure("");
+      }
       assertThat(http.get().uri("/actuator/health").retrieve().body(Map.class).toString())
           .doesNotContain("dbScheduler");
       // nothing runs it: an api process has no scheduler, only a client that schedules
