@@ -577,7 +577,8 @@ public final class Decoder extends LoadedModel {
               });
         }
         try {
-          NDArray[] out = layer(l, weights(l, layerScope), on(hidden, layerScope), gate, pass);
+          NDArray[] out =
+              layer(l, weights(l, layerScope), Stage.view(hidden, layerScope), gate, pass);
           out[0].attach(scope);
           hidden = out[0];
           if (probabilities) {
@@ -592,16 +593,6 @@ public final class Decoder extends LoadedModel {
       }
     }
     return new Output(head(hidden, pass), attentions);
-  }
-
-  /**
-   * A new handle on {@code array}'s storage owned by {@code scope}: what is computed from it lands
-   * there.
-   */
-  private static NDArray on(NDArray array, NDManager scope) {
-    NDArray view = array.expandDims(0).squeeze(0);
-    view.attach(scope);
-    return view;
   }
 
   @Override

@@ -33,9 +33,17 @@ public final class Stage {
    * this stage stays usable for the next branch.
    */
   public Stage on(NDManager scope) {
-    NDArray view = hidden.expandDims(0).squeeze(0); // a new handle on the same storage
+    return new Stage(layer, view(hidden, scope), keyMask, constants);
+  }
+
+  /**
+   * A new handle on {@code array}'s storage owned by {@code scope}: what is computed from it lands
+   * there and is freed when {@code scope} closes, while {@code array} stays usable.
+   */
+  public static NDArray view(NDArray array, NDManager scope) {
+    NDArray view = array.expandDims(0).squeeze(0); // a new handle on the same storage
     view.attach(scope);
-    return new Stage(layer, view, keyMask, constants);
+    return view;
   }
 
   Stage next(NDArray output) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Stage;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
@@ -223,7 +224,7 @@ public final class HeadScorer {
     for (int l = 0; l < heads.length; l++) {
       inputs[l] = hidden;
       try (NDManager layer = scope.newSubManager()) {
-        NDArray[] out = run.load(l, layer).apply(on(hidden, layer), gates.get(l));
+        NDArray[] out = run.load(l, layer).apply(Stage.view(hidden, layer), gates.get(l));
         mark = PROFILE.add("forward", mark);
         addEntropies(model, scope, weightsByWindow, lengths, tokens, l, out[1], entropy);
         mark = PROFILE.add("entropy", mark);
@@ -318,16 +319,6 @@ public final class HeadScorer {
       }
     }
     return gate;
-  }
-
-  /**
-   * A new handle on {@code array}'s storage owned by {@code scope}: what is computed from it lands
-   * there.
-   */
-  private static NDArray on(NDArray array, NDManager scope) {
-    NDArray view = array.expandDims(0).squeeze(0);
-    view.attach(scope);
-    return view;
   }
 
   /**
