@@ -126,7 +126,9 @@ final class EngineOptions {
   @Option(
       names = "--device",
       defaultValue = "auto",
-      description = "auto, cpu, gpu0, ... (default: ${DEFAULT-VALUE})")
+      description =
+          "auto, cpu, gpu0, ...; gpu0+gpu1 places the layers across both (default:"
+              + " ${DEFAULT-VALUE})")
   String device;
 
   @Option(

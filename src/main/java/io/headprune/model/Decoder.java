@@ -28,6 +28,10 @@ import tools.jackson.databind.node.ObjectNode;
  * LM head (or the tied embeddings) and optionally soft-capped logits. Fused {@code qkv_proj} and
  * {@code gate_up_proj} (Phi-3) are split into their row blocks at load.
  *
+ * <p>On several devices ({@code gpu0+gpu1}) consecutive layers run on each, as a {@link Placement}
+ * says; a batch's inputs, gates, attention probabilities and logits stay on the first device and
+ * the hidden states cross between layers.
+ *
  * <p>Shapes: B batch, T tokens, E hidden, H query heads of the layer, KV key/value heads, G = H /
  * KV, D head size, R rotary dimensions, F feed-forward, V vocabulary.
  */
@@ -49,8 +53,16 @@ public final class Decoder extends LoadedModel {
   /** The checkpoint layers load from one at a time, or null when every layer is resident. */
   private final Checkpoint streamedFrom;
 
+  /** The device each layer runs on. */
+  private final Placement placement;
+
   /** The buffer a streamed layer's weights are widened through. */
   private final Weights.Scratch scratch = new Weights.Scratch();
+
+  /**
+   * A streamed model's layer loads, one ahead of the compute; null when every layer is resident.
+   */
+  private final LayerPrefetch<Layer> prefetch;
 
   private record Layer(
       int[] heads,
@@ -77,9 +89,23 @@ public final class Decoder extends LoadedModel {
       NDArray finalNorm,
       NDArray lmHead,
       long parameters,
-      Checkpoint streamedFrom) {
+      Checkpoint streamedFrom,
+      Placement placement) {
     super(config, manager, layers.stream().map(Layer::heads).toList(), parameters);
     this.streamedFrom = streamedFrom;
+    this.placement = placement;
+    this.prefetch =
+        streamedFrom == null
+            ? null
+            : new LayerPrefetch<>(
+                layers.size(),
+                l -> manager.newSubManager(placement.of(l)),
+                (l, scope) ->
+                    layer(
+                        new Weights(streamedFrom, scope, base(streamedFrom), scratch),
+                        l,
+                        family,
+                        config));
     this.family = family;
     this.embeddings = embeddings;
     this.layers = List.copyOf(layers);
@@ -255,29 +281,45 @@ public final class Decoder extends LoadedModel {
    * Loads a checkpoint onto {@code device}, checking every expected weight and shape. Streamed, the
    * layers' weights stay in the checkpoint's files in their stored precision (checked here, without
    * their data) and each layer is read and widened when it runs ({@link #streaming}); the
-   * embeddings, final norm and LM head are resident either way.
+   * embeddings, final norm and LM head are resident either way. A device of several ({@code
+   * gpu0+gpu1}) places the layers as {@link Models#placement} says.
    */
   static Decoder load(
       Checkpoint checkpoint, Device device, DecoderFamily family, boolean streamed) {
     ModelConfig config = checkpoint.config();
     ObjectNode raw = config.raw();
+    Placement placement = Models.placement(checkpoint, device, streamed);
     return Devices.loading(
-        device,
+        placement.first(),
         manager -> {
-          Weights weights = new Weights(checkpoint, manager, base(checkpoint));
+          // one loader per device, each on a manager of that device owned by the model's
+          List<Device> devices = placement.devices();
+          Weights[] weights = new Weights[devices.size()];
+          for (int d = 0; d < weights.length; d++) {
+            NDManager on = d == 0 ? manager : manager.newSubManager(devices.get(d));
+            weights[d] = new Weights(checkpoint, on, base(checkpoint));
+          }
           Weights described =
-              streamed ? new Weights(checkpoint.dataless(), manager, base(checkpoint)) : weights;
+              streamed ? new Weights(checkpoint.dataless(), manager, base(checkpoint)) : null;
           long e = config.hiddenSize();
           int vocab = raw.get("vocab_size").asInt();
-          NDArray embeddings = weights.load("embed_tokens.weight", vocab, e);
+          NDArray embeddings = weights[0].load("embed_tokens.weight", vocab, e);
           List<Layer> layers = new ArrayList<>();
           for (int l = 0; l < config.layers(); l++) {
-            layers.add(layer(described, l, family, config));
+            layers.add(
+                layer(streamed ? described : weights[placement.indexOf(l)], l, family, config));
           }
-          NDArray norm = norm(weights, "norm.weight", e, family);
-          Weights head = new Weights(checkpoint, manager, "");
+          int last = config.layers() == 0 ? 0 : placement.indexOf(config.layers() - 1);
+          NDArray norm = norm(weights[last], "norm.weight", e, family);
+          NDManager lastManager = weights[last].manager();
+          Weights head = new Weights(checkpoint, lastManager, "");
           boolean tied = raw.path("tie_word_embeddings").asBoolean(family.tiedByDefault());
-          NDArray lmHead = tied ? embeddings : head.load("lm_head.weight", vocab, e);
+          NDArray lmHead =
+              tied ? onDevice(embeddings, lastManager) : head.load("lm_head.weight", vocab, e);
+          long parameters = head.parameters() + (streamed ? described.parameters() : 0);
+          for (Weights loaded : weights) {
+            parameters += loaded.parameters();
+          }
           return new Decoder(
               family,
               config,
@@ -286,9 +328,33 @@ public final class Decoder extends LoadedModel {
               layers,
               norm,
               lmHead,
-              weights.parameters() + (streamed ? described.parameters() : 0) + head.parameters(),
-              streamed ? checkpoint : null);
+              parameters,
+              streamed ? checkpoint : null,
+              placement);
         });
+  }
+
+  /**
+   * {@code array} on {@code manager}'s device: itself when it is there already (or when it is a
+   * dataless model's null), else a copy owned by {@code manager}.
+   */
+  private static NDArray onDevice(NDArray array, NDManager manager) {
+    if (array == null || array.getDevice().equals(manager.getDevice())) {
+      return array;
+    }
+    NDArray copy = array.toDevice(manager.getDevice(), true);
+    copy.attach(manager);
+    return copy;
+  }
+
+  /**
+   * {@code array} on {@code device} for the next operation, recorded by autograd when recording (a
+   * gate's gradient flows back to the gate on the first device): itself when it is there.
+   */
+  private static NDArray to(NDArray array, Device device) {
+    return array == null || array.getDevice().equals(device)
+        ? array
+        : array.toDevice(device, false);
   }
 
   /**
@@ -346,13 +412,15 @@ public final class Decoder extends LoadedModel {
         feedForward(weights, p + "mlp.down_proj", e, ffn, mlpBias, ffn));
   }
 
-  /** Layer {@code l}'s weights in working precision: resident, or read into {@code manager}. */
+  /**
+   * Layer {@code l}'s weights in working precision: resident, or read onto its device (while the
+   * layer before computes: {@link LayerPrefetch}) and owned by {@code manager} from then on.
+   */
   private Layer weights(int l, NDManager manager) {
     if (streamedFrom == null) {
       return layers.get(l);
     }
-    return layer(
-        new Weights(streamedFrom, manager, base(streamedFrom), scratch), l, family, config);
+    return prefetch.take(l, manager);
   }
 
   /** A norm's weight as the forward multiplies it: w, or 1 + w (Gemma, in float32). */
@@ -413,6 +481,19 @@ public final class Decoder extends LoadedModel {
     }
   }
 
+  /** The device each layer runs on. */
+  public Placement placement() {
+    return placement;
+  }
+
+  @Override
+  public void close() {
+    if (prefetch != null) {
+      prefetch.close();
+    }
+    super.close();
+  }
+
   @Override
   public int slidingWindow(int layer) {
     return windows[layer];
@@ -434,7 +515,48 @@ public final class Decoder extends LoadedModel {
       NDArray scalar,
       NDArray[] rotary,
       java.util.Map<Integer, NDArray> masks,
-      NDArray attentionCap) {}
+      NDArray attentionCap) {
+
+    /** This pass's shared arrays on {@code device} (copies owned by the batch's manager). */
+    Pass on(Device device) {
+      if (epsilon.getDevice().equals(device)) {
+        return this;
+      }
+      java.util.Map<Integer, NDArray> moved = new java.util.HashMap<>();
+      masks.forEach((window, mask) -> moved.put(window, to(mask, device)));
+      return new Pass(
+          size,
+          length,
+          to(epsilon, device),
+          to(scalar, device),
+          Arrays.stream(rotary).map(table -> to(table, device)).toArray(NDArray[]::new),
+          moved,
+          to(attentionCap, device));
+    }
+  }
+
+  /** A batch's pass on each device of the placement, made when first needed. */
+  private final class Passes {
+    private final Pass[] onDevice = new Pass[placement.devices().size()];
+
+    Passes(Pass first) {
+      onDevice[0] = first;
+    }
+
+    /** The pass for layer {@code l}'s device. */
+    Pass of(int l) {
+      int d = placement.indexOf(l);
+      if (onDevice[d] == null) {
+        onDevice[d] = onDevice[0].on(placement.devices().get(d));
+      }
+      return onDevice[d];
+    }
+
+    /** The pass on the last layer's device, where the head runs. */
+    Pass last() {
+      return layers.isEmpty() ? onDevice[0] : of(layers.size() - 1);
+    }
+  }
 
   private Pass pass(Batch batch) {
     NDManager scope = batch.inputIds().getManager();
@@ -531,14 +653,31 @@ public final class Decoder extends LoadedModel {
     return new NDArray[] {hidden.add(fed), attended[1]}; // (B, T, E), (B, H, T, T)
   }
 
-  /** The final norm, the LM head and the soft-cap: (B, T, E) to logits (B, T, V). */
-  private NDArray head(NDArray hidden, Pass pass) {
-    NDArray normed = rmsNorm(hidden, finalNorm, pass.epsilon()); // (B, T, E)
+  /**
+   * The final norm, the LM head and the soft-cap: (B, T, E) to logits (B, T, V), computed on the
+   * last layer's device and handed back on the device of {@code hidden}.
+   */
+  private NDArray head(NDArray hidden, Passes passes) {
+    Pass pass = passes.last();
+    NDArray onLast = to(hidden, placement.last());
+    NDArray normed = rmsNorm(onLast, finalNorm, pass.epsilon()); // (B, T, E)
     NDArray logits = normed.matMul(lmHead.transpose()); // (B, T, V)
     if (finalCap != null) {
-      logits = softCap(logits, hidden.getManager().create(finalCap));
+      logits = softCap(logits, to(hidden.getManager().create(finalCap), placement.last()));
     }
-    return logits;
+    return to(logits, hidden.getDevice());
+  }
+
+  /**
+   * Layer {@code l} on {@code hidden} with {@code gate}, on the layer's device: the hidden states
+   * it hands on stay there (the next layer moves them on), its probabilities come back to the first
+   * device.
+   */
+  private NDArray[] placed(int l, Layer layer, NDArray hidden, NDArray gate, Passes passes) {
+    Device device = placement.of(l);
+    NDArray[] out = layer(l, layer, to(hidden, device), to(gate, device), passes.of(l));
+    out[1] = to(out[1], placement.first());
+    return out;
   }
 
   @Override
@@ -554,45 +693,58 @@ public final class Decoder extends LoadedModel {
   /** The forward pass; streamed, the probabilities outlive their layer only when asked for. */
   private Output run(Batch batch, List<NDArray> gates, boolean probabilities) {
     NDManager scope = batch.inputIds().getManager();
-    Pass pass = pass(batch);
+    Passes passes = new Passes(pass(batch));
     NDArray hidden = embed(batch); // (B, T, E)
     List<NDArray> attentions = new ArrayList<>();
-    for (int l = 0; l < layers.size(); l++) {
-      NDArray gate = gates == null ? null : gates.get(l);
-      if (streamedFrom == null) {
-        NDArray[] out = layer(l, layers.get(l), hidden, gate, pass);
-        hidden = out[0];
-        attentions.add(out[1]);
-        continue;
-      }
-      // streamed: the layer's weights and what it computes live on a scope of its own, freed when
-      // it is done; its output and probabilities (and any context handed out) move to the batch's
-      try (NDManager layerScope = scope.newSubManager()) {
-        java.util.function.Consumer<NDArray> contexts = Attention.CONTEXTS.get();
-        if (contexts != null) {
-          Attention.CONTEXTS.set(
-              context -> {
-                context.attach(scope);
-                contexts.accept(context);
-              });
+    java.util.function.Consumer<NDArray> contexts = Attention.CONTEXTS.get();
+    try {
+      for (int l = 0; l < layers.size(); l++) {
+        NDArray gate = gates == null ? null : gates.get(l);
+        if (streamedFrom == null) {
+          handContexts(contexts, null);
+          NDArray[] out = placed(l, layers.get(l), hidden, gate, passes);
+          hidden = out[0];
+          attentions.add(out[1]);
+          continue;
         }
-        try {
+        // streamed: the layer's weights and what it computes live on a scope of its own, freed
+        // when it is done; its output, probabilities and contexts move to the batch's manager
+        try (NDManager layerScope = scope.newSubManager()) {
+          handContexts(contexts, scope);
           NDArray[] out =
-              layer(l, weights(l, layerScope), Stage.view(hidden, layerScope), gate, pass);
+              placed(l, weights(l, layerScope), Stage.view(hidden, layerScope), gate, passes);
           out[0].attach(scope);
           hidden = out[0];
           if (probabilities) {
             out[1].attach(scope);
             attentions.add(out[1]);
           }
-        } finally {
-          if (contexts != null) {
-            Attention.CONTEXTS.set(contexts);
-          }
         }
       }
+    } finally {
+      if (contexts != null) {
+        Attention.CONTEXTS.set(contexts);
+      }
     }
-    return new Output(head(hidden, pass), attentions);
+    return new Output(head(hidden, passes), attentions);
+  }
+
+  /**
+   * Hands the attention contexts a layer computes to {@code contexts} (when someone asked for them)
+   * on the first device, attached to {@code scope} when it is not null.
+   */
+  private void handContexts(java.util.function.Consumer<NDArray> contexts, NDManager scope) {
+    if (contexts == null || (scope == null && placement.devices().size() == 1)) {
+      return;
+    }
+    Attention.CONTEXTS.set(
+        context -> {
+          NDArray moved = to(context, placement.first());
+          if (scope != null) {
+            moved.attach(scope);
+          }
+          contexts.accept(moved);
+        });
   }
 
   @Override
@@ -601,7 +753,7 @@ public final class Decoder extends LoadedModel {
       return null;
     }
     return batch -> {
-      Pass pass = pass(batch);
+      Passes passes = new Passes(pass(batch));
       return new Streaming.Run() {
         @Override
         public NDArray embeddings() {
@@ -611,12 +763,16 @@ public final class Decoder extends LoadedModel {
         @Override
         public Streaming.Block load(int l, NDManager manager) {
           Layer layer = weights(l, manager);
-          return (hidden, gate) -> layer(l, layer, hidden, gate, pass);
+          return (hidden, gate) -> {
+            NDArray[] out = placed(l, layer, hidden, gate, passes);
+            out[0] = to(out[0], hidden.getDevice());
+            return out;
+          };
         }
 
         @Override
         public NDArray logits(NDArray hidden) {
-          return head(hidden, pass);
+          return head(hidden, passes);
         }
       };
     };
@@ -662,7 +818,8 @@ public final class Decoder extends LoadedModel {
   @Override
   public NDArray outputWeight(int layer, NDManager scope) {
     if (streamedFrom == null) {
-      return layers.get(layer).output().weight(); // (E, H·D)
+      NDArray weight = layers.get(layer).output().weight(); // (E, H·D)
+      return placement.of(layer).equals(placement.first()) ? weight : onDevice(weight, scope);
     }
     long q = (long) config.attentionHeads() * config.headSize();
     Weights weights = new Weights(streamedFrom, scope, base(streamedFrom), scratch);

@@ -38,8 +38,23 @@ public final class Devices {
     return Engine.getEngine(ENGINE);
   }
 
-  /** Parses one device name; {@code auto} is the first GPU when there is one, else the CPU. */
+  /**
+   * Parses one device name; {@code auto} is the first GPU when there is one, else the CPU; names
+   * joined by {@code +} ({@code gpu0+gpu1}) are one job's devices, its layers placed across them in
+   * order ({@link Placement}).
+   */
   public static Device parse(String name) {
+    if (name.contains("+")) {
+      List<Device> devices = new ArrayList<>();
+      for (String part : name.split("\\+", -1)) {
+        if (part.isBlank() || part.trim().equalsIgnoreCase("auto")) {
+          throw new InvalidInputException(
+              "device '" + name + "': join named devices with +, as in gpu0+gpu1");
+        }
+        devices.add(parse(part));
+      }
+      return new Device.MultiDevice(devices);
+    }
     String text = name.trim().toLowerCase(Locale.ROOT);
     if (text.equals("auto")) {
       return engine().defaultDevice();

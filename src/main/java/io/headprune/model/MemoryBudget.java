@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -120,13 +121,62 @@ public record MemoryBudget(long bytes, long working) {
 
     /** Bytes at peak with every layer resident in float32. */
     public long resident() {
-      return (long) (4.0 * parameters * RESIDENT_OVERHEAD);
+      return residentBytes(parameters);
     }
 
     /** Bytes of float32 weights at once with layers streamed: those outside them, two layers. */
     public long streamed() {
       return 4 * (outsideLayers + 2 * largestLayer);
     }
+  }
+
+  /**
+   * A checkpoint's resident bytes by module, in the order the forward pass runs them (what a {@link
+   * Placement} divides among devices): float32 with the resident overhead.
+   *
+   * @param embeddings the tensors named {@code …embed…} outside the layers
+   * @param layers per layer, its tensors
+   * @param head the other tensors outside the layers (final norm, LM head) — the embeddings again
+   *     when there is no {@code lm_head} (tied: a copy when the head sits on another device)
+   */
+  public record Modules(long embeddings, long[] layers, long head) {
+
+    /** Counts {@code checkpoint}'s tensors by module; {@code count} is the number of layers. */
+    public static Modules of(Checkpoint checkpoint, int count) {
+      long[] layers = new long[count];
+      long embeddings = 0;
+      long head = 0;
+      boolean lmHead = false;
+      for (TensorInfo info : checkpoint.tensors().values()) {
+        long bytes = residentBytes(info.elements());
+        Matcher matcher = LAYER.matcher(info.name());
+        if (matcher.find() && Integer.parseInt(matcher.group(1)) < count) {
+          layers[Integer.parseInt(matcher.group(1))] += bytes;
+        } else if (info.name().contains("embed")) {
+          embeddings += bytes;
+        } else {
+          head += bytes;
+          lmHead |= info.name().contains("lm_head");
+        }
+      }
+      return new Modules(embeddings, layers, lmHead ? head : head + embeddings);
+    }
+  }
+
+  /** Bytes at peak of {@code elements} resident in float32. */
+  static long residentBytes(long elements) {
+    return (long) (4.0 * elements * RESIDENT_OVERHEAD);
+  }
+
+  /**
+   * Each device's budget: a GPU's own ({@link #on}); CPU entries share this process's budget in
+   * equal parts (they are one memory).
+   */
+  public static long[] capacities(List<ai.djl.Device> devices) {
+    long cpus = devices.stream().filter(d -> !d.isGpu()).count();
+    return devices.stream()
+        .mapToLong(d -> d.isGpu() ? on(d).bytes() : current().bytes() / cpus)
+        .toArray();
   }
 
   /** The budget this process runs with. */

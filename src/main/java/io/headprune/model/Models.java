@@ -7,6 +7,7 @@ import io.headprune.checkpoint.ModelConfig;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -116,26 +117,78 @@ public final class Models {
    * process's {@link MemoryBudget}, its layers streamed when only that fits, else refused.
    */
   public static HeadModel load(Checkpoint checkpoint, Device device) {
-    return load(checkpoint, device, MemoryBudget.on(device));
+    return load(
+        checkpoint,
+        device,
+        device.getDevices().size() > 1 ? MemoryBudget.current() : MemoryBudget.on(device));
   }
 
   /**
    * {@link #load(Checkpoint, Device)} within {@code budget}, unless {@code headprune.memory.stream}
-   * says always or never.
+   * says always or never. On a device of several ({@code gpu0+gpu1}) each device's own budget
+   * decides ({@link #placement}); families that load whole run on the first of them.
    */
   public static HeadModel load(Checkpoint checkpoint, Device device, MemoryBudget budget) {
     Architecture architecture = architecture(checkpoint.config());
     boolean canStream = architecture.streamedLoader() != null;
+    List<Device> devices = device.getDevices();
+    if (!canStream && devices.size() > 1) {
+      device = devices.get(0);
+      devices = List.of(device);
+    }
     if (checkpoint.isDataless() || MemoryBudget.stream() == MemoryBudget.Stream.NEVER) {
       return architecture.loader().load(checkpoint, device);
     }
     boolean streamed =
         MemoryBudget.stream() == MemoryBudget.Stream.ALWAYS && canStream
-            || budget.residency(MemoryBudget.Footprint.of(checkpoint), canStream)
+            || (devices.size() > 1
+                    ? placedResidency(checkpoint, devices)
+                    : budget.residency(MemoryBudget.Footprint.of(checkpoint), canStream))
                 == MemoryBudget.Residency.STREAMED;
     return streamed
         ? architecture.streamedLoader().load(checkpoint, device)
         : architecture.loader().load(checkpoint, device);
+  }
+
+  /**
+   * On several devices: resident when a {@link Placement#resident} of the model fits their budgets,
+   * streamed when its layers fit the smallest budget one at a time, else refused with the figures.
+   */
+  private static MemoryBudget.Residency placedResidency(
+      Checkpoint checkpoint, List<Device> devices) {
+    if (residentPlacement(checkpoint, devices) != null) {
+      return MemoryBudget.Residency.RESIDENT;
+    }
+    long smallest = Arrays.stream(MemoryBudget.capacities(devices)).min().orElse(0);
+    new MemoryBudget(smallest).residency(MemoryBudget.Footprint.of(checkpoint), true);
+    return MemoryBudget.Residency.STREAMED;
+  }
+
+  /**
+   * Where the layers of {@code checkpoint} run on {@code device}: all on it; on a device of several
+   * ({@code gpu0+gpu1}), streamed layers divided by count, resident ones balanced by bytes within
+   * each device's budget — by count when they do not fit so (a model resident whatever its size).
+   */
+  static Placement placement(Checkpoint checkpoint, Device device, boolean streamed) {
+    int layers = checkpoint.config().layers();
+    List<Device> devices = device.getDevices();
+    if (devices.size() == 1) {
+      return Placement.single(devices.get(0), layers);
+    }
+    Placement resident = streamed ? null : residentPlacement(checkpoint, devices);
+    return resident != null ? resident : Placement.streamed(devices, layers);
+  }
+
+  /** Every layer resident on {@code devices} within their budgets, or null when it cannot be. */
+  static Placement residentPlacement(Checkpoint checkpoint, List<Device> devices) {
+    MemoryBudget.Modules modules =
+        MemoryBudget.Modules.of(checkpoint, checkpoint.config().layers());
+    return Placement.resident(
+        devices,
+        MemoryBudget.capacities(devices),
+        modules.embeddings(),
+        modules.layers(),
+        modules.head());
   }
 
   /**

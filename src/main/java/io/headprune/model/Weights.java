@@ -105,6 +105,11 @@ final class Weights {
     return manager.create(floats, new Shape(shape), DataType.FLOAT32);
   }
 
+  /** The manager (and so the device) the weights load onto. */
+  NDManager manager() {
+    return manager;
+  }
+
   /** Number of elements loaded so far. */
   long parameters() {
     return parameters;

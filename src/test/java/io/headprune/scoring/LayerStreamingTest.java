@@ -103,6 +103,51 @@ class LayerStreamingTest {
     }
   }
 
+  /**
+   * A job on two devices ({@code cpu+cpu} here: the same memory, so what is checked is the
+   * placement's wiring — each layer's weights loaded by its device's loader, the shared tables per
+   * device, the head on the last layer's device, contexts handed back — not a copy between devices,
+   * which needs two GPUs): resident and streamed, the scores and the rescaling are the one-device
+   * model's.
+   */
+  @Test
+  void layersPlacedAcrossTwoDevicesScoreAndRescaleAsOnOne() {
+    Device two = io.headprune.model.Devices.parse("cpu+cpu");
+    try (Checkpoint checkpoint = Models.open(LLAMA);
+        Inputs inputs = Inputs.open(checkpoint, 64);
+        HeadModel one = Models.load(checkpoint, Device.cpu());
+        HeadModel placed = Models.load(checkpoint, two);
+        HeadModel streamed = Models.loadStreamed(checkpoint, two)) {
+      int layers = one.heads().length;
+      assertThat(((io.headprune.model.Decoder) placed).placement().layersPerDevice())
+          .as("resident, balanced by bytes")
+          .doesNotContain(0)
+          .hasSize(2);
+      assertThat(((io.headprune.model.Decoder) streamed).placement())
+          .isEqualTo(io.headprune.model.Placement.streamed(two.getDevices(), layers));
+      assertThat(placed.streaming()).isNull();
+      List<Encoded> examples = inputs.read(LLAMA.resolve("calib.jsonl"));
+      java.util.Set<HeadRef> off = java.util.Set.of(new HeadRef(layers - 1, 1));
+      RawScores expected = HeadScorer.score(one, examples, 4, off, Progress.NONE);
+      assertClose(expected, HeadScorer.score(placed, examples, 4, off, Progress.NONE), 1e-5);
+      assertClose(expected, HeadScorer.score(streamed, examples, 4, off, Progress.NONE), 1e-5);
+      ScaledHeads scales = Rescaling.fit(one, examples, off, 8);
+      for (HeadModel model : List.of(placed, streamed)) {
+        ScaledHeads actual = Rescaling.fit(model, examples, off, 8);
+        for (int l = 0; l < layers; l++) {
+          for (int h = 0; h < one.heads()[l].length; h++) {
+            assertThat(actual.scale(l, h))
+                .as("scale %d.%d", l, h)
+                .isCloseTo(
+                    scales.scale(l, h),
+                    org.assertj.core.data.Offset.offset(
+                        1e-5 * Math.abs(scales.scale(l, h)) + 1e-9));
+          }
+        }
+      }
+    }
+  }
+
   private static RawScores score(Path model, boolean streamed) {
     try (Checkpoint checkpoint = Models.open(model);
         HeadModel loaded =
