@@ -79,6 +79,8 @@ public class Bench {
           args.length > 2 ? args[2] : "");
     } else if (what.equals("big")) {
       big(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : work.resolve("llama-7b"));
+    } else if (what.equals("loaded")) {
+      loaded(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     } else if (what.equals("hostile")) {
       Hostile.run(work);
     } else if (what.equals("load")) {
@@ -157,6 +159,38 @@ public class Bench {
     startup(work, model, one, before);
     System.out.println();
     inference(work, model);
+  }
+
+  /**
+   * {@code score} as users run it — {@code java -jar}, no environment set — against the plain loop
+   * while two busy processes share the cores: the loop as users run it and with OpenMP's passive
+   * wait (its best on a loaded machine); and an older jar the same way, when given.
+   */
+  static void loaded(Path work, Path before) throws Exception {
+    if (!python()) {
+      System.out.println("no /usr/bin/python3 with torch: no plain-PyTorch baseline on this machine");
+      return;
+    }
+    Path model = syntheticModel(work.resolve("bert-base"), 12, 768, 12);
+    Path texts = texts(work.resolve("texts-32.jsonl"), 32, 11);
+    Path ids = work.resolve("ids-32.json");
+    int[] lengths = tokenIds(model, texts, ids);
+    System.out.printf("model: BERT-base shape, random weights; %d texts (%d tokens); two busy processes on the cores"
+        + " throughout; median of %d runs after a warm-up%n%n", lengths.length, Arrays.stream(lengths).sum(), RUNS);
+    List<String> py = List.of(PYTHON.toString(), "bench/plain_pytorch.py", model.toString(), ids.toString());
+    System.out.println(
+        "| loaded machine, 32 texts | plain PyTorch loop: wall / CPU / peak RSS | headprune score: wall / CPU / peak RSS | wall ratio | CPU ratio |");
+    System.out.println("|---|---|---|---|---|");
+    try (Burner burner = Burner.start(2)) {
+      for (Path jar : before == null ? List.of(JAR) : List.of(before, JAR)) {
+        List<String> ours = List.of("java", "-jar", jar.toString(), "score", "--model", model.toString(), "--data",
+            texts.toString(), "--json", "--quiet");
+        String name = jar.equals(JAR) ? "java -jar (this jar)" : "java -jar " + jar.getFileName();
+        compare(name + " vs the loop as users run it", py, Map.of(), ours, Map.of());
+        compare(name + " vs the loop with OMP_WAIT_POLICY=PASSIVE", py, Map.of("OMP_WAIT_POLICY", "PASSIVE"), ours, Map.of());
+      }
+    }
+    System.out.printf("load at the end: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
   }
 
   /**

@@ -207,13 +207,6 @@ class JobRunner {
     Path work = store.attempt(id, attempt);
     store.removeEarlierAttempts(id, attempt);
     ArtifactStore.delete(work);
-    Device device;
-    try {
-      device = devices.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new HandedBack();
-    }
     // the job's compute yields to the threads that answer requests (and the engine threads this
     // thread starts inherit that)
     NativeThreads.lowerThisThread(nice);
@@ -221,10 +214,13 @@ class JobRunner {
     io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(isolateTokenizer);
     Instant started = clock.instant();
     String criterion = "unknown"; // until the options are read
+    WorkerDevices.Slot slot = null;
     try {
       JobSpec spec = JobSpec.of(JobPayload.read(job.request));
       criterion = spec.options().criterion().id();
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
+      slot = place(modelDir);
+      Device device = slot.device();
       int maxLength = spec.normalized().maxLength();
       io.headprune.checkpoint.DataSource calibration =
           source(catalog.datasetUse(job.calibrationId), spec.normalized().calibration(), maxLength);
@@ -338,8 +334,45 @@ class JobRunner {
       metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
     } finally {
       io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(false);
-      devices.release(device);
+      if (slot != null) {
+        devices.release(slot);
+      }
       store.removeAttempt(id, attempt);
+    }
+  }
+
+  /**
+   * Waits for a place on one of this worker's devices with room for the model in {@code modelDir}
+   * (what it takes resident, or streamed where only that fits the entry), then takes this job's
+   * share of the cores.
+   */
+  private WorkerDevices.Slot place(Path modelDir) {
+    io.headprune.model.MemoryBudget.Footprint footprint;
+    boolean canStream;
+    try (io.headprune.checkpoint.Checkpoint checkpoint = io.headprune.model.Models.open(modelDir)) {
+      footprint = io.headprune.model.MemoryBudget.Footprint.of(checkpoint);
+      canStream =
+          io.headprune.model.Models.architecture(checkpoint.config()).streamedLoader() != null;
+    }
+    WorkerDevices.Slot slot;
+    try {
+      slot =
+          devices.acquire(
+              entry ->
+                  new io.headprune.model.MemoryBudget(devices.pool(entry))
+                      .reservation(footprint, canStream));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HandedBack();
+    }
+    shareCores();
+    return slot;
+  }
+
+  /** With several jobs at once, this thread's share of the cores (re-taken as jobs come and go). */
+  private void shareCores() {
+    if (devices.concurrency() > 1) {
+      NativeThreads.shareThisThread(devices.threadsPerJob());
     }
   }
 
@@ -544,6 +577,7 @@ class JobRunner {
 
     @Override
     public void report(Phase phase, long done, long total) {
+      shareCores();
       listeners.forEach(listener -> listener.onProgress(id, attempt, phase, done, total));
       if (context.getSchedulerState().isShuttingDown() && phase.handedBackOnShutdown()) {
         throw new HandedBack();

@@ -40,8 +40,11 @@ class JobsConfiguration {
   }
 
   @Bean
-  WorkerDevices workerDevices(@Value("${headprune.worker.devices:auto}") String devices) {
-    return new WorkerDevices(devices);
+  WorkerDevices workerDevices(
+      @Value("${headprune.worker.devices:auto}") String devices,
+      @Value("${headprune.worker.concurrency:1}") int concurrency) {
+    return new WorkerDevices(
+        devices, concurrency, io.headprune.model.NativeThreads.engineThreads());
   }
 
   @Bean

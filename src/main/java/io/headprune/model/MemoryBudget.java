@@ -276,6 +276,19 @@ public record MemoryBudget(long bytes, long working) {
             + " or run it where more memory is");
   }
 
+  /**
+   * What a model with {@code footprint} takes when it runs within this budget: every layer resident
+   * when that fits (or when its layers cannot or may not stream), else streamed with the working
+   * reserve.
+   */
+  public long reservation(Footprint footprint, boolean canStream) {
+    boolean streamed =
+        canStream
+            && stream() != Stream.NEVER
+            && (stream() == Stream.ALWAYS || footprint.resident() > bytes);
+    return streamed ? footprint.streamed() + working : footprint.resident();
+  }
+
   /** {@code bytes} as GB with one decimal. */
   public static String gigabytes(long bytes) {
     return String.format(Locale.ROOT, "%.1f GB", bytes / 1e9);

@@ -2,6 +2,7 @@ package io.headprune.model;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,10 @@ import org.slf4j.LoggerFactory;
  *       requests: on Linux the priority is per thread, and the threads the engine starts for a
  *       thread (OpenMP's team, PyTorch's inter-op pool) inherit it. A job then uses every idle
  *       cycle while a request still gets a core within a scheduling tick.
+ *   <li>Jobs side by side in one worker divide the cores: OpenMP's team size is a per-thread
+ *       setting ({@code omp_set_num_threads} on the calling thread, in the libgomp the engine
+ *       loaded), so each job's thread sets its share and the parallel regions it starts use that
+ *       many threads.
  * </ul>
  *
  * Both are Linux facilities reached through the C library (JNA, which DJL ships); elsewhere, or
@@ -83,6 +88,61 @@ public final class NativeThreads {
       warnOnce("setenv", e);
       return System.getenv(WAIT_POLICY);
     }
+  }
+
+  /** The engine's OpenMP runtime (libgomp, as mapped into this process), or null. */
+  private static final class OpenMp {
+    static final NativeLibrary LIB = find();
+
+    private static NativeLibrary find() {
+      try {
+        Devices.engine(); // loads the native libraries
+        for (String line :
+            java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+          int path = line.indexOf('/');
+          if (path >= 0 && line.substring(path).contains("libgomp")) {
+            return NativeLibrary.getInstance(line.substring(path));
+          }
+        }
+        log.info("the engine has no libgomp: jobs side by side share its threads");
+      } catch (java.io.IOException | LinkageError | RuntimeException e) {
+        log.info("OpenMP is not reachable ({}): jobs side by side share its threads", e.toString());
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Sets the calling thread's OpenMP team to {@code threads} (at least 1), what the engine's
+   * parallel operations started from this thread use; call it on the thread that computes. PyTorch
+   * sets a thread's team once, at its first parallel operation, so that is done first. Returns the
+   * team size in effect, or -1 where OpenMP is not reachable.
+   */
+  public static int shareThisThread(int threads) {
+    NativeLibrary lib = OpenMp.LIB;
+    if (lib == null) {
+      return -1;
+    }
+    try {
+      ai.djl.pytorch.jni.JniUtils.getNumThreads(); // PyTorch's per-thread initialisation
+      lib.getFunction("omp_set_num_threads").invokeVoid(new Object[] {Math.max(1, threads)});
+      return teamOfThisThread();
+    } catch (LinkageError | RuntimeException e) {
+      warnOnce("omp_set_num_threads", e);
+      return -1;
+    }
+  }
+
+  /** The engine's intra-op thread count (what a thread that sets no share of its own uses). */
+  public static int engineThreads() {
+    Devices.engine();
+    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+  }
+
+  /** The OpenMP team size of the calling thread's next parallel region, or -1. */
+  public static int teamOfThisThread() {
+    NativeLibrary lib = OpenMp.LIB;
+    return lib == null ? -1 : lib.getFunction("omp_get_max_threads").invokeInt(new Object[0]);
   }
 
   /**

@@ -9,8 +9,8 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * Turns {@code headprune.role} into the settings it implies: an api process schedules jobs but
- * never runs them ({@code db-scheduler.enabled=false}); a worker runs one job per device ({@code
- * db-scheduler.threads}).
+ * never runs them ({@code db-scheduler.enabled=false}); a worker runs {@code
+ * headprune.worker.concurrency} jobs per device entry ({@code db-scheduler.threads}).
  */
 public class RoleEnvironment implements EnvironmentPostProcessor {
 
@@ -27,7 +27,13 @@ public class RoleEnvironment implements EnvironmentPostProcessor {
     }
     // a default only: an explicit db-scheduler.threads wins
     String devices = environment.getProperty("headprune.worker.devices", "auto").trim();
-    int count = devices.equalsIgnoreCase("auto") ? 1 : devices.split(",").length;
+    int entries = devices.equalsIgnoreCase("auto") ? 1 : devices.split(",").length;
+    int count =
+        entries
+            * Math.max(
+                1,
+                Integer.parseInt(
+                    environment.getProperty("headprune.worker.concurrency", "1").trim()));
     environment
         .getPropertySources()
         .addLast(

@@ -95,4 +95,25 @@ class MemoryBudgetTest {
             .getTotalMemorySize();
     assertThat(budget).isPositive().isLessThanOrEqualTo(total - Runtime.getRuntime().maxMemory());
   }
+
+  @Test
+  void aJobHoldsWhatItsModelTakesWithinTheBudgetItRunsIn() {
+    MemoryBudget.Footprint big =
+        new MemoryBudget.Footprint(7_242_000_000L, 218_103_808, 262_148_096);
+    assertThat(new MemoryBudget(64L << 30, 0).reservation(big, true)).isEqualTo(big.resident());
+    assertThat(new MemoryBudget(16L << 30, 1L << 30).reservation(big, true))
+        .as("streamed, with its working reserve")
+        .isEqualTo(big.streamed() + (1L << 30));
+    assertThat(new MemoryBudget(16L << 30, 0).reservation(big, false))
+        .as("a family that cannot stream")
+        .isEqualTo(big.resident());
+    try {
+      MemoryBudget.configureStream("always");
+      assertThat(new MemoryBudget(64L << 30, 0).reservation(big, true)).isEqualTo(big.streamed());
+      MemoryBudget.configureStream("never");
+      assertThat(new MemoryBudget(16L << 30, 0).reservation(big, true)).isEqualTo(big.resident());
+    } finally {
+      MemoryBudget.configureStream(null);
+    }
+  }
 }

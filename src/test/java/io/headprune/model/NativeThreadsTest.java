@@ -42,6 +42,27 @@ class NativeThreadsTest {
   }
 
   @Test
+  void aJobsShareOfTheCoresIsItsThreadsOwnAndPyTorchSeesIt() throws Exception {
+    int others = onNewThread(NativeThreads::teamOfThisThread);
+    assumeTrue(others > 0, "needs the engine's libgomp");
+    int[] seen = new int[1];
+    int set =
+        onNewThread(
+            () -> {
+              int team = NativeThreads.shareThisThread(1);
+              seen[0] = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+              return team;
+            });
+    assertThat(set).isEqualTo(1);
+    assertThat(seen[0]).as("PyTorch's intra-op count on that thread").isEqualTo(1);
+    if (Runtime.getRuntime().availableProcessors() > 1) {
+      assertThat(onNewThread(ai.djl.pytorch.jni.JniUtils::getNumThreads))
+          .as("other threads keep the engine's count")
+          .isGreaterThan(1);
+    }
+  }
+
+  @Test
   void aThreadIsNeverRaised() throws Exception {
     assumeTrue(NativeThreads.current() != Integer.MIN_VALUE, "needs Linux's C library");
     int result =

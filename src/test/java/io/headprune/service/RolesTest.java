@@ -88,4 +88,68 @@ class RolesTest {
       }
     }
   }
+
+  /**
+   * A worker with {@code headprune.worker.concurrency: 2} runs a short job beside a long one that
+   * is already running (with one job at a time the short one would start after it ended).
+   */
+  @Test
+  void aShortJobSubmittedWhileALongOneRunsFinishesFirstOnAWorkerOfTwo() {
+    TestDatabase.Database database = TestDatabase.fresh();
+    try (ConfigurableApplicationContext both =
+        Instances.start(
+            database,
+            data,
+            List.of("--headprune.worker.concurrency=2", "--db-scheduler.polling-interval=500ms"))) {
+      RestClient http = Instances.client(both);
+      Map<String, Object> model =
+          Instances.upload(
+              http,
+              "/v1/models",
+              io.headprune.support.Archive.tarGz(
+                  io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+      Map<String, Object> calibration =
+          Instances.upload(
+              http,
+              "/v1/datasets",
+              io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
+      String longJob =
+          Instances.submit(
+              http,
+              """
+              {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies", "his", "random"],
+               "sparsities": [0.25, 0.5], "target": {"sparsity": 0.5}, "seeds": 4, "calibrationSize": 64}
+              """
+                  .formatted(model.get("id"), calibration.get("id")));
+      awaitJob(http, longJob, j -> "RUNNING".equals(j.get("status")));
+      String shortJob =
+          Instances.submit(
+              http,
+              """
+              {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+               "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16}
+              """
+                  .formatted(model.get("id"), calibration.get("id")));
+      Map<String, Object> shortView =
+          awaitJob(http, shortJob, j -> "SUCCEEDED".equals(j.get("status")));
+      assertThat(shortView.get("status")).isEqualTo("SUCCEEDED");
+      Map<String, Object> ended = awaitJob(http, longJob, j -> "SUCCEEDED".equals(j.get("status")));
+      assertThat(ended.get("status")).isEqualTo("SUCCEEDED");
+      assertThat(java.time.Instant.parse((String) shortView.get("startedAt")))
+          .as("the short job started while the long one ran")
+          .isAfter(java.time.Instant.parse((String) ended.get("startedAt")));
+      assertThat(java.time.Instant.parse((String) shortView.get("finishedAt")))
+          .isBefore(java.time.Instant.parse((String) ended.get("finishedAt")));
+    }
+  }
+
+  private static Map<String, Object> awaitJob(
+      RestClient http, String id, java.util.function.Predicate<Map<String, Object>> until) {
+    return Awaitility.await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> (Map<String, Object>) http.get().uri("/v1/jobs/" + id).retrieve().body(Map.class),
+            j -> until.test(j) || ((String) j.get("status")).matches("FAILED|CANCELLED"));
+  }
 }
