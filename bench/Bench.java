@@ -50,6 +50,8 @@ import tools.jackson.databind.node.ObjectNode;
 public class Bench {
 
   static final int RUNS = 5;
+  /** Runs a side on a loaded machine, where the plain loop takes over a minute a run. */
+  static final int LOADED_RUNS = 3;
   static final Path JAR = Path.of("target/headprune.jar").toAbsolutePath();
   static final Path PYTHON = Path.of("/usr/bin/python3");
   static final Path FIXTURE = Path.of("src/test/resources/fixtures/tiny-bert-order");
@@ -176,7 +178,7 @@ public class Bench {
     Path ids = work.resolve("ids-32.json");
     int[] lengths = tokenIds(model, texts, ids);
     System.out.printf("model: BERT-base shape, random weights; %d texts (%d tokens); two busy processes on the cores"
-        + " throughout; median of %d runs after a warm-up%n%n", lengths.length, Arrays.stream(lengths).sum(), RUNS);
+        + " throughout; median of %d runs after a warm-up%n%n", lengths.length, Arrays.stream(lengths).sum(), LOADED_RUNS);
     List<String> py = List.of(PYTHON.toString(), "bench/plain_pytorch.py", model.toString(), ids.toString());
     System.out.println(
         "| loaded machine, 32 texts | plain PyTorch loop: wall / CPU / peak RSS | headprune score: wall / CPU / peak RSS | wall ratio | CPU ratio |");
@@ -186,8 +188,9 @@ public class Bench {
         List<String> ours = List.of("java", "-jar", jar.toString(), "score", "--model", model.toString(), "--data",
             texts.toString(), "--json", "--quiet");
         String name = jar.equals(JAR) ? "java -jar (this jar)" : "java -jar " + jar.getFileName();
-        compare(name + " vs the loop as users run it", py, Map.of(), ours, Map.of());
-        compare(name + " vs the loop with OMP_WAIT_POLICY=PASSIVE", py, Map.of("OMP_WAIT_POLICY", "PASSIVE"), ours, Map.of());
+        compare(name + " vs the loop as users run it", py, Map.of(), ours, Map.of(), LOADED_RUNS);
+        compare(name + " vs the loop with OMP_WAIT_POLICY=PASSIVE", py, Map.of("OMP_WAIT_POLICY", "PASSIVE"), ours, Map.of(),
+            LOADED_RUNS);
       }
     }
     System.out.printf("load at the end: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
@@ -489,8 +492,13 @@ public class Bench {
   /** One row of the side-by-side table; returns the baseline's figures. */
   static Measure compare(String what, List<String> baseline, Map<String, String> baselineEnv, List<String> ours, Map<String, String> oursEnv)
       throws Exception {
-    Measure b = measure(baseline, baselineEnv);
-    Measure o = measure(ours, oursEnv);
+    return compare(what, baseline, baselineEnv, ours, oursEnv, RUNS);
+  }
+
+  static Measure compare(String what, List<String> baseline, Map<String, String> baselineEnv, List<String> ours, Map<String, String> oursEnv,
+      int runs) throws Exception {
+    Measure b = measure(baseline, baselineEnv, runs);
+    Measure o = measure(ours, oursEnv, runs);
     System.out.printf("| %s | %.2f s / %.2f s / %.2f GB | %.2f s / %.2f s / %.2f GB | %.2f | %.2f |%n", what, b.wall(), b.cpu(),
         b.rssGb(), o.wall(), o.cpu(), o.rssGb(), b.wall() / o.wall(), b.cpu() / o.cpu());
     return b;
@@ -498,15 +506,19 @@ public class Bench {
 
   /** Median wall, CPU and peak RSS of {@code RUNS} runs after a warm-up, each taken from GNU time. */
   static Measure measure(List<String> command, Map<String, String> env) throws Exception {
+    return measure(command, env, RUNS);
+  }
+
+  static Measure measure(List<String> command, Map<String, String> env, int count) throws Exception {
     once(command, env);
     List<Measure> runs = new ArrayList<>();
-    for (int i = 0; i < RUNS; i++) {
+    for (int i = 0; i < count; i++) {
       runs.add(once(command, env));
     }
     return new Measure(
-        runs.stream().mapToDouble(Measure::wall).sorted().toArray()[RUNS / 2],
-        runs.stream().mapToDouble(Measure::cpu).sorted().toArray()[RUNS / 2],
-        runs.stream().mapToDouble(Measure::rssGb).sorted().toArray()[RUNS / 2]);
+        runs.stream().mapToDouble(Measure::wall).sorted().toArray()[count / 2],
+        runs.stream().mapToDouble(Measure::cpu).sorted().toArray()[count / 2],
+        runs.stream().mapToDouble(Measure::rssGb).sorted().toArray()[count / 2]);
   }
 
   static Measure once(List<String> command, Map<String, String> env) throws Exception {

@@ -10,9 +10,12 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -22,6 +25,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
@@ -82,14 +86,103 @@ class CatalogController {
                   "what the model is called (e.g. its Hub id, org/name): the pruned model's card"
                       + " names it as its base model; 1 to 128 letters, digits, spaces and . _ - /")
           @RequestPart(value = "name", required = false)
-          String name)
+          String name,
+      @io.swagger.v3.oas.annotations.Parameter(description = LABELS_PART)
+          @RequestPart(value = "labels", required = false)
+          String labels)
       throws IOException {
     return store(
         parts,
         file,
-        (in, filename) -> catalog.uploadModel(in, filename, name),
+        (in, filename) -> catalog.uploadModel(in, filename, name, labels),
         model -> "/v1/models/" + model.id());
   }
+
+  private static final String LABELS_PART =
+      "labels to find it by: a JSON object of strings, e.g. {\"team\":\"nlp\",\"run\":\"2041\"};"
+          + " at most 32; keys 1 to 63 letters, digits and . _ - /; values at most 256 characters."
+          + " The same bytes uploaded again keep the name and labels they were first given";
+
+  @Operation(
+      operationId = "listModels",
+      summary = "The stored models, newest first, optionally by name and labels")
+  @GetMapping(value = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
+  ModelPage models(
+      @io.swagger.v3.oas.annotations.Parameter(description = "only models of this name")
+          @RequestParam(required = false)
+          String name,
+      @io.swagger.v3.oas.annotations.Parameter(description = LABEL_FILTER)
+          @RequestParam(name = "label", required = false)
+          List<String> label,
+      @RequestParam(defaultValue = "0")
+          @Min(value = 0, message = "page must be non-negative")
+          @Max(value = 1_000_000, message = "page must be at most 1000000")
+          int page,
+      @RequestParam(defaultValue = "20")
+          @Min(value = 1, message = "size must be at least 1")
+          @Max(value = 200, message = "size must be at most 200")
+          int size) {
+    var result = catalog.models(name, label, page, size);
+    return new ModelPage(
+        result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
+  }
+
+  private static final String LABEL_FILTER =
+      "key=value: only those carrying this label (repeat it: every one must match)";
+
+  /**
+   * One page of models.
+   *
+   * @param items the models, newest first
+   * @param page page index (from 0)
+   * @param size page size
+   * @param totalItems models matching the filter
+   * @param totalPages pages
+   */
+  record ModelPage(List<ModelView> items, int page, int size, long totalItems, int totalPages) {}
+
+  /**
+   * One page of datasets.
+   *
+   * @param items the datasets, newest first
+   * @param page page index (from 0)
+   * @param size page size
+   * @param totalItems datasets matching the filter
+   * @param totalPages pages
+   */
+  record DatasetPage(
+      List<DatasetView> items, int page, int size, long totalItems, int totalPages) {}
+
+  @Operation(
+      operationId = "describeModel",
+      summary = "Change a model's name and labels",
+      description =
+          "A JSON merge patch (RFC 7396): {\"name\": …} sets the name (null removes it);"
+              + " {\"labels\": {\"k\": \"v\", \"old\": null}} sets k and removes old (labels: null"
+              + " removes them all). Nothing else can change.")
+  @org.springframework.web.bind.annotation.PatchMapping(
+      value = "/v1/models/{id}",
+      consumes = {"application/merge-patch+json", MediaType.APPLICATION_JSON_VALUE},
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  ModelView describeModel(
+      @PathVariable UUID id,
+      @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              content = @Content(schema = @Schema(implementation = Description.class)))
+          @org.springframework.web.bind.annotation.RequestBody
+          tools.jackson.databind.JsonNode patch) {
+    return catalog.describeModel(id, patch);
+  }
+
+  /**
+   * What a merge patch of a model or dataset may hold.
+   *
+   * @param name the new name, or null to remove it
+   * @param labels labels to set (a null value removes that key), or null to remove them all
+   */
+  @Schema(additionalProperties = Schema.AdditionalPropertiesValue.FALSE)
+  record Description(
+      @jakarta.annotation.Nullable String name,
+      @jakarta.annotation.Nullable java.util.Map<String, String> labels) {}
 
   @Operation(operationId = "getModel", summary = "A stored model")
   @GetMapping(value = "/v1/models/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -150,9 +243,63 @@ class CatalogController {
   ResponseEntity<DatasetView> uploadDataset(
       @RequestPart("file") MultipartFile file,
       @io.swagger.v3.oas.annotations.Parameter(hidden = true)
-          org.springframework.web.multipart.MultipartRequest parts)
+          org.springframework.web.multipart.MultipartRequest parts,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "what the dataset is called: 1 to 128 letters, digits, spaces and . _ - /")
+          @RequestPart(value = "name", required = false)
+          String name,
+      @io.swagger.v3.oas.annotations.Parameter(description = LABELS_PART)
+          @RequestPart(value = "labels", required = false)
+          String labels)
       throws IOException {
-    return store(parts, file, catalog::uploadDataset, dataset -> "/v1/datasets/" + dataset.id());
+    io.headprune.jobs.Catalog.checkDescription(name, labels); // before the bytes are read
+    return store(
+        parts,
+        file,
+        (in, filename) -> catalog.describeUpload(catalog.uploadDataset(in, filename), name, labels),
+        dataset -> "/v1/datasets/" + dataset.id());
+  }
+
+  @Operation(
+      operationId = "listDatasets",
+      summary = "The stored datasets, newest first, optionally by name and labels")
+  @GetMapping(value = "/v1/datasets", produces = MediaType.APPLICATION_JSON_VALUE)
+  DatasetPage datasets(
+      @io.swagger.v3.oas.annotations.Parameter(description = "only datasets of this name")
+          @RequestParam(required = false)
+          String name,
+      @io.swagger.v3.oas.annotations.Parameter(description = LABEL_FILTER)
+          @RequestParam(name = "label", required = false)
+          List<String> label,
+      @RequestParam(defaultValue = "0")
+          @Min(value = 0, message = "page must be non-negative")
+          @Max(value = 1_000_000, message = "page must be at most 1000000")
+          int page,
+      @RequestParam(defaultValue = "20")
+          @Min(value = 1, message = "size must be at least 1")
+          @Max(value = 200, message = "size must be at most 200")
+          int size) {
+    var result = catalog.datasets(name, label, page, size);
+    return new DatasetPage(
+        result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
+  }
+
+  @Operation(
+      operationId = "describeDataset",
+      summary = "Change a dataset's name and labels",
+      description = "A JSON merge patch, as for a model.")
+  @org.springframework.web.bind.annotation.PatchMapping(
+      value = "/v1/datasets/{id}",
+      consumes = {"application/merge-patch+json", MediaType.APPLICATION_JSON_VALUE},
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  DatasetView describeDataset(
+      @PathVariable UUID id,
+      @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              content = @Content(schema = @Schema(implementation = Description.class)))
+          @org.springframework.web.bind.annotation.RequestBody
+          tools.jackson.databind.JsonNode patch) {
+    return catalog.describeDataset(id, patch);
   }
 
   @Operation(operationId = "getDataset", summary = "A stored dataset")

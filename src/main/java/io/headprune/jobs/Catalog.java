@@ -112,20 +112,27 @@ public class Catalog {
   private static final java.util.regex.Pattern MODEL_NAME =
       java.util.regex.Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._/-]{0,127}");
 
-  /**
-   * As above, calling the model {@code name} (null: unnamed). The same bytes uploaded again answer
-   * with the stored model, which takes the name if it had none.
-   */
+  /** What a name must be, as the refusal says it. */
+  private static final String NAME_RULE =
+      "name must be 1 to 128 letters, digits, spaces and . _ - /, starting with a letter or digit";
+
+  /** As below, unnamed and without labels. */
   public Stored<ModelView> uploadModel(InputStream content, String filename, String name) {
+    return uploadModel(content, filename, name, null);
+  }
+
+  /**
+   * As above, calling the model {@code name} (null: unnamed) with {@code labels} (a JSON object's
+   * text, null: none). The same bytes uploaded again answer with the stored model, which takes the
+   * name and labels if it had none.
+   */
+  public Stored<ModelView> uploadModel(
+      InputStream content, String filename, String name, String labels) {
     if (filename == null || !Archives.isArchive(filename)) {
       throw new InvalidInputException(
           "model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
     }
-    if (name != null && !MODEL_NAME.matcher(name).matches()) {
-      throw new InvalidInputException(
-          "model name must be 1 to 128 letters, digits, spaces and . _ - /, starting with a letter"
-              + " or digit");
-    }
+    Described given = checkedDescription(name, labels);
     String tenant = Caller.current().tenant();
     quotas.checkUploadRate(tenant);
     Path archive = store.incoming();
@@ -136,8 +143,12 @@ public class Catalog {
         var existing = models.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
           ModelEntity model = existing.get();
-          if (name != null && model.name == null) {
-            model.name = name;
+          boolean named = name != null && model.name == null;
+          boolean labelled =
+              !given.labels().isEmpty() && ResourceLabels.read(model.labels).isEmpty();
+          if (named || labelled) {
+            model.name = named ? name : model.name;
+            model.labels = labelled ? ResourceLabels.json(given.labels()) : model.labels;
             transactions.executeWithoutResult(status -> models.save(model));
           }
           return new Stored<>(ModelView.of(model), false);
@@ -161,6 +172,7 @@ public class Catalog {
         entity.sha256 = sha256;
         entity.source = "upload";
         entity.name = name;
+        entity.labels = ResourceLabels.json(given.labels());
         entity.storagePath = store.uri(target);
         entity.bytes = ArtifactStore.size(target);
         entity.createdAt = clock.instant();
@@ -538,6 +550,165 @@ public class Catalog {
         models
             .findByIdAndTenant(id, Caller.current().tenant())
             .orElseThrow(() -> new NotFoundException("model does not exist")));
+  }
+
+  /**
+   * The caller's models named {@code name} (null: any) that carry every label of {@code labels}
+   * ({@code key=value} filters), newest first.
+   */
+  public org.springframework.data.domain.Page<ModelView> models(
+      String name, java.util.List<String> labels, int page, int size) {
+    return models
+        .search(
+            Caller.current().tenant(),
+            name,
+            ResourceLabels.json(ResourceLabels.selector(labels)),
+            org.springframework.data.domain.PageRequest.of(page, size))
+        .map(ModelView::of);
+  }
+
+  /** The caller's datasets, as {@link #models} lists models. */
+  public org.springframework.data.domain.Page<DatasetView> datasets(
+      String name, java.util.List<String> labels, int page, int size) {
+    return datasets
+        .search(
+            Caller.current().tenant(),
+            name,
+            ResourceLabels.json(ResourceLabels.selector(labels)),
+            org.springframework.data.domain.PageRequest.of(page, size))
+        .map(DatasetView::of);
+  }
+
+  /**
+   * What a name and labels update says (a JSON merge patch, RFC 7396): {@code name} set, or removed
+   * by null; {@code labels} merged key by key, a key with null removed.
+   */
+  record Described(String name, java.util.Map<String, String> labels) {}
+
+  /**
+   * Applies a JSON merge patch of {@code name} and {@code labels} to {@code current}; any other
+   * member is refused by name.
+   */
+  static Described patched(Described current, tools.jackson.databind.JsonNode patch) {
+    if (patch == null || !patch.isObject()) {
+      throw new InvalidInputException(
+          "the body must be a JSON object with name and/or labels (a JSON merge patch)");
+    }
+    String name = current.name();
+    java.util.Map<String, String> labels = new java.util.TreeMap<>(current.labels());
+    for (var member : patch.properties()) {
+      tools.jackson.databind.JsonNode value = member.getValue();
+      switch (member.getKey()) {
+        case "name" -> {
+          if (value.isNull()) {
+            name = null;
+          } else if (value.isString() && MODEL_NAME.matcher(value.asString()).matches()) {
+            name = value.asString();
+          } else {
+            throw new InvalidInputException(NAME_RULE);
+          }
+        }
+        case "labels" -> {
+          if (value.isNull()) {
+            labels.clear();
+            continue;
+          }
+          if (!value.isObject()) {
+            throw new InvalidInputException("labels must be a JSON object of strings (or null)");
+          }
+          for (var label : value.properties()) {
+            if (label.getValue().isNull()) {
+              labels.remove(label.getKey());
+            } else if (label.getValue().isString()) {
+              labels.put(label.getKey(), label.getValue().asString());
+            } else {
+              throw new InvalidInputException(
+                  "labels '" + label.getKey() + "' must be a string or null");
+            }
+          }
+        }
+        default ->
+            throw new InvalidInputException(
+                "'" + member.getKey() + "' cannot be changed: only name and labels can");
+      }
+    }
+    return new Described(name, ResourceLabels.checked(labels, "labels"));
+  }
+
+  /** Changes a model's name and labels ({@link #patched}). */
+  public ModelView describeModel(UUID id, tools.jackson.databind.JsonNode patch) {
+    String tenant = Caller.current().tenant();
+    return transactions.execute(
+        status -> {
+          ModelEntity model =
+              models
+                  .lockById(id, tenant)
+                  .orElseThrow(() -> new NotFoundException("model does not exist"));
+          Described described =
+              patched(new Described(model.name, ResourceLabels.read(model.labels)), patch);
+          model.name = described.name();
+          model.labels = ResourceLabels.json(described.labels());
+          audit.record("model.describe", id);
+          return ModelView.of(models.save(model));
+        });
+  }
+
+  /** Changes a dataset's name and labels ({@link #patched}). */
+  public DatasetView describeDataset(UUID id, tools.jackson.databind.JsonNode patch) {
+    String tenant = Caller.current().tenant();
+    return transactions.execute(
+        status -> {
+          DatasetEntity dataset =
+              datasets
+                  .lockById(id, tenant)
+                  .orElseThrow(() -> new NotFoundException("dataset does not exist"));
+          Described described =
+              patched(new Described(dataset.name, ResourceLabels.read(dataset.labels)), patch);
+          dataset.name = described.name();
+          dataset.labels = ResourceLabels.json(described.labels());
+          audit.record("dataset.describe", id);
+          return DatasetView.of(datasets.save(dataset));
+        });
+  }
+
+  /**
+   * Gives a just-uploaded dataset {@code name} and {@code labels} (a JSON object's text) where it
+   * has none: a new upload takes them, the same bytes again keep what they were given first.
+   */
+  public Stored<DatasetView> describeUpload(
+      Stored<DatasetView> stored, String name, String labels) {
+    Described given = checkedDescription(name, labels);
+    if (given.name() == null && given.labels().isEmpty()) {
+      return stored;
+    }
+    UUID id = stored.value().id();
+    String tenant = Caller.current().tenant();
+    DatasetView view =
+        transactions.execute(
+            status -> {
+              DatasetEntity dataset = datasets.lockById(id, tenant).orElseThrow();
+              if (dataset.name == null) {
+                dataset.name = given.name();
+              }
+              if (ResourceLabels.read(dataset.labels).isEmpty()) {
+                dataset.labels = ResourceLabels.json(given.labels());
+              }
+              return DatasetView.of(datasets.save(dataset));
+            });
+    return new Stored<>(view, stored.created());
+  }
+
+  /** Refuses an upload's name or labels (labels: a JSON object's text) that are not allowed. */
+  public static void checkDescription(String name, String labels) {
+    checkedDescription(name, labels);
+  }
+
+  /** A name and labels as an upload gives them (labels: a JSON object's text), checked. */
+  static Described checkedDescription(String name, String labels) {
+    if (name != null && !MODEL_NAME.matcher(name).matches()) {
+      throw new InvalidInputException(NAME_RULE);
+    }
+    return new Described(name, ResourceLabels.parse(labels));
   }
 
   /** One of the caller's stored datasets. */

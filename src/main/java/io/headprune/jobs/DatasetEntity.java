@@ -17,6 +17,12 @@ class DatasetEntity {
   @Column(columnDefinition = "bpchar")
   String sha256;
 
+  /** What the uploader calls it (null: unnamed). */
+  String name;
+
+  /** Labels as a JSON object ({@link ResourceLabels}). */
+  String labels = "{}";
+
   String format;
   int rows;
   String storagePath;

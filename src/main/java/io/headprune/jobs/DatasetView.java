@@ -11,13 +11,19 @@ import java.util.UUID;
  * @param format jsonl, json, csv, tsv (each maybe .gz or .zst), parquet, images, or split (a Hub
  *     split's shards)
  * @param origin where a Hub split came from, or null for an upload
+ * @param name what the uploader calls it, or null
+ * @param labels what a pipeline finds it by (key to value; empty when none)
+ * @param createdAt when it was stored
  */
 public record DatasetView(
     UUID id,
     String sha256,
     int rows,
     String format,
-    @jakarta.annotation.Nullable HubOrigin origin) {
+    @jakarta.annotation.Nullable HubOrigin origin,
+    @jakarta.annotation.Nullable String name,
+    java.util.Map<String, String> labels,
+    java.time.Instant createdAt) {
 
   /**
    * A Hub split as it was resolved and downloaded.
@@ -54,6 +60,9 @@ public record DatasetView(
         entity.format,
         entity.origin == null
             ? null
-            : io.headprune.checkpoint.Json.MAPPER.readValue(entity.origin, HubOrigin.class));
+            : io.headprune.checkpoint.Json.MAPPER.readValue(entity.origin, HubOrigin.class),
+        entity.name,
+        ResourceLabels.read(entity.labels),
+        entity.createdAt);
   }
 }

@@ -9,7 +9,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Micrometer metrics of the job queue: submitted, finished by status, duration, depth, heads
- * scored.
+ * scored; and of this worker: jobs running and waiting.
  */
 @Component
 class JobMetrics {
@@ -18,7 +18,7 @@ class JobMetrics {
   private final Counter submitted;
   private final Counter headsScored;
 
-  JobMetrics(MeterRegistry registry, Repositories.JobRows jobs) {
+  JobMetrics(MeterRegistry registry, Repositories.JobRows jobs, WorkerDevices devices) {
     this.registry = registry;
     this.submitted =
         Counter.builder("headprune.jobs.submitted")
@@ -33,6 +33,14 @@ class JobMetrics {
             "jobs waiting for a worker, cluster-wide: every instance reads the same database count,"
                 + " so take max, not sum, over pods")
         .register(registry);
+    Gauge.builder("headprune.worker.jobs.running", devices, WorkerDevices::running)
+        .description("jobs this worker process runs now (sum over pods)")
+        .register(registry);
+    Gauge.builder("headprune.worker.jobs.waiting", devices, WorkerDevices::waiting)
+        .description(
+            "jobs this worker process has taken that wait for a device place or memory (sum over"
+                + " pods)")
+        .register(registry);
   }
 
   void submitted() {
@@ -42,6 +50,7 @@ class JobMetrics {
   /** A job ended with {@code status}; {@code took} is its run time (null if it never ran). */
   void finished(JobStatus status, String criterion, Duration took) {
     Counter.builder("headprune.jobs.finished")
+        .description("jobs ended, by status")
         .tag("status", status.name())
         .register(registry)
         .increment();

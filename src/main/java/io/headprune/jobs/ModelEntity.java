@@ -29,6 +29,10 @@ class ModelEntity {
   int layers;
   int heads;
   long parameters;
+
+  /** Labels as a JSON object ({@link ResourceLabels}). */
+  String labels = "{}";
+
   String storagePath;
   Long bytes;
   Instant createdAt;

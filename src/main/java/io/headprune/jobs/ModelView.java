@@ -12,6 +12,8 @@ import java.util.UUID;
  * @param heads total attention heads
  * @param parameters number of parameters
  * @param name what the uploader calls it, or null
+ * @param labels what a pipeline finds it by (key to value; empty when none)
+ * @param createdAt when it was stored
  */
 public record ModelView(
     UUID id,
@@ -20,7 +22,9 @@ public record ModelView(
     int layers,
     int heads,
     long parameters,
-    @jakarta.annotation.Nullable String name) {
+    @jakarta.annotation.Nullable String name,
+    java.util.Map<String, String> labels,
+    java.time.Instant createdAt) {
 
   static ModelView of(ModelEntity entity) {
     return new ModelView(
@@ -30,6 +34,8 @@ public record ModelView(
         entity.layers,
         entity.heads,
         entity.parameters,
-        entity.name);
+        entity.name,
+        ResourceLabels.read(entity.labels),
+        entity.createdAt);
   }
 }

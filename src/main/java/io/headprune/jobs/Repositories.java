@@ -8,6 +8,7 @@ import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.Modifying;
 import org.springframework.data.jpa.repository.Query;
+import org.springframework.data.repository.query.Param;
 
 /** Spring Data repositories of the jobs package. */
 final class Repositories {
@@ -23,6 +24,27 @@ final class Repositories {
     Optional<ModelEntity> findByTenantAndSha256(String tenant, String sha256);
 
     Optional<ModelEntity> findByIdAndTenant(UUID id, String tenant);
+
+    /**
+     * The tenant's models named {@code name} (null: any) whose labels include {@code labels} (a
+     * JSON object), newest first.
+     */
+    @Query(
+        value =
+            "select * from models m where m.tenant = :tenant"
+                + " and (cast(:name as text) is null or m.name = cast(:name as text))"
+                + " and cast(m.labels as jsonb) @> cast(:labels as jsonb)"
+                + " order by m.created_at desc, m.id",
+        countQuery =
+            "select count(*) from models m where m.tenant = :tenant"
+                + " and (cast(:name as text) is null or m.name = cast(:name as text))"
+                + " and cast(m.labels as jsonb) @> cast(:labels as jsonb)",
+        nativeQuery = true)
+    Page<ModelEntity> search(
+        @Param("tenant") String tenant,
+        @Param("name") String name,
+        @Param("labels") String labels,
+        Pageable page);
 
     /**
      * The row, locked until the transaction ends: a job inserted meanwhile waits for the delete.
@@ -42,6 +64,27 @@ final class Repositories {
     Optional<DatasetEntity> findByTenantAndSha256(String tenant, String sha256);
 
     Optional<DatasetEntity> findByIdAndTenant(UUID id, String tenant);
+
+    /**
+     * The tenant's datasets named {@code name} (null: any) whose labels include {@code labels} (a
+     * JSON object), newest first.
+     */
+    @Query(
+        value =
+            "select * from datasets d where d.tenant = :tenant"
+                + " and (cast(:name as text) is null or d.name = cast(:name as text))"
+                + " and cast(d.labels as jsonb) @> cast(:labels as jsonb)"
+                + " order by d.created_at desc, d.id",
+        countQuery =
+            "select count(*) from datasets d where d.tenant = :tenant"
+                + " and (cast(:name as text) is null or d.name = cast(:name as text))"
+                + " and cast(d.labels as jsonb) @> cast(:labels as jsonb)",
+        nativeQuery = true)
+    Page<DatasetEntity> search(
+        @Param("tenant") String tenant,
+        @Param("name") String name,
+        @Param("labels") String labels,
+        Pageable page);
 
     /** The row, locked until the transaction ends. */
     @org.springframework.data.jpa.repository.Lock(

@@ -118,6 +118,34 @@ class TenantIsolationTest extends ServiceTest {
     matrix.put(
         "DELETE /v1/models/{id}",
         new Row(404, c -> c.delete().uri("/v1/models/" + model).retrieve().toEntity(String.class)));
+    matrix.put(
+        "GET /v1/models",
+        new Row(200, c -> c.get().uri("/v1/models").retrieve().toEntity(String.class)));
+    matrix.put(
+        "PATCH /v1/models/{id}",
+        new Row(
+            404,
+            c ->
+                c.patch()
+                    .uri("/v1/models/" + model)
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body("{\"name\": \"taken\"}")
+                    .retrieve()
+                    .toEntity(String.class)));
+    matrix.put(
+        "GET /v1/datasets",
+        new Row(200, c -> c.get().uri("/v1/datasets").retrieve().toEntity(String.class)));
+    matrix.put(
+        "PATCH /v1/datasets/{id}",
+        new Row(
+            404,
+            c ->
+                c.patch()
+                    .uri("/v1/datasets/" + dataset)
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body("{\"labels\": {\"taken\": \"yes\"}}")
+                    .retrieve()
+                    .toEntity(String.class)));
     matrix.put("POST /v1/datasets", new Row(201, c -> upload(c, "/v1/datasets", calib)));
     matrix.put(
         "GET /v1/datasets/{id}",

@@ -27,6 +27,8 @@ class ActuatorAndFailureTest extends ServiceTest {
     assertThat(prometheus)
         .contains("headprune_jobs_submitted_total")
         .contains("headprune_jobs_queue_depth")
+        .contains("headprune_worker_jobs_running")
+        .contains("headprune_worker_jobs_waiting")
         .contains("headprune_heads_scored_total");
     Map<String, Object> info = get("/actuator/info");
     assertThat(info).containsKeys("headprune", "djl", "pytorch");
