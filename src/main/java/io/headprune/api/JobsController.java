@@ -286,6 +286,11 @@ class JobsController {
     }
     return ResponseEntity.ok()
         .eTag(etag)
+        // a finished job's artifact never changes: private (a tenant's), cacheable for a year
+        .cacheControl(
+            org.springframework.http.CacheControl.maxAge(java.time.Duration.ofDays(365))
+                .cachePrivate()
+                .immutable())
         .header(
             HttpHeaders.CONTENT_DISPOSITION,
             "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")

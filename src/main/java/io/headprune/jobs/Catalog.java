@@ -138,20 +138,12 @@ public class Catalog {
     Path archive = store.incoming();
     Path extracted = store.incoming();
     try {
-      String sha256 = ArtifactStore.copyHashing(content, archive);
-      synchronized (lockFor(tenant, sha256)) {
-        var existing = models.findByTenantAndSha256(tenant, sha256);
-        if (existing.isPresent()) {
-          ModelEntity model = existing.get();
-          boolean named = name != null && model.name == null;
-          boolean labelled =
-              !given.labels().isEmpty() && ResourceLabels.read(model.labels).isEmpty();
-          if (named || labelled) {
-            model.name = named ? name : model.name;
-            model.labels = labelled ? ResourceLabels.json(given.labels()) : model.labels;
-            transactions.executeWithoutResult(status -> models.save(model));
-          }
-          return new Stored<>(ModelView.of(model), false);
+      String archiveSha256 = ArtifactStore.copyHashing(content, archive);
+      synchronized (lockFor(tenant, "archive:" + archiveSha256)) {
+        // the very same bytes again: answered without extracting them
+        var sameArchive = models.findFirstByTenantAndArchiveSha256(tenant, archiveSha256);
+        if (sameArchive.isPresent()) {
+          return new Stored<>(ModelView.of(describeExisting(sameArchive.get(), given)), false);
         }
         var validated =
             validating(
@@ -162,30 +154,39 @@ public class Catalog {
                   return java.util.Map.entry(checked, validateModel(checked));
                 });
         Path root = validated.getKey();
-        ModelEntity entity = validated.getValue();
-        entity.id = UUID.randomUUID();
-        // a directory of its own per upload: a racing replica never deletes or overwrites another's
-        // files
-        Path target = store.model(sha256 + "-" + entity.id);
-        Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
-        entity.tenant = tenant;
-        entity.sha256 = sha256;
-        entity.source = "upload";
-        entity.name = name;
-        entity.labels = ResourceLabels.json(given.labels());
-        entity.storagePath = store.uri(target);
-        entity.bytes = ArtifactStore.size(target);
-        entity.createdAt = clock.instant();
-        return saveOnce(
-            entity,
-            entity.bytes,
-            models,
-            sha -> models.findByTenantAndSha256(tenant, sha),
-            sha256,
-            target,
-            ModelView::of,
-            "model.upload",
-            e -> e.id);
+        // the identity is the content: the same files archived anew are the same model
+        String sha256 = ArtifactStore.contentSha256(root);
+        synchronized (lockFor(tenant, sha256)) {
+          var existing = models.findByTenantAndSha256(tenant, sha256);
+          if (existing.isPresent()) {
+            return new Stored<>(ModelView.of(describeExisting(existing.get(), given)), false);
+          }
+          ModelEntity entity = validated.getValue();
+          entity.id = UUID.randomUUID();
+          // a directory of its own per upload: a racing replica never deletes or overwrites
+          // another's files
+          Path target = store.model(sha256 + "-" + entity.id);
+          Files.move(root, target, StandardCopyOption.ATOMIC_MOVE);
+          entity.tenant = tenant;
+          entity.sha256 = sha256;
+          entity.archiveSha256 = archiveSha256;
+          entity.source = "upload";
+          entity.name = name;
+          entity.labels = ResourceLabels.json(given.labels());
+          entity.storagePath = store.uri(target);
+          entity.bytes = ArtifactStore.size(target);
+          entity.createdAt = clock.instant();
+          return saveOnce(
+              entity,
+              entity.bytes,
+              models,
+              sha -> models.findByTenantAndSha256(tenant, sha),
+              sha256,
+              target,
+              ModelView::of,
+              "model.upload",
+              e -> e.id);
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("storing model upload", e);
@@ -193,6 +194,18 @@ public class Catalog {
       ArtifactStore.delete(archive);
       ArtifactStore.delete(extracted);
     }
+  }
+
+  /** A stored model uploaded again: it takes the name and labels given where it has none. */
+  private ModelEntity describeExisting(ModelEntity model, Described given) {
+    boolean named = given.name() != null && model.name == null;
+    boolean labelled = !given.labels().isEmpty() && ResourceLabels.read(model.labels).isEmpty();
+    if (named || labelled) {
+      model.name = named ? given.name() : model.name;
+      model.labels = labelled ? ResourceLabels.json(given.labels()) : model.labels;
+      transactions.executeWithoutResult(status -> models.save(model));
+    }
+    return model;
   }
 
   /**
@@ -419,23 +432,26 @@ public class Catalog {
     Path archive = store.incoming();
     Path extracted = store.incoming();
     try {
-      String sha256 = ArtifactStore.copyHashing(content, archive);
+      ArtifactStore.copyHashing(content, archive);
+      Path jsonl =
+          validating(
+              "image dataset upload",
+              () -> {
+                Archives.extract(archive, filename, extracted, archiveLimits);
+                return imageJsonl(extracted);
+              });
+      int rows =
+          validating("image dataset upload", () -> ImageDataset.validate(jsonl, datasetLimits));
+      Path root = jsonl.getParent();
+      Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
+      // the identity is the content (the JSONL under its stored name and the images), so the same
+      // files archived anew are the same dataset
+      String sha256 = ArtifactStore.contentSha256(root);
       synchronized (lockFor(tenant, sha256)) {
         var existing = datasets.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
           return new Stored<>(DatasetView.of(existing.get()), false);
         }
-        Path jsonl =
-            validating(
-                "image dataset upload",
-                () -> {
-                  Archives.extract(archive, filename, extracted, archiveLimits);
-                  return imageJsonl(extracted);
-                });
-        int rows =
-            validating("image dataset upload", () -> ImageDataset.validate(jsonl, datasetLimits));
-        Path root = jsonl.getParent();
-        Files.move(jsonl, root.resolve(IMAGE_JSONL), StandardCopyOption.ATOMIC_MOVE);
         return saveDataset(tenant, sha256, IMAGES, rows, root);
       }
     } catch (IOException e) {

@@ -6,7 +6,8 @@ import java.util.UUID;
  * A stored dataset as the API shows it.
  *
  * @param id dataset id
- * @param sha256 SHA-256 of the uploaded bytes
+ * @param sha256 the dataset's identity: SHA-256 of its bytes (a text file); an image dataset: of
+ *     its files' sorted (path, SHA-256) list, so the same files archived anew are the same dataset
  * @param rows number of rows (a Hub split: the rows read of it)
  * @param format jsonl, json, csv, tsv (each maybe .gz or .zst), parquet, images, or split (a Hub
  *     split's shards)

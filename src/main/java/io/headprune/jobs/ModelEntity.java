@@ -17,6 +17,12 @@ class ModelEntity {
   @Column(columnDefinition = "bpchar")
   String sha256;
 
+  /**
+   * The uploaded archive's own SHA-256 (null: a Hub snapshot); {@link #sha256} is the content's.
+   */
+  @Column(columnDefinition = "bpchar")
+  String archiveSha256;
+
   String source;
 
   /** What the uploader calls it (null: unnamed). */

@@ -6,7 +6,8 @@ import java.util.UUID;
  * A stored model as the API shows it.
  *
  * @param id model id
- * @param sha256 SHA-256 of the uploaded bytes (or of the hub snapshot's weights)
+ * @param sha256 the model's identity: SHA-256 of its files' sorted (path, SHA-256) list (models
+ *     stored before version 15 of the schema: of their archive; a Hub snapshot: of its weights)
  * @param architecture e.g. BertForSequenceClassification
  * @param layers number of layers
  * @param heads total attention heads
@@ -14,6 +15,7 @@ import java.util.UUID;
  * @param name what the uploader calls it, or null
  * @param labels what a pipeline finds it by (key to value; empty when none)
  * @param createdAt when it was stored
+ * @param archiveSha256 SHA-256 of the archive it was first uploaded as (null: from the Hub)
  */
 public record ModelView(
     UUID id,
@@ -24,7 +26,8 @@ public record ModelView(
     long parameters,
     @jakarta.annotation.Nullable String name,
     java.util.Map<String, String> labels,
-    java.time.Instant createdAt) {
+    java.time.Instant createdAt,
+    @jakarta.annotation.Nullable String archiveSha256) {
 
   static ModelView of(ModelEntity entity) {
     return new ModelView(
@@ -36,6 +39,7 @@ public record ModelView(
         entity.parameters,
         entity.name,
         ResourceLabels.read(entity.labels),
-        entity.createdAt);
+        entity.createdAt,
+        entity.archiveSha256);
   }
 }

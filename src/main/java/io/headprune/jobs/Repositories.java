@@ -23,6 +23,8 @@ final class Repositories {
   interface Models extends JpaRepository<ModelEntity, UUID> {
     Optional<ModelEntity> findByTenantAndSha256(String tenant, String sha256);
 
+    Optional<ModelEntity> findFirstByTenantAndArchiveSha256(String tenant, String archiveSha256);
+
     Optional<ModelEntity> findByIdAndTenant(UUID id, String tenant);
 
     /**

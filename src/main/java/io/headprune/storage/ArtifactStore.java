@@ -177,6 +177,28 @@ public final class ArtifactStore {
     return HexFormat.of().formatHex(digest.digest());
   }
 
+  /**
+   * The identity of a directory's content: the SHA-256 (hex) of the lines {@code path TAB
+   * sha256(file) LF} of every regular file under it, paths relative with {@code /} and sorted — the
+   * same files give the same hash however they were archived (modification times, owners, the
+   * archive's format or top directory).
+   */
+  public static String contentSha256(Path dir) throws IOException {
+    java.util.TreeMap<String, String> files = new java.util.TreeMap<>();
+    try (var walk = Files.walk(dir)) {
+      for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        String relative = dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+        files.put(relative, sha256(file));
+      }
+    }
+    MessageDigest digest = sha256();
+    files.forEach(
+        (path, hash) ->
+            digest.update(
+                (path + "\t" + hash + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");

@@ -169,4 +169,40 @@ class CatalogueTest extends ServiceTest {
     assertThat(filter.getStatusCode().value()).isEqualTo(422);
     assertThat((String) filter.getBody().get("detail")).contains("must be key=value");
   }
+
+  @Test
+  void theSameFilesArchivedAgainAreTheSameModelStoredOnce() throws Exception {
+    RestClient client = tenant("catalogue-identity");
+    Path first = exampleModelArchive();
+    ResponseEntity<Map> stored = upload(client, "/v1/models", first, null, null);
+    assertThat(stored.getStatusCode().value()).isEqualTo(201);
+    // the same files, touched and archived under another top directory: other archive bytes
+    Path staging = Files.createTempDirectory(DATA, "rearchived");
+    Path top = Files.createDirectories(staging.resolve("another-top"));
+    for (String name :
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt")) { // the files exampleModelArchive() holds
+      Path copy = Files.copy(Fixtures.tinyBert().resolve(name), top.resolve(name));
+      Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.fromMillis(86_400_000L));
+    }
+    Path again = DATA.resolve("rearchived.tar.gz");
+    io.headprune.storage.Archives.tarGz(top, "another-top", again);
+    assertThat(io.headprune.storage.ArtifactStore.sha256(again))
+        .isNotEqualTo(io.headprune.storage.ArtifactStore.sha256(first));
+    ResponseEntity<Map> same = upload(client, "/v1/models", again, null, null);
+    assertThat(same.getStatusCode().value()).as("the same content").isEqualTo(200);
+    assertThat(same.getBody())
+        .containsEntry("id", stored.getBody().get("id"))
+        .containsEntry("sha256", stored.getBody().get("sha256"))
+        .containsEntry("archiveSha256", io.headprune.storage.ArtifactStore.sha256(first));
+    assertThat(stored.getBody().get("sha256"))
+        .as("the identity is the files', not the archive's")
+        .isNotEqualTo(io.headprune.storage.ArtifactStore.sha256(first));
+    assertThat(list(client, "/v1/models")).containsEntry("totalItems", 1);
+  }
 }

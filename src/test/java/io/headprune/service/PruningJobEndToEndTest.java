@@ -130,6 +130,9 @@ class PruningJobEndToEndTest extends ServiceTest {
     String sha256 =
         HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.getBody()));
     assertThat(download.getHeaders().getETag()).isEqualTo("\"" + sha256 + "\"");
+    assertThat(download.getHeaders().getCacheControl())
+        .as("a finished job's artifact never changes")
+        .isEqualTo("max-age=31536000, private, immutable");
     ResponseEntity<byte[]> range =
         http.get()
             .uri("/v1/jobs/" + id + "/artifacts/pruned")
