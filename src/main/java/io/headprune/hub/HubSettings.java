@@ -11,7 +11,9 @@ import java.util.Map;
  *
  * @param endpoint {@code HF_ENDPOINT} (default https://huggingface.co); the only host contacted
  *     besides the hosts it redirects downloads to
- * @param token {@code HF_TOKEN}, sent as a bearer token to the endpoint only (or null)
+ * @param token {@code HF_TOKEN}, else the file {@code hf auth login} writes ({@code HF_TOKEN_PATH},
+ *     else {@code HF_HOME/token}, else ~/.cache/huggingface/token), as huggingface_hub reads it;
+ *     sent as a bearer token to the endpoint only (or null)
  * @param cache {@code HF_HUB_CACHE}, else {@code HF_HOME/hub}, else ~/.cache/huggingface/hub
  * @param offline {@code HF_HUB_OFFLINE=1}: the cache only
  * @param timeout connect and per-read timeout
@@ -30,6 +32,32 @@ public record HubSettings(
     }
   }
 
+  /**
+   * {@code HF_TOKEN}, else the first line of the token file ({@code HF_TOKEN_PATH}, else {@code
+   * HF_HOME/token}, else ~/.cache/huggingface/token) when it exists; null otherwise.
+   */
+  static String token(Map<String, String> env) {
+    String token = env.get("HF_TOKEN");
+    if (token != null && !token.isBlank()) {
+      return token.strip();
+    }
+    Path file =
+        env.containsKey("HF_TOKEN_PATH")
+            ? Path.of(env.get("HF_TOKEN_PATH"))
+            : env.containsKey("HF_HOME")
+                ? Path.of(env.get("HF_HOME"), "token")
+                : Path.of(System.getProperty("user.home"), ".cache", "huggingface", "token");
+    try {
+      if (java.nio.file.Files.isRegularFile(file)) {
+        String text = java.nio.file.Files.readString(file).strip();
+        return text.isEmpty() ? null : text.lines().findFirst().orElse(null);
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // unreadable: as if there were none (huggingface_hub does the same)
+    }
+    return null;
+  }
+
   /** Settings from environment variables. */
   public static HubSettings fromEnvironment(Map<String, String> env) {
     URI endpoint = URI.create(env.getOrDefault("HF_ENDPOINT", "https://huggingface.co"));
@@ -45,7 +73,7 @@ public record HubSettings(
         env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(java.util.Locale.ROOT);
     return new HubSettings(
         endpoint,
-        env.get("HF_TOKEN"),
+        token(env),
         cache,
         offline.equals("1")
             || offline.equals("true")
