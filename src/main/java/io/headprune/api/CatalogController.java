@@ -253,7 +253,8 @@ class CatalogController {
           @RequestPart(value = "labels", required = false)
           String labels)
       throws IOException {
-    io.headprune.jobs.Catalog.checkDescription(name, labels); // before the bytes are read
+    io.headprune.jobs.Catalog.checkDescription(
+        "dataset", name, labels); // before the bytes are read
     return store(
         parts,
         file,

@@ -113,8 +113,11 @@ public class Catalog {
       java.util.regex.Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._/-]{0,127}");
 
   /** What a name must be, as the refusal says it. */
-  private static final String NAME_RULE =
-      "name must be 1 to 128 letters, digits, spaces and . _ - /, starting with a letter or digit";
+  private static String nameRule(String kind) {
+    return kind
+        + " name must be 1 to 128 letters, digits, spaces and . _ - /, starting with a letter or"
+        + " digit";
+  }
 
   /** As below, unnamed and without labels. */
   public Stored<ModelView> uploadModel(InputStream content, String filename, String name) {
@@ -132,7 +135,7 @@ public class Catalog {
       throw new InvalidInputException(
           "model upload '" + filename + "' must be a .zip or .tar.gz of a model directory");
     }
-    Described given = checkedDescription(name, labels);
+    Described given = checkedDescription("model", name, labels);
     String tenant = Caller.current().tenant();
     quotas.checkUploadRate(tenant);
     Path archive = store.incoming();
@@ -605,7 +608,7 @@ public class Catalog {
    * Applies a JSON merge patch of {@code name} and {@code labels} to {@code current}; any other
    * member is refused by name.
    */
-  static Described patched(Described current, tools.jackson.databind.JsonNode patch) {
+  static Described patched(String kind, Described current, tools.jackson.databind.JsonNode patch) {
     if (patch == null || !patch.isObject()) {
       throw new InvalidInputException(
           "the body must be a JSON object with name and/or labels (a JSON merge patch)");
@@ -621,7 +624,7 @@ public class Catalog {
           } else if (value.isString() && MODEL_NAME.matcher(value.asString()).matches()) {
             name = value.asString();
           } else {
-            throw new InvalidInputException(NAME_RULE);
+            throw new InvalidInputException(nameRule(kind));
           }
         }
         case "labels" -> {
@@ -661,7 +664,7 @@ public class Catalog {
                   .lockById(id, tenant)
                   .orElseThrow(() -> new NotFoundException("model does not exist"));
           Described described =
-              patched(new Described(model.name, ResourceLabels.read(model.labels)), patch);
+              patched("model", new Described(model.name, ResourceLabels.read(model.labels)), patch);
           model.name = described.name();
           model.labels = ResourceLabels.json(described.labels());
           audit.record("model.describe", id);
@@ -679,7 +682,10 @@ public class Catalog {
                   .lockById(id, tenant)
                   .orElseThrow(() -> new NotFoundException("dataset does not exist"));
           Described described =
-              patched(new Described(dataset.name, ResourceLabels.read(dataset.labels)), patch);
+              patched(
+                  "dataset",
+                  new Described(dataset.name, ResourceLabels.read(dataset.labels)),
+                  patch);
           dataset.name = described.name();
           dataset.labels = ResourceLabels.json(described.labels());
           audit.record("dataset.describe", id);
@@ -693,7 +699,7 @@ public class Catalog {
    */
   public Stored<DatasetView> describeUpload(
       Stored<DatasetView> stored, String name, String labels) {
-    Described given = checkedDescription(name, labels);
+    Described given = checkedDescription("dataset", name, labels);
     if (given.name() == null && given.labels().isEmpty()) {
       return stored;
     }
@@ -715,14 +721,14 @@ public class Catalog {
   }
 
   /** Refuses an upload's name or labels (labels: a JSON object's text) that are not allowed. */
-  public static void checkDescription(String name, String labels) {
-    checkedDescription(name, labels);
+  public static void checkDescription(String kind, String name, String labels) {
+    checkedDescription(kind, name, labels);
   }
 
   /** A name and labels as an upload gives them (labels: a JSON object's text), checked. */
-  static Described checkedDescription(String name, String labels) {
+  static Described checkedDescription(String kind, String name, String labels) {
     if (name != null && !MODEL_NAME.matcher(name).matches()) {
-      throw new InvalidInputException(NAME_RULE);
+      throw new InvalidInputException(nameRule(kind));
     }
     return new Described(name, ResourceLabels.parse(labels));
   }

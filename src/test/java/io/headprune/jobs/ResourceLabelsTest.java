@@ -39,19 +39,24 @@ class ResourceLabelsTest {
     Catalog.Described current = new Catalog.Described("base", Map.of("team", "nlp", "run", "1"));
     Catalog.Described patched =
         Catalog.patched(
-            current, Json.MAPPER.readTree("{\"labels\": {\"run\": null, \"stage\": \"prod\"}}"));
+            "model",
+            current,
+            Json.MAPPER.readTree("{\"labels\": {\"run\": null, \"stage\": \"prod\"}}"));
     assertThat(patched.name()).isEqualTo("base");
     assertThat(patched.labels())
         .containsExactly(Map.entry("stage", "prod"), Map.entry("team", "nlp"));
     Catalog.Described cleared =
-        Catalog.patched(current, Json.MAPPER.readTree("{\"name\": null, \"labels\": null}"));
+        Catalog.patched(
+            "model", current, Json.MAPPER.readTree("{\"name\": null, \"labels\": null}"));
     assertThat(cleared.name()).isNull();
     assertThat(cleared.labels()).isEmpty();
-    assertThatThrownBy(() -> Catalog.patched(current, Json.MAPPER.readTree("{\"sha256\": \"x\"}")))
+    assertThatThrownBy(
+            () -> Catalog.patched("model", current, Json.MAPPER.readTree("{\"sha256\": \"x\"}")))
         .hasMessageContaining("'sha256' cannot be changed: only name and labels can");
-    assertThatThrownBy(() -> Catalog.patched(current, Json.MAPPER.readTree("{\"name\": \" x\"}")))
+    assertThatThrownBy(
+            () -> Catalog.patched("model", current, Json.MAPPER.readTree("{\"name\": \" x\"}")))
         .hasMessageContaining("name must be 1 to 128");
-    assertThatThrownBy(() -> Catalog.patched(current, Json.MAPPER.readTree("[]")))
+    assertThatThrownBy(() -> Catalog.patched("model", current, Json.MAPPER.readTree("[]")))
         .hasMessageContaining("a JSON merge patch");
   }
 }
