@@ -577,25 +577,28 @@ public class Catalog {
    */
   public org.springframework.data.domain.Page<ModelView> models(
       String name, java.util.List<String> labels, int page, int size) {
-    return models
-        .search(
-            Caller.current().tenant(),
-            name,
-            ResourceLabels.json(ResourceLabels.selector(labels)),
-            org.springframework.data.domain.PageRequest.of(page, size))
-        .map(ModelView::of);
+    return search(models::search, name, labels, page, size).map(ModelView::of);
   }
 
   /** The caller's datasets, as {@link #models} lists models. */
   public org.springframework.data.domain.Page<DatasetView> datasets(
       String name, java.util.List<String> labels, int page, int size) {
-    return datasets
-        .search(
-            Caller.current().tenant(),
-            name,
-            ResourceLabels.json(ResourceLabels.selector(labels)),
-            org.springframework.data.domain.PageRequest.of(page, size))
-        .map(DatasetView::of);
+    return search(datasets::search, name, labels, page, size).map(DatasetView::of);
+  }
+
+  /** A repository's search by tenant, name and labels (a JSON object). */
+  private interface Search<E> {
+    org.springframework.data.domain.Page<E> find(
+        String tenant, String name, String labels, org.springframework.data.domain.Pageable page);
+  }
+
+  private static <E> org.springframework.data.domain.Page<E> search(
+      Search<E> search, String name, java.util.List<String> labels, int page, int size) {
+    return search.find(
+        Caller.current().tenant(),
+        name,
+        ResourceLabels.json(ResourceLabels.selector(labels)),
+        org.springframework.data.domain.PageRequest.of(page, size));
   }
 
   /**
