@@ -201,11 +201,11 @@ public class Catalog {
 
   /** A stored model uploaded again: it takes the name and labels given where it has none. */
   private ModelEntity describeExisting(ModelEntity model, Described given) {
-    boolean named = given.name() != null && model.name == null;
-    boolean labelled = !given.labels().isEmpty() && ResourceLabels.read(model.labels).isEmpty();
-    if (named || labelled) {
-      model.name = named ? given.name() : model.name;
-      model.labels = labelled ? ResourceLabels.json(given.labels()) : model.labels;
+    Described current = new Described(model.name, ResourceLabels.read(model.labels));
+    Described kept = current.keptOver(given);
+    if (!kept.equals(current)) {
+      model.name = kept.name();
+      model.labels = ResourceLabels.json(kept.labels());
       transactions.executeWithoutResult(status -> models.save(model));
     }
     return model;
@@ -605,7 +605,17 @@ public class Catalog {
    * What a name and labels update says (a JSON merge patch, RFC 7396): {@code name} set, or removed
    * by null; {@code labels} merged key by key, a key with null removed.
    */
-  record Described(String name, java.util.Map<String, String> labels) {}
+  record Described(String name, java.util.Map<String, String> labels) {
+
+    /**
+     * What content uploaded again ends with: this name and these labels where there are any, else
+     * those {@code given} with the upload.
+     */
+    Described keptOver(Described given) {
+      return new Described(
+          name != null ? name : given.name(), labels.isEmpty() ? given.labels() : labels);
+    }
+  }
 
   /**
    * Applies a JSON merge patch of {@code name} and {@code labels} to {@code current}; any other
@@ -712,12 +722,10 @@ public class Catalog {
         transactions.execute(
             status -> {
               DatasetEntity dataset = datasets.lockById(id, tenant).orElseThrow();
-              if (dataset.name == null) {
-                dataset.name = given.name();
-              }
-              if (ResourceLabels.read(dataset.labels).isEmpty()) {
-                dataset.labels = ResourceLabels.json(given.labels());
-              }
+              Described kept =
+                  new Described(dataset.name, ResourceLabels.read(dataset.labels)).keptOver(given);
+              dataset.name = kept.name();
+              dataset.labels = ResourceLabels.json(kept.labels());
               return DatasetView.of(datasets.save(dataset));
             });
     return new Stored<>(view, stored.created());

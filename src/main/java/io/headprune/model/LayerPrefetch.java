@@ -32,8 +32,7 @@ final class LayerPrefetch<T> implements AutoCloseable {
   private Future<Loaded<T>> ahead;
   private int aheadLayer = -1;
   private int previous = -1;
-  private final java.util.concurrent.atomic.AtomicLong taken =
-      new java.util.concurrent.atomic.AtomicLong();
+  private long taken; // guarded by this
 
   /**
    * @param count the number of layers
@@ -65,7 +64,7 @@ final class LayerPrefetch<T> implements AutoCloseable {
     aheadLayer = -1;
     Loaded<T> loaded = await(pending);
     // the caller's manager closes the scope with itself (a closing scope leaves its parent's list)
-    manager.attachInternal("headprune-layer-" + taken.incrementAndGet(), loaded.scope());
+    manager.attachInternal("headprune-layer-" + ++taken, loaded.scope());
     int next = next(layer);
     previous = layer;
     if (next >= 0) {

@@ -59,4 +59,14 @@ class ResourceLabelsTest {
     assertThatThrownBy(() -> Catalog.patched("model", current, Json.MAPPER.readTree("[]")))
         .hasMessageContaining("a JSON merge patch");
   }
+
+  @Test
+  void contentUploadedAgainKeepsWhatItHasAndTakesWhatItLacks() {
+    Catalog.Described given = new Catalog.Described("new", Map.of("run", "2"));
+    assertThat(new Catalog.Described(null, Map.of()).keptOver(given)).isEqualTo(given);
+    assertThat(new Catalog.Described("old", Map.of()).keptOver(given))
+        .isEqualTo(new Catalog.Described("old", Map.of("run", "2")));
+    assertThat(new Catalog.Described(null, Map.of("run", "1")).keptOver(given))
+        .isEqualTo(new Catalog.Described("new", Map.of("run", "1")));
+  }
 }
