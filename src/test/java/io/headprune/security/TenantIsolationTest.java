@@ -77,7 +77,8 @@ class TenantIsolationTest extends ServiceTest {
   void anotherTenantsResourcesAnswerAsMissingOnes() throws IOException {
     String alphaKey = createKey("alpha", "admin");
     RestClient alpha = Instances.client(port, alphaKey);
-    RestClient beta = Instances.client(port, createKey("beta", "admin"));
+    String betaKey = createKey("beta", "admin");
+    RestClient beta = Instances.client(port, betaKey);
 
     Path modelArchive = Archive.tarGz(Fixtures.tinyBert(), DATA.resolve("isolation-model.tar.gz"));
     Path calib = Fixtures.tinyBert().resolve("calib.jsonl");
@@ -308,5 +309,23 @@ class TenantIsolationTest extends ServiceTest {
     assertThat(((List<Map>) audit.get("items")))
         .extracting(a -> a.get("action"))
         .containsExactly("job.submit", "dataset.upload", "model.upload", "key.create");
+
+    // README's example: B's key beside A's in a second Authorization header is refused, not read
+    // as either key (the first would be A's view of the job)
+    ResponseEntity<String> twoKeys =
+        Instances.client(port, null)
+            .get()
+            .uri("/v1/jobs/" + job)
+            .headers(
+                h -> {
+                  h.add("Authorization", "Bearer " + betaKey);
+                  h.add("Authorization", "Bearer " + alphaKey);
+                })
+            .retrieve()
+            .toEntity(String.class);
+    assertThat(twoKeys.getStatusCode().value()).isEqualTo(400);
+    assertThat(json(twoKeys).get("detail"))
+        .isEqualTo("header Authorization is given 2 times; send it once");
+    assertThat(twoKeys.getBody()).doesNotContain("SUCCEEDED");
   }
 }
