@@ -26,11 +26,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Delivers a job's callback: POSTs the job view with {@code X-Headprune-Timestamp} and {@code
- * X-Headprune-Signature: sha256=<hex HMAC-SHA256 of "timestamp.body">}, no redirects followed, the
- * URL re-checked against the allow-list and network policy. A non-2xx answer or no answer is
- * retried with doubling delays (from {@code first-retry}, at most 10 minutes apart) for {@code
- * retry-for}; every attempt is recorded and shown on the job.
+ * Delivers a job's callback: POSTs the job view as a Standard Webhooks event ({@code webhook-id},
+ * {@code webhook-timestamp}, {@code webhook-signature: v1,<base64 HMAC-SHA256 of
+ * "id.timestamp.body">}; the older {@code X-Headprune-*} headers too, for one release), no
+ * redirects followed, the URL re-checked against the allow-list and network policy. A non-2xx
+ * answer or no answer is retried with doubling delays (from {@code first-retry}, at most 10 minutes
+ * apart) for {@code retry-for}; every attempt is recorded and shown on the job.
  */
 @Component
 class CallbackDelivery {
@@ -114,6 +115,12 @@ class CallbackDelivery {
               .timeout(Duration.ofSeconds(10))
               .header("Content-Type", "application/json")
               .header("User-Agent", "headprune-callback")
+              // Standard Webhooks (standardwebhooks.com): the event's id, the same on every retry
+              .header("webhook-id", webhookId(job))
+              .header("webhook-timestamp", timestamp)
+              .header(
+                  "webhook-signature", standardSignature(secret, webhookId(job), timestamp, body))
+              // the scheme before it, kept for one release (deprecated)
               .header("X-Headprune-Timestamp", timestamp)
               .header("X-Headprune-Delivery", Integer.toString(attempt))
               .header("X-Headprune-Signature", "sha256=" + sign(secret, timestamp + "." + body))
@@ -161,11 +168,39 @@ class CallbackDelivery {
     throw new Retry(next);
   }
 
+  /**
+   * The event's {@code webhook-id}: a job sends one event (its end), so its id names it — unique
+   * per event, and the same on every retry, as receivers deduplicate by it.
+   */
+  static String webhookId(UUID job) {
+    return "msg_" + job.toString().replace("-", "");
+  }
+
+  /**
+   * {@code webhook-signature}: {@code v1,<base64 HMAC-SHA256 of "id.timestamp.body">}. The key is
+   * the secret's bytes; a secret written as Standard Webhooks writes them, {@code whsec_<base64>},
+   * is the key those base64 bytes decode to, as the standard's libraries read it.
+   */
+  static String standardSignature(String secret, String id, String timestamp, String body) {
+    byte[] key =
+        secret.startsWith("whsec_")
+            ? java.util.Base64.getDecoder().decode(secret.substring("whsec_".length()))
+            : secret.getBytes(StandardCharsets.UTF_8);
+    return "v1,"
+        + java.util.Base64.getEncoder()
+            .encodeToString(hmac(key, id + "." + timestamp + "." + body));
+  }
+
+  /** The deprecated {@code X-Headprune-Signature}'s hex HMAC-SHA256 of {@code message}. */
   static String sign(String secret, String message) {
+    return HexFormat.of().formatHex(hmac(secret.getBytes(StandardCharsets.UTF_8), message));
+  }
+
+  private static byte[] hmac(byte[] key, String message) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
     }

@@ -60,6 +60,17 @@ class Callbacks {
     if (callback.secret() == null) {
       throw new InvalidInputException("callback.secret is required (16 to 256 characters)");
     }
+    if (callback.secret().startsWith("whsec_")) {
+      try {
+        if (java.util.Base64.getDecoder().decode(callback.secret().substring(6)).length < 16) {
+          throw new InvalidInputException(
+              "callback.secret whsec_… must hold at least 16 bytes of base64");
+        }
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(
+            "callback.secret starts with whsec_, so the rest must be base64 (Standard Webhooks)");
+      }
+    }
     URI url = check(callback.url());
     if (!secrets.available()) {
       throw new ConflictException(

@@ -6,6 +6,7 @@ import io.headprune.checkpoint.Json;
 import io.headprune.support.Archive;
 import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
+import io.headprune.support.StandardWebhooks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -131,6 +132,27 @@ class CallbackTest extends ServiceTest {
     }
     assertThat(first.getHeaders().get("X-Headprune-Delivery")).isEqualTo("1");
     assertThat(second.getHeaders().get("X-Headprune-Delivery")).isEqualTo("2");
+    // Standard Webhooks: one event, one id on every retry; each attempt verified by the standard's
+    // own library, given the secret as its users write it (whsec_ and the key's base64)
+    assertThat(first.getHeaders().get("webhook-id"))
+        .startsWith("msg_")
+        .isEqualTo(second.getHeaders().get("webhook-id"));
+    if (StandardWebhooks.available()) {
+      String standardSecret =
+          "whsec_"
+              + java.util.Base64.getEncoder()
+                  .encodeToString(SECRET.getBytes(StandardCharsets.UTF_8));
+      for (RecordedRequest request : List.of(first, second)) {
+        Map<String, String> headers = new java.util.HashMap<>();
+        for (String name : List.of("webhook-id", "webhook-timestamp", "webhook-signature")) {
+          headers.put(name, request.getHeaders().get(name));
+        }
+        String body = request.getBody().utf8();
+        assertThat(StandardWebhooks.verify(standardSecret, headers, body)).isEqualTo("verified");
+        assertThat(StandardWebhooks.verify(standardSecret, headers, body + " "))
+            .startsWith("refused");
+      }
+    }
 
     // the secret is nowhere in the clear: not in the stored request, not in any view
     assertThat(sql.queryForObject("select request from jobs where id = ?::uuid", String.class, id))
