@@ -121,10 +121,22 @@ class JobsController {
 
   @Operation(
       operationId = "listJobs",
-      summary = "Jobs, newest first, optionally filtered by status")
+      summary = "Jobs, newest first, optionally by status, name, external id and labels")
   @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
   JobPage list(
       @RequestParam(required = false) JobStatus status,
+      @io.swagger.v3.oas.annotations.Parameter(description = "only jobs of this name")
+          @RequestParam(required = false)
+          String name,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description = "only jobs submitted with this external id (an MLflow or Airflow run)")
+          @RequestParam(required = false)
+          String externalId,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "key=value: only those carrying this label (repeat it: every one must match)")
+          @RequestParam(name = "label", required = false)
+          List<String> label,
       @RequestParam(defaultValue = "0")
           @Min(value = 0, message = "page must be non-negative")
           @Max(value = 1_000_000, message = "page must be at most 1000000")
@@ -133,7 +145,7 @@ class JobsController {
           @Min(value = 1, message = "size must be at least 1")
           @Max(value = 200, message = "size must be at most 200")
           int size) {
-    var result = jobs.list(status, page, size);
+    var result = jobs.list(status, name, externalId, label, page, size);
     return new JobPage(
         result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
   }

@@ -4,6 +4,7 @@ import io.headprune.problem.ProblemType;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.servers.Server;
+import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -36,27 +37,109 @@ import org.springframework.context.annotation.Configuration;
     servers = @Server(url = "/", description = "this server"))
 class OpenApiDefinition {
 
-  private static final Map<String, String> ERRORS =
-      Map.of(
-          "400", "Invalid request: malformed JSON, a field out of range, an unknown criterion",
-          "401",
-              "No valid credentials: a missing, unknown, revoked or malformed API key; an expired, forged or foreign "
-                  + "token",
-          "403",
-              "The key's role may not do this (read: GET only; member: also uploads, jobs and deletes; admin: also "
-                  + "keys, audit and usage), or another tenant's administration",
-          "404",
-              "No such model, dataset, job, artifact or key in the caller's tenant (another tenant's id answers the "
-                  + "same)",
-          "429",
-              "A tenant quota (queued-jobs, uploads-per-hour): the problem names it, its limit and the use; "
-                  + "Retry-After says when to retry",
-          "503", "The database is unreachable: retry after Retry-After seconds",
-          "409",
-              "Conflict with the job's state (e.g. cancelling a finished job, outputs of an unfinished job)",
-          "413", "Upload larger than the configured limit, or past the tenant's stored-bytes quota",
-          "422",
-              "Input the engine cannot accept: invalid checkpoint, archive or dataset, unknown label");
+  /** What each problem status means, as every operation that can send it says. */
+  private static final Map<Integer, String> ERRORS =
+      Map.ofEntries(
+          Map.entry(
+              400,
+              "Invalid request: malformed JSON or parameter, a field out of range, an unknown"
+                  + " criterion, a header given twice, a path not in normal form"),
+          Map.entry(
+              401,
+              "No valid credentials: a missing, unknown, revoked or malformed API key; an expired,"
+                  + " forged or foreign token"),
+          Map.entry(
+              403,
+              "The key's role may not do this (read: GET only; member: also uploads, jobs and"
+                  + " deletes; admin: also keys, audit and usage), or another tenant's"
+                  + " administration"),
+          Map.entry(
+              404,
+              "No such resource in the caller's tenant (another tenant's id answers the same)"),
+          Map.entry(406, "The Accept header names no media type this operation gives"),
+          Map.entry(
+              409,
+              "Conflict with the resource's state: a finished job cancelled, outputs of an"
+                  + " unfinished job, a model or dataset in use, an Idempotency-Key reused with"
+                  + " another body, callbacks or Hub tokens without a key-encryption key"),
+          Map.entry(
+              413,
+              "Body or upload larger than the configured limit, or past the tenant's stored-bytes"
+                  + " quota"),
+          Map.entry(415, "The Content-Type is not one this operation takes"),
+          Map.entry(
+              422,
+              "Input the engine cannot accept: an invalid checkpoint, archive or dataset, an"
+                  + " unsupported architecture, an unknown label, a model past the memory budget"),
+          Map.entry(
+              429,
+              "A tenant quota (queued-jobs, uploads-per-hour): the problem names it, its limit and"
+                  + " the use; Retry-After says when to retry"),
+          Map.entry(500, "The server failed; the problem says when it was logged"),
+          Map.entry(502, "The Hugging Face Hub failed or refused a download"),
+          Map.entry(
+              503,
+              "The database is unreachable, or every connection or upload slot is in use: retry"
+                  + " after Retry-After seconds"));
+
+  /**
+   * The refusals an operation can send beyond those its shape implies (see {@link #errorCodes}):
+   * its own conflicts, unacceptable inputs, quotas and upstream failures.
+   */
+  private static final Map<String, List<Integer>> OWN_ERRORS =
+      Map.ofEntries(
+          Map.entry("uploadModel", List.of(422, 429)),
+          Map.entry("uploadDataset", List.of(422, 429)),
+          Map.entry("describeModel", List.of(422)),
+          Map.entry("describeDataset", List.of(422)),
+          Map.entry("deleteModel", List.of(409)),
+          Map.entry("deleteDataset", List.of(409)),
+          Map.entry("submitJob", List.of(404, 409, 422, 429, 502)),
+          Map.entry("cancelJob", List.of(409)),
+          Map.entry("getJobArtifact", List.of(409)),
+          Map.entry("getJobReport", List.of(409)),
+          Map.entry("getJobReportPage", List.of(409)),
+          Map.entry("getJobScores", List.of(409)),
+          Map.entry("createKey", List.of(422)),
+          Map.entry("setHubToken", List.of(409, 422)));
+
+  /** Paths only an admin (or a platform admin) may call, whatever the method. */
+  private static final List<String> ADMIN_PATHS = List.of("/v1/keys", "/v1/audit", "/v1/tenants");
+
+  /**
+   * Exactly the problem statuses an operation can answer: any request may be malformed (400),
+   * unauthenticated (401), fail (500) or find the database away (503); a method other than GET, or
+   * an administration path, may be forbidden (403); a path with an id may name none (404); an
+   * answer with a body may be unacceptable (406); a request body may be too large (413) or of
+   * another type (415); then the operation's own.
+   */
+  static java.util.SortedSet<Integer> errorCodes(
+      String path, io.swagger.v3.oas.models.PathItem.HttpMethod method, Operation operation) {
+    java.util.SortedSet<Integer> codes = new java.util.TreeSet<>(List.of(400, 401, 500, 503));
+    if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET
+        || ADMIN_PATHS.stream().anyMatch(path::startsWith)) {
+      codes.add(403);
+    }
+    if (path.contains("{")) {
+      codes.add(404);
+    }
+    boolean answersWithBody =
+        operation.getResponses().entrySet().stream()
+            .anyMatch(
+                r ->
+                    r.getKey().startsWith("2")
+                        && r.getValue().getContent() != null
+                        && !r.getValue().getContent().isEmpty());
+    if (answersWithBody) {
+      codes.add(406);
+    }
+    if (operation.getRequestBody() != null) {
+      codes.add(413);
+      codes.add(415);
+    }
+    codes.addAll(OWN_ERRORS.getOrDefault(operation.getOperationId(), List.of()));
+    return codes;
+  }
 
   /**
    * Record components marked {@link Nullable} may be JSON null; unbounded floating-point values are
@@ -232,7 +315,19 @@ class OpenApiDefinition {
               .addProperty("title", new StringSchema())
               .addProperty("status", new IntegerSchema())
               .addProperty("detail", new StringSchema().description("names the problem"))
-              .addProperty("instance", new StringSchema());
+              .addProperty(
+                  "instance",
+                  new StringSchema()
+                      .format("uri")
+                      .pattern("^urn:uuid:[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+                      .description("this occurrence's id, as the service's log names it"))
+              .addProperty(
+                  "quota", new StringSchema().description("a quota problem's quota (429, or 413)"))
+              .addProperty("limit", new IntegerSchema().format("int64").description("its limit"))
+              .addProperty(
+                  "used", new IntegerSchema().format("int64").description("the use it counted"));
+      problem.setRequired(List.of("type", "title", "status", "detail", "instance"));
+      problem.setAdditionalProperties(false);
       openApi.getComponents().addSchemas("Problem", problem);
       Content content =
           new Content()
@@ -241,22 +336,22 @@ class OpenApiDefinition {
                   new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem")));
       openApi
           .getPaths()
-          .values()
           .forEach(
-              path ->
-                  path.readOperations()
+              (path, item) ->
+                  item.readOperationsMap()
                       .forEach(
-                          operation ->
-                              new java.util.TreeMap<>(ERRORS)
+                          (method, operation) ->
+                              errorCodes(path, method, operation)
                                   .forEach(
-                                      (code, description) ->
+                                      code ->
                                           operation
                                               .getResponses()
                                               .putIfAbsent(
-                                                  code,
+                                                  Integer.toString(code),
                                                   new ApiResponse()
-                                                      .description(description)
+                                                      .description(ERRORS.get(code))
                                                       .content(content)))));
+      ContractRules.apply(openApi);
     };
   }
 }

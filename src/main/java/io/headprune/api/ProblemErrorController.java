@@ -4,7 +4,6 @@ import io.headprune.problem.ProblemType;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.boot.webmvc.error.ErrorController;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -26,13 +25,14 @@ class ProblemErrorController implements ErrorController {
     int status = code instanceof Integer value && value >= 400 ? value : 500;
     ProblemType type = ProblemType.ofStatus(status);
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(
-            HttpStatusCode.valueOf(status),
-            status == 500
-                ? "the server failed (logged at " + java.time.Instant.now() + ")"
-                : ProblemType.describe(status));
-    problem.setTitle(type.title());
-    problem.setType(type.uri());
+        ProblemHandler.detail(
+            io.headprune.problem.Problem.of(
+                type,
+                status,
+                type.title(),
+                status == 500
+                    ? "the server failed (logged at " + java.time.Instant.now() + ")"
+                    : ProblemType.describe(status)));
     return ResponseEntity.status(status)
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
         .body(problem);

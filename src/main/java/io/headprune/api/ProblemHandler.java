@@ -1,12 +1,8 @@
 package io.headprune.api;
 
-import io.headprune.problem.ConflictException;
-import io.headprune.problem.EngineException;
-import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.HeadpruneException;
-import io.headprune.problem.NotFoundException;
+import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
-import io.headprune.problem.UpstreamException;
 import jakarta.validation.ConstraintViolationException;
 import java.io.UncheckedIOException;
 import java.util.stream.Collectors;
@@ -52,14 +48,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       io.headprune.jobs.Databases.countBusy("request");
       log.warn("every database connection is in use: {}", e.getMessage());
       ProblemDetail problem =
-          ProblemDetail.forStatusAndDetail(
-              HttpStatus.SERVICE_UNAVAILABLE,
-              "the server is busy: every database connection stayed in use for "
-                  + "spring.datasource.hikari.connection-timeout; retry in "
-                  + BUSY_RETRY_SECONDS
-                  + " second");
-      problem.setTitle(ProblemType.SERVER_BUSY.title());
-      problem.setType(ProblemType.SERVER_BUSY.uri());
+          detail(
+              Problem.of(
+                  ProblemType.SERVER_BUSY,
+                  HttpStatus.SERVICE_UNAVAILABLE.value(),
+                  ProblemType.SERVER_BUSY.title(),
+                  "the server is busy: every database connection stayed in use for "
+                      + "spring.datasource.hikari.connection-timeout; retry in "
+                      + BUSY_RETRY_SECONDS
+                      + " second"));
       return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
           .header(HttpHeaders.RETRY_AFTER, Integer.toString(BUSY_RETRY_SECONDS))
           .contentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -68,22 +65,24 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     if (!io.headprune.jobs.Databases.unreachable(e)) {
       log.error("database failure", e);
       ProblemDetail problem =
-          ProblemDetail.forStatusAndDetail(
-              HttpStatus.INTERNAL_SERVER_ERROR,
-              "the database failed the request (logged at " + java.time.Instant.now() + ")");
-      problem.setTitle("Database failure");
-      problem.setType(ProblemType.INTERNAL.uri());
+          detail(
+              Problem.of(
+                  ProblemType.INTERNAL,
+                  HttpStatus.INTERNAL_SERVER_ERROR.value(),
+                  "Database failure",
+                  "the database failed the request (logged at " + java.time.Instant.now() + ")"));
       return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
           .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(problem);
     }
     log.warn("database unavailable: {}", e.getMessage());
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(
-            HttpStatus.SERVICE_UNAVAILABLE,
-            "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds");
-    problem.setTitle("Service unavailable");
-    problem.setType(ProblemType.DATABASE_UNAVAILABLE.uri());
+        detail(
+            Problem.of(
+                ProblemType.DATABASE_UNAVAILABLE,
+                HttpStatus.SERVICE_UNAVAILABLE.value(),
+                "Service unavailable",
+                "the database is unreachable; retry in " + DATABASE_RETRY_SECONDS + " seconds"));
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
         .header(HttpHeaders.RETRY_AFTER, Integer.toString(DATABASE_RETRY_SECONDS))
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -97,12 +96,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> quota(io.headprune.problem.QuotaExceededException e) {
     boolean rate = e.kind() == io.headprune.problem.QuotaExceededException.Kind.RATE;
     HttpStatus status = rate ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.CONTENT_TOO_LARGE;
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
-    problem.setTitle(e.title());
-    problem.setType(ProblemType.QUOTA_EXCEEDED.uri());
+    ProblemDetail problem =
+        detail(Problem.of(ProblemType.QUOTA_EXCEEDED, status.value(), e.title(), e.getMessage()));
     problem.setProperty("quota", e.quota());
     problem.setProperty("limit", e.limit());
-    problem.setProperty("used", e.used());
+    problem.setProperty("used", e.used()); // (Problem's extensions, as the schema names them)
     var response = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
     if (rate) {
       response.header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
@@ -114,9 +112,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(io.headprune.problem.BusyException.class)
   ResponseEntity<ProblemDetail> busy(io.headprune.problem.BusyException e) {
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
-    problem.setTitle(e.title());
-    problem.setType(ProblemType.SERVER_BUSY.uri());
+        detail(
+            Problem.of(
+                ProblemType.SERVER_BUSY,
+                HttpStatus.SERVICE_UNAVAILABLE.value(),
+                e.title(),
+                e.getMessage()));
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
         .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -129,32 +130,26 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     if (status.is5xxServerError()) {
       log.error("request failed", e);
     }
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, e.getMessage());
-    problem.setTitle(e.title());
-    problem.setType(ProblemType.of(e).uri());
-    // an occurrence id rather than the request path: a 404 for another tenant's id echoes nothing
-    // of it
-    problem.setInstance(java.net.URI.create("urn:uuid:" + java.util.UUID.randomUUID()));
+    ProblemDetail problem =
+        detail(Problem.of(ProblemType.of(e), status.value(), e.title(), e.getMessage()));
     return problem;
   }
 
+  /** {@code problem} as Spring's answer body: the same members, the same occurrence id. */
+  static ProblemDetail detail(Problem problem) {
+    ProblemDetail detail =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatusCode.valueOf(problem.status()), problem.detail());
+    detail.setType(problem.type());
+    detail.setTitle(problem.title());
+    detail.setInstance(problem.instance());
+    problem.extensions().forEach(detail::setProperty);
+    return detail;
+  }
+
+  /** The status of {@code e}: its kind's (one mapping, {@link ProblemType#of}). */
   static HttpStatus status(HeadpruneException e) {
-    if (e instanceof NotFoundException) {
-      return HttpStatus.NOT_FOUND;
-    }
-    if (e instanceof ConflictException) {
-      return HttpStatus.CONFLICT;
-    }
-    if (e instanceof EngineException) {
-      return HttpStatus.INTERNAL_SERVER_ERROR;
-    }
-    if (e instanceof ForbiddenException) {
-      return HttpStatus.FORBIDDEN;
-    }
-    if (e instanceof UpstreamException) {
-      return HttpStatus.BAD_GATEWAY;
-    }
-    return HttpStatus.UNPROCESSABLE_CONTENT;
+    return HttpStatus.valueOf(ProblemType.of(e).status());
   }
 
   /**
@@ -164,9 +159,16 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   @Override
   protected ResponseEntity<Object> createResponseEntity(
       Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
-    if (body instanceof ProblemDetail problem
-        && java.net.URI.create("about:blank").equals(problem.getType())) {
-      problem.setType(ProblemType.ofStatus(statusCode.value()).uri());
+    if (body instanceof ProblemDetail problem) {
+      if (problem.getType() == null
+          || java.net.URI.create("about:blank").equals(problem.getType())) {
+        ProblemType kind = ProblemType.ofStatus(statusCode.value());
+        problem.setType(kind.uri());
+        problem.setTitle(kind.title());
+      }
+      if (problem.getInstance() == null) {
+        problem.setInstance(Problem.newInstance());
+      }
     }
     return super.createResponseEntity(body, headers, statusCode, request);
   }
@@ -178,9 +180,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             .map(v -> v.getMessage())
             .sorted()
             .collect(Collectors.joining("; "));
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-    problem.setTitle("Invalid request");
-    problem.setType(ProblemType.INVALID_REQUEST.uri());
+    ProblemDetail problem =
+        detail(
+            Problem.of(
+                ProblemType.INVALID_REQUEST,
+                HttpStatus.BAD_REQUEST.value(),
+                "Invalid request",
+                detail));
     return problem;
   }
 
@@ -189,13 +195,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     log.error("I/O failure", e);
     // the cause names server paths: it goes to the log, the client gets what happened
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(
-            HttpStatus.INTERNAL_SERVER_ERROR,
-            "storage failure: the server could not read or write a file (logged at "
-                + java.time.Instant.now()
-                + ")");
-    problem.setTitle("Storage failure");
-    problem.setType(ProblemType.INTERNAL.uri());
+        detail(
+            Problem.of(
+                ProblemType.INTERNAL,
+                HttpStatus.INTERNAL_SERVER_ERROR.value(),
+                "Storage failure",
+                "storage failure: the server could not read or write a file (logged at "
+                    + java.time.Instant.now()
+                    + ")"));
     return problem;
   }
 
@@ -210,8 +217,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             .map(error -> error.getField() + ": " + error.getDefaultMessage())
             .sorted()
             .collect(Collectors.joining("; "));
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-    problem.setTitle("Invalid request");
+    ProblemDetail problem = detail(Problem.of(ProblemType.INVALID_REQUEST, detail));
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
@@ -226,8 +232,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             .map(error -> error.getDefaultMessage())
             .sorted()
             .collect(Collectors.joining("; "));
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-    problem.setTitle("Invalid request");
+    ProblemDetail problem = detail(Problem.of(ProblemType.INVALID_REQUEST, detail));
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
@@ -239,10 +244,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       WebRequest request) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof RequestLimitsFilter.BodyTooLarge tooLarge) {
-        ProblemDetail problem =
-            ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage());
-        problem.setTitle(ProblemType.TOO_LARGE.title());
-        problem.setType(ProblemType.TOO_LARGE.uri());
+        ProblemDetail problem = detail(Problem.of(ProblemType.TOO_LARGE, tooLarge.getMessage()));
         return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
       }
     }
@@ -252,8 +254,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             ? describe(jackson) + location(jackson)
             : "the body is missing or unreadable";
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "malformed JSON: " + reason);
-    problem.setTitle("Malformed request body");
+        detail(
+            Problem.of(
+                ProblemType.INVALID_REQUEST,
+                HttpStatus.BAD_REQUEST.value(),
+                "Malformed request body",
+                "malformed JSON: " + reason));
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
   }
 
@@ -311,9 +317,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> multipart(org.springframework.web.multipart.MultipartException e) {
     // (a too-large upload, a MultipartException too, has its own, more specific handler: 413)
     String detail = "the multipart body is malformed: " + multipartReason(e);
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-    problem.setTitle("Malformed request body");
-    problem.setType(ProblemType.INVALID_REQUEST.uri());
+    ProblemDetail problem =
+        detail(
+            Problem.of(
+                ProblemType.INVALID_REQUEST,
+                HttpStatus.BAD_REQUEST.value(),
+                "Malformed request body",
+                detail));
     return ResponseEntity.badRequest()
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
         .body(problem);
@@ -371,8 +381,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       HttpStatusCode status,
       WebRequest request) {
     ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, uploadLimit(e));
-    problem.setTitle("Upload too large");
+        detail(
+            Problem.of(
+                ProblemType.TOO_LARGE,
+                HttpStatus.CONTENT_TOO_LARGE.value(),
+                "Upload too large",
+                uploadLimit(e)));
     return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
   }
 }

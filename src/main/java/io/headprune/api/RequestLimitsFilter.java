@@ -98,25 +98,10 @@ class RequestLimitsFilter extends OncePerRequestFilter {
 
   private static void write(HttpServletResponse response, ProblemType type, String detail)
       throws IOException {
-    response.setStatus(type.status());
-    response.setContentType("application/problem+json");
-    response
-        .getOutputStream()
-        .write(
-            io.headprune.checkpoint.Json.MAPPER
-                .writer()
-                .without(tools.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(problem(type, detail))
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-  }
-
-  private static java.util.Map<String, Object> problem(ProblemType type, String detail) {
-    java.util.Map<String, Object> problem = new java.util.LinkedHashMap<>();
-    problem.put("type", type.uri().toString());
-    problem.put("title", type.title());
-    problem.put("status", type.status());
-    problem.put("detail", detail);
-    return problem;
+    io.headprune.problem.Problem problem = io.headprune.problem.Problem.of(type, detail);
+    response.setStatus(problem.status());
+    response.setContentType(io.headprune.problem.Problem.MEDIA_TYPE);
+    response.getOutputStream().write(problem.json());
   }
 
   /** A request whose body stops at {@link #MAX_JSON_BYTES}, however it is sent. */

@@ -24,15 +24,13 @@ class WorkerRoleFilter extends OncePerRequestFilter {
     // the path as Spring resolves it: decoded (%76%31 is v1) and without ;parameters (/v1;x/jobs)
     String path = PATHS.getLookupPathForRequest(request);
     if (path.startsWith("/v1/") || path.equals("/v1")) {
-      response.setStatus(404);
-      response.setContentType("application/problem+json");
-      response
-          .getWriter()
-          .write(
-              "{\"type\":\""
-                  + io.headprune.problem.ProblemType.NOT_FOUND.uri()
-                  + "\",\"title\":\"Not found\",\"status\":404,"
-                  + "\"detail\":\"this process runs the worker role; the API is served by api processes\"}");
+      io.headprune.problem.Problem problem =
+          io.headprune.problem.Problem.of(
+              io.headprune.problem.ProblemType.NOT_FOUND,
+              "this process runs the worker role; the API is served by api processes");
+      response.setStatus(problem.status());
+      response.setContentType(io.headprune.problem.Problem.MEDIA_TYPE);
+      response.getOutputStream().write(problem.json());
       return;
     }
     chain.doFilter(request, response);

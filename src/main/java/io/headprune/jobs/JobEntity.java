@@ -60,6 +60,15 @@ class JobEntity {
 
   String request;
 
+  /** A name to find it by (optional). */
+  String name;
+
+  /** Labels to find it by: a JSON object, '{}' when none ({@link ResourceLabels}). */
+  String labels = "{}";
+
+  /** The id of the run that submitted it elsewhere (MLflow, Airflow), optional. */
+  String externalId;
+
   /** The datasets read ({@link JobView.Data}, JSON), recorded on submission. */
   String data;
 

@@ -18,8 +18,11 @@ import tools.jackson.databind.ObjectReader;
  */
 record JobPayload(int schema, JobRequest request) {
 
-  /** The layout this version writes: 2 (1 was the bare request, without a version). */
-  static final int SCHEMA = 2;
+  /**
+   * The layout this version writes: 3, with the job's name, labels and external id (2 is the same
+   * without them, read as such; 1 was the bare request, without a version).
+   */
+  static final int SCHEMA = 3;
 
   private static final ObjectReader STRICT =
       Json.MAPPER
@@ -64,7 +67,7 @@ record JobPayload(int schema, JobRequest request) {
       if (schema > SCHEMA) {
         throw new Newer(schema);
       }
-      if (schema != SCHEMA) {
+      if (schema != SCHEMA && schema != 2) {
         throw new InvalidInputException(
             "stored job options have an unknown schema " + tree.get("schema"));
       }

@@ -52,11 +52,18 @@ import java.util.UUID;
  *     seeded draws, its heads selected by {@code criterion} and evaluated on {@code evaluation},
  *     which comparing needs; the report gives per sparsity each set's metric and the Jaccard
  *     between the sets' selections
+ * @param name a name to find the job by (optional; names need not be unique)
+ * @param labels string labels to find the job by, as models and datasets have (optional; at most
+ *     32, keys of letters, digits and . _ - /)
+ * @param externalId the run that submitted it elsewhere, e.g. an MLflow or Airflow run id
+ *     (optional)
  * @param recovery none (default) or rescale: after pruning, each kept head's output-projection
  *     columns are scaled, layer by layer, by the least-squares fit (ridge toward 1) that best
  *     reconstructs the unpruned model's attention output on the calibration tokens; the grid gains
  *     a {@code <criterion>+rescale} row per cell and the artifact is written rescaled
  */
+@com.fasterxml.jackson.annotation.JsonInclude(
+    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
     @Valid DatasetRef calibration,
@@ -139,8 +146,14 @@ public record JobRequest(
     @Size(max = MAX_COMPARED, message = "calibrations compares at most 4 further sets")
         List<@NotNull(message = "calibrations holds dataset references") @Valid DatasetRef>
             calibrations,
-    @Pattern(regexp = "none|rescale", message = "recovery must be none or rescale")
-        String recovery) {
+    @Pattern(regexp = "none|rescale", message = "recovery must be none or rescale") String recovery,
+    @Size(min = 1, max = 200, message = "name must be 1 to 200 characters")
+        @Pattern(regexp = "[^\\p{Cntrl}]*", message = "name must hold no control characters")
+        String name,
+    Map<String, String> labels,
+    @Size(min = 1, max = 256, message = "externalId must be 1 to 256 characters")
+        @Pattern(regexp = "[^\\p{Cntrl}]*", message = "externalId must hold no control characters")
+        String externalId) {
 
   /** Most calibration sets a job compares with its own. */
   static final int MAX_COMPARED = 4;
@@ -156,6 +169,8 @@ public record JobRequest(
    * @param url an https URL whose host the service's allow-list names
    * @param secret 16 to 256 characters shared with the receiver
    */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Callback(
       @jakarta.validation.constraints.NotBlank(message = "callback.url is required")
           @jakarta.validation.constraints.Size(max = 2048, message = "callback.url is too long")
@@ -173,6 +188,8 @@ public record JobRequest(
    * @param hub a Hugging Face Hub repository, org/name
    * @param revision branch, tag or commit (default main)
    */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record ModelRef(
       UUID id,
       @Pattern(
@@ -209,6 +226,8 @@ public record JobRequest(
    * @param task a multiple-choice task of lm-evaluation-harness whose prompt and choices the rows
    *     are formatted with: hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq, openbookqa
    */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record DatasetRef(
       UUID id,
       @Pattern(
@@ -263,6 +282,8 @@ public record JobRequest(
    * @param maxMetricDrop largest allowed drop of the mean metric, in [0, 1] (perplexity: its
    *     relative rise)
    */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Target(
       @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)")
           @DecimalMax(

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -233,11 +232,13 @@ class JobRunner {
       JobProgress progress = new JobProgress(id, attempt, context);
       String modelName =
           job.modelId != null ? catalog.modelName(job.modelId) : spec.normalized().model().hub();
+      Map<String, Object> repeat = repeatable(spec.normalized(), job.hubCommit, job.data);
       Pruner.Origin origin =
           job.modelId != null
-              ? new Pruner.Origin(catalog.modelName(job.modelId), null, "headprune job " + id)
+              ? new Pruner.Origin(
+                  catalog.modelName(job.modelId), null, "headprune job " + id, repeat)
               : new Pruner.Origin(
-                  spec.normalized().model().hub(), job.hubCommit, "headprune job " + id);
+                  spec.normalized().model().hub(), job.hubCommit, "headprune job " + id, repeat);
       Pruner.Result result =
           Pruner.prune(
               modelDir,
@@ -520,13 +521,42 @@ class JobRunner {
                     }));
   }
 
+  /**
+   * The request that, submitted again, repeats this job: as submitted with every default explicit,
+   * Hub revisions pinned to the commits they resolved to (the model's, and each Hub dataset's from
+   * {@code data}), and no callback (a delivery, not part of the run; its secret is not kept).
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> repeatable(JobRequest normalized, String hubCommit, String data) {
+    tools.jackson.databind.node.ObjectNode request = Json.MAPPER.valueToTree(normalized);
+    request.remove("callback");
+    if (hubCommit != null) {
+      ((tools.jackson.databind.node.ObjectNode) request.get("model")).put("revision", hubCommit);
+    }
+    JobView.Data used = data == null ? null : Json.MAPPER.readValue(data, JobView.Data.class);
+    if (used != null) {
+      pin(request.get("calibration"), used.calibration());
+      pin(request.get("evaluation"), used.evaluation());
+      var compared = request.get("calibrations");
+      for (int i = 0; compared != null && i < compared.size(); i++) {
+        pin(compared.get(i), i < used.calibrations().size() ? used.calibrations().get(i) : null);
+      }
+    }
+    return Json.MAPPER.convertValue(request, Map.class);
+  }
+
+  private static void pin(tools.jackson.databind.JsonNode ref, JobView.Dataset used) {
+    if (ref instanceof tools.jackson.databind.node.ObjectNode object
+        && object.has("hub")
+        && used != null
+        && used.hub() != null
+        && used.hub().commit() != null) {
+      object.put("revision", used.hub().commit());
+    }
+  }
+
   static Map<String, Object> problem(ProblemType type, String title, String detail) {
-    Map<String, Object> problem = new LinkedHashMap<>();
-    problem.put("type", type.uri().toString());
-    problem.put("title", title);
-    problem.put("status", type.status());
-    problem.put("detail", detail);
-    return problem;
+    return io.headprune.problem.Problem.of(type, type.status(), title, detail).members();
   }
 
   /**

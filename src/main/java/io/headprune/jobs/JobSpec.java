@@ -7,6 +7,7 @@ import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A job request with every default filled in, and the engine options it stands for.
@@ -99,7 +100,10 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.callback() == null ? null : new JobRequest.Callback(r.callback().url(), null),
             r.labelMapping() == null ? "check" : r.labelMapping(),
             compared.isEmpty() ? null : compared,
-            r.recovery() == null ? DEFAULTS.recovery().id() : r.recovery());
+            r.recovery() == null ? DEFAULTS.recovery().id() : r.recovery(),
+            r.name(),
+            r.labels() == null ? Map.of() : ResourceLabels.checked(r.labels(), "labels"),
+            r.externalId());
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())

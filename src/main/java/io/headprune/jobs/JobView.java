@@ -11,6 +11,9 @@ import java.util.UUID;
  *
  * @param id job id
  * @param status QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED
+ * @param name the name it was submitted with, or null
+ * @param labels the labels it was submitted with (empty when none)
+ * @param externalId the external run id it was submitted with, or null
  * @param model the model: an uploaded id, or a Hub repository, revision and the commit it resolved
  *     to
  * @param progress current phase and batches done of total
@@ -26,10 +29,15 @@ import java.util.UUID;
  * @param peakMemory per phase its latest attempt has ended, the worker process's peak resident
  *     memory in bytes (what the phase took, with whatever else the process ran meanwhile; null
  *     until a phase has ended on a worker that can measure it)
+ * @param request the request as submitted, every default filled in (the callback without its
+ *     secret); null for a job written by a newer version
  */
 public record JobView(
     UUID id,
     JobStatus status,
+    @Nullable String name,
+    Map<String, String> labels,
+    @Nullable String externalId,
     Model model,
     Progress progress,
     Instant createdAt,
@@ -41,7 +49,8 @@ public record JobView(
     @Nullable Callback callback,
     Data data,
     @Nullable Plan plan,
-    @Nullable Map<String, Long> peakMemory) {
+    @Nullable Map<String, Long> peakMemory,
+    @Nullable JobRequest request) {
 
   /**
    * The datasets a job reads.
@@ -73,9 +82,12 @@ public record JobView(
    * @param title a short title of the kind
    * @param status the HTTP status a request failing so would get
    * @param detail what went wrong
+   * @param instance this occurrence, {@code urn:uuid:…} (null for a job that ended before problems
+   *     had one)
    */
   @io.swagger.v3.oas.annotations.media.Schema(name = "JobFailure")
-  public record Failure(String type, String title, int status, String detail) {}
+  public record Failure(
+      String type, String title, int status, String detail, @Nullable String instance) {}
 
   /**
    * A succeeded job's outcome (report.json has the rest).

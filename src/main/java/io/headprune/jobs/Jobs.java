@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
-import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -273,6 +272,9 @@ public class Jobs {
     job.evaluationId = checked.evaluation();
     job.comparedIds = new java.util.ArrayList<>(checked.compared());
     job.request = JobPayload.write(spec.normalized());
+    job.name = spec.normalized().name();
+    job.labels = ResourceLabels.json(spec.normalized().labels());
+    job.externalId = spec.normalized().externalId();
     job.plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(checked.plan().passes()));
     job.data =
         Json.MAPPER.writeValueAsString(
@@ -339,17 +341,21 @@ public class Jobs {
     return new JobEventList(job.id, job.status, events.of(job.id));
   }
 
-  /** The caller's jobs, newest first, optionally with one status. */
+  /**
+   * The caller's jobs, newest first; each filter (null: any) narrows them: one status, a name, an
+   * external id, labels ({@code key=value}, all of them).
+   */
   @Transactional(readOnly = true)
-  public Page<JobView> list(JobStatus status, int page, int size) {
-    String tenant = Caller.current().tenant();
-    PageRequest request =
-        PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "createdAt", "id"));
-    Page<JobEntity> rows =
-        status == null
-            ? jobs.findByTenant(tenant, request)
-            : jobs.findByTenantAndStatus(tenant, status, request);
-    return rows.map(this::view);
+  public Page<JobView> list(
+      JobStatus status, String name, String externalId, List<String> labels, int page, int size) {
+    return jobs.search(
+            Caller.current().tenant(),
+            status == null ? null : status.name(),
+            name,
+            externalId,
+            ResourceLabels.json(ResourceLabels.selector(labels)),
+            PageRequest.of(page, size))
+        .map(this::view);
   }
 
   /** Cancels a queued or running job; a finished job cannot be cancelled. */
@@ -499,18 +505,22 @@ public class Jobs {
 
   private JobView view(JobEntity job) {
     JobRequest.ModelRef requested;
+    JobRequest submitted;
     try {
-      requested = JobPayload.read(job.request).model();
+      submitted = JobPayload.read(job.request);
+      requested = submitted.model();
     } catch (JobPayload.Newer newer) {
-      requested =
-          new JobRequest.ModelRef(
-              job.modelId, null, null); // written by a newer replica: what the row says
+      submitted = null; // written by a newer replica: what the row says
+      requested = new JobRequest.ModelRef(job.modelId, null, null);
     }
     JobView.Model model =
         new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
     return new JobView(
         job.id,
         job.status,
+        job.name,
+        ResourceLabels.read(job.labels),
+        job.externalId,
         model,
         new JobView.Progress(
             io.headprune.scoring.Phase.of(job.phase),
@@ -532,7 +542,8 @@ public class Jobs {
                 job.evaluationId == null ? null : new JobView.Dataset(job.evaluationId, null),
                 List.of()),
         job.plan == null ? null : read(job.plan, JobView.Plan.class),
-        job.peakMemory == null ? null : readPeakMemory(job.peakMemory));
+        job.peakMemory == null ? null : readPeakMemory(job.peakMemory),
+        submitted);
   }
 
   private static java.util.Map<String, Long> readPeakMemory(String json) {

@@ -101,9 +101,31 @@ final class Repositories {
   }
 
   interface JobRows extends JpaRepository<JobEntity, UUID> {
-    Page<JobEntity> findByTenant(String tenant, Pageable pageable);
+    /**
+     * The tenant's jobs with {@code status}, {@code name} and {@code externalId} (each null: any)
+     * whose labels include {@code labels} (a JSON object), newest first.
+     */
+    @Query(
+        value =
+            "select * from jobs j where j.tenant = :tenant"
+                + JOB_FILTERS
+                + " order by j.created_at desc, j.id",
+        countQuery = "select count(*) from jobs j where j.tenant = :tenant" + JOB_FILTERS,
+        nativeQuery = true)
+    Page<JobEntity> search(
+        @Param("tenant") String tenant,
+        @Param("status") String status,
+        @Param("name") String name,
+        @Param("externalId") String externalId,
+        @Param("labels") String labels,
+        Pageable page);
 
-    Page<JobEntity> findByTenantAndStatus(String tenant, JobStatus status, Pageable pageable);
+    String JOB_FILTERS =
+        " and (cast(:status as text) is null or j.status = cast(:status as text))"
+            + " and (cast(:name as text) is null or j.name = cast(:name as text))"
+            + " and (cast(:externalId as text) is null"
+            + " or j.external_id = cast(:externalId as text))"
+            + " and cast(j.labels as jsonb) @> cast(:labels as jsonb)";
 
     Optional<JobEntity> findByIdAndTenant(UUID id, String tenant);
 

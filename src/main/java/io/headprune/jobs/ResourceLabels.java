@@ -85,13 +85,17 @@ final class ResourceLabels {
       for (String filter : filters) {
         int at = filter.indexOf('=');
         if (at <= 0) {
-          throw new InvalidInputException(
+          throw new io.headprune.problem.InvalidRequestException(
               "label filter '" + filter + "' must be key=value (e.g. label=team=nlp)");
         }
         wanted.put(filter.substring(0, at), filter.substring(at + 1));
       }
     }
-    return checked(wanted, "label filter");
+    try {
+      return checked(wanted, "label filter");
+    } catch (InvalidInputException e) { // a query parameter: the request's form, not its content
+      throw new io.headprune.problem.InvalidRequestException(e.getMessage());
+    }
   }
 
   /** The stored form: a JSON object with sorted keys. */

@@ -75,6 +75,9 @@ public enum ProblemType {
 
   /** The kind of {@code e}. */
   public static ProblemType of(HeadpruneException e) {
+    if (e instanceof InvalidRequestException) {
+      return INVALID_REQUEST;
+    }
     if (e instanceof NotFoundException) {
       return NOT_FOUND;
     }

@@ -86,6 +86,7 @@ final class Artifacts {
                   provenance.baseModel(),
                   provenance.baseModelCommit(),
                   provenance.madeBy(),
+                  provenance.request(),
                   provenance.inputs(),
                   options,
                   versions(),

@@ -28,6 +28,7 @@ final class ModelCard {
    *     directory's name
    * @param baseModelCommit the Hub commit, or null
    * @param madeBy the command line or job that made it
+   * @param request the job request that repeats the run, or null
    * @param inputs SHA-256 of the data, by role
    * @param startedAt when the run started
    * @param datasets the Hub dataset repositories ({@code org/name}) the run read
@@ -38,6 +39,7 @@ final class ModelCard {
       String baseModel,
       String baseModelCommit,
       String madeBy,
+      java.util.Map<String, Object> request,
       java.util.Map<String, String> inputs,
       java.time.Instant startedAt,
       List<String> datasets,

@@ -48,6 +48,9 @@ public record PruneReport(
    * @param baseModel the model's origin: a Hub id, {@code sha256:} of an upload, or a directory
    * @param baseModelCommit the Hub commit, or null
    * @param madeBy the command line or the job
+   * @param request the job request that, submitted again to the service that ran it, repeats the
+   *     run: every default explicit, a Hub model's revision its commit, no callback (null from the
+   *     command line)
    * @param inputs SHA-256 of the calibration data and, if given, the evaluation data
    * @param options every option of the run
    * @param versions headprune, DJL and PyTorch
@@ -59,6 +62,7 @@ public record PruneReport(
       String baseModel,
       @Nullable String baseModelCommit,
       String madeBy,
+      @Nullable java.util.Map<String, Object> request,
       java.util.Map<String, String> inputs,
       PruneOptions options,
       java.util.Map<String, String> versions,
@@ -80,6 +84,9 @@ public record PruneReport(
    * @param seeds seeds run
    * @param poolRows rows of the calibration file (more than {@code pool} when it was sampled)
    * @param evaluationRows rows of the evaluation file (0 without one; more than used when sampled)
+   * @param samples per seed (seed i draws with java.util.Random(i)), the SHA-256 of its calibration
+   *     sample's pool indices, ascending, written as decimal numbers joined by commas: two runs
+   *     scored the same examples when these agree
    */
   public record DataSizes(
       int pool,
@@ -89,7 +96,26 @@ public record PruneReport(
       String evaluationSource,
       int seeds,
       int poolRows,
-      int evaluationRows) {}
+      int evaluationRows,
+      List<String> samples) {
+
+    /** The hash {@link #samples} records for one seed's pool {@code indices}. */
+    public static String sampleHash(List<Integer> indices) {
+      try {
+        byte[] digest =
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(
+                    indices.stream()
+                        .sorted()
+                        .map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(","))
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return java.util.HexFormat.of().formatHex(digest);
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is part of every JDK", e);
+      }
+    }
+  }
 
   /**
    * One evaluation. {@code agreement} is the share of evaluation examples predicted as the unpruned

@@ -150,8 +150,20 @@ public final class Pruner {
    *     directory's name
    * @param baseModelCommit the Hub commit, or null
    * @param madeBy the command line or the job that made it
+   * @param request the service's job request that, submitted again, repeats the run (a JSON
+   *     object); null from the command line
    */
-  public record Origin(String baseModel, String baseModelCommit, String madeBy) {}
+  public record Origin(
+      String baseModel,
+      String baseModelCommit,
+      String madeBy,
+      java.util.Map<String, Object> request) {
+
+    /** An origin without a service request (the command line, tests). */
+    public Origin(String baseModel, String baseModelCommit, String madeBy) {
+      this(baseModel, baseModelCommit, madeBy, null);
+    }
+  }
 
   /** As above, with the origin the model cards record. */
   public static Result prune(
@@ -277,6 +289,7 @@ public final class Pruner {
                 origin.baseModel(),
                 origin.baseModelCommit(),
                 origin.madeBy(),
+                origin.request(),
                 inputs(data, compared, eval),
                 started,
                 hubDatasets(data, compared, eval),

@@ -68,6 +68,10 @@ final class Run {
   private final boolean evaluationGiven;
   final List<RawScores> perSeed = new ArrayList<>();
   private final List<List<Encoded>> samples = new ArrayList<>();
+
+  /** Per seed, the hash of its sample's pool indices ({@link PruneReport.DataSizes#samples}). */
+  private final List<String> sampleHashes = new ArrayList<>();
+
   private ToDoubleFunction<HeadRef> weightNorms;
 
   /**
@@ -342,7 +346,8 @@ final class Run {
                 evaluationSource,
                 options.seeds(),
                 poolRows,
-                evaluationRows),
+                evaluationRows,
+                List.copyOf(sampleHashes)),
             rows,
             summary,
             alphaChoice(artifact.alpha(), target.sparsity()),
@@ -412,7 +417,9 @@ final class Run {
 
   private void scoreSeeds() {
     for (int seed = 0; seed < options.seeds(); seed++) {
-      List<Encoded> sample = pick(splits.sample(calibrationPerSeed, seed));
+      List<Integer> indices = splits.sample(calibrationPerSeed, seed);
+      sampleHashes.add(PruneReport.DataSizes.sampleHash(indices));
+      List<Encoded> sample = pick(indices);
       samples.add(sample);
       int current = seed;
       perSeed.add(

@@ -35,11 +35,10 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
         response.setHeader(HttpHeaders.RETRY_AFTER, "1");
         Problems.write(
             response,
-            503,
-            io.headprune.problem.ProblemType.SERVER_BUSY.title(),
-            io.headprune.problem.ProblemType.SERVER_BUSY.uri().toString(),
-            "the server is busy: every database connection stayed in use for "
-                + "spring.datasource.hikari.connection-timeout; retry in 1 second");
+            io.headprune.problem.Problem.of(
+                io.headprune.problem.ProblemType.SERVER_BUSY,
+                "the server is busy: every database connection stayed in use for "
+                    + "spring.datasource.hikari.connection-timeout; retry in 1 second"));
         return;
       }
       if (!Databases.unreachable(e) || response.isCommitted()) {
@@ -49,10 +48,9 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
       response.setHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_SECONDS));
       Problems.write(
           response,
-          503,
-          "Service unavailable",
-          io.headprune.problem.ProblemType.DATABASE_UNAVAILABLE.uri().toString(),
-          "the database is unreachable; retry in " + RETRY_SECONDS + " seconds");
+          io.headprune.problem.Problem.of(
+              io.headprune.problem.ProblemType.DATABASE_UNAVAILABLE,
+              "the database is unreachable; retry in " + RETRY_SECONDS + " seconds"));
     }
   }
 }

@@ -1,10 +1,10 @@
 package io.headprune.security;
 
+import io.headprune.problem.Problem;
+import io.headprune.problem.ProblemType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.AuthenticationException;
@@ -16,9 +16,6 @@ import org.springframework.security.web.access.AccessDeniedHandler;
  * WWW-Authenticate.
  */
 final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
-
-  private static final tools.jackson.databind.json.JsonMapper COMPACT =
-      tools.jackson.databind.json.JsonMapper.builder().build();
 
   @Override
   public void commence(
@@ -43,12 +40,7 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
       header = "Bearer error=\"invalid_token\"";
     }
     response.setHeader(HttpHeaders.WWW_AUTHENTICATE, header);
-    write(
-        response,
-        401,
-        "Unauthorized",
-        io.headprune.problem.ProblemType.UNAUTHORIZED.uri().toString(),
-        detail);
+    write(response, Problem.of(ProblemType.UNAUTHORIZED, detail));
   }
 
   @Override
@@ -57,14 +49,14 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
       throws IOException {
     write(
         response,
-        403,
-        "Forbidden",
-        io.headprune.problem.ProblemType.FORBIDDEN.uri().toString(),
-        "this key's role may not "
-            + request.getMethod()
-            + " "
-            + request.getRequestURI()
-            + " (read: GET only; member: also uploads, jobs, deletes; admin: also keys, audit and usage)");
+        Problem.of(
+            ProblemType.FORBIDDEN,
+            "this key's role may not "
+                + request.getMethod()
+                + " "
+                + request.getRequestURI()
+                + " (read: GET only; member: also uploads, jobs, deletes; admin: also keys, audit and"
+                + " usage)"));
   }
 
   /**
@@ -93,17 +85,10 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
     return description.replaceAll("https?://\\S+", "<url>");
   }
 
-  static void write(
-      HttpServletResponse response, int status, String title, String type, String detail)
-      throws IOException {
-    Map<String, Object> problem = new LinkedHashMap<>();
-    problem.put("type", type);
-    problem.put("title", title);
-    problem.put("status", status);
-    problem.put("detail", detail);
-    response.setStatus(status);
-    response.setContentType(
-        "application/problem+json"); // JSON is UTF-8 (RFC 8259): no charset parameter
-    response.getOutputStream().write(COMPACT.writeValueAsBytes(problem));
+  /** Writes {@code problem} as the answer. */
+  static void write(HttpServletResponse response, Problem problem) throws IOException {
+    response.setStatus(problem.status());
+    response.setContentType(Problem.MEDIA_TYPE);
+    response.getOutputStream().write(problem.json());
   }
 }

@@ -105,11 +105,10 @@ class SecurityConfiguration {
     return (request, response, rejected) ->
         Problems.write(
             response,
-            400,
-            io.headprune.problem.ProblemType.INVALID_REQUEST.title(),
-            io.headprune.problem.ProblemType.INVALID_REQUEST.uri().toString(),
-            "the request's path is not in normal form (it holds //, /./, /../, a ; parameter, an"
-                + " encoded /, \\ or %, or a control character): send the plain path");
+            io.headprune.problem.Problem.of(
+                io.headprune.problem.ProblemType.INVALID_REQUEST,
+                "the request's path is not in normal form (it holds //, /./, /../, a ; parameter, an"
+                    + " encoded /, \\ or %, or a control character): send the plain path"));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.headprune.system;
 
+import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
 import java.io.IOException;
 import java.io.Writer;
@@ -34,15 +35,9 @@ public class ProblemReportValve extends ErrorReportValve {
     }
     ProblemType type = ProblemType.ofStatus(status);
     String json =
-        "{\"type\":\""
-            + type.uri()
-            + "\",\"title\":\""
-            + type.title()
-            + "\",\"status\":"
-            + status
-            + ",\"detail\":\""
-            + detail(status)
-            + "\"}";
+        new String(
+            Problem.of(type, status, type.title(), detail(status)).json(),
+            java.nio.charset.StandardCharsets.UTF_8);
     try {
       response.setContentType("application/problem+json");
       response.setCharacterEncoding("UTF-8");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.checkpoint.Json;
 import io.headprune.problem.InvalidInputException;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -67,11 +68,25 @@ class JobPayloadTest {
     assertThatThrownBy(() -> JobPayload.read(unknownTop))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("priority");
-    String newer = stored.replaceFirst("\"schema\" ?: ?2", "\"schema\": 3");
+    String newer = stored.replaceFirst("\"schema\" ?: ?3", "\"schema\": 4");
     assertThat(newer).isNotEqualTo(stored);
     assertThatThrownBy(() -> JobPayload.read(newer))
         .isInstanceOf(JobPayload.Newer.class)
-        .hasMessageContaining("schema 3")
+        .hasMessageContaining("schema 4")
         .hasMessageContaining("newer headprune");
+  }
+
+  @Test
+  void aJobQueuedBySchemaTwoWithoutNameOrLabelsIsReadAsAsked() {
+    JobRequest normalized = normalized();
+    var tree =
+        (tools.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(JobPayload.write(normalized));
+    tree.put("schema", 2);
+    var request = (tools.jackson.databind.node.ObjectNode) tree.get("request");
+    request.remove(List.of("name", "labels", "externalId"));
+    String stored = Json.MAPPER.writeValueAsString(tree);
+    assertThat(stored).doesNotContain("externalId");
+    assertThat(JobSpec.of(JobPayload.read(stored)).options())
+        .isEqualTo(JobSpec.of(normalized).options());
   }
 }

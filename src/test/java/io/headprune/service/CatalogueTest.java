@@ -166,7 +166,7 @@ class CatalogueTest extends ServiceTest {
       assertThat((String) response.getBody().get("detail")).as(bad[0]).contains(bad[1]);
     }
     var filter = client.get().uri("/v1/models?label=nokey").retrieve().toEntity(Map.class);
-    assertThat(filter.getStatusCode().value()).isEqualTo(422);
+    assertThat(filter.getStatusCode().value()).isEqualTo(400);
     assertThat((String) filter.getBody().get("detail")).contains("must be key=value");
   }
 

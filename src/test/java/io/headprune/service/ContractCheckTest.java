@@ -20,8 +20,12 @@ class ContractCheckTest {
   private static final String QUEUED =
       """
       {"id": "0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11", "status": "%s",
+       "name": null, "labels": {}, "externalId": null, "request": null,
        "model": {"id": null, "hub": "org/model", "revision": "main", "commit": null},
-       "progress": {"phase": "queued", "done": 0, "total": 0},
+       "data": {"calibration": {"id": "5a1f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11", "hub": null},
+                "calibrations": [], "evaluation": null},
+       "progress": {"phase": "queued", "done": 0, "total": 0, "fraction": 0.0, "eta": null},
+       "plan": null, "peakMemory": null,
        "createdAt": "2026-11-30T01:00:00Z", "startedAt": null, "finishedAt": null,
        "attempt": 0, "error": null, "result": null, "callback": null}
       """;
@@ -97,7 +101,8 @@ class ContractCheckTest {
   @Test
   void aProblemWithAnUnknownTypeUriFails() {
     String problem =
-        "{\"type\": \"about:blank\", \"title\": \"Not found\", \"status\": 404, \"detail\": \"x\"}";
+        "{\"type\": \"about:blank\", \"title\": \"Not found\", \"status\": 404, \"detail\": \"x\","
+            + " \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}";
     assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, problem)).isNotEmpty();
     assertThat(
             check(
@@ -113,7 +118,8 @@ class ContractCheckTest {
   void aProblemOfAnotherKindThanItsStatusFails() {
     String problem =
         "{\"type\": \"https://headprune.io/problems/conflict\", \"title\": \"Conflict\","
-            + " \"status\": 404, \"detail\": \"x\"}";
+            + " \"status\": 404, \"detail\": \"x\","
+            + " \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}";
     assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, problem))
         .containsExactly("a https://headprune.io/problems/conflict problem answers 409, not 404");
   }
@@ -152,5 +158,79 @@ class ContractCheckTest {
                 MediaType.APPLICATION_JSON,
                 scores.formatted("\"big\"")))
         .isNotEmpty();
+  }
+
+  private static final String NOT_FOUND =
+      "{\"type\": \"https://headprune.io/problems/not-found\", \"title\": \"Not found\","
+          + " \"status\": 404, \"detail\": \"x\", \"instance\": \"%s\"}";
+
+  @Test
+  void aProblemWithoutAnOccurrenceIdOrWithAPathForOneFails() {
+    String valid = NOT_FOUND.formatted("urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11");
+    assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, valid)).isEmpty();
+    assertThat(
+            check(
+                "GET",
+                JOB,
+                404,
+                MediaType.APPLICATION_PROBLEM_JSON,
+                valid.replace(
+                    ", \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"", "")))
+        .anySatisfy(v -> assertThat(v).contains("instance"));
+    assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, NOT_FOUND.formatted(JOB)))
+        .anySatisfy(v -> assertThat(v).contains("instance"));
+  }
+
+  @Test
+  void aRefusalTheOperationCannotSendFails() {
+    String quota =
+        "{\"type\": \"https://headprune.io/problems/quota-exceeded\", \"title\": \"Quota\","
+            + " \"status\": 429, \"detail\": \"x\","
+            + " \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}";
+    // a read never meets a quota; a submission may
+    assertThat(check("GET", JOB, 429, MediaType.APPLICATION_PROBLEM_JSON, quota))
+        .singleElement()
+        .asString()
+        .contains("429 is not among");
+    assertThat(check("GET", "/v1/jobs", 404, MediaType.APPLICATION_PROBLEM_JSON, "{}"))
+        .singleElement()
+        .asString()
+        .contains("404 is not among");
+  }
+
+  @Test
+  void aJobViewWithAFieldMissingOrAddedFails() {
+    String queued = QUEUED.formatted("QUEUED");
+    assertThat(
+            check(
+                "GET", JOB, 200, MediaType.APPLICATION_JSON, queued.replace("\"attempt\": 0,", "")))
+        .anySatisfy(v -> assertThat(v).contains("attempt"));
+    assertThat(
+            check(
+                "GET",
+                JOB,
+                200,
+                MediaType.APPLICATION_JSON,
+                queued.replace("\"attempt\": 0,", "\"attempt\": 0, \"priority\": 1,")))
+        .anySatisfy(v -> assertThat(v).contains("priority"));
+  }
+
+  @Test
+  void requestPatternsMatchTheWholeValueAndAlphaIsANumberOrAString() {
+    String request = "{\"model\": {\"hub\": \"org/model\"}, \"alpha\": %s}";
+    for (String alpha : List.of("0.7", "\"0.7\"", "\"auto\"", "1")) {
+      assertThat(Contract.COMMITTED.requestViolations("POST", "/v1/jobs", request.formatted(alpha)))
+          .as(alpha)
+          .isEmpty();
+    }
+    for (String alpha : List.of("\"xauto-0.5\"", "\"auto \"", "1.5", "\"0.7x\"")) {
+      assertThat(Contract.COMMITTED.requestViolations("POST", "/v1/jobs", request.formatted(alpha)))
+          .as(alpha)
+          .isNotEmpty();
+    }
+    assertThat(
+            Contract.COMMITTED.requestViolations(
+                "POST", "/v1/jobs", "{\"model\": {\"hub\": \"org/model\"}, \"priority\": 1}"))
+        .anySatisfy(v -> assertThat(v).contains("priority"));
   }
 }

@@ -669,6 +669,71 @@ class PruningJobEndToEndTest extends ServiceTest {
   }
 
   @Test
+  void aJobIsFoundByNameLabelsAndExternalIdAndItsReportsRequestRepeatsIt() throws IOException {
+    Map<String, Object> model = upload("/v1/models", exampleModelArchive());
+    Map<String, Object> calibration =
+        upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
+    String run = java.util.UUID.randomUUID().toString();
+    String body =
+        """
+        {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies", "random"],
+         "sparsities": [0.25], "target": {"sparsity": 0.25}, "alpha": 0.7, "seeds": 2,
+         "calibrationSize": 16, "name": "nightly-bert", "labels": {"team": "nlp", "run": "%s"},
+         "externalId": "mlflow-%s"}
+        """
+            .formatted(model.get("id"), calibration.get("id"), run, run);
+    String id = submit(body);
+    Map<String, Object> job = awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));
+    assertThat(job)
+        .containsEntry("name", "nightly-bert")
+        .containsEntry("labels", Map.of("team", "nlp", "run", run))
+        .containsEntry("externalId", "mlflow-" + run);
+    // the request as submitted, every default explicit
+    Map<String, Object> echoed = (Map<String, Object>) job.get("request");
+    assertThat(echoed)
+        .containsEntry("alpha", "0.7")
+        .containsEntry("seeds", 2)
+        .containsEntry("criteria", List.of("hies", "random"))
+        .containsEntry("normalization", "global")
+        .containsEntry("maxLength", 128)
+        .containsEntry("externalId", "mlflow-" + run);
+
+    for (String query :
+        List.of(
+            "externalId=mlflow-" + run, "label=run=" + run, "name=nightly-bert&label=run=" + run)) {
+      Map<String, Object> page = get("/v1/jobs?" + query);
+      assertThat((List<Map<String, Object>>) page.get("items"))
+          .as(query)
+          .extracting(j -> j.get("id"))
+          .containsExactly(id);
+    }
+    assertThat((List<?>) get("/v1/jobs?label=run=" + run + "&label=team=vision").get("items"))
+        .isEmpty();
+
+    Map<String, Object> report = get("/v1/jobs/" + id + "/report");
+    Map<String, Object> request =
+        (Map<String, Object>) ((Map<String, Object>) report.get("provenance")).get("request");
+    assertThat(request).isEqualTo(echoed);
+    List<String> samples = (List<String>) ((Map<String, Object>) report.get("data")).get("samples");
+    assertThat(samples).hasSize(2).allMatch(hash -> hash.matches("[0-9a-f]{64}"));
+    assertThat(samples.get(0)).isNotEqualTo(samples.get(1));
+
+    // submitted again as it stands, it repeats the run: the same samples, scores and numbers
+    String again = submit(io.headprune.checkpoint.Json.MAPPER.writeValueAsString(request));
+    awaitJob(again, j -> "SUCCEEDED".equals(j.get("status")));
+    Map<String, Object> repeated = get("/v1/jobs/" + again + "/report");
+    for (String part : List.of("data", "dense", "evaluations", "summary")) {
+      assertThat(repeated.get(part)).as(part).isEqualTo(report.get(part));
+    }
+    Map<String, Object> artifact = (Map<String, Object>) report.get("artifact");
+    assertThat((Map<String, Object>) repeated.get("artifact")) // (its latency is measured anew)
+        .containsEntry("prunedHeads", artifact.get("prunedHeads"))
+        .containsEntry("metric", artifact.get("metric"))
+        .containsEntry("agreement", artifact.get("agreement"));
+    assertThat(get("/v1/jobs/" + again + "/scores")).isEqualTo(get("/v1/jobs/" + id + "/scores"));
+  }
+
+  @Test
   void cancellingAFinishedJobIsAConflict() {
     String id = submitSmallJob();
     awaitJob(id, j -> "SUCCEEDED".equals(j.get("status")));

@@ -187,6 +187,34 @@ public final class Contract {
     return violations;
   }
 
+  /** What is wrong with a JSON request body by the operation's request schema (empty: nothing). */
+  public List<String> requestViolations(String method, String path, String body) {
+    List<String> violations = new ArrayList<>();
+    Route route =
+        routes.stream()
+            .filter(r -> r.pattern().matcher(path).matches())
+            .min(java.util.Comparator.comparingInt(Route::parameters))
+            .orElseThrow(() -> new IllegalArgumentException("no path " + path));
+    JsonNode schema =
+        document
+            .get("paths")
+            .get(route.template())
+            .get(method.toLowerCase(Locale.ROOT))
+            .path("requestBody")
+            .path("content")
+            .path("application/json")
+            .get("schema");
+    if (schema == null) {
+      throw new IllegalArgumentException(method + " " + path + " takes no JSON body");
+    }
+    validate(
+        "request " + route.template() + " " + method,
+        schema,
+        body.getBytes(StandardCharsets.UTF_8),
+        violations);
+    return violations;
+  }
+
   private void checkBody(
       String ref,
       String expectedType,
