@@ -107,12 +107,11 @@ public final class Cli {
     return commandLine.execute(args);
   }
 
-  /** Version from the jar manifest. */
+  /** headprune's version, as every surface reports it. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String version = Cli.class.getPackage().getImplementationVersion();
-      return new String[] {"headprune " + (version == null ? "dev" : version)};
+      return new String[] {"headprune " + io.headprune.pruning.BuildVersion.get()};
     }
   }
 }

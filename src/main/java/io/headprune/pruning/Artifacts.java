@@ -118,8 +118,7 @@ final class Artifacts {
   /** headprune's, DJL's and PyTorch's versions, for the model card. */
   static java.util.Map<String, String> versions() {
     java.util.Map<String, String> versions = new java.util.LinkedHashMap<>();
-    String own = Artifacts.class.getPackage().getImplementationVersion();
-    versions.put("headprune", own == null ? "dev" : own);
+    versions.put("headprune", BuildVersion.get());
     versions.put("DJL", ai.djl.engine.Engine.getDjlVersion());
     try {
       versions.put("PyTorch", ai.djl.engine.Engine.getEngine("PyTorch").getVersion());

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import io.headprune.model.Devices;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.info.Info;
 import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.stereotype.Component;
@@ -14,18 +13,15 @@ import org.springframework.stereotype.Component;
 class EngineInfoContributor implements InfoContributor {
 
   private final HeadpruneProperties properties;
-  private final String version;
 
-  EngineInfoContributor(
-      HeadpruneProperties properties, @Value("${headprune.version:0.1.0}") String version) {
+  EngineInfoContributor(HeadpruneProperties properties) {
     this.properties = properties;
-    this.version = version;
   }
 
   @Override
   public void contribute(Info.Builder builder) {
     Map<String, Object> headprune = new LinkedHashMap<>();
-    headprune.put("version", version);
+    headprune.put("version", io.headprune.pruning.BuildVersion.get());
     headprune.put("role", properties.role().name().toLowerCase(java.util.Locale.ROOT));
     headprune.put("workerDevices", properties.worker().devices());
     builder.withDetail("headprune", headprune);

@@ -25,6 +25,13 @@ class CliTest {
   }
 
   @Test
+  void versionIsTheBuildsOne() {
+    assertThat(run("--version")).isZero();
+    assertThat(out.toString().strip())
+        .isEqualTo("headprune " + io.headprune.pruning.BuildVersion.get());
+  }
+
+  @Test
   void scoreWritesEveryHeadWithTheContractsFields() throws IOException {
     Path model = Fixtures.tinyBert();
     Path scores = dir.resolve("scores.json");
