@@ -53,6 +53,11 @@ prometheus.io/port: {{ .Values.api.managementPort | quote }}
   mountPath: /tmp
 - name: djl-cache
   mountPath: /var/cache/djl
+{{- if .Values.database.caSecret }}
+- name: database-ca
+  mountPath: /etc/headprune/database-ca
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "headprune.scratchVolumes" -}}
@@ -60,6 +65,11 @@ prometheus.io/port: {{ .Values.api.managementPort | quote }}
   emptyDir: {}
 - name: djl-cache
   emptyDir: {}
+{{- if .Values.database.caSecret }}
+- name: database-ca
+  secret:
+    secretName: {{ .Values.database.caSecret }}
+{{- end }}
 {{- end -}}
 
 {{- define "headprune.secretName" -}}
@@ -101,4 +111,27 @@ livenessProbe:
 readinessProbe:
   httpGet: {path: /actuator/health/readiness, port: management}
   periodSeconds: 10
+{{- end -}}
+
+{{/*
+With a ReadWriteOnce volume every pod of the release must run on the node that mounts it: a
+required affinity to the release's other pods (the first pod schedules anywhere, as it matches its
+own term). Given an affinity of its own ($own), a pod keeps that instead.
+*/}}
+{{- define "headprune.affinity" -}}
+{{- $root := index . 0 -}}
+{{- $own := index . 1 -}}
+{{- if $own }}
+affinity:
+  {{- toYaml $own | nindent 2 }}
+{{- else if and $root.Values.persistence.enabled (ne $root.Values.persistence.accessMode "ReadWriteMany") }}
+affinity:
+  podAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector:
+          matchLabels:
+            app.kubernetes.io/instance: {{ $root.Release.Name }}
+            app.kubernetes.io/name: {{ include "headprune.name" $root }}
+        topologyKey: kubernetes.io/hostname
+{{- end }}
 {{- end -}}

@@ -9,15 +9,12 @@ import io.headprune.checkpoint.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -134,35 +131,6 @@ class DeploymentFilesTest {
         .contains("value: worker")
         .contains("HEADPRUNE_WORKER_DEVICES")
         .contains("terminationGracePeriodSeconds");
-  }
-
-  @Test
-  void templatesRenderWithHelmWhenItIsInstalled() throws Exception {
-    Assumptions.assumeTrue(onPath("helm"), "helm is not on PATH: `helm template` skipped");
-    for (String set :
-        List.of(
-            "database.password=secret",
-            "database.password=secret,workers.cpu.keda.enabled=true,api.ingress.enabled=true")) {
-      Process helm =
-          new ProcessBuilder("helm", "template", "test", CHART.toString(), "--set", set)
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(helm.getInputStream().readAllBytes());
-      assertThat(helm.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(helm.exitValue()).as(output).isZero();
-      List<Object> documents = new ArrayList<>();
-      new Yaml(new LoaderOptions()).loadAll(output).forEach(documents::add);
-      assertThat(documents).isNotEmpty();
-    }
-  }
-
-  private static boolean onPath(String command) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(dir, command))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static int count(String text, String token) {
