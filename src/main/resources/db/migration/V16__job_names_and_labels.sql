@@ -6,3 +6,5 @@ alter table jobs add column labels text not null default '{}';
 alter table jobs add column external_id text;
 create index jobs_by_tenant_external_id on jobs (tenant, external_id) where external_id is not null;
 create index jobs_by_tenant_name on jobs (tenant, name) where name is not null;
+-- The worker pool that runs a job (its queue task is prune-job@<pool>, or prune-job for default).
+alter table jobs add column pool text not null default 'default';

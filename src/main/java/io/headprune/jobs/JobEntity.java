@@ -69,6 +69,9 @@ class JobEntity {
   /** The id of the run that submitted it elsewhere (MLflow, Airflow), optional. */
   String externalId;
 
+  /** The worker pool that runs it ({@link JobPools}). */
+  String pool = JobPools.DEFAULT;
+
   /** The datasets read ({@link JobView.Data}, JSON), recorded on submission. */
   String data;
 

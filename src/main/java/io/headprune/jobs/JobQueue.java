@@ -1,7 +1,6 @@
 package io.headprune.jobs;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
-import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import java.time.Duration;
@@ -21,9 +20,6 @@ import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 @Configuration(proxyBeanMethods = false)
 class JobQueue {
 
-  /** The typed task of a pruning job; its data is the job id. */
-  static final TaskDescriptor<String> TASK = TaskDescriptor.of("prune-job", String.class);
-
   /**
    * Jobs' priority: below callback deliveries ({@link #DELIVERY_PRIORITY}), which never wait behind
    * the queue; among jobs, {@link QueueOrder} orders by execution time.
@@ -33,8 +29,22 @@ class JobQueue {
   /** Callback deliveries' priority. */
   static final int DELIVERY_PRIORITY = com.github.kagkarlsson.scheduler.task.Priority.HIGH;
 
+  /** The worker pools (see {@link JobPools}). */
+  @Bean
+  JobPools jobPools(
+      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.pools:default}")
+          String pools,
+      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.default-pool:}")
+          String defaultPool,
+      @org.springframework.beans.factory.annotation.Value("${headprune.worker.pool:default}")
+          String own) {
+    return JobPools.of(pools, defaultPool, own);
+  }
+
+  /** This worker's jobs: those of its own pool. */
   @Bean
   OneTimeTask<String> pruneJobTask(
+      JobPools pools,
       JobRunner runner,
       Repositories.JobRows jobs,
       org.springframework.transaction.support.TransactionTemplate transactions,
@@ -45,7 +55,7 @@ class JobQueue {
       // how many dead workers quarantine a job
       @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-worker-deaths:3}")
           int maxWorkerDeaths) {
-    return Tasks.oneTime(TASK)
+    return Tasks.oneTime(JobPools.task(pools.own()))
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database
         // away) or to
         // wait for its tenant's running-jobs quota

@@ -57,6 +57,7 @@ import java.util.UUID;
  *     32, keys of letters, digits and . _ - /)
  * @param externalId the run that submitted it elsewhere, e.g. an MLflow or Airflow run id
  *     (optional)
+ * @param pool the worker pool that runs it, e.g. gpu or cpu (default headprune.jobs.default-pool)
  * @param recovery none (default) or rescale: after pruning, each kept head's output-projection
  *     columns are scaled, layer by layer, by the least-squares fit (ridge toward 1) that best
  *     reconstructs the unpruned model's attention output on the calibration tokens; the grid gains
@@ -153,7 +154,11 @@ public record JobRequest(
     Map<String, String> labels,
     @Size(min = 1, max = 256, message = "externalId must be 1 to 256 characters")
         @Pattern(regexp = "[^\\p{Cntrl}]*", message = "externalId must hold no control characters")
-        String externalId) {
+        String externalId,
+    @Pattern(
+            regexp = JobPools.NAME,
+            message = "pool must be a pool name: lower-case letters, digits and dashes")
+        String pool) {
 
   /** Most calibration sets a job compares with its own. */
   static final int MAX_COMPARED = 4;

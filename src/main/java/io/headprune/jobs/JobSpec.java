@@ -22,6 +22,11 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
 
   /** Applies the defaults of ARCHITECTURE.md §6 and builds (and so validates) the options. */
   static JobSpec of(JobRequest r) {
+    return of(r, r.pool());
+  }
+
+  /** As {@link #of(JobRequest)}, the job run by worker pool {@code pool}. */
+  static JobSpec of(JobRequest r, String pool) {
     if (r.model().id() == null && r.model().hub() == null) {
       throw new InvalidInputException("model needs an \"id\" or a \"hub\" repository");
     }
@@ -103,7 +108,8 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             r.recovery() == null ? DEFAULTS.recovery().id() : r.recovery(),
             r.name(),
             r.labels() == null ? Map.of() : ResourceLabels.checked(r.labels(), "labels"),
-            r.externalId());
+            r.externalId(),
+            pool);
     PruneOptions options =
         PruneOptions.defaults().toBuilder()
             .criteria(normalized.criteria().stream().map(Criterion::parse).toList())

@@ -14,6 +14,7 @@ import java.util.UUID;
  * @param name the name it was submitted with, or null
  * @param labels the labels it was submitted with (empty when none)
  * @param externalId the external run id it was submitted with, or null
+ * @param pool the worker pool that runs it
  * @param model the model: an uploaded id, or a Hub repository, revision and the commit it resolved
  *     to
  * @param progress current phase and batches done of total
@@ -38,6 +39,7 @@ public record JobView(
     @Nullable String name,
     Map<String, String> labels,
     @Nullable String externalId,
+    String pool,
     Model model,
     Progress progress,
     Instant createdAt,

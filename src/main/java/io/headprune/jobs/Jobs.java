@@ -51,6 +51,9 @@ public class Jobs {
   /** Most passes a job's plan may have ({@code headprune.jobs.max-passes}). */
   private final long maxPasses;
 
+  /** The worker pools a job may name. */
+  private final JobPools pools;
+
   private final JobEvents events;
 
   /** Whether submission checks a model against the memory budget (see the constructor). */
@@ -72,12 +75,14 @@ public class Jobs {
       Callbacks callbacks,
       org.springframework.transaction.PlatformTransactionManager transactionManager,
       JobEvents events,
+      JobPools pools,
       @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
           long maxPasses,
       @org.springframework.beans.factory.annotation.Value("${headprune.role:both}") String role,
       @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
           String memoryBudget) {
     this.maxPasses = maxPasses;
+    this.pools = pools;
     // an API replica's own memory says nothing of the workers': it checks a job's model against
     // the budget only when it runs jobs itself or is told the workers' budget
     this.checksMemory = !role.trim().equalsIgnoreCase("api") || !memoryBudget.isBlank();
@@ -125,7 +130,7 @@ public class Jobs {
    * few milliseconds.
    */
   public Stored<JobView> submit(JobRequest request, String idempotencyKey) {
-    JobSpec spec = JobSpec.of(request);
+    JobSpec spec = JobSpec.of(request, pools.check(request.pool()));
     String tenant = Caller.current().tenant();
     String requestHash = null;
     if (idempotencyKey != null) {
@@ -275,6 +280,7 @@ public class Jobs {
     job.name = spec.normalized().name();
     job.labels = ResourceLabels.json(spec.normalized().labels());
     job.externalId = spec.normalized().externalId();
+    job.pool = spec.normalized().pool();
     job.plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(checked.plan().passes()));
     job.data =
         Json.MAPPER.writeValueAsString(
@@ -299,7 +305,7 @@ public class Jobs {
     // short jobs first, fair between tenants, none starved (see QueueOrder)
     long queued = jobs.countByTenantAndStatus(tenant, JobStatus.QUEUED) - 1; // not this one
     scheduler.scheduleIfNotExists(
-        JobQueue.TASK
+        JobPools.task(job.pool)
             .instance(job.id.toString())
             .data(job.id.toString())
             .priority(JobQueue.JOB_PRIORITY)
@@ -368,7 +374,7 @@ public class Jobs {
     // queued, and no worker has picked it: it ends here; a worker that picked it at this moment
     // (the row still says QUEUED) finds the request when it starts, and ends it
     if (job.status == JobStatus.QUEUED
-        && cancelUnlessPicked(JobQueue.TASK.instanceId(id.toString()))) {
+        && cancelUnlessPicked(JobPools.task(job.pool).instanceId(id.toString()))) {
       job.status = JobStatus.CANCELLED;
       job.phase = io.headprune.scoring.Phase.CANCELLED.id();
       callbacks.scheduleDelivery(job.id);
@@ -395,7 +401,7 @@ public class Jobs {
     JobEntity job = locked(id);
     // its queued run and a pending callback delivery go with it; one a worker picked at this
     // moment finds no row and ends
-    cancelUnlessPicked(JobQueue.TASK.instanceId(id.toString()));
+    cancelUnlessPicked(JobPools.task(job.pool).instanceId(id.toString()));
     cancelUnlessPicked(Callbacks.DELIVERY.instanceId(id.toString()));
     scores.deleteByJobId(id);
     evaluations.deleteByJobId(id);
@@ -521,6 +527,7 @@ public class Jobs {
         job.name,
         ResourceLabels.read(job.labels),
         job.externalId,
+        job.pool,
         model,
         new JobView.Progress(
             io.headprune.scoring.Phase.of(job.phase),

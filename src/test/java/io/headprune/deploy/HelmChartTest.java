@@ -179,7 +179,16 @@ class HelmChartTest {
     List<Map<String, Object>> gpu = render("helm/examples/gpu-pool.yaml");
     assertThat(find(gpu, "Deployment", "hp-headprune-worker-gpu").toString())
         .contains("value=gpu0+gpu1")
+        .contains("{name=HEADPRUNE_WORKER_POOL, value=gpu}")
         .doesNotContain("podAffinity"); // ReadWriteMany: free to spread
+    // each pool's workers take its jobs only, and KEDA scales a pool on its own jobs
+    assertThat(find(gpu, "ConfigMap", "hp-headprune").toString())
+        .contains("HEADPRUNE_JOBS_POOLS=cpu,gpu")
+        .contains("HEADPRUNE_JOBS_DEFAULT_POOL=cpu");
+    assertThat(find(gpu, "ScaledObject", "hp-headprune-worker-gpu").toString())
+        .contains("AND pool = 'gpu'");
+    assertThatThrownBy(() -> template("").set("jobs.defaultPool", "tpu").call())
+        .hasMessageContaining("must name one of workers' pools");
   }
 
   private static Path withTestsAsManifests() {

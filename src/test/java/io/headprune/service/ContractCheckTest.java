@@ -20,7 +20,7 @@ class ContractCheckTest {
   private static final String QUEUED =
       """
       {"id": "0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11", "status": "%s",
-       "name": null, "labels": {}, "externalId": null, "request": null,
+       "name": null, "labels": {}, "externalId": null, "pool": "default", "request": null,
        "model": {"id": null, "hub": "org/model", "revision": "main", "commit": null},
        "data": {"calibration": {"id": "5a1f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11", "hub": null},
                 "calibrations": [], "evaluation": null},

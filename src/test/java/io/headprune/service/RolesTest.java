@@ -143,6 +143,87 @@ class RolesTest {
     }
   }
 
+  /**
+   * A job names its worker pool: a CPU pool's worker runs the CPU job and leaves the GPU job queued
+   * (not picked, not deleted) for the GPU pool's worker, which then runs it.
+   */
+  @Test
+  void eachPoolsWorkersTakeOnlyThatPoolsJobs() {
+    TestDatabase.Database database = TestDatabase.fresh();
+    List<String> pools =
+        List.of("--headprune.jobs.pools=cpu,gpu", "--headprune.jobs.default-pool=cpu");
+    List<String> api = new java.util.ArrayList<>(pools);
+    api.add("--headprune.role=api");
+    try (ConfigurableApplicationContext apiProcess = Instances.start(database, data, api)) {
+      RestClient http = Instances.client(apiProcess);
+      Map<String, Object> model =
+          Instances.upload(
+              http,
+              "/v1/models",
+              io.headprune.support.Archive.tarGz(
+                  io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+      Map<String, Object> calibration =
+          Instances.upload(
+              http,
+              "/v1/datasets",
+              io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
+      String body =
+          """
+          {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
+           "sparsities": [0.25], "target": {"sparsity": 0.25}, "seeds": 1, "calibrationSize": 16%s}
+          """;
+      // the GPU job first: ahead of the CPU job in the queue, so a CPU worker that ran the CPU job
+      // had the GPU job before it and passed it by
+      String gpuJob =
+          Instances.submit(
+              http, body.formatted(model.get("id"), calibration.get("id"), ", \"pool\": \"gpu\""));
+      String cpuJob =
+          Instances.submit(http, body.formatted(model.get("id"), calibration.get("id"), ""));
+      var refused =
+          http.post()
+              .uri("/v1/jobs")
+              .contentType(org.springframework.http.MediaType.APPLICATION_JSON)
+              .body(body.formatted(model.get("id"), calibration.get("id"), ", \"pool\": \"tpu\""))
+              .retrieve()
+              .toEntity(Map.class);
+      assertThat(refused.getStatusCode().value()).isEqualTo(422);
+      assertThat((String) refused.getBody().get("detail"))
+          .contains("pool 'tpu' is not one of this service's worker pools [cpu, gpu]");
+      assertThat(http.get().uri("/v1/jobs/" + cpuJob).retrieve().body(Map.class).get("pool"))
+          .isEqualTo("cpu");
+
+      List<String> cpuWorker = new java.util.ArrayList<>(pools);
+      cpuWorker.addAll(
+          List.of(
+              "--headprune.role=worker",
+              "--headprune.worker.pool=cpu",
+              "--db-scheduler.polling-interval=500ms"));
+      var sql = apiProcess.getBean(org.springframework.jdbc.core.JdbcTemplate.class);
+      try (ConfigurableApplicationContext cpu = Instances.start(database, data, cpuWorker)) {
+        awaitJob(http, cpuJob, j -> "SUCCEEDED".equals(j.get("status")));
+        assertThat(cpu.getEnvironment().getProperty("headprune.worker.pool")).isEqualTo("cpu");
+        // the GPU job is still waiting, unpicked, for its pool
+        assertThat(http.get().uri("/v1/jobs/" + gpuJob).retrieve().body(Map.class).get("status"))
+            .isEqualTo("QUEUED");
+        assertThat(
+                sql.queryForList(
+                    "select task_name, picked from scheduled_tasks where task_instance = ?",
+                    gpuJob))
+            .containsExactly(Map.of("task_name", "prune-job@gpu", "picked", false));
+      }
+      List<String> gpuWorker = new java.util.ArrayList<>(pools);
+      gpuWorker.addAll(
+          List.of(
+              "--headprune.role=worker",
+              "--headprune.worker.pool=gpu",
+              "--db-scheduler.polling-interval=500ms"));
+      try (ConfigurableApplicationContext gpu = Instances.start(database, data, gpuWorker)) {
+        awaitJob(http, gpuJob, j -> "SUCCEEDED".equals(j.get("status")));
+        assertThat(gpu.getEnvironment().getProperty("headprune.worker.pool")).isEqualTo("gpu");
+      }
+    }
+  }
+
   private static Map<String, Object> awaitJob(
       RestClient http, String id, java.util.function.Predicate<Map<String, Object>> until) {
     return Awaitility.await()
