@@ -42,9 +42,11 @@ import org.springframework.web.context.request.WebRequest;
 class JobsController {
 
   private final Jobs jobs;
+  private final io.headprune.jobs.JobPush pushes;
 
-  JobsController(Jobs jobs) {
+  JobsController(Jobs jobs, io.headprune.jobs.JobPush pushes) {
     this.jobs = jobs;
+    this.pushes = pushes;
   }
 
   @Operation(
@@ -156,6 +158,43 @@ class JobsController {
   @PostMapping(value = "/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
   JobView cancel(@PathVariable UUID id) {
     return jobs.cancel(id);
+  }
+
+  /**
+   * What to push, and where.
+   *
+   * @param repo the Hub model repository, org/name (created, private unless said, if it does not
+   *     exist)
+   * @param kind pruned (default) or masked
+   * @param revision the branch to commit to (default main)
+   * @param privateRepo whether a repository created now is private (default true)
+   */
+  record PushRequest(
+      @jakarta.validation.constraints.NotBlank(message = "repo is required") String repo,
+      @jakarta.validation.constraints.Pattern(
+              regexp = "pruned|masked",
+              message = "kind must be pruned or masked")
+          String kind,
+      String revision,
+      @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo) {}
+
+  @Operation(
+      operationId = "pushJob",
+      summary =
+          "Push a succeeded job's pruned (or masked) model with its card to a Hub repository, as"
+              + " one commit, with the tenant's Hub token")
+  @PostMapping(
+      value = "/{id}/push",
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  io.headprune.hub.HubUpload.Pushed push(
+      @PathVariable UUID id, @jakarta.validation.Valid @RequestBody PushRequest request) {
+    return pushes.push(
+        id,
+        request.kind() == null ? "pruned" : request.kind(),
+        request.repo(),
+        request.revision() == null ? "main" : request.revision(),
+        request.privateRepo() == null || request.privateRepo());
   }
 
   @Operation(

@@ -101,7 +101,8 @@ class OpenApiDefinition {
           Map.entry("getJobReportPage", List.of(409)),
           Map.entry("getJobScores", List.of(409)),
           Map.entry("createKey", List.of(422)),
-          Map.entry("setHubToken", List.of(409, 422)));
+          Map.entry("setHubToken", List.of(409, 422)),
+          Map.entry("pushJob", List.of(409, 422, 502)));
 
   /** Paths only an admin (or a platform admin) may call, whatever the method. */
   private static final List<String> ADMIN_PATHS = List.of("/v1/keys", "/v1/audit", "/v1/tenants");

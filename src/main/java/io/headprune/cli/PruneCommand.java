@@ -207,6 +207,21 @@ final class PruneCommand implements Callable<Integer> {
   Path out;
 
   @Option(
+      names = "--push-to",
+      paramLabel = "org/name",
+      description =
+          "then push pruned/ (masked/ when the model cannot be made smaller) with its card to this"
+              + " Hub model repository as one commit (created private if it does not exist), with"
+              + " HF_TOKEN or the token file of `hf auth login`")
+  String pushTo;
+
+  @Option(
+      names = "--push-revision",
+      defaultValue = "main",
+      description = "the branch --push-to commits to (default ${DEFAULT-VALUE})")
+  String pushRevision;
+
+  @Option(
       names = "--force",
       description =
           "replace the outputs (pruned/, masked/, scores.json, report.json) of an earlier run in --out")
@@ -227,6 +242,15 @@ final class PruneCommand implements Callable<Integer> {
     if (sparsity != null && maxMetricDrop != null) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "give one of --sparsity and --max-metric-drop, not both");
+    }
+    if (pushTo != null) { // before the run, not after it
+      io.headprune.hub.HubUpload.check(pushTo, pushRevision);
+      if (io.headprune.hub.HubSettings.fromEnvironment(DataOptions.environment.get()).token()
+          == null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "--push-to needs a Hub token with write access: HF_TOKEN, or `hf auth login`");
+      }
     }
     List<String> earlier =
         OUTPUTS.stream().filter(name -> java.nio.file.Files.exists(out.resolve(name))).toList();
@@ -334,6 +358,21 @@ final class PruneCommand implements Callable<Integer> {
       print(result.report(), spec.commandLine().getOut());
     }
     spec.commandLine().getOut().flush();
+    if (pushTo != null) {
+      String kind = java.nio.file.Files.isDirectory(out.resolve("pruned")) ? "pruned" : "masked";
+      spec.commandLine()
+          .getErr()
+          .println("pushing " + kind + "/ to the Hub repository " + pushTo + " …");
+      io.headprune.hub.HubUpload.Pushed pushed =
+          new io.headprune.hub.HubUpload(
+                  io.headprune.hub.HubSettings.fromEnvironment(DataOptions.environment.get()))
+              .push(out.resolve(kind), pushTo, pushRevision, true, "headprune prune: " + kind);
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "pushed %d files (%d through LFS) to %s@%s: %s%n",
+              pushed.files(), pushed.lfsFiles(), pushed.repo(), pushed.revision(), pushed.url());
+    }
     return 0;
   }
 

@@ -917,6 +917,11 @@ public class Catalog {
         .resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
   }
 
+  /** The Hub settings of the caller's tenant: its own token (see {@link Tenants#hubToken}). */
+  io.headprune.hub.HubSettings hubSettings() {
+    return hubFor(Caller.current().tenant()).settings();
+  }
+
   /** The Hub as {@code tenant} sees it: with its own token (see {@link Tenants#hubToken}). */
   private HubClient hubFor(String tenant) {
     return hub.withToken(tenants.hubToken(tenant, hub.settings().token()));

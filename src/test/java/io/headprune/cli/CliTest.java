@@ -367,7 +367,12 @@ class CliTest {
       DataOptions.environment =
           () ->
               java.util.Map.of(
-                  "HF_ENDPOINT", hub.endpoint(), "HF_HUB_CACHE", dir.resolve("cache").toString());
+                  "HF_ENDPOINT",
+                  hub.endpoint(),
+                  "HF_HUB_CACHE",
+                  dir.resolve("cache").toString(),
+                  "HF_TOKEN",
+                  "hf_write");
       try {
         String[] args = {
           "prune",
@@ -390,12 +395,19 @@ class CliTest {
           "--no-latency",
           "--device",
           "cpu",
+          "--push-to",
+          "acme/tiny-bert-pruned",
           "--out",
           dir.resolve("out").toString()
         };
         int code = run(args);
         assertThat(code).as(err.toString()).isZero();
         assertThat(out.toString()).contains("(64 evaluation examples, evaluation set)");
+        // and pushed, as it was written, to the Hub
+        assertThat(err.toString())
+            .contains("pushed 7 files (1 through LFS) to acme/tiny-bert-pruned@main");
+        assertThat(hub.pushed("acme/tiny-bert-pruned").get("model.safetensors"))
+            .isEqualTo(Files.readAllBytes(dir.resolve("out/pruned/model.safetensors")));
         JsonNode report = Json.MAPPER.readTree(Files.readAllBytes(dir.resolve("out/report.json")));
         assertThat(report.path("data").path("poolRows").asInt()).isEqualTo(192);
 

@@ -182,6 +182,17 @@ class TenantIsolationTest extends ServiceTest {
             404,
             c -> c.post().uri("/v1/jobs/" + job + "/cancel").retrieve().toEntity(String.class)));
     matrix.put(
+        "POST /v1/jobs/{id}/push",
+        new Row(
+            404,
+            c ->
+                c.post()
+                    .uri("/v1/jobs/" + job + "/push")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body("{\"repo\": \"beta/stolen\"}")
+                    .retrieve()
+                    .toEntity(String.class)));
+    matrix.put(
         "GET /v1/jobs/{id}/events",
         new Row(
             404,

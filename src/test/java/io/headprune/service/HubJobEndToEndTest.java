@@ -7,6 +7,7 @@ import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -105,6 +106,53 @@ class HubJobEndToEndTest extends ServiceTest {
                 Fixtures.json("golden/select-hies-0.5.json"), List.class));
     assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main"))
         .hasContent(model.commit());
+
+    // the pruned model pushed back to the Hub: one commit of the files served as pruned/
+    ResponseEntity<Map> pushed =
+        http.post()
+            .uri("/v1/jobs/" + id + "/push")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body("{\"repo\": \"org/tiny-bert-pruned\"}")
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(pushed.getStatusCode().value()).as(String.valueOf(pushed.getBody())).isEqualTo(200);
+    assertThat(pushed.getBody())
+        .containsEntry("repo", "org/tiny-bert-pruned")
+        .containsEntry("revision", "main")
+        .containsEntry("lfsFiles", 1);
+    Path served = DATA.resolve("pushed-check");
+    io.headprune.storage.Archives.extract(
+        downloadArtifact(id, "pruned"),
+        "pruned.tar.gz",
+        served,
+        new io.headprune.storage.ArchiveLimits(100, 1L << 30, 1000));
+    Map<String, byte[]> onTheHub = HUB.pushed("org/tiny-bert-pruned");
+    try (var files = java.nio.file.Files.list(served.resolve("pruned"))) {
+      for (Path file : files.toList()) {
+        assertThat(onTheHub.get(file.getFileName().toString()))
+            .as(file.getFileName().toString())
+            .isEqualTo(java.nio.file.Files.readAllBytes(file));
+      }
+    }
+    assertThat(onTheHub).containsKeys("README.md", "config.json", "model.safetensors");
+    assertThat(HUB.commits.get("org/tiny-bert-pruned"))
+        .containsExactly("headprune job " + id + ": pruned");
+    ResponseEntity<Map> badName =
+        http.post()
+            .uri("/v1/jobs/" + id + "/push")
+            .contentType(MediaType.APPLICATION_JSON)
+            .body("{\"repo\": \"../escape\"}")
+            .retrieve()
+            .toEntity(Map.class);
+    assertThat(badName.getStatusCode().value()).isEqualTo(422);
+  }
+
+  private Path downloadArtifact(String id, String kind) throws IOException {
+    byte[] bytes =
+        http.get().uri("/v1/jobs/" + id + "/artifacts/" + kind).retrieve().body(byte[].class);
+    Path file = DATA.resolve(kind + "-" + id + ".tar.gz");
+    java.nio.file.Files.write(file, bytes);
+    return file;
   }
 
   /**

@@ -121,6 +121,152 @@ public final class FakeHub implements AutoCloseable {
     return branch;
   }
 
+  /** Repositories pushed to, by name: their files by path, as the last commit left them. */
+  private final Map<String, Map<String, byte[]>> pushed = new ConcurrentHashMap<>();
+
+  /** Commit summaries, by repository. */
+  public final Map<String, List<String>> commits = new ConcurrentHashMap<>();
+
+  /** LFS objects uploaded, by SHA-256. */
+  private final Map<String, byte[]> lfs = new ConcurrentHashMap<>();
+
+  /** The files of a repository pushed to (empty map: none). */
+  public Map<String, byte[]> pushed(String repo) {
+    return pushed.getOrDefault(repo, Map.of());
+  }
+
+  /**
+   * The Hub's write API as huggingface_hub's upload_folder uses it: create a repository (409 when
+   * it exists), preupload (LFS for weights and anything over 10 MB), the LFS batch API with a
+   * storage URL on this server and a verify step, and an NDJSON commit.
+   */
+  @SuppressWarnings("unchecked")
+  private MockResponse push(
+      RecordedRequest request, String path, String[] parts, boolean authorized) {
+    String method = request.getMethod();
+    boolean write =
+        path.equals("/api/repos/create")
+            || path.matches("/api/models/[^/]+/[^/]+/(preupload|commit)/.+")
+            || path.matches("/[^/]+/[^/]+\\.git/info/lfs/objects/batch")
+            || path.startsWith("/lfs-storage/")
+            || path.equals("/lfs-verify");
+    if (!write) {
+      return null;
+    }
+    if (!path.startsWith("/lfs-storage/") && !authorized) {
+      return new MockResponse.Builder().code(401).build();
+    }
+    String body = request.getBody() == null ? "" : request.getBody().utf8();
+    if (path.equals("/api/repos/create")) {
+      Map<String, Object> ask = Json.MAPPER.readValue(body, Map.class);
+      String repo = ask.get("organization") + "/" + ask.get("name");
+      if (pushed.putIfAbsent(repo, new ConcurrentHashMap<>()) != null) {
+        return json(409, Map.of("error", "You already created this model repo"));
+      }
+      return json(200, Map.of("url", endpoint() + "/" + repo));
+    }
+    if (path.startsWith("/lfs-storage/") && "PUT".equals(method)) {
+      byte[] bytes = request.getBody().toByteArray();
+      String oid = parts[1];
+      if (!sha256(bytes).equals(oid)) {
+        return new MockResponse.Builder().code(400).body("content does not match its oid").build();
+      }
+      lfs.put(oid, bytes);
+      return new MockResponse.Builder().code(200).build();
+    }
+    if (path.equals("/lfs-verify")) {
+      Map<String, Object> ask = Json.MAPPER.readValue(body, Map.class);
+      return new MockResponse.Builder().code(lfs.containsKey(ask.get("oid")) ? 200 : 404).build();
+    }
+    if (path.endsWith("/info/lfs/objects/batch")) {
+      Map<String, Object> ask = Json.MAPPER.readValue(body, Map.class);
+      List<Map<String, Object>> objects = new ArrayList<>();
+      for (Map<String, Object> object : (List<Map<String, Object>>) ask.get("objects")) {
+        String oid = (String) object.get("oid");
+        Map<String, Object> answer = new LinkedHashMap<>(object);
+        if (!lfs.containsKey(oid)) {
+          answer.put(
+              "actions",
+              Map.of(
+                  "upload",
+                  Map.of(
+                      "href",
+                      endpoint() + "/lfs-storage/" + oid,
+                      "header",
+                      Map.of("X-Storage", "fake")),
+                  "verify",
+                  Map.of("href", endpoint() + "/lfs-verify")));
+        }
+        objects.add(answer);
+      }
+      return json(200, Map.of("transfer", "basic", "objects", objects));
+    }
+    String repo = parts[2] + "/" + parts[3];
+    if (!pushed.containsKey(repo)) {
+      return new MockResponse.Builder().code(404).addHeader("X-Error-Code", "RepoNotFound").build();
+    }
+    if (parts[4].equals("preupload")) {
+      Map<String, Object> ask = Json.MAPPER.readValue(body, Map.class);
+      List<Map<String, Object>> files = new ArrayList<>();
+      for (Map<String, Object> file : (List<Map<String, Object>>) ask.get("files")) {
+        String name = (String) file.get("path");
+        boolean large = ((Number) file.get("size")).longValue() > 10_000_000L;
+        files.add(
+            Map.of(
+                "path",
+                name,
+                "uploadMode",
+                large || name.endsWith(".safetensors") ? "lfs" : "regular"));
+      }
+      return json(200, Map.of("files", files));
+    }
+    // commit: NDJSON, a header, then files (base64) and LFS files (by oid)
+    Map<String, byte[]> files = new LinkedHashMap<>(pushed.get(repo));
+    String summary = null;
+    for (String line : body.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      Map<String, Object> entry = Json.MAPPER.readValue(line, Map.class);
+      Map<String, Object> value = (Map<String, Object>) entry.get("value");
+      switch ((String) entry.get("key")) {
+        case "header" -> summary = (String) value.get("summary");
+        case "file" ->
+            files.put(
+                (String) value.get("path"),
+                java.util.Base64.getDecoder().decode((String) value.get("content")));
+        case "lfsFile" -> {
+          byte[] blob = lfs.get(value.get("oid"));
+          if (blob == null) {
+            return json(
+                422, Map.of("error", "LFS object " + value.get("oid") + " was not uploaded"));
+          }
+          files.put((String) value.get("path"), blob);
+        }
+        default -> {
+          return json(400, Map.of("error", "unknown key " + entry.get("key")));
+        }
+      }
+    }
+    pushed.put(repo, files);
+    commits
+        .computeIfAbsent(repo, r -> Collections.synchronizedList(new ArrayList<>()))
+        .add(summary);
+    String commit =
+        sha256((repo + files.keySet() + commits.get(repo).size()).getBytes()).substring(0, 40);
+    return json(
+        200,
+        Map.of("commitOid", commit, "commitUrl", endpoint() + "/" + repo + "/commit/" + commit));
+  }
+
+  private static MockResponse json(int code, Object body) {
+    return new MockResponse.Builder()
+        .code(code)
+        .addHeader("Content-Type", "application/json")
+        .body(Json.MAPPER.writeValueAsString(body))
+        .build();
+  }
+
   /** Scripts a fault for a file's next download. */
   public void fault(String file, Fault fault) {
     faults.put(file, fault);
@@ -131,6 +277,10 @@ public final class FakeHub implements AutoCloseable {
     String[] parts = path.substring(1).split("/");
     boolean authorized =
         token == null || ("Bearer " + token).equals(request.getHeaders().get("Authorization"));
+    MockResponse push = push(request, path, parts, authorized);
+    if (push != null) {
+      return push;
+    }
     if (path.startsWith("/api/")) {
       // /api/{models|datasets}/{org}/{name}/revision/{rev}
       String repo = (parts[1].equals("datasets") ? "datasets/" : "") + parts[2] + "/" + parts[3];
