@@ -28,7 +28,8 @@ public class HeadpruneApplication {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     if (args[0].equals("keys")) {
-      System.exit(io.headprune.security.KeysCommand.run(args, out, err));
+      System.exit(
+          io.headprune.security.KeysCommand.run(args, out, err, HeadpruneApplication.class));
     }
     Cli.loadEngineEarly(args);
     System.exit(Cli.run(args, out, err));

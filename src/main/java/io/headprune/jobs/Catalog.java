@@ -48,8 +48,22 @@ public class Catalog {
   private final DatasetReader.Limits datasetLimits;
   private final Clock clock;
   private final HubClient hub;
-  private final java.util.concurrent.ConcurrentHashMap<String, Object> uploadLocks =
-      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Locks of uploads by content (and, taken before them, by archive bytes): a fixed set of stripes,
+   * so that memory does not grow with every distinct upload; two contents that share a stripe only
+   * wait for each other. Archive and content locks have stripes of their own, always taken in that
+   * order, so no two uploads can wait on each other's stripes in a circle.
+   */
+  private final Object[] archiveLocks = stripes(256);
+
+  private final Object[] contentLocks = stripes(256);
+
+  private static Object[] stripes(int count) {
+    Object[] stripes = new Object[count];
+    java.util.Arrays.setAll(stripes, i -> new Object());
+    return stripes;
+  }
 
   private final Repositories.JobRows jobRows;
   private final Quotas quotas;
@@ -252,7 +266,8 @@ public class Catalog {
    * answer 200 at once.
    */
   private Object lockFor(String tenant, String sha256) {
-    return uploadLocks.computeIfAbsent(tenant + "/" + sha256, key -> new Object());
+    Object[] stripes = sha256.startsWith("archive:") ? archiveLocks : contentLocks;
+    return stripes[Math.floorMod((tenant + "/" + sha256).hashCode(), stripes.length)];
   }
 
   /** The directory holding config.json: the archive root, or its single top-level directory. */

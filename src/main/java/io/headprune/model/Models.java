@@ -37,6 +37,15 @@ public final class Models {
 
   private Models() {}
 
+  /**
+   * Whether lm-evaluation-harness puts the beginning-of-sequence token before a multiple-choice
+   * item for this model (it does for Gemma models, whose tokenizers expect it): the task formatting
+   * copies that, and it is the family's fact, kept here with the families.
+   */
+  public static boolean harnessAddsBos(io.headprune.checkpoint.ModelConfig config) {
+    return config.modelType() != null && config.modelType().startsWith("gemma");
+  }
+
   /** The architecture of a config.json object, refusing unknown model types and classes by name. */
   public static Architecture architecture(ObjectNode raw) {
     String modelType = raw.path("model_type").asString("");

@@ -89,7 +89,7 @@ public final class Inputs implements AutoCloseable {
         return Encoded.ofTaskItems(
             tokenizer,
             items,
-            config.modelType() != null && config.modelType().startsWith("gemma"),
+            io.headprune.model.Models.harnessAddsBos(config),
             config.maxPositions());
       }
       if (data.recipe() instanceof Recipe.Segments segments) {

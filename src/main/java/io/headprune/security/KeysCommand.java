@@ -1,6 +1,5 @@
 package io.headprune.security;
 
-import io.headprune.HeadpruneApplication;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.tenancy.ApiKeys;
 import io.headprune.tenancy.Caller;
@@ -36,7 +35,7 @@ public final class KeysCommand {
   private static final Caller CLI = new Caller(ApiKeys.DEFAULT_TENANT, Role.PLATFORM_ADMIN, "cli");
 
   /** Runs {@code args} (starting with "keys"); returns the exit code. */
-  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+  public static int run(String[] args, PrintWriter out, PrintWriter err, Class<?> application) {
     List<String> own =
         Arrays.stream(args)
             .skip(1)
@@ -46,7 +45,7 @@ public final class KeysCommand {
         Arrays.stream(args)
             .filter(a -> a.startsWith("--spring.") || a.startsWith("--headprune."))
             .toArray(String[]::new);
-    CommandLine line = new CommandLine(new KeysCommand(), new Factory(settings));
+    CommandLine line = new CommandLine(new KeysCommand(), new Factory(settings, application));
     line.setOut(out);
     line.setErr(err);
     line.setParameterExceptionHandler(
@@ -65,12 +64,13 @@ public final class KeysCommand {
   }
 
   /** Commands get the database through a Spring context without a web server or workers. */
-  private record Factory(String[] settings) implements CommandLine.IFactory {
+  private record Factory(String[] settings, Class<?> application) implements CommandLine.IFactory {
     @Override
     public <K> K create(Class<K> type) throws Exception {
       K instance = CommandLine.defaultFactory().create(type);
       if (instance instanceof Database command) {
         command.settings = settings;
+        command.application = application;
       }
       return instance;
     }
@@ -80,12 +80,15 @@ public final class KeysCommand {
   abstract static class Database implements Callable<Integer> {
     String[] settings = new String[0];
 
+    /** The application whose context holds the database (given by the caller: no cycle). */
+    Class<?> application;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
       try (ConfigurableApplicationContext context =
-          new SpringApplicationBuilder(HeadpruneApplication.class)
+          new SpringApplicationBuilder(application)
               .web(WebApplicationType.NONE)
               .logStartupInfo(false)
               .properties(

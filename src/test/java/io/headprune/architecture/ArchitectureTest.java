@@ -39,6 +39,18 @@ class ArchitectureTest {
         .check(CLASSES);
   }
 
+  /** The application class starts everything; nothing it starts depends on it (no cycle). */
+  @Test
+  void nothingDependsOnTheApplicationClass() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("io.headprune")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.headprune.HeadpruneApplication")
+        .check(CLASSES);
+  }
+
   @Test
   void packagesHaveNoCycles() {
     slices().matching("io.headprune.(*)..").should().beFreeOfCycles().check(CLASSES);

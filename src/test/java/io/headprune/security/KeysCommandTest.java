@@ -27,7 +27,12 @@ class KeysCommandTest {
     all[args.length + 2] = "--spring.datasource.username=" + database.username();
     all[args.length + 3] = "--spring.datasource.password=" + database.password();
     all[args.length + 4] = "--headprune.data-dir=" + data;
-    int code = KeysCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
+    int code =
+        KeysCommand.run(
+            all,
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            io.headprune.HeadpruneApplication.class);
     return new Run(code, out.toString(), err.toString());
   }
 
