@@ -253,14 +253,18 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         cause instanceof tools.jackson.core.JacksonException jackson
             ? describe(jackson) + location(jackson)
             : "the body is missing or unreadable";
-    ProblemDetail problem =
-        detail(
-            Problem.of(
-                ProblemType.INVALID_REQUEST,
-                HttpStatus.BAD_REQUEST.value(),
-                "Malformed request body",
-                "malformed JSON: " + reason));
+    ProblemDetail problem = malformedBody("malformed JSON: " + reason);
     return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+  }
+
+  /** A body the server could not read: 400, titled so, {@code detail} saying why. */
+  private static ProblemDetail malformedBody(String detail) {
+    return detail(
+        Problem.of(
+            ProblemType.INVALID_REQUEST,
+            HttpStatus.BAD_REQUEST.value(),
+            "Malformed request body",
+            detail));
   }
 
   /** What was wrong, in the request's terms: no Java class names. */
@@ -317,13 +321,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> multipart(org.springframework.web.multipart.MultipartException e) {
     // (a too-large upload, a MultipartException too, has its own, more specific handler: 413)
     String detail = "the multipart body is malformed: " + multipartReason(e);
-    ProblemDetail problem =
-        detail(
-            Problem.of(
-                ProblemType.INVALID_REQUEST,
-                HttpStatus.BAD_REQUEST.value(),
-                "Malformed request body",
-                detail));
+    ProblemDetail problem = malformedBody(detail);
     return ResponseEntity.badRequest()
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
         .body(problem);

@@ -731,19 +731,28 @@ public class Catalog {
     if (given.name() == null && given.labels().isEmpty()) {
       return stored;
     }
-    UUID id = stored.value().id();
+    return new Stored<>(describeStored(stored.value().id(), given), stored.created());
+  }
+
+  /** A Hub dataset a job stored ({@code id}) given a job request's name and labels (as above). */
+  private UUID described(UUID id, Described given) {
+    if (given != null && (given.name() != null || !given.labels().isEmpty())) {
+      describeStored(id, given);
+    }
+    return id;
+  }
+
+  private DatasetView describeStored(UUID id, Described given) {
     String tenant = Caller.current().tenant();
-    DatasetView view =
-        transactions.execute(
-            status -> {
-              DatasetEntity dataset = datasets.lockById(id, tenant).orElseThrow();
-              Described kept =
-                  new Described(dataset.name, ResourceLabels.read(dataset.labels)).keptOver(given);
-              dataset.name = kept.name();
-              dataset.labels = ResourceLabels.json(kept.labels());
-              return DatasetView.of(datasets.save(dataset));
-            });
-    return new Stored<>(view, stored.created());
+    return transactions.execute(
+        status -> {
+          DatasetEntity dataset = datasets.lockById(id, tenant).orElseThrow();
+          Described kept =
+              new Described(dataset.name, ResourceLabels.read(dataset.labels)).keptOver(given);
+          dataset.name = kept.name();
+          dataset.labels = ResourceLabels.json(kept.labels());
+          return DatasetView.of(datasets.save(dataset));
+        });
   }
 
   /** Refuses an upload's name or labels (labels: a JSON object's text) that are not allowed. */
@@ -823,6 +832,19 @@ public class Catalog {
       throw new InvalidInputException(
           role + ": file, split, config, revision and rows apply to a \"hub\" dataset only");
     }
+    if (ref.id() != null && (ref.name() != null || ref.labels() != null)) {
+      throw new InvalidInputException(
+          role
+              + ": name and labels apply to a \"hub\" dataset (PATCH /v1/datasets/{id} names an"
+              + " upload)");
+    }
+    Described given =
+        ref.id() != null
+            ? null
+            : checkedDescription(
+                "dataset",
+                ref.name(),
+                ref.labels() == null ? null : ResourceLabels.json(ref.labels()));
     if (ref.id() != null) {
       // share-locked later, in the submission's transaction (shareDataset)
       return datasets
@@ -840,7 +862,7 @@ public class Catalog {
               + " datasets.load_dataset does, or one \"file\"");
     }
     if (ref.split() != null) {
-      return hubSplit(ref, role);
+      return described(hubSplit(ref, role), given);
     }
     String repo = ref.hub().substring("datasets/".length());
     // bounded as an upload is: refused from its announced size, or as soon as more arrives
@@ -856,7 +878,7 @@ public class Catalog {
                 ? datasetLimits.maxRows() + 1L // + a CSV header
                 : Long.MAX_VALUE); // binary or compressed: bounded by bytes, rows counted on read
     try (InputStream in = Files.newInputStream(file)) {
-      return uploadDataset(in, ref.file()).value().id();
+      return described(uploadDataset(in, ref.file()).value().id(), given);
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + file.getFileName(), e);
     } catch (InvalidInputException refused) {

@@ -230,6 +230,9 @@ public record JobRequest(
    * @param seed with recipe segments: the seed of the windows' draw (default 0)
    * @param task a multiple-choice task of lm-evaluation-harness whose prompt and choices the rows
    *     are formatted with: hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq, openbookqa
+   * @param name a Hub dataset's name in the catalogue, as an upload's (the stored dataset keeps the
+   *     name it has, else takes this)
+   * @param labels a Hub dataset's labels in the catalogue, as an upload's (likewise)
    */
   @com.fasterxml.jackson.annotation.JsonInclude(
       com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
@@ -275,7 +278,10 @@ public record JobRequest(
               message =
                   "task must be hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq or"
                       + " openbookqa")
-          String task) {}
+          String task,
+      @Size(min = 1, max = 200, message = "a dataset's name must be 1 to 200 characters")
+          String name,
+      Map<String, String> labels) {}
 
   /** The multiple-choice tasks whose lm-evaluation-harness templates are built in. */
   static final String TASKS = "hellaswag|piqa|arc_easy|arc_challenge|winogrande|boolq|openbookqa";

@@ -84,7 +84,8 @@ class HubJobEndToEndTest extends ServiceTest {
         submit(
             """
         {"model": {"hub": "org/tiny-bert", "revision": "main"},
-         "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
+         "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl",
+                         "name": "order calibration", "labels": {"source": "hub"}},
          "evaluation": {"hub": "datasets/org/order", "file": "eval.jsonl", "revision": "main"},
          "criteria": ["hies"], "sparsities": [0.5], "target": {"sparsity": 0.5}, "seeds": 1, "calibrationSize": 256}
         """);
@@ -95,6 +96,28 @@ class HubJobEndToEndTest extends ServiceTest {
     assertThat((Map<String, Object>) submitted.getBody().get("model"))
         .containsEntry("hub", "org/tiny-bert")
         .containsEntry("commit", model.commit());
+    // the Hub file the job stored is in the catalogue under the name and labels the job gave it
+    Object calibrationId =
+        ((Map<String, Object>)
+                ((Map<String, Object>) submitted.getBody().get("data")).get("calibration"))
+            .get("id");
+    List<Map<String, Object>> named =
+        (List<Map<String, Object>>) get("/v1/datasets?label=source=hub").get("items");
+    assertThat(named)
+        .singleElement()
+        .satisfies(
+            d ->
+                assertThat(d)
+                    .containsEntry("id", calibrationId)
+                    .containsEntry("name", "order calibration"));
+    ResponseEntity<Map> uploadNamed =
+        submit(
+            """
+        {"model": {"hub": "org/tiny-bert"}, "calibration": {"id": "%s", "name": "renamed"}}"""
+                .formatted(calibrationId));
+    assertThat(uploadNamed.getStatusCode().value()).isEqualTo(422);
+    assertThat((String) uploadNamed.getBody().get("detail"))
+        .contains("name and labels apply to a \"hub\" dataset");
     Map<String, Object> job =
         awaitJob(id, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
@@ -108,13 +131,7 @@ class HubJobEndToEndTest extends ServiceTest {
         .hasContent(model.commit());
 
     // the pruned model pushed back to the Hub: one commit of the files served as pruned/
-    ResponseEntity<Map> pushed =
-        http.post()
-            .uri("/v1/jobs/" + id + "/push")
-            .contentType(MediaType.APPLICATION_JSON)
-            .body("{\"repo\": \"org/tiny-bert-pruned\"}")
-            .retrieve()
-            .toEntity(Map.class);
+    ResponseEntity<Map> pushed = push(id, "org/tiny-bert-pruned");
     assertThat(pushed.getStatusCode().value()).as(String.valueOf(pushed.getBody())).isEqualTo(200);
     assertThat(pushed.getBody())
         .containsEntry("repo", "org/tiny-bert-pruned")
@@ -137,14 +154,16 @@ class HubJobEndToEndTest extends ServiceTest {
     assertThat(onTheHub).containsKeys("README.md", "config.json", "model.safetensors");
     assertThat(HUB.commits.get("org/tiny-bert-pruned"))
         .containsExactly("headprune job " + id + ": pruned");
-    ResponseEntity<Map> badName =
-        http.post()
-            .uri("/v1/jobs/" + id + "/push")
-            .contentType(MediaType.APPLICATION_JSON)
-            .body("{\"repo\": \"../escape\"}")
-            .retrieve()
-            .toEntity(Map.class);
-    assertThat(badName.getStatusCode().value()).isEqualTo(422);
+    assertThat(push(id, "../escape").getStatusCode().value()).isEqualTo(422);
+  }
+
+  private ResponseEntity<Map> push(String id, String repo) {
+    return http.post()
+        .uri("/v1/jobs/" + id + "/push")
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(Map.of("repo", repo))
+        .retrieve()
+        .toEntity(Map.class);
   }
 
   private Path downloadArtifact(String id, String kind) throws IOException {

@@ -102,17 +102,8 @@ class RolesTest {
             data,
             List.of("--headprune.worker.concurrency=2", "--db-scheduler.polling-interval=500ms"))) {
       RestClient http = Instances.client(both);
-      Map<String, Object> model =
-          Instances.upload(
-              http,
-              "/v1/models",
-              io.headprune.support.Archive.tarGz(
-                  io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
-      Map<String, Object> calibration =
-          Instances.upload(
-              http,
-              "/v1/datasets",
-              io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
+      Map<String, Object> model = uploadModel(http);
+      Map<String, Object> calibration = uploadCalibration(http);
       String longJob =
           Instances.submit(
               http,
@@ -156,17 +147,8 @@ class RolesTest {
     api.add("--headprune.role=api");
     try (ConfigurableApplicationContext apiProcess = Instances.start(database, data, api)) {
       RestClient http = Instances.client(apiProcess);
-      Map<String, Object> model =
-          Instances.upload(
-              http,
-              "/v1/models",
-              io.headprune.support.Archive.tarGz(
-                  io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
-      Map<String, Object> calibration =
-          Instances.upload(
-              http,
-              "/v1/datasets",
-              io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
+      Map<String, Object> model = uploadModel(http);
+      Map<String, Object> calibration = uploadCalibration(http);
       String body =
           """
           {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies"],
@@ -222,6 +204,19 @@ class RolesTest {
         assertThat(gpu.getEnvironment().getProperty("headprune.worker.pool")).isEqualTo("gpu");
       }
     }
+  }
+
+  private Map<String, Object> uploadModel(RestClient http) {
+    return Instances.upload(
+        http,
+        "/v1/models",
+        io.headprune.support.Archive.tarGz(
+            io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+  }
+
+  private static Map<String, Object> uploadCalibration(RestClient http) {
+    return Instances.upload(
+        http, "/v1/datasets", io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
   }
 
   private static Map<String, Object> awaitJob(
