@@ -51,7 +51,13 @@ public class JobPush {
     Path scratch = store.incoming();
     try {
       Files.createDirectories(scratch);
-      Archives.extract(artifact.path(), artifact.path().getFileName().toString(), scratch, limits);
+      // the service's own archive: bounded by its size, not by the upload limit it may exceed
+      ArchiveLimits own =
+          new ArchiveLimits(
+              limits.maxEntries(),
+              Math.max(limits.maxExpandedBytes(), 4 * artifact.bytes() + (1L << 30)),
+              limits.maxCompressionRatio());
+      Archives.extract(artifact.path(), artifact.path().getFileName().toString(), scratch, own);
       HubUpload.Pushed pushed =
           new HubUpload(catalog.hubSettings())
               .push(
