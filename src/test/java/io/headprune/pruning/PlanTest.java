@@ -34,18 +34,19 @@ class PlanTest {
 
   @Test
   void theExampleJobsPlanCountsEveryPhaseAndItsSearchesByTheirBound() {
-    // a 256-row pool, an evaluation set of 281: every pool example is calibration, 224 held out
+    // a 256-row pool, an evaluation set of 281: every pool example is calibration, 224 held out,
+    // of which α measures on 64 a seed (Run.HELD_OUT_CAP)
     Plan plan = Plan.of(example(), 256, 281, List.of());
     assertThat(plan.passes())
         .containsExactly(
-            Map.entry(Phase.DENSE, 281L + 3 * 224), // the evaluation set, each seed's held-out
+            Map.entry(Phase.DENSE, 281L + 3 * 64), // the evaluation set, each seed's held-out
             Map.entry(Phase.SCORE, 3L * 32),
-            // 3 grid sparsities + ⌈log₂ 20⌉ = 5 bisection points + 2 past, 11 α, 3 seeds, 224 each
-            Map.entry(Phase.ALPHA, (3L + 5 + 2) * 11 * 3 * 224),
+            // 3 grid sparsities + ⌈log₂ 20⌉ = 5 bisection points + 2 past, 11 α, 3 seeds, 64 each
+            Map.entry(Phase.ALPHA, (3L + 5 + 2) * 11 * 3 * 64),
             Map.entry(Phase.TARGET, 7L * 3 * 281),
             Map.entry(Phase.EVALUATE, (36L + 1) * 281));
-    assertThat(plan.total()).isEqualTo(91_267);
-    assertThat(plan.cost()).isEqualTo(91_267 + 2 * 96);
+    assertThat(plan.total()).isEqualTo(37_987);
+    assertThat(plan.cost()).isEqualTo(37_987 + 2 * 96);
     assertThat(plan.largest()).isEqualTo(Phase.ALPHA);
     // a fixed α has no α phase; without an evaluation set, 30 % of the pool is held out
     Plan fixed =
@@ -71,11 +72,11 @@ class PlanTest {
   @Test
   void aPlanOverTheServicesLimitIsRefusedNamingWhatToChange() {
     Plan plan = Plan.of(example(), 256, 281, List.of());
-    plan.checkWithin(91_267);
-    assertThatThrownBy(() -> plan.checkWithin(50_000))
+    plan.checkWithin(37_987);
+    assertThatThrownBy(() -> plan.checkWithin(20_000))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("91,267 passes")
-        .hasMessageContaining("alpha 73,920")
+        .hasMessageContaining("37,987 passes")
+        .hasMessageContaining("alpha 21,120")
         .hasMessageContaining("headprune.jobs.max-passes")
         .hasMessageContaining("most are in alpha: change alpha");
   }
