@@ -127,7 +127,7 @@ class CatalogController {
         result.getContent(), page, size, result.getTotalElements(), result.getTotalPages());
   }
 
-  private static final String LABEL_FILTER =
+  static final String LABEL_FILTER =
       "key=value: only those carrying this label (repeat it: every one must match)";
 
   /**

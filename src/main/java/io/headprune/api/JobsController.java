@@ -134,9 +134,7 @@ class JobsController {
               description = "only jobs submitted with this external id (an MLflow or Airflow run)")
           @RequestParam(required = false)
           String externalId,
-      @io.swagger.v3.oas.annotations.Parameter(
-              description =
-                  "key=value: only those carrying this label (repeat it: every one must match)")
+      @io.swagger.v3.oas.annotations.Parameter(description = CatalogController.LABEL_FILTER)
           @RequestParam(name = "label", required = false)
           List<String> label,
       @RequestParam(defaultValue = "0")
