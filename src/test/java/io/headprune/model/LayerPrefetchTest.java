@@ -67,7 +67,12 @@ class LayerPrefetchTest {
           prefetch.take(2, caller); // guesses 1 (a layer below)
           assertThat(prefetch.take(6, caller).getFloat()).isEqualTo(6f); // 1 dropped
         }
-        assertThat(scopes).hasSize(4); // 2, the guess 1, 6, the guess 5
+        // 2, the guess 1, 6, the guess 5 — which the loader thread starts on its own time
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(10))
+            .pollInterval(java.time.Duration.ofMillis(5))
+            .until(() -> scopes.size() == 4);
+        assertThat(scopes).hasSize(4);
         assertThat(scopes.get(1).isOpen()).as("the wrong guess is freed").isFalse();
         assertThat(scopes.get(0).isOpen()).as("closed with the caller").isFalse();
         assertThat(scopes.get(3).isOpen()).as("the pending guess").isTrue();
