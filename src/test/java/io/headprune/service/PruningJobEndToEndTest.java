@@ -709,6 +709,14 @@ class PruningJobEndToEndTest extends ServiceTest {
     }
     assertThat((List<?>) get("/v1/jobs?label=run=" + run + "&label=team=vision").get("items"))
         .isEmpty();
+    // with a status too (one query: every filter narrows)
+    assertThat(
+            (List<Map<String, Object>>)
+                get("/v1/jobs?status=SUCCEEDED&externalId=mlflow-" + run).get("items"))
+        .extracting(j -> j.get("id"))
+        .containsExactly(id);
+    assertThat((List<?>) get("/v1/jobs?status=FAILED&externalId=mlflow-" + run).get("items"))
+        .isEmpty();
 
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
     Map<String, Object> request =
