@@ -116,10 +116,7 @@ class ContractCheckTest {
 
   @Test
   void aProblemOfAnotherKindThanItsStatusFails() {
-    String problem =
-        "{\"type\": \"https://headprune.io/problems/conflict\", \"title\": \"Conflict\","
-            + " \"status\": 404, \"detail\": \"x\","
-            + " \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}";
+    String problem = problem("conflict", "Conflict", 404);
     assertThat(check("GET", JOB, 404, MediaType.APPLICATION_PROBLEM_JSON, problem))
         .containsExactly("a https://headprune.io/problems/conflict problem answers 409, not 404");
   }
@@ -160,6 +157,13 @@ class ContractCheckTest {
         .isNotEmpty();
   }
 
+  /** A whole problem of kind {@code kind} (a headprune type URI) with {@code status}. */
+  private static String problem(String kind, String title, int status) {
+    return ("{\"type\": \"https://headprune.io/problems/%s\", \"title\": \"%s\", \"status\": %d,"
+            + " \"detail\": \"x\", \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}")
+        .formatted(kind, title, status);
+  }
+
   private static final String NOT_FOUND =
       "{\"type\": \"https://headprune.io/problems/not-found\", \"title\": \"Not found\","
           + " \"status\": 404, \"detail\": \"x\", \"instance\": \"%s\"}";
@@ -183,10 +187,7 @@ class ContractCheckTest {
 
   @Test
   void aRefusalTheOperationCannotSendFails() {
-    String quota =
-        "{\"type\": \"https://headprune.io/problems/quota-exceeded\", \"title\": \"Quota\","
-            + " \"status\": 429, \"detail\": \"x\","
-            + " \"instance\": \"urn:uuid:0b6f3c1e-2a51-4c1e-9d7a-5f0e8d2c4b11\"}";
+    String quota = problem("quota-exceeded", "Quota", 429);
     // a read never meets a quota; a submission may
     assertThat(check("GET", JOB, 429, MediaType.APPLICATION_PROBLEM_JSON, quota))
         .singleElement()
