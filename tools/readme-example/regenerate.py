@@ -57,7 +57,7 @@ while i < len(lines):
         out.append('       "alpha":%s,"dense":%s,' % (res['alpha'], compact(res['dense'])))
         out.append('       "speedup":%s,' % compact(res['speedup']))
         out.append('       "links":{"pruned":%s,' % compact(res['links']['pruned']))
-        out.append('                "masked":{...},"scores":{...},"report":{...}},')
+        out.append('                "masked":{...},"scores":{...},"report":{...},"reportPage":{...}},')
         out.append('       "artifact":%s},' % compact(res['artifact']))
         out.append('     "callback":null,"data":%s,' % compact(d['data']))
         out.append('     "plan":%s,' % compact(d['plan']))
@@ -74,6 +74,11 @@ while i < len(lines):
         continue
     if l.startswith('    Content-Length:'):
         out.append('    Content-Length: %d' % done['result']['links']['pruned']['bytes']); i+=1; continue
+    if l.startswith('    {"seeds":'):
+        h=json.loads(rd('10a-heads.txt'))
+        out.append('    {"seeds":%d,"heads":[%s,' % (h['seeds'], compact(h['heads'][0])))
+        out.append('      ... %d more heads]}' % (len(h['heads'])-1))
+        i+=2; continue
     if l.startswith('    {"detail":"job '+oldJ):
         out.append('    '+rd('11-cancel.txt')); i+=1; continue
     if l.startswith('    {"job":"'+oldJ):

@@ -45,6 +45,7 @@ while true; do
 done
 curl -s -H "$AUTH" -o $OUT/pruned.tar.gz -D $OUT/09-download-headers.txt localhost:8080/v1/jobs/$J/artifacts/pruned
 tar tzf $OUT/pruned.tar.gz > $OUT/10-tar.txt
+curl -s -H "$AUTH" localhost:8080/v1/jobs/$J/heads > $OUT/10a-heads.txt
 curl -s -X POST -H "$AUTH" localhost:8080/v1/jobs/$J/cancel > $OUT/11-cancel.txt
 curl -s -H "$AUTH" localhost:8080/v1/jobs/$J/events > $OUT/12-events.txt
 curl -s -X POST localhost:8080/v1/keys -H "$AUTH" -H 'Content-Type: application/json' -d '{"tenant": "vision-team", "role": "member"}' > $OUT/13-key.txt

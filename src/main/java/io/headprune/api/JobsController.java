@@ -1,5 +1,7 @@
 package io.headprune.api;
 
+import io.headprune.jobs.JobEvaluations;
+import io.headprune.jobs.JobHeads;
 import io.headprune.jobs.JobRequest;
 import io.headprune.jobs.JobStatus;
 import io.headprune.jobs.JobView;
@@ -11,6 +13,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.net.URI;
@@ -218,6 +222,37 @@ class JobsController {
     return ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(new FileSystemResource(jobs.scoresFile(id)));
+  }
+
+  @Operation(
+      operationId = "getJobHeads",
+      summary =
+          "A succeeded job's heads from the database: the scores the artifact was selected with,"
+              + " whether each head was pruned, and its scores under every seed with HIES's mean"
+              + " and standard deviation across seeds")
+  @GetMapping(value = "/{id}/heads", produces = MediaType.APPLICATION_JSON_VALUE)
+  JobHeads heads(@PathVariable UUID id) {
+    return jobs.heads(id);
+  }
+
+  @Operation(
+      operationId = "getJobEvaluations",
+      summary =
+          "A succeeded job's evaluations from the database (criterion × sparsity × seed),"
+              + " optionally of one criterion and one sparsity")
+  @GetMapping(value = "/{id}/evaluations", produces = MediaType.APPLICATION_JSON_VALUE)
+  JobEvaluations evaluations(
+      @PathVariable UUID id,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description = "only this criterion's (hies, his, entropy, random)")
+          @RequestParam(required = false)
+          String criterion,
+      @io.swagger.v3.oas.annotations.Parameter(description = "only this sparsity's")
+          @RequestParam(required = false)
+          @DecimalMin(value = "0", message = "sparsity must be in [0, 1]")
+          @DecimalMax(value = "1", message = "sparsity must be in [0, 1]")
+          Double sparsity) {
+    return jobs.evaluations(id, criterion, sparsity);
   }
 
   @Operation(operationId = "getJobReport", summary = "report.json of a succeeded job")

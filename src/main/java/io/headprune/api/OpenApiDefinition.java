@@ -100,6 +100,8 @@ class OpenApiDefinition {
           Map.entry("getJobReport", List.of(409)),
           Map.entry("getJobReportPage", List.of(409)),
           Map.entry("getJobScores", List.of(409)),
+          Map.entry("getJobHeads", List.of(409)),
+          Map.entry("getJobEvaluations", List.of(409)),
           Map.entry("createKey", List.of(422)),
           Map.entry("setHubToken", List.of(409, 422)),
           Map.entry("pushJob", List.of(409, 422, 502)));

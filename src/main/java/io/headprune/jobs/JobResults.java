@@ -107,10 +107,8 @@ class JobResults {
     }
     Instant now = clock.instant();
     Map<String, JobView.Link> links = new LinkedHashMap<>();
-    for (String kind : List.of("pruned", "masked", "scores", "report")) {
-      Path file =
-          target.resolve(
-              kind.equals("pruned") || kind.equals("masked") ? kind + ".tar.gz" : kind + ".json");
+    for (String kind : List.of("pruned", "masked", "scores", "report", "reportPage")) {
+      Path file = target.resolve(fileName(kind));
       if (!Files.exists(file)) {
         continue; // no pruned/ when only masked/ can carry the selection
       }
@@ -128,9 +126,11 @@ class JobResults {
       artifact.createdAt = now;
       artifacts.save(artifact);
       String href =
-          kind.equals("pruned") || kind.equals("masked")
-              ? "/v1/jobs/" + id + "/artifacts/" + kind
-              : "/v1/jobs/" + id + "/" + kind;
+          switch (kind) {
+            case "pruned", "masked" -> "/v1/jobs/" + id + "/artifacts/" + kind;
+            case "reportPage" -> "/v1/jobs/" + id + "/report.html";
+            default -> "/v1/jobs/" + id + "/" + kind;
+          };
       links.put(kind, new JobView.Link(href, artifact.sha256, artifact.bytes));
     }
     PruneReport report = result.report();
@@ -173,6 +173,15 @@ class JobResults {
     job.phase = io.headprune.scoring.Phase.DONE.id();
     job.finishedAt = now;
     job.updatedAt = now;
+  }
+
+  /** The stored file of an output kind (an artifact row's kind). */
+  static String fileName(String kind) {
+    return switch (kind) {
+      case "pruned", "masked" -> kind + ".tar.gz";
+      case "reportPage" -> "report.html";
+      default -> kind + ".json";
+    };
   }
 
   /**

@@ -8,6 +8,7 @@ import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
+import io.headprune.pruning.PruneReport;
 import io.headprune.storage.ArtifactStore;
 import io.headprune.tenancy.Audit;
 import io.headprune.tenancy.Caller;
@@ -15,7 +16,13 @@ import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -423,16 +430,87 @@ public class Jobs {
     return output(id, "report");
   }
 
+  /**
+   * A succeeded job's heads from its {@code head_scores} rows: the scores the artifact was selected
+   * with, and every seed's.
+   */
+  @Transactional(readOnly = true)
+  public JobHeads heads(UUID id) {
+    succeeded(id);
+    Map<List<Integer>, HeadScoreEntity> selected = new LinkedHashMap<>();
+    Map<List<Integer>, List<JobHeads.HeadScoring>> perSeed = new HashMap<>();
+    Set<Integer> seeds = new HashSet<>();
+    // ordered by seed (null, the selection's, first), layer, head
+    for (HeadScoreEntity row : scores.findByJobIdOrderBySeedAscLayerAscHeadAsc(id)) {
+      List<Integer> key = List.of(row.layer, row.head);
+      if (row.seed == null) {
+        selected.put(key, row);
+      } else {
+        seeds.add(row.seed);
+        perSeed.computeIfAbsent(key, k -> new ArrayList<>()).add(JobHeads.HeadScoring.of(row));
+      }
+    }
+    List<JobHeads.JobHead> heads = new ArrayList<>();
+    for (var entry : selected.entrySet()) {
+      HeadScoreEntity row = entry.getValue();
+      List<JobHeads.HeadScoring> bySeed = perSeed.getOrDefault(entry.getKey(), List.of());
+      double mean =
+          bySeed.stream().mapToDouble(JobHeads.HeadScoring::hies).average().orElse(Double.NaN);
+      double squares =
+          bySeed.stream().mapToDouble(s -> (s.hies() - mean) * (s.hies() - mean)).sum();
+      double std = bySeed.size() > 1 ? Math.sqrt(squares / (bySeed.size() - 1)) : Double.NaN;
+      heads.add(
+          new JobHeads.JobHead(
+              row.layer, row.head, row.pruned, JobHeads.HeadScoring.of(row), bySeed, mean, std));
+    }
+    heads.sort(
+        Comparator.comparingInt(JobHeads.JobHead::layer).thenComparingInt(JobHeads.JobHead::head));
+    return new JobHeads(seeds.size(), heads);
+  }
+
+  /**
+   * A succeeded job's evaluations from its {@code evaluations} rows, optionally of one criterion
+   * and one sparsity.
+   */
+  @Transactional(readOnly = true)
+  public JobEvaluations evaluations(UUID id, String criterion, Double sparsity) {
+    succeeded(id);
+    List<PruneReport.EvaluationRow> rows = new ArrayList<>();
+    for (EvaluationEntity row : evaluations.findByJobIdOrderByIdAsc(id)) {
+      if ((criterion == null || criterion.equals(row.criterion))
+          && (sparsity == null || Math.abs(sparsity - row.sparsity) < 1e-9)) {
+        rows.add(
+            new PruneReport.EvaluationRow(
+                row.criterion,
+                row.sparsity,
+                row.seed,
+                row.metricName,
+                row.metricValue == null ? Double.NaN : row.metricValue,
+                row.agreement == null ? Double.NaN : row.agreement,
+                Json.MAPPER.readValue(row.prunedHeads, int[][].class)));
+      }
+    }
+    return new JobEvaluations(rows);
+  }
+
   /** The job's report.html, once it has succeeded. */
   @Transactional(readOnly = true)
   public Path reportPage(UUID id) {
     succeeded(id);
-    Path page = store.job(id).resolve("report.html");
-    if (!java.nio.file.Files.isRegularFile(page)) {
-      throw new NotFoundException(
-          "job " + id + " has no report page (it ran before pages were written)");
-    }
-    return page;
+    return artifacts
+        .findByJobIdAndKind(id, "reportPage")
+        .map(a -> store.resolve(a.uri))
+        .or(() -> legacyPage(id))
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "job " + id + " has no report page (it ran before pages were written)"));
+  }
+
+  /** A page written before pages had artifact rows (schema V16 and earlier): the file itself. */
+  private Optional<Path> legacyPage(UUID id) {
+    return Optional.of(store.job(id).resolve("report.html"))
+        .filter(java.nio.file.Files::isRegularFile);
   }
 
   /** A stored output with its SHA-256. */

@@ -203,6 +203,16 @@ class TenantIsolationTest extends ServiceTest {
             404,
             c -> c.get().uri("/v1/jobs/" + job + "/scores").retrieve().toEntity(String.class)));
     matrix.put(
+        "GET /v1/jobs/{id}/heads",
+        new Row(
+            404, c -> c.get().uri("/v1/jobs/" + job + "/heads").retrieve().toEntity(String.class)));
+    matrix.put(
+        "GET /v1/jobs/{id}/evaluations",
+        new Row(
+            404,
+            c ->
+                c.get().uri("/v1/jobs/" + job + "/evaluations").retrieve().toEntity(String.class)));
+    matrix.put(
         "GET /v1/jobs/{id}/report.html",
         new Row(
             404,

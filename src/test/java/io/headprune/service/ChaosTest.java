@@ -207,7 +207,7 @@ class ChaosTest {
                 String.class,
                 id))
         .as(what)
-        .containsExactly("masked", "pruned", "report", "scores");
+        .containsExactly("masked", "pruned", "report", "reportPage", "scores");
     // 16 heads, scores of the artifact plus one seed's
     assertThat(
             sql.queryForObject(

@@ -1,6 +1,7 @@
 package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.ModelRunner;
@@ -108,8 +109,44 @@ class PruningJobEndToEndTest extends ServiceTest {
         .isEqualTo(3 * 2 * 2);
     Map<String, Object> scores = get("/v1/jobs/" + id + "/scores");
     assertThat((List<?>) scores.get("heads")).hasSize(16);
+    // the rows served: each head's selection scores equal scores.json's, with both seeds' scores
+    Map<String, Object> served = get("/v1/jobs/" + id + "/heads");
+    assertThat(served.get("seeds")).isEqualTo(2);
+    List<Map<String, Object>> headRows = (List<Map<String, Object>>) served.get("heads");
+    assertThat(headRows).hasSize(16);
+    assertThat(headRows.stream().filter(h -> (Boolean) h.get("pruned"))).hasSize(8);
+    for (int i = 0; i < 16; i++) {
+      Map<String, Object> row = headRows.get(i);
+      Map<String, Object> file = ((List<Map<String, Object>>) scores.get("heads")).get(i);
+      assertThat(List.of(row.get("layer"), row.get("head")))
+          .isEqualTo(List.of(file.get("layer"), file.get("head")));
+      Map<String, Object> selected = (Map<String, Object>) row.get("selected");
+      for (String key : List.of("his", "entropy", "hisNorm", "entropyNorm", "hies")) {
+        assertThat(((Number) selected.get(key)).doubleValue())
+            .as(key)
+            .isEqualTo(((Number) file.get(key)).doubleValue());
+      }
+      List<Map<String, Object>> perSeed = (List<Map<String, Object>>) row.get("perSeed");
+      assertThat(perSeed).hasSize(2);
+      double a = ((Number) perSeed.get(0).get("hies")).doubleValue();
+      double b = ((Number) perSeed.get(1).get("hies")).doubleValue();
+      assertThat(((Number) row.get("hiesMean")).doubleValue())
+          .isCloseTo((a + b) / 2, within(1e-12));
+      assertThat(((Number) row.get("hiesStd")).doubleValue())
+          .isCloseTo(Math.abs(a - b) / Math.sqrt(2), within(1e-12));
+    }
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
     assertThat((List<?>) report.get("evaluations")).hasSize(3 * 2 * 2);
+    assertThat(get("/v1/jobs/" + id + "/evaluations").get("evaluations"))
+        .as("the evaluation rows are report.json's")
+        .isEqualTo(report.get("evaluations"));
+    assertThat(
+            (List<Map<String, Object>>)
+                get("/v1/jobs/" + id + "/evaluations?criterion=random&sparsity=0.5")
+                    .get("evaluations"))
+        .hasSize(2)
+        .allSatisfy(
+            e -> assertThat(e).containsEntry("criterion", "random").containsEntry("sparsity", 0.5));
     assertThat((List<?>) report.get("summary")).hasSize(3 * 2);
     ResponseEntity<String> page =
         http.get().uri("/v1/jobs/" + id + "/report.html").retrieve().toEntity(String.class);
@@ -363,7 +400,7 @@ class PruningJobEndToEndTest extends ServiceTest {
         awaitJob(second, j -> ((String) j.get("status")).matches("SUCCEEDED|FAILED|CANCELLED"));
     assertThat(masked.get("status")).as(String.valueOf(masked.get("error"))).isEqualTo("SUCCEEDED");
     assertThat((Map<String, Object>) ((Map<String, Object>) masked.get("result")).get("links"))
-        .containsKeys("masked", "scores", "report")
+        .containsKeys("masked", "scores", "report", "reportPage")
         .doesNotContainKey("pruned");
     assertThat(
             http.get()

@@ -103,7 +103,7 @@ class WorkerDeathTest {
       }
       assertThat(((Map<String, Object>) job.get("result")).get("links"))
           .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
-          .hasSize(4);
+          .hasSize(5);
     }
   }
 

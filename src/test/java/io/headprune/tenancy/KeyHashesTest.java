@@ -42,9 +42,12 @@ class KeyHashesTest {
    * A wrong key with a right prefix (a row exists, the hashes differ) takes as long to refuse as a
    * random key (no row): medians of interleaved runs within 25 % of each other. Had the comparison
    * stopped at the first differing byte, or the no-row path skipped hashing, the two would differ:
-   * the last check shows the measurement can tell such paths apart.
+   * the last check shows the measurement can tell such paths apart. A measurement of time, so not
+   * part of {@code ./mvnw verify} (a shared machine's load decides it): run it with {@code ./mvnw
+   * test -Dtest=KeyHashesTest -Dheadprune.timing.groups=none} (bench/README.md).
    */
   @Test
+  @org.junit.jupiter.api.Tag("timing")
   void aWrongKeyWithARightPrefixTakesAsLongAsARandomOne() {
     String key = KeyHashes.generate();
     byte[] stored = KeyHashes.sha256(key);
