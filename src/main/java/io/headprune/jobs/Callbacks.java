@@ -287,27 +287,49 @@ class Callbacks {
 
   /** What a job's view says of its callback: the URL, whether it was delivered, each attempt. */
   JobView.Callback view(UUID job) {
-    List<Map<String, Object>> rows =
-        sql.queryForList(
-            "select url, delivered_at, given_up_at from callbacks where job_id = ?", job);
-    if (rows.isEmpty()) {
-      return null;
+    return views(List.of(job)).get(job);
+  }
+
+  /**
+   * The callbacks of {@code jobs} (of those that have one), in two queries whatever their number: a
+   * page of the jobs listing costs no query per job.
+   */
+  Map<UUID, JobView.Callback> views(List<UUID> jobs) {
+    Map<UUID, JobView.Callback> views = new java.util.HashMap<>();
+    if (jobs.isEmpty()) {
+      return views;
     }
-    List<JobView.CallbackAttempt> attempts =
-        sql.query(
-            "select attempt, at, status, error from callback_attempts where job_id = ? order by attempt",
-            (r, i) ->
-                new JobView.CallbackAttempt(
-                    r.getInt("attempt"),
-                    r.getTimestamp("at").toInstant(),
-                    (Integer) r.getObject("status"),
-                    r.getString("error")),
-            job);
-    Map<String, Object> row = rows.get(0);
-    return new JobView.Callback(
-        (String) row.get("url"),
-        row.get("delivered_at") == null ? null : ((Timestamp) row.get("delivered_at")).toInstant(),
-        row.get("given_up_at") == null ? null : ((Timestamp) row.get("given_up_at")).toInstant(),
-        attempts);
+    Object[] ids = jobs.toArray();
+    Map<UUID, List<JobView.CallbackAttempt>> attempts = new java.util.HashMap<>();
+    sql.query(
+        "select job_id, attempt, at, status, error from callback_attempts"
+            + " where job_id = any(?) order by job_id, attempt",
+        statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
+        (java.sql.ResultSet r) -> {
+          attempts
+              .computeIfAbsent(r.getObject("job_id", UUID.class), k -> new java.util.ArrayList<>())
+              .add(
+                  new JobView.CallbackAttempt(
+                      r.getInt("attempt"),
+                      r.getTimestamp("at").toInstant(),
+                      (Integer) r.getObject("status"),
+                      r.getString("error")));
+        });
+    sql.query(
+        "select job_id, url, delivered_at, given_up_at from callbacks where job_id = any(?)",
+        statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
+        (java.sql.ResultSet r) -> {
+          UUID job = r.getObject("job_id", UUID.class);
+          Timestamp delivered = r.getTimestamp("delivered_at");
+          Timestamp givenUp = r.getTimestamp("given_up_at");
+          views.put(
+              job,
+              new JobView.Callback(
+                  r.getString("url"),
+                  delivered == null ? null : delivered.toInstant(),
+                  givenUp == null ? null : givenUp.toInstant(),
+                  attempts.getOrDefault(job, List.of())));
+        });
+    return views;
   }
 }

@@ -1,11 +1,15 @@
 package io.headprune.jobs;
 
+import io.headprune.scoring.Phase;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -83,4 +87,108 @@ class JobEntity {
   Instant startedAt;
   Instant finishedAt;
   Instant updatedAt;
+
+  /**
+   * The job's life, in one place: the statuses each status may move to. RUNNING → RUNNING is a new
+   * attempt after one that ended while the database was away or busy, when the row could not be
+   * written (db-scheduler runs the job again). A worker's writes are fenced besides by {@link
+   * #runBy}: only the attempt that runs the job changes it.
+   */
+  static final Map<JobStatus, Set<JobStatus>> NEXT =
+      Map.of(
+          JobStatus.QUEUED,
+          EnumSet.of(JobStatus.RUNNING, JobStatus.CANCELLED),
+          JobStatus.RUNNING,
+          EnumSet.of(
+              JobStatus.QUEUED,
+              JobStatus.RUNNING,
+              JobStatus.SUCCEEDED,
+              JobStatus.FAILED,
+              JobStatus.CANCELLED),
+          JobStatus.SUCCEEDED,
+          EnumSet.noneOf(JobStatus.class),
+          JobStatus.FAILED,
+          EnumSet.noneOf(JobStatus.class),
+          JobStatus.CANCELLED,
+          EnumSet.noneOf(JobStatus.class));
+
+  /** A new job, waiting for a worker. */
+  static JobEntity queued(UUID id, String tenant, Instant now) {
+    JobEntity job = new JobEntity();
+    job.id = id;
+    job.tenant = tenant;
+    job.status = JobStatus.QUEUED;
+    job.phase = Phase.QUEUED.id();
+    job.createdAt = now;
+    job.updatedAt = now;
+    return job;
+  }
+
+  /** Whether attempt {@code attempt} is the one running the job now. */
+  boolean runBy(int attempt) {
+    return status == JobStatus.RUNNING && this.attempt == attempt;
+  }
+
+  /**
+   * A worker starts the next attempt: QUEUED (or RUNNING, see {@link #NEXT}) → RUNNING, its
+   * progress measured afresh.
+   */
+  void start(String worker, Instant now) {
+    move(JobStatus.RUNNING, Phase.LOAD, now);
+    attempt++;
+    progressDone = 0;
+    progressTotal = 0;
+    fraction = null; // a new attempt measures again
+    eta = null;
+    this.worker = worker;
+    if (startedAt == null) {
+      startedAt = now;
+    }
+  }
+
+  /** Back in the queue (its worker shut down or died): RUNNING → QUEUED. */
+  void requeue(Instant now) {
+    move(JobStatus.QUEUED, Phase.QUEUED, now);
+    worker = null;
+  }
+
+  /** RUNNING → SUCCEEDED with its result (a {@link JobView.Result} as JSON). */
+  void succeed(String result, Instant now) {
+    move(JobStatus.SUCCEEDED, Phase.DONE, now);
+    this.result = result;
+    error = null;
+  }
+
+  /** RUNNING → FAILED with its problem (JSON). */
+  void fail(String problem, Instant now) {
+    move(JobStatus.FAILED, Phase.FAILED, now);
+    error = problem;
+  }
+
+  /** QUEUED or RUNNING → CANCELLED. */
+  void cancel(Instant now) {
+    move(JobStatus.CANCELLED, Phase.CANCELLED, now);
+  }
+
+  /** A cancel its worker acts on at its next batch. */
+  void requestCancel(Instant now) {
+    if (status.finished()) {
+      throw new IllegalStateException("job " + id + " has ended " + status);
+    }
+    cancelRequested = true;
+    updatedAt = now;
+  }
+
+  private void move(JobStatus to, Phase next, Instant now) {
+    if (!NEXT.get(status).contains(to)) {
+      throw new IllegalStateException(
+          "job " + id + ": " + status + " → " + to + " is not a move of a job's life");
+    }
+    status = to;
+    phase = next.id();
+    updatedAt = now;
+    if (to.finished()) {
+      finishedAt = now;
+    }
+  }
 }

@@ -57,8 +57,7 @@ class JobQueue {
           int maxWorkerDeaths) {
     return Tasks.oneTime(JobPools.task(pools.own()))
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database
-        // away) or to
-        // wait for its tenant's running-jobs quota
+        // away) or to wait for its tenant's running-jobs quota
         .onFailure(
             (complete, operations) -> {
               boolean deferred =
@@ -70,8 +69,8 @@ class JobQueue {
         .onDeadExecution(
             (complete, operations) -> {
               // the job waits for a worker again: say so, rather than RUNNING on a dead worker —
-              // before the
-              // execution is revived, so that no new attempt can start before the row says QUEUED
+              // before the execution is revived, so that no new attempt can start before the row
+              // says QUEUED
               UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
               if (runner.workerDied(id, maxWorkerDeaths)) {
                 operations.remove(); // quarantined: never handed to another worker

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ class JobResults {
   private final TransactionTemplate transactions;
   private final Clock clock;
 
-  private final Callbacks callbacks;
+  private final JobEndings endings;
 
   JobResults(
       Repositories.JobRows jobs,
@@ -45,8 +46,8 @@ class JobResults {
       ArtifactStore store,
       TransactionTemplate transactions,
       Clock clock,
-      Callbacks callbacks) {
-    this.callbacks = callbacks;
+      JobEndings endings) {
+    this.endings = endings;
     this.jobs = jobs;
     this.scores = scores;
     this.evaluations = evaluations;
@@ -61,7 +62,8 @@ class JobResults {
    * that lost the job (revived elsewhere while it was paused) gets {@link JobRunner.LostOwnership}
    * and its files are removed, so the owner's are never touched.
    */
-  void persist(UUID id, int attempt, Path work, Pruner.Result result) {
+  void persist(
+      UUID id, int attempt, Path work, Pruner.Result result, String criterion, Instant started) {
     Path out = work.resolve("out");
     Path packed = work.resolve("final");
     try {
@@ -80,7 +82,7 @@ class JobResults {
     boolean[] moved = {false};
     try {
       transactions.executeWithoutResult(
-          status -> store(id, attempt, packed, target, result, moved));
+          status -> store(id, attempt, packed, target, result, moved, criterion, started));
     } catch (RuntimeException e) {
       if (moved[0]) {
         ArtifactStore.delete(target); // ours, moved in this transaction, which did not commit
@@ -90,9 +92,16 @@ class JobResults {
   }
 
   private void store(
-      UUID id, int attempt, Path packed, Path target, Pruner.Result result, boolean[] moved) {
+      UUID id,
+      int attempt,
+      Path packed,
+      Path target,
+      Pruner.Result result,
+      boolean[] moved,
+      String criterion,
+      Instant started) {
     JobEntity job = jobs.lockById(id).orElseThrow(JobRunner.Cancelled::new);
-    if (job.attempt != attempt || job.status != JobStatus.RUNNING) {
+    if (!job.runBy(attempt)) {
       throw new JobRunner.LostOwnership(); // another attempt owns (or has ended) the job
     }
     if (job.cancelRequested) {
@@ -166,13 +175,9 @@ class JobResults {
             report.speedup(),
             links,
             report.artifact().measured());
-    job.result = Json.MAPPER.writeValueAsString(summary);
-    job.status = JobStatus.SUCCEEDED;
-    callbacks.scheduleDelivery(job.id);
-    job.error = null;
-    job.phase = io.headprune.scoring.Phase.DONE.id();
-    job.finishedAt = now;
-    job.updatedAt = now;
+    job.succeed(Json.MAPPER.writeValueAsString(summary), now);
+    Duration took = Duration.between(started, now);
+    endings.ended(job, criterion, took, "succeeded in " + took.toMillis() / 1000.0 + " s");
   }
 
   /** The stored file of an output kind (an artifact row's kind). */

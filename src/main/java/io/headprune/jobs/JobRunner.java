@@ -80,7 +80,7 @@ class JobRunner {
   private final Clock clock;
   private final String workerName;
   private final io.headprune.tenancy.Quotas quotas;
-  private Callbacks callbacks;
+  private JobEndings endings;
 
   /** Set by the configuration: the nice value jobs run at (0: as the request threads). */
   void nice(int nice) {
@@ -97,9 +97,9 @@ class JobRunner {
     this.isolateTokenizer = isolate;
   }
 
-  /** Set by the configuration: terminal states schedule the job's callback. */
-  void callbacks(Callbacks callbacks) {
-    this.callbacks = callbacks;
+  /** Set by the configuration: what every end of a job does (callback, event, metric). */
+  void endings(JobEndings endings) {
+    this.endings = endings;
   }
 
   /** What the job did, for {@code GET /v1/jobs/{id}/events}; none recorded until set. */
@@ -214,6 +214,7 @@ class JobRunner {
     Instant started = clock.instant();
     String criterion = "unknown"; // until the options are read
     WorkerDevices.Slot slot = null;
+    Outcome outcome;
     try {
       JobSpec spec = JobSpec.of(JobPayload.read(job.request));
       criterion = spec.options().criterion().id();
@@ -253,38 +254,105 @@ class JobRunner {
               progress);
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       progress.endPhase();
-      results.persist(id, attempt, work, result);
-      metrics.finished(JobStatus.SUCCEEDED, criterion, Duration.between(started, clock.instant()));
-      log.info("job {}: SUCCEEDED in {}", id, Duration.between(started, clock.instant()));
-      event(
-          id,
-          attempt,
-          "succeeded",
-          Phase.DONE,
-          "succeeded in " + Duration.between(started, clock.instant()).toMillis() / 1000.0 + " s");
+      results.persist(id, attempt, work, result, criterion, started);
+      outcome = new Outcome.Succeeded();
     } catch (LostOwnership lost) {
+      outcome = new Outcome.Lost();
+    } catch (Cancelled cancelled) {
+      outcome = new Outcome.Cancelled();
+    } catch (HandedBack handedBack) {
+      outcome = new Outcome.HandedBack();
+    } catch (HeadpruneException e) {
+      outcome =
+          new Outcome.Failed(
+              problem(ProblemType.of(e), e.title(), e.getMessage()),
+              e.title() + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      if (Databases.busy(e)) { // not the job's fault either: it runs again
+        Databases.countBusy("job");
+        outcome = new Outcome.Retry(e, "every database connection was in use; it runs again");
+      } else if (Databases.unreachable(e)) {
+        // not the job's fault: db-scheduler runs it again once the database answers; never FAILED
+        // for it
+        outcome = new Outcome.Retry(e, "the database went away; it runs again once it answers");
+      } else {
+        log.error("job {} failed", id, e);
+        outcome = Outcome.ENGINE_FAILED;
+      }
+    } catch (Error e) {
+      log.error("job {} failed", id, e);
+      outcome = Outcome.ENGINE_FAILED;
+    } finally {
+      io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(false);
+      if (slot != null) {
+        devices.release(slot);
+      }
+      store.removeAttempt(id, attempt);
+    }
+    conclude(id, attempt, outcome, criterion, started);
+  }
+
+  /** How an attempt ended; {@link #conclude} acts on it, in one place. */
+  sealed interface Outcome {
+    /** Its outputs are stored and the job SUCCEEDED, in the transaction that stored them. */
+    record Succeeded() implements Outcome {}
+
+    /** The job failed: the problem its client reads, and the event's words. */
+    record Failed(Map<String, Object> problem, String detail) implements Outcome {}
+
+    /** A cancel (or a delete) was found between batches. */
+    record Cancelled() implements Outcome {}
+
+    /** A later attempt owns the job: this one stops and writes nothing. */
+    record Lost() implements Outcome {}
+
+    /** The worker is shutting down: the job goes back to the queue. */
+    record HandedBack() implements Outcome {}
+
+    /** Not the job's fault (the database away or busy): db-scheduler runs it again. */
+    record Retry(RuntimeException cause, String detail) implements Outcome {}
+
+    /** The engine failed in a way it did not describe (logged with its stack). */
+    Failed ENGINE_FAILED =
+        new Failed(
+            problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"),
+            "the engine failed (logged)");
+  }
+
+  /**
+   * Ends attempt {@code attempt} of job {@code id} as {@code outcome} says: a failure or cancel
+   * ends the job (if the attempt still runs it), a lost job is left to its owner, a job handed back
+   * or to retry goes back to db-scheduler (which runs it again) by the exception it rethrows.
+   */
+  private void conclude(UUID id, int attempt, Outcome outcome, String criterion, Instant started) {
+    Duration took = Duration.between(started, clock.instant());
+    if (outcome instanceof Outcome.Succeeded) {
+      log.info("job {}: SUCCEEDED in {}", id, took);
+    } else if (outcome instanceof Outcome.Lost) {
       log.warn(
-          "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused); "
-              + "it stops and writes nothing",
+          "job {}: attempt {} lost the job to a later attempt (revived while this worker was paused);"
+              + " it stops and writes nothing",
           id,
           attempt);
-    } catch (Cancelled cancelled) {
-      log.info("job {}: CANCELLED after {}", id, Duration.between(started, clock.instant()));
-      event(id, attempt, "cancelled", Phase.CANCELLED, "cancelled while it ran");
-      end(id, attempt, JobStatus.CANCELLED, null);
-      metrics.finished(JobStatus.CANCELLED, criterion, Duration.between(started, clock.instant()));
-    } catch (HandedBack handedBack) {
+    } else if (outcome instanceof Outcome.Cancelled) {
+      log.info("job {}: CANCELLED after {}", id, took);
+      end(
+          id,
+          attempt,
+          criterion,
+          took,
+          "cancelled while it ran",
+          job -> job.cancel(clock.instant()));
+    } else if (outcome instanceof Outcome.Failed failed) {
+      log.info("job {}: FAILED: {}", id, failed.detail());
+      String problem = Json.MAPPER.writeValueAsString(failed.problem());
+      end(id, attempt, criterion, took, failed.detail(), job -> job.fail(problem, clock.instant()));
+    } else if (outcome instanceof Outcome.HandedBack) {
       transactions.executeWithoutResult(
           status ->
               jobs.lockById(id)
-                  .filter(row -> row.attempt == attempt && row.status == JobStatus.RUNNING)
-                  .ifPresent(
-                      row -> {
-                        row.status = JobStatus.QUEUED;
-                        row.phase = Phase.QUEUED.id();
-                        row.worker = null;
-                        row.updatedAt = clock.instant();
-                      }));
+                  .filter(row -> row.runBy(attempt))
+                  .ifPresent(row -> row.requeue(clock.instant())));
       log.info("job {} handed back to the queue at shutdown", id);
       event(
           id,
@@ -292,53 +360,11 @@ class JobRunner {
           "retry",
           Phase.QUEUED,
           "handed back to the queue: worker " + workerName + " shut down");
-      throw handedBack;
-    } catch (HeadpruneException e) {
-      log.info("job {}: FAILED ({}): {}", id, e.title(), e.getMessage());
-      event(id, attempt, "failed", Phase.FAILED, e.title() + ": " + e.getMessage());
-      end(id, attempt, JobStatus.FAILED, problem(ProblemType.of(e), e.title(), e.getMessage()));
-      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
-    } catch (RuntimeException e) {
-      if (Databases.busy(e)) { // not the job's fault either: it runs again
-        Databases.countBusy("job");
-        log.warn(
-            "job {}: every database connection was in use during attempt {}; it will be retried",
-            id,
-            attempt);
-        event(id, attempt, "retry", null, "every database connection was in use; it runs again");
-        throw e;
-      }
-      if (Databases.unreachable(e)) {
-        // not the job's fault: db-scheduler runs it again once the database answers; never FAILED
-        // for it
-        log.warn(
-            "job {}: the database went away during attempt {}; it will be retried", id, attempt);
-        event(id, attempt, "retry", null, "the database went away; it runs again once it answers");
-        throw e;
-      }
-      log.error("job {} failed", id, e);
-      event(id, attempt, "failed", Phase.FAILED, "the engine failed (logged)");
-      end(
-          id,
-          attempt,
-          JobStatus.FAILED,
-          problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"));
-      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
-    } catch (Error e) {
-      log.error("job {} failed", id, e);
-      event(id, attempt, "failed", Phase.FAILED, "the engine failed (logged)");
-      end(
-          id,
-          attempt,
-          JobStatus.FAILED,
-          problem(ProblemType.INTERNAL, "Engine failure", "the engine failed (logged)"));
-      metrics.finished(JobStatus.FAILED, criterion, Duration.between(started, clock.instant()));
-    } finally {
-      io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(false);
-      if (slot != null) {
-        devices.release(slot);
-      }
-      store.removeAttempt(id, attempt);
+      throw new HandedBack(); // db-scheduler runs it again (JobQueue's failure handler)
+    } else if (outcome instanceof Outcome.Retry retry) {
+      log.warn("job {}: attempt {}: {}", id, attempt, retry.detail());
+      event(id, attempt, "retry", null, retry.detail());
+      throw retry.cause();
     }
   }
 
@@ -395,13 +421,8 @@ class JobRunner {
     }
     if (job.cancelRequested) {
       // cancelled while this worker picked it: ended as a cancel of a queued job is
-      job.status = JobStatus.CANCELLED;
-      job.phase = Phase.CANCELLED.id();
-      job.finishedAt = clock.instant();
-      job.updatedAt = job.finishedAt;
-      callbacks.scheduleDelivery(job.id);
-      metrics.finished(JobStatus.CANCELLED, "unknown", null);
-      event(id, job.attempt, "cancelled", Phase.CANCELLED, "cancelled as a worker picked it");
+      job.cancel(clock.instant());
+      endings.ended(job, "unknown", null, "cancelled as a worker picked it");
       return null;
     }
     try {
@@ -415,19 +436,7 @@ class JobRunner {
     if (!quotas.mayStartJob(job.tenant)) {
       throw new Deferred("the tenant's running-jobs quota is full; the job waits");
     }
-    Instant now = clock.instant();
-    job.status = JobStatus.RUNNING;
-    job.attempt++;
-    job.phase = Phase.LOAD.id();
-    job.progressDone = 0;
-    job.progressTotal = 0;
-    job.fraction = null; // a new attempt measures again
-    job.eta = null;
-    job.worker = workerName;
-    if (job.startedAt == null) {
-      job.startedAt = now;
-    }
-    job.updatedAt = now;
+    job.start(workerName, clock.instant());
     return job;
   }
 
@@ -448,11 +457,8 @@ class JobRunner {
               }
               job.workerDeaths++;
               Instant now = clock.instant();
-              job.updatedAt = now;
-              job.worker = null;
               if (job.workerDeaths < maxDeaths) {
-                job.status = JobStatus.QUEUED;
-                job.phase = Phase.QUEUED.id();
+                job.requeue(now);
                 event(
                     id,
                     job.attempt,
@@ -469,9 +475,8 @@ class JobRunner {
                   "job {}: its worker died {} times while running it; the job is quarantined",
                   id,
                   job.workerDeaths);
-              job.status = JobStatus.FAILED;
-              job.phase = Phase.FAILED.id();
-              job.error =
+              job.worker = null;
+              job.fail(
                   Json.MAPPER.writeValueAsString(
                       problem(
                           ProblemType.QUARANTINED,
@@ -481,19 +486,16 @@ class JobRunner {
                               + (job.workerDeaths == 1 ? " time" : " times")
                               + " (the process stopped: a crash in native code, such as a"
                               + " tokenizer aborting, or the machine running out of memory); it is"
-                              + " not run again"));
-              job.finishedAt = now;
-              callbacks.scheduleDelivery(job.id);
-              event(
-                  id,
-                  job.attempt,
-                  "failed",
-                  Phase.FAILED,
+                              + " not run again")),
+                  now);
+              endings.ended(
+                  job,
+                  "unknown",
+                  null,
                   "quarantined: its workers died " + job.workerDeaths + " times");
               return true;
             });
     if (Boolean.TRUE.equals(quarantined)) {
-      metrics.finished(JobStatus.FAILED, "unknown", null);
       store.removeScratch(id);
       return true;
     }
@@ -501,23 +503,24 @@ class JobRunner {
   }
 
   /**
-   * Ends the job, if attempt {@code attempt} still owns it while it runs: terminal states are
-   * final.
+   * Ends the job by {@code move} (to a terminal status), if attempt {@code attempt} still runs it:
+   * terminal states are final, and a later attempt's job is not this one's to end.
    */
-  private void end(UUID id, int attempt, JobStatus status, Map<String, Object> error) {
+  private void end(
+      UUID id,
+      int attempt,
+      String criterion,
+      Duration took,
+      String detail,
+      java.util.function.Consumer<JobEntity> move) {
     transactions.executeWithoutResult(
         tx ->
             jobs.lockById(id)
-                .filter(job -> job.attempt == attempt && job.status == JobStatus.RUNNING)
+                .filter(job -> job.runBy(attempt))
                 .ifPresent(
                     job -> {
-                      job.status = status;
-                      job.phase =
-                          (status == JobStatus.CANCELLED ? Phase.CANCELLED : Phase.FAILED).id();
-                      job.error = error == null ? null : Json.MAPPER.writeValueAsString(error);
-                      callbacks.scheduleDelivery(job.id);
-                      job.finishedAt = clock.instant();
-                      job.updatedAt = job.finishedAt;
+                      move.accept(job);
+                      endings.ended(job, criterion, took, detail);
                     }));
   }
 

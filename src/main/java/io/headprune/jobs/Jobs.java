@@ -48,6 +48,10 @@ public class Jobs {
   private final SchedulerClient scheduler;
   private final ArtifactStore store;
   private final JobMetrics metrics;
+
+  /** What every end of a job does (callback, event, metric). */
+  private final JobEndings endings;
+
   private final Clock clock;
   private final Quotas quotas;
   private final Audit audit;
@@ -82,6 +86,7 @@ public class Jobs {
       Callbacks callbacks,
       org.springframework.transaction.PlatformTransactionManager transactionManager,
       JobEvents events,
+      JobEndings endings,
       JobPools pools,
       @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
           long maxPasses,
@@ -94,6 +99,7 @@ public class Jobs {
     // the budget only when it runs jobs itself or is told the workers' budget
     this.checksMemory = !role.trim().equalsIgnoreCase("api") || !memoryBudget.isBlank();
     this.events = events;
+    this.endings = endings;
     this.transactions =
         new org.springframework.transaction.support.TransactionTemplate(transactionManager);
     this.callbacks = callbacks;
@@ -273,11 +279,7 @@ public class Jobs {
     }
     quotas.admitQueuedJob(tenant); // the tenant's row stays locked until this job is committed
     Instant now = clock.instant();
-    JobEntity job = new JobEntity();
-    job.id = id;
-    job.tenant = tenant;
-    job.status = JobStatus.QUEUED;
-    job.phase = io.headprune.scoring.Phase.QUEUED.id();
+    JobEntity job = JobEntity.queued(id, tenant, now);
     job.modelId = checked.modelId();
     job.hubCommit = checked.hubCommit();
     job.calibrationId = checked.calibration();
@@ -295,8 +297,6 @@ public class Jobs {
                 catalog.datasetUse(checked.calibration()),
                 checked.evaluation() == null ? null : catalog.datasetUse(checked.evaluation()),
                 checked.compared().stream().map(catalog::datasetUse).toList()));
-    job.createdAt = now;
-    job.updatedAt = now;
     jobs.saveAndFlush(job); // the callback's row and the events reference it
     events.record(
         job.id,
@@ -361,14 +361,18 @@ public class Jobs {
   @Transactional(readOnly = true)
   public Page<JobView> list(
       JobStatus status, String name, String externalId, List<String> labels, int page, int size) {
-    return jobs.search(
+    Page<JobEntity> rows =
+        jobs.search(
             Caller.current().tenant(),
             status == null ? null : status.name(),
             name,
             externalId,
             ResourceLabels.json(ResourceLabels.selector(labels)),
-            PageRequest.of(page, size))
-        .map(this::view);
+            PageRequest.of(page, size));
+    // the page's callbacks in one go, not a query per job
+    Map<UUID, JobView.Callback> delivered =
+        callbacks.views(rows.getContent().stream().map(job -> job.id).toList());
+    return rows.map(job -> view(job, delivered.get(job.id)));
   }
 
   /** Cancels a queued or running job; a finished job cannot be cancelled. */
@@ -382,14 +386,10 @@ public class Jobs {
     // (the row still says QUEUED) finds the request when it starts, and ends it
     if (job.status == JobStatus.QUEUED
         && cancelUnlessPicked(JobPools.task(job.pool).instanceId(id.toString()))) {
-      job.status = JobStatus.CANCELLED;
-      job.phase = io.headprune.scoring.Phase.CANCELLED.id();
-      callbacks.scheduleDelivery(job.id);
-      job.finishedAt = clock.instant();
-      metrics.finished(JobStatus.CANCELLED, "unknown", null);
-      events.record(id, job.attempt, "cancelled", job.phase, "cancelled while queued");
+      job.cancel(clock.instant());
+      endings.ended(job, "unknown", null, "cancelled while queued");
     } else {
-      job.cancelRequested = true;
+      job.requestCancel(clock.instant());
       events.record(
           id,
           job.attempt,
@@ -397,7 +397,6 @@ public class Jobs {
           job.phase,
           "cancel requested; the worker stops at its next batch");
     }
-    job.updatedAt = clock.instant();
     audit.record("job.cancel", id);
     return view(job);
   }
@@ -588,6 +587,10 @@ public class Jobs {
   }
 
   private JobView view(JobEntity job) {
+    return view(job, callbacks.view(job.id));
+  }
+
+  private JobView view(JobEntity job, JobView.Callback callback) {
     JobRequest.ModelRef requested;
     JobRequest submitted;
     try {
@@ -619,7 +622,7 @@ public class Jobs {
         job.attempt,
         read(job.error, JobView.Failure.class),
         read(job.result, JobView.Result.class),
-        callbacks.view(job.id),
+        callback,
         job.data != null
             ? read(job.data, JobView.Data.class)
             : new JobView.Data(

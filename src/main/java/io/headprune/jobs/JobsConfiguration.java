@@ -19,6 +19,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 class JobsConfiguration {
 
   @Bean
+  JobEndings jobEndings(Callbacks callbacks, JobMetrics metrics, JobEvents events) {
+    return new JobEndings(callbacks, metrics, events);
+  }
+
+  @Bean
   JobResults jobResults(
       Repositories.JobRows jobs,
       Repositories.HeadScores scores,
@@ -27,7 +32,7 @@ class JobsConfiguration {
       ArtifactStore store,
       PlatformTransactionManager transactions,
       Clock clock,
-      Callbacks callbacks) {
+      JobEndings endings) {
     return new JobResults(
         jobs,
         scores,
@@ -36,7 +41,7 @@ class JobsConfiguration {
         store,
         new TransactionTemplate(transactions),
         clock,
-        callbacks);
+        endings);
   }
 
   @Bean
@@ -62,7 +67,7 @@ class JobsConfiguration {
       @Value("${headprune.worker.isolate-tokenizer:true}") boolean isolateTokenizer,
       Clock clock,
       io.headprune.tenancy.Quotas quotas,
-      Callbacks callbacks,
+      JobEndings endings,
       JobEvents events) {
     JobRunner runner =
         new JobRunner(
@@ -78,7 +83,7 @@ class JobsConfiguration {
             progressInterval,
             clock,
             workerName());
-    runner.callbacks(callbacks);
+    runner.endings(endings);
     runner.events(events);
     runner.nice(nice);
     runner.isolateTokenizer(isolateTokenizer);

@@ -130,8 +130,7 @@ class DecoderPruningTest {
   @Test
   void keepingLoadableByV5RemovesFewerGroupsWhenTheHiddenSizeWouldNotDivide() {
     // 12 query heads in 4 groups of 3, hidden 48: removing 2 groups leaves 6 (48 % 6 = 0), 3 leave
-    // 3 (fine),
-    // but with hidden 40 neither 6 nor 9 divides and no group may go
+    // 3 (fine), but with hidden 40 neither 6 nor 9 divides and no group may go
     List<HeadRef> heads = new ArrayList<>();
     double[] scores = new double[12];
     for (int h = 0; h < 12; h++) {

@@ -50,8 +50,7 @@ class NativeMemoryTest {
       // at most 4 examples a batch, and fewer where padding would pass 10 %
       assertThat(batches[0]).isGreaterThanOrEqualTo(500);
       // Each batch allocates about 1 MB of tensors (4 layers of activations, attentions and
-      // gradients):
-      // a leak would add about 500 MB here.
+      // gradients): a leak would add about 500 MB here.
       assertThat(growth).as("native memory growth in kB").isLessThan(64 * 1024);
       assertThat(tiny.model.manager().getManagedArrays().size())
           .as("arrays left on the weights' manager")

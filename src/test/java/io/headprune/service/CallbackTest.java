@@ -112,6 +112,10 @@ class CallbackTest extends ServiceTest {
     List<Map> attempts = (List<Map>) ((Map) job.get("callback")).get("attempts");
     assertThat(attempts).extracting(a -> a.get("status")).containsExactly(500, 204);
     assertThat(((Map) job.get("callback")).get("url")).isEqualTo(url);
+    // the listing shows the same delivery record (read for its whole page at once)
+    List<Map> listed = (List<Map>) get("/v1/jobs?size=200").get("items");
+    assertThat(listed.stream().filter(j -> id.equals(j.get("id"))).findFirst().orElseThrow())
+        .containsEntry("callback", job.get("callback"));
 
     RecordedRequest first = RECEIVER.takeRequest(5, TimeUnit.SECONDS);
     RecordedRequest second = RECEIVER.takeRequest(5, TimeUnit.SECONDS);
