@@ -4,6 +4,7 @@ import io.headprune.model.Devices;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneOptions;
 import io.headprune.pruning.PruneReport;
+import io.headprune.pruning.PruneRequest;
 import io.headprune.pruning.Pruner;
 import io.headprune.pruning.Recovery;
 import io.headprune.scoring.Criterion;
@@ -340,16 +341,12 @@ final class PruneCommand implements Callable<Integer> {
                     .toList());
     Pruner.Result result =
         Pruner.prune(
-            modelDir,
-            source.name(),
-            new Pruner.Origin(source.name(), source.commit(), command),
-            data,
-            compared,
-            evaluation,
-            options,
-            out,
-            Devices.parse(engine.device),
-            engine.progress(spec.commandLine().getErr()));
+            PruneRequest.of(modelDir, data, evaluation, options)
+                .named(source.name(), new Pruner.Origin(source.name(), source.commit(), command))
+                .comparing(compared)
+                .writingTo(out)
+                .on(Devices.parse(engine.device))
+                .reporting(engine.progress(spec.commandLine().getErr())));
     if (engine.json) {
       spec.commandLine()
           .getOut()

@@ -242,16 +242,13 @@ class JobRunner {
                   spec.normalized().model().hub(), job.hubCommit, "headprune job " + id, repeat);
       Pruner.Result result =
           Pruner.prune(
-              modelDir,
-              modelName,
-              origin,
-              calibration,
-              compared,
-              evaluation,
-              spec.options(),
-              work.resolve("out"),
-              device,
-              progress);
+              io.headprune.pruning.PruneRequest.of(
+                      modelDir, calibration, evaluation, spec.options())
+                  .named(modelName, origin)
+                  .comparing(compared)
+                  .writingTo(work.resolve("out"))
+                  .on(device)
+                  .reporting(progress));
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       progress.endPhase();
       results.persist(id, attempt, work, result, criterion, started);

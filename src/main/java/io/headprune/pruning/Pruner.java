@@ -102,47 +102,6 @@ public final class Pruner {
   }
 
   /**
-   * Runs {@code options} on the model in {@code modelDir}, calibrating on {@code data} and
-   * evaluating on {@code eval} (or a held-out part of {@code data} when null); writes the outputs
-   * under {@code out} when it is not null.
-   */
-  public static Result prune(
-      Path modelDir,
-      Path data,
-      Path eval,
-      PruneOptions options,
-      Path out,
-      Device device,
-      Progress progress) {
-    return prune(modelDir, name(modelDir), data, eval, options, out, device, progress);
-  }
-
-  /**
-   * As {@link #prune(Path, Path, Path, PruneOptions, Path, Device, Progress)}, naming the model in
-   * the outputs.
-   */
-  public static Result prune(
-      Path modelDir,
-      String modelName,
-      Path data,
-      Path eval,
-      PruneOptions options,
-      Path out,
-      Device device,
-      Progress progress) {
-    return prune(
-        modelDir,
-        modelName,
-        new Origin(modelName, null, "headprune prune --model " + modelName),
-        data,
-        eval,
-        options,
-        out,
-        device,
-        progress);
-  }
-
-  /**
    * Where a model came from and what made its pruned version: the model card's header and its
    * reproduction section.
    *
@@ -165,65 +124,22 @@ public final class Pruner {
     }
   }
 
-  /** As above, with the origin the model cards record. */
-  public static Result prune(
-      Path modelDir,
-      String modelName,
-      Origin origin,
-      Path data,
-      Path eval,
-      PruneOptions options,
-      Path out,
-      Device device,
-      Progress progress) {
-    return prune(
-        modelDir,
-        modelName,
-        origin,
-        DataSource.of(data),
-        DataSource.of(eval),
-        options,
-        out,
-        device,
-        progress);
-  }
-
-  /** As above, reading the data with their column mappings and recipes. */
-  public static Result prune(
-      Path modelDir,
-      String modelName,
-      Origin origin,
-      DataSource data,
-      DataSource eval,
-      PruneOptions options,
-      Path out,
-      Device device,
-      Progress progress) {
-    return prune(
-        modelDir, modelName, origin, data, List.of(), eval, options, out, device, progress);
-  }
-
   /**
-   * As above, also comparing {@code data} with the calibration sets {@code compared} (report's
-   * {@code calibrations}): each is scored, selected and evaluated on {@code eval} as {@code data}
-   * is. Comparing needs an evaluation set that no calibration set shares examples with.
+   * Runs {@code request}'s options on its model: calibrating on its calibration data (and scoring,
+   * selecting and evaluating the sets it compares the same way), evaluating on its evaluation data
+   * (or a held-out part of the pool when it has none); writes the outputs when it names where.
    */
-  public static Result prune(
-      Path modelDir,
-      String modelName,
-      Origin origin,
-      DataSource data,
-      List<DataSource> compared,
-      DataSource eval,
-      PruneOptions options,
-      Path out,
-      Device device,
-      Progress progress) {
-    if (!compared.isEmpty() && eval == null) {
-      throw new InvalidInputException(
-          "comparing calibration sets needs an evaluation set that all of them are measured on;"
-              + " give one (evaluation, or --eval)");
-    }
+  public static Result prune(PruneRequest request) {
+    Path modelDir = request.modelDir();
+    String modelName = request.modelName();
+    Origin origin = request.origin();
+    DataSource data = request.calibration();
+    List<DataSource> compared = request.compared();
+    DataSource eval = request.evaluation();
+    PruneOptions options = request.options();
+    Path out = request.out();
+    Device device = request.device();
+    Progress progress = request.progress();
     checkOutput(out);
     java.time.Instant started = java.time.Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);

@@ -48,15 +48,15 @@ class ArtifactMeasuredTest {
             .build();
     report =
         Pruner.prune(
-                MODEL,
-                "tiny-bert-order",
-                new Pruner.Origin("org/tiny-bert-order", "abc123", "test"),
-                DataSource.of(MODEL.resolve("calib.jsonl")),
-                DataSource.of(MODEL.resolve("eval.jsonl")).fromHub("org/order-eval"),
-                options,
-                out.resolve("run"),
-                Device.cpu(),
-                Progress.NONE)
+                PruneRequest.of(
+                        MODEL,
+                        DataSource.of(MODEL.resolve("calib.jsonl")),
+                        DataSource.of(MODEL.resolve("eval.jsonl")).fromHub("org/order-eval"),
+                        options)
+                    .named(
+                        "tiny-bert-order",
+                        new Pruner.Origin("org/tiny-bert-order", "abc123", "test"))
+                    .writingTo(out.resolve("run")))
             .report();
   }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.Device;
 import io.headprune.checkpoint.Columns;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.problem.InvalidInputException;
@@ -15,7 +14,6 @@ import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.Metric;
-import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -58,16 +56,9 @@ class CalibrationComparisonTest {
 
   private static PruneReport run(DataSource data, List<DataSource> compared) {
     return Pruner.prune(
-            MODEL,
-            "tiny-bert-order",
-            new Pruner.Origin("tiny-bert-order", null, "test"),
-            data,
-            compared,
-            EVALUATION,
-            options(),
-            null,
-            Device.cpu(),
-            Progress.NONE)
+            PruneRequest.of(MODEL, data, EVALUATION, options())
+                .named("tiny-bert-order", new Pruner.Origin("tiny-bert-order", null, "test"))
+                .comparing(compared))
         .report();
   }
 
@@ -151,18 +142,7 @@ class CalibrationComparisonTest {
   @Test
   void comparingNeedsAnEvaluationSet() {
     assertThatThrownBy(
-            () ->
-                Pruner.prune(
-                    MODEL,
-                    "m",
-                    new Pruner.Origin("m", null, "test"),
-                    CALIBRATION,
-                    List.of(TSV),
-                    null,
-                    options(),
-                    null,
-                    Device.cpu(),
-                    Progress.NONE))
+            () -> PruneRequest.of(MODEL, CALIBRATION, null, options()).comparing(List.of(TSV)))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("needs an evaluation set");
   }

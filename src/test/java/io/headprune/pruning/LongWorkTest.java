@@ -3,7 +3,6 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.TextTokenizer;
@@ -56,13 +55,9 @@ class LongWorkTest {
     assertThatThrownBy(
             () ->
                 Pruner.prune(
-                    MODEL,
-                    MODEL.resolve("calib.jsonl"),
-                    null,
-                    options,
-                    out.resolve("run"),
-                    Device.cpu(),
-                    stopping))
+                    PruneRequest.of(MODEL, MODEL.resolve("calib.jsonl"), null, options)
+                        .writingTo(out.resolve("run"))
+                        .reporting(stopping)))
         .isInstanceOf(Stop.class)
         .hasMessage(phase);
     assertThat(out.resolve("run/pruned")).doesNotExist();

@@ -3,7 +3,6 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Phase;
@@ -112,7 +111,8 @@ class PlanTest {
             .target(new PruneOptions.Target.MetricBudget(0.05, 0.125))
             .build();
     Recording recording = new Recording();
-    Pruner.prune(MODEL, MODEL.resolve("calib.jsonl"), null, options, null, Device.cpu(), recording);
+    Pruner.prune(
+        PruneRequest.of(MODEL, MODEL.resolve("calib.jsonl"), null, options).reporting(recording));
     assertThat(recording.planned).isNotNull();
     Plan plan = new Plan(recording.planned);
     assertThat(plan.passes().get(Phase.SCORE)).isEqualTo(2 * 24);

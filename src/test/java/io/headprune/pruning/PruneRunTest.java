@@ -3,7 +3,6 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.Device;
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.scoring.Criterion;
@@ -35,8 +34,7 @@ class PruneRunTest {
   }
 
   private static PruneReport run(PruneOptions options) {
-    return Pruner.prune(
-            MODEL, MODEL.resolve("calib.jsonl"), null, options, null, Device.cpu(), Progress.NONE)
+    return Pruner.prune(PruneRequest.of(MODEL, MODEL.resolve("calib.jsonl"), null, options))
         .report();
   }
 
@@ -340,13 +338,9 @@ class PruneRunTest {
     PruneOptions measured = TestOptions.small().measureLatency(true).build();
     PruneReport written =
         Pruner.prune(
-                MODEL,
-                MODEL.resolve("calib.jsonl"),
-                MODEL.resolve("eval.jsonl"),
-                measured,
-                out.resolve("run"),
-                Device.cpu(),
-                Progress.NONE)
+                PruneRequest.of(
+                        MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), measured)
+                    .writingTo(out.resolve("run")))
             .report();
     assertThat(written.speedup().parametersAfter())
         .isLessThan(written.speedup().parametersBefore());

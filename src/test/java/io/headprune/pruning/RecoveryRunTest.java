@@ -53,13 +53,9 @@ class RecoveryRunTest {
 
   private static PruneReport run(PruneOptions options, String name) {
     return Pruner.prune(
-            MODEL,
-            MODEL.resolve("calib.jsonl"),
-            MODEL.resolve("eval.jsonl"),
-            options,
-            out.resolve(name),
-            Device.cpu(),
-            Progress.NONE)
+            PruneRequest.of(
+                    MODEL, MODEL.resolve("calib.jsonl"), MODEL.resolve("eval.jsonl"), options)
+                .writingTo(out.resolve(name)))
         .report();
   }
 

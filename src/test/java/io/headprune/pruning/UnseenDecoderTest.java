@@ -3,11 +3,9 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.Device;
 import io.headprune.checkpoint.ModelConfig;
 import io.headprune.model.Models;
 import io.headprune.scoring.Criterion;
-import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -50,13 +48,9 @@ class UnseenDecoderTest {
             .build();
     Pruner.Result result =
         Pruner.prune(
-            model,
-            model.resolve("calib.jsonl"),
-            model.resolve("eval.jsonl"),
-            options,
-            out.resolve("run"),
-            Device.cpu(),
-            Progress.NONE);
+            PruneRequest.of(
+                    model, model.resolve("calib.jsonl"), model.resolve("eval.jsonl"), options)
+                .writingTo(out.resolve("run")));
 
     io.headprune.scoring.DecoderGoldenScoresTest.assertMatches(
         "random-mistral-gqa",
