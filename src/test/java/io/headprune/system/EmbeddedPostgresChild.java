@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * A process that starts the embedded PostgreSQL on a directory and waits to be killed: the JVM that
- * {@link EmbeddedRestartTest} kills with SIGKILL.
+ * {@link EmbeddedRestartIT} kills with SIGKILL.
  */
 public final class EmbeddedPostgresChild {
 

@@ -36,7 +36,7 @@ import org.springframework.web.client.RestClient;
  * with one set of rows and artifacts and no scratch files left by any attempt.
  */
 @SuppressWarnings({"rawtypes", "unchecked", "try"})
-class ChaosTest {
+class ChaosIT {
 
   // a job with automatic α and a metric budget passes through every phase of the engine
   private static final List<String> PHASES =

@@ -27,7 +27,7 @@ import org.springframework.web.client.RestClient;
  * attempt 2, with one set of artifacts and no error, and the paused attempt leaves no trace.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-class FencingTest {
+class FencingIT {
 
   static final CountDownLatch FROZEN = new CountDownLatch(1);
   static final CountDownLatch RELEASE = new CountDownLatch(1);

@@ -18,7 +18,7 @@ import org.springframework.web.client.RestClient;
  * An api process queues jobs without running them; a worker process runs them and serves no API.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-class RolesTest {
+class RolesIT {
 
   @TempDir Path data;
 

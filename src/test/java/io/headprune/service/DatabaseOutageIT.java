@@ -19,7 +19,7 @@ import org.springframework.web.client.RestClient;
  * While PostgreSQL is away the API answers a fast 503 problem with Retry-After, readiness goes DOWN
  * and liveness stays UP; when it is back, everything answers again without a restart.
  */
-class DatabaseOutageTest {
+class DatabaseOutageIT {
 
   @TempDir Path data;
 

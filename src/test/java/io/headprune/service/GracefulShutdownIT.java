@@ -25,7 +25,7 @@ import org.springframework.web.client.RestClient;
  * the next batch, hands the job back to the queue, and exits; another instance completes it.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-class GracefulShutdownTest {
+class GracefulShutdownIT {
 
   static final CountDownLatch SCORING = new CountDownLatch(1);
   static final CountDownLatch STOPPING = new CountDownLatch(1);

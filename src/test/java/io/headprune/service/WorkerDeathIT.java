@@ -27,7 +27,7 @@ import org.springframework.web.client.RestClient;
  * second pick the job up and complete it.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-class WorkerDeathTest {
+class WorkerDeathIT {
 
   static CountDownLatch claimed;
 

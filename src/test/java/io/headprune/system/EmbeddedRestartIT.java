@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on the data directory, is shut down and a new one starts on the same data; while the first
  * process lives, a second one on the same directory is refused instead of racing it.
  */
-class EmbeddedRestartTest {
+class EmbeddedRestartIT {
 
   @TempDir Path data;
 

@@ -26,7 +26,7 @@ import org.springframework.web.client.RestClient;
  * first has finished.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-class RunningQuotaTest {
+class RunningQuotaIT {
 
   static final CountDownLatch RUNNING = new CountDownLatch(1);
   static final CountDownLatch RELEASE = new CountDownLatch(1);
