@@ -2,7 +2,9 @@ package io.headprune;
 
 import io.headprune.cli.Cli;
 import io.headprune.model.NativeThreads;
+import io.headprune.security.KeysCommand;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -19,7 +21,7 @@ public class HeadpruneApplication {
     if (Cli.servesWith(args)) {
       String[] settings =
           args.length > 0 && args[0].equals("serve")
-              ? java.util.Arrays.copyOfRange(args, 1, args.length)
+              ? Arrays.copyOfRange(args, 1, args.length)
               : args;
       SpringApplication.run(HeadpruneApplication.class, settings);
       return;
@@ -28,8 +30,7 @@ public class HeadpruneApplication {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     if (args[0].equals("keys")) {
-      System.exit(
-          io.headprune.security.KeysCommand.run(args, out, err, HeadpruneApplication.class));
+      System.exit(KeysCommand.run(args, out, err, HeadpruneApplication.class));
     }
     Cli.loadEngineEarly(args);
     System.exit(Cli.run(args, out, err));

@@ -5,6 +5,7 @@ import io.headprune.tenancy.Audit;
 import io.headprune.tenancy.Caller;
 import io.headprune.tenancy.Quotas;
 import io.headprune.tenancy.Role;
+import io.headprune.tenancy.Tenants;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -17,6 +18,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import java.net.URI;
 import java.util.List;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.validation.annotation.Validated;
@@ -24,6 +26,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -33,8 +36,7 @@ import org.springframework.web.bind.annotation.RestController;
  * on its own tenant, a platform admin on every tenant (and creates tenants with their first key).
  */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
-    "'${headprune.role:both}' != 'worker'")
+@ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
 @Tag(
     name = "administration",
     description = "API keys, tenants' usage and the audit trail (admin role)")
@@ -44,9 +46,9 @@ class AdminController {
   private final ApiKeys keys;
   private final Quotas quotas;
   private final Audit audit;
-  private final io.headprune.tenancy.Tenants tenants;
+  private final Tenants tenants;
 
-  AdminController(ApiKeys keys, Quotas quotas, Audit audit, io.headprune.tenancy.Tenants tenants) {
+  AdminController(ApiKeys keys, Quotas quotas, Audit audit, Tenants tenants) {
     this.tenants = tenants;
     this.keys = keys;
     this.quotas = quotas;
@@ -134,9 +136,7 @@ class AdminController {
           "204. The tenant's jobs then read Hub models and datasets with it; without one, only the default "
               + "tenant uses the service's HF_TOKEN. 409 when the service has no key-encryption key.")
   @ApiResponse(responseCode = "204", description = "Done")
-  @org.springframework.web.bind.annotation.PutMapping(
-      value = "/v1/tenants/{id}/hub-token",
-      consumes = MediaType.APPLICATION_JSON_VALUE)
+  @PutMapping(value = "/v1/tenants/{id}/hub-token", consumes = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Void> setHubToken(@PathVariable String id, @Valid @RequestBody HubToken token) {
     tenants.setHubToken(id, token.token(), checkAdmin());
     return ResponseEntity.noContent().build();

@@ -4,36 +4,44 @@ import io.headprune.jobs.Catalog;
 import io.headprune.jobs.DatasetView;
 import io.headprune.jobs.ModelView;
 import io.headprune.jobs.Stored;
+import io.headprune.problem.InvalidInputException;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.annotation.Nullable;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
+import org.springframework.web.multipart.MultipartRequest;
+import tools.jackson.databind.JsonNode;
 
 /** Uploaded models and datasets: content-addressed, so the same bytes give the same id. */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
-    "'${headprune.role:both}' != 'worker'")
+@ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
 @Tag(name = "models and datasets", description = "Uploads, content-addressed by SHA-256")
 class CatalogController {
 
@@ -79,16 +87,14 @@ class CatalogController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<ModelView> uploadModel(
       @RequestPart("file") MultipartFile file,
-      @io.swagger.v3.oas.annotations.Parameter(hidden = true)
-          org.springframework.web.multipart.MultipartRequest parts,
-      @io.swagger.v3.oas.annotations.Parameter(
+      @Parameter(hidden = true) MultipartRequest parts,
+      @Parameter(
               description =
                   "what the model is called (e.g. its Hub id, org/name): the pruned model's card"
                       + " names it as its base model; 1 to 128 letters, digits, spaces and . _ - /")
           @RequestPart(value = "name", required = false)
           String name,
-      @io.swagger.v3.oas.annotations.Parameter(description = LABELS_PART)
-          @RequestPart(value = "labels", required = false)
+      @Parameter(description = LABELS_PART) @RequestPart(value = "labels", required = false)
           String labels)
       throws IOException {
     return store(
@@ -108,11 +114,9 @@ class CatalogController {
       summary = "The stored models, newest first, optionally by name and labels")
   @GetMapping(value = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
   ModelPage models(
-      @io.swagger.v3.oas.annotations.Parameter(description = "only models of this name")
-          @RequestParam(required = false)
+      @Parameter(description = "only models of this name") @RequestParam(required = false)
           String name,
-      @io.swagger.v3.oas.annotations.Parameter(description = LABEL_FILTER)
-          @RequestParam(name = "label", required = false)
+      @Parameter(description = LABEL_FILTER) @RequestParam(name = "label", required = false)
           List<String> label,
       @RequestParam(defaultValue = "0")
           @Min(value = 0, message = "page must be non-negative")
@@ -160,7 +164,7 @@ class CatalogController {
           "A JSON merge patch (RFC 7396): {\"name\": …} sets the name (null removes it);"
               + " {\"labels\": {\"k\": \"v\", \"old\": null}} sets k and removes old (labels: null"
               + " removes them all). Nothing else can change.")
-  @org.springframework.web.bind.annotation.PatchMapping(
+  @PatchMapping(
       value = "/v1/models/{id}",
       consumes = {"application/merge-patch+json", MediaType.APPLICATION_JSON_VALUE},
       produces = MediaType.APPLICATION_JSON_VALUE)
@@ -169,7 +173,7 @@ class CatalogController {
       @io.swagger.v3.oas.annotations.parameters.RequestBody(
               content = @Content(schema = @Schema(implementation = Description.class)))
           @org.springframework.web.bind.annotation.RequestBody
-          tools.jackson.databind.JsonNode patch) {
+          JsonNode patch) {
     return catalog.describeModel(id, patch);
   }
 
@@ -180,9 +184,7 @@ class CatalogController {
    * @param labels labels to set (a null value removes that key), or null to remove them all
    */
   @Schema(additionalProperties = Schema.AdditionalPropertiesValue.FALSE)
-  record Description(
-      @jakarta.annotation.Nullable String name,
-      @jakarta.annotation.Nullable java.util.Map<String, String> labels) {}
+  record Description(@Nullable String name, @Nullable Map<String, String> labels) {}
 
   @Operation(operationId = "getModel", summary = "A stored model")
   @GetMapping(value = "/v1/models/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -196,7 +198,7 @@ class CatalogController {
       description =
           "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
   @ApiResponse(responseCode = "204", description = "Deleted")
-  @org.springframework.web.bind.annotation.DeleteMapping("/v1/models/{id}")
+  @DeleteMapping("/v1/models/{id}")
   ResponseEntity<Void> deleteModel(@PathVariable UUID id) {
     catalog.deleteModel(id);
     return ResponseEntity.noContent().build();
@@ -242,19 +244,16 @@ class CatalogController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<DatasetView> uploadDataset(
       @RequestPart("file") MultipartFile file,
-      @io.swagger.v3.oas.annotations.Parameter(hidden = true)
-          org.springframework.web.multipart.MultipartRequest parts,
-      @io.swagger.v3.oas.annotations.Parameter(
+      @Parameter(hidden = true) MultipartRequest parts,
+      @Parameter(
               description =
                   "what the dataset is called: 1 to 128 letters, digits, spaces and . _ - /")
           @RequestPart(value = "name", required = false)
           String name,
-      @io.swagger.v3.oas.annotations.Parameter(description = LABELS_PART)
-          @RequestPart(value = "labels", required = false)
+      @Parameter(description = LABELS_PART) @RequestPart(value = "labels", required = false)
           String labels)
       throws IOException {
-    io.headprune.jobs.Catalog.checkDescription(
-        "dataset", name, labels); // before the bytes are read
+    Catalog.checkDescription("dataset", name, labels); // before the bytes are read
     return store(
         parts,
         file,
@@ -267,11 +266,9 @@ class CatalogController {
       summary = "The stored datasets, newest first, optionally by name and labels")
   @GetMapping(value = "/v1/datasets", produces = MediaType.APPLICATION_JSON_VALUE)
   DatasetPage datasets(
-      @io.swagger.v3.oas.annotations.Parameter(description = "only datasets of this name")
-          @RequestParam(required = false)
+      @Parameter(description = "only datasets of this name") @RequestParam(required = false)
           String name,
-      @io.swagger.v3.oas.annotations.Parameter(description = LABEL_FILTER)
-          @RequestParam(name = "label", required = false)
+      @Parameter(description = LABEL_FILTER) @RequestParam(name = "label", required = false)
           List<String> label,
       @RequestParam(defaultValue = "0")
           @Min(value = 0, message = "page must be non-negative")
@@ -290,7 +287,7 @@ class CatalogController {
       operationId = "describeDataset",
       summary = "Change a dataset's name and labels",
       description = "A JSON merge patch, as for a model.")
-  @org.springframework.web.bind.annotation.PatchMapping(
+  @PatchMapping(
       value = "/v1/datasets/{id}",
       consumes = {"application/merge-patch+json", MediaType.APPLICATION_JSON_VALUE},
       produces = MediaType.APPLICATION_JSON_VALUE)
@@ -299,7 +296,7 @@ class CatalogController {
       @io.swagger.v3.oas.annotations.parameters.RequestBody(
               content = @Content(schema = @Schema(implementation = Description.class)))
           @org.springframework.web.bind.annotation.RequestBody
-          tools.jackson.databind.JsonNode patch) {
+          JsonNode patch) {
     return catalog.describeDataset(id, patch);
   }
 
@@ -315,22 +312,21 @@ class CatalogController {
       description =
           "204; 409 while a queued or running job uses it. Finished jobs keep their history.")
   @ApiResponse(responseCode = "204", description = "Deleted")
-  @org.springframework.web.bind.annotation.DeleteMapping("/v1/datasets/{id}")
+  @DeleteMapping("/v1/datasets/{id}")
   ResponseEntity<Void> deleteDataset(@PathVariable UUID id) {
     catalog.deleteDataset(id);
     return ResponseEntity.noContent().build();
   }
 
   private static <T> ResponseEntity<T> store(
-      org.springframework.web.multipart.MultipartRequest parts,
+      MultipartRequest parts,
       MultipartFile file,
       BiFunction<InputStream, String, Stored<T>> upload,
       Function<T, String> location)
       throws IOException {
     int files = parts.getFiles("file").size();
     if (files > 1) { // which one was meant?
-      throw new io.headprune.problem.InvalidInputException(
-          "the upload has " + files + " parts named file; send one");
+      throw new InvalidInputException("the upload has " + files + " parts named file; send one");
     }
     Stored<T> stored;
     try (InputStream in = file.getInputStream()) {

@@ -5,6 +5,7 @@ import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.parameters.Parameter;
+import java.math.BigDecimal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -81,8 +82,8 @@ final class ContractRules {
     }
     Schema<Object> number = new Schema<>();
     number.setTypes(Set.of("number"));
-    number.setMinimum(java.math.BigDecimal.ZERO);
-    number.setMaximum(java.math.BigDecimal.ONE);
+    number.setMinimum(BigDecimal.ZERO);
+    number.setMaximum(BigDecimal.ONE);
     Schema<Object> alpha = new Schema<>();
     alpha.setAnyOf(List.of(number, written));
     alpha.setDescription(written.getDescription());

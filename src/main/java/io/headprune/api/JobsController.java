@@ -1,12 +1,20 @@
 package io.headprune.api;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.headprune.hub.HubUpload;
 import io.headprune.jobs.JobEvaluations;
+import io.headprune.jobs.JobEventList;
 import io.headprune.jobs.JobHeads;
+import io.headprune.jobs.JobPush;
 import io.headprune.jobs.JobRequest;
 import io.headprune.jobs.JobStatus;
 import io.headprune.jobs.JobView;
 import io.headprune.jobs.Jobs;
+import io.headprune.jobs.Stored;
+import io.headprune.pruning.PruneReport;
+import io.headprune.pruning.ScoresDocument;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -17,12 +25,19 @@ import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.core.io.Resource;
+import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpRange;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.validation.annotation.Validated;
@@ -31,6 +46,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -38,17 +54,16 @@ import org.springframework.web.context.request.WebRequest;
 
 /** Pruning jobs: submit, poll, list, cancel, delete, and their outputs. */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
-    "'${headprune.role:both}' != 'worker'")
+@ConditionalOnExpression("'${headprune.role:both}' != 'worker'")
 @Tag(name = "jobs", description = "Pruning jobs, their progress and their outputs")
 @RequestMapping("/v1/jobs")
 @Validated
 class JobsController {
 
   private final Jobs jobs;
-  private final io.headprune.jobs.JobPush pushes;
+  private final JobPush pushes;
 
-  JobsController(Jobs jobs, io.headprune.jobs.JobPush pushes) {
+  JobsController(Jobs jobs, JobPush pushes) {
     this.jobs = jobs;
     this.pushes = pushes;
   }
@@ -91,19 +106,17 @@ class JobsController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<JobView> submit(
       @Valid @RequestBody JobRequest request,
-      @io.swagger.v3.oas.annotations.Parameter(
+      @Parameter(
               description =
                   "a client-chosen key (1 to 255 printable characters) that makes retries of this"
                       + " submission safe: the same key and body give the same job for 24 hours")
-          @org.springframework.web.bind.annotation.RequestHeader(
-              value = "Idempotency-Key",
-              required = false)
-          @jakarta.validation.constraints.Pattern(
+          @RequestHeader(value = "Idempotency-Key", required = false)
+          @Pattern(
               regexp = "[\\x21-\\x7e]{1,255}",
               message =
                   "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces")
           String idempotencyKey) {
-    io.headprune.jobs.Stored<JobView> job = jobs.submit(request, idempotencyKey);
+    Stored<JobView> job = jobs.submit(request, idempotencyKey);
     return ResponseEntity.status(job.created() ? 202 : 200)
         .location(URI.create("/v1/jobs/" + job.value().id()))
         .body(job.value());
@@ -121,7 +134,7 @@ class JobsController {
           "What happened to a job, oldest first: submission and plan, starts, phases, α and target"
               + " decisions, retries, the end")
   @GetMapping(value = "/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
-  io.headprune.jobs.JobEventList events(@PathVariable UUID id) {
+  JobEventList events(@PathVariable UUID id) {
     return jobs.events(id);
   }
 
@@ -131,14 +144,13 @@ class JobsController {
   @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
   JobPage list(
       @RequestParam(required = false) JobStatus status,
-      @io.swagger.v3.oas.annotations.Parameter(description = "only jobs of this name")
-          @RequestParam(required = false)
+      @Parameter(description = "only jobs of this name") @RequestParam(required = false)
           String name,
-      @io.swagger.v3.oas.annotations.Parameter(
+      @Parameter(
               description = "only jobs submitted with this external id (an MLflow or Airflow run)")
           @RequestParam(required = false)
           String externalId,
-      @io.swagger.v3.oas.annotations.Parameter(description = CatalogController.LABEL_FILTER)
+      @Parameter(description = CatalogController.LABEL_FILTER)
           @RequestParam(name = "label", required = false)
           List<String> label,
       @RequestParam(defaultValue = "0")
@@ -172,13 +184,10 @@ class JobsController {
    * @param privateRepo whether a repository created now is private (default true)
    */
   record PushRequest(
-      @jakarta.validation.constraints.NotBlank(message = "repo is required") String repo,
-      @jakarta.validation.constraints.Pattern(
-              regexp = "pruned|masked",
-              message = "kind must be pruned or masked")
-          String kind,
+      @NotBlank(message = "repo is required") String repo,
+      @Pattern(regexp = "pruned|masked", message = "kind must be pruned or masked") String kind,
       String revision,
-      @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo) {}
+      @JsonProperty("private") Boolean privateRepo) {}
 
   @Operation(
       operationId = "pushJob",
@@ -189,8 +198,7 @@ class JobsController {
       value = "/{id}/push",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
-  io.headprune.hub.HubUpload.Pushed push(
-      @PathVariable UUID id, @jakarta.validation.Valid @RequestBody PushRequest request) {
+  HubUpload.Pushed push(@PathVariable UUID id, @Valid @RequestBody PushRequest request) {
     return pushes.push(
         id,
         request.kind() == null ? "pruned" : request.kind(),
@@ -216,7 +224,7 @@ class JobsController {
       content =
           @Content(
               mediaType = "application/json",
-              schema = @Schema(implementation = io.headprune.pruning.ScoresDocument.class)))
+              schema = @Schema(implementation = ScoresDocument.class)))
   @GetMapping(value = "/{id}/scores", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> scores(@PathVariable UUID id) {
     return ResponseEntity.ok()
@@ -243,11 +251,10 @@ class JobsController {
   @GetMapping(value = "/{id}/evaluations", produces = MediaType.APPLICATION_JSON_VALUE)
   JobEvaluations evaluations(
       @PathVariable UUID id,
-      @io.swagger.v3.oas.annotations.Parameter(
-              description = "only this criterion's (hies, his, entropy, random)")
+      @Parameter(description = "only this criterion's (hies, his, entropy, random)")
           @RequestParam(required = false)
           String criterion,
-      @io.swagger.v3.oas.annotations.Parameter(description = "only this sparsity's")
+      @Parameter(description = "only this sparsity's")
           @RequestParam(required = false)
           @DecimalMin(value = "0", message = "sparsity must be in [0, 1]")
           @DecimalMax(value = "1", message = "sparsity must be in [0, 1]")
@@ -262,7 +269,7 @@ class JobsController {
       content =
           @Content(
               mediaType = "application/json",
-              schema = @Schema(implementation = io.headprune.pruning.PruneReport.class)))
+              schema = @Schema(implementation = PruneReport.class)))
   @GetMapping(value = "/{id}/report", produces = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<Resource> report(@PathVariable UUID id) {
     return ResponseEntity.ok()
@@ -283,7 +290,7 @@ class JobsController {
   @GetMapping(value = "/{id}/report.html", produces = MediaType.TEXT_HTML_VALUE)
   ResponseEntity<Resource> reportPage(@PathVariable UUID id) {
     return ResponseEntity.ok()
-        .contentType(new MediaType("text", "html", java.nio.charset.StandardCharsets.UTF_8))
+        .contentType(new MediaType("text", "html", StandardCharsets.UTF_8))
         .header(
             "Content-Security-Policy",
             "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:")
@@ -371,10 +378,7 @@ class JobsController {
     return ResponseEntity.ok()
         .eTag(etag)
         // a finished job's artifact never changes: private (a tenant's), cacheable for a year
-        .cacheControl(
-            org.springframework.http.CacheControl.maxAge(java.time.Duration.ofDays(365))
-                .cachePrivate()
-                .immutable())
+        .cacheControl(CacheControl.maxAge(Duration.ofDays(365)).cachePrivate().immutable())
         .header(
             HttpHeaders.CONTENT_DISPOSITION,
             "attachment; filename=\"" + kind + "-" + id + ".tar.gz\"")
@@ -393,8 +397,7 @@ class JobsController {
       return true;
     }
     try {
-      List<org.springframework.http.HttpRange> ranges =
-          org.springframework.http.HttpRange.parseRanges(range);
+      List<HttpRange> ranges = HttpRange.parseRanges(range);
       return ranges.size() == 1 && ranges.get(0).getRangeStart(size) < size;
     } catch (IllegalArgumentException e) {
       return false;

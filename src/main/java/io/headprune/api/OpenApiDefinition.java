@@ -1,10 +1,12 @@
 package io.headprune.api;
 
+import com.fasterxml.jackson.databind.JavaType;
 import io.headprune.problem.ProblemType;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.servers.Server;
 import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -12,17 +14,24 @@ import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import jakarta.annotation.Nullable;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.PropertyCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /** The API's description; the served document is kept equal to the top-level openapi.yaml. */
 @Configuration(proxyBeanMethods = false)
@@ -116,11 +125,10 @@ class OpenApiDefinition {
    * answer with a body may be unacceptable (406); a request body may be too large (413) or of
    * another type (415); then the operation's own.
    */
-  static java.util.SortedSet<Integer> errorCodes(
-      String path, io.swagger.v3.oas.models.PathItem.HttpMethod method, Operation operation) {
-    java.util.SortedSet<Integer> codes = new java.util.TreeSet<>(List.of(400, 401, 500, 503));
-    if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET
-        || ADMIN_PATHS.stream().anyMatch(path::startsWith)) {
+  static SortedSet<Integer> errorCodes(
+      String path, PathItem.HttpMethod method, Operation operation) {
+    SortedSet<Integer> codes = new TreeSet<>(List.of(400, 401, 500, 503));
+    if (method != PathItem.HttpMethod.GET || ADMIN_PATHS.stream().anyMatch(path::startsWith)) {
       codes.add(403);
     }
     if (path.contains("{")) {
@@ -179,7 +187,7 @@ class OpenApiDefinition {
         schema.setDescription(null);
         return either;
       }
-      Set<String> types = new java.util.LinkedHashSet<>(schema.getTypes());
+      Set<String> types = new LinkedHashSet<>(schema.getTypes());
       types.add("null");
       schema.setTypes(types);
       if (schema.getEnum() != null && !schema.getEnum().contains(null)) {
@@ -191,11 +199,11 @@ class OpenApiDefinition {
     };
   }
 
-  private static Class<?> raw(java.lang.reflect.Type type) {
+  private static Class<?> raw(Type type) {
     if (type instanceof Class<?> c) {
       return c;
     }
-    if (type instanceof com.fasterxml.jackson.databind.JavaType javaType) {
+    if (type instanceof JavaType javaType) {
       return javaType.getRawClass();
     }
     return Object.class;
@@ -207,15 +215,15 @@ class OpenApiDefinition {
    */
   @Bean
   @SuppressWarnings("unchecked") // swagger's allOf is a raw List<Schema>
-  OpenApiCustomizer problemResponses(org.springframework.core.env.Environment environment) {
+  OpenApiCustomizer problemResponses(Environment environment) {
     String issuer = environment.getProperty("headprune.security.oidc.issuer-uri");
     return openApi -> {
       openApi
           .getComponents()
           .addSecuritySchemes(
               "bearer",
-              new io.swagger.v3.oas.models.security.SecurityScheme()
-                  .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.HTTP)
+              new SecurityScheme()
+                  .type(SecurityScheme.Type.HTTP)
                   .scheme("bearer")
                   .bearerFormat("API key (hp_…)")
                   .description(
@@ -223,8 +231,8 @@ class OpenApiDefinition {
                           + "<data-dir>/admin.key; POST /v1/keys makes more."))
           .addSecuritySchemes(
               "openIdConnect",
-              new io.swagger.v3.oas.models.security.SecurityScheme()
-                  .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.OPENIDCONNECT)
+              new SecurityScheme()
+                  .type(SecurityScheme.Type.OPENIDCONNECT)
                   .openIdConnectUrl(
                       issuer == null || issuer.isBlank()
                           ? "https://issuer.invalid/.well-known/openid-configuration"
@@ -241,12 +249,9 @@ class OpenApiDefinition {
                       .forEach(
                           operation ->
                               operation
+                                  .addSecurityItem(new SecurityRequirement().addList("bearer"))
                                   .addSecurityItem(
-                                      new io.swagger.v3.oas.models.security.SecurityRequirement()
-                                          .addList("bearer"))
-                                  .addSecurityItem(
-                                      new io.swagger.v3.oas.models.security.SecurityRequirement()
-                                          .addList("openIdConnect"))));
+                                      new SecurityRequirement().addList("openIdConnect"))));
       Schema<String> notFinite = new Schema<>();
       notFinite.setTypes(Set.of("string"));
       notFinite.setEnum(List.of("NaN", "Infinity", "-Infinity"));

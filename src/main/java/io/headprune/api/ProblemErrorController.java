@@ -1,8 +1,11 @@
 package io.headprune.api;
 
+import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
+import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -16,7 +19,7 @@ import org.springframework.web.bind.annotation.RestController;
  * exception before a controller ran), in place of Spring Boot's own JSON.
  */
 @RestController
-@io.swagger.v3.oas.annotations.Hidden
+@Hidden
 class ProblemErrorController implements ErrorController {
 
   @RequestMapping("/error")
@@ -26,12 +29,12 @@ class ProblemErrorController implements ErrorController {
     ProblemType type = ProblemType.ofStatus(status);
     ProblemDetail problem =
         ProblemHandler.detail(
-            io.headprune.problem.Problem.of(
+            Problem.of(
                 type,
                 status,
                 type.title(),
                 status == 500
-                    ? "the server failed (logged at " + java.time.Instant.now() + ")"
+                    ? "the server failed (logged at " + Instant.now() + ")"
                     : ProblemType.describe(status)));
     return ResponseEntity.status(status)
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)

@@ -1,13 +1,24 @@
 package io.headprune.api;
 
+import io.headprune.jobs.Databases;
+import io.headprune.problem.BusyException;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
+import io.headprune.problem.QuotaExceededException;
 import jakarta.validation.ConstraintViolationException;
+import java.io.EOFException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -15,13 +26,19 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /** Maps every error to an RFC 9457 problem detail whose detail names the problem. */
 @RestControllerAdvice
@@ -39,13 +56,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
    * The database cannot be reached: a fast 503 with Retry-After (connections time out in seconds),
    * not a generic 500 after the pool's default 30 s.
    */
-  @ExceptionHandler({
-    org.springframework.dao.DataAccessException.class,
-    org.springframework.transaction.TransactionException.class
-  })
+  @ExceptionHandler({DataAccessException.class, TransactionException.class})
   ResponseEntity<ProblemDetail> database(RuntimeException e) {
-    if (io.headprune.jobs.Databases.busy(e)) {
-      io.headprune.jobs.Databases.countBusy("request");
+    if (Databases.busy(e)) {
+      Databases.countBusy("request");
       log.warn("every database connection is in use: {}", e.getMessage());
       ProblemDetail problem =
           detail(
@@ -62,7 +76,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
           .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(problem);
     }
-    if (!io.headprune.jobs.Databases.unreachable(e)) {
+    if (!Databases.unreachable(e)) {
       log.error("database failure", e);
       ProblemDetail problem =
           detail(
@@ -70,7 +84,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                   ProblemType.INTERNAL,
                   HttpStatus.INTERNAL_SERVER_ERROR.value(),
                   "Database failure",
-                  "the database failed the request (logged at " + java.time.Instant.now() + ")"));
+                  "the database failed the request (logged at " + Instant.now() + ")"));
       return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
           .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(problem);
@@ -92,9 +106,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   /**
    * A quota: which one, its limit and the use now; 429 with Retry-After, or 413 for stored bytes.
    */
-  @ExceptionHandler(io.headprune.problem.QuotaExceededException.class)
-  ResponseEntity<ProblemDetail> quota(io.headprune.problem.QuotaExceededException e) {
-    boolean rate = e.kind() == io.headprune.problem.QuotaExceededException.Kind.RATE;
+  @ExceptionHandler(QuotaExceededException.class)
+  ResponseEntity<ProblemDetail> quota(QuotaExceededException e) {
+    boolean rate = e.kind() == QuotaExceededException.Kind.RATE;
     HttpStatus status = rate ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.CONTENT_TOO_LARGE;
     ProblemDetail problem =
         detail(Problem.of(ProblemType.QUOTA_EXCEEDED, status.value(), e.title(), e.getMessage()));
@@ -109,8 +123,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   /** No room now (uploads waiting for a validation slot): 503 with Retry-After. */
-  @ExceptionHandler(io.headprune.problem.BusyException.class)
-  ResponseEntity<ProblemDetail> busy(io.headprune.problem.BusyException e) {
+  @ExceptionHandler(BusyException.class)
+  ResponseEntity<ProblemDetail> busy(BusyException e) {
     ProblemDetail problem =
         detail(
             Problem.of(
@@ -160,8 +174,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   protected ResponseEntity<Object> createResponseEntity(
       Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
     if (body instanceof ProblemDetail problem) {
-      if (problem.getType() == null
-          || java.net.URI.create("about:blank").equals(problem.getType())) {
+      if (problem.getType() == null || URI.create("about:blank").equals(problem.getType())) {
         ProblemType kind = ProblemType.ofStatus(statusCode.value());
         problem.setType(kind.uri());
         problem.setTitle(kind.title());
@@ -201,7 +214,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 HttpStatus.INTERNAL_SERVER_ERROR.value(),
                 "Storage failure",
                 "storage failure: the server could not read or write a file (logged at "
-                    + java.time.Instant.now()
+                    + Instant.now()
                     + ")"));
     return problem;
   }
@@ -250,7 +263,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     Throwable cause = e.getMostSpecificCause();
     String reason =
-        cause instanceof tools.jackson.core.JacksonException jackson
+        cause instanceof JacksonException jackson
             ? describe(jackson) + location(jackson)
             : "the body is missing or unreadable";
     ProblemDetail problem = malformedBody("malformed JSON: " + reason);
@@ -268,12 +281,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   /** What was wrong, in the request's terms: no Java class names. */
-  private static String describe(tools.jackson.core.JacksonException e) {
-    if (e instanceof tools.jackson.databind.exc.UnrecognizedPropertyException unknown) {
+  private static String describe(JacksonException e) {
+    if (e instanceof UnrecognizedPropertyException unknown) {
       return "unknown field '" + unknown.getPropertyName() + "'";
     }
-    if (e instanceof tools.jackson.databind.exc.MismatchedInputException mismatch
-        && mismatch.getTargetType() != null) {
+    if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
       return "a value has the wrong type: expected " + expected(mismatch.getTargetType());
     }
     return e.getOriginalMessage()
@@ -287,19 +299,18 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     if (type == Boolean.class || type == boolean.class) {
       return "true or false";
     }
-    if (type == String.class || type == java.util.UUID.class) {
+    if (type == String.class || type == UUID.class) {
       return "a string";
     }
-    if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
       return "a list";
     }
     return "an object";
   }
 
   /** Where in the body: {@code seeds}, {@code criteria[1]}, {@code target.sparsity}. */
-  private static String location(tools.jackson.core.JacksonException e) {
-    if (!(e instanceof tools.jackson.databind.DatabindException databind)
-        || databind.getPath().isEmpty()) {
+  private static String location(JacksonException e) {
+    if (!(e instanceof DatabindException databind) || databind.getPath().isEmpty()) {
       return "";
     }
     StringBuilder path = new StringBuilder();
@@ -317,8 +328,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
    * A multipart body the server could not parse: a file name with NUL, a body cut before its
    * closing boundary, a Content-Type without a boundary. The client's mistake: 400, named.
    */
-  @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
-  ResponseEntity<ProblemDetail> multipart(org.springframework.web.multipart.MultipartException e) {
+  @ExceptionHandler(MultipartException.class)
+  ResponseEntity<ProblemDetail> multipart(MultipartException e) {
     // (a too-large upload, a MultipartException too, has its own, more specific handler: 413)
     String detail = "the multipart body is malformed: " + multipartReason(e);
     ProblemDetail problem = malformedBody(detail);
@@ -333,16 +344,16 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       return "upload exceeds the limit of " + e.getMaxUploadSize() + " bytes";
     }
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      java.util.regex.Matcher header =
-          java.util.regex.Pattern.compile("Header section has more than (\\d+) bytes")
+      Matcher header =
+          Pattern.compile("Header section has more than (\\d+) bytes")
               .matcher(String.valueOf(t.getMessage()));
       if (header.find()) {
         return "a part's headers (its file name included) exceed the server's limit of "
             + header.group(1)
             + " bytes";
       }
-      java.util.regex.Matcher size =
-          java.util.regex.Pattern.compile("maximum (?:permitted )?(?:size )?(?:of )?\\(?(\\d+)\\)?")
+      Matcher size =
+          Pattern.compile("maximum (?:permitted )?(?:size )?(?:of )?\\(?(\\d+)\\)?")
               .matcher(String.valueOf(t.getMessage()));
       if (size.find()) {
         return "upload exceeds the limit of " + size.group(1) + " bytes";
@@ -365,7 +376,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       }
       if (name.equals("MalformedStreamException")
           || message.contains("Stream ended unexpectedly")
-          || t instanceof java.io.EOFException) {
+          || t instanceof EOFException) {
         return "it ends before its closing boundary, or a part's headers are not terminated";
       }
     }

@@ -1,5 +1,6 @@
 package io.headprune.api;
 
+import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -8,7 +9,11 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -98,9 +103,9 @@ class RequestLimitsFilter extends OncePerRequestFilter {
 
   private static void write(HttpServletResponse response, ProblemType type, String detail)
       throws IOException {
-    io.headprune.problem.Problem problem = io.headprune.problem.Problem.of(type, detail);
+    Problem problem = Problem.of(type, detail);
     response.setStatus(problem.status());
-    response.setContentType(io.headprune.problem.Problem.MEDIA_TYPE);
+    response.setContentType(Problem.MEDIA_TYPE);
     response.getOutputStream().write(problem.json());
   }
 
@@ -158,14 +163,12 @@ class RequestLimitsFilter extends OncePerRequestFilter {
     }
 
     @Override
-    public java.io.BufferedReader getReader() throws IOException {
+    public BufferedReader getReader() throws IOException {
       String encoding = getCharacterEncoding();
-      return new java.io.BufferedReader(
-          new java.io.InputStreamReader(
+      return new BufferedReader(
+          new InputStreamReader(
               getInputStream(),
-              encoding == null
-                  ? java.nio.charset.StandardCharsets.UTF_8
-                  : java.nio.charset.Charset.forName(encoding)));
+              encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding)));
     }
   }
 }

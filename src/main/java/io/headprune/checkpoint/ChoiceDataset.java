@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -113,7 +114,7 @@ public final class ChoiceDataset {
           JsonNode label = row.get("label");
           if (label != null && label.isString() && label.stringValue().matches("[0-9]{1,2}")) {
             label =
-                tools.jackson.databind.node.JsonNodeFactory.instance.numberNode(
+                JsonNodeFactory.instance.numberNode(
                     Integer.parseInt(label.stringValue())); // as HellaSwag stores it: "0".."3"
           }
           if (label == null

@@ -1,6 +1,7 @@
 package io.headprune.checkpoint;
 
 import io.headprune.problem.InvalidInputException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ public record Columns(Map<String, String> mapping) {
     defaults.put("context", "context");
     defaults.put("choices", "choices");
     defaults.put("image", "image");
-    return java.util.Collections.unmodifiableMap(defaults);
+    return Collections.unmodifiableMap(defaults);
   }
 
   /**

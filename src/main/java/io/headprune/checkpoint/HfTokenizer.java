@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.headprune.problem.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** A {@code tokenizer.json} run by DJL's binding of Hugging Face tokenizers. */
 final class HfTokenizer implements TextTokenizer {
@@ -61,7 +62,7 @@ final class HfTokenizer implements TextTokenizer {
       try {
         untruncated =
             HuggingFaceTokenizer.newInstance(
-                json, java.util.Map.of("truncation", "false", "padding", "false"));
+                json, Map.of("truncation", "false", "padding", "false"));
       } catch (IOException | RuntimeException e) {
         throw new InvalidInputException(
             "tokenizer.json cannot be loaded: " + InvalidInputException.plain(e.getMessage()));

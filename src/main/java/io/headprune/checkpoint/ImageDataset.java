@@ -3,10 +3,15 @@ package io.headprune.checkpoint;
 import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -83,7 +88,7 @@ public final class ImageDataset {
     Path relative;
     try {
       relative = Path.of(reference);
-    } catch (java.nio.file.InvalidPathException e) {
+    } catch (InvalidPathException e) {
       throw new InvalidInputException(
           where + ": image path '" + reference + "' is not a valid path");
     }
@@ -100,7 +105,7 @@ public final class ImageDataset {
       throw new InvalidInputException(
           where + ": image path '" + reference + "' leaves the dataset's folder");
     }
-    if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidInputException(where + ": image '" + reference + "' does not exist");
     }
     return file;
@@ -142,7 +147,7 @@ public final class ImageDataset {
    * decoding, not 2,000).
    */
   static List<ImageExample> distinct(List<ImageExample> examples) {
-    java.util.Set<Object> seen = new java.util.HashSet<>();
+    Set<Object> seen = new HashSet<>();
     List<ImageExample> distinct = new ArrayList<>();
     for (ImageExample example : examples) {
       if (seen.add(source(example))) {
@@ -154,7 +159,7 @@ public final class ImageDataset {
 
   /** What identifies an example's image: its file, or its bytes' content. */
   public static Object source(ImageExample example) {
-    return example.file() != null ? example.file() : java.nio.ByteBuffer.wrap(example.inline());
+    return example.file() != null ? example.file() : ByteBuffer.wrap(example.inline());
   }
 
   /** Largest image file read (256 MiB). */

@@ -7,7 +7,12 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Semaphore;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -37,7 +42,7 @@ public final class ImageFiles {
         throw new InvalidInputException("image " + name + " is not a PNG or JPEG file");
       }
       ImageReader reader = readers.next();
-      String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
       if (!format.equals("png") && !format.equals("jpeg")) {
         throw new InvalidInputException(
             "image " + name + " is a " + format + " file; headprune reads PNG and JPEG");
@@ -77,7 +82,7 @@ public final class ImageFiles {
         DECODING.acquireUninterruptibly(pixels);
         try {
           // a decoder that meets a truncated or damaged stream may only warn and fill in grey
-          java.util.List<String> warnings = new java.util.ArrayList<>();
+          List<String> warnings = new ArrayList<>();
           reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
           BufferedImage image = reader.read(0);
           if (!warnings.isEmpty()) {
@@ -111,8 +116,7 @@ public final class ImageFiles {
   static final int DECODING_BUDGET =
       (int) Math.min(Integer.MAX_VALUE, Runtime.getRuntime().maxMemory() / 4 / BYTES_PER_PIXEL);
 
-  private static final java.util.concurrent.Semaphore DECODING =
-      new java.util.concurrent.Semaphore(DECODING_BUDGET);
+  private static final Semaphore DECODING = new Semaphore(DECODING_BUDGET);
 
   private static Rgb toRgb(BufferedImage image, String name) {
     int width = image.getWidth();
@@ -226,8 +230,7 @@ public final class ImageFiles {
         if (marker == 0xE1
             && length >= 14
             && at + 2 + length <= jpeg.length
-            && new String(jpeg, at + 4, 6, java.nio.charset.StandardCharsets.ISO_8859_1)
-                .equals("Exif\0\0")) {
+            && new String(jpeg, at + 4, 6, StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
           return tiffOrientation(jpeg, at + 10, at + 2 + length);
         }
         at += 2 + length;

@@ -7,9 +7,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code tokenizer.json} whose encoding runs in a child process. The tokenizers library aborts
@@ -90,10 +92,10 @@ final class IsolatedTokenizer implements TextTokenizer {
     String said = "";
     if (child != null) {
       try {
-        child.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        child.waitFor(5, TimeUnit.SECONDS);
         // the native library's own words (the panic's error), not the child's log lines
         said =
-            java.nio.file.Files.readString(errors, StandardCharsets.UTF_8)
+            Files.readString(errors, StandardCharsets.UTF_8)
                 .lines()
                 .filter(line -> line.matches("(?i).*error.*") && !line.contains("panicked at"))
                 .filter(line -> !line.matches("^\\d\\d:\\d\\d:\\d\\d.*|^SLF4J.*"))
@@ -131,7 +133,7 @@ final class IsolatedTokenizer implements TextTokenizer {
     command.add(json.toAbsolutePath().toString());
     command.add(Integer.toString(maxLength));
     // what the child says (a panic's message) goes to a file: a pipe nobody reads could fill
-    errors = java.nio.file.Files.createTempFile("headprune-tokenizer", ".log");
+    errors = Files.createTempFile("headprune-tokenizer", ".log");
     child = new ProcessBuilder(command).redirectError(errors.toFile()).start();
     requests = new DataOutputStream(new BufferedOutputStream(child.getOutputStream(), 1 << 16));
     answers = new DataInputStream(new BufferedInputStream(child.getInputStream(), 1 << 16));
@@ -150,7 +152,7 @@ final class IsolatedTokenizer implements TextTokenizer {
     if (child != null) {
       try {
         requests.close(); // end of input: the child exits
-        if (!child.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!child.waitFor(5, TimeUnit.SECONDS)) {
           child.destroyForcibly();
         }
       } catch (IOException | InterruptedException e) {
@@ -164,7 +166,7 @@ final class IsolatedTokenizer implements TextTokenizer {
 
   private void deleteErrors() {
     try {
-      java.nio.file.Files.deleteIfExists(errors);
+      Files.deleteIfExists(errors);
     } catch (IOException ignored) {
       // a temporary file: the system's cleaning takes it
     }

@@ -3,6 +3,7 @@ package io.headprune.checkpoint;
 import io.headprune.problem.InvalidInputException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.JsonNode;
@@ -27,7 +28,7 @@ public final class Json {
                           .build())
                   .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
                   // a key given twice is ambiguous (which one counts?): refused, named
-                  .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                  .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                   .build())
           .enable(SerializationFeature.INDENT_OUTPUT)
           .build();

@@ -1,7 +1,10 @@
 package io.headprune.checkpoint;
 
 import io.headprune.problem.InvalidInputException;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The label space of a classification or regression head, from config.json.
@@ -58,13 +61,13 @@ public record Labels(
    * @param names the dataset's label names, by index
    * @param what the dataset, for messages
    */
-  public void checkNames(java.util.List<String> names, String what) {
+  public void checkNames(List<String> names, String what) {
     if (regression()
         || idToLabel.isEmpty()
         || idToLabel.values().stream().allMatch(n -> n.matches("LABEL_[0-9]+"))) {
       return;
     }
-    Map<String, Integer> byName = new java.util.HashMap<>();
+    Map<String, Integer> byName = new HashMap<>();
     idToLabel.forEach((index, name) -> byName.put(name, index));
     for (int i = 0; i < names.size(); i++) {
       Integer model = byName.get(names.get(i));
@@ -76,7 +79,7 @@ public record Labels(
                 + " is '"
                 + names.get(i)
                 + "', which is not among the model's labels "
-                + new java.util.TreeMap<>(idToLabel)
+                + new TreeMap<>(idToLabel)
                 + "; set \"labelMapping\": \"by-index\" to take the indices as they are");
       }
       if (model != i) {
@@ -89,7 +92,7 @@ public record Labels(
                 + " in the dataset but "
                 + model
                 + " in the model's id2label "
-                + new java.util.TreeMap<>(idToLabel)
+                + new TreeMap<>(idToLabel)
                 + "; set \"labelMapping\": \"by-index\" to take the indices as they are");
       }
     }

@@ -1,5 +1,7 @@
 package io.headprune.checkpoint;
 
+import io.headprune.problem.InvalidInputException;
+
 /**
  * How a dataset's rows become examples: as they are, or as one of the recipes of the pruning
  * literature.
@@ -21,16 +23,13 @@ public sealed interface Recipe {
       String recipe, Integer segments, Integer tokens, Long seed, String task, int maxLength) {
     String name = recipe == null ? "examples" : recipe;
     if (task != null && !"examples".equals(name)) {
-      throw new io.headprune.problem.InvalidInputException(
-          "a task formats rows as examples: drop recipe " + name);
+      throw new InvalidInputException("a task formats rows as examples: drop recipe " + name);
     }
     if (!"segments".equals(name) && (segments != null || seed != null)) {
-      throw new io.headprune.problem.InvalidInputException(
-          "segments and seed apply to recipe segments only");
+      throw new InvalidInputException("segments and seed apply to recipe segments only");
     }
     if ("examples".equals(name) && tokens != null) {
-      throw new io.headprune.problem.InvalidInputException(
-          "tokens applies to recipes segments and corpus only");
+      throw new InvalidInputException("tokens applies to recipes segments and corpus only");
     }
     int window = tokens == null ? maxLength : tokens;
     return switch (name) {
@@ -39,7 +38,7 @@ public sealed interface Recipe {
           new Segments(segments == null ? 128 : segments, window, seed == null ? 0 : seed);
       case "corpus" -> new Corpus(window);
       default ->
-          throw new io.headprune.problem.InvalidInputException(
+          throw new InvalidInputException(
               "recipe '" + name + "' is not one of examples, segments, corpus");
     };
   }

@@ -1,10 +1,14 @@
 package io.headprune.checkpoint;
 
 import io.headprune.problem.InvalidInputException;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,7 +19,13 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
 
 /**
  * A validated safetensors file, read through memory maps. The header is checked before any tensor
@@ -117,10 +127,8 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /** Reads one value of a stream that goes on after it. */
-  private static final tools.jackson.databind.ObjectReader ONE_VALUE =
-      Json.MAPPER
-          .reader()
-          .without(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final ObjectReader ONE_VALUE =
+      Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** Most tensors one file may declare (published checkpoints hold hundreds to a few thousand). */
   public static final int MAX_TENSORS = 200_000;
@@ -137,17 +145,15 @@ public final class SafetensorsFile implements AutoCloseable {
       long dataLength,
       Map<String, String> metadata)
       throws IOException {
-    java.io.InputStream in =
-        new java.io.BufferedInputStream(
-            new Limited(
-                java.nio.channels.Channels.newInputStream(channel.position(8)), headerLength),
-            1 << 16);
+    InputStream in =
+        new BufferedInputStream(
+            new Limited(Channels.newInputStream(channel.position(8)), headerLength), 1 << 16);
     List<TensorInfo> entries = new ArrayList<>();
-    try (tools.jackson.core.JsonParser parser = Json.MAPPER.createParser(in)) {
-      if (parser.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
+    try (JsonParser parser = Json.MAPPER.createParser(in)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
         throw new InvalidInputException("safetensors " + file + ": header is not a JSON object");
       }
-      while (parser.nextToken() == tools.jackson.core.JsonToken.PROPERTY_NAME) {
+      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
         String name = parser.currentName();
         parser.nextToken();
         JsonNode value = ONE_VALUE.readTree(parser);
@@ -165,7 +171,7 @@ public final class SafetensorsFile implements AutoCloseable {
         throw new InvalidInputException(
             "safetensors " + file + ": header has content after its JSON object");
       }
-    } catch (tools.jackson.core.JacksonException e) {
+    } catch (JacksonException e) {
       throw new InvalidInputException(
           "safetensors "
               + file
@@ -179,7 +185,7 @@ public final class SafetensorsFile implements AutoCloseable {
    * The first {@code left} bytes of a stream: the header, not the tensor data after it. Closing it
    * leaves the file open (the tensors are read from it later).
    */
-  private static final class Limited extends java.io.FilterInputStream {
+  private static final class Limited extends FilterInputStream {
     private long left;
 
     @Override
@@ -187,7 +193,7 @@ public final class SafetensorsFile implements AutoCloseable {
       // the channel stays open
     }
 
-    Limited(java.io.InputStream in, long left) {
+    Limited(InputStream in, long left) {
       super(in);
       this.left = left;
     }
@@ -394,8 +400,7 @@ public final class SafetensorsFile implements AutoCloseable {
    * through one reused direct buffer, handing each little-endian chunk to {@code sink}: no mapping
    * stays resident and no whole-tensor copy is made on the way.
    */
-  public synchronized void read(
-      String name, int chunk, java.util.function.Consumer<ByteBuffer> sink) {
+  public synchronized void read(String name, int chunk, Consumer<ByteBuffer> sink) {
     TensorInfo info = tensors.get(name);
     if (info == null) {
       throw new InvalidInputException(

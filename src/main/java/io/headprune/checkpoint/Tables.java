@@ -9,11 +9,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Array;
 import java.sql.Blob;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -32,10 +35,13 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStre
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.duckdb.DuckDBStruct;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -73,10 +79,10 @@ public final class Tables {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   /** Reads one object of a streamed array (the rest of the array follows it). */
-  private static final tools.jackson.databind.ObjectReader ROW_READER =
+  private static final ObjectReader ROW_READER =
       Json.MAPPER
           .readerFor(ObjectNode.class)
-          .without(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+          .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Tables() {}
 
@@ -414,7 +420,7 @@ public final class Tables {
           return;
         }
       }
-    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+    } catch (IllegalArgumentException | UncheckedIOException e) {
       if (e.getCause() instanceof CharacterCodingException) {
         throw new InvalidInputException("dataset " + name + " is not valid UTF-8");
       }
@@ -532,7 +538,7 @@ public final class Tables {
           || value instanceof Byte) {
         return NODES.numberNode(((Number) value).longValue());
       }
-      if (value instanceof java.math.BigInteger big) {
+      if (value instanceof BigInteger big) {
         return NODES.numberNode(big);
       }
       if (value instanceof Number number) {
@@ -544,14 +550,14 @@ public final class Tables {
       if (value instanceof byte[] bytes) {
         return NODES.binaryNode(bytes);
       }
-      if (value instanceof java.sql.Array array) {
+      if (value instanceof Array array) {
         ArrayNode list = NODES.arrayNode();
         for (Object element : (Object[]) array.getArray()) {
           list.add(node(element, where, limits));
         }
         return list;
       }
-      if (value instanceof org.duckdb.DuckDBStruct struct) {
+      if (value instanceof DuckDBStruct struct) {
         ObjectNode object = NODES.objectNode();
         for (Map.Entry<String, Object> field : struct.getMap().entrySet()) {
           object.set(field.getKey(), node(field.getValue(), where, limits));

@@ -5,10 +5,14 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The child process of an {@link IsolatedTokenizer}: opens {@code tokenizer.json} and answers
@@ -37,8 +41,7 @@ public final class TokenizerProcess {
     // appender) goes to stderr
     DataOutputStream out =
         new DataOutputStream(
-            new BufferedOutputStream(
-                new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16));
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
     System.setOut(System.err);
     DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
     out.writeInt(MAGIC);
@@ -95,8 +98,7 @@ public final class TokenizerProcess {
     String location =
         String.valueOf(TokenizerProcess.class.getProtectionDomain().getCodeSource().getLocation());
     // inside the executable jar: jar:nested:/path/headprune.jar/!BOOT-INF/classes/!/
-    java.util.regex.Matcher nested =
-        java.util.regex.Pattern.compile("^jar:nested:(.+?\\.jar)/!").matcher(location);
+    Matcher nested = Pattern.compile("^jar:nested:(.+?\\.jar)/!").matcher(location);
     if (nested.find()) {
       return List.of(
           "-cp",

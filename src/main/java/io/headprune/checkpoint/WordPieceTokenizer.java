@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -90,7 +92,7 @@ final class WordPieceTokenizer implements TextTokenizer {
         ids[at++] = id;
       }
       ids[at++] = sep;
-      java.util.Arrays.fill(types, start, at, 1);
+      Arrays.fill(types, start, at, 1);
     }
     return new Tokens(ids, types);
   }
@@ -123,7 +125,7 @@ final class WordPieceTokenizer implements TextTokenizer {
     String normal = cleaned.toString();
     if (lowerCase) {
       normal =
-          Normalizer.normalize(normal.toLowerCase(java.util.Locale.ROOT), Normalizer.Form.NFD)
+          Normalizer.normalize(normal.toLowerCase(Locale.ROOT), Normalizer.Form.NFD)
               .codePoints()
               .filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK)
               .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)

@@ -1,8 +1,12 @@
 package io.headprune.cli;
 
+import ai.djl.engine.Engine;
 import io.headprune.problem.HeadpruneException;
+import io.headprune.pruning.BuildVersion;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,8 +39,7 @@ public final class Cli {
   static final int FAILURE = 3;
 
   /** Every command of the jar, for the usage error of an unknown one. */
-  public static final java.util.List<String> COMMANDS =
-      java.util.List.of("score", "prune", "keys", "serve");
+  public static final List<String> COMMANDS = List.of("score", "prune", "keys", "serve");
 
   /**
    * Whether {@code args} start the service: no arguments, {@code serve}, or only Spring-style
@@ -48,7 +51,7 @@ public final class Cli {
       return true;
     }
     return args[0].startsWith("--")
-        && java.util.Arrays.stream(args).allMatch(a -> a.startsWith("--") && a.contains("="));
+        && Arrays.stream(args).allMatch(a -> a.startsWith("--") && a.contains("="));
   }
 
   /** Runs the command line and returns its exit code. */
@@ -58,7 +61,7 @@ public final class Cli {
    * a second of a short run's start-up). A failure here is left for the command to meet and report.
    */
   public static void loadEngineEarly(String[] args) {
-    java.util.List<String> given = java.util.Arrays.asList(args);
+    List<String> given = Arrays.asList(args);
     if (!given.isEmpty()
         && (given.get(0).equals("score") || given.get(0).equals("prune"))
         && !given.contains("--help")
@@ -67,7 +70,7 @@ public final class Cli {
           new Thread(
               () -> {
                 try {
-                  ai.djl.engine.Engine.getInstance();
+                  Engine.getInstance();
                 } catch (RuntimeException | LinkageError e) {
                   // the command's own first use reports it
                 }
@@ -111,7 +114,7 @@ public final class Cli {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"headprune " + io.headprune.pruning.BuildVersion.get()};
+      return new String[] {"headprune " + BuildVersion.get()};
     }
   }
 }

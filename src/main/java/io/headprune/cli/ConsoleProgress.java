@@ -4,6 +4,7 @@ import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -92,7 +93,7 @@ final class ConsoleProgress implements Progress {
   }
 
   @Override
-  public void planned(java.util.Map<Phase, Long> passes) {
+  public void planned(Map<Phase, Long> passes) {
     plannedAt = nanos.getAsLong();
   }
 

@@ -10,9 +10,13 @@ import io.headprune.hub.HubSettings;
 import io.headprune.hub.HubSnapshot;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.storage.ArtifactStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -62,7 +66,7 @@ final class DataOptions {
       String task) {}
 
   /** Where HF_ENDPOINT, HF_TOKEN, HF_HOME… are read (the process environment; tests set one). */
-  static java.util.function.Supplier<java.util.Map<String, String>> environment = System::getenv;
+  static Supplier<Map<String, String>> environment = System::getenv;
 
   /** The Hub client of this process, from the environment. */
   static HubClient hub() {
@@ -135,8 +139,8 @@ final class DataOptions {
     Path directory;
     try {
       directory = Files.createTempDirectory("headprune-split-");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> ArtifactStore.delete(directory)));
     split.materialize(directory.resolve("split"), rows);

@@ -1,5 +1,10 @@
 package io.headprune.cli;
 
+import io.headprune.checkpoint.DataSource;
+import io.headprune.checkpoint.Labels;
+import io.headprune.model.MemoryBudget;
+import io.headprune.scoring.Progress;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -64,7 +69,7 @@ final class EngineOptions {
           "what the model may take, e.g. 20GB (default: the container's limit or the RAM, less a"
               + " tenth and the JVM heap); a model above it streams its layers one at a time")
   void memoryBudget(String budget) {
-    io.headprune.model.MemoryBudget.configure(budget);
+    MemoryBudget.configure(budget);
   }
 
   @Option(
@@ -73,7 +78,7 @@ final class EngineOptions {
           "auto (default: when the model does not fit --memory-budget), always (where the family"
               + " streams: decoders) or never")
   void streamLayers(String stream) {
-    io.headprune.model.MemoryBudget.configureStream(stream);
+    MemoryBudget.configureStream(stream);
   }
 
   /** The model directory (a hub: model downloaded into the cache first). */
@@ -87,7 +92,7 @@ final class EngineOptions {
   }
 
   /** The calibration data as --data and its options name it. */
-  io.headprune.checkpoint.DataSource data(io.headprune.checkpoint.Labels labels, boolean byIndex) {
+  DataSource data(Labels labels, boolean byIndex) {
     return data(data, columns, labels, byIndex);
   }
 
@@ -95,8 +100,7 @@ final class EngineOptions {
    * {@code spec} read with the settings of {@code --data} (config, split, recipe) and {@code
    * columns}.
    */
-  io.headprune.checkpoint.DataSource data(
-      Path spec, String columns, io.headprune.checkpoint.Labels labels, boolean byIndex) {
+  DataSource data(Path spec, String columns, Labels labels, boolean byIndex) {
     return DataOptions.data(
         new DataOptions.Spec(
             spec, config, split, rows, columns, recipe, segments, tokens, segmentSeed, null),
@@ -140,7 +144,7 @@ final class EngineOptions {
   boolean quiet;
 
   /** Progress lines on {@code err}, unless quiet. */
-  io.headprune.scoring.Progress progress(java.io.PrintWriter err) {
-    return quiet ? io.headprune.scoring.Progress.NONE : new ConsoleProgress(err, System::nanoTime);
+  Progress progress(PrintWriter err) {
+    return quiet ? Progress.NONE : new ConsoleProgress(err, System::nanoTime);
   }
 }

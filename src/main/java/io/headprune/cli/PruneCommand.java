@@ -1,6 +1,13 @@
 package io.headprune.cli;
 
+import io.headprune.checkpoint.DataSource;
+import io.headprune.checkpoint.Json;
+import io.headprune.checkpoint.Labels;
+import io.headprune.checkpoint.ModelConfig;
+import io.headprune.hub.HubSettings;
+import io.headprune.hub.HubUpload;
 import io.headprune.model.Devices;
+import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneOptions;
 import io.headprune.pruning.PruneReport;
@@ -10,7 +17,11 @@ import io.headprune.pruning.Recovery;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
+import io.headprune.storage.ArtifactStore;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -245,16 +256,15 @@ final class PruneCommand implements Callable<Integer> {
           spec.commandLine(), "give one of --sparsity and --max-metric-drop, not both");
     }
     if (pushTo != null) { // before the run, not after it
-      io.headprune.hub.HubUpload.check(pushTo, pushRevision);
-      if (io.headprune.hub.HubSettings.fromEnvironment(DataOptions.environment.get()).token()
-          == null) {
+      HubUpload.check(pushTo, pushRevision);
+      if (HubSettings.fromEnvironment(DataOptions.environment.get()).token() == null) {
         throw new picocli.CommandLine.ParameterException(
             spec.commandLine(),
             "--push-to needs a Hub token with write access: HF_TOKEN, or `hf auth login`");
       }
     }
     List<String> earlier =
-        OUTPUTS.stream().filter(name -> java.nio.file.Files.exists(out.resolve(name))).toList();
+        OUTPUTS.stream().filter(name -> Files.exists(out.resolve(name))).toList();
     if (!earlier.isEmpty()) {
       if (!force) {
         throw new picocli.CommandLine.ParameterException(
@@ -264,7 +274,7 @@ final class PruneCommand implements Callable<Integer> {
                 + String.join(", ", earlier)
                 + "); use --force to replace them, or another --out");
       }
-      earlier.forEach(name -> io.headprune.storage.ArtifactStore.delete(out.resolve(name)));
+      earlier.forEach(name -> ArtifactStore.delete(out.resolve(name)));
     }
     if (sparsity == null && maxMetricDrop == null) {
       sparsity = DEFAULT_SPARSITY;
@@ -301,17 +311,17 @@ final class PruneCommand implements Callable<Integer> {
     }
     DataOptions.ModelSource source = engine.modelSource();
     Path modelDir = source.directory();
-    io.headprune.checkpoint.ModelConfig config = io.headprune.model.Models.config(modelDir);
-    io.headprune.checkpoint.Labels labels = config.languageModel() ? null : config.labels();
+    ModelConfig config = Models.config(modelDir);
+    Labels labels = config.languageModel() ? null : config.labels();
     boolean byIndex = "by-index".equals(labelMapping);
-    io.headprune.checkpoint.DataSource data = engine.data(labels, byIndex);
-    List<io.headprune.checkpoint.DataSource> compared = new ArrayList<>();
+    DataSource data = engine.data(labels, byIndex);
+    List<DataSource> compared = new ArrayList<>();
     for (Path other : compareData) {
       compared.add(
           engine.data(
               other, compareColumns == null ? engine.columns : compareColumns, labels, byIndex));
     }
-    io.headprune.checkpoint.DataSource evaluation =
+    DataSource evaluation =
         DataOptions.data(
             eval == null
                 ? null
@@ -348,21 +358,18 @@ final class PruneCommand implements Callable<Integer> {
                 .on(Devices.parse(engine.device))
                 .reporting(engine.progress(spec.commandLine().getErr())));
     if (engine.json) {
-      spec.commandLine()
-          .getOut()
-          .println(io.headprune.checkpoint.Json.MAPPER.writeValueAsString(result.report()));
+      spec.commandLine().getOut().println(Json.MAPPER.writeValueAsString(result.report()));
     } else {
       print(result.report(), spec.commandLine().getOut());
     }
     spec.commandLine().getOut().flush();
     if (pushTo != null) {
-      String kind = java.nio.file.Files.isDirectory(out.resolve("pruned")) ? "pruned" : "masked";
+      String kind = Files.isDirectory(out.resolve("pruned")) ? "pruned" : "masked";
       spec.commandLine()
           .getErr()
           .println("pushing " + kind + "/ to the Hub repository " + pushTo + " …");
-      io.headprune.hub.HubUpload.Pushed pushed =
-          new io.headprune.hub.HubUpload(
-                  io.headprune.hub.HubSettings.fromEnvironment(DataOptions.environment.get()))
+      HubUpload.Pushed pushed =
+          new HubUpload(HubSettings.fromEnvironment(DataOptions.environment.get()))
               .push(out.resolve(kind), pushTo, pushRevision, true, "headprune prune: " + kind);
       spec.commandLine()
           .getErr()
@@ -390,7 +397,7 @@ final class PruneCommand implements Callable<Integer> {
       }
       Path file = path.getFileName();
       return file == null ? argument : file.toString();
-    } catch (java.nio.file.InvalidPathException e) {
+    } catch (InvalidPathException e) {
       return argument;
     }
   }
@@ -612,7 +619,7 @@ final class PruneCommand implements Callable<Integer> {
           Locale.ROOT,
           "  %-16s %8s %8.4f %8.4f %10.4f %8.4f%n",
           row.set(),
-          java.math.BigDecimal.valueOf(row.sparsity()).stripTrailingZeros().toPlainString(),
+          BigDecimal.valueOf(row.sparsity()).stripTrailingZeros().toPlainString(),
           row.mean(),
           row.std(),
           row.agreementMean(),
@@ -622,7 +629,7 @@ final class PruneCommand implements Callable<Integer> {
       out.printf(
           Locale.ROOT,
           "  sparsity %s: Jaccard %s vs %s %.4f%n",
-          java.math.BigDecimal.valueOf(overlap.sparsity()).stripTrailingZeros().toPlainString(),
+          BigDecimal.valueOf(overlap.sparsity()).stripTrailingZeros().toPlainString(),
           overlap.a(),
           overlap.b(),
           overlap.jaccard());

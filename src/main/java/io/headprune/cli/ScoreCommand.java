@@ -4,9 +4,12 @@ import io.headprune.checkpoint.Json;
 import io.headprune.model.Devices;
 import io.headprune.pruning.Pruner;
 import io.headprune.pruning.ScoresDocument;
+import io.headprune.scoring.HeadScore;
 import io.headprune.scoring.Normalization;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,14 +76,13 @@ final class ScoreCommand implements Callable<Integer> {
           .getOut()
           .printf("%-5s %-4s %12s %10s %8s%n", "layer", "head", "his", "entropy", "hies");
       scores.heads().stream()
-          .sorted(
-              java.util.Comparator.comparingDouble(io.headprune.scoring.HeadScore::hies).reversed())
+          .sorted(Comparator.comparingDouble(HeadScore::hies).reversed())
           .forEach(
               h ->
                   spec.commandLine()
                       .getOut()
                       .printf(
-                          java.util.Locale.ROOT,
+                          Locale.ROOT,
                           "%-5d %-4d %12.6g %10.6f %8.4f%n",
                           h.layer(),
                           h.head(),

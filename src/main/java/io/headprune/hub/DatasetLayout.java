@@ -2,6 +2,7 @@ package io.headprune.hub;
 
 import io.headprune.checkpoint.Tables;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -59,7 +60,7 @@ public record DatasetLayout(
     String chosen = config == null ? defaultConfig : config;
     Map<String, List<String>> splits = configs.get(chosen);
     if (splits == null) {
-      throw new io.headprune.problem.NotFoundException(
+      throw new NotFoundException(
           "dataset "
               + repo
               + " has no config '"
@@ -72,7 +73,7 @@ public record DatasetLayout(
     }
     List<String> files = splits.get(split);
     if (files == null || files.isEmpty()) {
-      throw new io.headprune.problem.NotFoundException(
+      throw new NotFoundException(
           "dataset "
               + repo
               + (configs.size() > 1 || !"default".equals(chosen) ? " config '" + chosen + "'" : "")

@@ -1,8 +1,11 @@
 package io.headprune.hub;
 
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Json;
+import io.headprune.checkpoint.Tables;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
 import io.headprune.problem.UpstreamException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -237,7 +241,7 @@ public final class HubClient {
         manifest.put("rows", limit);
         manifest.set("origin", Json.MAPPER.valueToTree(origin()));
         byte[] bytes = Json.MAPPER.writeValueAsBytes(manifest);
-        Files.write(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST), bytes);
+        Files.write(directory.resolve(Tables.MANIFEST), bytes);
         return bytes;
       } catch (IOException e) {
         throw new UncheckedIOException("storing " + repo + " " + split, e);
@@ -246,7 +250,7 @@ public final class HubClient {
 
     /** Where the split came from, as recorded (repo as datasets/org/name). */
     public Map<String, Object> origin() {
-      Map<String, Object> origin = new java.util.LinkedHashMap<>();
+      Map<String, Object> origin = new LinkedHashMap<>();
       origin.put("repo", "datasets/" + repo);
       origin.put("revision", revision);
       origin.put("commit", commit);
@@ -274,7 +278,7 @@ public final class HubClient {
       String split,
       long rows,
       long maxBytes,
-      io.headprune.checkpoint.DatasetReader.Limits limits) {
+      DatasetReader.Limits limits) {
     Revision main = revision(RepoType.DATASET, repo, revision);
     Map<String, Object> card = Map.of();
     if (main.files().contains("README.md")) {
@@ -292,8 +296,8 @@ public final class HubClient {
       Revision converted;
       try {
         converted = revision(RepoType.DATASET, repo, DatasetLayout.PARQUET_REVISION);
-      } catch (io.headprune.problem.NotFoundException e) {
-        throw new io.headprune.problem.NotFoundException(
+      } catch (NotFoundException e) {
+        throw new NotFoundException(
             "dataset "
                 + repo
                 + "@"
@@ -315,7 +319,7 @@ public final class HubClient {
       Path path = fetch(RepoType.DATASET, repo, commit, file, maxBytes, Long.MAX_VALUE);
       try {
         bytes += Files.size(path);
-        have += io.headprune.checkpoint.Tables.rowCount(path, file, limits);
+        have += Tables.rowCount(path, file, limits);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       } catch (InvalidInputException refused) {
@@ -356,8 +360,8 @@ public final class HubClient {
       if (blob != null) {
         Files.deleteIfExists(blob);
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
+    } catch (IOException e) {
+      throw new UncheckedIOException(
           "evicting " + snapshotFile.getFileName() + " from the Hub cache", e);
     }
   }

@@ -5,6 +5,7 @@ import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.problem.UpstreamException;
 import java.net.http.HttpHeaders;
+import java.util.Locale;
 
 /** Maps the Hub's error answers to problems a user can act on (as huggingface_hub's errors do). */
 final class HubErrors {
@@ -30,7 +31,7 @@ final class HubErrors {
           "file " + file + " was not found in Hub repository " + repo + "@" + revision);
     }
     if (code.equals("GatedRepo")
-        || (status == 403 && message.toLowerCase(java.util.Locale.ROOT).contains("gated"))) {
+        || (status == 403 && message.toLowerCase(Locale.ROOT).contains("gated"))) {
       return new ForbiddenException(
           "Hub repository "
               + repo

@@ -1,8 +1,11 @@
 package io.headprune.hub;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -48,11 +51,11 @@ public record HubSettings(
                 ? Path.of(env.get("HF_HOME"), "token")
                 : Path.of(System.getProperty("user.home"), ".cache", "huggingface", "token");
     try {
-      if (java.nio.file.Files.isRegularFile(file)) {
-        String text = java.nio.file.Files.readString(file).strip();
+      if (Files.isRegularFile(file)) {
+        String text = Files.readString(file).strip();
         return text.isEmpty() ? null : text.lines().findFirst().orElse(null);
       }
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       // unreadable: as if there were none (huggingface_hub does the same)
     }
     return null;
@@ -69,8 +72,7 @@ public record HubSettings(
     } else {
       cache = Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub");
     }
-    String offline =
-        env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(java.util.Locale.ROOT);
+    String offline = env.getOrDefault("HF_HUB_OFFLINE", "0").trim().toLowerCase(Locale.ROOT);
     return new HubSettings(
         endpoint,
         token(env),

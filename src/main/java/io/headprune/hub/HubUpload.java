@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
 
 /**
  * Pushes a directory (a pruned model with its card) to a Hub model repository as one commit,
@@ -290,7 +291,7 @@ public final class HubUpload {
         .append(
             Json.MAPPER
                 .writer()
-                .without(tools.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                .without(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(value))
         .append('\n');
   }

@@ -14,6 +14,7 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -53,7 +55,7 @@ class CallbackDelivery {
   private final Secrets secrets;
   private final Callbacks callbacks;
   private final CallbackSettings settings;
-  private final org.springframework.beans.factory.ObjectProvider<Jobs> jobs;
+  private final ObjectProvider<Jobs> jobs;
   private final Clock clock;
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -66,7 +68,7 @@ class CallbackDelivery {
       Secrets secrets,
       Callbacks callbacks,
       CallbackSettings settings,
-      org.springframework.beans.factory.ObjectProvider<Jobs> jobs,
+      ObjectProvider<Jobs> jobs,
       Clock clock) {
     this.sql = sql;
     this.secrets = secrets;
@@ -184,11 +186,9 @@ class CallbackDelivery {
   static String standardSignature(String secret, String id, String timestamp, String body) {
     byte[] key =
         secret.startsWith("whsec_")
-            ? java.util.Base64.getDecoder().decode(secret.substring("whsec_".length()))
+            ? Base64.getDecoder().decode(secret.substring("whsec_".length()))
             : secret.getBytes(StandardCharsets.UTF_8);
-    return "v1,"
-        + java.util.Base64.getEncoder()
-            .encodeToString(hmac(key, id + "." + timestamp + "." + body));
+    return "v1," + Base64.getEncoder().encodeToString(hmac(key, id + "." + timestamp + "." + body));
   }
 
   /** The deprecated {@code X-Headprune-Signature}'s hex HMAC-SHA256 of {@code message}. */

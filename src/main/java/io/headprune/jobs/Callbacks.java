@@ -1,5 +1,6 @@
 package io.headprune.jobs;
 
+import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
 import io.headprune.problem.ConflictException;
@@ -7,17 +8,26 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.tenancy.Secrets;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Completion callbacks: registered with a job (URL checked against the allow-list and the network
@@ -34,7 +44,7 @@ class Callbacks {
   private final JdbcTemplate sql;
   private final Secrets secrets;
   private final CallbackSettings settings;
-  private final org.springframework.beans.factory.ObjectProvider<SchedulerClient> scheduler;
+  private final ObjectProvider<SchedulerClient> scheduler;
   private final Clock clock;
 
   Callbacks(
@@ -42,7 +52,7 @@ class Callbacks {
       Secrets secrets,
       CallbackSettings settings,
       // looked up on use: the scheduler's tasks need the job runner, which needs this
-      org.springframework.beans.factory.ObjectProvider<SchedulerClient> scheduler,
+      ObjectProvider<SchedulerClient> scheduler,
       Clock clock) {
     this.sql = sql;
     this.secrets = secrets;
@@ -62,7 +72,7 @@ class Callbacks {
     }
     if (callback.secret().startsWith("whsec_")) {
       try {
-        if (java.util.Base64.getDecoder().decode(callback.secret().substring(6)).length < 16) {
+        if (Base64.getDecoder().decode(callback.secret().substring(6)).length < 16) {
           throw new InvalidInputException(
               "callback.secret whsec_… must hold at least 16 bytes of base64");
         }
@@ -107,17 +117,15 @@ class Callbacks {
               .priority(JobQueue.DELIVERY_PRIORITY)
               .scheduledTo(clock.instant()));
       // a local scheduler polls only now and then: wake it once the row is visible
-      if (client instanceof com.github.kagkarlsson.scheduler.Scheduler local
-          && org.springframework.transaction.support.TransactionSynchronizationManager
-              .isSynchronizationActive()) {
-        org.springframework.transaction.support.TransactionSynchronizationManager
-            .registerSynchronization(
-                new org.springframework.transaction.support.TransactionSynchronization() {
-                  @Override
-                  public void afterCommit() {
-                    local.triggerCheckForDueExecutions();
-                  }
-                });
+      if (client instanceof Scheduler local
+          && TransactionSynchronizationManager.isSynchronizationActive()) {
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                local.triggerCheckForDueExecutions();
+              }
+            });
       }
     }
   }
@@ -132,7 +140,7 @@ class Callbacks {
     URI url;
     try {
       url = new URI(text);
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       throw new InvalidInputException("callback.url is not a URL");
     }
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
@@ -215,10 +223,10 @@ class Callbacks {
     boolean compatible = zeros10 && v6[10] == 0 && v6[11] == 0 && !(bytes12to15Small(v6));
     boolean nat64 = prefix(v6, new int[] {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0});
     if (mapped || compatible || nat64) {
-      return java.util.Arrays.copyOfRange(v6, 12, 16);
+      return Arrays.copyOfRange(v6, 12, 16);
     }
     if ((v6[0] & 0xff) == 0x20 && (v6[1] & 0xff) == 0x02) { // 6to4
-      return java.util.Arrays.copyOfRange(v6, 2, 6);
+      return Arrays.copyOfRange(v6, 2, 6);
     }
     return null;
   }
@@ -295,19 +303,19 @@ class Callbacks {
    * page of the jobs listing costs no query per job.
    */
   Map<UUID, JobView.Callback> views(List<UUID> jobs) {
-    Map<UUID, JobView.Callback> views = new java.util.HashMap<>();
+    Map<UUID, JobView.Callback> views = new HashMap<>();
     if (jobs.isEmpty()) {
       return views;
     }
     Object[] ids = jobs.toArray();
-    Map<UUID, List<JobView.CallbackAttempt>> attempts = new java.util.HashMap<>();
+    Map<UUID, List<JobView.CallbackAttempt>> attempts = new HashMap<>();
     sql.query(
         "select job_id, attempt, at, status, error from callback_attempts"
             + " where job_id = any(?) order by job_id, attempt",
         statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
-        (java.sql.ResultSet r) -> {
+        (ResultSet r) -> {
           attempts
-              .computeIfAbsent(r.getObject("job_id", UUID.class), k -> new java.util.ArrayList<>())
+              .computeIfAbsent(r.getObject("job_id", UUID.class), k -> new ArrayList<>())
               .add(
                   new JobView.CallbackAttempt(
                       r.getInt("attempt"),
@@ -318,7 +326,7 @@ class Callbacks {
     sql.query(
         "select job_id, url, delivered_at, given_up_at from callbacks where job_id = any(?)",
         statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
-        (java.sql.ResultSet r) -> {
+        (ResultSet r) -> {
           UUID job = r.getObject("job_id", UUID.class);
           Timestamp delivered = r.getTimestamp("delivered_at");
           Timestamp givenUp = r.getTimestamp("given_up_at");

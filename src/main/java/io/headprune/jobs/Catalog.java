@@ -4,10 +4,17 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.Columns;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.FiniteWeights;
 import io.headprune.checkpoint.ImageDataset;
+import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
+import io.headprune.checkpoint.Tables;
+import io.headprune.checkpoint.Tasks;
 import io.headprune.hub.HubClient;
+import io.headprune.hub.HubSettings;
+import io.headprune.hub.RepoType;
 import io.headprune.model.Models;
+import io.headprune.problem.BusyException;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
@@ -27,12 +34,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Pageable;
+import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Uploaded models and datasets, content-addressed: the same bytes give the same id. Nothing
@@ -61,7 +87,7 @@ public class Catalog {
 
   private static Object[] stripes(int count) {
     Object[] stripes = new Object[count];
-    java.util.Arrays.setAll(stripes, i -> new Object());
+    Arrays.setAll(stripes, i -> new Object());
     return stripes;
   }
 
@@ -69,10 +95,10 @@ public class Catalog {
   private final Quotas quotas;
   private final Tenants tenants;
   private final Audit audit;
-  private final org.springframework.transaction.support.TransactionTemplate transactions;
-  private final java.time.Duration validationTimeout;
+  private final TransactionTemplate transactions;
+  private final Duration validationTimeout;
   private final int validationSlots;
-  private final java.util.concurrent.Semaphore validations;
+  private final Semaphore validations;
 
   Catalog(
       Repositories.Models models,
@@ -85,14 +111,10 @@ public class Catalog {
       HubClient hub,
       Quotas quotas,
       Audit audit,
-      org.springframework.transaction.support.TransactionTemplate transactions,
+      TransactionTemplate transactions,
       Tenants tenants,
-      @org.springframework.beans.factory.annotation.Value(
-              "${headprune.upload.validation-timeout:2m}")
-          java.time.Duration validationTimeout,
-      @org.springframework.beans.factory.annotation.Value(
-              "${headprune.upload.concurrent-validations:2}")
-          int concurrentValidations) {
+      @Value("${headprune.upload.validation-timeout:2m}") Duration validationTimeout,
+      @Value("${headprune.upload.concurrent-validations:2}") int concurrentValidations) {
     if (concurrentValidations < 1) {
       throw new IllegalArgumentException(
           "headprune.upload.concurrent-validations must be at least 1, not "
@@ -100,7 +122,7 @@ public class Catalog {
     }
     this.validationTimeout = validationTimeout;
     this.validationSlots = concurrentValidations;
-    this.validations = new java.util.concurrent.Semaphore(concurrentValidations, true);
+    this.validations = new Semaphore(concurrentValidations, true);
     this.tenants = tenants;
     this.jobRows = jobRows;
     this.quotas = quotas;
@@ -123,8 +145,8 @@ public class Catalog {
   }
 
   /** What an uploaded model may be called: a Hub id or a plain name. */
-  private static final java.util.regex.Pattern MODEL_NAME =
-      java.util.regex.Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._/-]{0,127}");
+  private static final Pattern MODEL_NAME =
+      Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._/-]{0,127}");
 
   /** What a name must be, as the refusal says it. */
   private static String nameRule(String kind) {
@@ -168,7 +190,7 @@ public class Catalog {
                 () -> {
                   Archives.extract(archive, filename, extracted, archiveLimits);
                   Path checked = modelRoot(extracted);
-                  return java.util.Map.entry(checked, validateModel(checked));
+                  return Map.entry(checked, validateModel(checked));
                 });
         Path root = validated.getKey();
         // the identity is the content: the same files archived anew are the same model
@@ -234,13 +256,13 @@ public class Catalog {
   private <E, V> Stored<V> saveOnce(
       E entity,
       long bytes,
-      org.springframework.data.jpa.repository.JpaRepository<E, UUID> rows,
-      java.util.function.Function<String, java.util.Optional<E>> bySha256,
+      JpaRepository<E, UUID> rows,
+      Function<String, Optional<E>> bySha256,
       String sha256,
       Path target,
-      java.util.function.Function<E, V> view,
+      Function<E, V> view,
       String action,
-      java.util.function.Function<E, UUID> id) {
+      Function<E, UUID> id) {
     String tenant = Caller.current().tenant();
     try {
       E saved =
@@ -295,7 +317,7 @@ public class Catalog {
     // decoded, a tokenizer being built) times the uploads at once stays bounded
     try {
       if (!validations.tryAcquire(validationTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new io.headprune.problem.BusyException(
+        throw new BusyException(
             "the server is validating "
                 + validationSlots
                 + " other uploads (headprune.upload.concurrent-validations) and none finished"
@@ -304,7 +326,7 @@ public class Catalog {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new io.headprune.problem.BusyException("the server is shutting down", 30);
+      throw new BusyException("the server is shutting down", 30);
     }
     try {
       return validate(what, work);
@@ -340,12 +362,12 @@ public class Catalog {
   static ModelEntity validateModel(Path root) {
     try (Checkpoint checkpoint = Models.open(root)) {
       Models.Description model = Models.describe(checkpoint); // every weight's shape checked
-      io.headprune.checkpoint.FiniteWeights.check(checkpoint);
+      FiniteWeights.check(checkpoint);
       Inputs.open(checkpoint, 8).close();
       ModelEntity entity = new ModelEntity();
       entity.architecture = checkpoint.config().architecture();
       entity.layers = checkpoint.config().layers();
-      entity.heads = java.util.Arrays.stream(model.heads()).mapToInt(h -> h.length).sum();
+      entity.heads = Arrays.stream(model.heads()).mapToInt(h -> h.length).sum();
       entity.parameters = model.parameters();
       return entity;
     }
@@ -388,13 +410,12 @@ public class Catalog {
         validating(
             "dataset upload",
             () -> {
-              var first = io.headprune.checkpoint.Tables.firstRow(named, filename, datasetLimits);
+              var first = Tables.firstRow(named, filename, datasetLimits);
               return ChoiceDataset.isChoiceDataset(named, filename, Columns.NONE)
                   ? ChoiceDataset.read(named, filename, datasetLimits).size()
                   : first != null && first.has("text")
                       ? DatasetReader.read(named, filename, null, datasetLimits).size()
-                      : (int)
-                          io.headprune.checkpoint.Tables.rowCount(named, filename, datasetLimits);
+                      : (int) Tables.rowCount(named, filename, datasetLimits);
             });
     if (rows == 0) {
       throw new InvalidInputException("dataset " + filename + " is empty: it has no examples");
@@ -510,28 +531,27 @@ public class Catalog {
   }
 
   private static String format(String filename) {
-    if (io.headprune.checkpoint.Tables.format(filename) == null) {
+    if (Tables.format(filename) == null) {
       throw new InvalidInputException(
           "dataset upload '"
               + filename
               + "' must be a .jsonl, .json, .csv or .tsv file (each optionally .gz or .zst), a"
               + " .parquet file, or a .zip or .tar.gz of a JSONL with its images");
     }
-    return io.headprune.checkpoint.Tables.suffix(filename);
+    return Tables.suffix(filename);
   }
 
   /**
    * Deletes a model and its files; 409 while a queued or running job uses it. Finished jobs keep
    * their history and lose the link.
    */
-  @org.springframework.transaction.annotation.Transactional
+  @Transactional
   public void deleteModel(UUID id) {
     ModelEntity model =
         models
             .lockById(id, Caller.current().tenant())
             .orElseThrow(() -> new NotFoundException("model does not exist"));
-    List<UUID> users =
-        jobRows.activeWithModel(id, org.springframework.data.domain.PageRequest.of(0, 1));
+    List<UUID> users = jobRows.activeWithModel(id, PageRequest.of(0, 1));
     refuseWhileUsed("model", id, users);
     models.delete(model);
     audit.record("model.delete", id);
@@ -539,14 +559,13 @@ public class Catalog {
   }
 
   /** Deletes a dataset and its files; 409 while a queued or running job uses it. */
-  @org.springframework.transaction.annotation.Transactional
+  @Transactional
   public void deleteDataset(UUID id) {
     DatasetEntity dataset =
         datasets
             .lockById(id, Caller.current().tenant())
             .orElseThrow(() -> new NotFoundException("dataset does not exist"));
-    List<UUID> users =
-        jobRows.activeWithDataset(id, org.springframework.data.domain.PageRequest.of(0, 1));
+    List<UUID> users = jobRows.activeWithDataset(id, PageRequest.of(0, 1));
     refuseWhileUsed("dataset", id, users);
     datasets.delete(dataset);
     audit.record("dataset.delete", id);
@@ -568,14 +587,13 @@ public class Catalog {
 
   /** Files go once the rows are gone for good: a rolled-back delete keeps both. */
   private static void deleteAfterCommit(Path path) {
-    org.springframework.transaction.support.TransactionSynchronizationManager
-        .registerSynchronization(
-            new org.springframework.transaction.support.TransactionSynchronization() {
-              @Override
-              public void afterCommit() {
-                ArtifactStore.delete(path);
-              }
-            });
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            ArtifactStore.delete(path);
+          }
+        });
   }
 
   /** One of the caller's stored models. */
@@ -590,37 +608,34 @@ public class Catalog {
    * The caller's models named {@code name} (null: any) that carry every label of {@code labels}
    * ({@code key=value} filters), newest first.
    */
-  public org.springframework.data.domain.Page<ModelView> models(
-      String name, java.util.List<String> labels, int page, int size) {
+  public Page<ModelView> models(String name, List<String> labels, int page, int size) {
     return search(models::search, name, labels, page, size).map(ModelView::of);
   }
 
   /** The caller's datasets, as {@link #models} lists models. */
-  public org.springframework.data.domain.Page<DatasetView> datasets(
-      String name, java.util.List<String> labels, int page, int size) {
+  public Page<DatasetView> datasets(String name, List<String> labels, int page, int size) {
     return search(datasets::search, name, labels, page, size).map(DatasetView::of);
   }
 
   /** A repository's search by tenant, name and labels (a JSON object). */
   private interface Search<E> {
-    org.springframework.data.domain.Page<E> find(
-        String tenant, String name, String labels, org.springframework.data.domain.Pageable page);
+    Page<E> find(String tenant, String name, String labels, Pageable page);
   }
 
-  private static <E> org.springframework.data.domain.Page<E> search(
-      Search<E> search, String name, java.util.List<String> labels, int page, int size) {
+  private static <E> Page<E> search(
+      Search<E> search, String name, List<String> labels, int page, int size) {
     return search.find(
         Caller.current().tenant(),
         name,
         ResourceLabels.json(ResourceLabels.selector(labels)),
-        org.springframework.data.domain.PageRequest.of(page, size));
+        PageRequest.of(page, size));
   }
 
   /**
    * What a name and labels update says (a JSON merge patch, RFC 7396): {@code name} set, or removed
    * by null; {@code labels} merged key by key, a key with null removed.
    */
-  record Described(String name, java.util.Map<String, String> labels) {
+  record Described(String name, Map<String, String> labels) {
 
     /**
      * What content uploaded again ends with: this name and these labels where there are any, else
@@ -636,15 +651,15 @@ public class Catalog {
    * Applies a JSON merge patch of {@code name} and {@code labels} to {@code current}; any other
    * member is refused by name.
    */
-  static Described patched(String kind, Described current, tools.jackson.databind.JsonNode patch) {
+  static Described patched(String kind, Described current, JsonNode patch) {
     if (patch == null || !patch.isObject()) {
       throw new InvalidInputException(
           "the body must be a JSON object with name and/or labels (a JSON merge patch)");
     }
     String name = current.name();
-    java.util.Map<String, String> labels = new java.util.TreeMap<>(current.labels());
+    Map<String, String> labels = new TreeMap<>(current.labels());
     for (var member : patch.properties()) {
-      tools.jackson.databind.JsonNode value = member.getValue();
+      JsonNode value = member.getValue();
       switch (member.getKey()) {
         case "name" -> {
           if (value.isNull()) {
@@ -683,7 +698,7 @@ public class Catalog {
   }
 
   /** Changes a model's name and labels ({@link #patched}). */
-  public ModelView describeModel(UUID id, tools.jackson.databind.JsonNode patch) {
+  public ModelView describeModel(UUID id, JsonNode patch) {
     String tenant = Caller.current().tenant();
     return transactions.execute(
         status -> {
@@ -701,7 +716,7 @@ public class Catalog {
   }
 
   /** Changes a dataset's name and labels ({@link #patched}). */
-  public DatasetView describeDataset(UUID id, tools.jackson.databind.JsonNode patch) {
+  public DatasetView describeDataset(UUID id, JsonNode patch) {
     String tenant = Caller.current().tenant();
     return transactions.execute(
         status -> {
@@ -873,8 +888,7 @@ public class Catalog {
             ref.file(),
             ref.revision() == null ? "main" : ref.revision(),
             archiveLimits.maxExpandedBytes(),
-            java.util.Set.of("jsonl", "csv", "tsv")
-                    .contains(String.valueOf(io.headprune.checkpoint.Tables.suffix(ref.file())))
+            Set.of("jsonl", "csv", "tsv").contains(String.valueOf(Tables.suffix(ref.file())))
                 ? datasetLimits.maxRows() + 1L // + a CSV header
                 : Long.MAX_VALUE); // binary or compressed: bounded by bytes, rows counted on read
     try (InputStream in = Files.newInputStream(file)) {
@@ -914,9 +928,8 @@ public class Catalog {
     Path directory = store.incoming();
     try {
       split.materialize(directory, rows);
-      String origin = io.headprune.checkpoint.Json.MAPPER.writeValueAsString(split.origin());
-      String sha256 =
-          ArtifactStore.sha256(directory.resolve(io.headprune.checkpoint.Tables.MANIFEST));
+      String origin = Json.MAPPER.writeValueAsString(split.origin());
+      String sha256 = ArtifactStore.sha256(directory.resolve(Tables.MANIFEST));
       synchronized (lockFor(tenant, sha256)) {
         var existing = datasets.findByTenantAndSha256(tenant, sha256);
         if (existing.isPresent()) {
@@ -950,12 +963,11 @@ public class Catalog {
 
   /** Resolves a Hub model's revision to a commit (errors are the caller's 4xx). */
   String resolveHubModel(String repo, String revision) {
-    return hubFor(Caller.current().tenant())
-        .resolve(io.headprune.hub.RepoType.MODEL, repo, revision);
+    return hubFor(Caller.current().tenant()).resolve(RepoType.MODEL, repo, revision);
   }
 
   /** The Hub settings of the caller's tenant: its own token (see {@link Tenants#hubToken}). */
-  io.headprune.hub.HubSettings hubSettings() {
+  HubSettings hubSettings() {
     return hubFor(Caller.current().tenant()).settings();
   }
 
@@ -1001,12 +1013,11 @@ public class Catalog {
     if (IMAGES.equals(entity.format)) {
       ImageDataset.read(path, name, columns, labels, datasetLimits);
     } else if (ref.task() != null) {
-      io.headprune.checkpoint.Tasks.read(
-          path, name, columns, ref.task(), datasetLimits); // every row formats
+      Tasks.read(path, name, columns, ref.task(), datasetLimits); // every row formats
     } else if (ChoiceDataset.isChoiceDataset(path, name, columns)) {
       ChoiceDataset.read(path, name, columns, datasetLimits);
     } else if (labels == null || ref.recipe() != null && !"examples".equals(ref.recipe())) {
-      var first = io.headprune.checkpoint.Tables.firstRow(path, name, datasetLimits);
+      var first = Tables.firstRow(path, name, datasetLimits);
       var row = columns.apply(first, name + ":1");
       if (!row.path("text").isString()) {
         throw new InvalidInputException(

@@ -1,5 +1,13 @@
 package io.headprune.jobs;
 
+import io.micrometer.core.instrument.Metrics;
+import java.net.SocketException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.transaction.CannotCreateTransactionException;
+
 /**
  * What a database failure means for a caller: the database away (retry later) or something else.
  */
@@ -16,12 +24,12 @@ public final class Databases {
       return false;
     }
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof org.springframework.transaction.CannotCreateTransactionException
-          || t instanceof org.springframework.dao.DataAccessResourceFailureException
-          || t instanceof java.net.SocketException
-          || t instanceof java.sql.SQLTransientConnectionException
-          || t instanceof java.sql.SQLNonTransientConnectionException
-          || t instanceof java.sql.SQLException sql
+      if (t instanceof CannotCreateTransactionException
+          || t instanceof DataAccessResourceFailureException
+          || t instanceof SocketException
+          || t instanceof SQLTransientConnectionException
+          || t instanceof SQLNonTransientConnectionException
+          || t instanceof SQLException sql
               && (sql.getSQLState() != null && sql.getSQLState().startsWith("08")
                   || "Connection is closed".equals(sql.getMessage()))) {
         return true;
@@ -37,7 +45,7 @@ public final class Databases {
    */
   public static boolean busy(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.sql.SQLTransientConnectionException pool
+      if (t instanceof SQLTransientConnectionException pool
           && pool.getCause() == null
           && pool.getMessage() != null
           && pool.getMessage().contains("Connection is not available")) {
@@ -49,8 +57,6 @@ public final class Databases {
 
   /** Counts a request or job that found every connection in use ({@code where}: request, job). */
   public static void countBusy(String where) {
-    io.micrometer.core.instrument.Metrics.counter(
-            "headprune.database.pool.exhausted", "where", where)
-        .increment();
+    Metrics.counter("headprune.database.pool.exhausted", "where", where).increment();
   }
 }

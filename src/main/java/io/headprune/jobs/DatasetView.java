@@ -1,5 +1,10 @@
 package io.headprune.jobs;
 
+import io.headprune.checkpoint.Json;
+import jakarta.annotation.Nullable;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -21,10 +26,10 @@ public record DatasetView(
     String sha256,
     int rows,
     String format,
-    @jakarta.annotation.Nullable HubOrigin origin,
-    @jakarta.annotation.Nullable String name,
-    java.util.Map<String, String> labels,
-    java.time.Instant createdAt) {
+    @Nullable HubOrigin origin,
+    @Nullable String name,
+    Map<String, String> labels,
+    Instant createdAt) {
 
   /**
    * A Hub split as it was resolved and downloaded.
@@ -48,10 +53,10 @@ public record DatasetView(
       String source,
       String config,
       String split,
-      java.util.List<String> files,
+      List<String> files,
       int splitFiles,
       long bytes,
-      java.util.Map<String, java.util.List<String>> labelNames) {}
+      Map<String, List<String>> labelNames) {}
 
   static DatasetView of(DatasetEntity entity) {
     return new DatasetView(
@@ -59,9 +64,7 @@ public record DatasetView(
         entity.sha256,
         entity.rows,
         entity.format,
-        entity.origin == null
-            ? null
-            : io.headprune.checkpoint.Json.MAPPER.readValue(entity.origin, HubOrigin.class),
+        entity.origin == null ? null : Json.MAPPER.readValue(entity.origin, HubOrigin.class),
         entity.name,
         ResourceLabels.read(entity.labels),
         entity.createdAt);

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -62,7 +63,7 @@ class IdempotencyKeys {
    * 409 for another body. No lock: {@link #claim} settles a race.
    */
   Optional<UUID> earlier(String tenant, String key, String requestHash) {
-    List<java.util.Map<String, Object>> rows =
+    List<Map<String, Object>> rows =
         sql.queryForList(
             "select request_hash, job_id from idempotency_keys"
                 + " where tenant = ? and key = ? and created_at >= ?",
@@ -76,7 +77,7 @@ class IdempotencyKeys {
     return Optional.of((UUID) rows.get(0).get("job_id"));
   }
 
-  private static void sameBody(java.util.Map<String, Object> row, String key, String requestHash) {
+  private static void sameBody(Map<String, Object> row, String key, String requestHash) {
     if (!requestHash.equals(String.valueOf(row.get("request_hash")).trim())) {
       throw new ConflictException(
           "Idempotency-Key "
@@ -111,7 +112,7 @@ class IdempotencyKeys {
     if (claimed == 1) {
       return Optional.empty();
     }
-    List<java.util.Map<String, Object>> rows =
+    List<Map<String, Object>> rows =
         sql.queryForList(
             "select request_hash, job_id from idempotency_keys where tenant = ? and key = ?",
             tenant,

@@ -1,13 +1,20 @@
 package io.headprune.jobs;
 
 import io.headprune.scoring.Phase;
+import jakarta.persistence.CollectionTable;
+import jakarta.persistence.Column;
+import jakarta.persistence.ElementCollection;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
+import jakarta.persistence.JoinColumn;
+import jakarta.persistence.OrderColumn;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -54,13 +61,11 @@ class JobEntity {
    * Calibration sets compared with the job's own, in request order (what the deletion guard reads;
    * the worker reads them from {@link #data}).
    */
-  @jakarta.persistence.ElementCollection
-  @jakarta.persistence.CollectionTable(
-      name = "job_calibrations",
-      joinColumns = @jakarta.persistence.JoinColumn(name = "job_id"))
-  @jakarta.persistence.OrderColumn(name = "position")
-  @jakarta.persistence.Column(name = "dataset_id")
-  java.util.List<UUID> comparedIds = new java.util.ArrayList<>();
+  @ElementCollection
+  @CollectionTable(name = "job_calibrations", joinColumns = @JoinColumn(name = "job_id"))
+  @OrderColumn(name = "position")
+  @Column(name = "dataset_id")
+  List<UUID> comparedIds = new ArrayList<>();
 
   String request;
 

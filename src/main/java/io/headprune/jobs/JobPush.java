@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Pushes a succeeded job's {@code pruned/} or {@code masked/} model, with its card, to a Hub model
@@ -25,7 +27,7 @@ public class JobPush {
   private final ArtifactStore store;
   private final ArchiveLimits limits;
   private final Audit audit;
-  private final org.springframework.transaction.support.TransactionTemplate transactions;
+  private final TransactionTemplate transactions;
 
   JobPush(
       Jobs jobs,
@@ -33,14 +35,13 @@ public class JobPush {
       ArtifactStore store,
       ArchiveLimits limits,
       Audit audit,
-      org.springframework.transaction.PlatformTransactionManager transactionManager) {
+      PlatformTransactionManager transactionManager) {
     this.jobs = jobs;
     this.catalog = catalog;
     this.store = store;
     this.limits = limits;
     this.audit = audit;
-    this.transactions =
-        new org.springframework.transaction.support.TransactionTemplate(transactionManager);
+    this.transactions = new TransactionTemplate(transactionManager);
   }
 
   /** Pushes job {@code id}'s {@code kind} model to {@code repo} at {@code revision}. */

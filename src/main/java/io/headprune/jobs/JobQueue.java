@@ -1,16 +1,22 @@
 package io.headprune.jobs;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.task.DeadExecutionHandler;
+import com.github.kagkarlsson.scheduler.task.Priority;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The job queue on PostgreSQL: one db-scheduler one-time task per job (instance id = job id),
@@ -24,20 +30,17 @@ class JobQueue {
    * Jobs' priority: below callback deliveries ({@link #DELIVERY_PRIORITY}), which never wait behind
    * the queue; among jobs, {@link QueueOrder} orders by execution time.
    */
-  static final int JOB_PRIORITY = com.github.kagkarlsson.scheduler.task.Priority.MEDIUM;
+  static final int JOB_PRIORITY = Priority.MEDIUM;
 
   /** Callback deliveries' priority. */
-  static final int DELIVERY_PRIORITY = com.github.kagkarlsson.scheduler.task.Priority.HIGH;
+  static final int DELIVERY_PRIORITY = Priority.HIGH;
 
   /** The worker pools (see {@link JobPools}). */
   @Bean
   JobPools jobPools(
-      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.pools:default}")
-          String pools,
-      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.default-pool:}")
-          String defaultPool,
-      @org.springframework.beans.factory.annotation.Value("${headprune.worker.pool:default}")
-          String own) {
+      @Value("${headprune.jobs.pools:default}") String pools,
+      @Value("${headprune.jobs.default-pool:}") String defaultPool,
+      @Value("${headprune.worker.pool:default}") String own) {
     return JobPools.of(pools, defaultPool, own);
   }
 
@@ -47,14 +50,12 @@ class JobQueue {
       JobPools pools,
       JobRunner runner,
       Repositories.JobRows jobs,
-      org.springframework.transaction.support.TransactionTemplate transactions,
-      java.time.Clock clock,
+      TransactionTemplate transactions,
+      Clock clock,
       // how long a job waits before it tries again to fit in its tenant's running-jobs quota
-      @org.springframework.beans.factory.annotation.Value("${headprune.quota.retry-interval:10s}")
-          Duration quotaWait,
+      @Value("${headprune.quota.retry-interval:10s}") Duration quotaWait,
       // how many dead workers quarantine a job
-      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-worker-deaths:3}")
-          int maxWorkerDeaths) {
+      @Value("${headprune.jobs.max-worker-deaths:3}") int maxWorkerDeaths) {
     return Tasks.oneTime(JobPools.task(pools.own()))
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database
         // away) or to wait for its tenant's running-jobs quota
@@ -76,8 +77,7 @@ class JobQueue {
                 operations.remove(); // quarantined: never handed to another worker
                 return;
               }
-              new com.github.kagkarlsson.scheduler.task.DeadExecutionHandler.ReviveDeadExecution<
-                      String>()
+              new DeadExecutionHandler.ReviveDeadExecution<String>()
                   .deadExecution(complete, operations);
             })
         .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
@@ -89,7 +89,7 @@ class JobQueue {
     return Tasks.oneTime(Callbacks.DELIVERY)
         .onFailure(
             (complete, operations) -> {
-              java.time.Instant at =
+              Instant at =
                   complete
                       .getCause()
                       .filter(CallbackDelivery.Retry.class::isInstance)

@@ -1,11 +1,13 @@
 package io.headprune.jobs;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.headprune.pruning.PruneOptions;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
@@ -63,8 +65,7 @@ import java.util.UUID;
  *     reconstructs the unpruned model's attention output on the calibration tokens; the grid gains
  *     a {@code <criterion>+rescale} row per cell and the artifact is written rescaled
  */
-@com.fasterxml.jackson.annotation.JsonInclude(
-    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobRequest(
     @NotNull(message = "model is required") @Valid ModelRef model,
     @Valid DatasetRef calibration,
@@ -174,16 +175,12 @@ public record JobRequest(
    * @param url an https URL whose host the service's allow-list names
    * @param secret 16 to 256 characters shared with the receiver
    */
-  @com.fasterxml.jackson.annotation.JsonInclude(
-      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Callback(
-      @jakarta.validation.constraints.NotBlank(message = "callback.url is required")
-          @jakarta.validation.constraints.Size(max = 2048, message = "callback.url is too long")
+      @NotBlank(message = "callback.url is required")
+          @Size(max = 2048, message = "callback.url is too long")
           String url,
-      @jakarta.validation.constraints.Size(
-              min = 16,
-              max = 256,
-              message = "callback.secret must be 16 to 256 characters")
+      @Size(min = 16, max = 256, message = "callback.secret must be 16 to 256 characters")
           String secret) {}
 
   /**
@@ -193,8 +190,7 @@ public record JobRequest(
    * @param hub a Hugging Face Hub repository, org/name
    * @param revision branch, tag or commit (default main)
    */
-  @com.fasterxml.jackson.annotation.JsonInclude(
-      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record ModelRef(
       UUID id,
       @Pattern(
@@ -234,8 +230,7 @@ public record JobRequest(
    *     name it has, else takes this)
    * @param labels a Hub dataset's labels in the catalogue, as an upload's (likewise)
    */
-  @com.fasterxml.jackson.annotation.JsonInclude(
-      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record DatasetRef(
       UUID id,
       @Pattern(
@@ -293,8 +288,7 @@ public record JobRequest(
    * @param maxMetricDrop largest allowed drop of the mean metric, in [0, 1] (perplexity: its
    *     relative rise)
    */
-  @com.fasterxml.jackson.annotation.JsonInclude(
-      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Target(
       @DecimalMin(value = "0.0", message = "target sparsity must be in [0, 1)")
           @DecimalMax(

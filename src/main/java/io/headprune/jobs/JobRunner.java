@@ -2,25 +2,38 @@ package io.headprune.jobs;
 
 import ai.djl.Device;
 import com.github.kagkarlsson.scheduler.task.ExecutionContext;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.Json;
+import io.headprune.checkpoint.TextTokenizer;
+import io.headprune.model.MemoryBudget;
+import io.headprune.model.Models;
 import io.headprune.model.NativeThreads;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
+import io.headprune.pruning.PruneRequest;
 import io.headprune.pruning.Pruner;
 import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import io.headprune.storage.ArtifactStore;
+import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Runs one job on this worker: load → score → select → write → persist. Progress is written every
@@ -79,7 +92,7 @@ class JobRunner {
   private int nice;
   private final Clock clock;
   private final String workerName;
-  private final io.headprune.tenancy.Quotas quotas;
+  private final Quotas quotas;
   private JobEndings endings;
 
   /** Set by the configuration: the nice value jobs run at (0: as the request threads). */
@@ -117,7 +130,7 @@ class JobRunner {
   }
 
   JobRunner(
-      io.headprune.tenancy.Quotas quotas,
+      Quotas quotas,
       Repositories.JobRows jobs,
       Catalog catalog,
       JobResults results,
@@ -148,18 +161,17 @@ class JobRunner {
    * named in the report as the request names them (a stored dataset's id, a Hub split's repository,
    * config and split).
    */
-  private java.util.List<io.headprune.checkpoint.DataSource> compared(JobEntity job, JobSpec spec) {
-    java.util.List<JobRequest.DatasetRef> refs = spec.normalized().calibrations();
+  private List<DataSource> compared(JobEntity job, JobSpec spec) {
+    List<JobRequest.DatasetRef> refs = spec.normalized().calibrations();
     if (refs == null || refs.isEmpty()) {
-      return java.util.List.of();
+      return List.of();
     }
-    JobView.Data data = io.headprune.checkpoint.Json.MAPPER.readValue(job.data, JobView.Data.class);
-    java.util.List<io.headprune.checkpoint.DataSource> sources = new java.util.ArrayList<>();
+    JobView.Data data = Json.MAPPER.readValue(job.data, JobView.Data.class);
+    List<DataSource> sources = new ArrayList<>();
     for (int i = 0; i < refs.size(); i++) {
       JobView.Dataset dataset = data.calibrations().get(i);
       if (dataset.id() == null) {
-        throw new io.headprune.problem.InvalidInputException(
-            "calibrations[" + (i + 1) + "]: its dataset was deleted");
+        throw new InvalidInputException("calibrations[" + (i + 1) + "]: its dataset was deleted");
       }
       sources.add(source(dataset, refs.get(i), spec.normalized().maxLength()));
     }
@@ -170,9 +182,8 @@ class JobRunner {
    * A dataset a job reads, as its request maps it, named for reports and, for a Hub split, with the
    * repository it came from.
    */
-  private io.headprune.checkpoint.DataSource source(
-      JobView.Dataset dataset, JobRequest.DatasetRef ref, int maxLength) {
-    io.headprune.checkpoint.DataSource source =
+  private DataSource source(JobView.Dataset dataset, JobRequest.DatasetRef ref, int maxLength) {
+    DataSource source =
         JobSpec.source(catalog.datasetPath(dataset.id()), ref, maxLength).labelled(label(dataset));
     return dataset.hub() == null
         ? source
@@ -210,7 +221,7 @@ class JobRunner {
     // thread starts inherit that)
     NativeThreads.lowerThisThread(nice);
     // texts are encoded where a tokenizer that aborts its process takes only a child with it
-    io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(isolateTokenizer);
+    TextTokenizer.isolateNativeEncoding(isolateTokenizer);
     Instant started = clock.instant();
     String criterion = "unknown"; // until the options are read
     WorkerDevices.Slot slot = null;
@@ -222,14 +233,14 @@ class JobRunner {
       slot = place(modelDir);
       Device device = slot.device();
       int maxLength = spec.normalized().maxLength();
-      io.headprune.checkpoint.DataSource calibration =
+      DataSource calibration =
           source(catalog.datasetUse(job.calibrationId), spec.normalized().calibration(), maxLength);
-      io.headprune.checkpoint.DataSource evaluation =
+      DataSource evaluation =
           job.evaluationId == null
               ? null
               : source(
                   catalog.datasetUse(job.evaluationId), spec.normalized().evaluation(), maxLength);
-      java.util.List<io.headprune.checkpoint.DataSource> compared = compared(job, spec);
+      List<DataSource> compared = compared(job, spec);
       JobProgress progress = new JobProgress(id, attempt, context);
       String modelName =
           job.modelId != null ? catalog.modelName(job.modelId) : spec.normalized().model().hub();
@@ -242,8 +253,7 @@ class JobRunner {
                   spec.normalized().model().hub(), job.hubCommit, "headprune job " + id, repeat);
       Pruner.Result result =
           Pruner.prune(
-              io.headprune.pruning.PruneRequest.of(
-                      modelDir, calibration, evaluation, spec.options())
+              PruneRequest.of(modelDir, calibration, evaluation, spec.options())
                   .named(modelName, origin)
                   .comparing(compared)
                   .writingTo(work.resolve("out"))
@@ -280,7 +290,7 @@ class JobRunner {
       log.error("job {} failed", id, e);
       outcome = Outcome.ENGINE_FAILED;
     } finally {
-      io.headprune.checkpoint.TextTokenizer.isolateNativeEncoding(false);
+      TextTokenizer.isolateNativeEncoding(false);
       if (slot != null) {
         devices.release(slot);
       }
@@ -371,20 +381,17 @@ class JobRunner {
    * share of the cores.
    */
   private WorkerDevices.Slot place(Path modelDir) {
-    io.headprune.model.MemoryBudget.Footprint footprint;
+    MemoryBudget.Footprint footprint;
     boolean canStream;
-    try (io.headprune.checkpoint.Checkpoint checkpoint = io.headprune.model.Models.open(modelDir)) {
-      footprint = io.headprune.model.MemoryBudget.Footprint.of(checkpoint);
-      canStream =
-          io.headprune.model.Models.architecture(checkpoint.config()).streamedLoader() != null;
+    try (Checkpoint checkpoint = Models.open(modelDir)) {
+      footprint = MemoryBudget.Footprint.of(checkpoint);
+      canStream = Models.architecture(checkpoint.config()).streamedLoader() != null;
     }
     WorkerDevices.Slot slot;
     try {
       slot =
           devices.acquire(
-              entry ->
-                  new io.headprune.model.MemoryBudget(devices.pool(entry))
-                      .reservation(footprint, canStream));
+              entry -> new MemoryBudget(devices.pool(entry)).reservation(footprint, canStream));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new HandedBack();
@@ -509,7 +516,7 @@ class JobRunner {
       String criterion,
       Duration took,
       String detail,
-      java.util.function.Consumer<JobEntity> move) {
+      Consumer<JobEntity> move) {
     transactions.executeWithoutResult(
         tx ->
             jobs.lockById(id)
@@ -528,10 +535,10 @@ class JobRunner {
    */
   @SuppressWarnings("unchecked")
   static Map<String, Object> repeatable(JobRequest normalized, String hubCommit, String data) {
-    tools.jackson.databind.node.ObjectNode request = Json.MAPPER.valueToTree(normalized);
+    ObjectNode request = Json.MAPPER.valueToTree(normalized);
     request.remove("callback");
     if (hubCommit != null) {
-      ((tools.jackson.databind.node.ObjectNode) request.get("model")).put("revision", hubCommit);
+      ((ObjectNode) request.get("model")).put("revision", hubCommit);
     }
     JobView.Data used = data == null ? null : Json.MAPPER.readValue(data, JobView.Data.class);
     if (used != null) {
@@ -545,8 +552,8 @@ class JobRunner {
     return Json.MAPPER.convertValue(request, Map.class);
   }
 
-  private static void pin(tools.jackson.databind.JsonNode ref, JobView.Dataset used) {
-    if (ref instanceof tools.jackson.databind.node.ObjectNode object
+  private static void pin(JsonNode ref, JobView.Dataset used) {
+    if (ref instanceof ObjectNode object
         && object.has("hub")
         && used != null
         && used.hub() != null
@@ -556,7 +563,7 @@ class JobRunner {
   }
 
   static Map<String, Object> problem(ProblemType type, String title, String detail) {
-    return io.headprune.problem.Problem.of(type, type.status(), title, detail).members();
+    return Problem.of(type, type.status(), title, detail).members();
   }
 
   /**
@@ -576,7 +583,7 @@ class JobRunner {
     private Instant eta;
 
     /** Per phase ended, the process's peak resident memory in bytes. */
-    private final java.util.Map<String, Long> peaks = new java.util.LinkedHashMap<>();
+    private final Map<String, Long> peaks = new LinkedHashMap<>();
 
     JobProgress(UUID id, int attempt, ExecutionContext context) {
       this.id = id;
@@ -601,7 +608,7 @@ class JobRunner {
           phase,
           phase.id()
               + ": peak resident memory "
-              + io.headprune.model.MemoryBudget.gigabytes(peak)
+              + MemoryBudget.gigabytes(peak)
               + " (the worker process's)");
     }
 
@@ -651,7 +658,7 @@ class JobRunner {
     }
 
     @Override
-    public void planned(java.util.Map<Phase, Long> passes) {
+    public void planned(Map<Phase, Long> passes) {
       planned = clock.instant();
       String plan = Json.MAPPER.writeValueAsString(JobView.Plan.of(passes));
       transactions.executeWithoutResult(status -> jobs.planOwned(id, plan, attempt));

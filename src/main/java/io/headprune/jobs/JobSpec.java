@@ -1,12 +1,17 @@
 package io.headprune.jobs;
 
+import io.headprune.checkpoint.Columns;
+import io.headprune.checkpoint.DataSource;
+import io.headprune.checkpoint.Recipe;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneOptions;
 import io.headprune.pruning.Recovery;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -88,7 +93,7 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
             target,
             r.alpha() == null ? String.valueOf(DEFAULTS.fixedAlpha()) : r.alpha(),
             r.normalization() == null
-                ? DEFAULTS.normalization().name().toLowerCase(java.util.Locale.ROOT)
+                ? DEFAULTS.normalization().name().toLowerCase(Locale.ROOT)
                 : r.normalization(),
             r.seeds() == null ? DEFAULTS.seeds() : r.seeds(),
             r.calibrationSize() == null ? DEFAULTS.calibrationSize() : r.calibrationSize(),
@@ -160,27 +165,23 @@ record JobSpec(JobRequest normalized, PruneOptions options) {
    * How a run reads a stored dataset: the request's column mapping and recipe ({@code maxLength} is
    * the default window of the token recipes).
    */
-  static io.headprune.checkpoint.DataSource source(
-      java.nio.file.Path path, JobRequest.DatasetRef ref, int maxLength) {
-    io.headprune.checkpoint.Columns columns =
-        new io.headprune.checkpoint.Columns(ref == null ? null : ref.columns());
-    io.headprune.checkpoint.Recipe recipe = recipe(ref, maxLength);
-    return new io.headprune.checkpoint.DataSource(
-        path, path.getFileName().toString(), columns, recipe);
+  static DataSource source(Path path, JobRequest.DatasetRef ref, int maxLength) {
+    Columns columns = new Columns(ref == null ? null : ref.columns());
+    Recipe recipe = recipe(ref, maxLength);
+    return new DataSource(path, path.getFileName().toString(), columns, recipe);
   }
 
   /** The recipe a dataset reference asks for (validated on submission). */
-  static io.headprune.checkpoint.Recipe recipe(JobRequest.DatasetRef ref, int maxLength) {
+  static Recipe recipe(JobRequest.DatasetRef ref, int maxLength) {
     return ref == null
-        ? io.headprune.checkpoint.Recipe.EXAMPLES
-        : io.headprune.checkpoint.Recipe.of(
-            ref.recipe(), ref.segments(), ref.tokens(), ref.seed(), ref.task(), maxLength);
+        ? Recipe.EXAMPLES
+        : Recipe.of(ref.recipe(), ref.segments(), ref.tokens(), ref.seed(), ref.task(), maxLength);
   }
 
   /** A dataset reference's columns and recipe, checked on submission (422 naming the role). */
   private static void checkData(JobRequest.DatasetRef ref, String role) {
     try {
-      new io.headprune.checkpoint.Columns(ref.columns());
+      new Columns(ref.columns());
       recipe(ref, PruneOptions.MIN_LENGTH);
     } catch (InvalidInputException e) {
       throw new InvalidInputException(role + ": " + e.getMessage());

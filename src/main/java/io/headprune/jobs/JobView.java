@@ -1,9 +1,15 @@
 package io.headprune.jobs;
 
+import io.headprune.pruning.PruneReport;
+import io.headprune.scoring.Phase;
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.annotation.Nullable;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -87,7 +93,7 @@ public record JobView(
    * @param instance this occurrence, {@code urn:uuid:…} (null for a job that ended before problems
    *     had one)
    */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "JobFailure")
+  @Schema(name = "JobFailure")
   public record Failure(
       String type, String title, int status, String detail, @Nullable String instance) {}
 
@@ -105,24 +111,24 @@ public record JobView(
    * @param artifact what the artifact measured itself on the evaluation data (its metric, agreement
    *     and latency ratio) beside the seeds' spread; null for jobs finished before it was measured
    */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "JobResult")
+  @Schema(name = "JobResult")
   public record Result(
       String criterion,
       double sparsity,
       String selection,
       int[][] prunedHeads,
       double alpha,
-      io.headprune.pruning.PruneReport.Dense dense,
-      io.headprune.pruning.PruneReport.Speedup speedup,
+      PruneReport.Dense dense,
+      PruneReport.Speedup speedup,
       Map<String, Link> links,
-      @Nullable io.headprune.pruning.PruneReport.Measured artifact) {}
+      @Nullable PruneReport.Measured artifact) {}
 
   /**
    * @param href where to GET it
    * @param sha256 SHA-256 of its bytes
    * @param bytes its size
    */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "JobLink")
+  @Schema(name = "JobLink")
   public record Link(String href, String sha256, long bytes) {}
 
   /**
@@ -131,12 +137,12 @@ public record JobView(
    * @param gaveUpAt when retries stopped without success
    * @param attempts every delivery attempt
    */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "CallbackStatus")
+  @Schema(name = "CallbackStatus")
   public record Callback(
       String url,
       @Nullable Instant deliveredAt,
       @Nullable Instant gaveUpAt,
-      java.util.List<CallbackAttempt> attempts) {}
+      List<CallbackAttempt> attempts) {}
 
   /**
    * @param attempt 1, 2, …
@@ -153,7 +159,7 @@ public record JobView(
    * @param revision the requested revision
    * @param commit the commit the revision resolved to when the job was submitted
    */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "JobModel")
+  @Schema(name = "JobModel")
   public record Model(
       @Nullable UUID id,
       @Nullable String hub,
@@ -171,11 +177,7 @@ public record JobView(
    *     and the plan's remaining passes (null until then, and once it has ended)
    */
   public record Progress(
-      io.headprune.scoring.Phase phase,
-      long done,
-      long total,
-      @Nullable Double fraction,
-      @Nullable Instant eta) {}
+      Phase phase, long done, long total, @Nullable Double fraction, @Nullable Instant eta) {}
 
   /**
    * What a job costs (§8): passes per phase, a pass being one example through the model once
@@ -189,13 +191,13 @@ public record JobView(
   public record Plan(Map<String, Long> passes, long total) {
 
     public Plan {
-      passes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(passes));
+      passes = Collections.unmodifiableMap(new LinkedHashMap<>(passes));
     }
 
     /** The view of {@code passes} per phase, in the order the phases run. */
-    public static Plan of(Map<io.headprune.scoring.Phase, Long> passes) {
-      Map<String, Long> byName = new java.util.LinkedHashMap<>();
-      new java.util.TreeMap<>(passes).forEach((phase, count) -> byName.put(phase.id(), count));
+    public static Plan of(Map<Phase, Long> passes) {
+      Map<String, Long> byName = new LinkedHashMap<>();
+      new TreeMap<>(passes).forEach((phase, count) -> byName.put(phase.id(), count));
       return new Plan(byName, passes.values().stream().mapToLong(Long::longValue).sum());
     }
   }

@@ -2,17 +2,24 @@ package io.headprune.jobs;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException;
+import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceNotFoundException;
+import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
 import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
+import io.headprune.pruning.Plan;
 import io.headprune.pruning.PruneReport;
+import io.headprune.scoring.Phase;
 import io.headprune.storage.ArtifactStore;
 import io.headprune.tenancy.Audit;
 import io.headprune.tenancy.Caller;
 import io.headprune.tenancy.Quotas;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -26,12 +33,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.IntStream;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /** Submitting, inspecting, cancelling and deleting pruning jobs. */
 @Service
@@ -57,7 +68,7 @@ public class Jobs {
   private final Audit audit;
   private final IdempotencyKeys idempotency;
   private final Callbacks callbacks;
-  private final org.springframework.transaction.support.TransactionTemplate transactions;
+  private final TransactionTemplate transactions;
 
   /** Most passes a job's plan may have ({@code headprune.jobs.max-passes}). */
   private final long maxPasses;
@@ -84,15 +95,13 @@ public class Jobs {
       Audit audit,
       IdempotencyKeys idempotency,
       Callbacks callbacks,
-      org.springframework.transaction.PlatformTransactionManager transactionManager,
+      PlatformTransactionManager transactionManager,
       JobEvents events,
       JobEndings endings,
       JobPools pools,
-      @org.springframework.beans.factory.annotation.Value("${headprune.jobs.max-passes:100000000}")
-          long maxPasses,
-      @org.springframework.beans.factory.annotation.Value("${headprune.role:both}") String role,
-      @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
-          String memoryBudget) {
+      @Value("${headprune.jobs.max-passes:100000000}") long maxPasses,
+      @Value("${headprune.role:both}") String role,
+      @Value("${headprune.memory.budget:}") String memoryBudget) {
     this.maxPasses = maxPasses;
     this.pools = pools;
     // an API replica's own memory says nothing of the workers': it checks a job's model against
@@ -100,8 +109,7 @@ public class Jobs {
     this.checksMemory = !role.trim().equalsIgnoreCase("api") || !memoryBudget.isBlank();
     this.events = events;
     this.endings = endings;
-    this.transactions =
-        new org.springframework.transaction.support.TransactionTemplate(transactionManager);
+    this.transactions = new TransactionTemplate(transactionManager);
     this.callbacks = callbacks;
     this.idempotency = idempotency;
     this.quotas = quotas;
@@ -129,8 +137,8 @@ public class Jobs {
       UUID calibration,
       List<UUID> compared,
       UUID evaluation,
-      java.net.URI callback,
-      io.headprune.pruning.Plan plan) {}
+      URI callback,
+      Plan plan) {}
 
   /**
    * As {@link #submit(JobRequest)}, with an {@code Idempotency-Key} (or null): the same key with
@@ -194,7 +202,7 @@ public class Jobs {
         spec.options().metric().checkApplies(labels.regression(), labels.count());
       }
       int fewest =
-          java.util.stream.IntStream.range(0, config.layers())
+          IntStream.range(0, config.layers())
               .map(l -> config.remainingHeads(l).length)
               .min()
               .orElse(0);
@@ -215,7 +223,7 @@ public class Jobs {
     }
     UUID calibration = catalog.datasetId(spec.normalized().calibration(), "calibration");
     List<JobRequest.DatasetRef> comparedRefs = comparedRefs(spec);
-    List<UUID> compared = new java.util.ArrayList<>();
+    List<UUID> compared = new ArrayList<>();
     for (int i = 0; i < comparedRefs.size(); i++) {
       compared.add(catalog.datasetId(comparedRefs.get(i), comparedRole(i)));
     }
@@ -231,15 +239,14 @@ public class Jobs {
         catalog.checkData(evaluation, spec.normalized().evaluation(), labels, mapping);
       }
     }
-    io.headprune.pruning.Plan plan =
-        io.headprune.pruning.Plan.of(
+    Plan plan =
+        Plan.of(
             spec.options(),
             catalog.datasetRows(calibration),
             evaluation == null ? null : catalog.datasetRows(evaluation),
             compared.stream().map(catalog::datasetRows).toList());
     plan.checkWithin(maxPasses);
-    java.net.URI callback =
-        request.callback() == null ? null : callbacks.validate(request.callback());
+    URI callback = request.callback() == null ? null : callbacks.validate(request.callback());
     return new Checked(modelId, hubCommit, calibration, compared, evaluation, callback, plan);
   }
 
@@ -284,7 +291,7 @@ public class Jobs {
     job.hubCommit = checked.hubCommit();
     job.calibrationId = checked.calibration();
     job.evaluationId = checked.evaluation();
-    job.comparedIds = new java.util.ArrayList<>(checked.compared());
+    job.comparedIds = new ArrayList<>(checked.compared());
     job.request = JobPayload.write(spec.normalized());
     job.name = spec.normalized().name();
     job.labels = ResourceLabels.json(spec.normalized().labels());
@@ -508,8 +515,7 @@ public class Jobs {
 
   /** A page written before pages had artifact rows (schema V16 and earlier): the file itself. */
   private Optional<Path> legacyPage(UUID id) {
-    return Optional.of(store.job(id).resolve("report.html"))
-        .filter(java.nio.file.Files::isRegularFile);
+    return Optional.of(store.job(id).resolve("report.html")).filter(Files::isRegularFile);
   }
 
   /** A stored output with its SHA-256. */
@@ -560,8 +566,7 @@ public class Jobs {
    * Removes {@code execution} unless a worker has picked it; true when it is gone (or never was),
    * false when a worker runs it.
    */
-  private boolean cancelUnlessPicked(
-      com.github.kagkarlsson.scheduler.task.TaskInstanceId execution) {
+  private boolean cancelUnlessPicked(TaskInstanceId execution) {
     var scheduled = scheduler.getScheduledExecution(execution);
     if (scheduled.isEmpty()) {
       return true;
@@ -572,11 +577,9 @@ public class Jobs {
     try {
       scheduler.cancel(execution);
       return true;
-    } catch (
-        com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException
-            picked) {
+    } catch (TaskInstanceCurrentlyExecutingException picked) {
       return false; // picked between the look and the cancel
-    } catch (com.github.kagkarlsson.scheduler.exceptions.TaskInstanceNotFoundException done) {
+    } catch (TaskInstanceNotFoundException done) {
       return true;
     }
   }
@@ -611,7 +614,7 @@ public class Jobs {
         job.pool,
         model,
         new JobView.Progress(
-            io.headprune.scoring.Phase.of(job.phase),
+            Phase.of(job.phase),
             job.progressDone,
             job.progressTotal,
             job.fraction,
@@ -634,8 +637,8 @@ public class Jobs {
         submitted);
   }
 
-  private static java.util.Map<String, Long> readPeakMemory(String json) {
-    java.util.Map<String, Long> peaks = new java.util.LinkedHashMap<>();
+  private static Map<String, Long> readPeakMemory(String json) {
+    Map<String, Long> peaks = new LinkedHashMap<>();
     Json.MAPPER
         .readTree(json)
         .properties()

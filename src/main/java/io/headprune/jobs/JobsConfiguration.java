@@ -1,8 +1,11 @@
 package io.headprune.jobs;
 
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.model.NativeThreads;
 import io.headprune.storage.ArchiveLimits;
 import io.headprune.storage.ArtifactStore;
+import io.headprune.system.HeadpruneProperties;
+import io.headprune.tenancy.Quotas;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -48,8 +51,7 @@ class JobsConfiguration {
   WorkerDevices workerDevices(
       @Value("${headprune.worker.devices:auto}") String devices,
       @Value("${headprune.worker.concurrency:1}") int concurrency) {
-    return new WorkerDevices(
-        devices, concurrency, io.headprune.model.NativeThreads.engineThreads());
+    return new WorkerDevices(devices, concurrency, NativeThreads.engineThreads());
   }
 
   @Bean
@@ -66,7 +68,7 @@ class JobsConfiguration {
       @Value("${headprune.worker.nice:10}") int nice,
       @Value("${headprune.worker.isolate-tokenizer:true}") boolean isolateTokenizer,
       Clock clock,
-      io.headprune.tenancy.Quotas quotas,
+      Quotas quotas,
       JobEndings endings,
       JobEvents events) {
     JobRunner runner =
@@ -99,14 +101,14 @@ class JobsConfiguration {
   }
 
   @Bean
-  ArchiveLimits archiveLimits(io.headprune.system.HeadpruneProperties properties) {
+  ArchiveLimits archiveLimits(HeadpruneProperties properties) {
     var upload = properties.upload();
     return new ArchiveLimits(
         upload.maxEntries(), upload.maxExpandedBytes().toBytes(), upload.maxCompressionRatio());
   }
 
   @Bean
-  DatasetReader.Limits datasetLimits(io.headprune.system.HeadpruneProperties properties) {
+  DatasetReader.Limits datasetLimits(HeadpruneProperties properties) {
     return new DatasetReader.Limits(
         properties.dataset().maxRows(), properties.dataset().maxLineChars());
   }

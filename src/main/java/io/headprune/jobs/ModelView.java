@@ -1,5 +1,8 @@
 package io.headprune.jobs;
 
+import jakarta.annotation.Nullable;
+import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -24,10 +27,10 @@ public record ModelView(
     int layers,
     int heads,
     long parameters,
-    @jakarta.annotation.Nullable String name,
-    java.util.Map<String, String> labels,
-    java.time.Instant createdAt,
-    @jakarta.annotation.Nullable String archiveSha256) {
+    @Nullable String name,
+    Map<String, String> labels,
+    Instant createdAt,
+    @Nullable String archiveSha256) {
 
   static ModelView of(ModelEntity entity) {
     return new ModelView(

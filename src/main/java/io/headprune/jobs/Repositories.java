@@ -1,11 +1,14 @@
 package io.headprune.jobs;
 
+import jakarta.persistence.LockModeType;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Lock;
 import org.springframework.data.jpa.repository.Modifying;
 import org.springframework.data.jpa.repository.Query;
 import org.springframework.data.repository.query.Param;
@@ -51,13 +54,12 @@ final class Repositories {
     /**
      * The row, locked until the transaction ends: a job inserted meanwhile waits for the delete.
      */
-    @org.springframework.data.jpa.repository.Lock(
-        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select m from ModelEntity m where m.id = ?1 and m.tenant = ?2")
     Optional<ModelEntity> lockById(UUID id, String tenant);
 
     /** The row, share-locked: a delete waits until the job that reads it is committed. */
-    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
+    @Lock(LockModeType.PESSIMISTIC_READ)
     @Query("select m from ModelEntity m where m.id = ?1 and m.tenant = ?2")
     Optional<ModelEntity> shareById(UUID id, String tenant);
   }
@@ -89,13 +91,12 @@ final class Repositories {
         Pageable page);
 
     /** The row, locked until the transaction ends. */
-    @org.springframework.data.jpa.repository.Lock(
-        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select d from DatasetEntity d where d.id = ?1 and d.tenant = ?2")
     Optional<DatasetEntity> lockById(UUID id, String tenant);
 
     /** The row, share-locked. */
-    @org.springframework.data.jpa.repository.Lock(jakarta.persistence.LockModeType.PESSIMISTIC_READ)
+    @Lock(LockModeType.PESSIMISTIC_READ)
     @Query("select d from DatasetEntity d where d.id = ?1 and d.tenant = ?2")
     Optional<DatasetEntity> shareById(UUID id, String tenant);
   }
@@ -151,7 +152,7 @@ final class Repositories {
     @Modifying
     @Query(
         "update JobEntity j set j.phase = ?2, j.progressDone = ?3, j.progressTotal = ?4, j.updatedAt = ?5 where j.id = ?1")
-    int progress(UUID id, String phase, long done, long total, java.time.Instant now);
+    int progress(UUID id, String phase, long done, long total, Instant now);
 
     /**
      * Progress of attempt {@code attempt}, written only while that attempt owns the running job.
@@ -166,28 +167,27 @@ final class Repositories {
         String phase,
         long done,
         long total,
-        java.time.Instant now,
+        Instant now,
         int attempt,
         Double fraction,
-        java.time.Instant eta);
+        Instant eta);
 
     /** The plan the worker made from the data it read, if it still runs attempt {@code attempt}. */
-    @org.springframework.data.jpa.repository.Modifying
+    @Modifying
     @Query(
         "update JobEntity j set j.plan = ?2"
             + " where j.id = ?1 and j.attempt = ?3 and j.status = io.headprune.jobs.JobStatus.RUNNING")
     int planOwned(UUID id, String plan, int attempt);
 
     /** The peak memory per phase of attempt {@code attempt}, if the worker still runs it. */
-    @org.springframework.data.jpa.repository.Modifying
+    @Modifying
     @Query(
         "update JobEntity j set j.peakMemory = ?2"
             + " where j.id = ?1 and j.attempt = ?3 and j.status = io.headprune.jobs.JobStatus.RUNNING")
     int peakMemoryOwned(UUID id, String peakMemory, int attempt);
 
     /** The job row, locked: whoever writes a result holds it until the write commits. */
-    @org.springframework.data.jpa.repository.Lock(
-        jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+    @Lock(LockModeType.PESSIMISTIC_WRITE)
     @Query("select j from JobEntity j where j.id = ?1")
     Optional<JobEntity> lockById(UUID id);
   }

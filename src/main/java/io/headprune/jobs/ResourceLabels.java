@@ -2,10 +2,14 @@ package io.headprune.jobs;
 
 import io.headprune.checkpoint.Json;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.InvalidRequestException;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
 
 /**
  * Labels of a model or dataset: string keys and values a pipeline finds its uploads by ({@code
@@ -75,17 +79,17 @@ final class ResourceLabels {
                     + "': a value is at most 256 characters, none a control character");
           }
         });
-    return java.util.Collections.unmodifiableSortedMap(new TreeMap<>(labels));
+    return Collections.unmodifiableSortedMap(new TreeMap<>(labels));
   }
 
   /** Filters {@code key=value} (repeatable query parameter) as labels every match must have. */
-  static Map<String, String> selector(java.util.List<String> filters) {
+  static Map<String, String> selector(List<String> filters) {
     Map<String, String> wanted = new TreeMap<>();
     if (filters != null) {
       for (String filter : filters) {
         int at = filter.indexOf('=');
         if (at <= 0) {
-          throw new io.headprune.problem.InvalidRequestException(
+          throw new InvalidRequestException(
               "label filter '" + filter + "' must be key=value (e.g. label=team=nlp)");
         }
         wanted.put(filter.substring(0, at), filter.substring(at + 1));
@@ -94,7 +98,7 @@ final class ResourceLabels {
     try {
       return checked(wanted, "label filter");
     } catch (InvalidInputException e) { // a query parameter: the request's form, not its content
-      throw new io.headprune.problem.InvalidRequestException(e.getMessage());
+      throw new InvalidRequestException(e.getMessage());
     }
   }
 
@@ -102,7 +106,7 @@ final class ResourceLabels {
   static String json(Map<String, String> labels) {
     return Json.MAPPER
         .writer()
-        .without(tools.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+        .without(SerializationFeature.INDENT_OUTPUT)
         .writeValueAsString(new TreeMap<>(labels));
   }
 
@@ -111,7 +115,7 @@ final class ResourceLabels {
   static Map<String, String> read(String json) {
     return json == null || json.isBlank()
         ? Map.of()
-        : java.util.Collections.unmodifiableSortedMap(
+        : Collections.unmodifiableSortedMap(
             new TreeMap<String, String>(Json.MAPPER.readValue(json, Map.class)));
   }
 }

@@ -3,7 +3,10 @@ package io.headprune.jobs;
 import ai.djl.Device;
 import io.headprune.model.Devices;
 import io.headprune.model.MemoryBudget;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.IntToLongFunction;
 
 /**
  * The devices of this worker and the jobs running on them: up to {@code concurrency} jobs at once
@@ -91,8 +94,7 @@ final class WorkerDevices {
    * Waits for a place on an entry with room for a job whose model takes {@code bytes} there (the
    * entry with the fewest jobs first), in arrival order.
    */
-  synchronized Slot acquire(java.util.function.IntToLongFunction bytes)
-      throws InterruptedException {
+  synchronized Slot acquire(IntToLongFunction bytes) throws InterruptedException {
     long ticket = nextTicket++;
     try {
       while (true) {
@@ -133,7 +135,7 @@ final class WorkerDevices {
     }
   }
 
-  private final java.util.Set<Long> skipped = new java.util.HashSet<>();
+  private final Set<Long> skipped = new HashSet<>();
   private int waiting;
 
   /** The jobs waiting for a place. */

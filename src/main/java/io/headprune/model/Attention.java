@@ -1,8 +1,16 @@
 package io.headprune.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Multi-head self-attention with separate query, key, value and output projections and a gate per
@@ -139,7 +147,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
         return null;
       }
     }
-    return count == 0 ? null : java.util.Arrays.copyOf(kept, count);
+    return count == 0 ? null : Arrays.copyOf(kept, count);
   }
 
   /**
@@ -168,7 +176,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
 
   /** The head blocks at {@code positions} along {@code axis}, runs of neighbours as one slice. */
   private NDArray pick(NDArray array, int[] positions, int axis, NDManager scope) {
-    java.util.List<NDArray> parts = new java.util.ArrayList<>();
+    List<NDArray> parts = new ArrayList<>();
     String prefix = axis == 0 ? "" : ":, ";
     for (int i = 0; i < positions.length; ) {
       int j = i;
@@ -185,7 +193,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     if (parts.size() == 1) {
       return parts.get(0);
     }
-    NDArray joined = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), axis);
+    NDArray joined = NDArrays.concat(new NDList(parts), axis);
     joined.attach(scope);
     return joined;
   }
@@ -193,7 +201,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
   /**
    * Where {@link HeadModel#forward(Batch, List, java.util.function.Consumer)} collects contexts.
    */
-  static final ThreadLocal<java.util.function.Consumer<NDArray>> CONTEXTS = new ThreadLocal<>();
+  static final ThreadLocal<Consumer<NDArray>> CONTEXTS = new ThreadLocal<>();
 
   /**
    * The attention every family shares: {@code softmax(scale(q kᵀ) + mask)} (mask (B, 1, 1 or T, T)
@@ -205,7 +213,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
       NDArray query,
       NDArray key,
       NDArray value,
-      java.util.function.UnaryOperator<NDArray> scale,
+      UnaryOperator<NDArray> scale,
       NDArray mask,
       NDArray gate) {
     return attend(query, key, value, scale, mask, gate, false);
@@ -219,7 +227,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
       NDArray query,
       NDArray key,
       NDArray value,
-      java.util.function.UnaryOperator<NDArray> scale,
+      UnaryOperator<NDArray> scale,
       NDArray mask,
       NDArray gate,
       boolean firstRowOnly) {
@@ -229,7 +237,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
     NDArray rows = firstRowOnly ? probabilities.get(":, :, :1, :") : probabilities; // (B, N, R, T)
     NDArray gated = gate == null ? rows : rows.mul(gate.reshape(-1, count, 1, 1));
     NDArray context = gated.matMul(value); // (B, N, R, D)
-    java.util.function.Consumer<NDArray> contexts = CONTEXTS.get();
+    Consumer<NDArray> contexts = CONTEXTS.get();
     if (contexts != null) {
       contexts.accept(context);
     }
@@ -275,7 +283,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
    * fused operator (one tensor kept for the backward, not five).
    */
   static NDArray gelu(NDArray x) {
-    return ai.djl.nn.Activation.gelu(x);
+    return Activation.gelu(x);
   }
 
   /** Per head, the L2 norm of its query/key/value rows and output columns. */

@@ -1,6 +1,7 @@
 package io.headprune.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * PyTorch records operations for a backward pass unless told not to, and that switch is per thread:
@@ -17,7 +18,7 @@ public final class Autograd {
    */
   public static void offForThisThread() {
     if ("PyTorch".equals(Engine.getDefaultEngineName())) {
-      ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+      JniUtils.setGradMode(false);
     }
   }
 }

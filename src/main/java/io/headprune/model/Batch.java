@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.headprune.checkpoint.TextTokenizer.Tokens;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -45,10 +46,10 @@ public record Batch(
     for (int b = 0; b < size; b++) {
       Tokens tokens = examples.get(b);
       lengths[b] = tokens.length();
-      java.util.Arrays.fill(ids, b * length, (b + 1) * length, padId);
+      Arrays.fill(ids, b * length, (b + 1) * length, padId);
       System.arraycopy(tokens.ids(), 0, ids, b * length, tokens.length());
       System.arraycopy(tokens.typeIds(), 0, types, b * length, tokens.length());
-      java.util.Arrays.fill(mask, b * length, b * length + tokens.length(), 1f);
+      Arrays.fill(mask, b * length, b * length + tokens.length(), 1f);
     }
     Shape shape = new Shape(size, length);
     return new Batch(
@@ -76,7 +77,7 @@ public record Batch(
       System.arraycopy(image, 0, values, b * plane, plane);
     }
     int[] lengths = new int[images.size()];
-    java.util.Arrays.fill(lengths, tokens);
+    Arrays.fill(lengths, tokens);
     return new Batch(
         null,
         null,

@@ -14,7 +14,10 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -195,7 +198,7 @@ public final class Decoder extends LoadedModel {
         true,
         0,
         ConfigValues.labels(raw),
-        java.util.Map.of(),
+        Map.of(),
         raw);
   }
 
@@ -514,7 +517,7 @@ public final class Decoder extends LoadedModel {
       NDArray epsilon,
       NDArray scalar,
       NDArray[] rotary,
-      java.util.Map<Integer, NDArray> masks,
+      Map<Integer, NDArray> masks,
       NDArray attentionCap) {
 
     /** This pass's shared arrays on {@code device} (copies owned by the batch's manager). */
@@ -522,7 +525,7 @@ public final class Decoder extends LoadedModel {
       if (epsilon.getDevice().equals(device)) {
         return this;
       }
-      java.util.Map<Integer, NDArray> moved = new java.util.HashMap<>();
+      Map<Integer, NDArray> moved = new HashMap<>();
       masks.forEach((window, mask) -> moved.put(window, to(mask, device)));
       return new Pass(
           size,
@@ -569,7 +572,7 @@ public final class Decoder extends LoadedModel {
               + " tokens exceeds max_position_embeddings "
               + config.maxPositions());
     }
-    java.util.Map<Integer, NDArray> masks = new java.util.HashMap<>();
+    Map<Integer, NDArray> masks = new HashMap<>();
     for (int window : windows) {
       masks.computeIfAbsent(
           window, w -> Attention.causalMask(scope, batch.lengths(), length, w)); // (B, 1, T, T)
@@ -696,7 +699,7 @@ public final class Decoder extends LoadedModel {
     Passes passes = new Passes(pass(batch));
     NDArray hidden = embed(batch); // (B, T, E)
     List<NDArray> attentions = new ArrayList<>();
-    java.util.function.Consumer<NDArray> contexts = Attention.CONTEXTS.get();
+    Consumer<NDArray> contexts = Attention.CONTEXTS.get();
     try {
       for (int l = 0; l < layers.size(); l++) {
         NDArray gate = gates == null ? null : gates.get(l);
@@ -733,7 +736,7 @@ public final class Decoder extends LoadedModel {
    * Hands the attention contexts a layer computes to {@code contexts} (when someone asked for them)
    * on the first device, attached to {@code scope} when it is not null.
    */
-  private void handContexts(java.util.function.Consumer<NDArray> contexts, NDManager scope) {
+  private void handContexts(Consumer<NDArray> contexts, NDManager scope) {
     if (contexts == null || (scope == null && placement.devices().size() == 1)) {
       return;
     }

@@ -3,7 +3,9 @@ package io.headprune.model;
 import ai.djl.ndarray.NDArray;
 import io.headprune.checkpoint.ConfigValues;
 import io.headprune.problem.InvalidInputException;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -171,7 +173,7 @@ public record DecoderFamily(
       return (raw, layers) -> {
         int window = window(raw, fallback);
         int[] windows = new int[layers];
-        java.util.Arrays.fill(windows, window);
+        Arrays.fill(windows, window);
         return windows;
       };
     }
@@ -193,8 +195,7 @@ public record DecoderFamily(
     /** The layers whose layer_types entry is sliding_attention, by default the even ones. */
     Windows ALTERNATING = (raw, layers) -> byType(raw, layers, window(raw, 4096), l -> l % 2 == 0);
 
-    private static int[] byType(
-        ObjectNode raw, int layers, int window, java.util.function.IntPredicate slides) {
+    private static int[] byType(ObjectNode raw, int layers, int window, IntPredicate slides) {
       JsonNode types = raw.get("layer_types");
       int[] windows = new int[layers];
       for (int l = 0; l < layers; l++) {

@@ -2,10 +2,12 @@ package io.headprune.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * Devices by name, through DJL's device API: {@code auto}, {@code cpu}, {@code gpu0}, {@code gpu1},
@@ -22,9 +24,8 @@ public final class Devices {
    * Runs {@code load} with a new long-lived manager on {@code device}, closing the manager if
    * loading fails: what every family's loader does with the manager its weights live on.
    */
-  static <T> T loading(
-      Device device, java.util.function.Function<ai.djl.ndarray.NDManager, T> load) {
-    ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager(device, ENGINE);
+  static <T> T loading(Device device, Function<NDManager, T> load) {
+    NDManager manager = NDManager.newBaseManager(device, ENGINE);
     try {
       return load.apply(manager);
     } catch (RuntimeException e) {

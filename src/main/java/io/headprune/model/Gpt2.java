@@ -14,6 +14,7 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -236,7 +237,7 @@ public final class Gpt2 extends LoadedModel {
   }
 
   /** Loads a layer, naming the config keys its shape comes from when the checkpoint disagrees. */
-  private static Conv1d named(java.util.function.Supplier<Conv1d> load, String keys) {
+  private static Conv1d named(Supplier<Conv1d> load, String keys) {
     try {
       return load.get();
     } catch (InvalidInputException e) {

@@ -1,5 +1,6 @@
 package io.headprune.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -133,7 +134,7 @@ public record HeadLayout(List<LayerHeads> layers) {
       String output,
       boolean qkvBias) {
     int n = heads.length;
-    List<Tensor> tensors = new java.util.ArrayList<>();
+    List<Tensor> tensors = new ArrayList<>();
     for (String[] named : new String[][] {{query, "QUERY"}, {key, "KEY"}, {value, "VALUE"}}) {
       List<Block> blocks = List.of(new Block(Role.valueOf(named[1]), n));
       tensors.add(new Tensor(named[0] + ".weight", 0, blocks));

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.headprune.checkpoint.ModelConfig;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** A transformer whose attention heads can be gated, scored and pruned. */
 public interface HeadModel extends AutoCloseable {
@@ -135,8 +136,7 @@ public interface HeadModel extends AutoCloseable {
    * context (B, H_l, T, D) in layer order — what the output projection reads — before returning the
    * output. The contexts belong to the batch's manager.
    */
-  default Output forward(
-      Batch batch, List<NDArray> gates, java.util.function.Consumer<NDArray> contexts) {
+  default Output forward(Batch batch, List<NDArray> gates, Consumer<NDArray> contexts) {
     Attention.CONTEXTS.set(contexts);
     try {
       return forward(batch, gates);

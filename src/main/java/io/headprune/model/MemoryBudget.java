@@ -1,9 +1,13 @@
 package io.headprune.model;
 
+import ai.djl.Device;
+import ai.djl.util.cuda.CudaUtils;
+import com.sun.management.OperatingSystemMXBean;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.TensorInfo;
 import io.headprune.problem.InvalidInputException;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -172,7 +176,7 @@ public record MemoryBudget(long bytes, long working) {
    * Each device's budget: a GPU's own ({@link #on}); CPU entries share this process's budget in
    * equal parts (they are one memory).
    */
-  public static long[] capacities(List<ai.djl.Device> devices) {
+  public static long[] capacities(List<Device> devices) {
     long cpus = devices.stream().filter(d -> !d.isGpu()).count();
     return devices.stream()
         .mapToLong(d -> d.isGpu() ? on(d).bytes() : current().bytes() / cpus)
@@ -213,11 +217,11 @@ public record MemoryBudget(long bytes, long working) {
    * The budget on {@code device}: the process's when set; on a GPU otherwise the device's memory
    * less a tenth (DJL's {@code CudaUtils.getGpuMemory}), since weights and activations live there.
    */
-  public static MemoryBudget on(ai.djl.Device device) {
+  public static MemoryBudget on(Device device) {
     if (configured != null || !System.getProperty(PROPERTY, "").isBlank() || !device.isGpu()) {
       return current();
     }
-    long total = ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax();
+    long total = CudaUtils.getGpuMemory(device).getMax();
     return new MemoryBudget(total - total / 10);
   }
 
@@ -316,8 +320,7 @@ public record MemoryBudget(long bytes, long working) {
   }
 
   private static long physicalMemory() {
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
       return os.getTotalMemorySize();
     }
     return Long.MAX_VALUE;

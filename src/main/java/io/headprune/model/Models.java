@@ -42,7 +42,7 @@ public final class Models {
    * item for this model (it does for Gemma models, whose tokenizers expect it): the task formatting
    * copies that, and it is the family's fact, kept here with the families.
    */
-  public static boolean harnessAddsBos(io.headprune.checkpoint.ModelConfig config) {
+  public static boolean harnessAddsBos(ModelConfig config) {
     return config.modelType() != null && config.modelType().startsWith("gemma");
   }
 

@@ -1,8 +1,13 @@
 package io.headprune.model;
 
+import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +63,7 @@ public final class NativeThreads {
     static final C LIBC = load();
 
     private static C load() {
-      if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+      if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
         return null;
       }
       try {
@@ -97,15 +102,14 @@ public final class NativeThreads {
     private static NativeLibrary find() {
       try {
         Devices.engine(); // loads the native libraries
-        for (String line :
-            java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
           int path = line.indexOf('/');
           if (path >= 0 && line.substring(path).contains("libgomp")) {
             return NativeLibrary.getInstance(line.substring(path));
           }
         }
         log.info("the engine has no libgomp: jobs side by side share its threads");
-      } catch (java.io.IOException | LinkageError | RuntimeException e) {
+      } catch (IOException | LinkageError | RuntimeException e) {
         log.info("OpenMP is not reachable ({}): jobs side by side share its threads", e.toString());
       }
       return null;
@@ -124,7 +128,7 @@ public final class NativeThreads {
       return -1;
     }
     try {
-      ai.djl.pytorch.jni.JniUtils.getNumThreads(); // PyTorch's per-thread initialisation
+      JniUtils.getNumThreads(); // PyTorch's per-thread initialisation
       lib.getFunction("omp_set_num_threads").invokeVoid(new Object[] {Math.max(1, threads)});
       return teamOfThisThread();
     } catch (LinkageError | RuntimeException e) {
@@ -136,7 +140,7 @@ public final class NativeThreads {
   /** The engine's intra-op thread count (what a thread that sets no share of its own uses). */
   public static int engineThreads() {
     Devices.engine();
-    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    return JniUtils.getNumThreads();
   }
 
   /** The OpenMP team size of the calling thread's next parallel region, or -1. */

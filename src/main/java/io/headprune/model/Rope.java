@@ -9,6 +9,7 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -41,8 +42,8 @@ public record Rope(
     float[] inverse) {
 
   /** The types this engine computes, as transformers names them. */
-  public static final java.util.List<String> TYPES =
-      java.util.List.of("default", "linear", "dynamic", "llama3", "yarn");
+  public static final List<String> TYPES =
+      List.of("default", "linear", "dynamic", "llama3", "yarn");
 
   /**
    * Reads the rotary settings of a config. {@code scalable} false refuses every type but default

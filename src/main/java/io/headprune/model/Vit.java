@@ -3,6 +3,7 @@ package io.headprune.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
@@ -243,8 +244,7 @@ public final class Vit extends EncoderModel {
             .singletonOrThrow(); // (B, E, S/p, S/p)
     patches = patches.reshape(size, hiddenSize, -1).transpose(0, 2, 1); // (B, P, E)
     NDArray cls = embeddings.cls().broadcast(new Shape(size, 1, hiddenSize)); // (B, 1, E)
-    return NDArrays.concat(new ai.djl.ndarray.NDList(cls, patches), 1)
-        .add(embeddings.positions()); // (B, T, E)
+    return NDArrays.concat(new NDList(cls, patches), 1).add(embeddings.positions()); // (B, T, E)
   }
 
   /**

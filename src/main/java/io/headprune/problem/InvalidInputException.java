@@ -1,5 +1,7 @@
 package io.headprune.problem;
 
+import java.util.regex.Pattern;
+
 /** Input (a checkpoint, a dataset, a request) that headprune cannot accept as given. */
 public class InvalidInputException extends HeadpruneException {
 
@@ -14,11 +16,9 @@ public class InvalidInputException extends HeadpruneException {
   /** A Java class name: two or more lower-case package parts, then a capitalised name. */
   private static final String CLASS = "(?:[a-z][a-z0-9_]*\\.){2,}[A-Z][A-Za-z0-9_$]*";
 
-  private static final java.util.regex.Pattern QUOTED_CLASS =
-      java.util.regex.Pattern.compile("`" + CLASS + "`");
+  private static final Pattern QUOTED_CLASS = Pattern.compile("`" + CLASS + "`");
 
-  private static final java.util.regex.Pattern CLASS_PREFIX =
-      java.util.regex.Pattern.compile("\\b" + CLASS + "(?::\\s*|\\b)");
+  private static final Pattern CLASS_PREFIX = Pattern.compile("\\b" + CLASS + "(?::\\s*|\\b)");
 
   /**
    * A library's message as a client may read it: the Java class names it carries, which say nothing

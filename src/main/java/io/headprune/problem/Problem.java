@@ -4,7 +4,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One RFC 9457 problem as every writer of headprune sends it — the API, the security layer, the
@@ -28,8 +30,7 @@ public record Problem(
     URI instance,
     Map<String, Object> extensions) {
 
-  private static final tools.jackson.databind.json.JsonMapper COMPACT =
-      tools.jackson.databind.json.JsonMapper.builder().build();
+  private static final JsonMapper COMPACT = JsonMapper.builder().build();
 
   public Problem {
     extensions = Map.copyOf(new LinkedHashMap<>(extensions));
@@ -65,7 +66,7 @@ public record Problem(
     members.put("status", status);
     members.put("detail", detail);
     members.put("instance", instance.toString());
-    members.putAll(new java.util.TreeMap<>(extensions));
+    members.putAll(new TreeMap<>(extensions));
     return members;
   }
 

@@ -1,28 +1,26 @@
 package io.headprune.pruning;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.headprune.problem.InvalidInputException;
+import io.swagger.v3.oas.annotations.media.DiscriminatorMapping;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Locale;
 
 /**
  * HIES's weight α: fixed, or chosen per sparsity from {@link PruneOptions#ALPHA_GRID} by a rule.
  */
-@com.fasterxml.jackson.annotation.JsonTypeInfo(
-    use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
-    property = "kind")
-@com.fasterxml.jackson.annotation.JsonSubTypes({
-  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Alpha.Fixed.class, name = "fixed"),
-  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Alpha.Auto.class, name = "auto")
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = Alpha.Fixed.class, name = "fixed"),
+  @JsonSubTypes.Type(value = Alpha.Auto.class, name = "auto")
 })
-@io.swagger.v3.oas.annotations.media.Schema(
+@Schema(
     name = "AlphaOption",
     discriminatorProperty = "kind",
     discriminatorMapping = {
-      @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-          value = "fixed",
-          schema = Alpha.Fixed.class),
-      @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-          value = "auto",
-          schema = Alpha.Auto.class)
+      @DiscriminatorMapping(value = "fixed", schema = Alpha.Fixed.class),
+      @DiscriminatorMapping(value = "auto", schema = Alpha.Auto.class)
     })
 public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
 
@@ -52,12 +50,8 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
   }
 
   /** A fixed α in [0, 1]. */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "AlphaFixed")
-  record Fixed(
-      @io.swagger.v3.oas.annotations.media.Schema(
-              requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-          double value)
-      implements Alpha {
+  @Schema(name = "AlphaFixed")
+  record Fixed(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double value) implements Alpha {
     public Fixed {
       if (!(value >= 0 && value <= 1)) {
         throw new InvalidInputException("alpha " + value + " is outside [0, 1]");
@@ -66,12 +60,8 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
   }
 
   /** α chosen per sparsity by {@code by}. */
-  @io.swagger.v3.oas.annotations.media.Schema(name = "AlphaAuto")
-  record Auto(
-      @io.swagger.v3.oas.annotations.media.Schema(
-              requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-          Rule by)
-      implements Alpha {
+  @Schema(name = "AlphaAuto")
+  record Auto(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) Rule by) implements Alpha {
     public Auto {
       if (by == null) {
         throw new InvalidInputException("an automatic alpha needs a rule: divergence or metric");

@@ -1,6 +1,7 @@
 package io.headprune.pruning;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.ModelConfig;
@@ -17,11 +18,17 @@ import io.headprune.scoring.Phase;
 import io.headprune.scoring.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Writes a run's outputs and measures what the physically pruned model gains. */
 final class Artifacts {
@@ -92,7 +99,7 @@ final class Artifacts {
                   versions(),
                   device.toString(),
                   provenance.startedAt(),
-                  java.time.Instant.now()));
+                  Instant.now()));
       for (String kind : physical ? List.of("pruned", "masked") : List.of("masked")) {
         ModelCard.write(
             out.resolve(kind),
@@ -108,7 +115,7 @@ final class Artifacts {
       Files.writeString(
           out.resolve("report.html"),
           ReportPage.html(report, result.scores()),
-          java.nio.charset.StandardCharsets.UTF_8);
+          StandardCharsets.UTF_8);
       return new Pruner.Result(result.scores(), result.perSeed(), report);
     } catch (IOException e) {
       throw new UncheckedIOException("writing outputs to " + out.getFileName(), e);
@@ -116,12 +123,12 @@ final class Artifacts {
   }
 
   /** headprune's, DJL's and PyTorch's versions, for the model card. */
-  static java.util.Map<String, String> versions() {
-    java.util.Map<String, String> versions = new java.util.LinkedHashMap<>();
+  static Map<String, String> versions() {
+    Map<String, String> versions = new LinkedHashMap<>();
     versions.put("headprune", BuildVersion.get());
-    versions.put("DJL", ai.djl.engine.Engine.getDjlVersion());
+    versions.put("DJL", Engine.getDjlVersion());
     try {
-      versions.put("PyTorch", ai.djl.engine.Engine.getEngine("PyTorch").getVersion());
+      versions.put("PyTorch", Engine.getEngine("PyTorch").getVersion());
     } catch (RuntimeException e) {
       versions.put("PyTorch", "unknown");
     }
@@ -196,11 +203,7 @@ final class Artifacts {
   static void writeJson(Path file, Object value) throws IOException {
     Path partial = file.resolveSibling(file.getFileName() + ".partial");
     Files.writeString(partial, Json.MAPPER.writeValueAsString(value) + "\n");
-    Files.move(
-        partial,
-        file,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static PruneReport with(
@@ -288,7 +291,7 @@ final class Artifacts {
       return examples;
     }
     List<Encoded> sorted =
-        examples.stream().sorted(java.util.Comparator.comparingInt(Encoded::length)).toList();
+        examples.stream().sorted(Comparator.comparingInt(Encoded::length)).toList();
     List<Encoded> sample = new ArrayList<>(LATENCY_EXAMPLES);
     for (int i = 0; i < LATENCY_EXAMPLES; i++) {
       sample.add(sorted.get((int) ((long) i * sorted.size() / LATENCY_EXAMPLES)));

@@ -29,6 +29,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -226,7 +227,7 @@ public final class CheckpointPruner {
     if (!Files.isRegularFile(index)) {
       return;
     }
-    tools.jackson.databind.JsonNode node = Json.parse(Files.readAllBytes(index), Checkpoint.INDEX);
+    JsonNode node = Json.parse(Files.readAllBytes(index), Checkpoint.INDEX);
     if (node instanceof ObjectNode root && root.path("metadata") instanceof ObjectNode metadata) {
       metadata.put("total_size", totalBytes);
       Files.writeString(index, Json.MAPPER.writeValueAsString(root) + "\n");

@@ -1,5 +1,6 @@
 package io.headprune.pruning;
 
+import io.headprune.checkpoint.Floats;
 import io.headprune.checkpoint.SafetensorsWriter;
 import io.headprune.checkpoint.TensorInfo;
 import io.headprune.model.HeadLayout;
@@ -121,8 +122,7 @@ final class HeadSlicer {
       for (Block block : tensor.blocks()) {
         for (int unit = 0; unit < block.heads(); unit++) {
           if (block.role() == Role.OUTPUT && scales[unit] != 1) {
-            io.headprune.checkpoint.Floats.scale(
-                out, info.dtype(), offset, unitElements, scales[unit]);
+            Floats.scale(out, info.dtype(), offset, unitElements, scales[unit]);
           }
           offset += unitBytes;
         }

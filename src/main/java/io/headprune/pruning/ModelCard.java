@@ -2,14 +2,20 @@ package io.headprune.pruning;
 
 import io.headprune.scoring.Metric;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * The model card ({@code README.md}) of a pruned or masked model: the Hub's YAML header ({@code
@@ -39,9 +45,9 @@ final class ModelCard {
       String baseModel,
       String baseModelCommit,
       String madeBy,
-      java.util.Map<String, Object> request,
-      java.util.Map<String, String> inputs,
-      java.time.Instant startedAt,
+      Map<String, Object> request,
+      Map<String, String> inputs,
+      Instant startedAt,
       List<String> datasets,
       String evaluation) {}
 
@@ -252,7 +258,7 @@ final class ModelCard {
   /** The YAML header, written by SnakeYAML (quoting is its business). */
   private static String header(
       Provenance provenance, PruneReport report, Path source, String title, String pipeline) {
-    Map<String, Object> header = new java.util.LinkedHashMap<>();
+    Map<String, Object> header = new LinkedHashMap<>();
     header.put("base_model", provenance.baseModel());
     if (provenance.baseModelCommit() != null) {
       header.put("base_model_revision", provenance.baseModelCommit());
@@ -271,24 +277,24 @@ final class ModelCard {
     }
     String metric = hubMetric(report.metric());
     header.put("metrics", List.of(metric));
-    Map<String, Object> measured = new java.util.LinkedHashMap<>();
+    Map<String, Object> measured = new LinkedHashMap<>();
     measured.put("type", metric);
     measured.put("value", report.artifact().metric());
     measured.put("name", report.metric() + " of this pruned model");
     measured.put("verified", false);
-    Map<String, Object> dataset = new java.util.LinkedHashMap<>();
+    Map<String, Object> dataset = new LinkedHashMap<>();
     String evaluation = provenance.evaluation();
     dataset.put("name", evaluation == null ? "held-out part of the calibration data" : evaluation);
     dataset.put(
         "type",
         evaluation != null && provenance.datasets().contains(evaluation) ? evaluation : "custom");
-    Map<String, Object> result = new java.util.LinkedHashMap<>();
+    Map<String, Object> result = new LinkedHashMap<>();
     if (pipeline != null) {
       result.put("task", Map.of("type", pipeline));
     }
     result.put("dataset", dataset);
     result.put("metrics", List.of(measured));
-    Map<String, Object> entry = new java.util.LinkedHashMap<>();
+    Map<String, Object> entry = new LinkedHashMap<>();
     entry.put(
         "name",
         String.format(
@@ -299,16 +305,16 @@ final class ModelCard {
             report.model().heads()));
     entry.put("results", List.of(result));
     header.put("model-index", List.of(entry));
-    org.yaml.snakeyaml.DumperOptions options = new org.yaml.snakeyaml.DumperOptions();
-    options.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+    DumperOptions options = new DumperOptions();
+    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     options.setIndicatorIndent(0);
     options.setWidth(1000);
-    return new org.yaml.snakeyaml.Yaml(options).dump(header);
+    return new Yaml(options).dump(header);
   }
 
   /** A number as written: 0.125 as 0.125, 0.5 as 0.5. */
   private static String plain(double value) {
-    return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 
   /** The {@code license} of the source model's card (its YAML header), if it has one. */
@@ -330,7 +336,7 @@ final class ModelCard {
           return value.matches("[A-Za-z0-9._+-]{1,64}") ? value : null;
         }
       }
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return null; // an unreadable card has no license to copy
     }
     return null;

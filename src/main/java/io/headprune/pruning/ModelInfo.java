@@ -1,6 +1,7 @@
 package io.headprune.pruning;
 
 import io.headprune.model.HeadModel;
+import java.util.Arrays;
 
 /**
  * What a scores or report file says about the model it describes.
@@ -17,12 +18,12 @@ public record ModelInfo(
 
   /** Describes {@code model}. */
   public static ModelInfo of(String name, HeadModel model) {
-    int[] perLayer = java.util.Arrays.stream(model.heads()).mapToInt(h -> h.length).toArray();
+    int[] perLayer = Arrays.stream(model.heads()).mapToInt(h -> h.length).toArray();
     return new ModelInfo(
         name,
         model.config().architecture(),
         perLayer.length,
-        java.util.Arrays.stream(perLayer).sum(),
+        Arrays.stream(perLayer).sum(),
         perLayer,
         model.parameters());
   }

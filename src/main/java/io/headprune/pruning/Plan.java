@@ -1,10 +1,12 @@
 package io.headprune.pruning;
 
+import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.Phase;
 import io.headprune.scoring.Splits;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -80,11 +82,11 @@ public record Plan(Map<Phase, Long> passes) {
                 .append(phases.isEmpty() ? "" : ", ")
                 .append(phase.id())
                 .append(' ')
-                .append(String.format(java.util.Locale.ROOT, "%,d", count)));
+                .append(String.format(Locale.ROOT, "%,d", count)));
     Phase largest = largest();
-    throw new io.headprune.problem.InvalidInputException(
+    throw new InvalidInputException(
         String.format(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "the job's plan is %,d passes (%s), more than the %,d this service allows"
                 + " (headprune.jobs.max-passes); most are in %s: change %s",
             total(),

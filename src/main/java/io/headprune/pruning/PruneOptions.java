@@ -1,9 +1,15 @@
 package io.headprune.pruning;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
+import io.swagger.v3.oas.annotations.media.DiscriminatorMapping;
+import io.swagger.v3.oas.annotations.media.Schema;
+import jakarta.annotation.Nullable;
 import java.util.List;
 
 /**
@@ -29,7 +35,7 @@ import java.util.List;
  * @param measureLatency whether to time the dense and the pruned model
  * @param recovery what is done to the kept heads after pruning: nothing, or rescaling
  */
-@io.swagger.v3.oas.annotations.media.Schema(name = "PruneOptions")
+@Schema(name = "PruneOptions")
 public record PruneOptions(
     List<Criterion> criteria,
     Criterion criterion,
@@ -38,11 +44,11 @@ public record PruneOptions(
     Alpha alpha,
     Normalization normalization,
     int seeds,
-    @jakarta.annotation.Nullable Integer calibrationSize,
+    @Nullable Integer calibrationSize,
     int maxLength,
     int batchSize,
     int minHeadsPerLayer,
-    @jakarta.annotation.Nullable Metric metric,
+    @Nullable Metric metric,
     Selection selection,
     double validationFraction,
     double evaluationFraction,
@@ -67,36 +73,23 @@ public record PruneOptions(
   public static final double[] ALPHA_GRID = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
 
   /** The artifact's sparsity; in JSON, {@code kind} says which. */
-  @com.fasterxml.jackson.annotation.JsonTypeInfo(
-      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
-      property = "kind")
-  @com.fasterxml.jackson.annotation.JsonSubTypes({
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
-        value = Target.Sparsity.class,
-        name = "sparsity"),
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
-        value = Target.MetricBudget.class,
-        name = "maxMetricDrop")
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Target.Sparsity.class, name = "sparsity"),
+    @JsonSubTypes.Type(value = Target.MetricBudget.class, name = "maxMetricDrop")
   })
-  @io.swagger.v3.oas.annotations.media.Schema(
+  @Schema(
       name = "TargetOption",
       discriminatorProperty = "kind",
       discriminatorMapping = {
-        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-            value = "sparsity",
-            schema = Target.Sparsity.class),
-        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-            value = "maxMetricDrop",
-            schema = Target.MetricBudget.class)
+        @DiscriminatorMapping(value = "sparsity", schema = Target.Sparsity.class),
+        @DiscriminatorMapping(value = "maxMetricDrop", schema = Target.MetricBudget.class)
       })
   public sealed interface Target permits Target.Sparsity, Target.MetricBudget {
 
     /** A given sparsity in [0, 1). */
-    @io.swagger.v3.oas.annotations.media.Schema(name = "TargetSparsity")
-    record Sparsity(
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            double value)
+    @Schema(name = "TargetSparsity")
+    record Sparsity(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double value)
         implements Target {
       public Sparsity {
         if (!(value >= 0 && value < 1)) {
@@ -109,14 +102,10 @@ public record PruneOptions(
      * The largest sparsity on a grid of {@code step} whose mean metric stays within {@code
      * maxMetricDrop} of the unpruned model's (a relative rise for perplexity).
      */
-    @io.swagger.v3.oas.annotations.media.Schema(name = "TargetMaxMetricDrop")
+    @Schema(name = "TargetMaxMetricDrop")
     record MetricBudget(
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            double maxMetricDrop,
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            double step)
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) double maxMetricDrop,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) double step)
         implements Target {
       public MetricBudget {
         if (!(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
@@ -145,47 +134,30 @@ public record PruneOptions(
   }
 
   /** How heads are chosen for a sparsity; in JSON, {@code kind} says which. */
-  @com.fasterxml.jackson.annotation.JsonTypeInfo(
-      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
-      property = "kind")
-  @com.fasterxml.jackson.annotation.JsonSubTypes({
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
-        value = Selection.OneShot.class,
-        name = "one-shot"),
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
-        value = Selection.Iterative.class,
-        name = "iterative"),
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(
-        value = Selection.UniformGroups.class,
-        name = "uniform-groups")
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Selection.OneShot.class, name = "one-shot"),
+    @JsonSubTypes.Type(value = Selection.Iterative.class, name = "iterative"),
+    @JsonSubTypes.Type(value = Selection.UniformGroups.class, name = "uniform-groups")
   })
-  @io.swagger.v3.oas.annotations.media.Schema(
+  @Schema(
       name = "SelectionOption",
       discriminatorProperty = "kind",
       discriminatorMapping = {
-        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-            value = "one-shot",
-            schema = Selection.OneShot.class),
-        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-            value = "iterative",
-            schema = Selection.Iterative.class),
-        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
-            value = "uniform-groups",
-            schema = Selection.UniformGroups.class)
+        @DiscriminatorMapping(value = "one-shot", schema = Selection.OneShot.class),
+        @DiscriminatorMapping(value = "iterative", schema = Selection.Iterative.class),
+        @DiscriminatorMapping(value = "uniform-groups", schema = Selection.UniformGroups.class)
       })
   public sealed interface Selection
       permits Selection.OneShot, Selection.Iterative, Selection.UniformGroups {
 
     /** The lowest-scoring heads at once. */
-    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionOneShot")
+    @Schema(name = "SelectionOneShot")
     record OneShot() implements Selection {}
 
     /** {@code step} of the heads at a time, re-scoring with the pruned heads gated off (§3.8). */
-    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionIterative")
-    record Iterative(
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            double step)
+    @Schema(name = "SelectionIterative")
+    record Iterative(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double step)
         implements Selection {
       public Iterative {
         if (!(step > 0 && step < 1)) {
@@ -200,15 +172,10 @@ public record PruneOptions(
      * counts vLLM shards over that many GPUs: query heads divisible by it, key/value heads
      * divisible by it or, when fewer, dividing it (vLLM replicates them).
      */
-    @io.swagger.v3.oas.annotations.media.Schema(name = "SelectionUniformGroups")
+    @Schema(name = "SelectionUniformGroups")
     record UniformGroups(
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
-            boolean loadableByV5,
-        @io.swagger.v3.oas.annotations.media.Schema(
-                requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED,
-                minimum = "1")
-            int tensorParallel)
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) boolean loadableByV5,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, minimum = "1") int tensorParallel)
         implements Selection {
 
       /** Whole groups for transformers v4 ({@code v5} false) or v5, no serving target. */
@@ -263,7 +230,7 @@ public record PruneOptions(
     }
 
     /** The name in requests and reports: one-shot, iterative or uniform-groups. */
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     default String id() {
       if (this instanceof Iterative) {
         return "iterative";

@@ -1,7 +1,15 @@
 package io.headprune.pruning;
 
+import io.headprune.scoring.ScaledHeads;
 import jakarta.annotation.Nullable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The contents of {@code report.json}: what pruning cost in quality, how stable it was across
@@ -62,13 +70,13 @@ public record PruneReport(
       String baseModel,
       @Nullable String baseModelCommit,
       String madeBy,
-      @Nullable java.util.Map<String, Object> request,
-      java.util.Map<String, String> inputs,
+      @Nullable Map<String, Object> request,
+      Map<String, String> inputs,
       PruneOptions options,
-      java.util.Map<String, String> versions,
+      Map<String, String> versions,
       String device,
-      java.time.Instant startedAt,
-      java.time.Instant finishedAt) {}
+      Instant startedAt,
+      Instant finishedAt) {}
 
   /** The unpruned model's metric and value. */
   public record Dense(String metric, double value) {}
@@ -103,15 +111,15 @@ public record PruneReport(
     public static String sampleHash(List<Integer> indices) {
       try {
         byte[] digest =
-            java.security.MessageDigest.getInstance("SHA-256")
+            MessageDigest.getInstance("SHA-256")
                 .digest(
                     indices.stream()
                         .sorted()
                         .map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(","))
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return java.util.HexFormat.of().formatHex(digest);
-      } catch (java.security.NoSuchAlgorithmException e) {
+                        .collect(Collectors.joining(","))
+                        .getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest);
+      } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException("SHA-256 is part of every JDK", e);
       }
     }
@@ -248,7 +256,7 @@ public record PruneReport(
     }
 
     /** The same artifact marked with its recovery, its metric without it, and its scales. */
-    Artifact rescaled(Recovery recovery, Double plain, io.headprune.scoring.ScaledHeads scales) {
+    Artifact rescaled(Recovery recovery, Double plain, ScaledHeads scales) {
       return new Artifact(
           criterion,
           sparsity,

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.Tables;
 import io.headprune.model.Architecture;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
@@ -17,15 +18,24 @@ import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Metric;
+import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
+import io.headprune.storage.ArtifactStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -66,7 +76,7 @@ public final class Pruner {
       int maxLength,
       int batchSize,
       double alpha,
-      io.headprune.scoring.Normalization normalization,
+      Normalization normalization,
       Device device,
       Progress progress) {
     return score(
@@ -87,7 +97,7 @@ public final class Pruner {
       int maxLength,
       int batchSize,
       double alpha,
-      io.headprune.scoring.Normalization normalization,
+      Normalization normalization,
       Device device,
       Progress progress) {
     try (Checkpoint checkpoint = Models.open(modelDir);
@@ -113,10 +123,7 @@ public final class Pruner {
    *     object); null from the command line
    */
   public record Origin(
-      String baseModel,
-      String baseModelCommit,
-      String madeBy,
-      java.util.Map<String, Object> request) {
+      String baseModel, String baseModelCommit, String madeBy, Map<String, Object> request) {
 
     /** An origin without a service request (the command line, tests). */
     public Origin(String baseModel, String baseModelCommit, String madeBy) {
@@ -141,7 +148,7 @@ public final class Pruner {
     Device device = request.device();
     Progress progress = request.progress();
     checkOutput(out);
-    java.time.Instant started = java.time.Instant.now();
+    Instant started = Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
@@ -234,9 +241,9 @@ public final class Pruner {
   }
 
   /** SHA-256 of the calibration data, of the compared sets and of the evaluation data, if given. */
-  private static java.util.Map<String, String> inputs(
+  private static Map<String, String> inputs(
       DataSource data, List<DataSource> compared, DataSource eval) {
-    java.util.Map<String, String> inputs = new java.util.LinkedHashMap<>();
+    Map<String, String> inputs = new LinkedHashMap<>();
     try {
       inputs.put("calibration", sha256(data.path()));
       for (int i = 0; i < compared.size(); i++) {
@@ -245,8 +252,8 @@ public final class Pruner {
       if (eval != null) {
         inputs.put("evaluation", sha256(eval.path()));
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("hashing the input data", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("hashing the input data", e);
     }
     return inputs;
   }
@@ -254,7 +261,7 @@ public final class Pruner {
   /** The Hub dataset repositories among the data, in order, each once. */
   private static List<String> hubDatasets(
       DataSource data, List<DataSource> compared, DataSource eval) {
-    java.util.Set<String> repos = new java.util.LinkedHashSet<>();
+    Set<String> repos = new LinkedHashSet<>();
     List<DataSource> all = new ArrayList<>();
     all.add(data);
     all.addAll(compared);
@@ -270,9 +277,8 @@ public final class Pruner {
   }
 
   /** A file's SHA-256, or a stored split's: that of its manifest (which names its shards). */
-  private static String sha256(Path data) throws java.io.IOException {
-    return io.headprune.storage.ArtifactStore.sha256(
-        Files.isDirectory(data) ? data.resolve(io.headprune.checkpoint.Tables.MANIFEST) : data);
+  private static String sha256(Path data) throws IOException {
+    return ArtifactStore.sha256(Files.isDirectory(data) ? data.resolve(Tables.MANIFEST) : data);
   }
 
   private static String name(Path modelDir) {

@@ -1,5 +1,6 @@
 package io.headprune.pruning;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.headprune.problem.InvalidInputException;
 import java.util.Locale;
 
@@ -14,7 +15,7 @@ public enum Recovery {
   RESCALE;
 
   /** The name in requests, reports and flags: none or rescale. */
-  @com.fasterxml.jackson.annotation.JsonValue
+  @JsonValue
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -1,13 +1,16 @@
 package io.headprune.pruning;
 
 import io.headprune.scoring.HeadScore;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * {@code report.html}: one self-contained page (inline SVG, CSS and a few lines of script; a
@@ -83,7 +86,7 @@ final class ReportPage {
       pruned.add(List.of(head[0], head[1]));
     }
     int layers = report.model().layers();
-    int width = java.util.Arrays.stream(report.model().headsPerLayer()).max().orElse(1);
+    int width = Arrays.stream(report.model().headsPerLayer()).max().orElse(1);
     int cell = 28;
     page.append("<h2>Heads</h2>\n<p>")
         .append("<button data-metric=\"hies\" class=\"on\">HIES</button>")
@@ -233,8 +236,8 @@ final class ReportPage {
     double top = high;
     double bottom = low;
     double right = maxSparsity == 0 ? 1 : maxSparsity;
-    java.util.function.DoubleUnaryOperator x = s -> x0 + (x1 - x0) * s / right;
-    java.util.function.DoubleUnaryOperator y = v -> y1 - (y1 - y0) * (v - bottom) / (top - bottom);
+    DoubleUnaryOperator x = s -> x0 + (x1 - x0) * s / right;
+    DoubleUnaryOperator y = v -> y1 - (y1 - y0) * (v - bottom) / (top - bottom);
     page.append("<h2>")
         .append(escape(report.metric()))
         .append(" by sparsity</h2>\n")
@@ -579,7 +582,7 @@ final class ReportPage {
 
   /** A sparsity or α as written: 0.125 is 0.125, 0.5 is 0.5. */
   static String plain(double value) {
-    return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 
   private static String number(double value) {

@@ -1,12 +1,14 @@
 package io.headprune.pruning;
 
 import io.headprune.model.HeadModel;
+import io.headprune.problem.InvalidInputException;
 import io.headprune.pruning.PruneReport.AlphaChoice;
 import io.headprune.pruning.PruneReport.AlphaTrial;
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.pruning.PruneReport.TargetChoice;
 import io.headprune.scoring.Criterion;
+import io.headprune.scoring.Divergence;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.Evaluator;
 import io.headprune.scoring.HeadRef;
@@ -23,15 +25,28 @@ import io.headprune.scoring.Rescaling;
 import io.headprune.scoring.ScaledHeads;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
+import java.util.function.IntToDoubleFunction;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /** One pruning run's state: splits, per-seed scores, cached evaluations. */
 final class Run {
@@ -77,16 +92,16 @@ final class Run {
   /**
    * Evaluations by data part (by identity) and head set: identical selections are evaluated once.
    */
-  private final Map<Part, Map<List<HeadRef>, Evaluation>> cache = new java.util.IdentityHashMap<>();
+  private final Map<Part, Map<List<HeadRef>, Evaluation>> cache = new IdentityHashMap<>();
 
   private final List<Encoded> pool;
   private final Splits splits;
 
   /** α per sparsity, chosen on first need (fixed α: never). */
-  private final Map<Double, PruneReport.AlphaAtSparsity> alphas = new java.util.TreeMap<>();
+  private final Map<Double, PruneReport.AlphaAtSparsity> alphas = new TreeMap<>();
 
   /** Per seed: the unpruned model's outputs on held-out pool examples, for the divergence rule. */
-  private final Map<Integer, io.headprune.scoring.Divergence.Reference> heldOut = new HashMap<>();
+  private final Map<Integer, Divergence.Reference> heldOut = new HashMap<>();
 
   /** Mean KL by seed and head set: identical selections are measured once. */
   private final Map<Integer, Map<List<HeadRef>, Double>> divergences = new HashMap<>();
@@ -100,16 +115,16 @@ final class Run {
   private Plan plan;
 
   /** Passes done per phase (a scoring pass counted once, as the plan counts it). */
-  private final Map<Phase, Long> passesDone = new java.util.EnumMap<>(Phase.class);
+  private final Map<Phase, Long> passesDone = new EnumMap<>(Phase.class);
 
   /**
    * Passes the plan counted that the run did not need (identical head sets measured once, cached
    * evaluations): they no longer count as remaining.
    */
-  private final Map<Phase, Long> passesSkipped = new java.util.EnumMap<>(Phase.class);
+  private final Map<Phase, Long> passesSkipped = new EnumMap<>(Phase.class);
 
   /** Phases the run has finished: their unused planned passes no longer count as remaining. */
-  private final Set<Phase> settled = java.util.EnumSet.noneOf(Phase.class);
+  private final Set<Phase> settled = EnumSet.noneOf(Phase.class);
 
   private final int poolRows;
   private final int evaluationRows;
@@ -280,10 +295,10 @@ final class Run {
       Pruner.Result result,
       List<HeadRef> heads,
       List<Encoded> evaluationExamples,
-      io.headprune.scoring.ScaledHeads scales) {
+      ScaledHeads scales) {
 
     /** What the checkpoints are written from: the heads off, with their scales if rescaled. */
-    java.util.Collection<HeadRef> written() {
+    Collection<HeadRef> written() {
       return scales != null ? scales : heads;
     }
   }
@@ -312,8 +327,7 @@ final class Run {
     TargetChoice target = chooseTarget();
     outer.event(
         "target",
-        String.format(
-            java.util.Locale.ROOT, "sparsity %s: %s", target.sparsity(), target.reason()));
+        String.format(Locale.ROOT, "sparsity %s: %s", target.sparsity(), target.reason()));
     Selection artifact = selectArtifact(target.sparsity());
     settle(Phase.SCORE, Phase.DENSE, Phase.ALPHA, Phase.TARGET);
     PruneReport.CalibrationComparison calibrations =
@@ -498,7 +512,7 @@ final class Run {
     }
     List<AlphaTrial> trials = new ArrayList<>();
     for (int a = 0; a < grid.length; a++) {
-      double mean = java.util.Arrays.stream(values[a]).average().orElse(Double.NaN);
+      double mean = Arrays.stream(values[a]).average().orElse(Double.NaN);
       double standardError = Summaries.sampleStd(values[a], mean) / Math.sqrt(values[a].length);
       trials.add(
           new AlphaTrial(grid[a], mean, standardError, Summaries.jaccardWithin(selections.get(a))));
@@ -526,7 +540,7 @@ final class Run {
       }
     }
     if (best == null) {
-      throw new io.headprune.problem.InvalidInputException(
+      throw new InvalidInputException(
           "automatic alpha found nothing to measure: the held-out examples are empty");
     }
     double bestMean = best.mean();
@@ -562,7 +576,7 @@ final class Run {
       }
     }
     if (chosen == null) {
-      throw new io.headprune.problem.InvalidInputException(
+      throw new InvalidInputException(
           "automatic alpha found nothing to measure: the held-out examples are empty");
     }
     return chosen.alpha();
@@ -582,19 +596,19 @@ final class Run {
     Map<List<HeadRef>, Double> forSeed = divergences.computeIfAbsent(seed, s -> new HashMap<>());
     List<List<HeadRef>> missing = unmeasured(sets, forSeed);
     if (!missing.isEmpty()) {
-      io.headprune.scoring.Divergence.Reference reference =
+      Divergence.Reference reference =
           heldOut.computeIfAbsent(
               seed,
               s -> {
                 List<Encoded> examples = heldOutExamples(s);
-                return io.headprune.scoring.Divergence.reference(
+                return Divergence.reference(
                     model,
                     examples,
                     evaluationBatch(),
                     counting(Phase.DENSE, examples.size(), dense()));
               });
       double[] means =
-          io.headprune.scoring.Divergence.means(
+          Divergence.means(
               model,
               reference,
               missing.stream().map(HashSet::new).toList(),
@@ -605,7 +619,7 @@ final class Run {
       }
     }
     // the sets measured before (here, or at another α) cost nothing: the plan counted them
-    io.headprune.scoring.Divergence.Reference measuredOn = heldOut.get(seed);
+    Divergence.Reference measuredOn = heldOut.get(seed);
     if (measuredOn != null) {
       skipped(Phase.ALPHA, (long) (sets.size() - missing.size()) * measuredOn.size());
     }
@@ -624,7 +638,7 @@ final class Run {
     if (unused.isEmpty()) {
       unused = new ArrayList<>(splits.validation());
     }
-    java.util.Collections.shuffle(unused, new java.util.Random(0x4b4cL * 31 + seed));
+    Collections.shuffle(unused, new Random(0x4b4cL * 31 + seed));
     return pick(
         unused.subList(0, Math.min(HELD_OUT_CAP, unused.size())).stream().sorted().toList());
   }
@@ -675,31 +689,28 @@ final class Run {
     String measure =
         rule == Alpha.Rule.DIVERGENCE
             ? String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "mean KL divergence from the unpruned model's outputs on %d held-out pool examples"
                     + " per seed",
                 examples)
             : String.format(
-                java.util.Locale.ROOT,
-                "mean validation %s on %d validation examples",
-                metric.id(),
-                examples);
+                Locale.ROOT, "mean validation %s on %d validation examples", metric.id(), examples);
     String within =
         at.grid().stream()
             .filter(AlphaTrial::withinNoise)
             .map(t -> alphaText(t.alpha()))
-            .collect(java.util.stream.Collectors.joining(", "));
+            .collect(Collectors.joining(", "));
     String stability =
         chosen == bestMean
             ? String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "it had the best %s (%.4g ± %.2g) and its seeds' head sets agreed most (Jaccard %.2f)",
                 rule == Alpha.Rule.DIVERGENCE ? "divergence" : metric.id(),
                 chosen.mean(),
                 chosen.standardError(),
                 chosen.jaccard())
             : String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "its seeds' head sets agreed most (Jaccard %.2f, against %.2f at α = %s, whose %.4g ±"
                     + " %.2g was the best; α = %s: %.4g)",
                 chosen.jaccard(),
@@ -710,11 +721,11 @@ final class Run {
                 alphaText(chosen.alpha()),
                 chosen.mean());
     return String.format(
-        java.util.Locale.ROOT,
+        Locale.ROOT,
         "α = %s at sparsity %s by %s over %d seed(s): of the α within one standard error of the"
             + " best (%s), %s",
         alphaText(chosen.alpha()),
-        java.math.BigDecimal.valueOf(at.sparsity()).stripTrailingZeros().toPlainString(),
+        BigDecimal.valueOf(at.sparsity()).stripTrailingZeros().toPlainString(),
         measure,
         perSeed.size(),
         within,
@@ -722,7 +733,7 @@ final class Run {
   }
 
   private static String alphaText(double alpha) {
-    return java.math.BigDecimal.valueOf(alpha).stripTrailingZeros().toPlainString();
+    return BigDecimal.valueOf(alpha).stripTrailingZeros().toPlainString();
   }
 
   /** One evaluation of the grid: a criterion at a sparsity on a seed, and the heads it prunes. */
@@ -820,7 +831,7 @@ final class Run {
 
   /** Every example of {@code samples} once, in first-seen order. */
   private static List<Encoded> union(List<List<Encoded>> samples) {
-    Set<Encoded> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    Set<Encoded> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     List<Encoded> union = new ArrayList<>();
     for (List<Encoded> sample : samples) {
       for (Encoded example : sample) {
@@ -1052,9 +1063,9 @@ final class Run {
     PruneOptions.Target.MetricBudget target = (PruneOptions.Target.MetricBudget) options.target();
     List<Double> grid = Pruner.grid(target.step());
     double dense = evaluation.denseValue();
-    Map<Integer, Double> means = new java.util.TreeMap<>();
+    Map<Integer, Double> means = new TreeMap<>();
     long planned = (long) (bisectionSteps(grid.size()) + LOOK_PAST) * perSeed.size();
-    java.util.function.IntToDoubleFunction mean =
+    IntToDoubleFunction mean =
         i ->
             means.computeIfAbsent(
                 i,
@@ -1100,7 +1111,7 @@ final class Run {
     double chosenMean = best < 0 ? dense : means.get(best);
     String reason =
         String.format(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "largest sparsity on a %.2f grid whose mean %s over %d seed(s) (%.4f) stays within %.4f"
                 + " of the unpruned %.4f, found by bisection (%d of %d grid points measured, %d of"
                 + " them by the grid rows)",
@@ -1241,7 +1252,7 @@ final class Run {
    * {@link #LOOK_PAST} points past the boundary are measured too: when one of them is within (a
    * metric that recovers a little), the search goes on above it. Each point is asked once.
    */
-  static int largestWithinBySearch(int points, java.util.function.IntPredicate within) {
+  static int largestWithinBySearch(int points, IntPredicate within) {
     return largestWithinBySearch(points, within, List.of());
   }
 
@@ -1249,10 +1260,9 @@ final class Run {
    * As above, asking first the points of {@code known} (already measured, so free): the largest of
    * them within and the first not within above it bracket the bisection.
    */
-  static int largestWithinBySearch(
-      int points, java.util.function.IntPredicate within, java.util.Collection<Integer> known) {
+  static int largestWithinBySearch(int points, IntPredicate within, Collection<Integer> known) {
     Map<Integer, Boolean> asked = new HashMap<>();
-    java.util.function.IntPredicate once = i -> asked.computeIfAbsent(i, at -> within.test(at));
+    IntPredicate once = i -> asked.computeIfAbsent(i, at -> within.test(at));
     int low = -1; // within (−1: the dense model, within by definition)
     int high = points; // not within (points: past the grid)
     List<Integer> free = known.stream().filter(i -> i >= 0 && i < points).sorted().toList();

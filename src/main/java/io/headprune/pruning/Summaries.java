@@ -2,12 +2,17 @@ package io.headprune.pruning;
 
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
+import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.Metric;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.apache.commons.math3.stat.inference.TestUtils;
 
 /**
  * Per criterion × sparsity: mean, sample std, mean agreement and mean pairwise Jaccard over seeds.
@@ -40,8 +45,7 @@ final class Summaries {
   }
 
   /** Per sparsity, HIES (at the automatic α) beside the best of the other criteria. */
-  static List<PruneReport.AlphaComparison> compare(
-      List<SummaryRow> summary, io.headprune.scoring.Metric metric) {
+  static List<PruneReport.AlphaComparison> compare(List<SummaryRow> summary, Metric metric) {
     List<PruneReport.AlphaComparison> rows = new ArrayList<>();
     for (SummaryRow hies : summary) {
       if (!hies.criterion().equals("hies")) {
@@ -88,8 +92,7 @@ final class Summaries {
    * One sentence on rescaling: the largest mean gain (criterion, sparsity, numbers, seeds better),
    * and whether it ever lowered the mean metric, with the worst case.
    */
-  static String recoveryVerdict(
-      List<PruneReport.RecoveryRow> rows, io.headprune.scoring.Metric metric) {
+  static String recoveryVerdict(List<PruneReport.RecoveryRow> rows, Metric metric) {
     PruneReport.RecoveryRow best = null;
     PruneReport.RecoveryRow worst = null;
     for (PruneReport.RecoveryRow row : rows) {
@@ -111,7 +114,7 @@ final class Summaries {
     if (gain(best, metric) > 0) {
       text.append(
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               "Rescaling helped most with %s at sparsity %s: %s ± %s → %s ± %s (better on %d of %d"
                   + " seeds)",
               best.criterion(),
@@ -128,7 +131,7 @@ final class Summaries {
     if (gain(worst, metric) < 0) {
       text.append(
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               "; it lowered the mean of %s at sparsity %s: %s → %s (worse on %d of %d seeds).",
               worst.criterion(),
               ReportPage.plain(worst.sparsity()),
@@ -143,7 +146,7 @@ final class Summaries {
   }
 
   /** How much rescaling improved the mean, in the metric's better direction. */
-  private static double gain(PruneReport.RecoveryRow row, io.headprune.scoring.Metric metric) {
+  private static double gain(PruneReport.RecoveryRow row, Metric metric) {
     double difference = row.rescaled().mean() - row.plain().mean();
     return metric.higherIsBetter() ? difference : -difference;
   }
@@ -204,7 +207,7 @@ final class Summaries {
   }
 
   /** Mean Jaccard of the head sets of {@code bySeed} over seed pairs; 1 for a single seed. */
-  static double jaccardWithin(List<List<io.headprune.scoring.HeadRef>> bySeed) {
+  static double jaccardWithin(List<List<HeadRef>> bySeed) {
     if (bySeed.size() < 2) {
       return 1;
     }
@@ -220,11 +223,10 @@ final class Summaries {
   }
 
   /** Mean Jaccard between a head set of {@code a} and one of {@code b}, over every pair. */
-  static double jaccardBetween(
-      List<List<io.headprune.scoring.HeadRef>> a, List<List<io.headprune.scoring.HeadRef>> b) {
+  static double jaccardBetween(List<List<HeadRef>> a, List<List<HeadRef>> b) {
     double sum = 0;
-    for (List<io.headprune.scoring.HeadRef> x : a) {
-      for (List<io.headprune.scoring.HeadRef> y : b) {
+    for (List<HeadRef> x : a) {
+      for (List<HeadRef> y : b) {
         sum += jaccard(new HashSet<>(x), new HashSet<>(y));
       }
     }
@@ -240,7 +242,7 @@ final class Summaries {
   static String calibrationVerdict(
       List<PruneReport.CalibrationRow> rows,
       List<PruneReport.CalibrationOverlap> overlaps,
-      io.headprune.scoring.Metric metric,
+      Metric metric,
       int seeds) {
     Map<Double, List<PruneReport.CalibrationRow>> bySparsity = new LinkedHashMap<>();
     rows.forEach(r -> bySparsity.computeIfAbsent(r.sparsity(), k -> new ArrayList<>()).add(r));
@@ -290,26 +292,26 @@ final class Summaries {
     } else if (chosenP < 0.05) {
       test =
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               " (Welch's t-test over the seeds: p %s): the choice of calibration data matters"
                   + " for this model",
               chosenP == 0
                   ? "< 1e-300, every seed agreeing"
-                  : String.format(java.util.Locale.ROOT, "= %.2g", chosenP));
+                  : String.format(Locale.ROOT, "= %.2g", chosenP));
     } else {
       test =
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               " (Welch's t-test over the seeds: p = %.2g), within the seeds' noise: no sign that the"
                   + " choice of calibration data changes the %s here",
               chosenP,
               metric.id());
     }
     return String.format(
-        java.util.Locale.ROOT,
+        Locale.ROOT,
         "At sparsity %s the sets' selections gave %s from %.4g ± %.2g (%s) to %.4g ± %.2g (%s)%s."
             + " Their pruned heads overlap by Jaccard %.2f between sets against %.2f within a set.",
-        java.math.BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString(),
+        BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString(),
         metric.id(),
         chosenWorst.mean(),
         chosenWorst.std(),
@@ -338,7 +340,7 @@ final class Summaries {
     if (sampleStd(a, meanA) == 0 && sampleStd(b, meanB) == 0) {
       return 0;
     }
-    return org.apache.commons.math3.stat.inference.TestUtils.tTest(a, b);
+    return TestUtils.tTest(a, b);
   }
 
   /**
@@ -350,7 +352,7 @@ final class Summaries {
     Recovery recovery = Recovery.parse(report.artifact().recovery());
     String chosen = rowName(report.artifact().criterion(), recovery);
     double target = report.target().sparsity();
-    io.headprune.scoring.Metric metric = io.headprune.scoring.Metric.parse(report.metric());
+    Metric metric = Metric.parse(report.metric());
     SummaryRow own = null;
     SummaryRow best = null;
     for (SummaryRow row : report.summary()) {
@@ -382,7 +384,7 @@ final class Summaries {
       }
     }
     return String.format(
-        java.util.Locale.ROOT,
+        Locale.ROOT,
         "%s beat the chosen %s at the target sparsity %s: %s %s ± %s against %s ± %s%s.",
         winner,
         chosen,

@@ -1,8 +1,10 @@
 package io.headprune.scoring;
 
 import io.headprune.problem.InvalidInputException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 
@@ -61,7 +63,7 @@ public enum Criterion {
 
   /** The L2 norms of a model's heads, by head, for {@link #scores}. */
   public static ToDoubleFunction<HeadRef> weightNorms(int[][] heads, double[][] norms) {
-    java.util.Map<HeadRef, Double> byHead = new java.util.HashMap<>();
+    Map<HeadRef, Double> byHead = new HashMap<>();
     for (int l = 0; l < heads.length; l++) {
       for (int i = 0; i < heads[l].length; i++) {
         byHead.put(new HeadRef(l, heads[l][i]), norms[l][i]);

@@ -3,6 +3,7 @@ package io.headprune.scoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import java.util.Collection;
@@ -42,7 +43,7 @@ public final class Divergence {
   /** The dense model's reference on {@code examples}. */
   public static Reference reference(
       HeadModel model, List<Encoded> examples, int batchSize, Progress progress) {
-    io.headprune.model.Autograd.offForThisThread();
+    Autograd.offForThisThread();
     if (model.config().languageModel()) {
       return new Reference(examples, null);
     }
@@ -60,7 +61,7 @@ public final class Divergence {
     if (reference.examples.isEmpty()) {
       return Double.NaN;
     }
-    io.headprune.model.Autograd.offForThisThread();
+    Autograd.offForThisThread();
     if (reference.logits == null) {
       return languageModel(model, reference.examples, gatedOff, batchSize, progress);
     }

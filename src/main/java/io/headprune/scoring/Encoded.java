@@ -7,6 +7,8 @@ import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.checkpoint.TextTokenizer.Tokens;
 import io.headprune.model.Batch;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -50,11 +52,11 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
     /** Choices sharing one context, unnormalised. */
     public Choices(int contextLength, List<Tokens> sequences) {
       this(
-          java.util.Collections.nCopies(sequences.size(), contextLength).stream()
+          Collections.nCopies(sequences.size(), contextLength).stream()
               .mapToInt(Integer::intValue)
               .toArray(),
           sequences,
-          java.util.Collections.nCopies(sequences.size(), 1.0).stream()
+          Collections.nCopies(sequences.size(), 1.0).stream()
               .mapToDouble(Double::doubleValue)
               .toArray());
     }
@@ -88,8 +90,7 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
       List<Tokens> sequences = new ArrayList<>();
       for (String choice : item.choices()) {
         Tokens continuation = tokenizer.encodePlain(choice);
-        long[] ids =
-            java.util.Arrays.copyOf(context.ids(), context.length() + continuation.length());
+        long[] ids = Arrays.copyOf(context.ids(), context.length() + continuation.length());
         System.arraycopy(continuation.ids(), 0, ids, context.length(), continuation.length());
         sequences.add(new Tokens(ids, new long[ids.length]));
       }
@@ -127,7 +128,7 @@ public record Encoded(Tokens tokens, Image image, Choices choices, Double label)
         long[] ids = whole;
         if (ids.length > maxTokens) {
           int drop = ids.length - maxTokens;
-          ids = java.util.Arrays.copyOfRange(ids, drop, ids.length);
+          ids = Arrays.copyOfRange(ids, drop, ids.length);
           contextLength = Math.max(1, contextLength - drop);
         }
         sequences.add(new Tokens(ids, new long[ids.length]));

@@ -3,6 +3,7 @@ package io.headprune.scoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.headprune.checkpoint.TextTokenizer.Tokens;
+import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ public final class Evaluator {
       double[] labels,
       int batchSize,
       Progress progress) {
-    io.headprune.model.Autograd.offForThisThread();
+    Autograd.offForThisThread();
     if (!examples.isEmpty() && examples.get(0).choices() != null) {
       return choices(model, examples, gatedOff, metric, batchSize, progress);
     }
@@ -75,7 +76,7 @@ public final class Evaluator {
       double[] labels,
       int batchSize,
       Progress progress) {
-    io.headprune.model.Autograd.offForThisThread();
+    Autograd.offForThisThread();
     boolean choices = !examples.isEmpty() && examples.get(0).choices() != null;
     List<Outcome> outcomes = new ArrayList<>(sets.size());
     if (choices || model.config().languageModel()) {

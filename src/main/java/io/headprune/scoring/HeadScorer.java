@@ -11,9 +11,12 @@ import io.headprune.model.HeadModel;
 import io.headprune.model.Stage;
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 
 /**
  * Computes HIS and attention entropy (§3.1–3.4) with one forward and one backward pass per batch: a
@@ -176,7 +179,7 @@ public final class HeadScorer {
     mark = PROFILE.add("gradient collector close", mark);
     int[] lengths = batch.lengths();
     int tokens = (int) attentions.get(0).getShape().get(2);
-    java.util.Map<Integer, NDArray> weightsByWindow = new java.util.HashMap<>();
+    Map<Integer, NDArray> weightsByWindow = new HashMap<>();
     for (int l = 0; l < heads.length; l++) {
       addHis(his[l], gates.get(l).getGradient().toFloatArray(), lengths); // (B, N)
       mark = PROFILE.add("gradient read-out", mark);
@@ -201,7 +204,7 @@ public final class HeadScorer {
       Set<HeadRef> gatedOff,
       double[][] his,
       double[][] entropy,
-      java.util.function.IntConsumer layersDone) {
+      IntConsumer layersDone) {
     int[][] heads = model.heads();
     int size = indices.length;
     Double[] labels = new Double[size];
@@ -220,7 +223,7 @@ public final class HeadScorer {
     NDArray[] inputs = new NDArray[heads.length];
     NDArray hidden = run.embeddings(); // (B, T, E)
     mark = PROFILE.add("inputs and gates", mark);
-    java.util.Map<Integer, NDArray> weightsByWindow = new java.util.HashMap<>();
+    Map<Integer, NDArray> weightsByWindow = new HashMap<>();
     for (int l = 0; l < heads.length; l++) {
       inputs[l] = hidden;
       try (NDManager layer = scope.newSubManager()) {
@@ -287,7 +290,7 @@ public final class HeadScorer {
   private static void addEntropies(
       HeadModel model,
       NDManager scope,
-      java.util.Map<Integer, NDArray> byWindow,
+      Map<Integer, NDArray> byWindow,
       int[] lengths,
       int tokens,
       int l,

@@ -6,6 +6,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
 /** Selection of the heads to prune (§3.8): one-shot global, or whole key/value groups per layer. */
@@ -77,8 +79,8 @@ public final class HeadSelector {
       double[] scores,
       double sparsity,
       int keyValueHeads,
-      java.util.function.IntPredicate headsLeftAllowed) {
-    Map<Integer, List<Integer>> byLayer = new java.util.TreeMap<>();
+      IntPredicate headsLeftAllowed) {
+    Map<Integer, List<Integer>> byLayer = new TreeMap<>();
     for (int i = 0; i < heads.size(); i++) {
       byLayer.computeIfAbsent(heads.get(i).layer(), l -> new ArrayList<>()).add(i);
     }

@@ -4,6 +4,7 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ChoiceDataset;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.ImageDataset;
 import io.headprune.checkpoint.ImageProcessor;
 import io.headprune.checkpoint.ModelConfig;
@@ -15,7 +16,13 @@ import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * Prepares a model's examples from a dataset file, as its architecture's modality says: text
@@ -87,10 +94,7 @@ public final class Inputs implements AutoCloseable {
         List<ChoiceDataset.TaskItem> items =
             sample(Tasks.read(data.path(), data.name(), data.columns(), task.task(), limits), cap);
         return Encoded.ofTaskItems(
-            tokenizer,
-            items,
-            io.headprune.model.Models.harnessAddsBos(config),
-            config.maxPositions());
+            tokenizer, items, Models.harnessAddsBos(config), config.maxPositions());
       }
       if (data.recipe() instanceof Recipe.Segments segments) {
         return segments(data, segments, limits, progress);
@@ -118,7 +122,7 @@ public final class Inputs implements AutoCloseable {
             cap);
     List<Encoded> encoded = new ArrayList<>(examples.size());
     // rows naming the same image share its pixels: decoded and resized once
-    java.util.Map<Object, ImageProcessor.Prepared> prepared = new java.util.HashMap<>();
+    Map<Object, ImageProcessor.Prepared> prepared = new HashMap<>();
     for (ImageDataset.ImageExample example : examples) {
       ImageProcessor.Prepared image =
           prepared.computeIfAbsent(
@@ -146,7 +150,7 @@ public final class Inputs implements AutoCloseable {
   private List<Encoded> segments(
       DataSource data, Recipe.Segments recipe, DatasetReader.Limits limits, Progress progress) {
     long[] ids = corpusIds(data, " ", recipe.tokens(), limits, progress);
-    java.util.Random random = new java.util.Random(recipe.seed());
+    Random random = new Random(recipe.seed());
     List<Encoded> windows = new ArrayList<>(recipe.segments());
     for (int i = 0; i < recipe.segments(); i++) {
       int start = random.nextInt(ids.length - recipe.tokens());
@@ -183,7 +187,7 @@ public final class Inputs implements AutoCloseable {
               + " positions (max_position_embeddings)");
     }
     List<String> texts = new ArrayList<>();
-    for (io.headprune.checkpoint.Example example :
+    for (Example example :
         DatasetReader.read(data.path(), data.name(), data.columns(), null, limits)) {
       texts.add(example.text());
     }
@@ -205,8 +209,7 @@ public final class Inputs implements AutoCloseable {
 
   private static Encoded window(long[] ids, int start, int tokens) {
     return new Encoded(
-        new io.headprune.checkpoint.TextTokenizer.Tokens(
-            java.util.Arrays.copyOfRange(ids, start, start + tokens), new long[tokens]),
+        new TextTokenizer.Tokens(Arrays.copyOfRange(ids, start, start + tokens), new long[tokens]),
         null);
   }
 
@@ -225,9 +228,8 @@ public final class Inputs implements AutoCloseable {
     if (rows.size() <= cap) {
       return rows;
     }
-    List<Integer> indices =
-        new ArrayList<>(java.util.stream.IntStream.range(0, rows.size()).boxed().toList());
-    java.util.Collections.shuffle(indices, new java.util.Random(SAMPLE_SEED));
+    List<Integer> indices = new ArrayList<>(IntStream.range(0, rows.size()).boxed().toList());
+    Collections.shuffle(indices, new Random(SAMPLE_SEED));
     return indices.subList(0, cap).stream().sorted().map(rows::get).toList();
   }
 

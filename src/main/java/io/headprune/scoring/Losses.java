@@ -3,6 +3,8 @@ package io.headprune.scoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.Objects;
 
 /** Per-example losses summed over a batch, so one backward pass gives every example's gradient. */
 final class Losses {
@@ -49,7 +51,7 @@ final class Losses {
       return difference.mul(difference).sum();
     }
     int classes = (int) logits.getShape().get(1);
-    boolean unlabeled = java.util.Arrays.stream(labels).anyMatch(java.util.Objects::isNull);
+    boolean unlabeled = Arrays.stream(labels).anyMatch(Objects::isNull);
     long[] argmax =
         unlabeled ? logits.argMax(1).toLongArray() : null; // (B), only when some label is missing
     float[] oneHot = new float[size * classes];

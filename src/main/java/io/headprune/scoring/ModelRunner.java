@@ -7,9 +7,13 @@ import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Stage;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.stream.IntStream;
 
 /** Runs a model without gradients over many examples, optionally with heads gated off. */
 public final class ModelRunner {
@@ -89,7 +93,7 @@ public final class ModelRunner {
     List<int[]> batches = batches(examples, batchSize);
     long total = (long) prefixes.passes() * batches.size();
     long[] done = {0};
-    List<Integer> all = java.util.stream.IntStream.range(0, sets.size()).boxed().toList();
+    List<Integer> all = IntStream.range(0, sets.size()).boxed().toList();
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
@@ -103,8 +107,7 @@ public final class ModelRunner {
               float[] flat = out.toFloatArray();
               int classes = (int) out.getShape().get(1);
               for (int b = 0; b < indices.length; b++) {
-                logits[set][indices[b]] =
-                    java.util.Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
+                logits[set][indices[b]] = Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
               }
             },
             () -> progress.report(Phase.EVALUATE, ++done[0], total));
@@ -124,7 +127,7 @@ public final class ModelRunner {
       List<Integer> members,
       Prefixes prefixes,
       NDManager parent,
-      java.util.function.BiConsumer<Integer, NDArray> sink,
+      BiConsumer<Integer, NDArray> sink,
       Runnable pass) {
     int layer = stage.layer();
     if (layer == prefixes.layers()) {
@@ -177,11 +180,9 @@ public final class ModelRunner {
      * {@code members} (sets equal on the layers below {@code layer}) grouped by their gate there.
      */
     List<List<Integer>> branches(List<Integer> members, int layer) {
-      Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
+      Map<String, List<Integer>> groups = new LinkedHashMap<>();
       for (int set : members) {
-        groups
-            .computeIfAbsent(java.util.Arrays.toString(gates[set][layer]), k -> new ArrayList<>())
-            .add(set);
+        groups.computeIfAbsent(Arrays.toString(gates[set][layer]), k -> new ArrayList<>()).add(set);
       }
       return List.copyOf(groups.values());
     }
@@ -189,8 +190,7 @@ public final class ModelRunner {
     /** Layer passes per batch: the distinct prefixes of gates, layer by layer. */
     int passes() {
       int passes = 0;
-      List<List<Integer>> level =
-          List.of(java.util.stream.IntStream.range(0, gates.length).boxed().toList());
+      List<List<Integer>> level = List.of(IntStream.range(0, gates.length).boxed().toList());
       for (int l = 0; l < layers; l++) {
         List<List<Integer>> nextLevel = new ArrayList<>();
         for (List<Integer> members : level) {

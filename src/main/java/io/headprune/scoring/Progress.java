@@ -1,5 +1,7 @@
 package io.headprune.scoring;
 
+import java.util.Map;
+
 /** Receives progress of long work, one call per finished batch; may throw to cancel. */
 @FunctionalInterface
 public interface Progress {
@@ -14,7 +16,7 @@ public interface Progress {
    * The run's plan, passes per phase (§8), from the examples it read: sent once, before the passes.
    * Ignored unless overridden.
    */
-  default void planned(java.util.Map<Phase, Long> passes) {}
+  default void planned(Map<Phase, Long> passes) {}
 
   /**
    * The run's passes so far, in forward passes: {@code done}, and at most {@code remaining} still

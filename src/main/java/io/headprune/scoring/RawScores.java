@@ -1,5 +1,9 @@
 package io.headprune.scoring;
 
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.IntStream;
+
 /**
  * Per-head HIS and attention entropy averaged over the calibration examples (§3.3, §3.4).
  *
@@ -11,19 +15,19 @@ package io.headprune.scoring;
 public record RawScores(int[][] heads, double[][] his, double[][] entropy, int examples) {
 
   /** The same scores without the heads in {@code excluded}. */
-  public RawScores without(java.util.Set<HeadRef> excluded) {
+  public RawScores without(Set<HeadRef> excluded) {
     int[][] keptHeads = new int[heads.length][];
     double[][] keptHis = new double[heads.length][];
     double[][] keptEntropy = new double[heads.length][];
     for (int l = 0; l < heads.length; l++) {
       int layer = l;
       int[] keep =
-          java.util.stream.IntStream.range(0, heads[l].length)
+          IntStream.range(0, heads[l].length)
               .filter(i -> !excluded.contains(new HeadRef(layer, heads[layer][i])))
               .toArray();
-      keptHeads[l] = java.util.Arrays.stream(keep).map(i -> heads[layer][i]).toArray();
-      keptHis[l] = java.util.Arrays.stream(keep).mapToDouble(i -> his[layer][i]).toArray();
-      keptEntropy[l] = java.util.Arrays.stream(keep).mapToDouble(i -> entropy[layer][i]).toArray();
+      keptHeads[l] = Arrays.stream(keep).map(i -> heads[layer][i]).toArray();
+      keptHis[l] = Arrays.stream(keep).mapToDouble(i -> his[layer][i]).toArray();
+      keptEntropy[l] = Arrays.stream(keep).mapToDouble(i -> entropy[layer][i]).toArray();
     }
     return new RawScores(keptHeads, keptHis, keptEntropy, examples);
   }

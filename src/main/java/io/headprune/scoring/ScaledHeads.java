@@ -1,7 +1,9 @@
 package io.headprune.scoring;
 
 import java.util.AbstractSet;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,7 +17,7 @@ public final class ScaledHeads extends AbstractSet<HeadRef> {
 
   private final Set<HeadRef> off;
   private final double[][] scales;
-  private final java.util.Map<HeadRef, Double> byHead = new java.util.HashMap<>();
+  private final Map<HeadRef, Double> byHead = new HashMap<>();
 
   /**
    * @param heads per layer, the original indices of the model's heads ({@code model.heads()})

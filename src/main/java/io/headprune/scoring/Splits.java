@@ -2,6 +2,7 @@ package io.headprune.scoring;
 
 import io.headprune.problem.InvalidInputException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -45,7 +46,7 @@ public record Splits(
     for (int i = 0; i < size; i++) {
       order.add(i);
     }
-    java.util.Collections.shuffle(order, new Random(SPLIT_SEED));
+    Collections.shuffle(order, new Random(SPLIT_SEED));
     int evaluation = (int) Math.min(HELD_OUT_CAP, Math.round(size * evaluationFraction));
     int validation = (int) Math.min(HELD_OUT_CAP, Math.round(size * validationFraction));
     if (size - evaluation - validation < 1
@@ -66,7 +67,7 @@ public record Splits(
       return calibration;
     }
     List<Integer> shuffled = new ArrayList<>(calibration);
-    java.util.Collections.shuffle(shuffled, new Random(seed));
+    Collections.shuffle(shuffled, new Random(seed));
     return sorted(shuffled.subList(0, count));
   }
 

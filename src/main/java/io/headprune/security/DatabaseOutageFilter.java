@@ -1,6 +1,8 @@
 package io.headprune.security;
 
 import io.headprune.jobs.Databases;
+import io.headprune.problem.Problem;
+import io.headprune.problem.ProblemType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -35,8 +37,8 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
         response.setHeader(HttpHeaders.RETRY_AFTER, "1");
         Problems.write(
             response,
-            io.headprune.problem.Problem.of(
-                io.headprune.problem.ProblemType.SERVER_BUSY,
+            Problem.of(
+                ProblemType.SERVER_BUSY,
                 "the server is busy: every database connection stayed in use for "
                     + "spring.datasource.hikari.connection-timeout; retry in 1 second"));
         return;
@@ -48,8 +50,8 @@ final class DatabaseOutageFilter extends OncePerRequestFilter {
       response.setHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_SECONDS));
       Problems.write(
           response,
-          io.headprune.problem.Problem.of(
-              io.headprune.problem.ProblemType.DATABASE_UNAVAILABLE,
+          Problem.of(
+              ProblemType.DATABASE_UNAVAILABLE,
               "the database is unreachable; retry in " + RETRY_SECONDS + " seconds"));
     }
   }

@@ -1,5 +1,6 @@
 package io.headprune.security;
 
+import io.headprune.checkpoint.Json;
 import io.headprune.problem.HeadpruneException;
 import io.headprune.tenancy.ApiKeys;
 import io.headprune.tenancy.Caller;
@@ -118,7 +119,7 @@ public final class KeysCommand {
     @Override
     int run(ApiKeys keys, PrintWriter out) {
       ApiKeys.NewKey key = keys.create(tenant, Role.of(role), CLI);
-      out.println(io.headprune.checkpoint.Json.MAPPER.writeValueAsString(key));
+      out.println(Json.MAPPER.writeValueAsString(key));
       return 0;
     }
   }

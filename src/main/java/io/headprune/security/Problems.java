@@ -5,9 +5,12 @@ import io.headprune.problem.ProblemType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Locale;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.server.resource.InvalidBearerTokenException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
 
@@ -26,9 +29,7 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
     if (e instanceof Authenticators.Refused refused) {
       detail = refused.getError().getDescription(); // ours, written for the client
       header = "Bearer error=\"invalid_token\"";
-    } else if (e
-        instanceof
-        org.springframework.security.oauth2.server.resource.InvalidBearerTokenException jwt) {
+    } else if (e instanceof InvalidBearerTokenException jwt) {
       detail =
           describe(
               jwt.getError().getDescription()); // the JWT library's words name classes and URLs
@@ -63,9 +64,8 @@ final class Problems implements AuthenticationEntryPoint, AccessDeniedHandler {
    * Token errors from the decoder, without the library's internals (class names, URLs of key sets).
    */
   private static String describe(String description) {
-    org.slf4j.LoggerFactory.getLogger(Problems.class)
-        .debug("bearer token refused: {}", description);
-    String lower = description.toLowerCase(java.util.Locale.ROOT);
+    LoggerFactory.getLogger(Problems.class).debug("bearer token refused: {}", description);
+    String lower = description.toLowerCase(Locale.ROOT);
     if (lower.contains("expired")) {
       return "the token has expired";
     }

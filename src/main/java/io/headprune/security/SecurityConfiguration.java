@@ -1,13 +1,17 @@
 package io.headprune.security;
 
+import io.headprune.problem.Problem;
+import io.headprune.problem.ProblemType;
 import io.headprune.system.HeadpruneProperties;
 import io.headprune.tenancy.ApiKeys;
 import io.headprune.tenancy.Tenants;
+import jakarta.servlet.DispatcherType;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -25,6 +29,7 @@ import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 import org.springframework.security.oauth2.jwt.SupplierJwtDecoder;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
@@ -35,7 +40,7 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * Stateless: no session, no cookie, so no CSRF.
  */
 @Configuration(proxyBeanMethods = false)
-@org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication
+@ConditionalOnWebApplication
 class SecurityConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
@@ -82,7 +87,7 @@ class SecurityConfiguration {
                     .hasRole("READ")
                     // the error page renders errors of requests already let through; asked for
                     // directly it is a 404 (RequestLimitsFilter)
-                    .dispatcherTypeMatchers(jakarta.servlet.DispatcherType.ERROR)
+                    .dispatcherTypeMatchers(DispatcherType.ERROR)
                     .permitAll()
                     .requestMatchers("/v1/keys", "/v1/keys/**", "/v1/audit", "/v1/tenants/**")
                     .hasRole("ADMIN")
@@ -101,12 +106,12 @@ class SecurityConfiguration {
    * framework's own error body.
    */
   @Bean
-  org.springframework.security.web.firewall.RequestRejectedHandler requestRejected() {
+  RequestRejectedHandler requestRejected() {
     return (request, response, rejected) ->
         Problems.write(
             response,
-            io.headprune.problem.Problem.of(
-                io.headprune.problem.ProblemType.INVALID_REQUEST,
+            Problem.of(
+                ProblemType.INVALID_REQUEST,
                 "the request's path is not in normal form (it holds //, /./, /../, a ; parameter, an"
                     + " encoded /, \\ or %, or a control character): send the plain path"));
   }

@@ -5,18 +5,27 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.zip.CRC32;
 import org.apache.commons.compress.archivers.ArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipFile;
@@ -67,7 +76,7 @@ public final class Archives {
     }
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       Budget budget = new Budget(limits, Files.size(archive));
-      List<ZipArchiveEntry> central = java.util.Collections.list(zip.getEntriesInPhysicalOrder());
+      List<ZipArchiveEntry> central = Collections.list(zip.getEntriesInPhysicalOrder());
       for (ZipArchiveEntry entry : central) {
         budget.entry(entry.getName());
         budget.declared(entry.getName(), entry.getSize(), entry.isDirectory());
@@ -192,11 +201,11 @@ public final class Archives {
     BoundedTar(InputStream in) {
       // blocks of one record: after the end-of-archive records nothing is skipped unread, so the
       // caller sees (and checks) the padding that follows
-      super(in, org.apache.commons.compress.archivers.tar.TarConstants.DEFAULT_RCDSIZE);
+      super(in, TarConstants.DEFAULT_RCDSIZE);
     }
 
     /** The PAX header bytes read for the entry being built, checked when it is returned. */
-    private final java.io.ByteArrayOutputStream pax = new java.io.ByteArrayOutputStream();
+    private final ByteArrayOutputStream pax = new ByteArrayOutputStream();
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
@@ -224,11 +233,8 @@ public final class Archives {
     @Override
     protected byte[] readRecord() throws IOException {
       byte[] record = super.readRecord();
-      if (record != null
-          && org.apache.commons.compress.archivers.tar.TarUtils.verifyCheckSum(record)) {
-        boolean posix =
-            new String(record, 257, 6, java.nio.charset.StandardCharsets.ISO_8859_1)
-                .equals("ustar\0");
+      if (record != null && TarUtils.verifyCheckSum(record)) {
+        boolean posix = new String(record, 257, 6, StandardCharsets.ISO_8859_1).equals("ustar\0");
         if (record[0] == '/' || (posix && record[345] == '/')) {
           throw absolute(
               new String(record, posix && record[345] != 0 ? 345 : 0, 100, UTF_8)
@@ -283,7 +289,7 @@ public final class Archives {
   }
 
   /** Counts every byte read against the budget. */
-  private static final class Counted extends java.io.FilterInputStream {
+  private static final class Counted extends FilterInputStream {
     private final Budget budget;
 
     Counted(InputStream in, Budget budget) {
@@ -352,7 +358,7 @@ public final class Archives {
           "archive entry '" + name + "' has an absolute or invalid path");
     }
     for (String part : name.split("[/\\\\]")) {
-      if (part.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+      if (part.getBytes(StandardCharsets.UTF_8).length > 255) {
         throw new InvalidInputException(
             "archive entry '"
                 + name.substring(0, Math.min(64, name.length()))
@@ -403,7 +409,7 @@ public final class Archives {
     }
     Files.createDirectories(destination.getParent());
     long written = 0;
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    CRC32 crc = new CRC32();
     byte[] buffer = new byte[64 * 1024];
     try (OutputStream out = Files.newOutputStream(destination)) {
       for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
@@ -437,7 +443,7 @@ public final class Archives {
   private static final class Budget {
     final ArchiveLimits limits;
     final long archiveBytes;
-    final java.util.Map<String, String> names = new java.util.HashMap<>();
+    final Map<String, String> names = new HashMap<>();
     int entries;
     long bytes;
     String current;

@@ -1,16 +1,26 @@
 package io.headprune.storage;
 
 import io.headprune.problem.EngineException;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * The local artifact store. Layout under the root: {@code models/<sha256>/} (extracted model
@@ -96,7 +106,7 @@ public final class ArtifactStore {
     delete(attempt(id, attempt));
     try {
       Files.deleteIfExists(work(id));
-    } catch (java.nio.file.DirectoryNotEmptyException stillUsed) {
+    } catch (DirectoryNotEmptyException stillUsed) {
       // another attempt's scratch is in it
     } catch (IOException e) {
       throw new EngineException("cannot delete " + work(id), e);
@@ -110,9 +120,9 @@ public final class ArtifactStore {
           .flatMap(
               name -> {
                 try {
-                  return java.util.stream.Stream.of(UUID.fromString(name));
+                  return Stream.of(UUID.fromString(name));
                 } catch (IllegalArgumentException notAJob) {
-                  return java.util.stream.Stream.empty();
+                  return Stream.empty();
                 }
               })
           .toList();
@@ -125,7 +135,7 @@ public final class ArtifactStore {
    * Removes incoming uploads untouched for {@code age}: an upload's file grows while it is read, so
    * an old one belongs to a process that died while reading it. Returns how many were removed.
    */
-  public int removeIncomingOlderThan(java.time.Duration age, java.time.Instant now) {
+  public int removeIncomingOlderThan(Duration age, Instant now) {
     int removed = 0;
     try (var entries = Files.list(root.resolve("incoming"))) {
       for (Path entry : entries.toList()) {
@@ -172,7 +182,7 @@ public final class ArtifactStore {
   public static String sha256(Path file) throws IOException {
     MessageDigest digest = sha256();
     try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
+      in.transferTo(OutputStream.nullOutputStream());
     }
     return HexFormat.of().formatHex(digest.digest());
   }
@@ -184,18 +194,17 @@ public final class ArtifactStore {
    * archive's format or top directory).
    */
   public static String contentSha256(Path dir) throws IOException {
-    java.util.TreeMap<String, String> files = new java.util.TreeMap<>();
+    TreeMap<String, String> files = new TreeMap<>();
     try (var walk = Files.walk(dir)) {
       for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
-        String relative = dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+        String relative = dir.relativize(file).toString().replace(File.separatorChar, '/');
         files.put(relative, sha256(file));
       }
     }
     MessageDigest digest = sha256();
     files.forEach(
         (path, hash) ->
-            digest.update(
-                (path + "\t" + hash + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            digest.update((path + "\t" + hash + "\n").getBytes(StandardCharsets.UTF_8)));
     return HexFormat.of().formatHex(digest.digest());
   }
 
@@ -220,12 +229,12 @@ public final class ArtifactStore {
                 try {
                   return Files.size(file);
                 } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
+                  throw new UncheckedIOException(e);
                 }
               })
           .sum();
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("measuring stored bytes", e);
+      throw new UncheckedIOException("measuring stored bytes", e);
     }
   }
 
@@ -235,7 +244,7 @@ public final class ArtifactStore {
       return;
     }
     try (var paths = Files.walk(path)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     } catch (IOException e) {

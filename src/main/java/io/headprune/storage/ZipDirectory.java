@@ -1,6 +1,7 @@
 package io.headprune.storage;
 
 import io.headprune.problem.InvalidInputException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -62,7 +63,7 @@ final class ZipDirectory {
     ByteBuffer buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
     while (buffer.hasRemaining()) {
       if (file.read(buffer, at + buffer.position()) < 0) {
-        throw new java.io.EOFException();
+        throw new EOFException();
       }
     }
     return buffer.flip();

@@ -2,7 +2,9 @@ package io.headprune.system;
 
 import ai.djl.engine.Engine;
 import io.headprune.model.Devices;
+import io.headprune.pruning.BuildVersion;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.actuate.info.Info;
 import org.springframework.boot.actuate.info.InfoContributor;
@@ -21,8 +23,8 @@ class EngineInfoContributor implements InfoContributor {
   @Override
   public void contribute(Info.Builder builder) {
     Map<String, Object> headprune = new LinkedHashMap<>();
-    headprune.put("version", io.headprune.pruning.BuildVersion.get());
-    headprune.put("role", properties.role().name().toLowerCase(java.util.Locale.ROOT));
+    headprune.put("version", BuildVersion.get());
+    headprune.put("role", properties.role().name().toLowerCase(Locale.ROOT));
     headprune.put("workerDevices", properties.worker().devices());
     builder.withDetail("headprune", headprune);
     Engine engine = Devices.engine();

@@ -4,6 +4,7 @@ import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
 import java.io.IOException;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
@@ -36,8 +37,7 @@ public class ProblemReportValve extends ErrorReportValve {
     ProblemType type = ProblemType.ofStatus(status);
     String json =
         new String(
-            Problem.of(type, status, type.title(), detail(status)).json(),
-            java.nio.charset.StandardCharsets.UTF_8);
+            Problem.of(type, status, type.title(), detail(status)).json(), StandardCharsets.UTF_8);
     try {
       response.setContentType("application/problem+json");
       response.setCharacterEncoding("UTF-8");

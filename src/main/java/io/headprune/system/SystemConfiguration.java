@@ -1,9 +1,19 @@
 package io.headprune.system;
 
+import io.headprune.model.MemoryBudget;
 import io.headprune.storage.ArtifactStore;
 import java.time.Clock;
+import org.apache.catalina.core.StandardHost;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.MapperFeature;
 
 /** Process-wide beans: the clock and the artifact store. */
 @Configuration(proxyBeanMethods = false)
@@ -19,17 +29,14 @@ class SystemConfiguration {
    * limit or the RAM, less a tenth and the JVM's heap): a model above it streams its layers.
    */
   @Bean
-  io.headprune.model.MemoryBudget memoryBudget(
-      @org.springframework.beans.factory.annotation.Value("${headprune.memory.budget:}")
-          String budget,
-      @org.springframework.beans.factory.annotation.Value("${headprune.memory.stream:auto}")
-          String stream,
-      @org.springframework.beans.factory.annotation.Value("${headprune.memory.working:}")
-          String working) {
-    io.headprune.model.MemoryBudget.configureWorking(working);
-    io.headprune.model.MemoryBudget.configure(budget);
-    io.headprune.model.MemoryBudget.configureStream(stream);
-    return io.headprune.model.MemoryBudget.current();
+  MemoryBudget memoryBudget(
+      @Value("${headprune.memory.budget:}") String budget,
+      @Value("${headprune.memory.stream:auto}") String stream,
+      @Value("${headprune.memory.working:}") String working) {
+    MemoryBudget.configureWorking(working);
+    MemoryBudget.configure(budget);
+    MemoryBudget.configureStream(stream);
+    return MemoryBudget.current();
   }
 
   @Bean
@@ -42,13 +49,13 @@ class SystemConfiguration {
    * string is the client's mistake, named in a 400, not silently taken (the last key, the parsed
    * string) or ignored.
    */
-  @org.springframework.context.annotation.Bean
-  org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer strictRequestBodies() {
+  @Bean
+  JsonMapperBuilderCustomizer strictRequestBodies() {
     return builder ->
         builder
-            .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS);
   }
 
   /**
@@ -56,17 +63,13 @@ class SystemConfiguration {
    * problem+json.
    */
   @Bean
-  org.springframework.boot.web.server.WebServerFactoryCustomizer<
-          org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory>
-      problemReports(
-          @org.springframework.beans.factory.annotation.Value(
-                  "${server.max-http-request-header-size:8KB}")
-              org.springframework.util.unit.DataSize headerLimit) {
+  WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports(
+      @Value("${server.max-http-request-header-size:8KB}") DataSize headerLimit) {
     return factory -> {
       ProblemReportValve.headerLimit = headerLimit.toBytes();
       factory.addContextCustomizers(
           context -> {
-            if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+            if (context.getParent() instanceof StandardHost host) {
               host.setErrorReportValveClass(ProblemReportValve.class.getName());
             }
           });

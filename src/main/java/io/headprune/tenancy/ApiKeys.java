@@ -3,6 +3,7 @@ package io.headprune.tenancy;
 import io.headprune.problem.ForbiddenException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
+import jakarta.annotation.Nullable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,9 +48,9 @@ public class ApiKeys {
       String tenant,
       String role,
       Instant createdAt,
-      @jakarta.annotation.Nullable Instant lastUsedAt,
+      @Nullable Instant lastUsedAt,
       boolean revoked,
-      @jakarta.annotation.Nullable Instant revokedAt) {
+      @Nullable Instant revokedAt) {
     static KeyView of(ApiKeyEntity row) {
       return new KeyView(
           row.prefix,

@@ -2,6 +2,7 @@ package io.headprune.tenancy;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
@@ -14,8 +15,7 @@ import org.springframework.transaction.annotation.Transactional;
 public class Audit {
 
   /** Actions an upload records; the uploads-per-hour quota counts them. */
-  public static final java.util.List<String> UPLOADS =
-      java.util.List.of("model.upload", "dataset.upload");
+  public static final List<String> UPLOADS = List.of("model.upload", "dataset.upload");
 
   /**
    * One audit row as {@code GET /v1/audit} shows it.

@@ -1,9 +1,12 @@
 package io.headprune.tenancy;
 
+import io.headprune.problem.InvalidInputException;
+import io.headprune.problem.NotFoundException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
 
 /** Tenants: created on first sight (identity providers name them), with their Hub tokens. */
 @Service
@@ -32,15 +35,14 @@ public class Tenants {
    * Stores {@code tenant}'s Hugging Face token (encrypted; never shown again, never logged); null
    * removes it. Hub models and datasets of the tenant's jobs are then read with it.
    */
-  @org.springframework.transaction.annotation.Transactional
+  @Transactional
   public void setHubToken(String tenant, String token, Caller by) {
     by.checkAdministers(tenant);
     TenantEntity row =
-        rows.lockById(tenant)
-            .orElseThrow(() -> new io.headprune.problem.NotFoundException("tenant does not exist"));
+        rows.lockById(tenant).orElseThrow(() -> new NotFoundException("tenant does not exist"));
     if (token != null
         && (token.isBlank() || token.length() > 1000 || !token.matches("[\\x21-\\x7e]+"))) {
-      throw new io.headprune.problem.InvalidInputException(
+      throw new InvalidInputException(
           "token must be 1 to 1000 printable characters without " + "spaces");
     }
     row.hubToken = token == null ? null : secrets.encrypt(tenant, token);
@@ -52,7 +54,7 @@ public class Tenants {
    * default tenant only, the service's {@code HF_TOKEN} ({@code fallback}) — other tenants never
    * borrow the operator's access to private repositories.
    */
-  @org.springframework.transaction.annotation.Transactional(readOnly = true)
+  @Transactional(readOnly = true)
   public String hubToken(String tenant, String fallback) {
     byte[] stored = rows.findById(tenant).map(row -> row.hubToken).orElse(null);
     if (stored != null) {

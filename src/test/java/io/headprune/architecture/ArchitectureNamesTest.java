@@ -3,6 +3,8 @@ package io.headprune.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -36,8 +39,8 @@ class ArchitectureNamesTest {
           "\"[^\"\\n]*(?<![A-Za-z])(?i:bert|roberta|distil|vit|gpt|llama|mistral|qwen|phi|gemma|electra|xlm)[^\"\\n]*\"");
 
   /** Every family's class in model/ (one architecture per file). */
-  static final java.util.Set<String> FAMILIES =
-      java.util.Set.of(
+  static final Set<String> FAMILIES =
+      Set.of(
           "Bert",
           "Roberta",
           "DistilBert",
@@ -66,9 +69,9 @@ class ArchitectureNamesTest {
         .resideOutsideOfPackage("io.headprune.model..")
         .should()
         .dependOnClassesThat(
-            com.tngtech.archunit.base.DescribedPredicate.describe(
+            DescribedPredicate.describe(
                 "a family's class",
-                (com.tngtech.archunit.core.domain.JavaClass c) ->
+                (JavaClass c) ->
                     c.getPackageName().equals("io.headprune.model")
                         && FAMILIES.contains(c.getSimpleName().replaceAll("\\$.*", ""))))
         .check(CLASSES);

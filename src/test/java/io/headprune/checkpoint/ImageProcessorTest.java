@@ -2,6 +2,7 @@ package io.headprune.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.model.Vit;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyVit;
 import java.nio.ByteBuffer;
@@ -26,8 +27,7 @@ class ImageProcessorTest {
 
   @Test
   void everyImageIsResizedAndNormalisedToTheReferencesLastBit() throws Exception {
-    ImageProcessor processor =
-        ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
+    ImageProcessor processor = ImageProcessor.open(DIR, Vit.ARCHITECTURE.imageProcessors());
     JsonNode checksums =
         Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("image_checksums");
     int checked = 0;
@@ -57,8 +57,7 @@ class ImageProcessorTest {
 
   @Test
   void theSampledImagesEqualTheReferencesValues() throws Exception {
-    ImageProcessor processor =
-        ImageProcessor.open(DIR, io.headprune.model.Vit.ARCHITECTURE.imageProcessors());
+    ImageProcessor processor = ImageProcessor.open(DIR, Vit.ARCHITECTURE.imageProcessors());
     for (JsonNode sample :
         Fixtures.json("fixtures/tiny-vit-shapes/expected_outputs.json").get("preprocessing")) {
       String image = sample.get("image").asString();

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -192,7 +193,7 @@ class TablesTest {
     Path bomb = dir.resolve("bomb.jsonl.gz");
     try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(bomb))) {
       byte[] block = new byte[1 << 20];
-      java.util.Arrays.fill(block, (byte) ' ');
+      Arrays.fill(block, (byte) ' ');
       for (int i = 0; i < 64; i++) {
         out.write(block);
       }

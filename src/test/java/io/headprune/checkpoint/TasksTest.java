@@ -3,6 +3,7 @@ package io.headprune.checkpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ import tools.jackson.databind.JsonNode;
 class TasksTest {
 
   private static JsonNode row(String json) {
-    return Json.parse(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), "row");
+    return Json.parse(json.getBytes(StandardCharsets.UTF_8), "row");
   }
 
   @Test

@@ -6,14 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.Progress;
 import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
+import io.headprune.support.TinyBert;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.ArrayNode;
@@ -28,7 +34,7 @@ class UntrustedSizesTest {
 
   @TempDir Path dir;
 
-  private Path tokenizer(java.util.function.Consumer<ObjectNode> edit) throws IOException {
+  private Path tokenizer(Consumer<ObjectNode> edit) throws IOException {
     ObjectNode json =
         (ObjectNode)
             Json.MAPPER.readTree(Fixtures.resource("fixtures/tiny-gpt2/tokenizer.json").toFile());
@@ -158,7 +164,7 @@ class UntrustedSizesTest {
   void rowsNamingTheSameImageDecodeItOnce() {
     Path a = dir.resolve("a.png");
     Path b = dir.resolve("b.png");
-    List<ImageDataset.ImageExample> rows = new java.util.ArrayList<>();
+    List<ImageDataset.ImageExample> rows = new ArrayList<>();
     for (int i = 0; i < 2000; i++) {
       rows.add(new ImageDataset.ImageExample(i % 1000 == 0 ? b : a, null, "row " + i, null));
     }
@@ -204,11 +210,8 @@ class UntrustedSizesTest {
     try (Checkpoint checkpoint = Models.open(model)) {
       FiniteWeights.check(checkpoint); // every weight is finite
     }
-    try (var bert = io.headprune.support.TinyBert.loadCalibration(model)) {
-      assertThatThrownBy(
-              () ->
-                  io.headprune.scoring.HeadScorer.score(
-                      bert.model, bert.calibration, 8, io.headprune.scoring.Progress.NONE))
+    try (var bert = TinyBert.loadCalibration(model)) {
+      assertThatThrownBy(() -> HeadScorer.score(bert.model, bert.calibration, 8, Progress.NONE))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("activations are not finite on the calibration data");
     }
@@ -230,7 +233,7 @@ class UntrustedSizesTest {
           .append(i + 1)
           .append("]}");
     }
-    byte[] json = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] json = header.append('}').toString().getBytes(StandardCharsets.UTF_8);
     ByteBuffer file = ByteBuffer.allocate(8 + json.length + count).order(ByteOrder.LITTLE_ENDIAN);
     file.putLong(json.length).put(json);
     Path path = Files.write(dir.resolve("many.safetensors"), file.array());

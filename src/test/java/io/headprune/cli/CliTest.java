@@ -3,14 +3,24 @@ package io.headprune.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.checkpoint.Json;
+import io.headprune.hub.HubDatasetsTest;
+import io.headprune.pruning.BuildVersion;
+import io.headprune.scoring.Phase;
+import io.headprune.storage.ArtifactStore;
+import io.headprune.support.FakeHub;
 import io.headprune.support.Fixtures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
 
 class CliTest {
@@ -27,8 +37,7 @@ class CliTest {
   @Test
   void versionIsTheBuildsOne() {
     assertThat(run("--version")).isZero();
-    assertThat(out.toString().strip())
-        .isEqualTo("headprune " + io.headprune.pruning.BuildVersion.get());
+    assertThat(out.toString().strip()).isEqualTo("headprune " + BuildVersion.get());
   }
 
   @Test
@@ -91,27 +100,26 @@ class CliTest {
     // report.json says how the run was made: inputs' SHA-256, options, versions, device, times
     JsonNode provenance = report.get("provenance");
     assertThat(provenance.get("inputs").get("calibration").asString())
-        .isEqualTo(io.headprune.storage.ArtifactStore.sha256(model.resolve("calib.jsonl")));
+        .isEqualTo(ArtifactStore.sha256(model.resolve("calib.jsonl")));
     assertThat(provenance.get("inputs").get("evaluation").asString())
-        .isEqualTo(io.headprune.storage.ArtifactStore.sha256(model.resolve("eval.jsonl")));
+        .isEqualTo(ArtifactStore.sha256(model.resolve("eval.jsonl")));
     assertThat(provenance.get("baseModel").asString()).isEqualTo("tiny-bert-order");
     assertThat(provenance.get("madeBy").asString())
         .startsWith("java -jar headprune.jar prune --model");
     assertThat(provenance.get("options").get("sparsities").get(0).asDouble()).isEqualTo(0.5);
     assertThat(provenance.get("versions").get("PyTorch").asString()).isEqualTo("2.7.1");
     assertThat(provenance.get("device").asString()).isEqualTo("cpu()");
-    assertThat(java.time.Instant.parse(provenance.get("finishedAt").asString()))
-        .isAfterOrEqualTo(java.time.Instant.parse(provenance.get("startedAt").asString()));
+    assertThat(Instant.parse(provenance.get("finishedAt").asString()))
+        .isAfterOrEqualTo(Instant.parse(provenance.get("startedAt").asString()));
     // both outputs carry a model card whose YAML header the Hub reads
     for (String kind : new String[] {"pruned", "masked"}) {
       String card = Files.readString(target.resolve(kind + "/README.md"));
       assertThat(card).startsWith("---\n");
-      java.util.Map<String, Object> header =
-          new org.yaml.snakeyaml.Yaml().load(card.substring(4, card.indexOf("\n---\n", 4)));
+      Map<String, Object> header = new Yaml().load(card.substring(4, card.indexOf("\n---\n", 4)));
       assertThat(header)
           .containsEntry("base_model", "tiny-bert-order")
           .containsEntry("library_name", "transformers")
-          .containsEntry("tags", java.util.List.of("pruning", "headprune"));
+          .containsEntry("tags", List.of("pruning", "headprune"));
       assertThat(card)
           .contains("with 8 of 16 attention heads pruned")
           .contains("| 3 | 0, 2, 3 | 1 of 4 |")
@@ -246,7 +254,7 @@ class CliTest {
     out.getBuffer().setLength(0);
     assertThat(run(prune)).isEqualTo(2);
     assertThat(err.toString()).contains("use --force");
-    String[] forced = java.util.Arrays.copyOf(prune, prune.length + 1);
+    String[] forced = Arrays.copyOf(prune, prune.length + 1);
     forced[prune.length] = "--force";
     err.getBuffer().setLength(0);
     assertThat(run(forced)).as(err.toString()).isZero();
@@ -300,12 +308,12 @@ class CliTest {
     StringWriter lines = new StringWriter();
     long[] now = {0};
     ConsoleProgress progress = new ConsoleProgress(new PrintWriter(lines, true), () -> now[0]);
-    progress.report(io.headprune.scoring.Phase.SCORE, 0, 10);
+    progress.report(Phase.SCORE, 0, 10);
     now[0] = 3_000_000_000L; // a clock set by the test: 3 s for the first 3 batches
-    progress.report(io.headprune.scoring.Phase.SCORE, 3, 10);
+    progress.report(Phase.SCORE, 3, 10);
     now[0] = 3_500_000_000L; // within a second of the last line: not printed
-    progress.report(io.headprune.scoring.Phase.SCORE, 4, 10);
-    progress.report(io.headprune.scoring.Phase.WRITE, 0, 2);
+    progress.report(Phase.SCORE, 4, 10);
+    progress.report(Phase.WRITE, 0, 2);
     assertThat(lines.toString().lines().toList())
         .containsExactly(
             "score: batch 0/10 (0%)",
@@ -317,18 +325,18 @@ class CliTest {
     StringWriter lines = new StringWriter();
     long[] now = {0};
     ConsoleProgress progress = new ConsoleProgress(new PrintWriter(lines, true), () -> now[0]);
-    progress.planned(java.util.Map.of(io.headprune.scoring.Phase.SCORE, 100L));
-    progress.report(io.headprune.scoring.Phase.SCORE, 0, 10);
+    progress.planned(Map.of(Phase.SCORE, 100L));
+    progress.report(Phase.SCORE, 0, 10);
     now[0] = 10_000_000_000L; // 10 s for 100 passes of 400 by the plan
     progress.passes(100, 300);
-    progress.report(io.headprune.scoring.Phase.SCORE, 5, 10);
+    progress.report(Phase.SCORE, 5, 10);
     now[0] = 10_500_000_000L; // the phase's last batch re-reported by an inner step: said once
     progress.passes(110, 290);
-    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
-    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
+    progress.report(Phase.SCORE, 10, 10);
+    progress.report(Phase.SCORE, 10, 10);
     now[0] = 12_000_000_000L; // a second later the job has moved on: said again
     progress.passes(130, 270);
-    progress.report(io.headprune.scoring.Phase.SCORE, 10, 10);
+    progress.report(Phase.SCORE, 10, 10);
     assertThat(lines.toString().lines().toList())
         .containsExactly(
             "score: batch 0/10 (0%)",
@@ -343,11 +351,11 @@ class CliTest {
    */
   @Test
   void pruneReadsAHubModelAndAHubSplitWithMappedColumns() throws IOException {
-    try (io.headprune.support.FakeHub hub = new io.headprune.support.FakeHub(null)) {
+    try (FakeHub hub = new FakeHub(null)) {
       hub.addModel(
           "org/tiny-bert",
           Fixtures.tinyBert(),
-          java.util.List.of(
+          List.of(
               "config.json",
               "model.safetensors",
               "tokenizer.json",
@@ -356,17 +364,12 @@ class CliTest {
               "vocab.txt"),
           false,
           false);
-      hub.add(
-          "datasets/acme/order", io.headprune.hub.HubDatasetsTest.orderRepository(), false, false);
-      hub.add(
-          "datasets/acme/swapped",
-          io.headprune.hub.HubDatasetsTest.swappedRepository(),
-          false,
-          false);
+      hub.add("datasets/acme/order", HubDatasetsTest.orderRepository(), false, false);
+      hub.add("datasets/acme/swapped", HubDatasetsTest.swappedRepository(), false, false);
       var environment = DataOptions.environment;
       DataOptions.environment =
           () ->
-              java.util.Map.of(
+              Map.of(
                   "HF_ENDPOINT",
                   hub.endpoint(),
                   "HF_HUB_CACHE",

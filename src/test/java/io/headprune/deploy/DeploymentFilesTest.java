@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The deployment files parse and agree with each other and with the app: compose, Dockerfile, and
@@ -86,8 +87,7 @@ class DeploymentFilesTest {
             .getSchema(Json.MAPPER.readTree(Files.readString(CHART.resolve("values.schema.json"))));
     List<Error> errors = schema.validate(values);
     assertThat(errors).isEmpty();
-    ((tools.jackson.databind.node.ObjectNode) values.get("workers").get("gpu"))
-        .put("devices", "tpu0");
+    ((ObjectNode) values.get("workers").get("gpu")).put("devices", "tpu0");
     assertThat(schema.validate(values)).as("the schema rejects a bad device list").isNotEmpty();
   }
 

@@ -9,6 +9,7 @@ import com.marcnuri.helm.TemplateCommand;
 import io.headprune.checkpoint.Json;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.util.FileSystemUtils;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 
@@ -194,8 +196,8 @@ class HelmChartTest {
   private static Path withTestsAsManifests() {
     try {
       Path copy = Path.of("target", "helm-chart-with-tests", "headprune");
-      org.springframework.util.FileSystemUtils.deleteRecursively(copy.getParent());
-      org.springframework.util.FileSystemUtils.copyRecursively(CHART, copy);
+      FileSystemUtils.deleteRecursively(copy.getParent());
+      FileSystemUtils.copyRecursively(CHART, copy);
       try (var tests = Files.list(copy.resolve("templates/tests"))) {
         for (Path test : tests.toList()) {
           Files.writeString(
@@ -204,7 +206,7 @@ class HelmChartTest {
       }
       return copy;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

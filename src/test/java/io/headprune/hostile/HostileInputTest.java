@@ -5,8 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.headprune.checkpoint.Json;
 import io.headprune.hostile.Payloads.Entry;
 import io.headprune.support.Fixtures;
+import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -16,14 +23,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.io.ByteArrayResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -41,8 +55,7 @@ import tools.jackson.databind.node.ObjectNode;
  * and no row or file is left behind.
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
-@org.junit.jupiter.api.extension.ExtendWith(
-    org.springframework.boot.test.system.OutputCaptureExtension.class)
+@ExtendWith(OutputCaptureExtension.class)
 class HostileInputTest extends ServiceTest {
 
   /**
@@ -50,14 +63,13 @@ class HostileInputTest extends ServiceTest {
    * without a colon after it) is refused, and no log line repeats the key.
    */
   @Test
-  void malformedHeadersWithAKeyLeaveNoKeyInTheLog(
-      org.springframework.boot.test.system.CapturedOutput output) throws IOException {
-    String key = io.headprune.support.Instances.ADMIN_KEY;
+  void malformedHeadersWithAKeyLeaveNoKeyInTheLog(CapturedOutput output) throws IOException {
+    String key = Instances.ADMIN_KEY;
     for (String header :
         List.of(
             "Authorization: Bearer " + key + "\u0000x",
             "Authorization: Bearer " + key + "\r\nbroken header line")) {
-      try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+      try (Socket socket = new Socket("localhost", port)) {
         socket.setSoTimeout(10_000);
         socket
             .getOutputStream()
@@ -66,9 +78,8 @@ class HostileInputTest extends ServiceTest {
                     .getBytes(StandardCharsets.ISO_8859_1));
         socket.getOutputStream().flush();
         String status =
-            new java.io.BufferedReader(
-                    new java.io.InputStreamReader(
-                        socket.getInputStream(), StandardCharsets.ISO_8859_1))
+            new BufferedReader(
+                    new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1))
                 .readLine();
         assertThat(status).startsWith("HTTP/1.1 400");
       }
@@ -78,7 +89,7 @@ class HostileInputTest extends ServiceTest {
 
   /** Sends raw bytes as one request; returns the status line, the headers and the body. */
   private String raw(String request) throws IOException {
-    try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+    try (Socket socket = new Socket("localhost", port)) {
       socket.setSoTimeout(10_000);
       socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().flush();
@@ -94,7 +105,7 @@ class HostileInputTest extends ServiceTest {
    */
   @Test
   void errorsBeforeTheApplicationAreProblemsToo() throws IOException {
-    String auth = "Authorization: Bearer " + io.headprune.support.Instances.ADMIN_KEY + "\r\n";
+    String auth = "Authorization: Bearer " + Instances.ADMIN_KEY + "\r\n";
     Map<String, String> requests = new LinkedHashMap<>();
     requests.put(
         "NUL in a header",
@@ -130,12 +141,12 @@ class HostileInputTest extends ServiceTest {
       String head = answer.substring(0, Math.max(0, answer.indexOf("\r\n\r\n")));
       String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
       assertThat(answer).as(request.getKey()).matches("(?s)HTTP/1\\.1 4\\d\\d .*");
-      assertThat(head.toLowerCase(java.util.Locale.ROOT))
+      assertThat(head.toLowerCase(Locale.ROOT))
           .as(request.getKey() + "\n" + answer)
           .contains("content-type: application/problem+json");
       assertThat(body).as(request.getKey()).contains("\"detail\"").doesNotContain("<html");
       assertThat(leaksInternals(body)).as(request.getKey() + ": " + body).isFalse();
-      assertThat(body).doesNotContain(io.headprune.support.Instances.ADMIN_KEY);
+      assertThat(body).doesNotContain(Instances.ADMIN_KEY);
     }
   }
 
@@ -235,7 +246,7 @@ class HostileInputTest extends ServiceTest {
   /** A server path, or a Java class or package name, in what the client reads. */
   private static boolean leaksInternals(String body) {
     return body.contains(DATA.toString())
-        || java.util.regex.Pattern.compile(
+        || Pattern.compile(
                 "\\b(java|javax|io\\.headprune|tools\\.jackson|org\\.springframework)\\.[a-z]")
             .matcher(body)
             .find();
@@ -387,17 +398,17 @@ class HostileInputTest extends ServiceTest {
   // ---- what outside probes found --------------------------------------------------------
 
   private static byte[] gzip(byte[] content) {
-    var bytes = new java.io.ByteArrayOutputStream();
-    try (var gzip = new java.util.zip.GZIPOutputStream(bytes)) {
+    var bytes = new ByteArrayOutputStream();
+    try (var gzip = new GZIPOutputStream(bytes)) {
       gzip.write(content);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
 
   private static byte[] concat(byte[]... parts) {
-    var out = new java.io.ByteArrayOutputStream();
+    var out = new ByteArrayOutputStream();
     for (byte[] part : parts) {
       out.writeBytes(part);
     }
@@ -407,10 +418,10 @@ class HostileInputTest extends ServiceTest {
   /** A plain tar of the model files (the gzip is added by the caller). */
   private byte[] modelTar() {
     byte[] tarGz = Payloads.tarGz(Payloads.entries(model));
-    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(tarGz))) {
+    try (var in = new GZIPInputStream(new ByteArrayInputStream(tarGz))) {
       return in.readAllBytes();
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

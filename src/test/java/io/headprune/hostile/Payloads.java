@@ -1,5 +1,6 @@
 package io.headprune.hostile;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,6 +9,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -68,7 +73,7 @@ final class Payloads {
   /**
    * A zip; entries named in {@code symlinks} are stored as Unix symbolic links to their content.
    */
-  static byte[] zip(Map<String, byte[]> entries, java.util.Set<String> symlinks) {
+  static byte[] zip(Map<String, byte[]> entries, Set<String> symlinks) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
       for (Map.Entry<String, byte[]> entry : entries.entrySet()) {
@@ -88,15 +93,11 @@ final class Payloads {
 
   /** A small random image encoded as {@code format}: png, jpeg, or png16 (16-bit grey). */
   static byte[] image(String format, int width, int height) {
-    java.util.Random random = new java.util.Random(width * 31L + height);
+    Random random = new Random(width * 31L + height);
     boolean deep = format.equals("png16");
-    java.awt.image.BufferedImage image =
-        new java.awt.image.BufferedImage(
-            width,
-            height,
-            deep
-                ? java.awt.image.BufferedImage.TYPE_USHORT_GRAY
-                : java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage image =
+        new BufferedImage(
+            width, height, deep ? BufferedImage.TYPE_USHORT_GRAY : BufferedImage.TYPE_3BYTE_BGR);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
         image.getRaster().setSample(x, y, 0, random.nextInt(deep ? 65536 : 256));
@@ -108,7 +109,7 @@ final class Payloads {
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try {
-      javax.imageio.ImageIO.write(image, deep ? "png" : format, bytes);
+      ImageIO.write(image, deep ? "png" : format, bytes);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -121,7 +122,7 @@ final class Payloads {
   static byte[] pngHeaderOnly(int width, int height) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     bytes.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
-    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13);
+    ByteBuffer ihdr = ByteBuffer.allocate(13);
     ihdr.putInt(width)
         .putInt(height)
         .put((byte) 8)
@@ -136,15 +137,15 @@ final class Payloads {
   }
 
   private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-    java.nio.ByteBuffer length = java.nio.ByteBuffer.allocate(4).putInt(data.length);
+    ByteBuffer length = ByteBuffer.allocate(4).putInt(data.length);
     out.writeBytes(length.array());
     byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
     out.writeBytes(typeBytes);
     out.writeBytes(data);
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    CRC32 crc = new CRC32();
     crc.update(typeBytes);
     crc.update(data);
-    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
   /** The model directory's files, with replacements. */

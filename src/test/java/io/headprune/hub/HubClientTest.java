@@ -148,7 +148,7 @@ class HubClientTest {
     fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.BAD_SIZE);
     assertThatThrownBy(() -> client(null, false).model("org/tiny", "main"))
-        .isInstanceOf(io.headprune.problem.UpstreamException.class)
+        .isInstanceOf(UpstreamException.class)
         .hasMessageContaining("unusable X-Linked-Size 'abc'");
   }
 
@@ -209,7 +209,7 @@ class HubClientTest {
     fake.add("datasets/org/big", Map.of("train.jsonl", calibration), false, false);
     HubClient client = client(null, false);
     assertThatThrownBy(() -> client.datasetFile("org/big", "train.jsonl", "main", 1000))
-        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("train.jsonl of org/big is more than 1000 bytes");
     try (var files = Files.walk(cache)) {
       assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
@@ -217,7 +217,7 @@ class HubClientTest {
     }
     assertThatThrownBy(
             () -> client.datasetFile("org/big", "train.jsonl", "main", Long.MAX_VALUE, 100))
-        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("has more than 100 lines");
     try (var files = Files.walk(cache)) {
       assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))

@@ -8,6 +8,7 @@ import io.headprune.checkpoint.Tables;
 import io.headprune.problem.NotFoundException;
 import io.headprune.support.FakeHub;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -82,7 +83,7 @@ public class HubDatasetsTest {
     try {
       return Files.readAllBytes(DATA.resolve(file));
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.datasource.AbstractDataSource;
 import org.springframework.transaction.CannotCreateTransactionException;
 
@@ -96,8 +97,7 @@ class DatabasesTest {
 
   @Test
   void otherDatabaseErrorsAreNeither() {
-    Throwable failure =
-        new org.springframework.dao.DataIntegrityViolationException("duplicate key");
+    Throwable failure = new DataIntegrityViolationException("duplicate key");
 
     assertThat(Databases.busy(failure)).isFalse();
     assertThat(Databases.unreachable(failure)).isFalse();

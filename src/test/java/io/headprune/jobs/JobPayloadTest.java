@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.checkpoint.Json;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.pruning.Recovery;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A queued job's options survive an upgrade: read back identically, strictly, with a schema
@@ -37,8 +39,7 @@ class JobPayloadTest {
     // and the options it stands for are the same
     assertThat(JobSpec.of(JobPayload.read(stored)).options())
         .isEqualTo(JobSpec.of(normalized).options());
-    assertThat(JobSpec.of(normalized).options().recovery())
-        .isEqualTo(io.headprune.pruning.Recovery.RESCALE);
+    assertThat(JobSpec.of(normalized).options().recovery()).isEqualTo(Recovery.RESCALE);
   }
 
   @Test
@@ -47,8 +48,7 @@ class JobPayloadTest {
     String stored =
         JobPayload.write(normalized).replaceAll(",\\s*\"recovery\"\\s*:\\s*\"rescale\"", "");
     assertThat(stored).doesNotContain("recovery");
-    assertThat(JobSpec.of(JobPayload.read(stored)).options().recovery())
-        .isEqualTo(io.headprune.pruning.Recovery.NONE);
+    assertThat(JobSpec.of(JobPayload.read(stored)).options().recovery()).isEqualTo(Recovery.NONE);
   }
 
   @Test
@@ -79,10 +79,9 @@ class JobPayloadTest {
   @Test
   void aJobQueuedBySchemaTwoWithoutNameOrLabelsIsReadAsAsked() {
     JobRequest normalized = normalized();
-    var tree =
-        (tools.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(JobPayload.write(normalized));
+    var tree = (ObjectNode) Json.MAPPER.readTree(JobPayload.write(normalized));
     tree.put("schema", 2);
-    var request = (tools.jackson.databind.node.ObjectNode) tree.get("request");
+    var request = (ObjectNode) tree.get("request");
     request.remove(List.of("name", "labels", "externalId"));
     String stored = Json.MAPPER.writeValueAsString(tree);
     assertThat(stored).doesNotContain("externalId");

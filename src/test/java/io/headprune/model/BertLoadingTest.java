@@ -17,6 +17,7 @@ import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,7 +128,7 @@ class BertLoadingTest {
     try (SafetensorsFile file = SafetensorsFile.open(single)) {
       int i = 0;
       for (TensorInfo info : file.tensors().values()) {
-        var bytes = java.nio.ByteBuffer.allocate((int) info.byteLength());
+        var bytes = ByteBuffer.allocate((int) info.byteLength());
         bytes.put(file.bytes(info.name())).flip();
         String shard =
             i++ % 2 == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";

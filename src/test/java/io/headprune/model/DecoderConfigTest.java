@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.UnsupportedModelException;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.Evaluator;
@@ -17,8 +18,10 @@ import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The Llama family's config variants: Mistral is Llama under another name (its sliding window must
@@ -29,8 +32,7 @@ class DecoderConfigTest {
 
   @TempDir Path dir;
 
-  private Path variant(
-      String name, java.util.function.Consumer<tools.jackson.databind.node.ObjectNode> edit) {
+  private Path variant(String name, Consumer<ObjectNode> edit) {
     Path model = Fixtures.copy(Fixtures.resource("fixtures/tiny-llama-gqa"), dir.resolve(name));
     Checkpoints.editConfig(model, edit);
     return model;
@@ -85,7 +87,7 @@ class DecoderConfigTest {
             "llama3",
             c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0));
     assertThatThrownBy(() -> Models.config(partial))
-        .isInstanceOf(io.headprune.problem.InvalidInputException.class)
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("rope_scaling.low_freq_factor is required for rope_type 'llama3'");
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DType;
+import io.headprune.checkpoint.SafetensorsWriter;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
@@ -49,7 +50,7 @@ class DescribeTest {
         model,
         tensor ->
             tensor.name().equals("model.layers.1.self_attn.k_proj.weight")
-                ? new io.headprune.checkpoint.SafetensorsWriter.Tensor(
+                ? new SafetensorsWriter.Tensor(
                     tensor.name(),
                     DType.F32,
                     new long[] {8, 64},

@@ -22,11 +22,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * DistilBERT checked against BERT where the two compute the same thing: the tiny BERT fixture
@@ -141,8 +143,7 @@ class DistilBertTest {
       float[][] single =
           ModelRunner.logits(
               distil.model, distil.evaluation.subList(0, 32), Set.of(), 1, Progress.NONE);
-      assertThat(Checkpoints.maxAbsDifference(single, java.util.Arrays.copyOf(batched, 32)))
-          .isLessThan(1e-5);
+      assertThat(Checkpoints.maxAbsDifference(single, Arrays.copyOf(batched, 32))).isLessThan(1e-5);
     }
   }
 
@@ -150,8 +151,7 @@ class DistilBertTest {
   void theClassificationHeadGivesTheReferenceLogits() throws IOException {
     // golden/tools/distilbert_head_logits.py: the reference's BERT encoder under
     // relu(pre_classifier), classifier
-    tools.jackson.databind.JsonNode golden =
-        Fixtures.json("golden/distilbert-head-logits.json").get("logits");
+    JsonNode golden = Fixtures.json("golden/distilbert-head-logits.json").get("logits");
     try (TinyBert distil = TinyBert.load(distilbert())) {
       float[][] logits =
           ModelRunner.logits(distil.model, distil.evaluation, Set.of(), 64, Progress.NONE);

@@ -7,8 +7,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.headprune.problem.InvalidInputException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,9 +43,9 @@ class LayerPrefetchTest {
       }
       // every layer asked for was loaded once, in the order asked, plus the guess after the last
       // (which the loader thread takes up on its own time: waited for, not raced)
-      org.awaitility.Awaitility.await()
-          .atMost(java.time.Duration.ofSeconds(10))
-          .pollInterval(java.time.Duration.ofMillis(5))
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(5))
           .until(() -> loads.size() > asked.length);
       assertThat(loads).containsExactly(0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2);
       assertThat(threads).allMatch(name -> name.equals("headprune-layer-loader"));
@@ -68,9 +70,9 @@ class LayerPrefetchTest {
           assertThat(prefetch.take(6, caller).getFloat()).isEqualTo(6f); // 1 dropped
         }
         // 2, the guess 1, 6, the guess 5 — which the loader thread starts on its own time
-        org.awaitility.Awaitility.await()
-            .atMost(java.time.Duration.ofSeconds(10))
-            .pollInterval(java.time.Duration.ofMillis(5))
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(5))
             .until(() -> scopes.size() == 4);
         assertThat(scopes).hasSize(4);
         assertThat(scopes.get(1).isOpen()).as("the wrong guess is freed").isFalse();

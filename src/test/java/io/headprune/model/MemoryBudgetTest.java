@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import com.sun.management.OperatingSystemMXBean;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.support.Fixtures;
+import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,9 +92,7 @@ class MemoryBudgetTest {
   void theMachineDefaultLeavesAMarginAndTheHeap() {
     long budget = MemoryBudget.machine().bytes();
     long total =
-        ((com.sun.management.OperatingSystemMXBean)
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-            .getTotalMemorySize();
+        ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     assertThat(budget).isPositive().isLessThanOrEqualTo(total - Runtime.getRuntime().maxMemory());
   }
 

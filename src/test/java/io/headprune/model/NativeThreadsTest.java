@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 
 class NativeThreadsTest {
 
-  private static int onNewThread(java.util.function.IntSupplier work) throws InterruptedException {
+  private static int onNewThread(IntSupplier work) throws InterruptedException {
     AtomicInteger result = new AtomicInteger(Integer.MAX_VALUE);
     Thread thread = new Thread(() -> result.set(work.getAsInt()));
     thread.start();
@@ -50,13 +52,13 @@ class NativeThreadsTest {
         onNewThread(
             () -> {
               int team = NativeThreads.shareThisThread(1);
-              seen[0] = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+              seen[0] = JniUtils.getNumThreads();
               return team;
             });
     assertThat(set).isEqualTo(1);
     assertThat(seen[0]).as("PyTorch's intra-op count on that thread").isEqualTo(1);
     if (Runtime.getRuntime().availableProcessors() > 1) {
-      assertThat(onNewThread(ai.djl.pytorch.jni.JniUtils::getNumThreads))
+      assertThat(onNewThread(JniUtils::getNumThreads))
           .as("other threads keep the engine's count")
           .isGreaterThan(1);
     }

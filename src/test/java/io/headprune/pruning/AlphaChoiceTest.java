@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.checkpoint.DatasetReader;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
@@ -15,6 +16,7 @@ import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Metric;
+import io.headprune.scoring.ModelRunner;
 import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.util.List;
@@ -104,17 +106,15 @@ class AlphaChoiceTest {
       List<Encoded> examples =
           inputs.read(
               Fixtures.tinyBert().resolve("eval.jsonl"),
-              io.headprune.checkpoint.DatasetReader.Limits.DEFAULT,
+              DatasetReader.Limits.DEFAULT,
               40,
               Progress.NONE);
       Divergence.Reference reference = Divergence.reference(model, examples, 16, Progress.NONE);
       assertThat(Divergence.mean(model, reference, Set.of(), 7, Progress.NONE))
           .isCloseTo(0, within(1e-6));
       Set<HeadRef> off = Set.of(new HeadRef(0, 1), new HeadRef(2, 0), new HeadRef(3, 3));
-      float[][] dense =
-          io.headprune.scoring.ModelRunner.logits(model, examples, Set.of(), 5, Progress.NONE);
-      float[][] pruned =
-          io.headprune.scoring.ModelRunner.logits(model, examples, off, 5, Progress.NONE);
+      float[][] dense = ModelRunner.logits(model, examples, Set.of(), 5, Progress.NONE);
+      float[][] pruned = ModelRunner.logits(model, examples, off, 5, Progress.NONE);
       double sum = 0;
       for (int i = 0; i < examples.size(); i++) {
         sum += Divergence.kl(dense[i], pruned[i]);

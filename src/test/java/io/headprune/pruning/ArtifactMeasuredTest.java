@@ -8,6 +8,7 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
+import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.Inputs;
@@ -17,11 +18,13 @@ import io.headprune.support.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * What you download is what was measured: the artifact's own head set is evaluated, and the card
@@ -39,8 +42,7 @@ class ArtifactMeasuredTest {
   static void runOnce() {
     PruneOptions options =
         TestOptions.small()
-            .criteria(
-                List.of(io.headprune.scoring.Criterion.HIES, io.headprune.scoring.Criterion.HIS))
+            .criteria(List.of(Criterion.HIES, Criterion.HIS))
             .sparsities(List.of(0.25, 0.5))
             .target(PruneOptions.Target.sparsity(0.5))
             .seeds(3)
@@ -72,16 +74,11 @@ class ArtifactMeasuredTest {
       List<Encoded> examples = inputs.read(MODEL.resolve("eval.jsonl"));
       int[] pruned =
           argmax(
-              ModelRunner.logits(
-                  model, examples, (java.util.Collection<HeadRef>) heads, 16, Progress.NONE));
+              ModelRunner.logits(model, examples, (Collection<HeadRef>) heads, 16, Progress.NONE));
       int[] dense =
           argmax(
               ModelRunner.logits(
-                  model,
-                  examples,
-                  (java.util.Collection<HeadRef>) List.<HeadRef>of(),
-                  16,
-                  Progress.NONE));
+                  model, examples, (Collection<HeadRef>) List.<HeadRef>of(), 16, Progress.NONE));
       int right = 0;
       int same = 0;
       for (int i = 0; i < examples.size(); i++) {
@@ -106,7 +103,7 @@ class ArtifactMeasuredTest {
   void theCardsHeaderParsesAndStatesTheArtifactsOwnMetric() throws Exception {
     String card = Files.readString(out.resolve("run/pruned/README.md"));
     String header = card.substring(4, card.indexOf("\n---\n", 4));
-    Map<String, Object> yaml = new org.yaml.snakeyaml.Yaml().load(header);
+    Map<String, Object> yaml = new Yaml().load(header);
     assertThat(yaml)
         .containsEntry("base_model", "org/tiny-bert-order")
         .containsEntry("base_model_revision", "abc123")

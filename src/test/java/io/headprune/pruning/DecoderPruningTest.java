@@ -7,6 +7,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.ModelConfig;
+import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
@@ -18,6 +19,7 @@ import io.headprune.scoring.HeadScore;
 import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Inputs;
+import io.headprune.scoring.ModelRunner;
 import io.headprune.scoring.Normalization;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.ScoreTable;
@@ -201,11 +203,10 @@ class DecoderPruningTest {
         Inputs inputs = Inputs.open(checkpoint, 128);
         NDManager scope = model.manager().newSubManager()) {
       List<Encoded> examples = inputs.read(fixture.resolve("eval.jsonl")).subList(0, 24);
-      List<io.headprune.checkpoint.TextTokenizer.Tokens> tokens =
-          examples.stream().map(Encoded::tokens).toList();
+      List<TextTokenizer.Tokens> tokens = examples.stream().map(Encoded::tokens).toList();
       Batch batch = Batch.of(scope, tokens, 0);
       return model
-          .forward(batch, io.headprune.scoring.ModelRunner.gates(scope, model.heads(), gatedOff))
+          .forward(batch, ModelRunner.gates(scope, model.heads(), gatedOff))
           .logits()
           .toFloatArray();
     }

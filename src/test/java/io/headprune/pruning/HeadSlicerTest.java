@@ -13,6 +13,7 @@ import io.headprune.model.HeadLayout.Role;
 import io.headprune.problem.InvalidInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,7 @@ class HeadSlicerTest {
         HeadSlicer.apply(info, coordinates(4, 18), cAttn, 2, drop, PruneMode.PHYSICAL);
 
     assertThat(pruned.shape()).containsExactly(4, 12);
-    float[] row0 = java.util.Arrays.copyOf(values(pruned), 12);
+    float[] row0 = Arrays.copyOf(values(pruned), 12);
     // q columns 0,1 and 4,5; k columns 6,7 and 10,11; v columns 12,13 and 16,17: head 1's 2,3 / 8,9
     // / 14,15 gone
     assertThat(row0).containsExactly(0, 1, 4, 5, 6, 7, 10, 11, 12, 13, 16, 17);
@@ -75,7 +76,7 @@ class HeadSlicerTest {
             2,
             HeadSlicer.dropped(layer, cAttn, removeHead1, PruneMode.MASKED),
             PruneMode.MASKED);
-    float[] maskedRow = java.util.Arrays.copyOf(values(masked), 18);
+    float[] maskedRow = Arrays.copyOf(values(masked), 18);
     assertThat(maskedRow)
         .containsExactly(
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0, 0, 16, 17); // only v zeroed

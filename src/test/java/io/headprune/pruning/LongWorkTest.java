@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Models;
 import io.headprune.scoring.Criterion;
@@ -13,8 +14,10 @@ import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -36,8 +39,7 @@ class LongWorkTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"load", "dense", "score", "alpha", "target", "evaluate", "write"})
-  void everyPhaseReportsProgressAndCanBeStoppedThere(
-      String phase, @org.junit.jupiter.api.io.TempDir Path out) {
+  void everyPhaseReportsProgressAndCanBeStoppedThere(String phase, @TempDir Path out) {
     PruneOptions options =
         TestOptions.small()
             .criteria(List.of(Criterion.HIES, Criterion.HIS))
@@ -79,8 +81,7 @@ class LongWorkTest {
       for (int i = 0; i < 10; i++) {
         long[] ids = sample.get(i).tokens().ids();
         assertThat(again.get(i).tokens().ids()).isEqualTo(ids);
-        assertThat(all.stream().anyMatch(e -> java.util.Arrays.equals(e.tokens().ids(), ids)))
-            .isTrue();
+        assertThat(all.stream().anyMatch(e -> Arrays.equals(e.tokens().ids(), ids))).isTrue();
       }
     }
   }
@@ -89,9 +90,7 @@ class LongWorkTest {
   void aMegabyteTextIsClippedBeforeTokenisingWithTheSameTokens() {
     try (TextTokenizer tokenizer = TextTokenizer.open(MODEL, 64)) {
       String text = "the cat saw the dog ".repeat(50_000); // 1,000,000 characters
-      Encoded clipped =
-          Encoded.of(tokenizer, List.of(new io.headprune.checkpoint.Example(text, null, null)))
-              .get(0);
+      Encoded clipped = Encoded.of(tokenizer, List.of(new Example(text, null, null))).get(0);
       assertThat(tokenizer.maxCharacters()).isEqualTo(64 * 64);
       assertThat(clipped.tokens().ids())
           .isEqualTo(tokenizer.encode(text.substring(0, 2000), null).ids());

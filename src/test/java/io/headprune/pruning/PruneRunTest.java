@@ -6,15 +6,25 @@ import static org.assertj.core.api.Assertions.within;
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.scoring.Criterion;
+import io.headprune.scoring.HeadRef;
+import io.headprune.scoring.HeadScorer;
+import io.headprune.scoring.Metric;
 import io.headprune.scoring.Progress;
 import io.headprune.scoring.Splits;
 import io.headprune.support.Fixtures;
+import io.headprune.support.TinyBert;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Seeds, splits, criteria side by side, summaries and targets of a pruning run (§3.9, §3.10). */
 class PruneRunTest {
@@ -79,7 +89,7 @@ class PruneRunTest {
     List<String> randomSets =
         report.evaluations().stream()
             .filter(r -> r.criterion().equals("random") && r.sparsity() == 0.5)
-            .map(r -> java.util.Arrays.deepToString(r.prunedHeads()))
+            .map(r -> Arrays.deepToString(r.prunedHeads()))
             .toList();
     assertThat(new HashSet<>(randomSets)).hasSizeGreaterThan(1);
   }
@@ -121,15 +131,14 @@ class PruneRunTest {
   }
 
   /** The bisection over {@code means} with the budget's rule. */
-  private static int largestWithin(
-      double[] means, double dense, double maxDrop, io.headprune.scoring.Metric metric) {
+  private static int largestWithin(double[] means, double dense, double maxDrop, Metric metric) {
     return Run.largestWithinBySearch(
         means.length, i -> metric.worsening(dense, means[i]) <= maxDrop + 1e-12);
   }
 
   @Test
   void theTargetSearchMeasuresAboutLogTwoOfTheGridAndMatchesTheExhaustiveAnswer() {
-    java.util.Random random = new java.util.Random(25);
+    Random random = new Random(25);
     for (int trial = 0; trial < 2000; trial++) {
       int points = 1 + random.nextInt(99);
       // a metric that worsens with sparsity, with noise that can make it recover a little
@@ -140,7 +149,7 @@ class PruneRunTest {
       }
       double dense = 0.9;
       double budget = random.nextDouble() * 0.4;
-      java.util.Set<Integer> measured = new java.util.HashSet<>();
+      Set<Integer> measured = new HashSet<>();
       int found =
           Run.largestWithinBySearch(
               points,
@@ -173,7 +182,7 @@ class PruneRunTest {
 
   @Test
   void pointsTheGridRowsMeasuredBracketTheSearchAndSaveMeasurements() {
-    java.util.Random random = new java.util.Random(26);
+    Random random = new Random(26);
     int saved = 0;
     for (int trial = 0; trial < 2000; trial++) {
       int points = 1 + random.nextInt(99);
@@ -182,12 +191,12 @@ class PruneRunTest {
         means[i] = 0.9 - 0.5 * (i + 1) / points; // worsens with sparsity
       }
       double budget = random.nextDouble() * 0.4;
-      java.util.List<Integer> known = new java.util.ArrayList<>();
+      List<Integer> known = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
         known.add(random.nextInt(points));
       }
-      java.util.Set<Integer> measured = new java.util.HashSet<>();
-      java.util.function.IntPredicate within = i -> 0.9 - means[i] <= budget + 1e-12;
+      Set<Integer> measured = new HashSet<>();
+      IntPredicate within = i -> 0.9 - means[i] <= budget + 1e-12;
       int found =
           Run.largestWithinBySearch(
               points,
@@ -199,7 +208,7 @@ class PruneRunTest {
       assertThat(found).isEqualTo(Run.largestWithinBySearch(points, within));
       long paid = measured.stream().filter(i -> !known.contains(i)).count();
       assertThat(paid).isLessThanOrEqualTo(Run.bisectionSteps(points) + Run.LOOK_PAST);
-      java.util.Set<Integer> plain = new java.util.HashSet<>();
+      Set<Integer> plain = new HashSet<>();
       Run.largestWithinBySearch(
           points,
           i -> {
@@ -220,19 +229,15 @@ class PruneRunTest {
   @Test
   void maxMetricDropPicksTheLargestQualifyingSparsity() {
     double[] means = {0.90, 0.89, 0.80, 0.885, 0.70};
-    assertThat(largestWithin(means, 0.90, 0.02, io.headprune.scoring.Metric.ACCURACY))
+    assertThat(largestWithin(means, 0.90, 0.02, Metric.ACCURACY))
         .isEqualTo(3); // 0.885 ≥ 0.88, though 0.80 is not
-    assertThat(largestWithin(means, 0.90, 0.0, io.headprune.scoring.Metric.ACCURACY)).isEqualTo(0);
-    assertThat(largestWithin(means, 0.95, 0.01, io.headprune.scoring.Metric.ACCURACY))
-        .isEqualTo(-1);
+    assertThat(largestWithin(means, 0.90, 0.0, Metric.ACCURACY)).isEqualTo(0);
+    assertThat(largestWithin(means, 0.95, 0.01, Metric.ACCURACY)).isEqualTo(-1);
     // perplexity: lower is better, and the budget bounds its relative rise
     double[] perplexities = {7.5, 7.6, 9.0, 7.7, 12.0};
-    assertThat(largestWithin(perplexities, 7.48, 0.25, io.headprune.scoring.Metric.PERPLEXITY))
-        .isEqualTo(3);
-    assertThat(largestWithin(perplexities, 7.48, 0.01, io.headprune.scoring.Metric.PERPLEXITY))
-        .isEqualTo(0);
-    assertThat(largestWithin(perplexities, 7.48, 0.001, io.headprune.scoring.Metric.PERPLEXITY))
-        .isEqualTo(-1);
+    assertThat(largestWithin(perplexities, 7.48, 0.25, Metric.PERPLEXITY)).isEqualTo(3);
+    assertThat(largestWithin(perplexities, 7.48, 0.01, Metric.PERPLEXITY)).isEqualTo(0);
+    assertThat(largestWithin(perplexities, 7.48, 0.001, Metric.PERPLEXITY)).isEqualTo(-1);
     PruneReport budget =
         run(options(1, new Alpha.Fixed(0.5), new PruneOptions.Target.MetricBudget(1.0, 0.05)));
     // any metric is within 1.0 of the dense one: the largest grid point qualifies
@@ -279,7 +284,7 @@ class PruneRunTest {
               SummaryRow bestOther =
                   auto.summary().stream()
                       .filter(s -> !s.criterion().equals("hies") && s.sparsity() == row.sparsity())
-                      .max(java.util.Comparator.comparingDouble(SummaryRow::mean))
+                      .max(Comparator.comparingDouble(SummaryRow::mean))
                       .orElseThrow();
               assertThat(row.bestFixedCriterion()).isEqualTo(bestOther.criterion());
               assertThat(row.autoAlphaMean())
@@ -324,17 +329,17 @@ class PruneRunTest {
     assertThat(
             auto.evaluations().stream()
                 .filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
-                .map(e -> java.util.Arrays.deepToString(e.prunedHeads()))
+                .map(e -> Arrays.deepToString(e.prunedHeads()))
                 .toList())
         .isEqualTo(
             fixed.evaluations().stream()
                 .filter(e -> e.criterion().equals("hies") && e.sparsity() == 0.25)
-                .map(e -> java.util.Arrays.deepToString(e.prunedHeads()))
+                .map(e -> Arrays.deepToString(e.prunedHeads()))
                 .toList());
   }
 
   @Test
-  void speedupIsReportedWhenTheModelIsWritten(@org.junit.jupiter.api.io.TempDir Path out) {
+  void speedupIsReportedWhenTheModelIsWritten(@TempDir Path out) {
     PruneOptions measured = TestOptions.small().measureLatency(true).build();
     PruneReport written =
         Pruner.prune(
@@ -372,23 +377,18 @@ class PruneRunTest {
     for (int[] head : iterative) {
       perLayer[head[0]]++;
     }
-    assertThat(java.util.Arrays.stream(perLayer).max().orElseThrow())
+    assertThat(Arrays.stream(perLayer).max().orElseThrow())
         .isLessThanOrEqualTo(3); // a head stays per layer
   }
 
   @Test
   void gatingHeadsOffChangesTheOtherHeadsScores() {
-    try (io.headprune.support.TinyBert tiny = io.headprune.support.TinyBert.load()) {
+    try (TinyBert tiny = TinyBert.load()) {
       var sample = tiny.calibration.subList(0, 32);
-      var before = io.headprune.scoring.HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
+      var before = HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
       var after =
-          io.headprune.scoring.HeadScorer.score(
-              tiny.model,
-              sample,
-              16,
-              Set.of(
-                  new io.headprune.scoring.HeadRef(0, 0), new io.headprune.scoring.HeadRef(1, 2)),
-              Progress.NONE);
+          HeadScorer.score(
+              tiny.model, sample, 16, Set.of(new HeadRef(0, 0), new HeadRef(1, 2)), Progress.NONE);
       assertThat(after.his()[3][1]).isNotEqualTo(before.his()[3][1]);
       assertThat(after.entropy()[0][1])
           .isEqualTo(before.entropy()[0][1]); // layer 0's inputs do not change

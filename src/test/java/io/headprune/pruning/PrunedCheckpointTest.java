@@ -15,6 +15,8 @@ import io.headprune.scoring.Progress;
 import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,8 +57,8 @@ class PrunedCheckpointTest {
     for (String data : List.of("calib.jsonl", "eval.jsonl")) {
       try {
         Files.copy(Fixtures.tinyBert().resolve(data), target.resolve(data));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
     return target;

@@ -16,7 +16,10 @@ import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +85,7 @@ class RecoveryRunTest {
                       && r.sparsity() == row.sparsity()
                       && r.seed() == row.seed()
                       && r.value() == row.value()
-                      && java.util.Arrays.deepEquals(r.prunedHeads(), row.prunedHeads()));
+                      && Arrays.deepEquals(r.prunedHeads(), row.prunedHeads()));
     }
     PruneReport.RecoveryReport recovery = rescaled.recovery();
     assertThat(recovery.method()).isEqualTo("rescale");
@@ -135,8 +138,7 @@ class RecoveryRunTest {
         Inputs inputs = Inputs.open(checkpoint, 64)) {
       List<Encoded> examples = inputs.read(MODEL.resolve("eval.jsonl"));
       float[][] logits =
-          ModelRunner.logits(
-              loaded, examples, (java.util.Collection<HeadRef>) gatedOff, 16, Progress.NONE);
+          ModelRunner.logits(loaded, examples, (Collection<HeadRef>) gatedOff, 16, Progress.NONE);
       int right = 0;
       for (int i = 0; i < examples.size(); i++) {
         int best = 0;
@@ -154,8 +156,7 @@ class RecoveryRunTest {
         HeadModel loaded = Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 64)) {
       List<Encoded> examples = inputs.read(MODEL.resolve("eval.jsonl")).subList(0, 8);
-      float[][] logits =
-          ModelRunner.logits(loaded, examples, java.util.Set.<HeadRef>of(), 16, Progress.NONE);
+      float[][] logits = ModelRunner.logits(loaded, examples, Set.<HeadRef>of(), 16, Progress.NONE);
       double[][] wide = new double[logits.length][];
       for (int i = 0; i < logits.length; i++) {
         wide[i] = new double[logits[i].length];

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.headprune.checkpoint.ModelConfig;
+import io.headprune.checkpoint.SafetensorsFile;
+import io.headprune.checkpoint.TensorInfo;
+import io.headprune.model.MemoryBudget;
 import io.headprune.model.Models;
 import io.headprune.scoring.Criterion;
+import io.headprune.scoring.DecoderGoldenScoresTest;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,11 +34,11 @@ class UnseenDecoderTest {
   @ParameterizedTest
   @ValueSource(strings = {"auto", "always"})
   void aUniformGroupsRunOnAnUnseenShardedBf16MistralGivesTheReferencesNumbers(String stream) {
-    io.headprune.model.MemoryBudget.configureStream(stream);
+    MemoryBudget.configureStream(stream);
     try {
       run();
     } finally {
-      io.headprune.model.MemoryBudget.configureStream("");
+      MemoryBudget.configureStream("");
     }
   }
 
@@ -52,7 +56,7 @@ class UnseenDecoderTest {
                     model, model.resolve("calib.jsonl"), model.resolve("eval.jsonl"), options)
                 .writingTo(out.resolve("run")));
 
-    io.headprune.scoring.DecoderGoldenScoresTest.assertMatches(
+    DecoderGoldenScoresTest.assertMatches(
         "random-mistral-gqa",
         result.perSeed().get(0),
         Fixtures.json("fixtures/random-mistral-gqa/golden-scores.json"));
@@ -76,12 +80,8 @@ class UnseenDecoderTest {
     long shards = 0;
     for (String shard :
         List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
-      try (var file =
-          io.headprune.checkpoint.SafetensorsFile.open(out.resolve("run/pruned").resolve(shard))) {
-        shards +=
-            file.tensors().values().stream()
-                .mapToLong(io.headprune.checkpoint.TensorInfo::byteLength)
-                .sum();
+      try (var file = SafetensorsFile.open(out.resolve("run/pruned").resolve(shard))) {
+        shards += file.tensors().values().stream().mapToLong(TensorInfo::byteLength).sum();
       }
     }
     assertThat(index.get("metadata").get("total_size").asLong()).isEqualTo(shards);

@@ -5,8 +5,13 @@ import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
 import io.headprune.support.Fixtures;
+import io.headprune.support.GoldenScores;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
@@ -51,12 +56,10 @@ public class DecoderGoldenScoresTest {
         HeadModel resident = Models.load(checkpoint, Device.cpu());
         HeadModel streamed = Models.loadStreamed(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 128)) {
-      org.junit.jupiter.api.Assertions.assertNull(resident.streaming(), "small: resident");
-      org.junit.jupiter.api.Assertions.assertNotNull(streamed.streaming(), "streamed");
+      Assertions.assertNull(resident.streaming(), "small: resident");
+      Assertions.assertNotNull(streamed.streaming(), "streamed");
       List<Encoded> examples = inputs.read(dir.resolve("calib.jsonl"));
-      for (java.util.Set<HeadRef> off :
-          List.<java.util.Set<HeadRef>>of(
-              java.util.Set.of(), java.util.Set.of(new HeadRef(0, 1)))) {
+      for (Set<HeadRef> off : List.<Set<HeadRef>>of(Set.of(), Set.of(new HeadRef(0, 1)))) {
         RawScores expected = HeadScorer.score(resident, examples, 4, off, Progress.NONE);
         RawScores actual = HeadScorer.score(streamed, examples, 4, off, Progress.NONE);
         for (int l = 0; l < expected.heads().length; l++) {
@@ -77,14 +80,14 @@ public class DecoderGoldenScoresTest {
 
   /** The grouped decoders, and a sharded BF16 one (widened per layer through a reused buffer). */
   static List<String> streamable() {
-    List<String> all = new java.util.ArrayList<>(Fixtures.groupedDecoders());
+    List<String> all = new ArrayList<>(Fixtures.groupedDecoders());
     all.add("random-mistral-gqa");
     return all;
   }
 
   private static void assertClose(String what, double expected, double actual) {
     double tolerance = 1e-5 * Math.max(Math.abs(expected), 1e-12);
-    org.junit.jupiter.api.Assertions.assertEquals(expected, actual, tolerance, what);
+    Assertions.assertEquals(expected, actual, tolerance, what);
   }
 
   /**
@@ -92,11 +95,11 @@ public class DecoderGoldenScoresTest {
    * relative).
    */
   public static void assertMatches(String what, ScoreTable table, JsonNode golden) {
-    io.headprune.support.GoldenScores.assertMatches(what, table, golden);
+    GoldenScores.assertMatches(what, table, golden);
   }
 
   static List<HeadRef> pairs(JsonNode list) {
-    return java.util.stream.StreamSupport.stream(list.spliterator(), false)
+    return StreamSupport.stream(list.spliterator(), false)
         .map(p -> new HeadRef(p.get(0).asInt(), p.get(1).asInt()))
         .toList();
   }

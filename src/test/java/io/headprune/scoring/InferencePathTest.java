@@ -9,8 +9,10 @@ import io.headprune.model.HeadModel;
 import io.headprune.support.TinyBert;
 import io.headprune.support.TinyVit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,8 +65,7 @@ class InferencePathTest {
         for (int i = 0; i < full.length; i++) {
           assertThat((double) fast[i])
               .as("gate kind %d, logit %d", kind, i)
-              .isCloseTo(
-                  full[i], org.assertj.core.api.Assertions.within(1e-5 * (1 + Math.abs(full[i]))));
+              .isCloseTo(full[i], Assertions.within(1e-5 * (1 + Math.abs(full[i]))));
         }
       }
     }
@@ -109,7 +110,7 @@ class InferencePathTest {
   private static List<NDArray> perExample(NDManager scope, int size, int layers, int heads) {
     float[][] values = new float[layers][size * heads];
     for (int l = 0; l < layers; l++) {
-      java.util.Arrays.fill(values[l], 1f);
+      Arrays.fill(values[l], 1f);
       for (int b = 0; b < size; b++) {
         values[l][b * heads + (b + l) % heads] = 0f;
       }

@@ -8,9 +8,12 @@ import io.headprune.checkpoint.DType;
 import io.headprune.checkpoint.SafetensorsFile;
 import io.headprune.checkpoint.SafetensorsWriter;
 import io.headprune.checkpoint.TensorInfo;
+import io.headprune.model.Decoder;
+import io.headprune.model.Devices;
 import io.headprune.model.HeadModel;
 import io.headprune.model.MemoryBudget;
 import io.headprune.model.Models;
+import io.headprune.model.Placement;
 import io.headprune.support.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,7 +21,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,7 +89,7 @@ class LayerStreamingTest {
         HeadModel streamed = Models.loadStreamed(checkpoint, Device.cpu())) {
       List<Encoded> calibration = inputs.read(LLAMA.resolve("calib.jsonl"));
       int[][] heads = resident.heads();
-      java.util.Set<HeadRef> off = new java.util.HashSet<>();
+      Set<HeadRef> off = new HashSet<>();
       for (int l = 0; l < heads.length; l++) {
         for (int h = 0; h < 4; h++) { // the first key/value group of each layer
           off.add(new HeadRef(l, heads[l][h]));
@@ -96,7 +102,7 @@ class LayerStreamingTest {
           double scale = expected.scale(l, h);
           assertThat(actual.scale(l, h))
               .as("scale %d.%d", l, h)
-              .isCloseTo(scale, org.assertj.core.data.Offset.offset(1e-5 * Math.abs(scale) + 1e-9));
+              .isCloseTo(scale, Offset.offset(1e-5 * Math.abs(scale) + 1e-9));
         }
       }
       assertThat(expected.scale(0, 5)).as("kept heads are rescaled").isNotEqualTo(1.0);
@@ -112,22 +118,22 @@ class LayerStreamingTest {
    */
   @Test
   void layersPlacedAcrossTwoDevicesScoreAndRescaleAsOnOne() {
-    Device two = io.headprune.model.Devices.parse("cpu+cpu");
+    Device two = Devices.parse("cpu+cpu");
     try (Checkpoint checkpoint = Models.open(LLAMA);
         Inputs inputs = Inputs.open(checkpoint, 64);
         HeadModel one = Models.load(checkpoint, Device.cpu());
         HeadModel placed = Models.load(checkpoint, two);
         HeadModel streamed = Models.loadStreamed(checkpoint, two)) {
       int layers = one.heads().length;
-      assertThat(((io.headprune.model.Decoder) placed).placement().layersPerDevice())
+      assertThat(((Decoder) placed).placement().layersPerDevice())
           .as("resident, balanced by bytes")
           .doesNotContain(0)
           .hasSize(2);
-      assertThat(((io.headprune.model.Decoder) streamed).placement())
-          .isEqualTo(io.headprune.model.Placement.streamed(two.getDevices(), layers));
+      assertThat(((Decoder) streamed).placement())
+          .isEqualTo(Placement.streamed(two.getDevices(), layers));
       assertThat(placed.streaming()).isNull();
       List<Encoded> examples = inputs.read(LLAMA.resolve("calib.jsonl"));
-      java.util.Set<HeadRef> off = java.util.Set.of(new HeadRef(layers - 1, 1));
+      Set<HeadRef> off = Set.of(new HeadRef(layers - 1, 1));
       RawScores expected = HeadScorer.score(one, examples, 4, off, Progress.NONE);
       assertClose(expected, HeadScorer.score(placed, examples, 4, off, Progress.NONE), 1e-5);
       assertClose(expected, HeadScorer.score(streamed, examples, 4, off, Progress.NONE), 1e-5);
@@ -139,9 +145,7 @@ class LayerStreamingTest {
             assertThat(actual.scale(l, h))
                 .as("scale %d.%d", l, h)
                 .isCloseTo(
-                    scales.scale(l, h),
-                    org.assertj.core.data.Offset.offset(
-                        1e-5 * Math.abs(scales.scale(l, h)) + 1e-9));
+                    scales.scale(l, h), Offset.offset(1e-5 * Math.abs(scales.scale(l, h)) + 1e-9));
           }
         }
       }
@@ -168,11 +172,10 @@ class LayerStreamingTest {
         double entropy = expected.entropy()[l][h];
         assertThat(actual.his()[l][h])
             .as("HIS %d.%d", l, h)
-            .isCloseTo(his, org.assertj.core.data.Offset.offset(relative * Math.abs(his) + 1e-12));
+            .isCloseTo(his, Offset.offset(relative * Math.abs(his) + 1e-12));
         assertThat(actual.entropy()[l][h])
             .as("AE %d.%d", l, h)
-            .isCloseTo(
-                entropy, org.assertj.core.data.Offset.offset(relative * Math.abs(entropy) + 1e-12));
+            .isCloseTo(entropy, Offset.offset(relative * Math.abs(entropy) + 1e-12));
       }
     }
   }

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.support.TinyBert;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** Per-batch NDManager scopes: scoring batch after batch must not grow native memory. */
@@ -15,7 +19,7 @@ class NativeMemoryTest {
 
   /** Resident memory outside the JVM's own heaps (kB): native allocations such as tensors. */
   private static long nativeKilobytes() throws IOException {
-    var memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+    var memory = ManagementFactory.getMemoryMXBean();
     long jvm =
         memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted();
     return residentKilobytes() - jvm / 1024;
@@ -71,14 +75,13 @@ class NativeMemoryTest {
     try (TinyBert tiny = TinyBert.load()) {
       List<Encoded> sample = tiny.calibration.subList(0, 48);
       RawScores reference = HeadScorer.score(tiny.model, sample, 16, Progress.NONE);
-      java.util.concurrent.atomic.AtomicBoolean running =
-          new java.util.concurrent.atomic.AtomicBoolean(true);
+      AtomicBoolean running = new AtomicBoolean(true);
       Thread churn =
           new Thread(
               () -> {
                 while (running.get()) {
                   for (int i = 0; i < 64; i++) {
-                    java.nio.ByteBuffer.allocateDirect(1 << 16);
+                    ByteBuffer.allocateDirect(1 << 16);
                   }
                   System.gc(); // frees unreachable direct buffers; a pause lets the scoring thread
                   // run
@@ -97,8 +100,7 @@ class NativeMemoryTest {
             for (int h = 0; h < reference.his()[l].length; h++) {
               assertThat(scores.his()[l][h])
                   .isCloseTo(
-                      reference.his()[l][h],
-                      org.assertj.core.api.Assertions.within(1e-3 * reference.his()[l][h]));
+                      reference.his()[l][h], Assertions.within(1e-3 * reference.his()[l][h]));
             }
           }
         }

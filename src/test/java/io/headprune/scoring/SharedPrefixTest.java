@@ -11,8 +11,10 @@ import io.headprune.support.TinyBert;
 import io.headprune.support.TinyVit;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,7 +79,7 @@ class SharedPrefixTest {
   }
 
   private static Set<HeadRef> withinThreeLayers(Set<HeadRef> set) {
-    Set<HeadRef> kept = new java.util.HashSet<>();
+    Set<HeadRef> kept = new HashSet<>();
     for (HeadRef head : set) {
       kept.add(new HeadRef(Math.min(head.layer(), 2), head.head()));
     }
@@ -106,9 +108,7 @@ class SharedPrefixTest {
         for (int c = 0; c < alone[i].length; c++) {
           assertThat((double) shared[s][i][c])
               .as("set %d, example %d, class %d", s, i, c)
-              .isCloseTo(
-                  alone[i][c],
-                  org.assertj.core.api.Assertions.within(1e-6 * (1 + Math.abs(alone[i][c]))));
+              .isCloseTo(alone[i][c], Assertions.within(1e-6 * (1 + Math.abs(alone[i][c]))));
         }
       }
     }

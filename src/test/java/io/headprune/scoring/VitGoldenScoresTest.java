@@ -3,8 +3,14 @@ package io.headprune.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.Device;
+import io.headprune.checkpoint.Checkpoint;
+import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
 import io.headprune.support.Fixtures;
+import io.headprune.support.GoldenScores;
 import io.headprune.support.TinyVit;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -61,10 +67,9 @@ class VitGoldenScoresTest {
   void aVitOfOtherShapesWithBicubicResizeAndHalfPrecisionMatchesTheReferenceToo() {
     // fixtures/random-vit-2x6/make.py: random weights, 6 heads of size 8, patch 8 of 24, no q/k/v
     // biases, F16
-    java.nio.file.Path dir = Fixtures.resource("fixtures/random-vit-2x6");
-    try (io.headprune.checkpoint.Checkpoint checkpoint = io.headprune.model.Models.open(dir);
-        io.headprune.model.HeadModel model =
-            io.headprune.model.Models.load(checkpoint, ai.djl.Device.cpu());
+    Path dir = Fixtures.resource("fixtures/random-vit-2x6");
+    try (Checkpoint checkpoint = Models.open(dir);
+        HeadModel model = Models.load(checkpoint, Device.cpu());
         Inputs inputs = Inputs.open(checkpoint, 128)) {
       RawScores scores =
           HeadScorer.score(model, inputs.read(dir.resolve("calib.jsonl")), 16, Progress.NONE);
@@ -98,6 +103,6 @@ class VitGoldenScoresTest {
   }
 
   private static void assertMatches(ScoreTable table, JsonNode golden) {
-    io.headprune.support.GoldenScores.assertMatches("ViT", table, golden);
+    GoldenScores.assertMatches("ViT", table, golden);
   }
 }

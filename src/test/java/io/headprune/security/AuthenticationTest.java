@@ -12,10 +12,12 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import io.headprune.support.Contract;
 import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -83,7 +85,7 @@ class AuthenticationTest extends ServiceTest {
         RestClient.builder()
             .baseUrl("http://localhost:" + port)
             .defaultStatusHandler(status -> true, (request, response) -> {})
-            .requestInterceptor(io.headprune.support.Contract.COMMITTED.interceptor());
+            .requestInterceptor(Contract.COMMITTED.interceptor());
     if (authorization != null) {
       builder.defaultHeader("Authorization", authorization);
     }
@@ -265,7 +267,7 @@ class AuthenticationTest extends ServiceTest {
     assertThat(
             reader
                 .post()
-                .uri(java.net.URI.create(base + "/%76%31/jobs"))
+                .uri(URI.create(base + "/%76%31/jobs"))
                 .contentType(MediaType.APPLICATION_JSON)
                 .body("{}")
                 .retrieve()

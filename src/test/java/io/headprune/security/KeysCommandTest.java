@@ -2,6 +2,8 @@ package io.headprune.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.HeadpruneApplication;
+import io.headprune.checkpoint.Json;
 import io.headprune.support.TestDatabase;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -32,7 +34,7 @@ class KeysCommandTest {
             all,
             new PrintWriter(out, true),
             new PrintWriter(err, true),
-            io.headprune.HeadpruneApplication.class);
+            HeadpruneApplication.class);
     return new Run(code, out.toString(), err.toString());
   }
 
@@ -42,8 +44,7 @@ class KeysCommandTest {
     TestDatabase.Database database = TestDatabase.fresh();
     Run created = keys(database, "create", "--tenant", "ops", "--role", "admin");
     assertThat(created.code()).as(created.err()).isZero();
-    Map<String, Object> key =
-        io.headprune.checkpoint.Json.MAPPER.readValue(created.out(), Map.class);
+    Map<String, Object> key = Json.MAPPER.readValue(created.out(), Map.class);
     assertThat((String) key.get("key")).matches("hp_[A-Za-z0-9_-]{43}");
     assertThat(key).containsEntry("tenant", "ops").containsEntry("role", "admin");
 

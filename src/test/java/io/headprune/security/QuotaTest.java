@@ -2,11 +2,15 @@ package io.headprune.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.storage.ArchiveLimits;
+import io.headprune.storage.Archives;
+import io.headprune.storage.ArtifactStore;
 import io.headprune.support.Archive;
 import io.headprune.support.Fixtures;
 import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,14 +44,10 @@ class QuotaTest extends ServiceTest {
     try {
       Path archive = Archive.tarGz(Fixtures.tinyBert(), Files.createTempFile("model", ".tar.gz"));
       Path unpacked = Files.createTempDirectory("model");
-      io.headprune.storage.Archives.extract(
-          archive,
-          "model.tar.gz",
-          unpacked,
-          new io.headprune.storage.ArchiveLimits(100, 1L << 30, 1000));
-      return io.headprune.storage.ArtifactStore.size(unpacked);
+      Archives.extract(archive, "model.tar.gz", unpacked, new ArchiveLimits(100, 1L << 30, 1000));
+      return ArtifactStore.size(unpacked);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

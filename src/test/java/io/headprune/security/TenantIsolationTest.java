@@ -2,6 +2,7 @@ package io.headprune.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.checkpoint.Json;
 import io.headprune.support.Archive;
 import io.headprune.support.Fixtures;
 import io.headprune.support.Instances;
@@ -9,12 +10,15 @@ import io.headprune.support.ServiceTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.function.Function;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.MediaType;
@@ -57,7 +61,7 @@ class TenantIsolationTest extends ServiceTest {
   }
 
   private static Map<String, Object> json(ResponseEntity<String> response) {
-    return io.headprune.checkpoint.Json.MAPPER.readValue(response.getBody(), Map.class);
+    return Json.MAPPER.readValue(response.getBody(), Map.class);
   }
 
   /** Every "METHOD /path" of the committed openapi.yaml. */
@@ -101,9 +105,9 @@ class TenantIsolationTest extends ServiceTest {
                 .retrieve()
                 .body(Map.class)
                 .get("id");
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofMinutes(2))
-        .pollInterval(java.time.Duration.ofMillis(200))
+    Awaitility.await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
         .until(
             () -> alpha.get().uri("/v1/jobs/" + job).retrieve().body(Map.class).get("status"),
             "SUCCEEDED"::equals);
@@ -294,7 +298,7 @@ class TenantIsolationTest extends ServiceTest {
       }
     }
     // a 404 for A's id reads exactly like one for an id nobody has
-    String missing = java.util.UUID.randomUUID().toString();
+    String missing = UUID.randomUUID().toString();
     Map other = beta.get().uri("/v1/jobs/" + job).retrieve().body(Map.class);
     Map none = beta.get().uri("/v1/jobs/" + missing).retrieve().body(Map.class);
     assertThat(other.get("detail")).isEqualTo(none.get("detail"));

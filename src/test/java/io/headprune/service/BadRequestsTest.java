@@ -2,17 +2,28 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.model.MemoryBudget;
+import io.headprune.support.Archive;
 import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.util.LinkedMultiValueMap;
 
 /** Every bad request gets a 4xx application/problem+json whose detail names the problem. */
 @SuppressWarnings({"rawtypes", "unchecked"})
@@ -165,8 +176,8 @@ class BadRequestsTest extends ServiceTest {
   }
 
   private ResponseEntity<Map> uploadEntity(String path, Path file) {
-    var parts = new org.springframework.util.LinkedMultiValueMap<String, Object>();
-    parts.add("file", new org.springframework.core.io.FileSystemResource(file));
+    var parts = new LinkedMultiValueMap<String, Object>();
+    parts.add("file", new FileSystemResource(file));
     return http.post()
         .uri(path)
         .contentType(MediaType.MULTIPART_FORM_DATA)
@@ -184,9 +195,8 @@ class BadRequestsTest extends ServiceTest {
 
   @Test
   void aClassLabelBeyondAnyIntegerIsNamedAtSubmission() throws Exception {
-    Path file = java.nio.file.Files.createTempFile("huge-label", ".jsonl");
-    java.nio.file.Files.writeString(
-        file, "{\"text\": \"cat dog\", \"label\": 99999999999999999999999}\n");
+    Path file = Files.createTempFile("huge-label", ".jsonl");
+    Files.writeString(file, "{\"text\": \"cat dog\", \"label\": 99999999999999999999999}\n");
     String dataset = (String) upload("/v1/datasets", file).get("id");
     assertProblem(
         submit(
@@ -202,22 +212,21 @@ class BadRequestsTest extends ServiceTest {
   @Test
   void concurrentUploadsOfTheSameBytesCreateOneModel() throws Exception {
     Path archive =
-        io.headprune.support.Archive.tarGz(
+        Archive.tarGz(
             Fixtures.resource("fixtures/random-bert-3x6"),
-            java.nio.file.Files.createTempDirectory("concurrent").resolve("random-bert.tar.gz"));
+            Files.createTempDirectory("concurrent").resolve("random-bert.tar.gz"));
     int uploads = 12;
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(uploads);
+    var pool = Executors.newFixedThreadPool(uploads);
     try {
-      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
-      List<java.util.concurrent.Future<ResponseEntity<Map>>> futures = new java.util.ArrayList<>();
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<ResponseEntity<Map>>> futures = new ArrayList<>();
       for (int i = 0; i < uploads; i++) {
         futures.add(
             pool.submit(
                 () -> {
                   start.await();
-                  org.springframework.util.LinkedMultiValueMap<String, Object> parts =
-                      new org.springframework.util.LinkedMultiValueMap<>();
-                  parts.add("file", new org.springframework.core.io.FileSystemResource(archive));
+                  LinkedMultiValueMap<String, Object> parts = new LinkedMultiValueMap<>();
+                  parts.add("file", new FileSystemResource(archive));
                   return http.post()
                       .uri("/v1/models")
                       .contentType(MediaType.MULTIPART_FORM_DATA)
@@ -227,10 +236,10 @@ class BadRequestsTest extends ServiceTest {
                 }));
       }
       start.countDown();
-      List<Integer> statuses = new java.util.ArrayList<>();
-      java.util.Set<Object> ids = new java.util.HashSet<>();
+      List<Integer> statuses = new ArrayList<>();
+      Set<Object> ids = new HashSet<>();
       for (var future : futures) {
-        ResponseEntity<Map> response = future.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        ResponseEntity<Map> response = future.get(2, TimeUnit.MINUTES);
         statuses.add(response.getStatusCode().value());
         ids.add(response.getBody().get("id"));
       }
@@ -285,7 +294,7 @@ class BadRequestsTest extends ServiceTest {
             + "\"}, \"calibration\": {\"id\": \""
             + calibration
             + "\"}}";
-    io.headprune.model.MemoryBudget.configure("1KB");
+    MemoryBudget.configure("1KB");
     try {
       assertProblem(
           submit(body),
@@ -293,7 +302,7 @@ class BadRequestsTest extends ServiceTest {
           "with every layer resident (its family does not stream), more than"
               + " headprune.memory.budget 0.0 GB allows");
     } finally {
-      io.headprune.model.MemoryBudget.configure("");
+      MemoryBudget.configure("");
     }
   }
 }

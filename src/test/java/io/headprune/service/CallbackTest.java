@@ -9,8 +9,11 @@ import io.headprune.support.ServiceTest;
 import io.headprune.support.StandardWebhooks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -143,11 +146,9 @@ class CallbackTest extends ServiceTest {
         .isEqualTo(second.getHeaders().get("webhook-id"));
     if (StandardWebhooks.available()) {
       String standardSecret =
-          "whsec_"
-              + java.util.Base64.getEncoder()
-                  .encodeToString(SECRET.getBytes(StandardCharsets.UTF_8));
+          "whsec_" + Base64.getEncoder().encodeToString(SECRET.getBytes(StandardCharsets.UTF_8));
       for (RecordedRequest request : List.of(first, second)) {
-        Map<String, String> headers = new java.util.HashMap<>();
+        Map<String, String> headers = new HashMap<>();
         for (String name : List.of("webhook-id", "webhook-timestamp", "webhook-signature")) {
           headers.put(name, request.getHeaders().get(name));
         }
@@ -193,7 +194,7 @@ class CallbackTest extends ServiceTest {
     String calibration =
         (String) upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl")).get("id");
     int closed;
-    try (var socket = new java.net.ServerSocket(0)) {
+    try (var socket = new ServerSocket(0)) {
       closed = socket.getLocalPort(); // nobody listens there once the socket is closed
     }
     String id =

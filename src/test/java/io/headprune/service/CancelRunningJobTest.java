@@ -3,8 +3,13 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.jobs.JobListener;
+import io.headprune.scoring.Phase;
 import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +32,7 @@ class CancelRunningJobTest extends ServiceTest {
     @Bean
     JobListener holdAtFirstBatch() {
       return (job, attempt, phase, done, total) -> {
-        if (phase == io.headprune.scoring.Phase.SCORE && SCORING.getCount() > 0) {
+        if (phase == Phase.SCORE && SCORING.getCount() > 0) {
           SCORING.countDown();
           try {
             RELEASE.await(2, TimeUnit.MINUTES);
@@ -86,15 +91,15 @@ class CancelRunningJobTest extends ServiceTest {
     assertThat(artifact.getStatusCode().value()).isEqualTo(409);
 
     // once it has ended they can, files and all; the job keeps its history
-    java.nio.file.Path stored;
-    try (var models = java.nio.file.Files.list(DATA.resolve("artifacts/models"))) {
+    Path stored;
+    try (var models = Files.list(DATA.resolve("artifacts/models"))) {
       stored =
           models
               .filter(p -> p.getFileName().toString().contains(String.valueOf(model.get("id"))))
               .findFirst()
               .orElseThrow();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     assertThat(
             http.delete()

@@ -2,11 +2,14 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.storage.Archives;
+import io.headprune.storage.ArtifactStore;
 import io.headprune.support.Fixtures;
 import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -188,21 +191,20 @@ class CatalogueTest extends ServiceTest {
             "special_tokens_map.json",
             "vocab.txt")) { // the files exampleModelArchive() holds
       Path copy = Files.copy(Fixtures.tinyBert().resolve(name), top.resolve(name));
-      Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.fromMillis(86_400_000L));
+      Files.setLastModifiedTime(copy, FileTime.fromMillis(86_400_000L));
     }
     Path again = DATA.resolve("rearchived.tar.gz");
-    io.headprune.storage.Archives.tarGz(top, "another-top", again);
-    assertThat(io.headprune.storage.ArtifactStore.sha256(again))
-        .isNotEqualTo(io.headprune.storage.ArtifactStore.sha256(first));
+    Archives.tarGz(top, "another-top", again);
+    assertThat(ArtifactStore.sha256(again)).isNotEqualTo(ArtifactStore.sha256(first));
     ResponseEntity<Map> same = upload(client, "/v1/models", again, null, null);
     assertThat(same.getStatusCode().value()).as("the same content").isEqualTo(200);
     assertThat(same.getBody())
         .containsEntry("id", stored.getBody().get("id"))
         .containsEntry("sha256", stored.getBody().get("sha256"))
-        .containsEntry("archiveSha256", io.headprune.storage.ArtifactStore.sha256(first));
+        .containsEntry("archiveSha256", ArtifactStore.sha256(first));
     assertThat(stored.getBody().get("sha256"))
         .as("the identity is the files', not the archive's")
-        .isNotEqualTo(io.headprune.storage.ArtifactStore.sha256(first));
+        .isNotEqualTo(ArtifactStore.sha256(first));
     assertThat(list(client, "/v1/models")).containsEntry("totalItems", 1);
   }
 }

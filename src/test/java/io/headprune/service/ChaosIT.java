@@ -10,6 +10,7 @@ import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,8 +46,7 @@ class ChaosIT {
       List.of("load", "dense", "score", "alpha", "target", "evaluate", "write");
 
   /** Progress reports of the held attempt after its release (a cancel must end it at the first). */
-  static final java.util.concurrent.atomic.AtomicInteger AFTER_RELEASE =
-      new java.util.concurrent.atomic.AtomicInteger();
+  static final AtomicInteger AFTER_RELEASE = new AtomicInteger();
 
   /** What the victim's listener does; set per case. */
   static volatile String phase;
@@ -158,7 +160,7 @@ class ChaosIT {
       try (var lines = Files.lines(Fixtures.tinyBert().resolve("eval.jsonl"))) {
         Files.write(shortEvaluation, lines.limit(64).toList());
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
       evaluation = (String) Instances.upload(client, "/v1/datasets", shortEvaluation).get("id");
     }
@@ -205,7 +207,7 @@ class ChaosIT {
     Map<String, Object> job = awaitEnd(id);
     assertThat(job.get("status")).as(what + ": " + job.get("error")).isEqualTo("SUCCEEDED");
     assertThat(job.get("error")).as(what).isNull();
-    JdbcTemplate sql = new JdbcTemplate(survivor.getBean(javax.sql.DataSource.class));
+    JdbcTemplate sql = new JdbcTemplate(survivor.getBean(DataSource.class));
     assertThat(
             sql.queryForList(
                 "select kind from artifacts where job_id = ?::uuid order by kind",
@@ -372,7 +374,7 @@ class ChaosIT {
         assertThat(AFTER_RELEASE.get())
             .as("reports after the cancel, in " + where[0])
             .isLessThanOrEqualTo(1);
-        JdbcTemplate sql = new JdbcTemplate(victim.getBean(javax.sql.DataSource.class));
+        JdbcTemplate sql = new JdbcTemplate(victim.getBean(DataSource.class));
         assertThat(
                 sql.queryForObject(
                     "select count(*) from artifacts where job_id = ?::uuid", Integer.class, id))
@@ -403,7 +405,7 @@ class ChaosIT {
       assertThat(closing.isAlive()).isFalse();
       try (ConfigurableApplicationContext reader =
           Instances.start(database, data, SURVIVOR_PAUSED)) {
-        JdbcTemplate rows = new JdbcTemplate(reader.getBean(javax.sql.DataSource.class));
+        JdbcTemplate rows = new JdbcTemplate(reader.getBean(DataSource.class));
         assertThat(
                 rows.queryForObject("select status from jobs where id = ?::uuid", String.class, id))
             .isEqualTo("QUEUED");

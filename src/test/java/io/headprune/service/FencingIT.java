@@ -3,8 +3,10 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.jobs.JobListener;
+import io.headprune.scoring.Phase;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +43,7 @@ class FencingIT {
     @Bean
     JobListener freeze() {
       return (job, attempt, phase, done, total) -> {
-        if (attempt == 1 && phase == io.headprune.scoring.Phase.SCORE && FROZEN.getCount() > 0) {
+        if (attempt == 1 && phase == Phase.SCORE && FROZEN.getCount() > 0) {
           FROZEN.countDown();
           try {
             RELEASE.await(3, TimeUnit.MINUTES);
@@ -113,7 +115,7 @@ class FencingIT {
     }
   }
 
-  private static List<String> listing(Path directory) throws java.io.IOException {
+  private static List<String> listing(Path directory) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
       return files.map(p -> p.getFileName().toString()).sorted().toList();
     }

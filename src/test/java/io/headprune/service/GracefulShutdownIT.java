@@ -2,7 +2,9 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.kagkarlsson.scheduler.Scheduler;
 import io.headprune.jobs.JobListener;
+import io.headprune.scoring.Phase;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import java.nio.file.Path;
@@ -41,7 +43,7 @@ class GracefulShutdownIT {
     @Bean
     JobListener hold() {
       return (job, attempt, phase, done, total) -> {
-        if (phase == io.headprune.scoring.Phase.SCORE && SCORING.getCount() > 0) {
+        if (phase == Phase.SCORE && SCORING.getCount() > 0) {
           SCORING.countDown();
           try {
             STOPPING.await(2, TimeUnit.MINUTES);
@@ -65,8 +67,7 @@ class GracefulShutdownIT {
     Instant stopping = Instant.now();
     Thread closing = new Thread(first::close);
     closing.start();
-    com.github.kagkarlsson.scheduler.Scheduler scheduler =
-        first.getBean(com.github.kagkarlsson.scheduler.Scheduler.class);
+    Scheduler scheduler = first.getBean(Scheduler.class);
     Awaitility.await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(20))

@@ -2,18 +2,27 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.checkpoint.Json;
+import io.headprune.hub.HubDatasetsTest;
+import io.headprune.storage.ArchiveLimits;
+import io.headprune.storage.Archives;
 import io.headprune.support.FakeHub;
 import io.headprune.support.Fixtures;
+import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -125,8 +134,7 @@ class HubJobEndToEndTest extends ServiceTest {
     // all 256 calibration examples, one seed: the reference's selection at sparsity 0.5
     assertThat(result.get("prunedHeads"))
         .isEqualTo(
-            io.headprune.checkpoint.Json.MAPPER.convertValue(
-                Fixtures.json("golden/select-hies-0.5.json"), List.class));
+            Json.MAPPER.convertValue(Fixtures.json("golden/select-hies-0.5.json"), List.class));
     assertThat(DATA.resolve("hub-cache/models--org--tiny-bert/refs/main"))
         .hasContent(model.commit());
 
@@ -138,17 +146,17 @@ class HubJobEndToEndTest extends ServiceTest {
         .containsEntry("revision", "main")
         .containsEntry("lfsFiles", 1);
     Path served = DATA.resolve("pushed-check");
-    io.headprune.storage.Archives.extract(
+    Archives.extract(
         downloadArtifact(id, "pruned"),
         "pruned.tar.gz",
         served,
-        new io.headprune.storage.ArchiveLimits(100, 1L << 30, 1000));
+        new ArchiveLimits(100, 1L << 30, 1000));
     Map<String, byte[]> onTheHub = HUB.pushed("org/tiny-bert-pruned");
-    try (var files = java.nio.file.Files.list(served.resolve("pruned"))) {
+    try (var files = Files.list(served.resolve("pruned"))) {
       for (Path file : files.toList()) {
         assertThat(onTheHub.get(file.getFileName().toString()))
             .as(file.getFileName().toString())
-            .isEqualTo(java.nio.file.Files.readAllBytes(file));
+            .isEqualTo(Files.readAllBytes(file));
       }
     }
     assertThat(onTheHub).containsKeys("README.md", "config.json", "model.safetensors");
@@ -170,7 +178,7 @@ class HubJobEndToEndTest extends ServiceTest {
     byte[] bytes =
         http.get().uri("/v1/jobs/" + id + "/artifacts/" + kind).retrieve().body(byte[].class);
     Path file = DATA.resolve(kind + "-" + id + ".tar.gz");
-    java.nio.file.Files.write(file, bytes);
+    Files.write(file, bytes);
     return file;
   }
 
@@ -191,7 +199,7 @@ class HubJobEndToEndTest extends ServiceTest {
                 .retrieve()
                 .body(Map.class)
                 .get("key");
-    var acme = io.headprune.support.Instances.client(port, key);
+    var acme = Instances.client(port, key);
     String job =
         """
         {"model": {"hub": "org/private-bert"}, "calibration": {"hub": "datasets/org/order", "file": "calib.jsonl"},
@@ -217,10 +225,9 @@ class HubJobEndToEndTest extends ServiceTest {
                 .value())
         .isEqualTo(204);
     byte[] stored =
-        new org.springframework.jdbc.core.JdbcTemplate(dataSource)
+        new JdbcTemplate(dataSource)
             .queryForObject("select hub_token from tenants where id = 'acme'", byte[].class);
-    assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))
-        .doesNotContain("hf_secret");
+    assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("hf_secret");
     ResponseEntity<Map> accepted =
         acme.post()
             .uri("/v1/jobs")
@@ -257,7 +264,7 @@ class HubJobEndToEndTest extends ServiceTest {
         .doesNotContain("hf_secret");
   }
 
-  @org.springframework.beans.factory.annotation.Autowired javax.sql.DataSource dataSource;
+  @Autowired DataSource dataSource;
 
   @Test
   void missingRepositoriesRevisionsAndDeniedAccessAreProblems() {
@@ -283,16 +290,8 @@ class HubJobEndToEndTest extends ServiceTest {
   @Test
   void aJobReadsHubSplitsByConfigWithMappedColumnsAndCheckedLabels() {
     FakeHub.Repo repo =
-        HUB.add(
-            "datasets/acme/order",
-            io.headprune.hub.HubDatasetsTest.orderRepository(),
-            false,
-            false);
-    HUB.add(
-        "datasets/acme/swapped",
-        io.headprune.hub.HubDatasetsTest.swappedRepository(),
-        false,
-        false);
+        HUB.add("datasets/acme/order", HubDatasetsTest.orderRepository(), false, false);
+    HUB.add("datasets/acme/swapped", HubDatasetsTest.swappedRepository(), false, false);
     String model = (String) upload("/v1/models", exampleModelArchive()).get("id");
     String request =
         """

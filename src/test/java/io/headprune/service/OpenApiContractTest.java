@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.support.ServiceTest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class OpenApiContractTest extends ServiceTest {
     String served =
         new String(
             http.get().uri("/v3/api-docs.yaml").retrieve().body(byte[].class),
-            java.nio.charset.StandardCharsets.UTF_8);
+            StandardCharsets.UTF_8);
     Path committed = Path.of("openapi.yaml");
     Path fresh = Path.of("target", "openapi.yaml");
     Files.createDirectories(fresh.getParent());

@@ -3,33 +3,53 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.headprune.checkpoint.Json;
+import io.headprune.jobs.ScratchSweeper;
+import io.headprune.model.Models;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.ModelRunner;
 import io.headprune.scoring.Progress;
 import io.headprune.storage.ArchiveLimits;
 import io.headprune.storage.Archives;
+import io.headprune.support.Archive;
+import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
+import io.headprune.support.Instances;
 import io.headprune.support.ServiceTest;
 import io.headprune.support.TinyBert;
+import io.headprune.support.TinyVit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.util.LinkedMultiValueMap;
+import tools.jackson.databind.node.ObjectNode;
 
 @SuppressWarnings({"rawtypes", "unchecked"})
 class PruningJobEndToEndTest extends ServiceTest {
 
-  @org.springframework.beans.factory.annotation.Autowired
-  org.springframework.jdbc.core.JdbcTemplate jdbc;
+  @Autowired JdbcTemplate jdbc;
 
   @Test
   void uploadSubmitPollDownloadAndReloadThePrunedModel() throws Exception {
@@ -87,10 +107,10 @@ class PruningJobEndToEndTest extends ServiceTest {
     // polling is every 30 s in these tests: a start within 5 s means the idle worker was woken at
     // once
     assertThat(
-            java.time.Duration.between(
-                java.time.Instant.parse((String) job.get("createdAt")),
-                java.time.Instant.parse((String) job.get("startedAt"))))
-        .isLessThan(java.time.Duration.ofSeconds(5));
+            Duration.between(
+                Instant.parse((String) job.get("createdAt")),
+                Instant.parse((String) job.get("startedAt"))))
+        .isLessThan(Duration.ofSeconds(5));
 
     // per-seed scores and the artifact's (seed null, with the pruned flags), and every evaluation
     assertThat(
@@ -153,11 +173,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(page.getHeaders().getContentType().toString()).startsWith("text/html");
     assertThat(page.getHeaders().getFirst("Content-Security-Policy"))
         .startsWith("default-src 'none'");
-    assertThat(
-            java.util.regex.Pattern.compile("<rect class=\"cell")
-                .matcher(page.getBody())
-                .results()
-                .count())
+    assertThat(Pattern.compile("<rect class=\"cell").matcher(page.getBody()).results().count())
         .isEqualTo(16);
     assertThat(page.getBody()).contains("<path class=\"curve\" data-criterion=\"random\"");
 
@@ -236,28 +252,24 @@ class PruningJobEndToEndTest extends ServiceTest {
     try (TinyBert reloaded = TinyBert.load(prunedDir)) {
       pruned = ModelRunner.logits(reloaded.model, reloaded.evaluation, Set.of(), 64, Progress.NONE);
     }
-    return io.headprune.support.Checkpoints.maxAbsDifference(gated, pruned);
+    return Checkpoints.maxAbsDifference(gated, pruned);
   }
 
   @Test
   void aVitJobWithUploadedImageArchivesGivesTheReferencesSelection() throws Exception {
-    Path vit = io.headprune.support.TinyVit.directory();
+    Path vit = TinyVit.directory();
     Path work = Files.createTempDirectory("vit-upload");
     Map<String, Object> model =
-        upload("/v1/models", io.headprune.support.Archive.tarGz(vit, work.resolve("vit.tar.gz")));
+        upload("/v1/models", Archive.tarGz(vit, work.resolve("vit.tar.gz")));
     assertThat(model)
         .containsEntry("architecture", "ViTForImageClassification")
         .containsEntry("heads", 12);
     Map<String, Object> calibration =
         upload(
-            "/v1/datasets",
-            io.headprune.support.Archive.imageDatasetZip(
-                vit, "calib.jsonl", work.resolve("calib.zip")));
+            "/v1/datasets", Archive.imageDatasetZip(vit, "calib.jsonl", work.resolve("calib.zip")));
     Map<String, Object> evaluation =
         upload(
-            "/v1/datasets",
-            io.headprune.support.Archive.imageDatasetZip(
-                vit, "eval.jsonl", work.resolve("eval.zip")));
+            "/v1/datasets", Archive.imageDatasetZip(vit, "eval.jsonl", work.resolve("eval.zip")));
     assertThat(calibration).containsEntry("rows", 128);
     assertThat(evaluation).containsEntry("rows", 256);
 
@@ -295,14 +307,13 @@ class PruningJobEndToEndTest extends ServiceTest {
    * perplexity (golden/decoders.json: decoder_ref.py select --uniform-groups, evaluate), with a
    * serving target.
    */
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-llama3-rope", "tiny-gemma2"})
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-llama3-rope", "tiny-gemma2"})
   void newerDecoderFamiliesGiveTheReferencesSelectionThroughTheApi(String fixture)
       throws Exception {
     Path dir = Fixtures.resource("fixtures/" + fixture);
     Path work = Files.createTempDirectory(fixture);
-    Map<String, Object> model =
-        upload("/v1/models", io.headprune.support.Archive.tarGz(dir, work.resolve("m.tar.gz")));
+    Map<String, Object> model = upload("/v1/models", Archive.tarGz(dir, work.resolve("m.tar.gz")));
     Map<String, Object> calibration = upload("/v1/datasets", dir.resolve("calib.jsonl"));
     Map<String, Object> evaluation = upload("/v1/datasets", dir.resolve("eval.jsonl"));
     String body =
@@ -319,7 +330,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(job.get("status")).as(String.valueOf(job.get("error"))).isEqualTo("SUCCEEDED");
     Map<String, Object> report = get("/v1/jobs/" + id + "/report");
     var golden = Fixtures.json("golden/decoders.json").get(fixture);
-    List<List<Integer>> want = new java.util.ArrayList<>();
+    List<List<Integer>> want = new ArrayList<>();
     golden
         .get("uniform-hies-0.5")
         .forEach(pair -> want.add(List.of(pair.get(0).asInt(), pair.get(1).asInt())));
@@ -329,7 +340,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     Map<String, Object> hies =
         rows.stream().filter(r -> r.get("criterion").equals("hies")).findFirst().orElseThrow();
     assertThat(((Number) hies.get("value")).doubleValue())
-        .isCloseTo(perplexity, org.assertj.core.api.Assertions.within(1e-5 * perplexity));
+        .isCloseTo(perplexity, Assertions.within(1e-5 * perplexity));
     assertThat(((Map<String, Object>) report.get("outputs")).get("note").toString())
         .contains("vLLM tensor parallelism over 2 GPUs");
   }
@@ -339,8 +350,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     Path llama = Fixtures.resource("fixtures/tiny-llama-gqa");
     Path work = Files.createTempDirectory("llama-upload");
     Map<String, Object> model =
-        upload(
-            "/v1/models", io.headprune.support.Archive.tarGz(llama, work.resolve("llama.tar.gz")));
+        upload("/v1/models", Archive.tarGz(llama, work.resolve("llama.tar.gz")));
     assertThat(model).containsEntry("architecture", "LlamaForCausalLM").containsEntry("heads", 24);
     Map<String, Object> calibration = upload("/v1/datasets", llama.resolve("calib.jsonl"));
     Map<String, Object> choices = upload("/v1/datasets", llama.resolve("eval-choices.jsonl"));
@@ -388,7 +398,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     Files.write(archive, download.getBody());
     Path unpacked = work.resolve("unpacked");
     Archives.extract(archive, "pruned.tar.gz", unpacked, new ArchiveLimits(100, 1 << 30, 1000));
-    var config = io.headprune.model.Models.config(unpacked.resolve("pruned"));
+    var config = Models.config(unpacked.resolve("pruned"));
     assertThat(config.attentionHeads()).isEqualTo(4);
     assertThat(config.keyValueHeads()).isEqualTo(1);
     assertThat(config.raw().has("pruned_heads")).isFalse();
@@ -423,8 +433,8 @@ class PruningJobEndToEndTest extends ServiceTest {
   @Test
   void aJobComparesCalibrationSetsAndReportsEachSetsMetricAndTheirOverlap() throws Exception {
     // a model uploaded with a name: the report and the card name it so
-    var parts = new org.springframework.util.LinkedMultiValueMap<String, Object>();
-    parts.add("file", new org.springframework.core.io.FileSystemResource(exampleModelArchive()));
+    var parts = new LinkedMultiValueMap<String, Object>();
+    parts.add("file", new FileSystemResource(exampleModelArchive()));
     parts.add("name", "acme/tiny-bert-order");
     Map<String, Object> model =
         http.post()
@@ -544,9 +554,8 @@ class PruningJobEndToEndTest extends ServiceTest {
   @Test
   void aTokenizerThatAbortsItsProcessFailsItsJobAndTheWorkerLivesOn() throws IOException {
     Path model = Fixtures.copy(Fixtures.tinyBert(), DATA.resolve("poison-model"));
-    tools.jackson.databind.node.ObjectNode tokenizer =
-        (tools.jackson.databind.node.ObjectNode)
-            io.headprune.checkpoint.Json.MAPPER.readTree(model.resolve("tokenizer.json").toFile());
+    ObjectNode tokenizer =
+        (ObjectNode) Json.MAPPER.readTree(model.resolve("tokenizer.json").toFile());
     tokenizer
         .putObject("pre_tokenizer")
         .put("type", "Split")
@@ -557,10 +566,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     Files.writeString(model.resolve("tokenizer.json"), tokenizer.toString());
     String modelId =
         (String)
-            upload(
-                    "/v1/models",
-                    io.headprune.support.Archive.tarGz(model, DATA.resolve("poison.tar.gz")))
-                .get("id");
+            upload("/v1/models", Archive.tarGz(model, DATA.resolve("poison.tar.gz"))).get("id");
     Path texts =
         Files.writeString(
             DATA.resolve("poison.jsonl"),
@@ -657,13 +663,12 @@ class PruningJobEndToEndTest extends ServiceTest {
                 .filter(e -> "alpha".equals(e.get("kind")))
                 .map(e -> (String) e.get("detail")))
         .allMatch(detail -> detail.startsWith("α = "));
-    List<java.time.Instant> times =
-        events.stream().map(e -> java.time.Instant.parse((String) e.get("at"))).toList();
+    List<Instant> times = events.stream().map(e -> Instant.parse((String) e.get("at"))).toList();
     assertThat(times).isSorted();
     // another tenant's job is as absent as a missing one, and so are its events
     assertThat(
             http.get()
-                .uri("/v1/jobs/" + java.util.UUID.randomUUID() + "/events")
+                .uri("/v1/jobs/" + UUID.randomUUID() + "/events")
                 .retrieve()
                 .onStatus(status -> true, (request, response) -> {})
                 .toBodilessEntity()
@@ -696,13 +701,13 @@ class PruningJobEndToEndTest extends ServiceTest {
     String queuedShort = submit(shortBody);
     Map<String, Object> longJob = awaitJob(queuedLong, j -> "SUCCEEDED".equals(j.get("status")));
     Map<String, Object> shortJob = awaitJob(queuedShort, j -> "SUCCEEDED".equals(j.get("status")));
-    assertThat(java.time.Instant.parse((String) shortJob.get("finishedAt")))
+    assertThat(Instant.parse((String) shortJob.get("finishedAt")))
         .as("the short job's plan puts it first")
-        .isBeforeOrEqualTo(java.time.Instant.parse((String) longJob.get("startedAt")));
+        .isBeforeOrEqualTo(Instant.parse((String) longJob.get("startedAt")));
   }
 
   private String submit(String body) {
-    return io.headprune.support.Instances.submit(http, body);
+    return Instances.submit(http, body);
   }
 
   @Test
@@ -710,7 +715,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     Map<String, Object> model = upload("/v1/models", exampleModelArchive());
     Map<String, Object> calibration =
         upload("/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
-    String run = java.util.UUID.randomUUID().toString();
+    String run = UUID.randomUUID().toString();
     String body =
         """
         {"model": {"id": "%s"}, "calibration": {"id": "%s"}, "criteria": ["hies", "random"],
@@ -764,7 +769,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat(samples.get(0)).isNotEqualTo(samples.get(1));
 
     // submitted again as it stands, it repeats the run: the same samples, scores and numbers
-    String again = submit(io.headprune.checkpoint.Json.MAPPER.writeValueAsString(request));
+    String again = submit(Json.MAPPER.writeValueAsString(request));
     awaitJob(again, j -> "SUCCEEDED".equals(j.get("status")));
     Map<String, Object> repeated = get("/v1/jobs/" + again + "/report");
     for (String part : List.of("data", "dense", "evaluations", "summary")) {
@@ -788,7 +793,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     assertThat((String) response.getBody().get("detail")).contains("already finished");
   }
 
-  @org.springframework.beans.factory.annotation.Autowired io.headprune.jobs.ScratchSweeper sweeper;
+  @Autowired ScratchSweeper sweeper;
 
   @Test
   void aJobLeavesNoScratchAndTheSweepRemovesWhatEndedJobsLeft() throws IOException {
@@ -801,8 +806,7 @@ class PruningJobEndToEndTest extends ServiceTest {
     // what a killed process leaves: an ended job's attempt, a deleted job's, a running job's
     Path ended = Files.createDirectories(work.resolve(id + "/attempt-1/out/pruned"));
     Files.write(ended.resolve("model.safetensors"), new byte[1024]);
-    Path deleted =
-        Files.createDirectories(work.resolve(java.util.UUID.randomUUID() + "/attempt-2"));
+    Path deleted = Files.createDirectories(work.resolve(UUID.randomUUID() + "/attempt-2"));
     String running = submitSmallJob();
     awaitJob(running, j -> "SUCCEEDED".equals(j.get("status")));
     scratchGone(work.resolve(running));
@@ -823,14 +827,14 @@ class PruningJobEndToEndTest extends ServiceTest {
 
   /** Waits until a job's scratch directory is gone (the worker removes it as its run ends). */
   private static void scratchGone(Path scratch) {
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(10))
-        .pollInterval(java.time.Duration.ofMillis(20))
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
         .alias("a job's scratch goes when it ends")
         .until(() -> !Files.exists(scratch));
   }
 
   private String submitSmallJob() {
-    return io.headprune.support.Instances.submitSmallJob(http, DATA, 1, 16, 16);
+    return Instances.submitSmallJob(http, DATA, 1, 16, 16);
   }
 }

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
 
 /**
  * README.md's sample answers are what the API answers: every {@code $ curl …} of the service
@@ -114,7 +115,7 @@ class ReadmeSamplesTest {
         continue; // no answer shown (or only headers)
       }
       String body = lines.get(at).strip();
-      tools.jackson.databind.JsonNode json;
+      JsonNode json;
       try {
         json = Json.MAPPER.readTree(body);
       } catch (RuntimeException e) {

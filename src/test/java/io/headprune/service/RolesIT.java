@@ -2,16 +2,25 @@ package io.headprune.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.model.MemoryBudget;
+import io.headprune.support.Archive;
+import io.headprune.support.Fixtures;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.MediaType;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.web.client.RestClient;
 
 /**
@@ -31,12 +40,12 @@ class RolesIT {
       RestClient http = Instances.client(api);
       // an api process's own memory says nothing of the workers': with no budget set for it, a
       // model its own budget could not hold is still queued
-      io.headprune.model.MemoryBudget.configure("1KB");
+      MemoryBudget.configure("1KB");
       String id;
       try {
         id = Instances.submitSmallJob(http, data, 1, 16, 16);
       } finally {
-        io.headprune.model.MemoryBudget.configure("");
+        MemoryBudget.configure("");
       }
       assertThat(http.get().uri("/actuator/health").retrieve().body(Map.class).toString())
           .doesNotContain("dbScheduler");
@@ -61,7 +70,7 @@ class RolesIT {
         // a ;parameter is refused outright by Spring Security's firewall (400), before any routing
         assertThat(
                 raw.delete()
-                    .uri(java.net.URI.create(base + "/v1;x/jobs/" + id))
+                    .uri(URI.create(base + "/v1;x/jobs/" + id))
                     .retrieve()
                     .toBodilessEntity()
                     .getStatusCode()
@@ -69,7 +78,7 @@ class RolesIT {
             .isEqualTo(400);
         assertThat(
                 raw.get()
-                    .uri(java.net.URI.create(base + "/%76%31/jobs"))
+                    .uri(URI.create(base + "/%76%31/jobs"))
                     .retrieve()
                     .toBodilessEntity()
                     .getStatusCode()
@@ -126,11 +135,11 @@ class RolesIT {
       assertThat(shortView.get("status")).isEqualTo("SUCCEEDED");
       Map<String, Object> ended = awaitJob(http, longJob, j -> "SUCCEEDED".equals(j.get("status")));
       assertThat(ended.get("status")).isEqualTo("SUCCEEDED");
-      assertThat(java.time.Instant.parse((String) shortView.get("startedAt")))
+      assertThat(Instant.parse((String) shortView.get("startedAt")))
           .as("the short job started while the long one ran")
-          .isAfter(java.time.Instant.parse((String) ended.get("startedAt")));
-      assertThat(java.time.Instant.parse((String) shortView.get("finishedAt")))
-          .isBefore(java.time.Instant.parse((String) ended.get("finishedAt")));
+          .isAfter(Instant.parse((String) ended.get("startedAt")));
+      assertThat(Instant.parse((String) shortView.get("finishedAt")))
+          .isBefore(Instant.parse((String) ended.get("finishedAt")));
     }
   }
 
@@ -143,7 +152,7 @@ class RolesIT {
     TestDatabase.Database database = TestDatabase.fresh();
     List<String> pools =
         List.of("--headprune.jobs.pools=cpu,gpu", "--headprune.jobs.default-pool=cpu");
-    List<String> api = new java.util.ArrayList<>(pools);
+    List<String> api = new ArrayList<>(pools);
     api.add("--headprune.role=api");
     try (ConfigurableApplicationContext apiProcess = Instances.start(database, data, api)) {
       RestClient http = Instances.client(apiProcess);
@@ -164,7 +173,7 @@ class RolesIT {
       var refused =
           http.post()
               .uri("/v1/jobs")
-              .contentType(org.springframework.http.MediaType.APPLICATION_JSON)
+              .contentType(MediaType.APPLICATION_JSON)
               .body(body.formatted(model.get("id"), calibration.get("id"), ", \"pool\": \"tpu\""))
               .retrieve()
               .toEntity(Map.class);
@@ -174,13 +183,13 @@ class RolesIT {
       assertThat(http.get().uri("/v1/jobs/" + cpuJob).retrieve().body(Map.class).get("pool"))
           .isEqualTo("cpu");
 
-      List<String> cpuWorker = new java.util.ArrayList<>(pools);
+      List<String> cpuWorker = new ArrayList<>(pools);
       cpuWorker.addAll(
           List.of(
               "--headprune.role=worker",
               "--headprune.worker.pool=cpu",
               "--db-scheduler.polling-interval=500ms"));
-      var sql = apiProcess.getBean(org.springframework.jdbc.core.JdbcTemplate.class);
+      var sql = apiProcess.getBean(JdbcTemplate.class);
       try (ConfigurableApplicationContext cpu = Instances.start(database, data, cpuWorker)) {
         awaitJob(http, cpuJob, j -> "SUCCEEDED".equals(j.get("status")));
         assertThat(cpu.getEnvironment().getProperty("headprune.worker.pool")).isEqualTo("cpu");
@@ -193,7 +202,7 @@ class RolesIT {
                     gpuJob))
             .containsExactly(Map.of("task_name", "prune-job@gpu", "picked", false));
       }
-      List<String> gpuWorker = new java.util.ArrayList<>(pools);
+      List<String> gpuWorker = new ArrayList<>(pools);
       gpuWorker.addAll(
           List.of(
               "--headprune.role=worker",
@@ -208,19 +217,15 @@ class RolesIT {
 
   private Map<String, Object> uploadModel(RestClient http) {
     return Instances.upload(
-        http,
-        "/v1/models",
-        io.headprune.support.Archive.tarGz(
-            io.headprune.support.Fixtures.tinyBert(), data.resolve("m.tar.gz")));
+        http, "/v1/models", Archive.tarGz(Fixtures.tinyBert(), data.resolve("m.tar.gz")));
   }
 
   private static Map<String, Object> uploadCalibration(RestClient http) {
-    return Instances.upload(
-        http, "/v1/datasets", io.headprune.support.Fixtures.tinyBert().resolve("calib.jsonl"));
+    return Instances.upload(http, "/v1/datasets", Fixtures.tinyBert().resolve("calib.jsonl"));
   }
 
   private static Map<String, Object> awaitJob(
-      RestClient http, String id, java.util.function.Predicate<Map<String, Object>> until) {
+      RestClient http, String id, Predicate<Map<String, Object>> until) {
     return Awaitility.await()
         .atMost(Duration.ofMinutes(3))
         .pollInterval(Duration.ofMillis(100))

@@ -3,6 +3,7 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.jobs.JobListener;
+import io.headprune.scoring.Phase;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +41,7 @@ class RunningQuotaIT {
     @Bean
     JobListener hold() {
       return (job, attempt, phase, done, total) -> {
-        if (phase == io.headprune.scoring.Phase.SCORE && RUNNING.getCount() > 0) {
+        if (phase == Phase.SCORE && RUNNING.getCount() > 0) {
           RUNNING.countDown();
           try {
             RELEASE.await(3, TimeUnit.MINUTES);
@@ -66,7 +68,7 @@ class RunningQuotaIT {
       assertThat(RUNNING.await(2, TimeUnit.MINUTES)).isTrue();
       try (ConfigurableApplicationContext second = Instances.start(database, data, quota)) {
         String two = Instances.submitSmallJob(http, data, 1, 16, 16);
-        JdbcTemplate sql = new JdbcTemplate(second.getBean(javax.sql.DataSource.class));
+        JdbcTemplate sql = new JdbcTemplate(second.getBean(DataSource.class));
         // a worker claimed it and, the tenant running one job already, deferred it for the quota
         // (twice)
         Awaitility.await()

@@ -5,20 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.headprune.jobs.JobListener;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.web.client.RestClient;
 
 /**
@@ -60,8 +65,8 @@ class WorkerDeathIT {
               data.resolve("artifacts/work/" + job + "/attempt-" + attempt + "/out/pruned");
           Files.createDirectories(leftover);
           Files.write(leftover.resolve("model.safetensors"), new byte[4096]);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
         claimed.countDown();
         while (true) {
@@ -102,7 +107,7 @@ class WorkerDeathIT {
                     "masked.tar.gz", "pruned.tar.gz", "report.html", "report.json", "scores.json"));
       }
       assertThat(((Map<String, Object>) job.get("result")).get("links"))
-          .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+          .asInstanceOf(InstanceOfAssertFactories.MAP)
           .hasSize(5);
     }
   }
@@ -127,7 +132,7 @@ class WorkerDeathIT {
     TestDatabase.Database database = TestDatabase.fresh();
     Hang.data = data;
     claimed = new CountDownLatch(1);
-    List<String> settings = new java.util.ArrayList<>(SHORT_HEARTBEATS);
+    List<String> settings = new ArrayList<>(SHORT_HEARTBEATS);
     settings.add("--headprune.jobs.max-worker-deaths=1");
     ConfigurableApplicationContext first = Instances.start(database, data, settings, Hang.class);
     String id = Instances.submitSmallJob(Instances.client(first), data, 1, 16, 16);
@@ -142,8 +147,7 @@ class WorkerDeathIT {
       Map<String, Object> error = (Map<String, Object>) job.get("error");
       assertThat(error.get("type")).isEqualTo("https://headprune.io/problems/quarantined");
       assertThat((String) error.get("detail")).contains("died 1 time (");
-      org.springframework.jdbc.core.JdbcTemplate sql =
-          second.getBean(org.springframework.jdbc.core.JdbcTemplate.class);
+      JdbcTemplate sql = second.getBean(JdbcTemplate.class);
       assertThat(
               sql.queryForObject(
                   "select count(*) from scheduled_tasks where task_instance = ?",

@@ -3,10 +3,30 @@ package io.headprune.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.headprune.problem.Deadline;
 import io.headprune.problem.InvalidInputException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,22 +71,21 @@ class ArchivesTest {
 
   private static byte[] random(int size, long seed) {
     byte[] bytes = new byte[size];
-    new java.util.Random(seed).nextBytes(bytes);
+    new Random(seed).nextBytes(bytes);
     return bytes;
   }
 
   /** A .tar.gz of the given files, as one gzip member. */
-  private static byte[] tarGz(java.util.Map<String, byte[]> files) throws IOException {
+  private static byte[] tarGz(Map<String, byte[]> files) throws IOException {
     return gzip(tar(files));
   }
 
-  private static byte[] tar(java.util.Map<String, byte[]> files) throws IOException {
-    var bytes = new java.io.ByteArrayOutputStream();
-    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
-      tar.setLongFileMode(
-          org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+  private static byte[] tar(Map<String, byte[]> files) throws IOException {
+    var bytes = new ByteArrayOutputStream();
+    try (var tar = new TarArchiveOutputStream(bytes)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       for (var file : files.entrySet()) {
-        var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(file.getKey());
+        var entry = new TarArchiveEntry(file.getKey());
         entry.setSize(file.getValue().length);
         tar.putArchiveEntry(entry);
         tar.write(file.getValue());
@@ -77,15 +96,15 @@ class ArchivesTest {
   }
 
   private static byte[] gzip(byte[] content) throws IOException {
-    var bytes = new java.io.ByteArrayOutputStream();
-    try (var gzip = new java.util.zip.GZIPOutputStream(bytes)) {
+    var bytes = new ByteArrayOutputStream();
+    try (var gzip = new GZIPOutputStream(bytes)) {
       gzip.write(content);
     }
     return bytes.toByteArray();
   }
 
   private static byte[] concat(byte[]... parts) {
-    var out = new java.io.ByteArrayOutputStream();
+    var out = new ByteArrayOutputStream();
     for (byte[] part : parts) {
       out.writeBytes(part);
     }
@@ -97,9 +116,9 @@ class ArchivesTest {
     Archives.extract(file, name, Files.createDirectories(dir.resolve("out")), limits);
   }
 
-  private static java.util.Map<String, byte[]> model() {
-    var files = new java.util.LinkedHashMap<String, byte[]>();
-    files.put("model/config.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  private static Map<String, byte[]> model() {
+    var files = new LinkedHashMap<String, byte[]>();
+    files.put("model/config.json", "{}".getBytes(StandardCharsets.UTF_8));
     files.put("model/model.safetensors", random(256 * 1024, 1));
     return files;
   }
@@ -108,8 +127,7 @@ class ArchivesTest {
   void aSecondGzipMemberAfterTheModelIsReadAndRefused() throws IOException {
     // the probe's archive: a valid model, then (a second gzip member) a tar of zeros, which a
     // reader of the first member alone never sees
-    byte[] archive =
-        concat(tarGz(model()), tarGz(java.util.Map.of("zeros.bin", new byte[64 << 20])));
+    byte[] archive = concat(tarGz(model()), tarGz(Map.of("zeros.bin", new byte[64 << 20])));
     assertThat(archive.length).isLessThan(1 << 20);
 
     assertThatThrownBy(() -> extract(archive, "bomb.tar.gz", LIMITS))
@@ -149,7 +167,7 @@ class ArchivesTest {
     var files = model();
     files.put("model/extra.bin", random(512 * 1024, 3));
     byte[] whole = tarGz(files);
-    byte[] cut = java.util.Arrays.copyOf(whole, whole.length * 3 / 4); // within extra.bin
+    byte[] cut = Arrays.copyOf(whole, whole.length * 3 / 4); // within extra.bin
 
     assertThatThrownBy(() -> extract(cut, "cut.tar.gz", LIMITS))
         .isInstanceOf(InvalidInputException.class)
@@ -158,8 +176,8 @@ class ArchivesTest {
 
   @Test
   void aSecondMemberCutShortIsRefused() throws IOException {
-    byte[] second = tarGz(java.util.Map.of("model/extra.bin", random(64 * 1024, 4)));
-    byte[] archive = concat(tarGz(model()), java.util.Arrays.copyOf(second, second.length / 2));
+    byte[] second = tarGz(Map.of("model/extra.bin", random(64 * 1024, 4)));
+    byte[] archive = concat(tarGz(model()), Arrays.copyOf(second, second.length / 2));
 
     assertThatThrownBy(() -> extract(archive, "cut2.tar.gz", LIMITS))
         .isInstanceOf(InvalidInputException.class);
@@ -178,7 +196,7 @@ class ArchivesTest {
     put(header, 136, "00000000000\0");
     header[156] = 'L';
     put(header, 257, "ustar  \0");
-    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    Arrays.fill(header, 148, 156, (byte) ' ');
     int sum = 0;
     for (byte b : header) {
       sum += b & 0xff;
@@ -192,7 +210,7 @@ class ArchivesTest {
   }
 
   private static void put(byte[] header, int at, String text) {
-    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
     System.arraycopy(bytes, 0, header, at, bytes.length);
   }
 
@@ -210,23 +228,22 @@ class ArchivesTest {
   @Test
   void namesThatDifferOnlyByCaseAreRefused() throws IOException {
     var files = model();
-    files.put("model/Config.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    files.put("model/Config.json", "{}".getBytes(StandardCharsets.UTF_8));
 
     assertThatThrownBy(() -> extract(tarGz(files), "case.tar.gz", LIMITS))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("differ only by case");
   }
 
-  private static byte[] zip(java.util.Map<String, byte[]> files, boolean stored)
-      throws IOException {
-    var bytes = new java.io.ByteArrayOutputStream();
-    try (var zip = new java.util.zip.ZipOutputStream(bytes)) {
+  private static byte[] zip(Map<String, byte[]> files, boolean stored) throws IOException {
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes)) {
       for (var file : files.entrySet()) {
-        var entry = new java.util.zip.ZipEntry(file.getKey());
+        var entry = new ZipEntry(file.getKey());
         if (stored) {
-          entry.setMethod(java.util.zip.ZipEntry.STORED);
+          entry.setMethod(ZipEntry.STORED);
           entry.setSize(file.getValue().length);
-          var crc = new java.util.zip.CRC32();
+          var crc = new CRC32();
           crc.update(file.getValue());
           entry.setCrc(crc.getValue());
         }
@@ -240,12 +257,12 @@ class ArchivesTest {
 
   /** Replaces the {@code nth} (from 0) occurrence of {@code from} by {@code to}, same length. */
   private static byte[] patch(byte[] bytes, String from, String to, int nth) {
-    byte[] a = from.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] b = to.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] a = from.getBytes(StandardCharsets.UTF_8);
+    byte[] b = to.getBytes(StandardCharsets.UTF_8);
     byte[] out = bytes.clone();
     int seen = 0;
     for (int i = 0; i + a.length <= out.length; i++) {
-      if (java.util.Arrays.equals(out, i, i + a.length, a, 0, a.length) && seen++ == nth) {
+      if (Arrays.equals(out, i, i + a.length, a, 0, a.length) && seen++ == nth) {
         System.arraycopy(b, 0, out, i, b.length);
         return out;
       }
@@ -272,8 +289,8 @@ class ArchivesTest {
 
   @Test
   void aZipWithCorruptDataIsRefused() throws IOException {
-    var files = new java.util.LinkedHashMap<String, byte[]>();
-    files.put("model/config.json", "{\"a\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    var files = new LinkedHashMap<String, byte[]>();
+    files.put("model/config.json", "{\"a\": 1}".getBytes(StandardCharsets.UTF_8));
     byte[] archive = patch(zip(files, true), "{\"a\": 1}", "{\"a\": 2}", 0);
 
     assertThatThrownBy(() -> extract(archive, "crc.zip", LIMITS))
@@ -295,7 +312,7 @@ class ArchivesTest {
     put(header, 136, "00000000000\0");
     header[156] = (byte) type;
     put(header, 257, magic);
-    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    Arrays.fill(header, 148, 156, (byte) ' ');
     int sum = 0;
     for (byte b : header) {
       sum += b & 0xff;
@@ -336,8 +353,7 @@ class ArchivesTest {
     // a PAX header whose path record is absolute, before a harmless plain name
     String record = " path=/etc/cron.d/evil\n";
     String pax = (record.length() + 2) + record;
-    byte[] paxData =
-        java.util.Arrays.copyOf(pax.getBytes(java.nio.charset.StandardCharsets.UTF_8), 512);
+    byte[] paxData = Arrays.copyOf(pax.getBytes(StandardCharsets.UTF_8), 512);
     byte[] viaPax =
         gzip(
             concat(
@@ -346,9 +362,7 @@ class ArchivesTest {
                 header("evil", '0', 0, "ustar\0" + "00"),
                 new byte[1024]));
     // a GNU long name that is absolute
-    byte[] longName =
-        java.util.Arrays.copyOf(
-            "/etc/cron.d/evil".getBytes(java.nio.charset.StandardCharsets.UTF_8), 512);
+    byte[] longName = Arrays.copyOf("/etc/cron.d/evil".getBytes(StandardCharsets.UTF_8), 512);
     byte[] viaGnu =
         gzip(
             concat(
@@ -357,7 +371,7 @@ class ArchivesTest {
                 header("evil", '0', 0, "ustar  \0"),
                 new byte[1024]));
 
-    for (byte[] archive : java.util.List.of(plain, viaPax, viaGnu)) {
+    for (byte[] archive : List.of(plain, viaPax, viaGnu)) {
       assertThatThrownBy(() -> extract(archive, "abs.tar.gz", LIMITS))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("'/etc/cron.d/evil' has an absolute path");
@@ -384,7 +398,7 @@ class ArchivesTest {
   @Test
   void aZip64CountIsReadFromItsOwnEndRecord() throws IOException {
     // more than 65,535 entries: the count lives in the Zip64 end record
-    var files = new java.util.LinkedHashMap<String, byte[]>();
+    var files = new LinkedHashMap<String, byte[]>();
     for (int i = 0; i < 65_600; i++) {
       files.put("f" + i, new byte[0]);
     }
@@ -400,29 +414,29 @@ class ArchivesTest {
     Path archive = Files.write(dir.resolve("ok.tar.gz"), tarGz(model()));
     // a clock that moves a minute each time it is read: the budget of 90 s is gone by the
     // second check
-    var clock = new java.util.concurrent.atomic.AtomicLong();
-    java.time.Clock ticking =
-        new java.time.Clock() {
+    var clock = new AtomicLong();
+    Clock ticking =
+        new Clock() {
           @Override
-          public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
           }
 
           @Override
-          public java.time.Clock withZone(java.time.ZoneId zone) {
+          public Clock withZone(ZoneId zone) {
             return this;
           }
 
           @Override
-          public java.time.Instant instant() {
-            return java.time.Instant.ofEpochSecond(clock.getAndAdd(60));
+          public Instant instant() {
+            return Instant.ofEpochSecond(clock.getAndAdd(60));
           }
         };
 
     assertThatThrownBy(
             () ->
-                io.headprune.problem.Deadline.within(
-                    java.time.Duration.ofSeconds(90),
+                Deadline.within(
+                    Duration.ofSeconds(90),
                     ticking,
                     "validating the model upload",
                     "headprune.upload.validation-timeout",

@@ -1,10 +1,13 @@
 package io.headprune.support;
 
+import io.headprune.checkpoint.Json;
 import io.headprune.storage.Archives;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 /** Builds model archives for upload tests. */
 public final class Archive {
@@ -16,15 +19,15 @@ public final class Archive {
    * names, under their relative paths.
    */
   public static Path imageDatasetZip(Path dir, String jsonl, Path target) {
-    try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(target))) {
-      zip.putNextEntry(new java.util.zip.ZipEntry(jsonl));
+    try (var zip = new ZipOutputStream(Files.newOutputStream(target))) {
+      zip.putNextEntry(new ZipEntry(jsonl));
       zip.write(Files.readAllBytes(dir.resolve(jsonl)));
       for (String line : Files.readAllLines(dir.resolve(jsonl))) {
         if (line.isBlank()) {
           continue;
         }
-        String image = io.headprune.checkpoint.Json.MAPPER.readTree(line).get("image").asString();
-        zip.putNextEntry(new java.util.zip.ZipEntry(image));
+        String image = Json.MAPPER.readTree(line).get("image").asString();
+        zip.putNextEntry(new ZipEntry(image));
         zip.write(Files.readAllBytes(dir.resolve(image)));
       }
       return target;

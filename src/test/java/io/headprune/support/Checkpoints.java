@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -45,7 +46,7 @@ public final class Checkpoints {
   }
 
   /** Edits {@code dir/config.json}. */
-  public static void editConfig(Path dir, java.util.function.Consumer<ObjectNode> edit) {
+  public static void editConfig(Path dir, Consumer<ObjectNode> edit) {
     try {
       Path config = dir.resolve("config.json");
       ObjectNode node = (ObjectNode) Json.MAPPER.readTree(Files.readAllBytes(config));

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -105,7 +106,7 @@ public final class Contract {
     Route route =
         routes.stream()
             .filter(r -> r.pattern().matcher(path).matches())
-            .min(java.util.Comparator.comparingInt(Route::parameters))
+            .min(Comparator.comparingInt(Route::parameters))
             .orElse(null);
     JsonNode operation =
         route == null
@@ -193,7 +194,7 @@ public final class Contract {
     Route route =
         routes.stream()
             .filter(r -> r.pattern().matcher(path).matches())
-            .min(java.util.Comparator.comparingInt(Route::parameters))
+            .min(Comparator.comparingInt(Route::parameters))
             .orElseThrow(() -> new IllegalArgumentException("no path " + path));
     JsonNode schema =
         document

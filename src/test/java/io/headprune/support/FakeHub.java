@@ -3,10 +3,15 @@ package io.headprune.support;
 import io.headprune.checkpoint.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -234,7 +239,7 @@ public final class FakeHub implements AutoCloseable {
         case "file" ->
             files.put(
                 (String) value.get("path"),
-                java.util.Base64.getDecoder().decode((String) value.get("content")));
+                Base64.getDecoder().decode((String) value.get("content")));
         case "lfsFile" -> {
           byte[] blob = lfs.get(value.get("oid"));
           if (blob == null) {
@@ -284,8 +289,7 @@ public final class FakeHub implements AutoCloseable {
     if (path.startsWith("/api/")) {
       // /api/{models|datasets}/{org}/{name}/revision/{rev}
       String repo = (parts[1].equals("datasets") ? "datasets/" : "") + parts[2] + "/" + parts[3];
-      String revision =
-          java.net.URLDecoder.decode(parts[5], java.nio.charset.StandardCharsets.UTF_8);
+      String revision = URLDecoder.decode(parts[5], StandardCharsets.UTF_8);
       Repo value = repos.get(repo);
       Repo branch = branches.getOrDefault(repo, Map.of()).get(revision);
       if (value != null && branch != null) {
@@ -319,7 +323,7 @@ public final class FakeHub implements AutoCloseable {
     // /{datasets/}?{org}/{name}/resolve/{commit}/{file}
     int offset = parts[0].equals("datasets") ? 1 : 0;
     String repo = (offset == 1 ? "datasets/" : "") + parts[offset] + "/" + parts[offset + 1];
-    String file = String.join("/", java.util.Arrays.copyOfRange(parts, offset + 4, parts.length));
+    String file = String.join("/", Arrays.copyOfRange(parts, offset + 4, parts.length));
     Repo value = repos.get(repo);
     String commit = parts[offset + 3];
     for (Repo branch : branches.getOrDefault(repo, Map.of()).values()) {
@@ -411,7 +415,7 @@ public final class FakeHub implements AutoCloseable {
   public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -6,14 +6,16 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /** Test fixtures under src/test/resources: models, datasets and golden files. */
 public final class Fixtures {
 
   /** The grouped-query decoder fixtures of the Llama lineage, older and newer families. */
-  public static java.util.List<String> groupedDecoders() {
-    return java.util.List.of(
+  public static List<String> groupedDecoders() {
+    return List.of(
         "tiny-llama-gqa",
         "tiny-qwen2",
         "tiny-llama3-rope",
@@ -28,9 +30,8 @@ public final class Fixtures {
   }
 
   /** Every decoder fixture: GPT-2's two, then {@link #groupedDecoders}. */
-  public static java.util.List<String> decoders() {
-    java.util.List<String> all =
-        new java.util.ArrayList<>(java.util.List.of("tiny-gpt2", "tiny-gpt2-cls"));
+  public static List<String> decoders() {
+    List<String> all = new ArrayList<>(List.of("tiny-gpt2", "tiny-gpt2-cls"));
     all.addAll(groupedDecoders());
     return all;
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Keys: 256 random bits, stored as a hash, compared in constant time. */
@@ -47,7 +48,7 @@ class KeyHashesTest {
    * test -Dtest=KeyHashesTest -Dheadprune.timing.groups=none} (bench/README.md).
    */
   @Test
-  @org.junit.jupiter.api.Tag("timing")
+  @Tag("timing")
   void aWrongKeyWithARightPrefixTakesAsLongAsARandomOne() {
     String key = KeyHashes.generate();
     byte[] stored = KeyHashes.sha256(key);
