@@ -87,6 +87,8 @@ public class Bench {
       Hostile.run(work);
     } else if (what.equals("load")) {
       Load.run(work, args.length > 1 ? Integer.parseInt(args[1]) : 50, args.length > 2 ? Integer.parseInt(args[2]) : 60);
+    } else if (what.equals("queue")) {
+      Queue.run(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     } else if (what.equals("job")) {
       job(work, args.length > 1 ? Path.of(args[1]).toAbsolutePath() : null);
     } else {
@@ -719,6 +721,93 @@ public class Bench {
    * submissions and cancellations (POSTs). Afterwards it waits for every accepted job to end and
    * checks that each ran at most once.
    */
+  /**
+   * Small jobs behind a big one on one worker with one CPU device: a MiniLM-shape job (4 criteria ×
+   * 3 sparsities × 3 seeds) starts, then two tiny-fixture jobs are submitted. Each short job's time
+   * to answer (submitted → SUCCEEDED) and the long one's, for OLD.jar (if given) and this jar with
+   * one job at a time and with two.
+   */
+  static final class Queue {
+    static void run(Path work, Path before) throws Exception {
+      System.out.printf("one worker, devices cpu; the long job: MiniLM shape (6 × 12 heads), 4 criteria × 3"
+          + " sparsities × 3 seeds, 32 calibration texts a seed, 281 evaluation texts; then two short jobs on"
+          + " the tiny fixture (1 criterion, 1 seed, 16 calibration texts, 512 evaluation texts)%n%n");
+      System.out.println("| jar | headprune.worker.concurrency | long job | short job 1 | short job 2 |");
+      System.out.println("|---|---|---|---|---|");
+      Path minilm = syntheticModel(work.resolve("minilm"), 6, 384, 12);
+      Path calibration = texts(work.resolve("job-calib.jsonl"), 256, 21);
+      Path evaluation = texts(work.resolve("job-eval-281.jsonl"), 281, 22);
+      if (before != null) {
+        once(work, before, 1, minilm, calibration, evaluation);
+      }
+      once(work, JAR, 1, minilm, calibration, evaluation);
+      once(work, JAR, 2, minilm, calibration, evaluation);
+    }
+
+    private static void once(Path work, Path jar, int concurrency, Path minilm, Path calibration, Path evaluation)
+        throws Exception {
+      Path data = work.resolve("queue-data");
+      Load.deleteTree(data);
+      Path log = work.resolve("queue-service.log");
+      Process service = new ProcessBuilder("java", "-Xmx2g", "-jar", jar.toString(), "serve",
+              "--headprune.data-dir=" + data, "--server.port=" + Load.PORT, "--headprune.worker.devices=cpu",
+              "--headprune.worker.concurrency=" + concurrency,
+              "--headprune.quota.queued-jobs=100000", "--headprune.quota.running-jobs=100")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      try {
+        Load.auth = null;
+        while (Load.status("GET", "/actuator/health/readiness", null, null) != 200) {
+          if (!service.isAlive()) {
+            throw new IllegalStateException("the service exited; see " + log);
+          }
+          Thread.sleep(500);
+        }
+        Load.auth = "Bearer " + Files.readString(data.resolve("admin.key")).strip();
+        String big = Load.upload("/v1/models", Load.tar(minilm, work.resolve("minilm.tar.gz")));
+        String bigCalib = Load.upload("/v1/datasets", calibration);
+        String bigEval = Load.upload("/v1/datasets", evaluation);
+        String tiny = Load.upload("/v1/models", Load.tar(FIXTURE, work.resolve("tiny.tar.gz")));
+        String tinyCalib = Load.upload("/v1/datasets", FIXTURE.resolve("calib.jsonl"));
+        String tinyEval = Load.upload("/v1/datasets", FIXTURE.resolve("eval.jsonl"));
+        String long_ = Load.field(Load.send("POST", "/v1/jobs", "{\"model\":{\"id\":\"" + big + "\"},\"calibration\":{\"id\":\""
+            + bigCalib + "\"},\"evaluation\":{\"id\":\"" + bigEval + "\"},\"criteria\":[\"hies\",\"his\",\"entropy\",\"random\"],"
+            + "\"sparsities\":[0.25,0.5,0.75],\"seeds\":3,\"calibrationSize\":32,\"target\":{\"sparsity\":0.5}}", null), "id");
+        while (!Load.field(Load.send("GET", "/v1/jobs/" + long_, null, null), "status").equals("RUNNING")) {
+          Thread.sleep(100);
+        }
+        Thread.sleep(3000); // well into its work
+        String shortJob = "{\"model\":{\"id\":\"" + tiny + "\"},\"calibration\":{\"id\":\"" + tinyCalib
+            + "\"},\"evaluation\":{\"id\":\"" + tinyEval + "\"},\"criteria\":[\"hies\"],\"sparsities\":[0.5],\"seeds\":1,"
+            + "\"calibrationSize\":16,\"target\":{\"sparsity\":0.5}}";
+        List<String> ids = List.of(long_, Load.field(Load.send("POST", "/v1/jobs", shortJob, null), "id"),
+            Load.field(Load.send("POST", "/v1/jobs", shortJob, null), "id"));
+        List<String> took = new ArrayList<>();
+        for (String id : ids) {
+          JsonNode job;
+          while (true) {
+            job = Json.MAPPER.readTree(Load.send("GET", "/v1/jobs/" + id, null, null));
+            String status = job.get("status").asString();
+            if (status.equals("SUCCEEDED")) {
+              break;
+            }
+            if (status.equals("FAILED") || status.equals("CANCELLED")) {
+              throw new IllegalStateException("job " + id + " " + status + ": " + job.get("error"));
+            }
+            Thread.sleep(200);
+          }
+          double seconds = java.time.Duration.between(java.time.Instant.parse(job.get("createdAt").asString()),
+              java.time.Instant.parse(job.get("finishedAt").asString())).toMillis() / 1000.0;
+          took.add(String.format("%.1f s", seconds));
+        }
+        System.out.printf("| %s | %d | %s | %s | %s |%n", jar.equals(JAR) ? "this jar" : jar.getFileName(), concurrency,
+            took.get(0), took.get(1), took.get(2));
+      } finally {
+        service.destroy();
+        service.waitFor();
+      }
+    }
+  }
+
   static final class Load {
     record Sample(String kind, boolean get, int status, double millis) {}
 

@@ -26,8 +26,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Completion callbacks: registered with a job (URL checked against the allow-list and the network
@@ -117,15 +115,8 @@ class Callbacks {
               .priority(JobQueue.DELIVERY_PRIORITY)
               .scheduledTo(clock.instant()));
       // a local scheduler polls only now and then: wake it once the row is visible
-      if (client instanceof Scheduler local
-          && TransactionSynchronizationManager.isSynchronizationActive()) {
-        TransactionSynchronizationManager.registerSynchronization(
-            new TransactionSynchronization() {
-              @Override
-              public void afterCommit() {
-                local.triggerCheckForDueExecutions();
-              }
-            });
+      if (client instanceof Scheduler local) {
+        AfterCommit.run(local::triggerCheckForDueExecutions);
       }
     }
   }

@@ -3,8 +3,6 @@ package io.headprune.jobs;
 import jakarta.annotation.Nullable;
 import java.time.Duration;
 import java.util.Locale;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * What every end of a job does, whichever path ends it (a cancel of a queued job, a cancel found as
@@ -38,17 +36,6 @@ class JobEndings {
     callbacks.scheduleDelivery(job.id);
     JobStatus status = job.status;
     events.record(job.id, job.attempt, status.name().toLowerCase(Locale.ROOT), job.phase, detail);
-    Runnable count = () -> metrics.finished(status, criterion, took);
-    if (TransactionSynchronizationManager.isSynchronizationActive()) {
-      TransactionSynchronizationManager.registerSynchronization(
-          new TransactionSynchronization() {
-            @Override
-            public void afterCommit() {
-              count.run();
-            }
-          });
-    } else {
-      count.run();
-    }
+    AfterCommit.run(() -> metrics.finished(status, criterion, took));
   }
 }

@@ -40,8 +40,6 @@ import org.springframework.data.domain.PageRequest;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /** Submitting, inspecting, cancelling and deleting pruning jobs. */
@@ -336,15 +334,8 @@ public class Jobs {
    * once the row is visible, so an idle worker starts within a second.
    */
   private void wakeWorkerAfterCommit() {
-    if (scheduler instanceof Scheduler local
-        && TransactionSynchronizationManager.isSynchronizationActive()) {
-      TransactionSynchronizationManager.registerSynchronization(
-          new TransactionSynchronization() {
-            @Override
-            public void afterCommit() {
-              local.triggerCheckForDueExecutions();
-            }
-          });
+    if (scheduler instanceof Scheduler local) {
+      AfterCommit.run(local::triggerCheckForDueExecutions);
     }
   }
 
