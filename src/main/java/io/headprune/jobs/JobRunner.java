@@ -200,11 +200,13 @@ class JobRunner {
 
   /** Executes job {@code id}; returns normally when the job has ended (in any status). */
   void run(UUID id, ExecutionContext context) {
-    JobEntity job = transactions.execute(status -> start(id));
-    if (job == null) { // ended meanwhile: a dead attempt's scratch may be all that is left of it
+    Started started = transactions.execute(status -> start(id));
+    if (started
+        == null) { // ended meanwhile: a dead attempt's scratch may be all that is left of it
       store.removeScratch(id);
       return;
     }
+    JobEntity job = started.job();
     int attempt = job.attempt;
     event(
         id,
@@ -222,12 +224,12 @@ class JobRunner {
     NativeThreads.lowerThisThread(nice);
     // texts are encoded where a tokenizer that aborts its process takes only a child with it
     TextTokenizer.isolateNativeEncoding(isolateTokenizer);
-    Instant started = clock.instant();
+    Instant startedAt = clock.instant();
     String criterion = "unknown"; // until the options are read
     WorkerDevices.Slot slot = null;
     Outcome outcome;
     try {
-      JobSpec spec = JobSpec.of(JobPayload.read(job.request));
+      JobSpec spec = JobSpec.of(started.request());
       criterion = spec.options().criterion().id();
       Path modelDir = job.modelId != null ? catalog.modelPath(job.modelId) : hubModel(job, spec);
       slot = place(modelDir);
@@ -261,7 +263,7 @@ class JobRunner {
                   .reporting(progress));
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       progress.endPhase();
-      results.persist(id, attempt, work, result, criterion, started);
+      results.persist(id, attempt, work, result, criterion, startedAt);
       outcome = new Outcome.Succeeded();
     } catch (LostOwnership lost) {
       outcome = new Outcome.Lost();
@@ -296,7 +298,7 @@ class JobRunner {
       }
       store.removeAttempt(id, attempt);
     }
-    conclude(id, attempt, outcome, criterion, started);
+    conclude(id, attempt, outcome, criterion, startedAt);
   }
 
   /** How an attempt ended; {@link #conclude} acts on it, in one place. */
@@ -417,7 +419,20 @@ class JobRunner {
     return directory;
   }
 
-  private JobEntity start(UUID id) {
+  /**
+   * An attempt that has started: its row, and its request read once from the stored document (or
+   * what makes it unreadable, which fails the job once it runs).
+   */
+  private record Started(JobEntity job, JobRequest stored, InvalidInputException unreadable) {
+    JobRequest request() {
+      if (unreadable != null) {
+        throw unreadable;
+      }
+      return stored;
+    }
+  }
+
+  private Started start(UUID id) {
     // locked: a cancel or delete of the queued job commits before this start reads it, or after
     JobEntity job = jobs.lockById(id).orElse(null);
     if (job == null || job.status.finished()) {
@@ -429,19 +444,21 @@ class JobRunner {
       endings.ended(job, "unknown", null, "cancelled as a worker picked it");
       return null;
     }
+    JobRequest request = null;
+    InvalidInputException unreadable = null;
     try {
-      JobPayload.read(job.request);
+      request = JobPayload.read(job.request);
     } catch (JobPayload.Newer newer) {
       log.warn("job {}: {}", id, newer.getMessage());
       throw new Deferred(newer.getMessage()); // rolls back: nothing changed, the job stays QUEUED
-    } catch (InvalidInputException unreadable) {
-      // read again in run(), where it fails the job with this message
+    } catch (InvalidInputException e) {
+      unreadable = e; // run() fails the job with this message
     }
     if (!quotas.mayStartJob(job.tenant)) {
       throw new Deferred("the tenant's running-jobs quota is full; the job waits");
     }
     job.start(workerName, clock.instant());
-    return job;
+    return new Started(job, request, unreadable);
   }
 
   /**
