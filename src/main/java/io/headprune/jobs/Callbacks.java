@@ -298,12 +298,26 @@ class Callbacks {
     if (jobs.isEmpty()) {
       return views;
     }
-    Object[] ids = jobs.toArray();
+    record Row(UUID job, String url, Timestamp delivered, Timestamp givenUp) {}
+    List<Row> rows =
+        sql.query(
+            "select job_id, url, delivered_at, given_up_at from callbacks where job_id = any(?)",
+            statement -> statement.setArray(1, uuids(statement, jobs)),
+            (r, i) ->
+                new Row(
+                    r.getObject("job_id", UUID.class),
+                    r.getString("url"),
+                    r.getTimestamp("delivered_at"),
+                    r.getTimestamp("given_up_at")));
+    if (rows.isEmpty()) {
+      return views; // no attempts either: one query
+    }
+    List<UUID> withCallbacks = rows.stream().map(Row::job).toList();
     Map<UUID, List<JobView.CallbackAttempt>> attempts = new HashMap<>();
     sql.query(
         "select job_id, attempt, at, status, error from callback_attempts"
             + " where job_id = any(?) order by job_id, attempt",
-        statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
+        statement -> statement.setArray(1, uuids(statement, withCallbacks)),
         (ResultSet r) -> {
           attempts
               .computeIfAbsent(r.getObject("job_id", UUID.class), k -> new ArrayList<>())
@@ -314,21 +328,20 @@ class Callbacks {
                       (Integer) r.getObject("status"),
                       r.getString("error")));
         });
-    sql.query(
-        "select job_id, url, delivered_at, given_up_at from callbacks where job_id = any(?)",
-        statement -> statement.setArray(1, statement.getConnection().createArrayOf("uuid", ids)),
-        (ResultSet r) -> {
-          UUID job = r.getObject("job_id", UUID.class);
-          Timestamp delivered = r.getTimestamp("delivered_at");
-          Timestamp givenUp = r.getTimestamp("given_up_at");
-          views.put(
-              job,
-              new JobView.Callback(
-                  r.getString("url"),
-                  delivered == null ? null : delivered.toInstant(),
-                  givenUp == null ? null : givenUp.toInstant(),
-                  attempts.getOrDefault(job, List.of())));
-        });
+    for (Row row : rows) {
+      views.put(
+          row.job(),
+          new JobView.Callback(
+              row.url(),
+              row.delivered() == null ? null : row.delivered().toInstant(),
+              row.givenUp() == null ? null : row.givenUp().toInstant(),
+              attempts.getOrDefault(row.job(), List.of())));
+    }
     return views;
+  }
+
+  private static java.sql.Array uuids(java.sql.PreparedStatement statement, List<UUID> ids)
+      throws java.sql.SQLException {
+    return statement.getConnection().createArrayOf("uuid", ids.toArray());
   }
 }
