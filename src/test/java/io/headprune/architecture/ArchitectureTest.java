@@ -3,9 +3,12 @@ package io.headprune.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaFieldAccess;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Package boundaries: the engine stays free of Spring and JPA; no package cycles. */
@@ -48,6 +51,32 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .haveFullyQualifiedName("io.headprune.HeadpruneApplication")
+        .check(CLASSES);
+  }
+
+  /**
+   * A job's life is its entity's: no other class writes its status, phase, attempt, start or end
+   * times or cancel flag (the moves check JobEntity.NEXT; the JPQL progress updates write phase and
+   * counters of the running attempt only).
+   */
+  @Test
+  void onlyTheJobEntityMovesAJob() {
+    Set<String> lifecycle =
+        Set.of("status", "phase", "attempt", "startedAt", "finishedAt", "cancelRequested");
+    noClasses()
+        .that()
+        .doNotHaveFullyQualifiedName("io.headprune.jobs.JobEntity")
+        .should()
+        .setFieldWhere(
+            DescribedPredicate.describe(
+                "a lifecycle field of JobEntity",
+                (JavaFieldAccess access) ->
+                    access
+                            .getTarget()
+                            .getOwner()
+                            .getFullName()
+                            .equals("io.headprune.jobs.JobEntity")
+                        && lifecycle.contains(access.getTarget().getName())))
         .check(CLASSES);
   }
 

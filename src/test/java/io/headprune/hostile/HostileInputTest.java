@@ -814,17 +814,15 @@ class HostileInputTest extends ServiceTest {
 
   private void addDecoderCases(List<Case> cases, String fixture, Map<String, String> mutations)
       throws IOException {
-    Path dir = Fixtures.resource("fixtures/" + fixture);
-    Map<String, byte[]> files = new LinkedHashMap<>();
-    for (String name :
-        List.of(
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "special_tokens_map.json")) {
-      files.put(name, Files.readAllBytes(dir.resolve(name)));
-    }
+    Map<String, byte[]> files =
+        ModelMutations.files(
+            Fixtures.resource("fixtures/" + fixture),
+            List.of(
+                "config.json",
+                "model.safetensors",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "special_tokens_map.json"));
     String config = new String(files.get("config.json"), StandardCharsets.UTF_8);
     for (Map.Entry<String, String> mutation : mutations.entrySet()) {
       String key = mutation.getKey().strip();

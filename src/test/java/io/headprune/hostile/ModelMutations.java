@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -33,17 +34,23 @@ public final class ModelMutations {
 
   /** The tiny BERT fixture's files, unmutated. */
   public static Map<String, byte[]> tinyBert() {
-    Map<String, byte[]> model = new LinkedHashMap<>();
-    for (String name :
+    return files(
+        Fixtures.tinyBert(),
         List.of(
             "config.json",
             "model.safetensors",
             "tokenizer.json",
             "tokenizer_config.json",
             "special_tokens_map.json",
-            "vocab.txt")) {
+            "vocab.txt"));
+  }
+
+  /** The files {@code names} of the model directory {@code dir}, by name. */
+  public static Map<String, byte[]> files(Path dir, List<String> names) {
+    Map<String, byte[]> model = new LinkedHashMap<>();
+    for (String name : names) {
       try {
-        model.put(name, Files.readAllBytes(Fixtures.tinyBert().resolve(name)));
+        model.put(name, Files.readAllBytes(dir.resolve(name)));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
