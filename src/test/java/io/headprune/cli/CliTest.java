@@ -352,18 +352,7 @@ class CliTest {
   @Test
   void pruneReadsAHubModelAndAHubSplitWithMappedColumns() throws IOException {
     try (FakeHub hub = new FakeHub(null)) {
-      hub.addModel(
-          "org/tiny-bert",
-          Fixtures.tinyBert(),
-          List.of(
-              "config.json",
-              "model.safetensors",
-              "tokenizer.json",
-              "tokenizer_config.json",
-              "special_tokens_map.json",
-              "vocab.txt"),
-          false,
-          false);
+      hub.addModel("org/tiny-bert", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
       hub.add("datasets/acme/order", HubDatasetsTest.orderRepository(), false, false);
       hub.add("datasets/acme/swapped", HubDatasetsTest.swappedRepository(), false, false);
       var environment = DataOptions.environment;

@@ -34,15 +34,7 @@ public final class ModelMutations {
 
   /** The tiny BERT fixture's files, unmutated. */
   public static Map<String, byte[]> tinyBert() {
-    return files(
-        Fixtures.tinyBert(),
-        List.of(
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "special_tokens_map.json",
-            "vocab.txt"));
+    return files(Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES);
   }
 
   /** The files {@code names} of the model directory {@code dir}, by name. */

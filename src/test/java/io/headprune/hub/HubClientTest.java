@@ -16,7 +16,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -25,15 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Hub client, scripted → run → verified against a local fake Hub and CDN. */
 class HubClientTest {
-
-  private static final List<String> MODEL_FILES =
-      List.of(
-          "config.json",
-          "model.safetensors",
-          "tokenizer.json",
-          "tokenizer_config.json",
-          "special_tokens_map.json",
-          "vocab.txt");
 
   @TempDir Path cache;
 
@@ -52,7 +42,8 @@ class HubClientTest {
 
   @Test
   void downloadsAModelIntoACacheLaidOutAsHuggingfaceHubLaysItOut() throws IOException {
-    FakeHub.Repo repo = fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    FakeHub.Repo repo =
+        fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     HubSnapshot snapshot = client("hf_secret", false).model("org/tiny", "main");
     assertThat(snapshot.commit()).isEqualTo(repo.commit());
     // one revision answer gives both the commit and the file list
@@ -75,7 +66,7 @@ class HubClientTest {
 
   @Test
   void aRedirectToAnotherHostCarriesNoAuthorization() {
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, true);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, true);
     client("hf_secret", false).model("org/tiny", "main");
     assertThat(fake.hubRequests)
         .allSatisfy(
@@ -114,9 +105,9 @@ class HubClientTest {
 
   @Test
   void unauthorizedGatedAndMissingRepositoriesSayWhatToDo() {
-    fake.addModel("org/private", Fixtures.tinyBert(), MODEL_FILES, false, true);
-    fake.addModel("org/gated", Fixtures.tinyBert(), MODEL_FILES, true, false);
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.addModel("org/private", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, true);
+    fake.addModel("org/gated", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, true, false);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     assertThatThrownBy(() -> client(null, false).model("org/private", "main"))
         .isInstanceOf(ForbiddenException.class)
         .hasMessageContaining("set HF_TOKEN");
@@ -145,7 +136,7 @@ class HubClientTest {
 
   @Test
   void anUnusableSizeFromTheHubIsTheHubsErrorNamed() {
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.BAD_SIZE);
     assertThatThrownBy(() -> client(null, false).model("org/tiny", "main"))
         .isInstanceOf(UpstreamException.class)
@@ -154,7 +145,7 @@ class HubClientTest {
 
   @Test
   void aTruncatedBodyIsResumedWithRange() throws IOException {
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.TRUNCATE_ONCE);
     HubSnapshot snapshot = client(null, false).model("org/tiny", "main");
     assertThat(Files.readAllBytes(snapshot.directory().resolve("model.safetensors")))
@@ -166,7 +157,7 @@ class HubClientTest {
 
   @Test
   void aStalledBodyIsCutAndResumed() throws IOException {
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.STALL_ONCE);
     HubSnapshot snapshot = client(null, false).model("org/tiny", "main");
     assertThat(Files.readAllBytes(snapshot.directory().resolve("model.safetensors")))
@@ -177,7 +168,8 @@ class HubClientTest {
 
   @Test
   void aWrongSha256IsRejectedAndNothingIsCached() throws IOException {
-    FakeHub.Repo repo = fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    FakeHub.Repo repo =
+        fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     fake.fault("model.safetensors", FakeHub.Fault.WRONG_SHA);
     assertThatThrownBy(() -> client(null, false).model("org/tiny", "main"))
         .isInstanceOf(UpstreamException.class)
@@ -192,7 +184,7 @@ class HubClientTest {
 
   @Test
   void offlineModeUsesTheCacheAndSaysSoWhenItMisses() {
-    fake.addModel("org/tiny", Fixtures.tinyBert(), MODEL_FILES, false, false);
+    fake.addModel("org/tiny", Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, false);
     HubSnapshot online = client(null, false).model("org/tiny", "main");
     int requests = fake.hubRequests.size() + fake.cdnRequests.size();
     HubSnapshot offline = client(null, true).model("org/tiny", "main");

@@ -182,14 +182,7 @@ class CatalogueTest extends ServiceTest {
     // the same files, touched and archived under another top directory: other archive bytes
     Path staging = Files.createTempDirectory(DATA, "rearchived");
     Path top = Files.createDirectories(staging.resolve("another-top"));
-    for (String name :
-        List.of(
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "special_tokens_map.json",
-            "vocab.txt")) { // the files exampleModelArchive() holds
+    for (String name : Fixtures.TINY_BERT_FILES) { // the files exampleModelArchive() holds
       Path copy = Files.copy(Fixtures.tinyBert().resolve(name), top.resolve(name));
       Files.setLastModifiedTime(copy, FileTime.fromMillis(86_400_000L));
     }

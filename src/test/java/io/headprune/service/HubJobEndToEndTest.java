@@ -49,18 +49,7 @@ class HubJobEndToEndTest extends ServiceTest {
 
   /** The example model as a Hub repository that needs a token. */
   private static FakeHub.Repo addPrivateModel(String repo) {
-    return HUB.addModel(
-        repo,
-        Fixtures.tinyBert(),
-        List.of(
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "special_tokens_map.json",
-            "vocab.txt"),
-        false,
-        true);
+    return HUB.addModel(repo, Fixtures.tinyBert(), Fixtures.TINY_BERT_FILES, false, true);
   }
 
   /** The example's calibration and evaluation files as a public Hub dataset repository. */

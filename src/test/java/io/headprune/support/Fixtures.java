@@ -47,6 +47,16 @@ public final class Fixtures {
     }
   }
 
+  /** The files of the tiny BERT fixture's model directory (what its archive and Hub repo hold). */
+  public static final List<String> TINY_BERT_FILES =
+      List.of(
+          "config.json",
+          "model.safetensors",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "vocab.txt");
+
   /** The tiny BERT fixture (4 layers x 4 heads, "cat before dog"). */
   public static Path tinyBert() {
     return resource("fixtures/tiny-bert-order");
