@@ -67,7 +67,20 @@ class JobEntity {
   @Column(name = "dataset_id")
   List<UUID> comparedIds = new ArrayList<>();
 
+  /** The versioned document the worker runs ({@link JobPayload}), read once per attempt. */
   String request;
+
+  /**
+   * The request as submitted, every default filled in (JSON, the callback without its secret): what
+   * the job view serves as it is, never parsed.
+   */
+  String asked;
+
+  /** The Hub repository of a Hub model (null for an uploaded one). */
+  String modelHub;
+
+  /** The revision asked for a Hub model (null for an uploaded one or the default branch). */
+  String modelRevision;
 
   /** A name to find it by (optional). */
   String name;

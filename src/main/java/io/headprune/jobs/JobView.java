@@ -1,5 +1,6 @@
 package io.headprune.jobs;
 
+import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.headprune.pruning.PruneReport;
 import io.headprune.scoring.Phase;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -37,7 +38,8 @@ import java.util.UUID;
  *     memory in bytes (what the phase took, with whatever else the process ran meanwhile; null
  *     until a phase has ended on a worker that can measure it)
  * @param request the request as submitted, every default filled in (the callback without its
- *     secret); null for a job written by a newer version
+ *     secret): the stored JSON, served as it is; null for a job that a replica older than these
+ *     columns queued
  */
 public record JobView(
     UUID id,
@@ -58,7 +60,7 @@ public record JobView(
     Data data,
     @Nullable Plan plan,
     @Nullable Map<String, Long> peakMemory,
-    @Nullable JobRequest request) {
+    @Schema(implementation = JobRequest.class) @JsonRawValue @Nullable String request) {
 
   /**
    * The datasets a job reads.

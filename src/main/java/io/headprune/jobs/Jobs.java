@@ -9,10 +9,10 @@ import io.headprune.checkpoint.Json;
 import io.headprune.checkpoint.Labels;
 import io.headprune.model.Models;
 import io.headprune.problem.ConflictException;
-import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.NotFoundException;
 import io.headprune.pruning.Plan;
 import io.headprune.pruning.PruneReport;
+import io.headprune.pruning.Pruner;
 import io.headprune.scoring.Phase;
 import io.headprune.storage.ArtifactStore;
 import io.headprune.tenancy.Audit;
@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.IntStream;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
@@ -196,22 +195,7 @@ public class Jobs {
           config.languageModel()
               ? null
               : config.labels(); // a language model's data carries no class labels
-      if (labels != null && spec.options().metric() != null) {
-        spec.options().metric().checkApplies(labels.regression(), labels.count());
-      }
-      int fewest =
-          IntStream.range(0, config.layers())
-              .map(l -> config.remainingHeads(l).length)
-              .min()
-              .orElse(0);
-      if (spec.options().minHeadsPerLayer() > fewest) {
-        throw new InvalidInputException(
-            "minHeadsPerLayer "
-                + spec.options().minHeadsPerLayer()
-                + " is more than the "
-                + fewest
-                + " heads of this model's smallest layer");
-      }
+      Pruner.checkFits(spec.options(), config);
     } else {
       // resolved now, so a missing repository or revision is the caller's 4xx; downloaded by the
       // worker
@@ -291,6 +275,9 @@ public class Jobs {
     job.evaluationId = checked.evaluation();
     job.comparedIds = new ArrayList<>(checked.compared());
     job.request = JobPayload.write(spec.normalized());
+    job.asked = Json.MAPPER.writeValueAsString(spec.normalized());
+    job.modelHub = spec.normalized().model().hub();
+    job.modelRevision = spec.normalized().model().revision();
     job.name = spec.normalized().name();
     job.labels = ResourceLabels.json(spec.normalized().labels());
     job.externalId = spec.normalized().externalId();
@@ -585,17 +572,8 @@ public class Jobs {
   }
 
   private JobView view(JobEntity job, JobView.Callback callback) {
-    JobRequest.ModelRef requested;
-    JobRequest submitted;
-    try {
-      submitted = JobPayload.read(job.request);
-      requested = submitted.model();
-    } catch (JobPayload.Newer newer) {
-      submitted = null; // written by a newer replica: what the row says
-      requested = new JobRequest.ModelRef(job.modelId, null, null);
-    }
     JobView.Model model =
-        new JobView.Model(job.modelId, requested.hub(), requested.revision(), job.hubCommit);
+        new JobView.Model(job.modelId, job.modelHub, job.modelRevision, job.hubCommit);
     return new JobView(
         job.id,
         job.status,
@@ -625,7 +603,7 @@ public class Jobs {
                 List.of()),
         job.plan == null ? null : read(job.plan, JobView.Plan.class),
         job.peakMemory == null ? null : readPeakMemory(job.peakMemory),
-        submitted);
+        job.asked);
   }
 
   private static Map<String, Long> readPeakMemory(String json) {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.DatasetReader;
+import io.headprune.checkpoint.ModelConfig;
 import io.headprune.checkpoint.Tables;
 import io.headprune.model.Architecture;
 import io.headprune.model.HeadModel;
@@ -30,13 +31,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.IntStream;
 
 /**
  * A whole pruning run: score every head per seed, evaluate every criterion at every sparsity,
@@ -152,23 +153,7 @@ public final class Pruner {
     try (Checkpoint checkpoint = Models.open(modelDir);
         HeadModel model = Models.load(checkpoint, device);
         Inputs inputs = Inputs.open(checkpoint, options.maxLength())) {
-      if (options.uniformGroups()
-          && Models.architecture(checkpoint.config()).physicalPruning()
-              != Architecture.PhysicalPruning.REDUCED_COUNTS) {
-        throw new InvalidInputException(
-            "uniform-groups selection removes whole key/value groups for models whose "
-                + "pruned checkpoint is a stock config with fewer heads; this model records pruned_heads instead: use "
-                + "one-shot or iterative selection");
-      }
-      int fewest = Arrays.stream(model.heads()).mapToInt(h -> h.length).min().orElse(0);
-      if (options.minHeadsPerLayer() > fewest) {
-        throw new InvalidInputException(
-            "minHeadsPerLayer "
-                + options.minHeadsPerLayer()
-                + " is more than the "
-                + fewest
-                + " heads of this model's smallest layer");
-      }
+      checkFits(options, checkpoint.config());
       List<Encoded> pool = inputs.read(data, DatasetReader.Limits.DEFAULT, POOL_CAP, progress);
       int poolRows = inputs.rowsRead();
       List<Encoded> evaluationSet =
@@ -399,7 +384,46 @@ public final class Pruner {
       }
       return metric;
     }
-    var labels = model.config().labels();
+    return classifierMetric(options, model.config());
+  }
+
+  /**
+   * Whether {@code options} can run on a model of {@code config}: uniform groups only where the
+   * pruned checkpoint is a stock config with fewer heads, {@code minHeadsPerLayer} within the
+   * smallest layer, a classifier's metric applicable to its labels. The one check of these, made
+   * where the model becomes known: on submission for an uploaded model, here for a Hub model and
+   * the command line.
+   */
+  public static void checkFits(PruneOptions options, ModelConfig config) {
+    if (options.uniformGroups()
+        && Models.architecture(config).physicalPruning()
+            != Architecture.PhysicalPruning.REDUCED_COUNTS) {
+      throw new InvalidInputException(
+          "uniform-groups selection removes whole key/value groups for models whose pruned"
+              + " checkpoint is a stock config with fewer heads; this model records pruned_heads"
+              + " instead: use one-shot or iterative selection");
+    }
+    int fewest =
+        IntStream.range(0, config.layers())
+            .map(l -> config.remainingHeads(l).length)
+            .min()
+            .orElse(0);
+    if (options.minHeadsPerLayer() > fewest) {
+      throw new InvalidInputException(
+          "minHeadsPerLayer "
+              + options.minHeadsPerLayer()
+              + " is more than the "
+              + fewest
+              + " heads of this model's smallest layer");
+    }
+    if (!config.languageModel()) { // a language model's metric depends on its data's kind
+      classifierMetric(options, config);
+    }
+  }
+
+  /** A classifier's metric: the requested one if its labels allow it, else its task's. */
+  private static Metric classifierMetric(PruneOptions options, ModelConfig config) {
+    var labels = config.labels();
     Metric metric =
         options.metric() != null ? options.metric() : Metric.defaultFor(labels.regression());
     metric.checkApplies(labels.regression(), labels.count());
