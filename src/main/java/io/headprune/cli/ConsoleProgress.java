@@ -1,7 +1,7 @@
 package io.headprune.cli;
 
-import io.headprune.scoring.Phase;
-import io.headprune.scoring.Progress;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;

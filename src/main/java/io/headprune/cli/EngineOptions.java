@@ -3,7 +3,7 @@ package io.headprune.cli;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.checkpoint.Labels;
 import io.headprune.model.MemoryBudget;
-import io.headprune.scoring.Progress;
+import io.headprune.progress.Progress;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

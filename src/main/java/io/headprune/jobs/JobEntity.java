@@ -1,6 +1,6 @@
 package io.headprune.jobs;
 
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import jakarta.persistence.CollectionTable;
 import jakarta.persistence.Column;
 import jakarta.persistence.ElementCollection;

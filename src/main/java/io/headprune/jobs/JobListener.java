@@ -1,6 +1,6 @@
 package io.headprune.jobs;
 
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import java.util.UUID;
 
 /** Observes running jobs on this worker (e.g. for logging); called on the job's thread. */

@@ -1,6 +1,8 @@
 package io.headprune.jobs;
 
 import io.headprune.checkpoint.Json;
+import io.headprune.progress.RunStopped;
+import io.headprune.progress.StopToken;
 import io.headprune.pruning.PruneReport;
 import io.headprune.pruning.Pruner;
 import io.headprune.scoring.HeadScore;
@@ -59,8 +61,8 @@ class JobResults {
 
   /**
    * Stores attempt {@code attempt}'s result, if that attempt still owns the running job; a worker
-   * that lost the job (revived elsewhere while it was paused) gets {@link JobRunner.LostOwnership}
-   * and its files are removed, so the owner's are never touched.
+   * that lost the job (revived elsewhere while it was paused) gets {@link RunStopped} (lost) and
+   * its files are removed, so the owner's are never touched.
    */
   void persist(
       UUID id, int attempt, Path work, Pruner.Result result, String criterion, Instant started) {
@@ -100,12 +102,12 @@ class JobResults {
       boolean[] moved,
       String criterion,
       Instant started) {
-    JobEntity job = jobs.lockById(id).orElseThrow(JobRunner.Cancelled::new);
+    JobEntity job = jobs.lockById(id).orElseThrow(() -> new RunStopped(StopToken.Reason.CANCELLED));
     if (!job.runBy(attempt)) {
-      throw new JobRunner.LostOwnership(); // another attempt owns (or has ended) the job
+      throw new RunStopped(StopToken.Reason.LOST); // another attempt owns (or has ended) the job
     }
     if (job.cancelRequested) {
-      throw new JobRunner.Cancelled();
+      throw new RunStopped(StopToken.Reason.CANCELLED);
     }
     ArtifactStore.delete(target);
     try {

@@ -13,10 +13,12 @@ import io.headprune.problem.HeadpruneException;
 import io.headprune.problem.InvalidInputException;
 import io.headprune.problem.Problem;
 import io.headprune.problem.ProblemType;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
+import io.headprune.progress.RunStopped;
+import io.headprune.progress.StopToken;
 import io.headprune.pruning.PruneRequest;
 import io.headprune.pruning.Pruner;
-import io.headprune.scoring.Phase;
-import io.headprune.scoring.Progress;
 import io.headprune.storage.ArtifactStore;
 import io.headprune.tenancy.Quotas;
 import java.nio.file.Path;
@@ -45,23 +47,6 @@ class JobRunner {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
-  /** Thrown from the progress callback to stop a job that was cancelled or deleted. */
-  static final class Cancelled extends RuntimeException {
-    Cancelled() {
-      super("cancelled", null, false, false);
-    }
-  }
-
-  /**
-   * Thrown when this attempt no longer owns the job: it was revived on another worker while this
-   * one was paused (GC, frozen VM, partition). The attempt stops and leaves no trace.
-   */
-  static final class LostOwnership extends RuntimeException {
-    LostOwnership() {
-      super("another attempt owns the job", null, false, false);
-    }
-  }
-
   /**
    * Thrown when the job cannot start here yet — its tenant already runs as many jobs as its quota
    * allows, or a newer headprune wrote its options: the job stays queued and is tried again
@@ -70,13 +55,6 @@ class JobRunner {
   static final class Deferred extends RuntimeException {
     Deferred(String reason) {
       super(reason, null, false, false);
-    }
-  }
-
-  /** Thrown to hand a job back to the queue when this worker shuts down. */
-  static final class HandedBack extends RuntimeException {
-    HandedBack() {
-      super("worker shutting down; job handed back to the queue", null, false, false);
     }
   }
 
@@ -243,7 +221,8 @@ class JobRunner {
               : source(
                   catalog.datasetUse(job.evaluationId), spec.normalized().evaluation(), maxLength);
       List<DataSource> compared = compared(job, spec);
-      JobProgress progress = new JobProgress(id, attempt, context);
+      StopToken stop = new StopToken();
+      JobProgress progress = new JobProgress(id, attempt, context, stop);
       String modelName =
           job.modelId != null ? catalog.modelName(job.modelId) : spec.normalized().model().hub();
       Map<String, Object> repeat = repeatable(spec.normalized(), job.hubCommit, job.data);
@@ -260,17 +239,19 @@ class JobRunner {
                   .comparing(compared)
                   .writingTo(work.resolve("out"))
                   .on(device)
-                  .reporting(progress));
+                  .reporting(progress)
+                  .stoppedBy(stop));
       metrics.headsScored((long) result.scores().heads().size() * spec.options().seeds());
       progress.endPhase();
       results.persist(id, attempt, work, result, criterion, startedAt);
       outcome = new Outcome.Succeeded();
-    } catch (LostOwnership lost) {
-      outcome = new Outcome.Lost();
-    } catch (Cancelled cancelled) {
-      outcome = new Outcome.Cancelled();
-    } catch (HandedBack handedBack) {
-      outcome = new Outcome.HandedBack();
+    } catch (RunStopped stopped) {
+      outcome =
+          switch (stopped.reason()) {
+            case CANCELLED -> new Outcome.Cancelled();
+            case LOST -> new Outcome.Lost();
+            case SHUTDOWN -> new Outcome.HandedBack();
+          };
     } catch (HeadpruneException e) {
       outcome =
           new Outcome.Failed(
@@ -369,7 +350,8 @@ class JobRunner {
           "retry",
           Phase.QUEUED,
           "handed back to the queue: worker " + workerName + " shut down");
-      throw new HandedBack(); // db-scheduler runs it again (JobQueue's failure handler)
+      // db-scheduler runs it again (JobQueue's failure handler)
+      throw new RunStopped(StopToken.Reason.SHUTDOWN);
     } else if (outcome instanceof Outcome.Retry retry) {
       log.warn("job {}: attempt {}: {}", id, attempt, retry.detail());
       event(id, attempt, "retry", null, retry.detail());
@@ -396,7 +378,7 @@ class JobRunner {
               entry -> new MemoryBudget(devices.pool(entry)).reservation(footprint, canStream));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new HandedBack();
+      throw new RunStopped(StopToken.Reason.SHUTDOWN);
     }
     shareCores();
     return slot;
@@ -584,7 +566,9 @@ class JobRunner {
   }
 
   /**
-   * Writes progress every few seconds and stops the job when it is cancelled or the worker stops.
+   * Writes progress every few seconds; finding the job cancelled (or deleted), owned by a later
+   * attempt, or the worker shutting down, it says so to the run's stop token, which the engine
+   * checks after the report. It never throws to stop the run.
    */
   private final class JobProgress implements Progress {
     private final UUID id;
@@ -602,7 +586,10 @@ class JobRunner {
     /** Per phase ended, the process's peak resident memory in bytes. */
     private final Map<String, Long> peaks = new LinkedHashMap<>();
 
-    JobProgress(UUID id, int attempt, ExecutionContext context) {
+    private final StopToken stop;
+
+    JobProgress(UUID id, int attempt, ExecutionContext context, StopToken stop) {
+      this.stop = stop;
       this.id = id;
       this.attempt = attempt;
       this.context = context;
@@ -634,7 +621,8 @@ class JobRunner {
       shareCores();
       listeners.forEach(listener -> listener.onProgress(id, attempt, phase, done, total));
       if (context.getSchedulerState().isShuttingDown() && phase.handedBackOnShutdown()) {
-        throw new HandedBack();
+        stop.stop(StopToken.Reason.SHUTDOWN);
+        return;
       }
       Instant now = clock.instant();
       if (phase != this.phase
@@ -666,10 +654,10 @@ class JobRunner {
         this.phase = phase;
         lastWrite = now;
         if ("cancel".equals(state)) {
-          throw new Cancelled();
+          stop.stop(StopToken.Reason.CANCELLED);
         }
         if ("lost".equals(state)) {
-          throw new LostOwnership();
+          stop.stop(StopToken.Reason.LOST);
         }
       }
     }

@@ -1,8 +1,8 @@
 package io.headprune.jobs;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import io.headprune.progress.Phase;
 import io.headprune.pruning.PruneReport;
-import io.headprune.scoring.Phase;
 import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.annotation.Nullable;
 import java.time.Instant;

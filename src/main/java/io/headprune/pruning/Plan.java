@@ -1,7 +1,7 @@
 package io.headprune.pruning;
 
 import io.headprune.problem.InvalidInputException;
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import io.headprune.scoring.Splits;
 import java.util.Collections;
 import java.util.EnumMap;

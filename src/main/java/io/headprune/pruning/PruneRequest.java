@@ -3,7 +3,8 @@ package io.headprune.pruning;
 import ai.djl.Device;
 import io.headprune.checkpoint.DataSource;
 import io.headprune.problem.InvalidInputException;
-import io.headprune.scoring.Progress;
+import io.headprune.progress.Progress;
+import io.headprune.progress.StopToken;
 import jakarta.annotation.Nullable;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.List;
  * @param options what the run does
  * @param out where the outputs are written, or null to write none
  * @param device where the model runs
- * @param progress who hears of the run's progress (and may stop it by throwing)
+ * @param progress who hears of the run's progress
+ * @param stop what asks the run to stop: checked after each batch reported
  */
 public record PruneRequest(
     Path modelDir,
@@ -35,7 +37,8 @@ public record PruneRequest(
     PruneOptions options,
     @Nullable Path out,
     Device device,
-    Progress progress) {
+    Progress progress,
+    StopToken stop) {
 
   public PruneRequest {
     compared = List.copyOf(compared);
@@ -67,7 +70,8 @@ public record PruneRequest(
         options,
         null,
         Device.cpu(),
-        Progress.NONE);
+        Progress.NONE,
+        new StopToken());
   }
 
   /**
@@ -94,13 +98,24 @@ public record PruneRequest(
         options,
         out,
         device,
-        progress);
+        progress,
+        stop);
   }
 
   /** This run, comparing its calibration data with {@code sets}. */
   public PruneRequest comparing(List<DataSource> sets) {
     return new PruneRequest(
-        modelDir, modelName, origin, calibration, sets, evaluation, options, out, device, progress);
+        modelDir,
+        modelName,
+        origin,
+        calibration,
+        sets,
+        evaluation,
+        options,
+        out,
+        device,
+        progress,
+        stop);
   }
 
   /** This run, writing its outputs under {@code directory}. */
@@ -115,13 +130,24 @@ public record PruneRequest(
         options,
         directory,
         device,
-        progress);
+        progress,
+        stop);
   }
 
   /** This run, on {@code on}. */
   public PruneRequest on(Device on) {
     return new PruneRequest(
-        modelDir, modelName, origin, calibration, compared, evaluation, options, out, on, progress);
+        modelDir,
+        modelName,
+        origin,
+        calibration,
+        compared,
+        evaluation,
+        options,
+        out,
+        on,
+        progress,
+        stop);
   }
 
   /** This run, telling {@code listener} of its progress. */
@@ -136,6 +162,23 @@ public record PruneRequest(
         options,
         out,
         device,
-        listener);
+        listener,
+        stop);
+  }
+
+  /** This run, stopped when {@code token} asks (after the batch it is in). */
+  public PruneRequest stoppedBy(StopToken token) {
+    return new PruneRequest(
+        modelDir,
+        modelName,
+        origin,
+        calibration,
+        compared,
+        evaluation,
+        options,
+        out,
+        device,
+        progress,
+        token);
   }
 }

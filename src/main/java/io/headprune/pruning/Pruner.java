@@ -10,6 +10,8 @@ import io.headprune.model.Architecture;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Progress;
+import io.headprune.progress.RunStopped;
 import io.headprune.pruning.PruneReport.Artifact;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
@@ -20,7 +22,6 @@ import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Inputs;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
-import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.scoring.Splits;
@@ -136,6 +137,8 @@ public final class Pruner {
    * Runs {@code request}'s options on its model: calibrating on its calibration data (and scoring,
    * selecting and evaluating the sets it compares the same way), evaluating on its evaluation data
    * (or a held-out part of the pool when it has none); writes the outputs when it names where.
+   * After each batch it reports, it checks the request's stop token: a stop unwinds by {@link
+   * RunStopped}, leaving nothing in {@code out} but what its caller clears.
    */
   public static Result prune(PruneRequest request) {
     Path modelDir = request.modelDir();
@@ -147,7 +150,7 @@ public final class Pruner {
     PruneOptions options = request.options();
     Path out = request.out();
     Device device = request.device();
-    Progress progress = request.progress();
+    Progress progress = request.stop().checkedAfter(request.progress());
     checkOutput(out);
     Instant started = Instant.now();
     try (Checkpoint checkpoint = Models.open(modelDir);

@@ -2,6 +2,8 @@ package io.headprune.pruning;
 
 import io.headprune.model.HeadModel;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import io.headprune.pruning.PruneReport.AlphaChoice;
 import io.headprune.pruning.PruneReport.AlphaTrial;
 import io.headprune.pruning.PruneReport.EvaluationRow;
@@ -17,9 +19,7 @@ import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.ModelRunner;
-import io.headprune.scoring.Phase;
 import io.headprune.scoring.Predictions;
-import io.headprune.scoring.Progress;
 import io.headprune.scoring.RawScores;
 import io.headprune.scoring.Rescaling;
 import io.headprune.scoring.ScaledHeads;

@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;

@@ -6,6 +6,8 @@ import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.checkpoint.TextTokenizer.Tokens;
 import io.headprune.model.Batch;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -6,6 +6,8 @@ import io.headprune.checkpoint.TextTokenizer.Tokens;
 import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

@@ -10,6 +10,8 @@ import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Stage;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -14,6 +14,8 @@ import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Architecture;
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,6 +6,8 @@ import io.headprune.model.Autograd;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Stage;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;

@@ -4,6 +4,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.domain.JavaFieldAccess;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -27,6 +28,7 @@ class ArchitectureTest {
             "io.headprune.checkpoint..",
             "io.headprune.model..",
             "io.headprune.scoring..",
+            "io.headprune.progress..",
             "io.headprune.pruning..",
             "io.headprune.problem..",
             "io.headprune.cli..",
@@ -77,6 +79,41 @@ class ArchitectureTest {
                             .getFullName()
                             .equals("io.headprune.jobs.JobEntity")
                         && lifecycle.contains(access.getTarget().getName())))
+        .check(CLASSES);
+  }
+
+  /**
+   * Progress and stopping are shared by the engine, the jobs and the command line, and depend on
+   * none of them: a phase or a stop means the same to all.
+   */
+  @Test
+  void progressDependsOnNothingOfHeadprunes() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.headprune.progress..")
+        .should()
+        .dependOnClassesThat(
+            JavaClass.Predicates.resideInAPackage("io.headprune..")
+                .and(JavaClass.Predicates.resideOutsideOfPackage("io.headprune.progress..")))
+        .check(CLASSES);
+  }
+
+  /**
+   * A run is stopped by its token, checked by the engine after a batch: no progress listener of the
+   * jobs throws the stop itself (the worker's listener only asks).
+   */
+  @Test
+  void onlyTheTokenAndTheJobsEdgesRaiseAStop() {
+    noClasses()
+        .that()
+        .doNotHaveFullyQualifiedName("io.headprune.progress.StopToken")
+        .and()
+        .doNotHaveFullyQualifiedName("io.headprune.jobs.JobRunner")
+        .and()
+        .doNotHaveFullyQualifiedName("io.headprune.jobs.JobResults")
+        .should()
+        .callConstructor(
+            "io.headprune.progress.RunStopped", "io.headprune.progress.StopToken$Reason")
         .check(CLASSES);
   }
 

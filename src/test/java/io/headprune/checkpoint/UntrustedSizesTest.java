@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.model.Models;
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Progress;
 import io.headprune.scoring.HeadScorer;
-import io.headprune.scoring.Progress;
 import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;

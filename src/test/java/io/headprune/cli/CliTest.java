@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.checkpoint.Json;
 import io.headprune.hub.HubDatasetsTest;
+import io.headprune.progress.Phase;
 import io.headprune.pruning.BuildVersion;
-import io.headprune.scoring.Phase;
 import io.headprune.storage.ArtifactStore;
 import io.headprune.support.FakeHub;
 import io.headprune.support.Fixtures;

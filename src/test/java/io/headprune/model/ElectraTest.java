@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
+import io.headprune.progress.Progress;
 import io.headprune.pruning.CheckpointPruner;
 import io.headprune.pruning.PruneMode;
 import io.headprune.scoring.Criterion;
@@ -14,7 +15,6 @@ import io.headprune.scoring.HeadSelector;
 import io.headprune.scoring.Inputs;
 import io.headprune.scoring.ModelRunner;
 import io.headprune.scoring.Normalization;
-import io.headprune.scoring.Progress;
 import io.headprune.scoring.ScoreTable;
 import io.headprune.support.Checkpoints;
 import io.headprune.support.Fixtures;

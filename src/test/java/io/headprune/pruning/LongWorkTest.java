@@ -8,12 +8,15 @@ import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Example;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Models;
+import io.headprune.progress.Progress;
+import io.headprune.progress.RunStopped;
+import io.headprune.progress.StopToken;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Encoded;
 import io.headprune.scoring.Inputs;
-import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,20 +25,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every long loop of a run reports progress, which is where a worker stops for cancellation and
- * shutdown: reading, the unpruned pass, the α grid, the target grid, evaluation. Inputs are
- * bounded: oversized files are sampled, over-long texts clipped before tokenising.
+ * Every long loop of a run reports progress, after which the engine checks its stop token: where a
+ * worker stops for cancellation and shutdown: reading, the unpruned pass, the α grid, the target
+ * grid, evaluation, writing. Inputs are bounded: oversized files are sampled, over-long texts
+ * clipped before tokenising.
  */
 class LongWorkTest {
 
   private static final Path MODEL = Fixtures.tinyBert();
-
-  /** Thrown by a progress listener to show that a phase reached it. */
-  private static final class Stop extends RuntimeException {
-    Stop(String phase) {
-      super(phase, null, false, false);
-    }
-  }
 
   @ParameterizedTest
   @ValueSource(strings = {"load", "dense", "score", "alpha", "target", "evaluate", "write"})
@@ -48,10 +45,14 @@ class LongWorkTest {
             .alpha(new Alpha.Auto(Alpha.Rule.DIVERGENCE))
             .calibrationSize(32)
             .build();
+    StopToken token = new StopToken();
+    List<String> after = new ArrayList<>(); // reports heard once the stop was asked
     Progress stopping =
         (name, done, total) -> {
-          if (name.id().equals(phase)) {
-            throw new Stop(name.id());
+          if (token.reason().isPresent()) {
+            after.add(name.id());
+          } else if (name.id().equals(phase)) {
+            token.stop(StopToken.Reason.CANCELLED); // asked, not thrown: the engine stops
           }
         };
     assertThatThrownBy(
@@ -59,9 +60,12 @@ class LongWorkTest {
                 Pruner.prune(
                     PruneRequest.of(MODEL, MODEL.resolve("calib.jsonl"), null, options)
                         .writingTo(out.resolve("run"))
-                        .reporting(stopping)))
-        .isInstanceOf(Stop.class)
-        .hasMessage(phase);
+                        .reporting(stopping)
+                        .stoppedBy(token)))
+        .isInstanceOfSatisfying(
+            RunStopped.class,
+            stopped -> assertThat(stopped.reason()).isEqualTo(StopToken.Reason.CANCELLED));
+    assertThat(after).as("reports after the stop in " + phase).isEmpty();
     assertThat(out.resolve("run/pruned")).doesNotExist();
   }
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headprune.problem.InvalidInputException;
+import io.headprune.progress.Phase;
+import io.headprune.progress.Progress;
 import io.headprune.scoring.Criterion;
-import io.headprune.scoring.Phase;
-import io.headprune.scoring.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;

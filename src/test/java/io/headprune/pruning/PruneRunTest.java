@@ -3,13 +3,13 @@ package io.headprune.pruning;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.headprune.progress.Progress;
 import io.headprune.pruning.PruneReport.EvaluationRow;
 import io.headprune.pruning.PruneReport.SummaryRow;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.HeadRef;
 import io.headprune.scoring.HeadScorer;
 import io.headprune.scoring.Metric;
-import io.headprune.scoring.Progress;
 import io.headprune.scoring.Splits;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;

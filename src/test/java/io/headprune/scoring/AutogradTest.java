@@ -3,6 +3,7 @@ package io.headprune.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.pytorch.jni.JniUtils;
+import io.headprune.progress.Progress;
 import io.headprune.support.TinyBert;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;

@@ -7,6 +7,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
+import io.headprune.progress.Progress;
 import io.headprune.support.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;

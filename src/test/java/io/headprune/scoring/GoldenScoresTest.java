@@ -3,6 +3,7 @@ package io.headprune.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.headprune.progress.Progress;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
 import java.util.ArrayList;

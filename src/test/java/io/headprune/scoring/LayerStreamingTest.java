@@ -14,6 +14,7 @@ import io.headprune.model.HeadModel;
 import io.headprune.model.MemoryBudget;
 import io.headprune.model.Models;
 import io.headprune.model.Placement;
+import io.headprune.progress.Progress;
 import io.headprune.support.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,6 +2,7 @@ package io.headprune.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.headprune.progress.Progress;
 import io.headprune.support.TinyBert;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

@@ -11,6 +11,7 @@ import io.headprune.checkpoint.DatasetReader;
 import io.headprune.checkpoint.Recipe;
 import io.headprune.checkpoint.TextTokenizer;
 import io.headprune.model.Models;
+import io.headprune.progress.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.HeadModel;
 import io.headprune.model.Models;
+import io.headprune.progress.Progress;
 import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
 import io.headprune.support.TinyVit;

@@ -3,7 +3,7 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.jobs.JobListener;
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import io.headprune.support.Fixtures;
 import io.headprune.support.ServiceTest;
 import java.io.IOException;

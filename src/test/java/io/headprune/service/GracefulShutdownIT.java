@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
 import io.headprune.jobs.JobListener;
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import java.nio.file.Path;

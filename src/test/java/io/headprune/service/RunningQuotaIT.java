@@ -3,7 +3,7 @@ package io.headprune.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headprune.jobs.JobListener;
-import io.headprune.scoring.Phase;
+import io.headprune.progress.Phase;
 import io.headprune.support.Instances;
 import io.headprune.support.TestDatabase;
 import java.nio.file.Path;

@@ -1,8 +1,11 @@
-package io.headprune.scoring;
+package io.headprune.progress;
 
 import java.util.Map;
 
-/** Receives progress of long work, one call per finished batch; may throw to cancel. */
+/**
+ * Receives progress of long work, one call per finished batch. It never stops the work: a run is
+ * stopped by its {@link StopToken}, which the engine checks after each report.
+ */
 @FunctionalInterface
 public interface Progress {
 

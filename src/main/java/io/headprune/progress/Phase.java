@@ -1,4 +1,4 @@
-package io.headprune.scoring;
+package io.headprune.progress;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
