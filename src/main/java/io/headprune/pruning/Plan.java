@@ -149,7 +149,10 @@ public record Plan(Map<Phase, Long> passes) {
             ? Pruner.grid(budget.step())
             : List.of();
     long targetPoints =
-        grid.isEmpty() ? 0 : Math.min(grid.size(), Run.bisectionSteps(grid.size()) + Run.LOOK_PAST);
+        grid.isEmpty()
+            ? 0
+            : Math.min(
+                grid.size(), TargetSearch.bisectionSteps(grid.size()) + TargetSearch.LOOK_PAST);
     if (options.alpha() instanceof Alpha.Auto) {
       long visited = options.sparsities().size() + Math.max(1, targetPoints);
       passes.put(Phase.ALPHA, visited * PruneOptions.ALPHA_GRID.length * seeds * heldOut);

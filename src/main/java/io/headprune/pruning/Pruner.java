@@ -170,7 +170,7 @@ public final class Pruner {
               pool.size(),
               validationFraction(options, pool.size(), evaluationFraction),
               evaluationFraction);
-      List<Run.ComparedSet> others = new ArrayList<>();
+      List<Comparisons.ComparedSet> others = new ArrayList<>();
       for (int i = 0; i < compared.size(); i++) {
         DataSource source = compared.get(i);
         List<Encoded> examples =
@@ -184,7 +184,7 @@ public final class Pruner {
                   + ") holds multiple-choice items: calibrate on text");
         }
         others.add(
-            new Run.ComparedSet(
+            new Comparisons.ComparedSet(
                 "calibrations[" + (i + 1) + "]", source.label(), examples, inputs.rowsRead()));
       }
       Run run =

@@ -43,7 +43,7 @@ class AlphaChoiceTest {
   }
 
   private static double best(List<AlphaTrial> trials, Alpha.Rule rule, Metric metric) {
-    return Run.best(Run.withinNoise(trials, rule, metric), rule, metric);
+    return AlphaSearch.best(AlphaSearch.withinNoise(trials, rule, metric), rule, metric);
   }
 
   @Test
@@ -84,11 +84,12 @@ class AlphaChoiceTest {
             new AlphaTrial(0.5, 0.11, 0.02, 0.81),
             new AlphaTrial(0.6, 0.115, 0.02, 0.81), // as stable as 0.5, higher divergence
             new AlphaTrial(1.0, 0.10, 0.02, 0.64)); // the lowest divergence, the least stable
-    List<AlphaTrial> flagged = Run.withinNoise(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY);
+    List<AlphaTrial> flagged =
+        AlphaSearch.withinNoise(trials, Alpha.Rule.DIVERGENCE, Metric.ACCURACY);
     assertThat(flagged)
         .extracting(AlphaTrial::withinNoise)
         .containsExactly(false, true, true, true);
-    assertThat(Run.best(flagged, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.5);
+    assertThat(AlphaSearch.best(flagged, Alpha.Rule.DIVERGENCE, Metric.ACCURACY)).isEqualTo(0.5);
     // by metric: accuracy within one standard error (0.01) of the best 0.90
     List<AlphaTrial> accuracy =
         List.of(

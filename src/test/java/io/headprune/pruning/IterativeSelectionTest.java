@@ -39,7 +39,7 @@ class IterativeSelectionTest {
     RawScores first = scores(0.1, 0.2, 0.3, 0.9);
     List<Set<HeadRef>> asked = new ArrayList<>();
     List<HeadRef> iterative =
-        Run.iterative(
+        HeadSelection.iterative(
             Criterion.HIES,
             0,
             0.5,

@@ -132,7 +132,7 @@ class PruneRunTest {
 
   /** The bisection over {@code means} with the budget's rule. */
   private static int largestWithin(double[] means, double dense, double maxDrop, Metric metric) {
-    return Run.largestWithinBySearch(
+    return TargetSearch.largestWithinBySearch(
         means.length, i -> metric.worsening(dense, means[i]) <= maxDrop + 1e-12);
   }
 
@@ -151,7 +151,7 @@ class PruneRunTest {
       double budget = random.nextDouble() * 0.4;
       Set<Integer> measured = new HashSet<>();
       int found =
-          Run.largestWithinBySearch(
+          TargetSearch.largestWithinBySearch(
               points,
               i -> {
                 assertThat(measured.add(i)).as("each point measured once").isTrue();
@@ -163,7 +163,8 @@ class PruneRunTest {
       }
       if (noise == 0) {
         assertThat(found).isEqualTo(exhaustive);
-        assertThat(measured.size()).isLessThanOrEqualTo(Run.bisectionSteps(points) + Run.LOOK_PAST);
+        assertThat(measured.size())
+            .isLessThanOrEqualTo(TargetSearch.bisectionSteps(points) + TargetSearch.LOOK_PAST);
       } else {
         // with noise, a qualifying point far past the boundary can be missed; one within the
         // look-past window never is
@@ -172,12 +173,12 @@ class PruneRunTest {
         if (found >= 0) {
           assertThat(dense - means[found]).isLessThanOrEqualTo(budget + 1e-12);
         }
-        for (int i = found + 1; i <= Math.min(points - 1, found + Run.LOOK_PAST); i++) {
+        for (int i = found + 1; i <= Math.min(points - 1, found + TargetSearch.LOOK_PAST); i++) {
           assertThat(dense - means[i]).isGreaterThan(budget + 1e-12);
         }
       }
     }
-    assertThat(Run.bisectionSteps(57)).isEqualTo(6);
+    assertThat(TargetSearch.bisectionSteps(57)).isEqualTo(6);
   }
 
   @Test
@@ -198,18 +199,19 @@ class PruneRunTest {
       Set<Integer> measured = new HashSet<>();
       IntPredicate within = i -> 0.9 - means[i] <= budget + 1e-12;
       int found =
-          Run.largestWithinBySearch(
+          TargetSearch.largestWithinBySearch(
               points,
               i -> {
                 assertThat(measured.add(i)).as("each point asked once").isTrue();
                 return within.test(i);
               },
               known);
-      assertThat(found).isEqualTo(Run.largestWithinBySearch(points, within));
+      assertThat(found).isEqualTo(TargetSearch.largestWithinBySearch(points, within));
       long paid = measured.stream().filter(i -> !known.contains(i)).count();
-      assertThat(paid).isLessThanOrEqualTo(Run.bisectionSteps(points) + Run.LOOK_PAST);
+      assertThat(paid)
+          .isLessThanOrEqualTo(TargetSearch.bisectionSteps(points) + TargetSearch.LOOK_PAST);
       Set<Integer> plain = new HashSet<>();
-      Run.largestWithinBySearch(
+      TargetSearch.largestWithinBySearch(
           points,
           i -> {
             plain.add(i);
@@ -221,7 +223,7 @@ class PruneRunTest {
     // a known point within above a known point that is not (a metric that recovers) is taken
     double[] recovering = {0.90, 0.80, 0.895, 0.70, 0.60};
     assertThat(
-            Run.largestWithinBySearch(
+            TargetSearch.largestWithinBySearch(
                 recovering.length, i -> 0.90 - recovering[i] <= 0.01 + 1e-12, List.of(1, 2)))
         .isEqualTo(2);
   }
