@@ -2,6 +2,7 @@ package io.headprune.api;
 
 import com.fasterxml.jackson.databind.JavaType;
 import io.headprune.problem.ProblemType;
+import io.swagger.v3.core.converter.ModelConverter;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.servers.Server;
@@ -45,6 +46,10 @@ import org.springframework.core.env.Environment;
                     + "(head importance and attention entropy). Errors are RFC 9457 application/problem+json."),
     servers = @Server(url = "/", description = "this server"))
 class OpenApiDefinition {
+
+  static {
+    OptionSchemas.register(); // the engine's option unions, documented by their mirrors
+  }
 
   /** What each problem status means, as every operation that can send it says. */
   private static final Map<Integer, String> ERRORS =
@@ -157,10 +162,20 @@ class OpenApiDefinition {
    * {@code Real} (a number, or NaN and the infinities as strings, as Jackson writes them). Bounded
    * ones are validated request fields, finite by construction.
    */
+  /** Names the API gives types whose Java names would clash ({@link OptionSchemas#NAMES}). */
+  @Bean
+  ModelConverter schemaNames() {
+    return OptionSchemas.naming();
+  }
+
   @Bean
   @SuppressWarnings("unchecked") // an enum's values: swagger's Schema<T> is typed by the value
   PropertyCustomizer nullableAndReal() {
     return (property, type) -> {
+      Schema<?> special = OptionSchemas.property(property, type);
+      if (special != property) {
+        return special;
+      }
       Schema<?> schema = property;
       Class<?> raw = raw(type.getType());
       boolean floating =

@@ -3,7 +3,6 @@ package io.headprune.jobs;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.headprune.progress.Phase;
 import io.headprune.pruning.PruneReport;
-import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.annotation.Nullable;
 import java.time.Instant;
 import java.util.Collections;
@@ -60,7 +59,7 @@ public record JobView(
     Data data,
     @Nullable Plan plan,
     @Nullable Map<String, Long> peakMemory,
-    @Schema(implementation = JobRequest.class) @JsonRawValue @Nullable String request) {
+    @JsonRawValue @Nullable String request) {
 
   /**
    * The datasets a job reads.
@@ -95,7 +94,6 @@ public record JobView(
    * @param instance this occurrence, {@code urn:uuid:…} (null for a job that ended before problems
    *     had one)
    */
-  @Schema(name = "JobFailure")
   public record Failure(
       String type, String title, int status, String detail, @Nullable String instance) {}
 
@@ -113,7 +111,6 @@ public record JobView(
    * @param artifact what the artifact measured itself on the evaluation data (its metric, agreement
    *     and latency ratio) beside the seeds' spread; null for jobs finished before it was measured
    */
-  @Schema(name = "JobResult")
   public record Result(
       String criterion,
       double sparsity,
@@ -130,7 +127,6 @@ public record JobView(
    * @param sha256 SHA-256 of its bytes
    * @param bytes its size
    */
-  @Schema(name = "JobLink")
   public record Link(String href, String sha256, long bytes) {}
 
   /**
@@ -139,7 +135,6 @@ public record JobView(
    * @param gaveUpAt when retries stopped without success
    * @param attempts every delivery attempt
    */
-  @Schema(name = "CallbackStatus")
   public record Callback(
       String url,
       @Nullable Instant deliveredAt,
@@ -161,7 +156,6 @@ public record JobView(
    * @param revision the requested revision
    * @param commit the commit the revision resolved to when the job was submitted
    */
-  @Schema(name = "JobModel")
   public record Model(
       @Nullable UUID id,
       @Nullable String hub,

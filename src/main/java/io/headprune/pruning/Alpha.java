@@ -3,8 +3,6 @@ package io.headprune.pruning;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.headprune.problem.InvalidInputException;
-import io.swagger.v3.oas.annotations.media.DiscriminatorMapping;
-import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Locale;
 
 /**
@@ -15,13 +13,6 @@ import java.util.Locale;
   @JsonSubTypes.Type(value = Alpha.Fixed.class, name = "fixed"),
   @JsonSubTypes.Type(value = Alpha.Auto.class, name = "auto")
 })
-@Schema(
-    name = "AlphaOption",
-    discriminatorProperty = "kind",
-    discriminatorMapping = {
-      @DiscriminatorMapping(value = "fixed", schema = Alpha.Fixed.class),
-      @DiscriminatorMapping(value = "auto", schema = Alpha.Auto.class)
-    })
 public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
 
   /** How an automatic α is chosen at each sparsity. */
@@ -50,8 +41,7 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
   }
 
   /** A fixed α in [0, 1]. */
-  @Schema(name = "AlphaFixed")
-  record Fixed(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double value) implements Alpha {
+  record Fixed(double value) implements Alpha {
     public Fixed {
       if (!(value >= 0 && value <= 1)) {
         throw new InvalidInputException("alpha " + value + " is outside [0, 1]");
@@ -60,8 +50,7 @@ public sealed interface Alpha permits Alpha.Fixed, Alpha.Auto {
   }
 
   /** α chosen per sparsity by {@code by}. */
-  @Schema(name = "AlphaAuto")
-  record Auto(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) Rule by) implements Alpha {
+  record Auto(Rule by) implements Alpha {
     public Auto {
       if (by == null) {
         throw new InvalidInputException("an automatic alpha needs a rule: divergence or metric");

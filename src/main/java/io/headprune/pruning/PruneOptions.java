@@ -7,8 +7,6 @@ import io.headprune.problem.InvalidInputException;
 import io.headprune.scoring.Criterion;
 import io.headprune.scoring.Metric;
 import io.headprune.scoring.Normalization;
-import io.swagger.v3.oas.annotations.media.DiscriminatorMapping;
-import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.annotation.Nullable;
 import java.util.List;
 
@@ -35,7 +33,6 @@ import java.util.List;
  * @param measureLatency whether to time the dense and the pruned model
  * @param recovery what is done to the kept heads after pruning: nothing, or rescaling
  */
-@Schema(name = "PruneOptions")
 public record PruneOptions(
     List<Criterion> criteria,
     Criterion criterion,
@@ -78,19 +75,10 @@ public record PruneOptions(
     @JsonSubTypes.Type(value = Target.Sparsity.class, name = "sparsity"),
     @JsonSubTypes.Type(value = Target.MetricBudget.class, name = "maxMetricDrop")
   })
-  @Schema(
-      name = "TargetOption",
-      discriminatorProperty = "kind",
-      discriminatorMapping = {
-        @DiscriminatorMapping(value = "sparsity", schema = Target.Sparsity.class),
-        @DiscriminatorMapping(value = "maxMetricDrop", schema = Target.MetricBudget.class)
-      })
   public sealed interface Target permits Target.Sparsity, Target.MetricBudget {
 
     /** A given sparsity in [0, 1). */
-    @Schema(name = "TargetSparsity")
-    record Sparsity(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double value)
-        implements Target {
+    record Sparsity(double value) implements Target {
       public Sparsity {
         if (!(value >= 0 && value < 1)) {
           throw new InvalidInputException("target sparsity " + value + " is outside [0, 1)");
@@ -102,11 +90,7 @@ public record PruneOptions(
      * The largest sparsity on a grid of {@code step} whose mean metric stays within {@code
      * maxMetricDrop} of the unpruned model's (a relative rise for perplexity).
      */
-    @Schema(name = "TargetMaxMetricDrop")
-    record MetricBudget(
-        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) double maxMetricDrop,
-        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) double step)
-        implements Target {
+    record MetricBudget(double maxMetricDrop, double step) implements Target {
       public MetricBudget {
         if (!(maxMetricDrop >= 0 && maxMetricDrop <= 1)) {
           throw new InvalidInputException("maxMetricDrop " + maxMetricDrop + " is outside [0, 1]");
@@ -140,25 +124,14 @@ public record PruneOptions(
     @JsonSubTypes.Type(value = Selection.Iterative.class, name = "iterative"),
     @JsonSubTypes.Type(value = Selection.UniformGroups.class, name = "uniform-groups")
   })
-  @Schema(
-      name = "SelectionOption",
-      discriminatorProperty = "kind",
-      discriminatorMapping = {
-        @DiscriminatorMapping(value = "one-shot", schema = Selection.OneShot.class),
-        @DiscriminatorMapping(value = "iterative", schema = Selection.Iterative.class),
-        @DiscriminatorMapping(value = "uniform-groups", schema = Selection.UniformGroups.class)
-      })
   public sealed interface Selection
       permits Selection.OneShot, Selection.Iterative, Selection.UniformGroups {
 
     /** The lowest-scoring heads at once. */
-    @Schema(name = "SelectionOneShot")
     record OneShot() implements Selection {}
 
     /** {@code step} of the heads at a time, re-scoring with the pruned heads gated off (§3.8). */
-    @Schema(name = "SelectionIterative")
-    record Iterative(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) double step)
-        implements Selection {
+    record Iterative(double step) implements Selection {
       public Iterative {
         if (!(step > 0 && step < 1)) {
           throw new InvalidInputException("step " + step + " is outside (0, 1)");
@@ -172,11 +145,7 @@ public record PruneOptions(
      * counts vLLM shards over that many GPUs: query heads divisible by it, key/value heads
      * divisible by it or, when fewer, dividing it (vLLM replicates them).
      */
-    @Schema(name = "SelectionUniformGroups")
-    record UniformGroups(
-        @Schema(requiredMode = Schema.RequiredMode.REQUIRED) boolean loadableByV5,
-        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, minimum = "1") int tensorParallel)
-        implements Selection {
+    record UniformGroups(boolean loadableByV5, int tensorParallel) implements Selection {
 
       /** Whole groups for transformers v4 ({@code v5} false) or v5, no serving target. */
       public UniformGroups(boolean loadableByV5) {

@@ -117,6 +117,21 @@ class ArchitectureTest {
         .check(CLASSES);
   }
 
+  /**
+   * OpenAPI is the API's concern: the engine, the jobs and every other package carry no swagger
+   * annotation or model (the API documents their types by mirrors and names of its own).
+   */
+  @Test
+  void onlyTheApiKnowsOpenApi() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("io.headprune.api..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.swagger..")
+        .check(CLASSES);
+  }
+
   @Test
   void packagesHaveNoCycles() {
     slices().matching("io.headprune.(*)..").should().beFreeOfCycles().check(CLASSES);
