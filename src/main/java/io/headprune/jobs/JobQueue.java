@@ -2,10 +2,11 @@ package io.headprune.jobs;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.task.DeadExecutionHandler;
+import com.github.kagkarlsson.scheduler.task.ExecutionContext;
 import com.github.kagkarlsson.scheduler.task.Priority;
+import com.github.kagkarlsson.scheduler.task.TaskDescriptor;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,7 +17,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The job queue on PostgreSQL: one db-scheduler one-time task per job (instance id = job id),
@@ -44,19 +44,40 @@ class JobQueue {
     return JobPools.of(pools, defaultPool, own);
   }
 
+  /** What runs a pool's jobs: {@link JobRunner} in the service, a stand-in in queue tests. */
+  interface Worker {
+
+    /** Runs job {@code id}; throws only to hand it back or to wait (see {@link #pruneJobs}). */
+    void run(UUID id, ExecutionContext context);
+
+    /**
+     * The worker running job {@code id} died; returns whether the job is now quarantined ({@code
+     * maxDeaths} reached).
+     */
+    boolean workerDied(UUID id, int maxDeaths);
+  }
+
   /** This worker's jobs: those of its own pool. */
   @Bean
   OneTimeTask<String> pruneJobTask(
       JobPools pools,
       JobRunner runner,
-      Repositories.JobRows jobs,
-      TransactionTemplate transactions,
-      Clock clock,
       // how long a job waits before it tries again to fit in its tenant's running-jobs quota
       @Value("${headprune.quota.retry-interval:10s}") Duration quotaWait,
       // how many dead workers quarantine a job
       @Value("${headprune.jobs.max-worker-deaths:3}") int maxWorkerDeaths) {
-    return Tasks.oneTime(JobPools.task(pools.own()))
+    return pruneJobs(JobPools.task(pools.own()), runner, quotaWait, maxWorkerDeaths);
+  }
+
+  /**
+   * The task {@code task} that runs jobs on {@code worker}: a job handed back (shutdown, the
+   * database away) runs again a second after, one waiting for its tenant's running-jobs quota after
+   * {@code quotaWait}; a job whose worker died waits for a worker again, unless workers have died
+   * {@code maxWorkerDeaths} times running it (quarantined: removed from the queue).
+   */
+  static OneTimeTask<String> pruneJobs(
+      TaskDescriptor<String> task, Worker worker, Duration quotaWait, int maxWorkerDeaths) {
+    return Tasks.oneTime(task)
         // the runner ends every job itself; it throws only to hand a job back (shutdown, database
         // away) or to wait for its tenant's running-jobs quota
         .onFailure(
@@ -73,14 +94,14 @@ class JobQueue {
               // before the execution is revived, so that no new attempt can start before the row
               // says QUEUED
               UUID id = UUID.fromString((String) complete.getExecution().taskInstance.getData());
-              if (runner.workerDied(id, maxWorkerDeaths)) {
+              if (worker.workerDied(id, maxWorkerDeaths)) {
                 operations.remove(); // quarantined: never handed to another worker
                 return;
               }
               new DeadExecutionHandler.ReviveDeadExecution<String>()
                   .deadExecution(complete, operations);
             })
-        .execute((instance, context) -> runner.run(UUID.fromString(instance.getData()), context));
+        .execute((instance, context) -> worker.run(UUID.fromString(instance.getData()), context));
   }
 
   /** Delivers a job's completion callback, retried as {@link CallbackDelivery} says. */

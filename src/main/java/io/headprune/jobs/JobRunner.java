@@ -43,7 +43,7 @@ import tools.jackson.databind.node.ObjectNode;
  * leaves no artifacts behind (outputs are built in a scratch directory and moved into place only
  * when complete).
  */
-class JobRunner {
+class JobRunner implements JobQueue.Worker {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
@@ -177,7 +177,8 @@ class JobRunner {
   }
 
   /** Executes job {@code id}; returns normally when the job has ended (in any status). */
-  void run(UUID id, ExecutionContext context) {
+  @Override
+  public void run(UUID id, ExecutionContext context) {
     Started started = transactions.execute(status -> start(id));
     if (started
         == null) { // ended meanwhile: a dead attempt's scratch may be all that is left of it
@@ -450,7 +451,8 @@ class JobRunner {
    * say) is quarantined, FAILED with a problem saying so, and not run again. Returns whether it was
    * quarantined. In its own transaction.
    */
-  boolean workerDied(UUID id, int maxDeaths) {
+  @Override
+  public boolean workerDied(UUID id, int maxDeaths) {
     Boolean quarantined =
         transactions.execute(
             tx -> {
