@@ -176,6 +176,14 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
 
   /** The head blocks at {@code positions} along {@code axis}, runs of neighbours as one slice. */
   private NDArray pick(NDArray array, int[] positions, int axis, NDManager scope) {
+    return blocks(array, positions, headSize, axis, scope);
+  }
+
+  /**
+   * The blocks of {@code size} at {@code positions} along {@code axis} (0 or 1) of {@code array},
+   * runs of neighbours as one slice, on {@code scope}.
+   */
+  static NDArray blocks(NDArray array, int[] positions, int size, int axis, NDManager scope) {
     List<NDArray> parts = new ArrayList<>();
     String prefix = axis == 0 ? "" : ":, ";
     for (int i = 0; i < positions.length; ) {
@@ -184,8 +192,7 @@ record Attention(int[] heads, int headSize, Dense query, Dense key, Dense value,
         j++;
       }
       NDArray part =
-          array.get(
-              prefix + (long) positions[i] * headSize + ":" + (long) (positions[j] + 1) * headSize);
+          array.get(prefix + (long) positions[i] * size + ":" + (long) (positions[j] + 1) * size);
       part.attach(scope); // a slice belongs to the weight's manager until moved
       parts.add(part);
       i = j + 1;

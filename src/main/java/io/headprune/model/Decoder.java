@@ -2,6 +2,8 @@ package io.headprune.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -605,21 +607,34 @@ public final class Decoder extends LoadedModel {
    * belongs to the manager of {@code hidden}.
    */
   private NDArray[] layer(int l, Layer layer, NDArray hidden, NDArray gate, Pass pass) {
+    return layer(l, layer, hidden, gate, pass, null);
+  }
+
+  /**
+   * As above; {@code groupOf}, when not null, says which key/value head of {@code layer} each of
+   * its query heads reads (a layer sliced to some heads: {@link #sliced}), else query head h reads
+   * h / (heads / key/value heads).
+   */
+  private NDArray[] layer(
+      int l, Layer layer, NDArray hidden, NDArray gate, Pass pass, int[] groupOf) {
     int d = config.headSize();
     int count = layer.heads().length;
     int groups = count / keyValueHeads;
+    int keysValues =
+        groupOf == null ? keyValueHeads : (int) (layer.key().weight().getShape().get(0) / d);
 
     // attention: norm, q/k/v (q/k normed per head), rotary positions, key/value heads repeated
     NDArray x = rmsNorm(hidden, layer.inputNorm(), pass.epsilon()); // (B, T, E)
     NDArray q = heads(layer.query().apply(x), count, d); // (B, H, T, D)
-    NDArray k = heads(layer.key().apply(x), keyValueHeads, d); // (B, KV, T, D)
+    NDArray k = heads(layer.key().apply(x), keysValues, d); // (B, KV, T, D)
     if (layer.queryNorm() != null) {
       q = rmsNorm(q, layer.queryNorm(), pass.epsilon());
       k = rmsNorm(k, layer.keyNorm(), pass.epsilon());
     }
     q = Rope.apply(q, pass.rotary()); // (B, H, T, D)
-    k = Rope.apply(k, pass.rotary()).repeat(1, groups); // (B, H, T, D)
-    NDArray v = heads(layer.value().apply(x), keyValueHeads, d).repeat(1, groups); // (B, H, T, D)
+    k = perHead(Rope.apply(k, pass.rotary()), groups, groupOf); // (B, H, T, D)
+    NDArray v =
+        perHead(heads(layer.value().apply(x), keysValues, d), groups, groupOf); // (B, H, T, D)
     NDArray[] attended =
         Attention.attend(
             q,
@@ -677,10 +692,142 @@ public final class Decoder extends LoadedModel {
    * device.
    */
   private NDArray[] placed(int l, Layer layer, NDArray hidden, NDArray gate, Passes passes) {
+    return placed(l, layer, hidden, gate, passes, false);
+  }
+
+  /**
+   * As above; for {@code inference} (no gradient, no probabilities read), a (1, H) gate of zeros
+   * and ones runs only the heads at one — their query rows, the key/value heads they read, their
+   * output columns — the arithmetic of the pruned model (a gated-off head adds zero either way);
+   * the probabilities returned are then the kept heads'.
+   */
+  private NDArray[] placed(
+      int l, Layer layer, NDArray hidden, NDArray gate, Passes passes, boolean inference) {
     Device device = placement.of(l);
-    NDArray[] out = layer(l, layer, to(hidden, device), to(gate, device), passes.of(l));
+    NDArray onDevice = to(hidden, device);
+    int[] kept = inference ? Attention.keptHeads(gate) : null;
+    NDArray[] out;
+    if (kept == null) {
+      out = layer(l, layer, onDevice, to(gate, device), passes.of(l));
+    } else if (kept.length == layer.heads().length) {
+      out = layer(l, layer, onDevice, null, passes.of(l));
+    } else {
+      Sliced sliced = sliced(layer, kept, onDevice.getManager());
+      out = layer(l, sliced.layer(), onDevice, null, passes.of(l), sliced.groupOf());
+    }
     out[1] = to(out[1], placement.first());
     return out;
+  }
+
+  /**
+   * A layer cut to some of its heads, and which of its key/value heads each query head reads.
+   *
+   * @param layer the layer with only the kept heads' weights
+   * @param groupOf per kept query head, the position of its key/value head in {@code layer}
+   */
+  private record Sliced(Layer layer, int[] groupOf) {}
+
+  /**
+   * {@code layer} with only the query heads at {@code positions}: their query rows (and biases),
+   * the key/value heads they read, their output columns; on {@code scope} (freed with the batch's
+   * layer pass).
+   */
+  private Sliced sliced(Layer layer, int[] positions, NDManager scope) {
+    int d = config.headSize();
+    int groups = layer.heads().length / keyValueHeads;
+    List<Integer> used = new ArrayList<>();
+    int[] groupOf = new int[positions.length];
+    int[] ids = new int[positions.length];
+    for (int i = 0; i < positions.length; i++) {
+      int group = positions[i] / groups;
+      if (used.isEmpty() || used.get(used.size() - 1) != group) {
+        used.add(group);
+      }
+      groupOf[i] = used.size() - 1;
+      ids[i] = layer.heads()[positions[i]];
+    }
+    int[] groupPositions = used.stream().mapToInt(Integer::intValue).toArray();
+    return new Sliced(
+        new Layer(
+            ids,
+            layer.inputNorm(),
+            rows(layer.query(), positions, d, scope),
+            rows(layer.key(), groupPositions, d, scope),
+            rows(layer.value(), groupPositions, d, scope),
+            new Dense(
+                Attention.blocks(layer.output().weight(), positions, d, 1, scope),
+                layer.output().bias()),
+            layer.queryNorm(),
+            layer.keyNorm(),
+            layer.postAttentionNorm(),
+            layer.preFeedForwardNorm(),
+            layer.postFeedForwardNorm(),
+            layer.gate(),
+            layer.up(),
+            layer.down()),
+        groupOf);
+  }
+
+  /** The rows of the head blocks at {@code positions} of {@code dense}, and of its bias. */
+  private static Dense rows(Dense dense, int[] positions, int size, NDManager scope) {
+    return new Dense(
+        Attention.blocks(dense.weight(), positions, size, 0, scope),
+        dense.bias() == null ? null : Attention.blocks(dense.bias(), positions, size, 0, scope));
+  }
+
+  /**
+   * Key or value heads (B, KV, T, D) per query head (B, H, T, D): each repeated {@code groups}
+   * times, or, for a sliced layer, as {@code groupOf} says.
+   */
+  private static NDArray perHead(NDArray keysValues, int groups, int[] groupOf) {
+    if (groupOf == null) {
+      return keysValues.repeat(1, groups);
+    }
+    List<NDArray> parts = new ArrayList<>();
+    for (int i = 0; i < groupOf.length; ) {
+      int j = i;
+      while (j + 1 < groupOf.length && groupOf[j + 1] == groupOf[i]) {
+        j++;
+      }
+      NDArray group = keysValues.get(":, " + groupOf[i] + ":" + (groupOf[i] + 1)); // (B, 1, T, D)
+      parts.add(j == i ? group : group.repeat(1, j - i + 1));
+      i = j + 1;
+    }
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
+  }
+
+  /**
+   * Inference one layer at a time, as {@link #logits} runs it, for a resident model (a streamed one
+   * runs whole, each layer loaded once per batch): the logits at the end are (B, T, V).
+   */
+  @Override
+  public Stages stages() {
+    if (streamedFrom != null) {
+      return null;
+    }
+    return new Stages() {
+      @Override
+      public Stage start(Batch batch) {
+        return Stage.shared(embed(batch), new Passes(pass(batch))); // (B, T, E)
+      }
+
+      @Override
+      public Stage next(Stage stage, NDArray gate) {
+        int l = stage.layer;
+        return stage.next(
+            placed(l, layers.get(l), stage.hidden, gate, (Passes) stage.shared, true)[
+                0]); // (B, T, E)
+      }
+
+      @Override
+      public NDArray logits(Stage stage) {
+        if (stage.layer != layers.size()) {
+          throw new IllegalStateException(
+              "logits after layer " + stage.layer + " of " + layers.size());
+        }
+        return head(stage.hidden, (Passes) stage.shared); // (B, T, V)
+      }
+    };
   }
 
   @Override
@@ -705,7 +852,7 @@ public final class Decoder extends LoadedModel {
         NDArray gate = gates == null ? null : gates.get(l);
         if (streamedFrom == null) {
           handContexts(contexts, null);
-          NDArray[] out = placed(l, layers.get(l), hidden, gate, passes);
+          NDArray[] out = placed(l, layers.get(l), hidden, gate, passes, !probabilities);
           hidden = out[0];
           attentions.add(out[1]);
           continue;
@@ -715,7 +862,13 @@ public final class Decoder extends LoadedModel {
         try (NDManager layerScope = scope.newSubManager()) {
           handContexts(contexts, scope);
           NDArray[] out =
-              placed(l, weights(l, layerScope), Stage.view(hidden, layerScope), gate, passes);
+              placed(
+                  l,
+                  weights(l, layerScope),
+                  Stage.view(hidden, layerScope),
+                  gate,
+                  passes,
+                  !probabilities);
           out[0].attach(scope);
           hidden = out[0];
           if (probabilities) {

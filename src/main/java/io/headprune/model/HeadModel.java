@@ -104,7 +104,7 @@ public interface HeadModel extends AutoCloseable {
      */
     Stage next(Stage stage, NDArray gate);
 
-    /** The logits (B, C) once every layer has run. */
+    /** The logits once every layer has run: (B, C) for a classifier, (B, T, V) for a causal LM. */
     NDArray logits(Stage stage);
   }
 

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * A batch part-way through a model run layer by layer ({@link HeadModel.Stages}): the hidden states
- * entering layer {@link #layer()}, with what every layer of the batch shares (the padding mask and
- * scalar constants).
+ * entering layer {@link #layer()}, with what every layer of the batch shares (an encoder's padding
+ * mask and scalar constants; a decoder's masks, rotary tables and constants per device).
  */
 public final class Stage {
 
@@ -15,11 +15,25 @@ public final class Stage {
   final NDArray keyMask;
   final Attention.Constants constants;
 
+  /** What a decoder's layers share for the batch (its masks, rotary tables), or null. */
+  final Object shared;
+
   Stage(int layer, NDArray hidden, NDArray keyMask, Attention.Constants constants) {
+    this(layer, hidden, keyMask, constants, null);
+  }
+
+  private Stage(
+      int layer, NDArray hidden, NDArray keyMask, Attention.Constants constants, Object shared) {
     this.layer = layer;
     this.hidden = hidden;
     this.keyMask = keyMask;
     this.constants = constants;
+    this.shared = shared;
+  }
+
+  /** A decoder's batch entering layer 0, with what its layers share. */
+  static Stage shared(NDArray hidden, Object shared) {
+    return new Stage(0, hidden, null, null, shared);
   }
 
   /** The index of the next layer to run; the model's layer count once all have run. */
@@ -33,7 +47,7 @@ public final class Stage {
    * this stage stays usable for the next branch.
    */
   public Stage on(NDManager scope) {
-    return new Stage(layer, view(hidden, scope), keyMask, constants);
+    return new Stage(layer, view(hidden, scope), keyMask, constants, shared);
   }
 
   /**
@@ -47,6 +61,6 @@ public final class Stage {
   }
 
   Stage next(NDArray output) {
-    return new Stage(layer + 1, output, keyMask, constants);
+    return new Stage(layer + 1, output, keyMask, constants, shared);
   }
 }

@@ -66,9 +66,9 @@ public final class Evaluator {
   }
 
   /**
-   * {@link #run} for each head set of {@code sets}, in order. A classifier's sets share the passes
-   * of the layers on which their gates agree ({@link ModelRunner#logits(HeadModel, List, List, int,
-   * Progress)}); other tasks run set by set.
+   * {@link #run} for each head set of {@code sets}, in order. A classifier's sets, and a causal
+   * LM's on text, share the passes of the layers on which their gates agree ({@link
+   * ModelRunner#shared}); multiple-choice items, and models that run only whole, run set by set.
    */
   public static List<Outcome> runAll(
       HeadModel model,
@@ -81,6 +81,20 @@ public final class Evaluator {
     Autograd.offForThisThread();
     boolean choices = !examples.isEmpty() && examples.get(0).choices() != null;
     List<Outcome> outcomes = new ArrayList<>(sets.size());
+    if (!choices && model.config().languageModel() && model.stages() != null && !sets.isEmpty()) {
+      // the sets share the passes of the layers on which their gates agree
+      List<Perplexity> results = new ArrayList<>(sets.size());
+      sets.forEach(set -> results.add(new Perplexity(examples)));
+      ModelRunner.shared(
+          model,
+          examples,
+          Buckets.of(examples, languageModelBatch(model, examples, batchSize)),
+          sets,
+          (set, indices, batch, logits) -> results.get(set).add(indices, nextTokens(logits, batch)),
+          progress);
+      results.forEach(result -> outcomes.add(result.outcome()));
+      return outcomes;
+    }
     if (choices || model.config().languageModel()) {
       for (int s = 0; s < sets.size(); s++) {
         int set = s;
@@ -118,32 +132,55 @@ public final class Evaluator {
       Collection<HeadRef> gatedOff,
       int batchSize,
       Progress progress) {
-    int[] offsets = new int[examples.size() + 1];
-    for (int i = 0; i < examples.size(); i++) {
-      offsets[i + 1] = offsets[i] + Math.max(0, examples.get(i).length() - 1);
-    }
-    double[] predictions = new double[offsets[examples.size()]];
-    double negativeLogLikelihood = 0;
+    Perplexity result = new Perplexity(examples);
     List<int[]> batches = Buckets.of(examples, languageModelBatch(model, examples, batchSize));
     int done = 0;
     for (int[] indices : batches) {
       try (NDManager scope = model.manager().newSubManager()) {
         Batch batch = Encoded.batch(scope, examples, indices, model.config().padTokenId());
-        Predicted next = nextTokens(model, scope, batch, gatedOff);
-        int width = next.width();
-        for (int b = 0; b < indices.length; b++) {
-          int predicted = offsets[indices[b] + 1] - offsets[indices[b]];
-          for (int t = 0; t < predicted; t++) {
-            negativeLogLikelihood -= next.logProbabilities()[b * width + t];
-            predictions[offsets[indices[b]] + t] = next.argmax()[b * width + t];
-          }
-        }
+        result.add(indices, nextTokens(model, scope, batch, gatedOff));
       }
       progress.report(Phase.EVALUATE, ++done, batches.size());
     }
-    double perplexity =
-        predictions.length == 0 ? Double.NaN : Math.exp(negativeLogLikelihood / predictions.length);
-    return new Outcome(perplexity, predictions);
+    return result.outcome();
+  }
+
+  /**
+   * A causal LM's perplexity over every predicted token of {@code examples}, with its argmax
+   * predictions, gathered batch by batch in any order.
+   */
+  private static final class Perplexity {
+    private final int[] offsets;
+    private final double[] predictions;
+    private double negativeLogLikelihood;
+
+    Perplexity(List<Encoded> examples) {
+      offsets = new int[examples.size() + 1];
+      for (int i = 0; i < examples.size(); i++) {
+        offsets[i + 1] = offsets[i] + Math.max(0, examples.get(i).length() - 1);
+      }
+      predictions = new double[offsets[examples.size()]];
+    }
+
+    /** The next-token predictions of the batch of {@code indices}. */
+    void add(int[] indices, Predicted next) {
+      int width = next.width();
+      for (int b = 0; b < indices.length; b++) {
+        int predicted = offsets[indices[b] + 1] - offsets[indices[b]];
+        for (int t = 0; t < predicted; t++) {
+          negativeLogLikelihood -= next.logProbabilities()[b * width + t];
+          predictions[offsets[indices[b]] + t] = next.argmax()[b * width + t];
+        }
+      }
+    }
+
+    Outcome outcome() {
+      double perplexity =
+          predictions.length == 0
+              ? Double.NaN
+              : Math.exp(negativeLogLikelihood / predictions.length);
+      return new Outcome(perplexity, predictions);
+    }
   }
 
   /**
@@ -154,12 +191,19 @@ public final class Evaluator {
 
   private static Predicted nextTokens(
       HeadModel model, NDManager scope, Batch batch, Collection<HeadRef> gatedOff) {
+    if (batch.inputIds().getShape().get(1) < 2) {
+      return new Predicted(new float[0], new long[0], 0);
+    }
+    return nextTokens(
+        model.logits(batch, ModelRunner.gates(scope, model.heads(), gatedOff)), batch); // (B, T, V)
+  }
+
+  /** The next-token predictions of {@code logits} (B, T, V) on {@code batch}. */
+  private static Predicted nextTokens(NDArray logits, Batch batch) {
     int tokens = (int) batch.inputIds().getShape().get(1);
     if (tokens < 2) {
       return new Predicted(new float[0], new long[0], 0);
     }
-    NDArray logits =
-        model.logits(batch, ModelRunner.gates(scope, model.heads(), gatedOff)); // (B, T, V)
     NDArray previous = logits.get(":, :-1, :"); // (B, T−1, V)
     NDArray picked =
         previous

@@ -91,8 +91,47 @@ public final class ModelRunner {
       }
       return logits;
     }
+    shared(
+        model,
+        examples,
+        batches(examples, batchSize),
+        sets,
+        (set, indices, batch, out) -> {
+          float[] flat = out.toFloatArray();
+          int classes = (int) out.getShape().get(1);
+          for (int b = 0; b < indices.length; b++) {
+            logits[set][indices[b]] = Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
+          }
+        },
+        progress);
+    return logits;
+  }
+
+  /** Receives one head set's logits for one batch. */
+  @FunctionalInterface
+  public interface BatchLogits {
+
+    /**
+     * The logits of set {@code set} on the batch of {@code indices} ({@code batch}): owned by a
+     * scope that closes when this returns.
+     */
+    void accept(int set, int[] indices, Batch batch, NDArray logits);
+  }
+
+  /**
+   * Runs every batch of {@code batches} once through the tree of {@code sets}' gates (a model that
+   * runs layer by layer: {@link HeadModel#stages()}), handing each set's logits per batch to {@code
+   * sink}; progress: phase "evaluate", in layer passes.
+   */
+  public static void shared(
+      HeadModel model,
+      List<Encoded> examples,
+      List<int[]> batches,
+      List<? extends Collection<HeadRef>> sets,
+      BatchLogits sink,
+      Progress progress) {
+    HeadModel.Stages stages = model.stages();
     Prefixes prefixes = Prefixes.of(model.heads(), sets);
-    List<int[]> batches = batches(examples, batchSize);
     long total = (long) prefixes.passes() * batches.size();
     long[] done = {0};
     List<Integer> all = IntStream.range(0, sets.size()).boxed().toList();
@@ -105,17 +144,10 @@ public final class ModelRunner {
             all,
             prefixes,
             scope,
-            (set, out) -> {
-              float[] flat = out.toFloatArray();
-              int classes = (int) out.getShape().get(1);
-              for (int b = 0; b < indices.length; b++) {
-                logits[set][indices[b]] = Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
-              }
-            },
+            (set, out) -> sink.accept(set, indices, batch, out),
             () -> progress.report(Phase.EVALUATE, ++done[0], total));
       }
     }
-    return logits;
   }
 
   /**
@@ -133,7 +165,7 @@ public final class ModelRunner {
       Runnable pass) {
     int layer = stage.layer();
     if (layer == prefixes.layers()) {
-      NDArray out = stages.logits(stage); // (B, C)
+      NDArray out = stages.logits(stage); // (B, C), or (B, T, V) for a causal LM
       members.forEach(set -> sink.accept(set, out));
       return;
     }

@@ -2,18 +2,25 @@ package io.headprune.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.headprune.checkpoint.Checkpoint;
 import io.headprune.model.Batch;
 import io.headprune.model.HeadModel;
+import io.headprune.model.Models;
+import io.headprune.support.Fixtures;
 import io.headprune.support.TinyBert;
 import io.headprune.support.TinyVit;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Inference's logits path ({@link HeadModel#logits}) skips work the scoring forward does — the rows
@@ -38,6 +45,24 @@ class InferencePathTest {
     }
   }
 
+  /**
+   * A causal LM's inference runs the kept heads only as well — their query rows, the key/value
+   * heads they read (a group whose heads are all off is not computed), their output columns — and
+   * gives the logits (B, T, V) of the gated forward: grouped keys and values, sliding windows,
+   * soft-caps, per-head query/key norms, Phi-3's fused projections.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"tiny-llama-gqa", "tiny-qwen2-swa", "tiny-gemma2", "tiny-qwen3", "tiny-phi3"})
+  void decoderLogitsEqualTheFullForwardForEveryKindOfGate(String fixture) {
+    Path dir = Fixtures.resource("fixtures/" + fixture);
+    try (Checkpoint checkpoint = Models.open(dir);
+        HeadModel model = Models.load(checkpoint, Device.cpu());
+        Inputs inputs = Inputs.open(checkpoint, 128)) {
+      assertSameLogits(model, inputs.read(dir.resolve("eval.jsonl")));
+    }
+  }
+
   private static void assertSameLogits(HeadModel model, List<Encoded> examples) {
     int[][] heads = model.heads();
     int layers = heads.length;
@@ -47,6 +72,10 @@ class InferencePathTest {
     kinds.add(size -> uniform(layers, n, (l, h) -> (l + h) % 3 == 0 ? 0f : 1f)); // some off
     kinds.add(size -> uniform(layers, n, (l, h) -> l == layers - 1 && h > 0 ? 0f : 1f)); // last
     kinds.add(size -> uniform(layers, n, (l, h) -> l == 1 ? 0f : 1f)); // a whole layer off
+    // the first half of layer 0 off: a whole key/value group of a grouped decoder
+    kinds.add(size -> uniform(layers, n, (l, h) -> l == 0 && h < n / 2 ? 0f : 1f));
+    // one head of each group off in the last layer, the rest kept: groups read by fewer heads
+    kinds.add(size -> uniform(layers, n, (l, h) -> l == layers - 1 && h % 2 == 1 ? 0f : 1f));
     kinds.add(size -> uniform(layers, n, (l, h) -> h == 1 ? 0.5f : 1f)); // not zero or one
     int[] indices = new int[Math.min(6, examples.size())];
     for (int i = 0; i < indices.length; i++) {

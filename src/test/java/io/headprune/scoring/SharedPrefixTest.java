@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Set;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Evaluating many head sets at once: sets whose gates agree on their first layers share those
@@ -71,6 +73,51 @@ class SharedPrefixTest {
         Inputs inputs = Inputs.open(checkpoint, 128)) {
       assertThat(model.stages()).isNull();
       assertEqualToOneByOne(model, inputs.read(dir.resolve("eval.jsonl")), threeLayers());
+    }
+  }
+
+  /**
+   * A causal LM's head sets share their layers too: each set's perplexity and next-token
+   * predictions equal those of evaluating it alone (Gemma-2's soft-caps and alternating sliding
+   * windows, Qwen2's window, Llama's grouped keys and values).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-llama-gqa", "tiny-qwen2-swa", "tiny-gemma2"})
+  void decodersShareTheirLayersForPerplexity(String fixture) {
+    Path dir = Fixtures.resource("fixtures/" + fixture);
+    try (Checkpoint checkpoint = Models.open(dir);
+        HeadModel model = Models.load(checkpoint, Device.cpu());
+        Inputs inputs = Inputs.open(checkpoint, 128)) {
+      assertThat(model.stages()).isNotNull();
+      List<Encoded> texts = inputs.read(dir.resolve("eval.jsonl"));
+      List<Set<HeadRef>> sets = threeLayers(); // 3 layers of at least 4 heads
+      List<long[]> reports = new ArrayList<>();
+      List<Evaluator.Outcome> shared =
+          Evaluator.runAll(
+              model,
+              texts,
+              sets,
+              Metric.PERPLEXITY,
+              null,
+              4,
+              (phase, done, total) -> reports.add(new long[] {done, total}));
+      for (int s = 0; s < sets.size(); s++) {
+        Evaluator.Outcome alone =
+            Evaluator.run(model, texts, sets.get(s), Metric.PERPLEXITY, null, 4, Progress.NONE);
+        assertThat(shared.get(s).value())
+            .as("%s, set %d", fixture, s)
+            .isCloseTo(alone.value(), Assertions.within(1e-6 * alone.value()));
+        assertThat(shared.get(s).predictions())
+            .as("%s, set %d", fixture, s)
+            .isEqualTo(alone.predictions());
+      }
+      assertThat(shared.get(3).value()).isNotEqualTo(shared.get(0).value());
+      // one layer pass per distinct prefix and batch: 2 + 4 + 6 of the 7 sets' 3 layers
+      int passes = ModelRunner.Prefixes.of(model.heads(), sets).passes();
+      assertThat(passes).isEqualTo(12);
+      long[] last = reports.get(reports.size() - 1);
+      assertThat(last[0]).isEqualTo(last[1]);
+      assertThat(last[1] % passes).isZero();
     }
   }
 
