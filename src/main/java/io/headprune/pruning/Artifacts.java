@@ -57,7 +57,6 @@ final class Artifacts {
       Path out,
       Device device,
       Progress progress) {
-    Pruner.Result result = outcome.result();
     Architecture architecture = Models.architecture(checkpoint.config());
     boolean physical =
         architecture.physicalPruning() == Architecture.PhysicalPruning.PRUNED_HEADS
@@ -85,8 +84,8 @@ final class Artifacts {
       }
       Outputs outputs = outputs(architecture, physical, model, outcome);
       PruneReport report =
-          with(
-              result.report(),
+          PruneReport.of(
+              outcome.findings(),
               speedup,
               outputs,
               new PruneReport.Provenance(
@@ -110,13 +109,13 @@ final class Artifacts {
             kind,
             versions());
       }
-      writeJson(out.resolve("scores.json"), result.scores());
+      writeJson(out.resolve("scores.json"), outcome.scores());
       writeJson(out.resolve("report.json"), report);
       Files.writeString(
           out.resolve("report.html"),
-          ReportPage.html(report, result.scores()),
+          ReportPage.html(report, outcome.scores()),
           StandardCharsets.UTF_8);
-      return new Pruner.Result(result.scores(), result.perSeed(), report);
+      return new Pruner.Result(outcome.scores(), outcome.perSeed(), report);
     } catch (IOException e) {
       throw new UncheckedIOException("writing outputs to " + out.getFileName(), e);
     }
@@ -204,26 +203,6 @@ final class Artifacts {
     Path partial = file.resolveSibling(file.getFileName() + ".partial");
     Files.writeString(partial, Json.MAPPER.writeValueAsString(value) + "\n");
     Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static PruneReport with(
-      PruneReport r, Speedup speedup, Outputs outputs, PruneReport.Provenance provenance) {
-    return new PruneReport(
-        r.model(),
-        r.metric(),
-        r.dense(),
-        r.data(),
-        r.evaluations(),
-        r.summary(),
-        r.alpha(),
-        r.alphaComparison(),
-        r.target(),
-        r.artifact().withLatencyRatio(speedup == null ? null : speedup.latencyRatio()),
-        speedup,
-        outputs,
-        provenance,
-        r.calibrations(),
-        r.recovery());
   }
 
   private static double meanLength(Run.Outcome outcome) {

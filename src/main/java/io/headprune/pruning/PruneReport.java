@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  *     criterion evaluated (empty otherwise)
  * @param target the artifact's sparsity and why
  * @param artifact the heads the artifact has removed
- * @param speedup parameters, attention FLOPs, KV cache and latency before and after
+ * @param speedup parameters, attention FLOPs, KV cache and latency before and after (as the other
+ *     two below, absent only from a run that wrote no outputs: never in a job's report)
  * @param outputs which checkpoints were written and what loads them
  * @param provenance how the run was made
  * @param calibrations calibration sets compared in the run (null when only one was given)
@@ -49,6 +50,51 @@ public record PruneReport(
     Provenance provenance,
     @Nullable CalibrationComparison calibrations,
     @Nullable RecoveryReport recovery) {
+
+  /**
+   * What a run found, before its outputs are written and measured: every part of the report but the
+   * speed-up, the outputs and the provenance.
+   */
+  record Findings(
+      ModelInfo model,
+      String metric,
+      Dense dense,
+      DataSizes data,
+      List<EvaluationRow> evaluations,
+      List<SummaryRow> summary,
+      AlphaChoice alpha,
+      List<AlphaComparison> alphaComparison,
+      TargetChoice target,
+      Artifact artifact,
+      @Nullable CalibrationComparison calibrations,
+      @Nullable RecoveryReport recovery) {}
+
+  /**
+   * The report of a run that found {@code findings}, its outputs measured as {@code speedup} (the
+   * artifact's latency ratio from it), written as {@code outputs}, made as {@code provenance}:
+   * built once, when all of them are known (all null for a run that writes no outputs).
+   */
+  static PruneReport of(
+      Findings findings, Speedup speedup, Outputs outputs, Provenance provenance) {
+    return new PruneReport(
+        findings.model(),
+        findings.metric(),
+        findings.dense(),
+        findings.data(),
+        findings.evaluations(),
+        findings.summary(),
+        findings.alpha(),
+        findings.alphaComparison(),
+        findings.target(),
+        speedup == null
+            ? findings.artifact()
+            : findings.artifact().withLatencyRatio(speedup.latencyRatio()),
+        speedup,
+        outputs,
+        provenance,
+        findings.calibrations(),
+        findings.recovery());
+  }
 
   /**
    * How the run was made, enough to repeat it.

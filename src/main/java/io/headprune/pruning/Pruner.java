@@ -209,7 +209,11 @@ public final class Pruner {
             device,
             progress);
       }
-      return outcome.result();
+      // nothing written: a report without speed-up, outputs or provenance
+      return new Result(
+          outcome.scores(),
+          outcome.perSeed(),
+          PruneReport.of(outcome.findings(), null, null, null));
     }
   }
 

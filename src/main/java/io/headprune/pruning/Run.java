@@ -110,13 +110,17 @@ final class Run {
   /**
    * What a run hands to the writer of its outputs.
    *
-   * @param result the scores and the report
+   * @param scores the artifact's scores (scores.json)
+   * @param perSeed every seed's scores at the artifact's α
+   * @param findings what the report says before the outputs are written
    * @param heads the heads the artifact prunes
    * @param evaluationExamples the examples latency is measured on
    * @param scales with rescaling, the artifact's heads off and kept heads' scales (else null)
    */
   record Outcome(
-      Pruner.Result result,
+      ScoresDocument scores,
+      List<ScoreTable> perSeed,
+      PruneReport.Findings findings,
       List<HeadRef> heads,
       List<Encoded> evaluationExamples,
       ScaledHeads scales) {
@@ -311,7 +315,7 @@ final class Run {
     return new Measured(rescaled, scales, measured.value());
   }
 
-  /** The run's outcome: its report, the artifact's scores and heads. */
+  /** The run's outcome: what its report says, the artifact's scores and heads. */
   private Outcome outcome(
       ModelInfo info,
       SeedScores scores,
@@ -324,8 +328,8 @@ final class Run {
       Measured measured,
       PruneReport.CalibrationComparison calibrations) {
     String ownCriterion = Summaries.rowName(options.criterion().id(), options.recovery());
-    PruneReport report =
-        new PruneReport(
+    PruneReport.Findings findings =
+        new PruneReport.Findings(
             info,
             metric.id(),
             new PruneReport.Dense(metric.id(), evaluation.denseValue()),
@@ -363,18 +367,19 @@ final class Run {
                                     row.mean(), row.std(), scores.perSeed().size()))
                         .orElse(null))
                 .rescaled(options.recovery(), measured.plainMetric(), measured.scales()),
-            null,
-            null,
-            null,
             calibrations,
             options.recovery() == Recovery.RESCALE ? recoveries.report(rows) : null);
     List<ScoreTable> seedTables =
         scores.perSeed().stream()
             .map(raw -> ScoreTable.of(raw, artifact.alpha(), options.normalization()))
             .toList();
-    Pruner.Result result =
-        new Pruner.Result(ScoresDocument.of(info, artifact.table()), seedTables, report);
-    return new Outcome(result, artifact.heads(), evaluation.examples(), measured.scales());
+    return new Outcome(
+        ScoresDocument.of(info, artifact.table()),
+        seedTables,
+        findings,
+        artifact.heads(),
+        evaluation.examples(),
+        measured.scales());
   }
 
   /**
